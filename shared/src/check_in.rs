@@ -1,0 +1,322 @@
+//! Admission at the door (check-in), one stream per ticket code.
+//!
+//! Two deciders share this state, because the same fact is judged differently in two places:
+//! - **At the desk** (`Admit`): a second scan of an admitted ticket is *not* a second admission;
+//!   it answers "already admitted at T by desk D at gate G" (F18). Unknown codes and tickets
+//!   that admit nobody (add-ons only, withdrawn) are refused with a typed outcome, unless staff
+//!   override with a reason (the person is let in; head office sees it).
+//! - **On the server** (`RecordAdmission`): an admission pushed by a desk already happened in
+//!   the physical world. It is always accepted; a second admission of the same ticket is
+//!   flagged as a duplicate linked to the first, and an admission of an unknown, withdrawn or
+//!   cancelled ticket is flagged too. Repeating the same admission (same id) changes nothing.
+//!
+//! Undo needs a reason and is a new event; the admission it undoes stays in history.
+//! "First" means first recorded by the server; the desk shows the earliest device time.
+
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{Aggregate, DomainError, Timestamp};
+use crate::ids::{AdmissionId, ConferenceId, DeviceId, TicketCode, TicketId};
+
+/// What the caller's roster knows about a scanned code at the moment of the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    /// A ticket that admits its holder.
+    Valid,
+    /// No such ticket.
+    Unknown,
+    /// A ticket for an add-on only (workshop, reception): it admits nobody at the door.
+    AddOnOnly,
+    /// A walk-in ticket the server withdrew (its sale was rejected).
+    Withdrawn,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Admission {
+    pub admission: AdmissionId,
+    pub desk: DeviceId,
+    pub gate: String,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// A desk lets someone in.
+    Admit {
+        conference: ConferenceId,
+        code: TicketCode,
+        ticket: Option<TicketId>,
+        status: TicketStatus,
+        admission: Admission,
+        /// Staff decided to let the person in although the ticket is not valid.
+        override_reason: Option<String>,
+    },
+    /// A desk takes back an admission made by mistake.
+    Undo {
+        desk: DeviceId,
+        at: Timestamp,
+        reason: String,
+    },
+    /// The server records an admission a desk pushed (`status` as the server knows the ticket).
+    RecordAdmission {
+        conference: ConferenceId,
+        code: TicketCode,
+        ticket: Option<TicketId>,
+        status: TicketStatus,
+        admission: Admission,
+        override_reason: Option<String>,
+    },
+    /// The server records an undo a desk pushed.
+    RecordUndo {
+        admission: AdmissionId,
+        desk: DeviceId,
+        at: Timestamp,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event_type", content = "payload")]
+pub enum Event {
+    #[serde(rename = "admission.admitted")]
+    Admitted {
+        conference: ConferenceId,
+        code: TicketCode,
+        ticket: Option<TicketId>,
+        admission: Admission,
+        #[serde(default)]
+        override_reason: Option<String>,
+    },
+    #[serde(rename = "admission.undone")]
+    Undone {
+        conference: ConferenceId,
+        code: TicketCode,
+        admission: AdmissionId,
+        desk: DeviceId,
+        at: Timestamp,
+        reason: String,
+    },
+    /// A second admission of the same ticket reached the server.
+    #[serde(rename = "admission.duplicate_flagged")]
+    DuplicateFlagged {
+        conference: ConferenceId,
+        code: TicketCode,
+        duplicate: Admission,
+        first: Admission,
+    },
+    /// An admission of a ticket that should not have let anyone in reached the server.
+    #[serde(rename = "admission.invalid_ticket_flagged")]
+    InvalidTicketFlagged {
+        conference: ConferenceId,
+        code: TicketCode,
+        admission: Admission,
+        status: TicketStatus,
+        #[serde(default)]
+        override_reason: Option<String>,
+    },
+}
+
+/// The desk's typed outcomes for a check-in that does not admit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("already admitted at {} by desk {} at gate {}", .first.at, .first.desk, .first.gate)]
+    AlreadyAdmitted { first: Admission },
+    #[error("no ticket has this code")]
+    UnknownTicket,
+    #[error("this ticket does not admit its holder here ({0:?})")]
+    NotEntitled(TicketStatus),
+    #[error("this ticket is not admitted")]
+    NotAdmitted,
+    #[error("a reason is required")]
+    ReasonRequired,
+    #[error("the gate is required")]
+    GateRequired,
+}
+
+impl DomainError for Error {
+    fn code(&self) -> &'static str {
+        match self {
+            Error::AlreadyAdmitted { .. } => "admission.already_admitted",
+            Error::UnknownTicket => "admission.unknown_ticket",
+            Error::NotEntitled(_) => "admission.not_entitled",
+            Error::NotAdmitted => "admission.not_admitted",
+            Error::ReasonRequired => "admission.reason_required",
+            Error::GateRequired => "admission.gate_required",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CheckIn {
+    pub conference: Option<ConferenceId>,
+    pub code: Option<TicketCode>,
+    /// The admission in force (the first one not undone).
+    pub current: Option<Admission>,
+    /// Every admission ever recorded for this ticket, undone or not, duplicates included.
+    pub seen: Vec<AdmissionId>,
+    pub duplicates: u32,
+}
+
+fn reason(text: &Option<String>) -> Option<String> {
+    text.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+impl Aggregate for CheckIn {
+    type Command = Command;
+    type Event = Event;
+    type Error = Error;
+
+    fn decide(&self, command: &Command) -> Result<Vec<Event>, Error> {
+        match command {
+            Command::Admit {
+                conference,
+                code,
+                ticket,
+                status,
+                admission,
+                override_reason,
+            } => {
+                if admission.gate.trim().is_empty() {
+                    return Err(Error::GateRequired);
+                }
+                if let Some(first) = &self.current {
+                    return Err(Error::AlreadyAdmitted {
+                        first: first.clone(),
+                    });
+                }
+                let override_reason = reason(override_reason);
+                match (status, &override_reason) {
+                    (TicketStatus::Valid, _) | (_, Some(_)) => {}
+                    (TicketStatus::Unknown, None) => return Err(Error::UnknownTicket),
+                    (TicketStatus::AddOnOnly | TicketStatus::Withdrawn, None) => {
+                        return Err(Error::NotEntitled(*status));
+                    }
+                }
+                Ok(vec![Event::Admitted {
+                    conference: *conference,
+                    code: code.clone(),
+                    ticket: *ticket,
+                    admission: admission.clone(),
+                    override_reason: if *status == TicketStatus::Valid {
+                        None
+                    } else {
+                        override_reason
+                    },
+                }])
+            }
+            Command::Undo { desk, at, reason } => {
+                let current = self.current.as_ref().ok_or(Error::NotAdmitted)?;
+                if reason.trim().is_empty() {
+                    return Err(Error::ReasonRequired);
+                }
+                let (Some(conference), Some(code)) = (self.conference, self.code.clone()) else {
+                    return Err(Error::NotAdmitted);
+                };
+                Ok(vec![Event::Undone {
+                    conference,
+                    code,
+                    admission: current.admission,
+                    desk: *desk,
+                    at: *at,
+                    reason: reason.trim().to_owned(),
+                }])
+            }
+            Command::RecordAdmission {
+                conference,
+                code,
+                ticket,
+                status,
+                admission,
+                override_reason,
+            } => {
+                if self.seen.contains(&admission.admission) {
+                    return Ok(vec![]);
+                }
+                let override_reason = reason(override_reason);
+                let mut events = vec![Event::Admitted {
+                    conference: *conference,
+                    code: code.clone(),
+                    ticket: *ticket,
+                    admission: admission.clone(),
+                    override_reason: override_reason.clone(),
+                }];
+                if let Some(first) = &self.current {
+                    events.push(Event::DuplicateFlagged {
+                        conference: *conference,
+                        code: code.clone(),
+                        duplicate: admission.clone(),
+                        first: first.clone(),
+                    });
+                }
+                if *status != TicketStatus::Valid {
+                    events.push(Event::InvalidTicketFlagged {
+                        conference: *conference,
+                        code: code.clone(),
+                        admission: admission.clone(),
+                        status: *status,
+                        override_reason,
+                    });
+                }
+                Ok(events)
+            }
+            Command::RecordUndo {
+                admission,
+                desk,
+                at,
+                reason,
+            } => {
+                let (Some(conference), Some(code)) = (self.conference, self.code.clone()) else {
+                    // An undo of an admission the server never saw: nothing to take back.
+                    return Ok(vec![]);
+                };
+                Ok(vec![Event::Undone {
+                    conference,
+                    code,
+                    admission: *admission,
+                    desk: *desk,
+                    at: *at,
+                    reason: reason.trim().to_owned(),
+                }])
+            }
+        }
+    }
+
+    fn evolve(mut self, event: &Event) -> Self {
+        match event {
+            Event::Admitted {
+                conference,
+                code,
+                admission,
+                ..
+            } => {
+                self.conference = Some(*conference);
+                self.code = Some(code.clone());
+                if !self.seen.contains(&admission.admission) {
+                    self.seen.push(admission.admission);
+                }
+                if self.current.is_none() {
+                    self.current = Some(admission.clone());
+                }
+            }
+            Event::Undone { admission, .. } => {
+                if self
+                    .current
+                    .as_ref()
+                    .is_some_and(|c| c.admission == *admission)
+                {
+                    self.current = None;
+                }
+            }
+            Event::DuplicateFlagged { .. } => self.duplicates += 1,
+            Event::InvalidTicketFlagged { .. } => {}
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,567 @@
+//! The conference: its details, its seat types (priced, with a quota) and the attendee types its
+//! badges know. In the book this is the CRUD "Conference Management" context that publishes
+//! coarse, state-carrying integration events (B:4963–4993); here it is an event-sourced
+//! aggregate so that desks and head office rebuild it from the same log.
+//!
+//! Decisions where the book is silent:
+//! - A seat type is either **admission** (gets you through the door) or an **add-on**
+//!   entitlement (workshop, reception) that is printed on the badge but admits nobody.
+//! - Every seat type has an oversell policy for offline walk-in sales that arrive after the
+//!   seats are gone: `reject` (default: refund due) or `overbook` (standing room: honour it and
+//!   record the overbooking as its own event).
+//! - Seat types can be removed only while the conference was never published (the book's
+//!   "deleted seat type" bug, B:7583–7602); afterwards quotas can still go to zero.
+//! - Prices are in the conference's currency; an order never mixes currencies.
+//! - Publishing needs at least one admission seat type: there is nothing to sell otherwise.
+//! - Repeating a command that is already satisfied (publish twice, same quota) produces no
+//!   events: integration messages may be delivered twice.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{Aggregate, DomainError};
+use crate::ids::{AttendeeTypeId, ConferenceId, SeatTypeId};
+use crate::money::{Currency, Money};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConferenceDetails {
+    pub name: String,
+    /// The conference site's unique URL part (B:2059–2060).
+    pub slug: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub venue: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub currency: Currency,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeatKind {
+    /// Admits the holder to the conference.
+    Admission,
+    /// An entitlement printed on the badge (workshop, reception); admits nobody at the door.
+    AddOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OversellPolicy {
+    /// A walk-in sale for seats that are gone is rejected with a refund due.
+    #[default]
+    Reject,
+    /// A walk-in sale for seats that are gone is honoured as an explicit overbooking.
+    Overbook,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatType {
+    pub id: SeatTypeId,
+    pub name: String,
+    pub description: String,
+    pub price: Money,
+    pub quota: u32,
+    pub kind: SeatKind,
+    pub policy: OversellPolicy,
+}
+
+/// A badge colour, `#RRGGBB`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Colour(String);
+
+impl Colour {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let s = raw.trim();
+        let ok =
+            s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit());
+        if !ok {
+            return Err(Error::BadColour(raw.to_owned()));
+        }
+        Ok(Self(s.to_ascii_uppercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Red, green and blue as fractions of one, for drawing.
+    pub fn rgb(&self) -> (f32, f32, f32) {
+        let channel =
+            |i: usize| u8::from_str_radix(&self.0[i..i + 2], 16).unwrap_or(0) as f32 / 255.0;
+        (channel(1), channel(3), channel(5))
+    }
+}
+
+impl TryFrom<String> for Colour {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Colour> for String {
+    fn from(value: Colour) -> Self {
+        value.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendeeType {
+    pub id: AttendeeTypeId,
+    pub name: String,
+    pub badge_colour: Colour,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Create {
+        conference: ConferenceId,
+        details: ConferenceDetails,
+        owner_email: String,
+    },
+    Update {
+        details: ConferenceDetails,
+    },
+    Publish,
+    Unpublish,
+    AddSeatType(SeatType),
+    UpdateSeatType {
+        seat_type: SeatTypeId,
+        name: String,
+        description: String,
+        price: Money,
+    },
+    ChangeQuota {
+        seat_type: SeatTypeId,
+        quota: u32,
+    },
+    SetOversellPolicy {
+        seat_type: SeatTypeId,
+        policy: OversellPolicy,
+    },
+    RemoveSeatType {
+        seat_type: SeatTypeId,
+    },
+    DefineAttendeeType(AttendeeType),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event_type", content = "payload")]
+pub enum Event {
+    #[serde(rename = "conference.created")]
+    Created {
+        conference: ConferenceId,
+        details: ConferenceDetails,
+        owner_email: String,
+    },
+    #[serde(rename = "conference.updated")]
+    Updated {
+        conference: ConferenceId,
+        details: ConferenceDetails,
+    },
+    #[serde(rename = "conference.published")]
+    Published { conference: ConferenceId },
+    #[serde(rename = "conference.unpublished")]
+    Unpublished { conference: ConferenceId },
+    /// Carries the whole seat type (state-carrying, like the book's `SeatCreated`).
+    #[serde(rename = "conference.seat_type_created")]
+    SeatTypeCreated {
+        conference: ConferenceId,
+        seat_type: SeatType,
+    },
+    #[serde(rename = "conference.seat_type_updated")]
+    SeatTypeUpdated {
+        conference: ConferenceId,
+        seat_type: SeatTypeId,
+        name: String,
+        description: String,
+        price: Money,
+    },
+    /// The absolute new quota and the one it replaced: idempotent for readers that keep the
+    /// latest value, and a delta (`quota - previous`) for `SeatsAvailability`.
+    #[serde(rename = "conference.seat_quota_changed")]
+    SeatQuotaChanged {
+        conference: ConferenceId,
+        seat_type: SeatTypeId,
+        previous: u32,
+        quota: u32,
+    },
+    #[serde(rename = "conference.seat_type_policy_changed")]
+    SeatTypePolicyChanged {
+        conference: ConferenceId,
+        seat_type: SeatTypeId,
+        policy: OversellPolicy,
+    },
+    #[serde(rename = "conference.seat_type_removed")]
+    SeatTypeRemoved {
+        conference: ConferenceId,
+        seat_type: SeatTypeId,
+    },
+    #[serde(rename = "conference.attendee_type_defined")]
+    AttendeeTypeDefined {
+        conference: ConferenceId,
+        attendee_type: AttendeeType,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("the conference already exists")]
+    AlreadyExists,
+    #[error("the conference does not exist")]
+    NotFound,
+    #[error("{field} must not be empty")]
+    Required { field: &'static str },
+    #[error("the slug may contain only lower-case letters, digits and '-'")]
+    BadSlug,
+    #[error("the conference cannot end before it starts")]
+    EndsBeforeStart,
+    #[error("the conference sells in {conference}, a price in {price} is not allowed")]
+    WrongCurrency {
+        conference: Currency,
+        price: Currency,
+    },
+    #[error("a price cannot be negative")]
+    NegativePrice,
+    #[error("the conference currency cannot change once seat types have prices")]
+    CurrencyLocked,
+    #[error("seat type {0} already exists")]
+    SeatTypeExists(SeatTypeId),
+    #[error("a seat type named {0:?} already exists")]
+    DuplicateSeatTypeName(String),
+    #[error("seat type {0} does not exist")]
+    UnknownSeatType(SeatTypeId),
+    #[error("seat types cannot be removed once the conference was published; set the quota to 0")]
+    CannotRemoveAfterPublish,
+    #[error("a conference needs at least one admission seat type before it is published")]
+    NothingToSell,
+    #[error("{0:?} is not a colour like #1E88E5")]
+    BadColour(String),
+}
+
+impl DomainError for Error {
+    fn code(&self) -> &'static str {
+        match self {
+            Error::AlreadyExists => "conference.already_exists",
+            Error::NotFound => "conference.not_found",
+            Error::Required { .. } => "conference.required",
+            Error::BadSlug => "conference.bad_slug",
+            Error::EndsBeforeStart => "conference.ends_before_start",
+            Error::WrongCurrency { .. } => "conference.wrong_currency",
+            Error::NegativePrice => "conference.negative_price",
+            Error::CurrencyLocked => "conference.currency_locked",
+            Error::SeatTypeExists(_) => "conference.seat_type_exists",
+            Error::DuplicateSeatTypeName(_) => "conference.duplicate_seat_type_name",
+            Error::UnknownSeatType(_) => "conference.unknown_seat_type",
+            Error::CannotRemoveAfterPublish => "conference.cannot_remove_after_publish",
+            Error::NothingToSell => "conference.nothing_to_sell",
+            Error::BadColour(_) => "conference.bad_colour",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Conference {
+    pub id: Option<ConferenceId>,
+    pub details: Option<ConferenceDetails>,
+    pub owner_email: String,
+    pub published: bool,
+    pub ever_published: bool,
+    pub seat_types: BTreeMap<SeatTypeId, SeatType>,
+    pub attendee_types: BTreeMap<AttendeeTypeId, AttendeeType>,
+}
+
+impl Conference {
+    pub fn seat_type(&self, id: SeatTypeId) -> Option<&SeatType> {
+        self.seat_types.get(&id)
+    }
+
+    pub fn currency(&self) -> Option<Currency> {
+        self.details.as_ref().map(|d| d.currency)
+    }
+
+    fn existing(&self) -> Result<(ConferenceId, &ConferenceDetails), Error> {
+        match (self.id, &self.details) {
+            (Some(id), Some(details)) => Ok((id, details)),
+            _ => Err(Error::NotFound),
+        }
+    }
+
+    fn check_seat_type_text(
+        &self,
+        own: Option<SeatTypeId>,
+        name: &str,
+        price: Money,
+    ) -> Result<(), Error> {
+        let (_, details) = self.existing()?;
+        if name.trim().is_empty() {
+            return Err(Error::Required {
+                field: "the seat type name",
+            });
+        }
+        if price.currency != details.currency {
+            return Err(Error::WrongCurrency {
+                conference: details.currency,
+                price: price.currency,
+            });
+        }
+        if price.amount_minor < 0 {
+            return Err(Error::NegativePrice);
+        }
+        let clash = self
+            .seat_types
+            .values()
+            .any(|s| Some(s.id) != own && s.name.trim().eq_ignore_ascii_case(name.trim()));
+        if clash {
+            return Err(Error::DuplicateSeatTypeName(name.trim().to_owned()));
+        }
+        Ok(())
+    }
+}
+
+fn check_details(details: &ConferenceDetails) -> Result<(), Error> {
+    if details.name.trim().is_empty() {
+        return Err(Error::Required {
+            field: "the conference name",
+        });
+    }
+    if details.slug.is_empty() {
+        return Err(Error::Required { field: "the slug" });
+    }
+    if !details
+        .slug
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(Error::BadSlug);
+    }
+    if details.ends_on < details.starts_on {
+        return Err(Error::EndsBeforeStart);
+    }
+    Ok(())
+}
+
+impl Aggregate for Conference {
+    type Command = Command;
+    type Event = Event;
+    type Error = Error;
+
+    fn decide(&self, command: &Command) -> Result<Vec<Event>, Error> {
+        match command {
+            Command::Create {
+                conference,
+                details,
+                owner_email,
+            } => {
+                if self.id.is_some() {
+                    return Err(Error::AlreadyExists);
+                }
+                check_details(details)?;
+                Ok(vec![Event::Created {
+                    conference: *conference,
+                    details: details.clone(),
+                    owner_email: owner_email.trim().to_owned(),
+                }])
+            }
+            Command::Update { details } => {
+                let (id, current) = self.existing()?;
+                check_details(details)?;
+                if details.currency != current.currency && !self.seat_types.is_empty() {
+                    return Err(Error::CurrencyLocked);
+                }
+                if details == current {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::Updated {
+                    conference: id,
+                    details: details.clone(),
+                }])
+            }
+            Command::Publish => {
+                let (id, _) = self.existing()?;
+                if self.published {
+                    return Ok(vec![]);
+                }
+                if !self
+                    .seat_types
+                    .values()
+                    .any(|s| s.kind == SeatKind::Admission)
+                {
+                    return Err(Error::NothingToSell);
+                }
+                Ok(vec![Event::Published { conference: id }])
+            }
+            Command::Unpublish => {
+                let (id, _) = self.existing()?;
+                if !self.published {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::Unpublished { conference: id }])
+            }
+            Command::AddSeatType(seat_type) => {
+                let (id, _) = self.existing()?;
+                if self.seat_types.contains_key(&seat_type.id) {
+                    return Err(Error::SeatTypeExists(seat_type.id));
+                }
+                self.check_seat_type_text(None, &seat_type.name, seat_type.price)?;
+                let mut seat_type = seat_type.clone();
+                seat_type.name = seat_type.name.trim().to_owned();
+                Ok(vec![Event::SeatTypeCreated {
+                    conference: id,
+                    seat_type,
+                }])
+            }
+            Command::UpdateSeatType {
+                seat_type,
+                name,
+                description,
+                price,
+            } => {
+                let (id, _) = self.existing()?;
+                let current = self
+                    .seat_types
+                    .get(seat_type)
+                    .ok_or(Error::UnknownSeatType(*seat_type))?;
+                self.check_seat_type_text(Some(*seat_type), name, *price)?;
+                if current.name == name.trim()
+                    && current.description == *description
+                    && current.price == *price
+                {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::SeatTypeUpdated {
+                    conference: id,
+                    seat_type: *seat_type,
+                    name: name.trim().to_owned(),
+                    description: description.clone(),
+                    price: *price,
+                }])
+            }
+            Command::ChangeQuota { seat_type, quota } => {
+                let (id, _) = self.existing()?;
+                let current = self
+                    .seat_types
+                    .get(seat_type)
+                    .ok_or(Error::UnknownSeatType(*seat_type))?;
+                if current.quota == *quota {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::SeatQuotaChanged {
+                    conference: id,
+                    seat_type: *seat_type,
+                    previous: current.quota,
+                    quota: *quota,
+                }])
+            }
+            Command::SetOversellPolicy { seat_type, policy } => {
+                let (id, _) = self.existing()?;
+                let current = self
+                    .seat_types
+                    .get(seat_type)
+                    .ok_or(Error::UnknownSeatType(*seat_type))?;
+                if current.policy == *policy {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::SeatTypePolicyChanged {
+                    conference: id,
+                    seat_type: *seat_type,
+                    policy: *policy,
+                }])
+            }
+            Command::RemoveSeatType { seat_type } => {
+                let (id, _) = self.existing()?;
+                if !self.seat_types.contains_key(seat_type) {
+                    return Err(Error::UnknownSeatType(*seat_type));
+                }
+                if self.ever_published {
+                    return Err(Error::CannotRemoveAfterPublish);
+                }
+                Ok(vec![Event::SeatTypeRemoved {
+                    conference: id,
+                    seat_type: *seat_type,
+                }])
+            }
+            Command::DefineAttendeeType(attendee_type) => {
+                let (id, _) = self.existing()?;
+                if attendee_type.name.trim().is_empty() {
+                    return Err(Error::Required {
+                        field: "the attendee type name",
+                    });
+                }
+                if self.attendee_types.get(&attendee_type.id) == Some(attendee_type) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::AttendeeTypeDefined {
+                    conference: id,
+                    attendee_type: attendee_type.clone(),
+                }])
+            }
+        }
+    }
+
+    fn evolve(mut self, event: &Event) -> Self {
+        match event {
+            Event::Created {
+                conference,
+                details,
+                owner_email,
+            } => {
+                self.id = Some(*conference);
+                self.details = Some(details.clone());
+                self.owner_email = owner_email.clone();
+            }
+            Event::Updated { details, .. } => self.details = Some(details.clone()),
+            Event::Published { .. } => {
+                self.published = true;
+                self.ever_published = true;
+            }
+            Event::Unpublished { .. } => self.published = false,
+            Event::SeatTypeCreated { seat_type, .. } => {
+                self.seat_types.insert(seat_type.id, seat_type.clone());
+            }
+            Event::SeatTypeUpdated {
+                seat_type,
+                name,
+                description,
+                price,
+                ..
+            } => {
+                if let Some(s) = self.seat_types.get_mut(seat_type) {
+                    s.name = name.clone();
+                    s.description = description.clone();
+                    s.price = *price;
+                }
+            }
+            Event::SeatQuotaChanged {
+                seat_type, quota, ..
+            } => {
+                if let Some(s) = self.seat_types.get_mut(seat_type) {
+                    s.quota = *quota;
+                }
+            }
+            Event::SeatTypePolicyChanged {
+                seat_type, policy, ..
+            } => {
+                if let Some(s) = self.seat_types.get_mut(seat_type) {
+                    s.policy = *policy;
+                }
+            }
+            Event::SeatTypeRemoved { seat_type, .. } => {
+                self.seat_types.remove(seat_type);
+            }
+            Event::AttendeeTypeDefined { attendee_type, .. } => {
+                self.attendee_types
+                    .insert(attendee_type.id.clone(), attendee_type.clone());
+            }
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests;

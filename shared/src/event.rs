@@ -1,0 +1,519 @@
+//! Events as a contract: the closed set of events, the envelope every stored or synced event
+//! travels in, stream ids, and the upcasters that read old schema versions.
+//!
+//! The stored and wire form is JSON: `{"event_type": "order.placed", "schema_version": 1,
+//! "payload": {...}, ...envelope metadata}`. Readers ignore fields they do not know. A change
+//! that breaks old JSON needs a new `schema_version` and an upcaster here; a change of meaning
+//! needs a new event type. `shared/fixtures/events/` holds one JSON file per event type and
+//! schema version; a test decodes every one of them, so breaking old JSON fails the build.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::aggregate::Timestamp;
+use crate::ids::{ConferenceId, DeviceId, EventId, OrderId, TicketCode, TicketId};
+use crate::{
+    badge, check_in, conference, conflict, order, seat_assignments, seat_availability, walk_in,
+};
+
+/// Every event the system can record, by aggregate. Adding a variant is a compatible change;
+/// changing or removing one is not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Conference(conference::Event),
+    Seats(seat_availability::Event),
+    Order(order::Event),
+    SeatAssignments(seat_assignments::Event),
+    CheckIn(check_in::Event),
+    Badge(badge::Event),
+    WalkIn(walk_in::Event),
+    Conflict(conflict::Event),
+}
+
+/// Every event type with its current schema version. Kept in step with the enums by the
+/// golden-corpus test (every type listed has a fixture; every sample event is listed).
+pub const EVENT_TYPES: &[(&str, u16)] = &[
+    ("conference.created", 1),
+    ("conference.updated", 1),
+    ("conference.published", 1),
+    ("conference.unpublished", 1),
+    ("conference.seat_type_created", 1),
+    ("conference.seat_type_updated", 1),
+    ("conference.seat_quota_changed", 1),
+    ("conference.seat_type_policy_changed", 1),
+    ("conference.seat_type_removed", 1),
+    ("conference.attendee_type_defined", 1),
+    ("seats.available_seats_changed", 1),
+    ("seats.reserved", 1),
+    ("seats.reservation_cancelled", 1),
+    ("seats.reservation_committed", 1),
+    ("seats.overbooked", 1),
+    ("order.placed", 1),
+    ("order.totals_calculated", 1),
+    ("order.updated", 1),
+    ("order.partially_reserved", 1),
+    ("order.reservation_completed", 1),
+    ("order.registrant_assigned", 1),
+    ("order.confirmed", 1),
+    ("order.expired", 1),
+    ("order.cancelled", 1),
+    ("seat_assignments.created", 1),
+    ("seat_assignments.assigned", 1),
+    ("seat_assignments.updated", 1),
+    ("seat_assignments.unassigned", 1),
+    ("admission.admitted", 2),
+    ("admission.undone", 1),
+    ("admission.duplicate_flagged", 1),
+    ("admission.invalid_ticket_flagged", 1),
+    ("badge.printed", 1),
+    ("badge.reprinted", 1),
+    ("walk_in.sale_recorded", 1),
+    ("walk_in.confirmed", 1),
+    ("walk_in.partially_confirmed", 1),
+    ("walk_in.rejected", 1),
+    ("walk_in.honoured", 1),
+    ("conflict.opened", 1),
+    ("conflict.acknowledged", 1),
+    ("conflict.resolved", 1),
+];
+
+/// The current schema version of an event type, or `None` for a type this build does not know.
+pub fn current_schema_version(event_type: &str) -> Option<u16> {
+    EVENT_TYPES
+        .iter()
+        .find(|(t, _)| *t == event_type)
+        .map(|(_, v)| *v)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("unknown event type {0:?}")]
+    UnknownEventType(String),
+    #[error(
+        "event type {event_type:?} has no schema version {version} (this build knows up to {current})"
+    )]
+    UnknownSchemaVersion {
+        event_type: String,
+        version: u16,
+        current: u16,
+    },
+    #[error("the payload of {event_type:?} does not match its schema: {message}")]
+    BadPayload { event_type: String, message: String },
+}
+
+impl DecodeError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecodeError::UnknownEventType(_) => "event.unknown_type",
+            DecodeError::UnknownSchemaVersion { .. } => "event.unknown_schema_version",
+            DecodeError::BadPayload { .. } => "event.bad_payload",
+        }
+    }
+}
+
+impl Event {
+    /// The stable type name, e.g. `order.placed`.
+    pub fn event_type(&self) -> String {
+        self.to_parts().0
+    }
+
+    /// `(event_type, payload)`, the stored form.
+    pub fn to_parts(&self) -> (String, Value) {
+        // Serializing our own plain-data enums to a `Value` cannot fail (no maps with
+        // non-string keys, no custom serializers that error).
+        let tagged = match self {
+            Event::Conference(e) => serde_json::to_value(e),
+            Event::Seats(e) => serde_json::to_value(e),
+            Event::Order(e) => serde_json::to_value(e),
+            Event::SeatAssignments(e) => serde_json::to_value(e),
+            Event::CheckIn(e) => serde_json::to_value(e),
+            Event::Badge(e) => serde_json::to_value(e),
+            Event::WalkIn(e) => serde_json::to_value(e),
+            Event::Conflict(e) => serde_json::to_value(e),
+        }
+        .unwrap_or(Value::Null);
+        let Value::Object(mut map) = tagged else {
+            return (String::new(), Value::Null);
+        };
+        let event_type = match map.remove("event_type") {
+            Some(Value::String(s)) => s,
+            _ => String::new(),
+        };
+        let payload = map
+            .remove("payload")
+            .unwrap_or(Value::Object(Default::default()));
+        (event_type, payload)
+    }
+
+    /// Decodes a payload of the *current* schema version.
+    pub fn from_parts(event_type: &str, payload: Value) -> Result<Event, DecodeError> {
+        if current_schema_version(event_type).is_none() {
+            return Err(DecodeError::UnknownEventType(event_type.to_owned()));
+        }
+        let mut tagged = serde_json::Map::with_capacity(2);
+        tagged.insert(
+            "event_type".to_owned(),
+            Value::String(event_type.to_owned()),
+        );
+        tagged.insert("payload".to_owned(), payload);
+        let tagged = Value::Object(tagged);
+        let bad = |e: serde_json::Error| DecodeError::BadPayload {
+            event_type: event_type.to_owned(),
+            message: e.to_string(),
+        };
+        let prefix = event_type.split_once('.').map_or(event_type, |(p, _)| p);
+        match prefix {
+            "conference" => serde_json::from_value(tagged).map(Event::Conference),
+            "seats" => serde_json::from_value(tagged).map(Event::Seats),
+            "order" => serde_json::from_value(tagged).map(Event::Order),
+            "seat_assignments" => serde_json::from_value(tagged).map(Event::SeatAssignments),
+            "admission" => serde_json::from_value(tagged).map(Event::CheckIn),
+            "badge" => serde_json::from_value(tagged).map(Event::Badge),
+            "walk_in" => serde_json::from_value(tagged).map(Event::WalkIn),
+            "conflict" => serde_json::from_value(tagged).map(Event::Conflict),
+            _ => return Err(DecodeError::UnknownEventType(event_type.to_owned())),
+        }
+        .map_err(bad)
+    }
+
+    /// Decodes a payload of any known schema version, upcasting old ones.
+    pub fn decode(
+        event_type: &str,
+        schema_version: u16,
+        payload: Value,
+    ) -> Result<Event, DecodeError> {
+        let payload = upcast(event_type, schema_version, payload)?;
+        Event::from_parts(event_type, payload)
+    }
+
+    /// The stream this event belongs to (every payload names its aggregate).
+    pub fn stream(&self) -> StreamId {
+        match self {
+            Event::Conference(e) => StreamId::conference(conference_of(e)),
+            Event::Seats(e) => StreamId::seats(match e {
+                seat_availability::Event::AvailableSeatsChanged { conference, .. }
+                | seat_availability::Event::SeatsReserved { conference, .. }
+                | seat_availability::Event::ReservationCancelled { conference, .. }
+                | seat_availability::Event::ReservationCommitted { conference, .. }
+                | seat_availability::Event::SeatsOverbooked { conference, .. } => *conference,
+            }),
+            Event::Order(e) => StreamId::order(match e {
+                order::Event::Placed { order, .. }
+                | order::Event::TotalsCalculated { order, .. }
+                | order::Event::Updated { order, .. }
+                | order::Event::PartiallyReserved { order, .. }
+                | order::Event::ReservationCompleted { order, .. }
+                | order::Event::RegistrantAssigned { order, .. }
+                | order::Event::Confirmed { order, .. }
+                | order::Event::Expired { order }
+                | order::Event::Cancelled { order, .. } => *order,
+            }),
+            Event::SeatAssignments(e) => StreamId::seat_assignments(match e {
+                seat_assignments::Event::Created { order, .. }
+                | seat_assignments::Event::Assigned { order, .. }
+                | seat_assignments::Event::Updated { order, .. }
+                | seat_assignments::Event::Unassigned { order, .. } => *order,
+            }),
+            Event::CheckIn(e) => {
+                let (conference, code) = match e {
+                    check_in::Event::Admitted {
+                        conference, code, ..
+                    }
+                    | check_in::Event::Undone {
+                        conference, code, ..
+                    }
+                    | check_in::Event::DuplicateFlagged {
+                        conference, code, ..
+                    }
+                    | check_in::Event::InvalidTicketFlagged {
+                        conference, code, ..
+                    } => (conference, code),
+                };
+                StreamId::admission(*conference, code)
+            }
+            Event::Badge(
+                badge::Event::Printed { print } | badge::Event::Reprinted { print, .. },
+            ) => StreamId::badge(print.ticket),
+            Event::WalkIn(e) => StreamId::walk_in(e.order()),
+            Event::Conflict(e) => StreamId::conflict(match e {
+                conflict::Event::Opened { conflict, .. }
+                | conflict::Event::Acknowledged { conflict, .. }
+                | conflict::Event::Resolved { conflict, .. } => *conflict,
+            }),
+        }
+    }
+}
+
+fn conference_of(e: &conference::Event) -> ConferenceId {
+    match e {
+        conference::Event::Created { conference, .. }
+        | conference::Event::Updated { conference, .. }
+        | conference::Event::Published { conference }
+        | conference::Event::Unpublished { conference }
+        | conference::Event::SeatTypeCreated { conference, .. }
+        | conference::Event::SeatTypeUpdated { conference, .. }
+        | conference::Event::SeatQuotaChanged { conference, .. }
+        | conference::Event::SeatTypePolicyChanged { conference, .. }
+        | conference::Event::SeatTypeRemoved { conference, .. }
+        | conference::Event::AttendeeTypeDefined { conference, .. } => *conference,
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Event::Conference(e) => e.serialize(serializer),
+            Event::Seats(e) => e.serialize(serializer),
+            Event::Order(e) => e.serialize(serializer),
+            Event::SeatAssignments(e) => e.serialize(serializer),
+            Event::CheckIn(e) => e.serialize(serializer),
+            Event::Badge(e) => e.serialize(serializer),
+            Event::WalkIn(e) => e.serialize(serializer),
+            Event::Conflict(e) => e.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Tagged {
+            event_type: String,
+            #[serde(default)]
+            payload: Value,
+        }
+        let tagged = Tagged::deserialize(deserializer)?;
+        Event::from_parts(&tagged.event_type, tagged.payload).map_err(serde::de::Error::custom)
+    }
+}
+
+macro_rules! from_aggregate_event {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        $(impl From<$ty> for Event {
+            fn from(e: $ty) -> Self {
+                Event::$variant(e)
+            }
+        })*
+    };
+}
+
+from_aggregate_event!(
+    Conference(conference::Event),
+    Seats(seat_availability::Event),
+    Order(order::Event),
+    SeatAssignments(seat_assignments::Event),
+    CheckIn(check_in::Event),
+    Badge(badge::Event),
+    WalkIn(walk_in::Event),
+    Conflict(conflict::Event),
+);
+
+/// Turns an old payload into the current schema version of its type.
+///
+/// History:
+/// - `admission.admitted` v1 was the single-door shape: `{conference, code, ticket,
+///   admission_id, desk, at}`. v2 nests the admission with the gate it happened at; a v1
+///   admission happened at the only gate there was, `main`.
+pub fn upcast(event_type: &str, schema_version: u16, payload: Value) -> Result<Value, DecodeError> {
+    let current = current_schema_version(event_type)
+        .ok_or_else(|| DecodeError::UnknownEventType(event_type.to_owned()))?;
+    if schema_version == current {
+        return Ok(payload);
+    }
+    let unknown = || DecodeError::UnknownSchemaVersion {
+        event_type: event_type.to_owned(),
+        version: schema_version,
+        current,
+    };
+    match (event_type, schema_version) {
+        ("admission.admitted", 1) => {
+            let Value::Object(mut old) = payload else {
+                return Err(DecodeError::BadPayload {
+                    event_type: event_type.to_owned(),
+                    message: "not an object".into(),
+                });
+            };
+            let mut admission = serde_json::Map::new();
+            admission.insert(
+                "admission".into(),
+                old.remove("admission_id").unwrap_or(Value::Null),
+            );
+            admission.insert("desk".into(), old.remove("desk").unwrap_or(Value::Null));
+            admission.insert("gate".into(), Value::String("main".into()));
+            admission.insert("at".into(), old.remove("at").unwrap_or(Value::Null));
+            old.insert("admission".into(), Value::Object(admission));
+            Ok(Value::Object(old))
+        }
+        _ => Err(unknown()),
+    }
+}
+
+/// The kind of aggregate a stream belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamType {
+    Conference,
+    Seats,
+    Order,
+    SeatAssignments,
+    Admission,
+    Badge,
+    WalkIn,
+    Conflict,
+}
+
+impl StreamType {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StreamType::Conference => "conference",
+            StreamType::Seats => "seats",
+            StreamType::Order => "order",
+            StreamType::SeatAssignments => "seat_assignments",
+            StreamType::Admission => "admission",
+            StreamType::Badge => "badge",
+            StreamType::WalkIn => "walk_in",
+            StreamType::Conflict => "conflict",
+        }
+    }
+}
+
+/// A stream: the events of one aggregate instance, versioned from 1.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct StreamId {
+    #[serde(rename = "type")]
+    pub stream_type: StreamType,
+    pub id: String,
+}
+
+impl StreamId {
+    pub fn conference(id: ConferenceId) -> Self {
+        Self {
+            stream_type: StreamType::Conference,
+            id: id.to_string(),
+        }
+    }
+    pub fn seats(conference: ConferenceId) -> Self {
+        Self {
+            stream_type: StreamType::Seats,
+            id: conference.to_string(),
+        }
+    }
+    pub fn order(id: OrderId) -> Self {
+        Self {
+            stream_type: StreamType::Order,
+            id: id.to_string(),
+        }
+    }
+    pub fn seat_assignments(order: OrderId) -> Self {
+        Self {
+            stream_type: StreamType::SeatAssignments,
+            id: order.to_string(),
+        }
+    }
+    /// Admissions are keyed by the code on the ticket: an unknown code has no ticket id, and
+    /// a scan is what the door sees.
+    pub fn admission(conference: ConferenceId, code: &TicketCode) -> Self {
+        Self {
+            stream_type: StreamType::Admission,
+            id: format!("{conference}/{code}"),
+        }
+    }
+    pub fn badge(ticket: TicketId) -> Self {
+        Self {
+            stream_type: StreamType::Badge,
+            id: ticket.to_string(),
+        }
+    }
+    pub fn walk_in(order: OrderId) -> Self {
+        Self {
+            stream_type: StreamType::WalkIn,
+            id: order.to_string(),
+        }
+    }
+    pub fn conflict(id: crate::ids::ConflictId) -> Self {
+        Self {
+            stream_type: StreamType::Conflict,
+            id: id.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.stream_type.as_str(), self.id)
+    }
+}
+
+/// Metadata the recorder supplies when it wraps an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Metadata {
+    pub device_id: Option<DeviceId>,
+    pub client_seq: Option<u64>,
+    pub causation_id: Option<EventId>,
+    pub correlation_id: Option<EventId>,
+}
+
+/// What the stores keep and the wire carries for every event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// UUIDv7 minted by whoever recorded the event first.
+    pub event_id: EventId,
+    pub stream: StreamId,
+    /// Position in its stream, from 1. A desk's own events carry the desk's local version; the
+    /// server stamps its own when it records them.
+    pub version: u64,
+    pub event_type: String,
+    pub schema_version: u16,
+    /// The recording device's clock: data, never used to decide an expiry (F20).
+    pub occurred_at: Timestamp,
+    /// The server's clock when it recorded the event; `None` until then.
+    #[serde(default)]
+    pub recorded_at: Option<Timestamp>,
+    #[serde(default)]
+    pub device_id: Option<DeviceId>,
+    #[serde(default)]
+    pub client_seq: Option<u64>,
+    #[serde(default)]
+    pub causation_id: Option<EventId>,
+    #[serde(default)]
+    pub correlation_id: Option<EventId>,
+    pub payload: Value,
+}
+
+impl Envelope {
+    /// Wraps an event of the current schema.
+    pub fn new(
+        event_id: EventId,
+        event: &Event,
+        version: u64,
+        occurred_at: Timestamp,
+        meta: Metadata,
+    ) -> Self {
+        let (event_type, payload) = event.to_parts();
+        let schema_version = current_schema_version(&event_type).unwrap_or(1);
+        Self {
+            event_id,
+            stream: event.stream(),
+            version,
+            event_type,
+            schema_version,
+            occurred_at,
+            recorded_at: None,
+            device_id: meta.device_id,
+            client_seq: meta.client_seq,
+            causation_id: meta.causation_id,
+            correlation_id: meta.correlation_id,
+            payload,
+        }
+    }
+
+    /// The typed event, upcast to the current schema.
+    pub fn decode(&self) -> Result<Event, DecodeError> {
+        Event::decode(&self.event_type, self.schema_version, self.payload.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests;

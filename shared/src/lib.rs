@@ -1,0 +1,36 @@
+//! The pure Onsite domain, shared by the desk app and the sync server.
+//!
+//! Nothing here does I/O, reads a clock or draws a random number: ids and times arrive as data.
+//! `cargo check -p onsite-shared` on its own proves it (the crate's dependencies cannot do any
+//! of that), and `cargo tree -p onsite-shared` shows no database, runtime, HTTP or UI crate.
+//!
+//! # Layout
+//! - [`aggregate`]: the `decide`/`evolve` contract and `replay`.
+//! - Aggregates, one module per domain noun: [`conference`], [`seat_availability`], [`order`],
+//!   [`seat_assignments`], [`check_in`], [`badge`], [`walk_in`], [`conflict`].
+//! - [`registration`]: the registration process manager (a pure state machine).
+//! - [`event`]: the envelope, the closed set of events, stream ids, upcasters.
+//! - [`protocol`]: the sync protocol (version 1) between desks and the server.
+//! - [`ids`], [`money`]: value types.
+//! - `testing` (tests and the `testing` feature): given/when/then for aggregates.
+
+pub mod aggregate;
+pub mod badge;
+pub mod check_in;
+pub mod conference;
+pub mod conflict;
+pub mod event;
+pub mod ids;
+pub mod money;
+pub mod order;
+pub mod protocol;
+pub mod registration;
+pub mod seat_assignments;
+pub mod seat_availability;
+pub mod walk_in;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use aggregate::{Aggregate, DomainError, Timestamp, execute, replay};
+pub use event::{Envelope, Event};

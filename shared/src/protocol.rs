@@ -1,0 +1,175 @@
+//! The sync protocol, version 1: JSON over HTTP under `/v1`, Replicache-shaped.
+//!
+//! - **Push** (`POST /v1/sync/push`): a desk sends its own events in `client_seq` order
+//!   (gapless from 1 per `client_id`). The server skips what it has seen (answering with the
+//!   stored outcome), refuses a gap (409 with `expected_client_seq`), and re-decides the rest
+//!   against its authoritative aggregates, recording each outcome in the same transaction as
+//!   the events it produced.
+//! - **Pull** (`GET /v1/sync/pull?cursor=…&limit=…`): the authoritative events of the desk's
+//!   conference after an opaque cursor, including the desk's own accepted events and every
+//!   compensation, plus the `last_client_seq` the server has recorded for this client.
+//!
+//! Errors are `{code, message}` with stable codes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::Envelope;
+use crate::ids::{ClientId, EventId};
+
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The most items one push may carry.
+pub const MAX_PUSH_ITEMS: usize = 1_000;
+/// The most events one pull may return.
+pub const MAX_PULL_LIMIT: u32 = 5_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub protocol_version: u32,
+    pub client_id: ClientId,
+    pub app_version: String,
+    /// What the desk still has to push after this batch (for head office's desk view).
+    #[serde(default)]
+    pub pending_after: u64,
+    pub items: Vec<PushItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushItem {
+    pub client_seq: u64,
+    pub event: Envelope,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeStatus {
+    /// Recorded as it was.
+    Accepted,
+    /// Seen before; this is the outcome recorded then.
+    Duplicate,
+    /// Recorded, and compensating events were recorded with it (see `reason`).
+    Compensated,
+    /// Not recorded (e.g. an event a desk may not push); nothing changed.
+    Rejected,
+}
+
+/// Stable reason codes for outcomes.
+pub mod reason {
+    pub const DUPLICATE_ADMISSION: &str = "admission.duplicate";
+    pub const INVALID_TICKET_ADMISSION: &str = "admission.invalid_ticket";
+    pub const WALK_IN_PARTIAL: &str = "walk_in.partially_confirmed";
+    pub const WALK_IN_REJECTED: &str = "walk_in.rejected";
+    pub const WALK_IN_OVERBOOKED: &str = "walk_in.overbooked";
+    pub const NOT_A_DESK_EVENT: &str = "event.not_a_desk_event";
+    pub const WRONG_CONFERENCE: &str = "event.wrong_conference";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushOutcome {
+    pub client_seq: u64,
+    pub event_id: EventId,
+    pub status: OutcomeStatus,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The events the item produced on the server (the item itself first, when recorded).
+    #[serde(default)]
+    pub result_event_ids: Vec<EventId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub last_client_seq: u64,
+    pub outcomes: Vec<PushOutcome>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// Opaque; `None` (or empty) for the beginning.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default = "default_limit")]
+    pub limit: u32,
+}
+
+fn default_limit() -> u32 {
+    1_000
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub events: Vec<Envelope>,
+    pub next_cursor: String,
+    pub has_more: bool,
+    pub last_client_seq: u64,
+}
+
+/// Every error body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    /// With `sync.gap` (409): the `client_seq` the server expects next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_client_seq: Option<u64>,
+}
+
+/// Stable error codes.
+pub mod error_code {
+    pub const GAP: &str = "sync.gap";
+    pub const UNSUPPORTED_PROTOCOL: &str = "sync.unsupported_protocol";
+    pub const TOO_MANY_ITEMS: &str = "sync.too_many_items";
+    pub const BAD_CURSOR: &str = "sync.bad_cursor";
+    pub const UNAUTHENTICATED: &str = "auth.unauthenticated";
+    pub const REVOKED: &str = "auth.revoked";
+    pub const FORBIDDEN: &str = "auth.forbidden";
+    pub const MALFORMED: &str = "request.malformed";
+    pub const TOO_LARGE: &str = "request.too_large";
+}
+
+/// Where a push must resume, given the last `client_seq` the server has and what is pending
+/// locally: items with `client_seq > last` in order. A pure planning helper for the desk.
+pub fn resume_from(last_client_seq: u64, pending: &[u64]) -> Vec<u64> {
+    let mut out: Vec<u64> = pending
+        .iter()
+        .copied()
+        .filter(|s| *s > last_client_seq)
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_push_resumes_after_the_last_sequence_the_server_has() {
+        assert_eq!(resume_from(3, &[5, 2, 4, 3]), vec![4, 5]);
+        assert_eq!(resume_from(0, &[]), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn error_bodies_omit_the_expected_sequence_unless_it_is_a_gap() {
+        let body = ErrorBody {
+            code: error_code::MALFORMED.into(),
+            message: "bad".into(),
+            expected_client_seq: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"code":"request.malformed","message":"bad"}"#
+        );
+    }
+
+    #[test]
+    fn a_pull_request_without_a_limit_uses_the_default() {
+        let req: PullRequest = serde_json::from_str("{}").unwrap();
+        assert_eq!(
+            req,
+            PullRequest {
+                cursor: None,
+                limit: 1_000
+            }
+        );
+    }
+}

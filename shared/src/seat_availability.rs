@@ -1,0 +1,405 @@
+//! Seat availability for one conference: the only code that decides whether a seat can be had.
+//! Authoritative on the server (single writer per conference); desks only read its events.
+//!
+//! The semantics are the reference implementation's `SeatsAvailability` (seed digest §2.5):
+//! - reservations are keyed by reservation id (= order id); for each wanted seat type the grant
+//!   is `min(wanted, max(remaining, 0) + already_held)`, so a request may be granted in part;
+//! - reserving again with the same id *adjusts* the hold instead of stacking a second one
+//!   (seat types missing from the new request are released);
+//! - cancel returns the held seats, commit makes them permanent; both are no-ops for an
+//!   unknown reservation (retries and late duplicates are harmless);
+//! - an unknown seat type is an error (a sale of a removed seat type must be compensated, F10);
+//! - cutting a quota below what is held leaves `remaining` negative and keeps every hold (F9).
+//!
+//! It never grants more than the quota by itself. Honouring more than the quota is an explicit
+//! `Overbook` command with a reason, recorded as `SeatsOverbooked` so head office sees it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{Aggregate, DomainError};
+use crate::ids::{ConferenceId, OrderId, SeatTypeId};
+
+/// A quantity of one seat type (the book's `SeatQuantity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SeatQuantity {
+    pub seat_type: SeatTypeId,
+    pub quantity: u32,
+}
+
+/// A signed change of the remaining seats of one seat type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatDelta {
+    pub seat_type: SeatTypeId,
+    pub delta: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Adds seats to a type's quota (creates the type on first use).
+    AddSeats {
+        conference: ConferenceId,
+        seat_type: SeatTypeId,
+        quantity: u32,
+    },
+    RemoveSeats {
+        conference: ConferenceId,
+        seat_type: SeatTypeId,
+        quantity: u32,
+    },
+    MakeReservation {
+        conference: ConferenceId,
+        reservation: OrderId,
+        seats: Vec<SeatQuantity>,
+    },
+    CancelReservation {
+        conference: ConferenceId,
+        reservation: OrderId,
+    },
+    CommitReservation {
+        conference: ConferenceId,
+        reservation: OrderId,
+    },
+    /// Holds seats for `reservation` beyond what is left. Only on explicit policy or a
+    /// head-office decision; never as a side effect of a normal reservation.
+    Overbook {
+        conference: ConferenceId,
+        reservation: OrderId,
+        seats: Vec<SeatQuantity>,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event_type", content = "payload")]
+pub enum Event {
+    #[serde(rename = "seats.available_seats_changed")]
+    AvailableSeatsChanged {
+        conference: ConferenceId,
+        seats: Vec<SeatDelta>,
+    },
+    /// `details` is what the reservation now holds in total (may be less than wanted);
+    /// `available_seats_changed` is the effect on the remaining seats.
+    #[serde(rename = "seats.reserved")]
+    SeatsReserved {
+        conference: ConferenceId,
+        reservation: OrderId,
+        details: Vec<SeatQuantity>,
+        available_seats_changed: Vec<SeatDelta>,
+    },
+    #[serde(rename = "seats.reservation_cancelled")]
+    ReservationCancelled {
+        conference: ConferenceId,
+        reservation: OrderId,
+        available_seats_changed: Vec<SeatDelta>,
+    },
+    #[serde(rename = "seats.reservation_committed")]
+    ReservationCommitted {
+        conference: ConferenceId,
+        reservation: OrderId,
+    },
+    #[serde(rename = "seats.overbooked")]
+    SeatsOverbooked {
+        conference: ConferenceId,
+        reservation: OrderId,
+        seats: Vec<SeatQuantity>,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("seat type {0} is not sold at this conference")]
+    UnknownSeatType(SeatTypeId),
+    #[error("these seats belong to conference {expected}, not {got}")]
+    WrongConference {
+        expected: ConferenceId,
+        got: ConferenceId,
+    },
+    #[error("cannot remove {requested} seats of {seat_type}: its quota is {quota}")]
+    QuotaBelowZero {
+        seat_type: SeatTypeId,
+        quota: i64,
+        requested: u32,
+    },
+    #[error("an overbooking needs a reason")]
+    OverbookWithoutReason,
+}
+
+impl DomainError for Error {
+    fn code(&self) -> &'static str {
+        match self {
+            Error::UnknownSeatType(_) => "seats.unknown_seat_type",
+            Error::WrongConference { .. } => "seats.wrong_conference",
+            Error::QuotaBelowZero { .. } => "seats.quota_below_zero",
+            Error::OverbookWithoutReason => "seats.overbook_without_reason",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SeatsAvailability {
+    pub conference: Option<ConferenceId>,
+    /// The quota per seat type: seats added minus seats removed.
+    pub quota: BTreeMap<SeatTypeId, i64>,
+    /// Seats that can still be reserved; negative after a quota cut below what is held.
+    pub remaining: BTreeMap<SeatTypeId, i64>,
+    /// Holds that are neither committed nor cancelled, per reservation.
+    pub pending: BTreeMap<OrderId, BTreeMap<SeatTypeId, u32>>,
+    /// Seats sold for good, per seat type.
+    pub committed: BTreeMap<SeatTypeId, i64>,
+    /// Seats granted beyond the quota by explicit overbooking, per seat type.
+    pub overbooked: BTreeMap<SeatTypeId, i64>,
+}
+
+impl SeatsAvailability {
+    pub fn remaining(&self, seat_type: SeatTypeId) -> Option<i64> {
+        self.remaining.get(&seat_type).copied()
+    }
+
+    pub fn held_by(&self, reservation: OrderId) -> Option<&BTreeMap<SeatTypeId, u32>> {
+        self.pending.get(&reservation)
+    }
+
+    fn check_conference(&self, got: ConferenceId) -> Result<(), Error> {
+        match self.conference {
+            Some(expected) if expected != got => Err(Error::WrongConference { expected, got }),
+            _ => Ok(()),
+        }
+    }
+
+    fn known(&self, seat_type: SeatTypeId) -> Result<(), Error> {
+        if self.quota.contains_key(&seat_type) {
+            Ok(())
+        } else {
+            Err(Error::UnknownSeatType(seat_type))
+        }
+    }
+}
+
+/// Sums quantities per seat type, dropping zeros.
+fn by_type(seats: &[SeatQuantity]) -> BTreeMap<SeatTypeId, u32> {
+    let mut out: BTreeMap<SeatTypeId, u32> = BTreeMap::new();
+    for s in seats {
+        let total = out.entry(s.seat_type).or_default();
+        *total = total.saturating_add(s.quantity);
+    }
+    out.retain(|_, q| *q > 0);
+    out
+}
+
+fn negated(held: &BTreeMap<SeatTypeId, u32>) -> Vec<SeatDelta> {
+    held.iter()
+        .map(|(t, q)| SeatDelta {
+            seat_type: *t,
+            delta: i64::from(*q),
+        })
+        .collect()
+}
+
+impl Aggregate for SeatsAvailability {
+    type Command = Command;
+    type Event = Event;
+    type Error = Error;
+
+    fn decide(&self, command: &Command) -> Result<Vec<Event>, Error> {
+        match command {
+            Command::AddSeats {
+                conference,
+                seat_type,
+                quantity,
+            } => {
+                self.check_conference(*conference)?;
+                Ok(vec![Event::AvailableSeatsChanged {
+                    conference: *conference,
+                    seats: vec![SeatDelta {
+                        seat_type: *seat_type,
+                        delta: i64::from(*quantity),
+                    }],
+                }])
+            }
+            Command::RemoveSeats {
+                conference,
+                seat_type,
+                quantity,
+            } => {
+                self.check_conference(*conference)?;
+                self.known(*seat_type)?;
+                let quota = self.quota.get(seat_type).copied().unwrap_or(0);
+                if i64::from(*quantity) > quota {
+                    return Err(Error::QuotaBelowZero {
+                        seat_type: *seat_type,
+                        quota,
+                        requested: *quantity,
+                    });
+                }
+                Ok(vec![Event::AvailableSeatsChanged {
+                    conference: *conference,
+                    seats: vec![SeatDelta {
+                        seat_type: *seat_type,
+                        delta: -i64::from(*quantity),
+                    }],
+                }])
+            }
+            Command::MakeReservation {
+                conference,
+                reservation,
+                seats,
+            } => {
+                self.check_conference(*conference)?;
+                let wanted = by_type(seats);
+                for seat_type in seats.iter().map(|s| s.seat_type) {
+                    self.known(seat_type)?;
+                }
+                let existing = self.pending.get(reservation).cloned().unwrap_or_default();
+                let mut details = Vec::new();
+                let mut changed = Vec::new();
+                let types: std::collections::BTreeSet<SeatTypeId> =
+                    wanted.keys().chain(existing.keys()).copied().collect();
+                for seat_type in types {
+                    let want = i64::from(wanted.get(&seat_type).copied().unwrap_or(0));
+                    let held = i64::from(existing.get(&seat_type).copied().unwrap_or(0));
+                    let remaining = self.remaining.get(&seat_type).copied().unwrap_or(0);
+                    let actual = want.min(remaining.max(0) + held);
+                    let delta = actual - held;
+                    if actual > 0 {
+                        // `actual <= want <= u32::MAX`.
+                        details.push(SeatQuantity {
+                            seat_type,
+                            quantity: u32::try_from(actual).unwrap_or(u32::MAX),
+                        });
+                    }
+                    if delta != 0 {
+                        changed.push(SeatDelta {
+                            seat_type,
+                            delta: -delta,
+                        });
+                    }
+                }
+                Ok(vec![Event::SeatsReserved {
+                    conference: *conference,
+                    reservation: *reservation,
+                    details,
+                    available_seats_changed: changed,
+                }])
+            }
+            Command::CancelReservation {
+                conference,
+                reservation,
+            } => {
+                self.check_conference(*conference)?;
+                let Some(held) = self.pending.get(reservation) else {
+                    return Ok(vec![]);
+                };
+                Ok(vec![Event::ReservationCancelled {
+                    conference: *conference,
+                    reservation: *reservation,
+                    available_seats_changed: negated(held),
+                }])
+            }
+            Command::CommitReservation {
+                conference,
+                reservation,
+            } => {
+                self.check_conference(*conference)?;
+                if !self.pending.contains_key(reservation) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::ReservationCommitted {
+                    conference: *conference,
+                    reservation: *reservation,
+                }])
+            }
+            Command::Overbook {
+                conference,
+                reservation,
+                seats,
+                reason,
+            } => {
+                self.check_conference(*conference)?;
+                if reason.trim().is_empty() {
+                    return Err(Error::OverbookWithoutReason);
+                }
+                for s in seats {
+                    self.known(s.seat_type)?;
+                }
+                let seats: Vec<SeatQuantity> = by_type(seats)
+                    .into_iter()
+                    .map(|(seat_type, quantity)| SeatQuantity {
+                        seat_type,
+                        quantity,
+                    })
+                    .collect();
+                if seats.is_empty() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::SeatsOverbooked {
+                    conference: *conference,
+                    reservation: *reservation,
+                    seats,
+                    reason: reason.trim().to_owned(),
+                }])
+            }
+        }
+    }
+
+    fn evolve(mut self, event: &Event) -> Self {
+        match event {
+            Event::AvailableSeatsChanged { conference, seats } => {
+                self.conference.get_or_insert(*conference);
+                for s in seats {
+                    *self.quota.entry(s.seat_type).or_default() += s.delta;
+                    *self.remaining.entry(s.seat_type).or_default() += s.delta;
+                }
+            }
+            Event::SeatsReserved {
+                reservation,
+                details,
+                available_seats_changed,
+                ..
+            } => {
+                for s in available_seats_changed {
+                    *self.remaining.entry(s.seat_type).or_default() += s.delta;
+                }
+                let held = by_type(details);
+                if held.is_empty() {
+                    self.pending.remove(reservation);
+                } else {
+                    self.pending.insert(*reservation, held);
+                }
+            }
+            Event::ReservationCancelled {
+                reservation,
+                available_seats_changed,
+                ..
+            } => {
+                for s in available_seats_changed {
+                    *self.remaining.entry(s.seat_type).or_default() += s.delta;
+                }
+                self.pending.remove(reservation);
+            }
+            Event::ReservationCommitted { reservation, .. } => {
+                if let Some(held) = self.pending.remove(reservation) {
+                    for (seat_type, q) in held {
+                        *self.committed.entry(seat_type).or_default() += i64::from(q);
+                    }
+                }
+            }
+            Event::SeatsOverbooked {
+                reservation, seats, ..
+            } => {
+                let held = self.pending.entry(*reservation).or_default();
+                for s in seats {
+                    *held.entry(s.seat_type).or_default() += s.quantity;
+                    *self.remaining.entry(s.seat_type).or_default() -= i64::from(s.quantity);
+                    *self.overbooked.entry(s.seat_type).or_default() += i64::from(s.quantity);
+                }
+            }
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests;

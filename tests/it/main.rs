@@ -1,0 +1,3 @@
+//! Onsite's integration tests: one binary, real processes (matklad's "one test binary").
+
+mod desk_window;

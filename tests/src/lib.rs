@@ -1,0 +1,9 @@
+//! The harness for Onsite's one integration-test binary (`tests/it`): real processes, real
+//! files, a real X server. Nothing here is mocked.
+//!
+//! # Layout
+//! - [`workspace`]: where the workspace and its built binaries are.
+//! - [`display`]: a private Xvfb server for tests that open real windows.
+
+pub mod display;
+pub mod workspace;

@@ -1,0 +1,138 @@
+//! Project automation, run as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
+//!
+//! - `cargo xtask test`: installs the system packages the build and the tests need when they
+//!   are missing (Debian/Ubuntu, apt-get, through sudo when not root), then runs every check
+//!   and every test, prints a summary, and exits non-zero if anything failed.
+//! - `cargo xtask deps`: only the system packages.
+//!
+//! Deliberately std-only: it must build in seconds on a fresh machine before anything else.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+mod system;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let root = project_root();
+    match args.first().map(String::as_str) {
+        Some("test") => test(&root),
+        Some("deps") => match system::ensure_packages(system::TEST_PACKAGES) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        _ => {
+            eprintln!("usage: cargo xtask <test|deps>");
+            eprintln!(
+                "  test  install what is missing, then fmt, clippy, the pure-crate check and every test"
+            );
+            eprintln!("  deps  install the system packages only");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+struct Step {
+    name: &'static str,
+    ok: bool,
+    took: Duration,
+}
+
+fn test(root: &Path) -> ExitCode {
+    let mut steps = Vec::new();
+    let started = Instant::now();
+
+    let t = Instant::now();
+    let deps = system::ensure_packages(system::TEST_PACKAGES);
+    if let Err(e) = &deps {
+        eprintln!("xtask: {e}");
+    }
+    steps.push(Step {
+        name: "system packages",
+        ok: deps.is_ok(),
+        took: t.elapsed(),
+    });
+
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let run = |steps: &mut Vec<Step>, name: &'static str, args: &[&str]| {
+        println!("\n==> {name}: cargo {}", args.join(" "));
+        let t = Instant::now();
+        let ok = Command::new(&cargo)
+            .args(args)
+            .current_dir(root)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or_else(|e| {
+                eprintln!("xtask: could not run cargo: {e}");
+                false
+            });
+        steps.push(Step {
+            name,
+            ok,
+            took: t.elapsed(),
+        });
+        ok
+    };
+
+    if deps.is_ok() {
+        run(&mut steps, "format", &["fmt", "--all", "--check"]);
+        run(
+            &mut steps,
+            "clippy",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        );
+        // On its own, so that features unified across the workspace cannot hide an I/O
+        // dependency in the pure crate.
+        run(
+            &mut steps,
+            "pure crate alone",
+            &["check", "-p", "onsite-shared", "--locked"],
+        );
+        // The integration tests drive the real binaries, so build them first.
+        if run(
+            &mut steps,
+            "build",
+            &["build", "--workspace", "--bins", "--locked"],
+        ) {
+            run(&mut steps, "tests", &["test", "--workspace", "--locked"]);
+        }
+    }
+
+    println!("\n==> summary ({:.0?} in all)", started.elapsed());
+    for s in &steps {
+        println!(
+            "  {} {:<20} {:>8.1?}",
+            if s.ok { "ok  " } else { "FAIL" },
+            s.name,
+            s.took
+        );
+    }
+    let failed = steps.iter().filter(|s| !s.ok).count();
+    if failed == 0 {
+        println!("all {} steps passed", steps.len());
+        ExitCode::SUCCESS
+    } else {
+        println!("{failed} of {} steps failed", steps.len());
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,99 @@
+//! System packages, installed with apt-get when missing (Debian and Ubuntu).
+
+use std::process::{Command, Stdio};
+
+/// What building the workspace and running every test needs.
+pub(crate) const TEST_PACKAGES: &[&str] = &[
+    // Building: Tauri 2 on Linux (WebKitGTK 4.1) and the C parts of some crates.
+    "build-essential",
+    "pkg-config",
+    "file",
+    "libssl-dev",
+    "libwebkit2gtk-4.1-dev",
+    "libjavascriptcoregtk-4.1-dev",
+    "libsoup-3.0-dev",
+    "libgtk-3-dev",
+    "librsvg2-dev",
+    "libayatana-appindicator3-dev",
+    "libxdo-dev",
+    // Real windows in tests: a virtual X server, window inspection, screenshots.
+    "xvfb",
+    "xauth",
+    "x11-utils",
+    "xdotool",
+    "imagemagick",
+];
+
+fn is_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .stderr(Stdio::null())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Installs whatever of `packages` is missing. Does nothing when all are there, so it is fast
+/// on a prepared machine and needs no network then.
+pub(crate) fn ensure_packages(packages: &[&str]) -> Result<(), String> {
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_err()
+    {
+        return Err("this is not a Debian or Ubuntu system (no dpkg-query); install the packages listed in \
+                    xtask/src/system.rs by hand"
+            .to_owned());
+    }
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !is_installed(p))
+        .collect();
+    if missing.is_empty() {
+        println!("==> system packages: all {} present", packages.len());
+        return Ok(());
+    }
+    println!("==> system packages: installing {}", missing.join(" "));
+    let sudo = !is_root();
+    let apt = |args: &[&str]| -> Result<(), String> {
+        let mut cmd = if sudo {
+            Command::new("sudo")
+        } else {
+            Command::new("apt-get")
+        };
+        if sudo {
+            cmd.arg("apt-get");
+        }
+        cmd.args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdin(Stdio::null());
+        let status = cmd
+            .status()
+            .map_err(|e| format!("could not run apt-get: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("apt-get {} failed ({status})", args.join(" ")))
+        }
+    };
+    apt(&["update", "-q"])?;
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    args.extend(&missing);
+    apt(&args)?;
+    let still: Vec<&str> = missing.into_iter().filter(|p| !is_installed(p)).collect();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("still missing after apt-get: {}", still.join(" ")))
+    }
+}
