@@ -37,6 +37,64 @@ fn main() -> ExitCode {
     }
 }
 
+/// Crates that would let the pure domain do I/O, read a clock or run async code.
+const IMPURE: &[&str] = &[
+    "rusqlite",
+    "tokio",
+    "reqwest",
+    "axum",
+    "hyper",
+    "tauri",
+    "postgres",
+    "sqlx",
+    "rand",
+    "getrandom",
+];
+
+/// `cargo tree -p onsite-shared` must show none of the impure crates.
+fn pure_dependencies(cargo: &str, root: &Path) -> Result<(), String> {
+    println!("\n==> pure crate deps: cargo tree -p onsite-shared -e normal");
+    let out = Command::new(cargo)
+        .args([
+            "tree",
+            "-p",
+            "onsite-shared",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--locked",
+        ])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("could not run cargo tree: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let found: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| {
+            IMPURE
+                .iter()
+                .any(|bad| name == bad || name.starts_with(&format!("{bad}-")))
+        })
+        .collect();
+    if found.is_empty() {
+        println!("onsite-shared depends on none of: {}", IMPURE.join(", "));
+        Ok(())
+    } else {
+        Err(format!(
+            "onsite-shared must stay pure, but depends on: {}",
+            found.join(", ")
+        ))
+    }
+}
+
 fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -108,6 +166,16 @@ fn test(root: &Path) -> ExitCode {
             "pure crate alone",
             &["check", "-p", "onsite-shared", "--locked"],
         );
+        let t = Instant::now();
+        let pure = pure_dependencies(&cargo, root);
+        if let Err(e) = &pure {
+            eprintln!("xtask: {e}");
+        }
+        steps.push(Step {
+            name: "pure crate deps",
+            ok: pure.is_ok(),
+            took: t.elapsed(),
+        });
         // The integration tests drive the real binaries, so build them first.
         if run(
             &mut steps,

@@ -1,1 +1,218 @@
+use chrono::NaiveDate;
 
+use super::*;
+use crate::testing::AggregateTestExt;
+
+const CONF: ConferenceId = ConferenceId::from_u128(1);
+const GENERAL: SeatTypeId = SeatTypeId::from_u128(10);
+const WORKSHOP: SeatTypeId = SeatTypeId::from_u128(11);
+
+fn details() -> ConferenceDetails {
+    ConferenceDetails {
+        name: "CQRS Summit".into(),
+        slug: "cqrs-summit-2026".into(),
+        description: String::new(),
+        venue: "Zürich".into(),
+        starts_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        ends_on: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        currency: Currency::EUR,
+    }
+}
+
+fn created() -> Event {
+    Event::Created {
+        conference: CONF,
+        details: details(),
+        owner_email: "org@example.com".into(),
+    }
+}
+
+fn seat_type(id: SeatTypeId, name: &str, kind: SeatKind) -> SeatType {
+    SeatType {
+        id,
+        name: name.into(),
+        description: String::new(),
+        price: Money::new(19_900, Currency::EUR),
+        quota: 100,
+        kind,
+        policy: OversellPolicy::Reject,
+    }
+}
+
+fn general_created() -> Event {
+    Event::SeatTypeCreated {
+        conference: CONF,
+        seat_type: seat_type(GENERAL, "General admission", SeatKind::Admission),
+    }
+}
+
+#[test]
+fn a_conference_is_created_once() {
+    Conference::given([])
+        .when(Command::Create {
+            conference: CONF,
+            details: details(),
+            owner_email: " org@example.com ".into(),
+        })
+        .then([created()]);
+    Conference::given([created()])
+        .when(Command::Create {
+            conference: CONF,
+            details: details(),
+            owner_email: "x@example.com".into(),
+        })
+        .then_err(Error::AlreadyExists);
+}
+
+#[test]
+fn bad_details_are_refused_with_the_reason() {
+    let mut d = details();
+    d.slug = "CQRS Summit".into();
+    Conference::given([])
+        .when(Command::Create {
+            conference: CONF,
+            details: d,
+            owner_email: String::new(),
+        })
+        .then_err(Error::BadSlug);
+    let mut d = details();
+    d.ends_on = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    Conference::given([])
+        .when(Command::Create {
+            conference: CONF,
+            details: d,
+            owner_email: String::new(),
+        })
+        .then_err(Error::EndsBeforeStart);
+}
+
+#[test]
+fn commands_on_a_missing_conference_are_refused() {
+    Conference::given([])
+        .when(Command::Publish)
+        .then_err(Error::NotFound);
+}
+
+#[test]
+fn a_conference_with_nothing_to_sell_cannot_be_published() {
+    Conference::given([created()])
+        .when(Command::Publish)
+        .then_err(Error::NothingToSell);
+    Conference::given([
+        created(),
+        Event::SeatTypeCreated {
+            conference: CONF,
+            seat_type: seat_type(WORKSHOP, "Workshop", SeatKind::AddOn),
+        },
+    ])
+    .when(Command::Publish)
+    .then_err(Error::NothingToSell);
+}
+
+#[test]
+fn publishing_twice_is_a_no_op() {
+    Conference::given([created(), general_created()])
+        .when(Command::Publish)
+        .then([Event::Published { conference: CONF }]);
+    Conference::given([
+        created(),
+        general_created(),
+        Event::Published { conference: CONF },
+    ])
+    .when(Command::Publish)
+    .then_nothing();
+}
+
+#[test]
+fn seat_types_are_priced_in_the_conference_currency_with_unique_names() {
+    let mut usd = seat_type(GENERAL, "General", SeatKind::Admission);
+    usd.price = Money::new(100, Currency::USD);
+    Conference::given([created()])
+        .when(Command::AddSeatType(usd))
+        .then_err(Error::WrongCurrency {
+            conference: Currency::EUR,
+            price: Currency::USD,
+        });
+    Conference::given([created(), general_created()])
+        .when(Command::AddSeatType(seat_type(
+            WORKSHOP,
+            "general ADMISSION",
+            SeatKind::Admission,
+        )))
+        .then_err(Error::DuplicateSeatTypeName("general ADMISSION".into()));
+}
+
+#[test]
+fn a_quota_change_carries_the_previous_and_the_new_quota() {
+    Conference::given([created(), general_created()])
+        .when(Command::ChangeQuota {
+            seat_type: GENERAL,
+            quota: 80,
+        })
+        .then([Event::SeatQuotaChanged {
+            conference: CONF,
+            seat_type: GENERAL,
+            previous: 100,
+            quota: 80,
+        }]);
+    Conference::given([created(), general_created()])
+        .when(Command::ChangeQuota {
+            seat_type: GENERAL,
+            quota: 100,
+        })
+        .then_nothing();
+}
+
+/// F10: seat types cannot disappear from a published conference.
+#[test]
+fn seat_types_can_be_removed_only_before_the_first_publication() {
+    Conference::given([created(), general_created()])
+        .when(Command::RemoveSeatType { seat_type: GENERAL })
+        .then([Event::SeatTypeRemoved {
+            conference: CONF,
+            seat_type: GENERAL,
+        }]);
+    Conference::given([
+        created(),
+        general_created(),
+        Event::Published { conference: CONF },
+        Event::Unpublished { conference: CONF },
+    ])
+    .when(Command::RemoveSeatType { seat_type: GENERAL })
+    .then_err(Error::CannotRemoveAfterPublish);
+}
+
+#[test]
+fn attendee_types_have_a_badge_colour() {
+    let speaker = AttendeeType {
+        id: AttendeeTypeId::parse("speaker").unwrap(),
+        name: "Speaker".into(),
+        badge_colour: Colour::parse("#e53935").unwrap(),
+    };
+    assert_eq!(speaker.badge_colour.as_str(), "#E53935");
+    assert!(Colour::parse("red").is_err());
+    Conference::given([created()])
+        .when(Command::DefineAttendeeType(speaker.clone()))
+        .then([Event::AttendeeTypeDefined {
+            conference: CONF,
+            attendee_type: speaker.clone(),
+        }]);
+    Conference::given([
+        created(),
+        Event::AttendeeTypeDefined {
+            conference: CONF,
+            attendee_type: speaker.clone(),
+        },
+    ])
+    .when(Command::DefineAttendeeType(speaker))
+    .then_nothing();
+}
+
+#[test]
+fn the_currency_is_locked_once_prices_exist() {
+    let mut d = details();
+    d.currency = Currency::USD;
+    Conference::given([created(), general_created()])
+        .when(Command::Update { details: d })
+        .then_err(Error::CurrencyLocked);
+}
