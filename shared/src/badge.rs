@@ -63,7 +63,8 @@ impl DomainError for Error {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Badge {
     pub prints: u32,
     pub jobs: Vec<PrintJobId>,

@@ -147,7 +147,8 @@ impl DomainError for Error {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CheckIn {
     pub conference: Option<ConferenceId>,
     pub code: Option<TicketCode>,

@@ -265,7 +265,8 @@ impl DomainError for Error {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Conference {
     pub id: Option<ConferenceId>,
     pub details: Option<ConferenceDetails>,

@@ -153,7 +153,8 @@ impl DomainError for Error {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Conflict {
     pub id: Option<ConflictId>,
     pub kind: Option<ConflictKind>,

@@ -242,7 +242,8 @@ pub fn is_plausible_email(email: &str) -> bool {
         && !domain.contains('@')
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Order {
     pub id: Option<OrderId>,
     pub conference: Option<ConferenceId>,

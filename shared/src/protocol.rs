@@ -31,6 +31,9 @@ pub struct PushRequest {
     /// What the desk still has to push after this batch (for head office's desk view).
     #[serde(default)]
     pub pending_after: u64,
+    /// The desk's clock when it sent the push; the server records the skew it shows.
+    #[serde(default)]
+    pub device_time: Option<crate::aggregate::Timestamp>,
     pub items: Vec<PushItem>,
 }
 

@@ -166,13 +166,14 @@ impl DomainError for Error {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     pub seat: Seat,
     pub attendee: Option<Attendee>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SeatAssignments {
     pub order: Option<OrderId>,
     pub conference: Option<ConferenceId>,

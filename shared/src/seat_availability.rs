@@ -138,7 +138,8 @@ impl DomainError for Error {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SeatsAvailability {
     pub conference: Option<ConferenceId>,
     /// The quota per seat type: seats added minus seats removed.

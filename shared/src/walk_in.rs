@@ -203,7 +203,8 @@ pub enum SaleStatus {
     Rejected,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct WalkInSale {
     pub sale: Option<Sale>,
     pub status: SaleStatus,

@@ -1,3 +1,4 @@
 //! Onsite's integration tests: one binary, real processes (matklad's "one test binary").
 
 mod desk_window;
+mod sync_server;

@@ -6,4 +6,5 @@
 //! - [`display`]: a private Xvfb server for tests that open real windows.
 
 pub mod display;
+pub mod server;
 pub mod workspace;

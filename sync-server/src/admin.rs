@@ -1,0 +1,174 @@
+//! Conference administration: the book's Conference Management context, driven by head office
+//! through the API (and by `demo` and `import`). Quota changes reach `SeatsAvailability` in the
+//! same transaction as the conference's own event (the book's `AddSeats`/`RemoveSeats`
+//! translation, B:5082–5083), so seats and seat types never disagree.
+
+use chrono::NaiveDate;
+use onsite_shared::conference::{
+    self, AttendeeType, Colour, Conference, ConferenceDetails, OversellPolicy, SeatKind, SeatType,
+};
+use onsite_shared::event::{Event, StreamId};
+use onsite_shared::ids::{AttendeeTypeId, ConferenceId, SeatTypeId};
+use onsite_shared::money::{Currency, Money};
+use onsite_shared::seat_availability::{self, SeatsAvailability};
+use serde::{Deserialize, Serialize};
+
+use crate::recorder::{Recorder, Rejected};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewConference {
+    #[serde(default)]
+    pub id: Option<ConferenceId>,
+    pub name: String,
+    pub slug: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub venue: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub currency: Currency,
+    #[serde(default)]
+    pub owner_email: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewSeatType {
+    #[serde(default)]
+    pub id: Option<SeatTypeId>,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub price_minor: i64,
+    pub quota: u32,
+    pub kind: SeatKind,
+    #[serde(default)]
+    pub policy: OversellPolicy,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewAttendeeType {
+    pub id: String,
+    pub name: String,
+    pub badge_colour: String,
+}
+
+fn invalid(code: &'static str, message: impl Into<String>) -> Rejected {
+    Rejected::Domain {
+        code,
+        message: message.into(),
+    }
+}
+
+pub fn create_conference(
+    rec: &mut Recorder<'_>,
+    new: &NewConference,
+) -> Result<ConferenceId, Rejected> {
+    let id = rec.conference;
+    let command = conference::Command::Create {
+        conference: id,
+        details: ConferenceDetails {
+            name: new.name.clone(),
+            slug: new.slug.clone(),
+            description: new.description.clone(),
+            venue: new.venue.clone(),
+            starts_on: new.starts_on,
+            ends_on: new.ends_on,
+            currency: new.currency,
+        },
+        owner_email: new.owner_email.clone(),
+    };
+    rec.execute::<Conference>(&StreamId::conference(id), &command)?;
+    Ok(id)
+}
+
+pub fn add_seat_type(rec: &mut Recorder<'_>, new: &NewSeatType) -> Result<SeatTypeId, Rejected> {
+    let conference = rec.conference;
+    let (state, _) = crate::storage::load::<Conference>(rec.tx, &StreamId::conference(conference))?;
+    let currency = state
+        .currency()
+        .ok_or_else(|| invalid("conference.not_found", "the conference does not exist"))?;
+    let id = new
+        .id
+        .unwrap_or_else(|| SeatTypeId::from_uuid(uuid::Uuid::now_v7()));
+    let seat_type = SeatType {
+        id,
+        name: new.name.clone(),
+        description: new.description.clone(),
+        price: Money::new(new.price_minor, currency),
+        quota: new.quota,
+        kind: new.kind,
+        policy: new.policy,
+    };
+    rec.execute::<Conference>(
+        &StreamId::conference(conference),
+        &conference::Command::AddSeatType(seat_type),
+    )?;
+    rec.execute::<SeatsAvailability>(
+        &StreamId::seats(conference),
+        &seat_availability::Command::AddSeats {
+            conference,
+            seat_type: id,
+            quantity: new.quota,
+        },
+    )?;
+    Ok(id)
+}
+
+pub fn change_quota(
+    rec: &mut Recorder<'_>,
+    seat_type: SeatTypeId,
+    quota: u32,
+) -> Result<(), Rejected> {
+    let conference = rec.conference;
+    let events = rec.execute::<Conference>(
+        &StreamId::conference(conference),
+        &conference::Command::ChangeQuota { seat_type, quota },
+    )?;
+    for e in events {
+        if let Event::Conference(conference::Event::SeatQuotaChanged {
+            previous, quota, ..
+        }) = e
+        {
+            let command = if quota >= previous {
+                seat_availability::Command::AddSeats {
+                    conference,
+                    seat_type,
+                    quantity: quota - previous,
+                }
+            } else {
+                seat_availability::Command::RemoveSeats {
+                    conference,
+                    seat_type,
+                    quantity: previous - quota,
+                }
+            };
+            rec.execute::<SeatsAvailability>(&StreamId::seats(conference), &command)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn define_attendee_type(rec: &mut Recorder<'_>, new: &NewAttendeeType) -> Result<(), Rejected> {
+    let id = AttendeeTypeId::parse(&new.id)
+        .map_err(|e| invalid("conference.bad_attendee_type", e.to_string()))?;
+    let badge_colour = Colour::parse(&new.badge_colour)
+        .map_err(|e| invalid("conference.bad_colour", e.to_string()))?;
+    let command = conference::Command::DefineAttendeeType(AttendeeType {
+        id,
+        name: new.name.clone(),
+        badge_colour,
+    });
+    rec.execute::<Conference>(&StreamId::conference(rec.conference), &command)?;
+    Ok(())
+}
+
+pub fn publish(rec: &mut Recorder<'_>, published: bool) -> Result<(), Rejected> {
+    let command = if published {
+        conference::Command::Publish
+    } else {
+        conference::Command::Unpublish
+    };
+    rec.execute::<Conference>(&StreamId::conference(rec.conference), &command)?;
+    Ok(())
+}

@@ -1,0 +1,554 @@
+//! The HTTP API under `/v1`: JSON in and out, errors as `{code, message}`.
+//!
+//! Status codes: no or unknown credentials 401 (`auth.unauthenticated`), a revoked desk 401
+//! (`auth.revoked`), another conference 403 (`auth.forbidden`), malformed JSON 400
+//! (`request.malformed`), a body over the limit 413 (`request.too_large`), an unknown event type
+//! or schema version 400 with its own code, a domain rule 422 with the rule's code, a sync gap
+//! 409 with `expected_client_seq`. None of them changes any state.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use onsite_shared::conference::Conference;
+use onsite_shared::event::StreamId;
+use onsite_shared::ids::{ClientId, ConferenceId, DeviceId, SeatTypeId};
+use onsite_shared::protocol::{
+    ErrorBody, MAX_PULL_LIMIT, PullResponse, PushRequest, PushResponse, error_code,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::admin;
+use crate::devices::{self, AuthError, DeskCredentials};
+use crate::recorder::{Recorder, Rejected};
+use crate::storage::{CursorError, PullError, Store, StoreError};
+use crate::sync::{self, Desk, PushError};
+
+/// Shared state of the running server.
+pub struct App<S> {
+    pub store: S,
+}
+
+fn now() -> onsite_shared::Timestamp {
+    chrono::Utc::now()
+}
+
+/// Every error the API returns.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                code: code.to_owned(),
+                message: message.into(),
+                expected_client_seq: None,
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(code = %self.body.code, message = %self.body.message, "request failed");
+        }
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "storage failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server.storage",
+            "the server could not store or read data",
+        )
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Unknown => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                error_code::UNAUTHENTICATED,
+                e.to_string(),
+            ),
+            AuthError::Revoked => {
+                ApiError::new(StatusCode::UNAUTHORIZED, error_code::REVOKED, e.to_string())
+            }
+            AuthError::BadCode => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "auth.bad_code", e.to_string())
+            }
+            AuthError::NoConference => {
+                ApiError::new(StatusCode::NOT_FOUND, "conference.not_found", e.to_string())
+            }
+            AuthError::NoDevice => {
+                ApiError::new(StatusCode::NOT_FOUND, "device.not_found", e.to_string())
+            }
+            AuthError::NameRequired => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "device.name_required",
+                e.to_string(),
+            ),
+            AuthError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<Rejected> for ApiError {
+    fn from(e: Rejected) -> Self {
+        match e {
+            Rejected::Domain { code, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
+            Rejected::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<PushError> for ApiError {
+    fn from(e: PushError) -> Self {
+        match e {
+            PushError::Gap { expected } => {
+                let mut err = ApiError::new(StatusCode::CONFLICT, error_code::GAP, e.to_string());
+                err.body.expected_client_seq = Some(expected);
+                err
+            }
+            PushError::BadRequest { code, message } => {
+                ApiError::new(StatusCode::BAD_REQUEST, code, message)
+            }
+            PushError::Forbidden(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, error_code::FORBIDDEN, message)
+            }
+            PushError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<PullError> for ApiError {
+    fn from(e: PullError) -> Self {
+        match e {
+            PullError::Cursor(c @ CursorError::Malformed) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                error_code::BAD_CURSOR,
+                c.to_string(),
+            ),
+            PullError::Cursor(c @ CursorError::OtherDatabase) => {
+                ApiError::new(StatusCode::GONE, "sync.cursor_reset", c.to_string())
+            }
+            PullError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// `Json` whose rejections are `{code, message}`: 413 for a body over the limit, 400 otherwise.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(rejection) => Err(json_rejection(&rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            error_code::TOO_LARGE,
+            "the request body is too large",
+        );
+    }
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        error_code::MALFORMED,
+        rejection.body_text(),
+    )
+}
+
+fn bearer(parts: &Parts) -> Result<String, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                error_code::UNAUTHENTICATED,
+                "credentials are required",
+            )
+        })?;
+    header
+        .strip_prefix("Bearer ")
+        .map(|t| t.trim().to_owned())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                error_code::UNAUTHENTICATED,
+                "use a Bearer token",
+            )
+        })
+}
+
+/// A request from an enrolled, not revoked desk.
+pub struct DeskAuth(pub Desk);
+
+impl<S: Store> FromRequestParts<Arc<App<S>>> for DeskAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App<S>>,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        let desk = app
+            .store
+            .read(move |tx| devices::authenticate(tx, &token))
+            .await?;
+        Ok(DeskAuth(desk))
+    }
+}
+
+/// A request from head office.
+pub struct AdminAuth(pub String);
+
+impl<S: Store> FromRequestParts<Arc<App<S>>> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App<S>>,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        let who = app.store.read(move |tx| devices::admin(tx, &token)).await?;
+        Ok(AdminAuth(who))
+    }
+}
+
+pub fn router<S: Store>(app: Arc<App<S>>) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/devices/enrol", post(enrol::<S>))
+        .route("/v1/sync/push", post(push::<S>))
+        .route("/v1/sync/pull", get(pull::<S>))
+        .route("/v1/conferences", post(create_conference::<S>))
+        .route("/v1/conferences/{conference}", get(get_conference::<S>))
+        .route(
+            "/v1/conferences/{conference}/seat-types",
+            post(add_seat_type::<S>),
+        )
+        .route(
+            "/v1/conferences/{conference}/seat-types/{seat_type}/quota",
+            put(change_quota::<S>),
+        )
+        .route(
+            "/v1/conferences/{conference}/attendee-types",
+            post(define_attendee_type::<S>),
+        )
+        .route("/v1/conferences/{conference}/publish", post(publish::<S>))
+        .route(
+            "/v1/conferences/{conference}/unpublish",
+            post(unpublish::<S>),
+        )
+        .route(
+            "/v1/conferences/{conference}/devices",
+            post(enroll_device::<S>).get(list_devices::<S>),
+        )
+        .route("/v1/devices/{device}/revoke", post(revoke_device::<S>))
+        .with_state(app)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+#[derive(Deserialize)]
+struct EnrolRequest {
+    code: String,
+}
+
+async fn enrol<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Body(req): Body<EnrolRequest>,
+) -> Result<Json<DeskCredentials>, ApiError> {
+    let now = now();
+    let credentials = app
+        .store
+        .write(move |tx| devices::redeem(tx, &req.code, now))
+        .await?;
+    Ok(Json(credentials))
+}
+
+async fn push<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    DeskAuth(desk): DeskAuth,
+    Body(req): Body<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let now = now();
+    let skew = req.device_time.map(|t| (t - now).num_milliseconds());
+    let req = Arc::new(req);
+    let response = app
+        .store
+        .write(move |tx| {
+            let response = sync::push(tx, desk, &req, now)?;
+            if let Some(skew) = skew {
+                devices::record_skew(tx, desk.device, skew)?;
+            }
+            Ok::<_, PushError>(response)
+        })
+        .await?;
+    Ok(Json(response))
+}
+
+#[derive(Deserialize)]
+struct PullQuery {
+    #[serde(default)]
+    cursor: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    client_id: Option<ClientId>,
+    #[serde(default)]
+    conference: Option<ConferenceId>,
+}
+
+async fn pull<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    DeskAuth(desk): DeskAuth,
+    query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let Query(q) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            error_code::MALFORMED,
+            e.body_text(),
+        )
+    })?;
+    if q.conference.is_some_and(|c| c != desk.conference) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            error_code::FORBIDDEN,
+            "this desk is enrolled for another conference",
+        ));
+    }
+    let limit = q.limit.unwrap_or(1_000).clamp(1, MAX_PULL_LIMIT);
+    let client = q.client_id;
+    // Read the client's sequence first: anything it covers is then surely in the page or before.
+    let last_client_seq = app
+        .store
+        .read(move |tx| sync::last_client_seq(tx, client))
+        .await?;
+    let page = app.store.pull(desk.conference, q.cursor, limit).await?;
+    Ok(Json(PullResponse {
+        events: page.events,
+        next_cursor: page.next_cursor,
+        has_more: page.has_more,
+        last_client_seq,
+    }))
+}
+
+#[derive(Serialize)]
+struct Created {
+    id: String,
+}
+
+async fn create_conference<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Body(new): Body<admin::NewConference>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let now = now();
+    let id = new
+        .id
+        .unwrap_or_else(|| ConferenceId::from_uuid(uuid::Uuid::now_v7()));
+    let id = app
+        .store
+        .write(move |tx| {
+            let mut rec = Recorder::new(tx, id, now);
+            admin::create_conference(&mut rec, &new)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
+}
+
+#[derive(Serialize)]
+struct ConferenceView {
+    id: ConferenceId,
+    details: onsite_shared::conference::ConferenceDetails,
+    published: bool,
+    seat_types: Vec<onsite_shared::conference::SeatType>,
+    attendee_types: Vec<onsite_shared::conference::AttendeeType>,
+    remaining: std::collections::BTreeMap<SeatTypeId, i64>,
+}
+
+async fn get_conference<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path(conference): Path<ConferenceId>,
+) -> Result<Json<ConferenceView>, ApiError> {
+    let view = app
+        .store
+        .read(move |tx| {
+            let (c, _) = crate::storage::load::<Conference>(tx, &StreamId::conference(conference))?;
+            let (seats, _) = crate::storage::load::<
+                onsite_shared::seat_availability::SeatsAvailability,
+            >(tx, &StreamId::seats(conference))?;
+            Ok::<_, StoreError>((c, seats))
+        })
+        .await?;
+    let (c, seats) = view;
+    let details = c.details.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "conference.not_found",
+            "no such conference",
+        )
+    })?;
+    Ok(Json(ConferenceView {
+        id: conference,
+        details,
+        published: c.published,
+        seat_types: c.seat_types.values().cloned().collect(),
+        attendee_types: c.attendee_types.values().cloned().collect(),
+        remaining: seats.remaining,
+    }))
+}
+
+async fn admin_write<S, T, F>(
+    app: &App<S>,
+    conference: ConferenceId,
+    work: F,
+) -> Result<T, ApiError>
+where
+    S: Store,
+    T: Send + 'static,
+    F: Fn(&mut Recorder<'_>) -> Result<T, Rejected> + Send + 'static,
+{
+    let now = now();
+    Ok(app
+        .store
+        .write(move |tx| {
+            let mut rec = Recorder::new(tx, conference, now);
+            work(&mut rec)
+        })
+        .await?)
+}
+
+async fn add_seat_type<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path(conference): Path<ConferenceId>,
+    Body(new): Body<admin::NewSeatType>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let id = admin_write(&app, conference, move |rec| admin::add_seat_type(rec, &new)).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
+}
+
+#[derive(Deserialize)]
+struct QuotaChange {
+    quota: u32,
+}
+
+async fn change_quota<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path((conference, seat_type)): Path<(ConferenceId, SeatTypeId)>,
+    Body(change): Body<QuotaChange>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(&app, conference, move |rec| {
+        admin::change_quota(rec, seat_type, change.quota)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn define_attendee_type<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path(conference): Path<ConferenceId>,
+    Body(new): Body<admin::NewAttendeeType>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(&app, conference, move |rec| {
+        admin::define_attendee_type(rec, &new)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn publish<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path(conference): Path<ConferenceId>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(&app, conference, move |rec| admin::publish(rec, true)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn unpublish<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path(conference): Path<ConferenceId>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(&app, conference, move |rec| admin::publish(rec, false)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct NewDevice {
+    name: String,
+}
+
+async fn enroll_device<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path(conference): Path<ConferenceId>,
+    Body(new): Body<NewDevice>,
+) -> Result<(StatusCode, Json<devices::Enrolment>), ApiError> {
+    let now = now();
+    let enrolment = app
+        .store
+        .write(move |tx| devices::enroll(tx, conference, &new.name, now))
+        .await?;
+    Ok((StatusCode::CREATED, Json(enrolment)))
+}
+
+async fn list_devices<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path(conference): Path<ConferenceId>,
+) -> Result<Json<Vec<devices::DeviceRow>>, ApiError> {
+    Ok(Json(
+        app.store
+            .read(move |tx| devices::list(tx, Some(conference)))
+            .await?,
+    ))
+}
+
+async fn revoke_device<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path(device): Path<DeviceId>,
+) -> Result<StatusCode, ApiError> {
+    let now = now();
+    app.store
+        .write(move |tx| devices::revoke(tx, device, now))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,350 @@
+//! The server's read models, moved by every recorded event in the same transaction:
+//! - `seat_types`: the conference's seat types (kind, price, quota, policy);
+//! - `orders`: every order with its origin (online, imported, walk-in), status and payment;
+//! - `tickets`: every ticket by its code, with its holder and admission state — what the
+//!   server consults when it re-decides an admission, and what head office searches.
+//!
+//! Each statement is idempotent for its event, and all of them are plain SQL that both
+//! backends run.
+
+use onsite_shared::event::Event;
+use onsite_shared::ids::ConferenceId;
+use onsite_shared::{check_in, conference, order, seat_assignments, walk_in};
+
+use crate::params;
+use crate::storage::{StoreError, Tx, time_text};
+
+fn kind_text(kind: conference::SeatKind) -> &'static str {
+    match kind {
+        conference::SeatKind::Admission => "admission",
+        conference::SeatKind::AddOn => "add_on",
+    }
+}
+
+fn policy_text(policy: conference::OversellPolicy) -> &'static str {
+    match policy {
+        conference::OversellPolicy::Reject => "reject",
+        conference::OversellPolicy::Overbook => "overbook",
+    }
+}
+
+fn json_text<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    Ok(serde_json::to_string(v)?)
+}
+
+/// Moves the read models for one recorded event.
+pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), StoreError> {
+    let c = conf.to_string();
+    match event {
+        Event::Conference(e) => match e {
+            conference::Event::SeatTypeCreated { seat_type: s, .. } => {
+                tx.execute(
+                    "INSERT INTO seat_types (conference, seat_type, name, kind, price_minor, currency, quota, policy) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (conference, seat_type) DO NOTHING",
+                    params![
+                        c,
+                        s.id.to_string(),
+                        s.name.clone(),
+                        kind_text(s.kind),
+                        s.price.amount_minor,
+                        s.price.currency.as_str(),
+                        i64::from(s.quota),
+                        policy_text(s.policy),
+                    ],
+                )?;
+            }
+            conference::Event::SeatTypeUpdated {
+                seat_type,
+                name,
+                price,
+                ..
+            } => {
+                tx.execute(
+                    "UPDATE seat_types SET name = $3, price_minor = $4 WHERE conference = $1 AND seat_type = $2",
+                    params![c, seat_type.to_string(), name.clone(), price.amount_minor],
+                )?;
+            }
+            conference::Event::SeatQuotaChanged {
+                seat_type, quota, ..
+            } => {
+                tx.execute(
+                    "UPDATE seat_types SET quota = $3 WHERE conference = $1 AND seat_type = $2",
+                    params![c, seat_type.to_string(), i64::from(*quota)],
+                )?;
+            }
+            conference::Event::SeatTypePolicyChanged {
+                seat_type, policy, ..
+            } => {
+                tx.execute(
+                    "UPDATE seat_types SET policy = $3 WHERE conference = $1 AND seat_type = $2",
+                    params![c, seat_type.to_string(), policy_text(*policy)],
+                )?;
+            }
+            conference::Event::SeatTypeRemoved { seat_type, .. } => {
+                tx.execute(
+                    "UPDATE seat_types SET removed = 1 WHERE conference = $1 AND seat_type = $2",
+                    params![c, seat_type.to_string()],
+                )?;
+            }
+            conference::Event::Created { .. }
+            | conference::Event::Updated { .. }
+            | conference::Event::Published { .. }
+            | conference::Event::Unpublished { .. }
+            | conference::Event::AttendeeTypeDefined { .. } => {}
+        },
+        Event::Order(e) => apply_order(tx, &c, e)?,
+        Event::SeatAssignments(e) => apply_assignments(tx, &c, e)?,
+        Event::WalkIn(e) => apply_walk_in(tx, &c, e)?,
+        Event::CheckIn(e) => match e {
+            check_in::Event::Admitted {
+                code, admission, ..
+            } => {
+                tx.execute(
+                    "UPDATE tickets SET admission_id = $3, admitted_at = $4, admitted_desk = $5, admitted_gate = $6 \
+                     WHERE conference = $1 AND code = $2 AND admitted_at IS NULL",
+                    params![
+                        c,
+                        code.as_str(),
+                        admission.admission.to_string(),
+                        time_text(&admission.at),
+                        admission.desk.to_string(),
+                        admission.gate.clone(),
+                    ],
+                )?;
+            }
+            check_in::Event::Undone {
+                code, admission, ..
+            } => {
+                tx.execute(
+                    "UPDATE tickets SET admission_id = NULL, admitted_at = NULL, admitted_desk = NULL, \
+                     admitted_gate = NULL WHERE conference = $1 AND code = $2 AND admission_id = $3",
+                    params![c, code.as_str(), admission.to_string()],
+                )?;
+            }
+            check_in::Event::DuplicateFlagged { .. }
+            | check_in::Event::InvalidTicketFlagged { .. } => {}
+        },
+        Event::Seats(_) | Event::Badge(_) | Event::Conflict(_) => {}
+    }
+    Ok(())
+}
+
+fn apply_order(tx: &mut dyn Tx, c: &str, e: &order::Event) -> Result<(), StoreError> {
+    let set_status = |tx: &mut dyn Tx, order: &onsite_shared::ids::OrderId, status: &str| {
+        tx.execute(
+            "UPDATE orders SET status = $2 WHERE order_id = $1",
+            params![order.to_string(), status],
+        )
+    };
+    match e {
+        order::Event::Placed {
+            order,
+            reservation_expires_at,
+            access_code,
+            origin,
+            ..
+        } => {
+            let (kind, method, taken, desk, source_id) = match origin {
+                order::OrderOrigin::Online => ("online", None, None, None, None),
+                order::OrderOrigin::Imported { source_id, .. } => {
+                    ("imported", None, None, None, Some(source_id.clone()))
+                }
+                order::OrderOrigin::WalkIn {
+                    desk,
+                    payment_method,
+                    amount_taken,
+                } => (
+                    "walk_in",
+                    Some(json_text(payment_method)?.trim_matches('"').to_owned()),
+                    Some(amount_taken.amount_minor),
+                    Some(desk.to_string()),
+                    None,
+                ),
+            };
+            tx.execute(
+                "INSERT INTO orders (order_id, conference, origin, status, access_code, payment_method, \
+                 amount_taken_minor, desk, source_id, expires_at) VALUES ($1,$2,$3,'created',$4,$5,$6,$7,$8,$9) \
+                 ON CONFLICT (order_id) DO NOTHING",
+                params![
+                    order.to_string(),
+                    c,
+                    kind,
+                    access_code.clone(),
+                    method,
+                    taken,
+                    desk,
+                    source_id,
+                    time_text(reservation_expires_at),
+                ],
+            )?;
+        }
+        order::Event::TotalsCalculated { order, total, .. } => {
+            tx.execute(
+                "UPDATE orders SET total_minor = $2, currency = $3 WHERE order_id = $1",
+                params![
+                    order.to_string(),
+                    total.amount_minor,
+                    total.currency.as_str()
+                ],
+            )?;
+        }
+        order::Event::RegistrantAssigned { order, registrant } => {
+            tx.execute(
+                "UPDATE orders SET registrant_email = $2 WHERE order_id = $1",
+                params![order.to_string(), registrant.email.clone()],
+            )?;
+        }
+        order::Event::Updated { order, .. } => {
+            set_status(tx, order, "created")?;
+        }
+        order::Event::PartiallyReserved { order, .. } => {
+            set_status(tx, order, "partially_reserved")?;
+        }
+        order::Event::ReservationCompleted { order, .. } => {
+            set_status(tx, order, "reservation_completed")?;
+        }
+        order::Event::Confirmed { order, .. } => {
+            set_status(tx, order, "confirmed")?;
+        }
+        order::Event::Expired { order } => {
+            set_status(tx, order, "expired")?;
+        }
+        order::Event::Cancelled { order, .. } => {
+            set_status(tx, order, "cancelled")?;
+        }
+    }
+    Ok(())
+}
+
+fn set_holder(
+    tx: &mut dyn Tx,
+    ticket: &onsite_shared::ids::TicketId,
+    a: Option<&seat_assignments::Attendee>,
+) -> Result<(), StoreError> {
+    let empty = seat_assignments::Attendee {
+        first_name: String::new(),
+        last_name: String::new(),
+        email: String::new(),
+        company: String::new(),
+        attendee_types: vec![],
+    };
+    let a = a.unwrap_or(&empty);
+    tx.execute(
+        "UPDATE tickets SET first_name = $2, last_name = $3, email = $4, company = $5, attendee_types = $6 \
+         WHERE ticket = $1",
+        params![
+            ticket.to_string(),
+            a.first_name.clone(),
+            a.last_name.clone(),
+            a.email.clone(),
+            a.company.clone(),
+            json_text(&a.attendee_types)?,
+        ],
+    )?;
+    Ok(())
+}
+
+fn apply_assignments(
+    tx: &mut dyn Tx,
+    c: &str,
+    e: &seat_assignments::Event,
+) -> Result<(), StoreError> {
+    match e {
+        seat_assignments::Event::Created { order, seats, .. } => {
+            for s in seats {
+                tx.execute(
+                    "INSERT INTO tickets (conference, code, ticket, order_id, seat_type, status, origin) \
+                     VALUES ($1, $2, $3, $4, $5, 'valid', \
+                     COALESCE((SELECT origin FROM orders WHERE order_id = $4), 'online')) \
+                     ON CONFLICT (conference, code) DO UPDATE SET status = 'valid'",
+                    params![c, s.code.as_str(), s.ticket.to_string(), order.to_string(), s.seat_type.to_string()],
+                )?;
+            }
+        }
+        seat_assignments::Event::Assigned {
+            ticket, attendee, ..
+        }
+        | seat_assignments::Event::Updated {
+            ticket, attendee, ..
+        } => set_holder(tx, ticket, Some(attendee))?,
+        seat_assignments::Event::Unassigned { ticket, .. } => set_holder(tx, ticket, None)?,
+    }
+    Ok(())
+}
+
+fn set_ticket_status(
+    tx: &mut dyn Tx,
+    tickets: &[onsite_shared::ids::TicketId],
+    status: &str,
+) -> Result<(), StoreError> {
+    for t in tickets {
+        tx.execute(
+            "UPDATE tickets SET status = $2 WHERE ticket = $1",
+            params![t.to_string(), status],
+        )?;
+    }
+    Ok(())
+}
+
+fn apply_walk_in(tx: &mut dyn Tx, c: &str, e: &walk_in::Event) -> Result<(), StoreError> {
+    match e {
+        walk_in::Event::SaleRecorded { sale } => {
+            for t in &sale.tickets {
+                tx.execute(
+                    "INSERT INTO tickets (conference, code, ticket, order_id, seat_type, status, origin, \
+                     first_name, last_name, email, company, attendee_types) \
+                     VALUES ($1, $2, $3, $4, $5, 'provisional', 'walk_in', $6, $7, $8, $9, $10) \
+                     ON CONFLICT (conference, code) DO NOTHING",
+                    params![
+                        c,
+                        t.code.as_str(),
+                        t.ticket.to_string(),
+                        sale.order.to_string(),
+                        t.seat_type.to_string(),
+                        t.attendee.first_name.clone(),
+                        t.attendee.last_name.clone(),
+                        t.attendee.email.clone(),
+                        t.attendee.company.clone(),
+                        json_text(&t.attendee.attendee_types)?,
+                    ],
+                )?;
+            }
+        }
+        walk_in::Event::Confirmed { tickets, .. } => set_ticket_status(tx, tickets, "valid")?,
+        walk_in::Event::PartiallyConfirmed {
+            confirmed,
+            withdrawn,
+            ..
+        } => {
+            set_ticket_status(tx, confirmed, "valid")?;
+            set_ticket_status(tx, withdrawn, "withdrawn")?;
+        }
+        walk_in::Event::Rejected { withdrawn, .. } => {
+            set_ticket_status(tx, withdrawn, "withdrawn")?
+        }
+        walk_in::Event::Honoured { reinstated, .. } => set_ticket_status(tx, reinstated, "valid")?,
+    }
+    Ok(())
+}
+
+/// What the server knows about a ticket code, for deciding an admission.
+pub fn ticket_status(
+    tx: &mut dyn Tx,
+    conf: ConferenceId,
+    code: &onsite_shared::ids::TicketCode,
+) -> Result<check_in::TicketStatus, StoreError> {
+    let rows = tx.query(
+        "SELECT t.status, COALESCE(s.kind, 'admission') FROM tickets t \
+         LEFT JOIN seat_types s ON s.conference = t.conference AND s.seat_type = t.seat_type \
+         WHERE t.conference = $1 AND t.code = $2",
+        params![conf.to_string(), code.as_str()],
+    )?;
+    let Some(row) = rows.first() else {
+        return Ok(check_in::TicketStatus::Unknown);
+    };
+    Ok(match (row.text(0)?.as_str(), row.text(1)?.as_str()) {
+        ("withdrawn", _) => check_in::TicketStatus::Withdrawn,
+        (_, "add_on") => check_in::TicketStatus::AddOnOnly,
+        _ => check_in::TicketStatus::Valid,
+    })
+}

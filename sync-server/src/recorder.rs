@@ -1,0 +1,137 @@
+//! Recording events: versions per stream, server metadata, and the projections that must move
+//! in the same transaction (the server's read models are never behind its log).
+
+use std::collections::HashMap;
+
+use onsite_shared::aggregate::{DomainError, Timestamp};
+use onsite_shared::event::{Envelope, Event, Metadata, StreamId};
+use onsite_shared::ids::{ConferenceId, DeviceId, EventId};
+
+use crate::projection;
+use crate::storage::{self, StoreError, StreamState, Tx};
+
+/// Mints a UUIDv7 event id: time-ordered, so the log's unique index stays local.
+pub fn new_event_id() -> EventId {
+    EventId::from_uuid(uuid::Uuid::now_v7())
+}
+
+/// Appends events for one conference inside one transaction.
+pub struct Recorder<'t> {
+    pub tx: &'t mut dyn Tx,
+    pub conference: ConferenceId,
+    pub now: Timestamp,
+    /// Who caused what is being recorded (the desk's event, when there is one).
+    pub causation: Option<EventId>,
+    pub device: Option<DeviceId>,
+    versions: HashMap<StreamId, u64>,
+    recorded: Vec<EventId>,
+}
+
+impl<'t> Recorder<'t> {
+    pub fn new(tx: &'t mut dyn Tx, conference: ConferenceId, now: Timestamp) -> Self {
+        Self {
+            tx,
+            conference,
+            now,
+            causation: None,
+            device: None,
+            versions: HashMap::new(),
+            recorded: Vec::new(),
+        }
+    }
+
+    /// The ids recorded so far, in order.
+    pub fn recorded(&self) -> &[EventId] {
+        &self.recorded
+    }
+
+    fn next_version(&mut self, stream: &StreamId) -> Result<u64, StoreError> {
+        let current = match self.versions.get(stream) {
+            Some(v) => *v,
+            None => storage::stream_version(self.tx, stream)?,
+        };
+        self.versions.insert(stream.clone(), current + 1);
+        Ok(current + 1)
+    }
+
+    /// Records a desk's own event as it was pushed: its id, device time, device and sequence
+    /// are kept; the server adds the stream version and its own time.
+    pub fn record_pushed(
+        &mut self,
+        envelope: &Envelope,
+        event: &Event,
+    ) -> Result<EventId, StoreError> {
+        let mut e = envelope.clone();
+        let (event_type, payload) = event.to_parts();
+        e.event_type = event_type;
+        e.payload = payload;
+        e.schema_version =
+            onsite_shared::event::current_schema_version(&e.event_type).unwrap_or(e.schema_version);
+        e.stream = event.stream();
+        e.version = self.next_version(&e.stream)?;
+        e.recorded_at = Some(self.now);
+        storage::insert_event(self.tx, self.conference, &e)?;
+        projection::apply(self.tx, self.conference, event)?;
+        self.recorded.push(e.event_id);
+        Ok(e.event_id)
+    }
+
+    /// Records an event the server decided.
+    pub fn record(&mut self, event: &Event) -> Result<EventId, StoreError> {
+        let stream = event.stream();
+        let version = self.next_version(&stream)?;
+        let meta = Metadata {
+            device_id: self.device,
+            client_seq: None,
+            causation_id: self.causation,
+            correlation_id: self.causation,
+        };
+        let mut e = Envelope::new(new_event_id(), event, version, self.now, meta);
+        e.recorded_at = Some(self.now);
+        storage::insert_event(self.tx, self.conference, &e)?;
+        projection::apply(self.tx, self.conference, event)?;
+        self.recorded.push(e.event_id);
+        Ok(e.event_id)
+    }
+
+    pub fn record_all(&mut self, events: &[Event]) -> Result<(), StoreError> {
+        for e in events {
+            self.record(e)?;
+        }
+        Ok(())
+    }
+
+    /// Loads an aggregate, decides a command on it and records what it decided.
+    pub fn execute<A>(
+        &mut self,
+        stream: &StreamId,
+        command: &A::Command,
+    ) -> Result<Vec<Event>, Rejected>
+    where
+        A: StreamState,
+        A::Error: DomainError,
+        Event: From<A::Event>,
+    {
+        let (state, _) = storage::load::<A>(self.tx, stream)?;
+        let events: Vec<Event> = state
+            .decide(command)
+            .map_err(|e| Rejected::Domain {
+                code: e.code(),
+                message: e.to_string(),
+            })?
+            .into_iter()
+            .map(Event::from)
+            .collect();
+        self.record_all(&events)?;
+        Ok(events)
+    }
+}
+
+/// Why a command recorded nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejected {
+    #[error("{message}")]
+    Domain { code: &'static str, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,400 @@
+//! The embedded default: a SQLite file in WAL mode with `synchronous=FULL`.
+//!
+//! One writer thread owns the write connection. It takes every job that is queued, runs each in
+//! its own savepoint inside one transaction, commits once (group commit: one fsync for many
+//! pushes), and only then answers the callers. A job that fails rolls back to its savepoint and
+//! leaves the others untouched. Readers use their own connections, so a pull never waits for
+//! a write. With a single writer, commit order is position order: the pull cursor is a position.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use tokio::sync::oneshot;
+
+use onsite_shared::ids::ConferenceId;
+
+use super::{
+    COMMON_SCHEMA, CursorError, Dialect, PullError, PullPage, Row, SqlValue, Store, StoreError, Tx,
+};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    conference TEXT NOT NULL,
+    stream_type TEXT NOT NULL,
+    stream_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    event_type TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    occurred_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    device_id TEXT,
+    client_seq INTEGER,
+    causation_id TEXT,
+    correlation_id TEXT,
+    payload TEXT NOT NULL,
+    UNIQUE (stream_type, stream_id, version));
+CREATE INDEX IF NOT EXISTS events_by_conference ON events (conference, position);
+"#;
+
+/// The most jobs committed together.
+const MAX_GROUP: usize = 512;
+
+struct SqliteTx<'c>(&'c Connection);
+
+fn to_value(v: &SqlValue) -> Value {
+    match v {
+        SqlValue::Null => Value::Null,
+        SqlValue::Int(n) => Value::Integer(*n),
+        SqlValue::Text(s) => Value::Text(s.clone()),
+    }
+}
+
+/// `$1` → `?1`: SQLite's numbered parameters, so the same statements run on both backends.
+fn sqlite_sql(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[expect(clippy::needless_pass_by_value, reason = "shaped for map_err")]
+fn db_error(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(e.to_string())
+        }
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
+        let mut stmt = self.0.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
+        let n = stmt
+            .execute(rusqlite::params_from_iter(params.iter().map(to_value)))
+            .map_err(db_error)?;
+        Ok(n as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, StoreError> {
+        let mut stmt = self.0.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
+        let columns = stmt.column_count();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter().map(to_value)))
+            .map_err(db_error)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let mut values = Vec::with_capacity(columns);
+            for i in 0..columns {
+                values.push(match row.get_ref(i).map_err(db_error)? {
+                    ValueRef::Null => SqlValue::Null,
+                    ValueRef::Integer(n) => SqlValue::Int(n),
+                    ValueRef::Real(f) => SqlValue::Text(f.to_string()),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        SqlValue::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                });
+            }
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+}
+
+/// A unit of work for the writer thread.
+trait WriteJob: Send {
+    /// Runs inside a savepoint; `false` rolls the savepoint back.
+    fn run(&mut self, tx: &mut dyn Tx) -> bool;
+    /// Called after the group's commit (or its failure).
+    fn finish(self: Box<Self>, committed: Result<(), String>);
+}
+
+struct Job<T, E, F> {
+    work: Option<F>,
+    result: Option<Result<T, E>>,
+    reply: oneshot::Sender<Result<T, E>>,
+}
+
+impl<T, E, F> WriteJob for Job<T, E, F>
+where
+    T: Send,
+    E: From<StoreError> + Send,
+    F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send,
+{
+    fn run(&mut self, tx: &mut dyn Tx) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        let result = work(tx);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), String>) {
+        let result = match (committed, self.result) {
+            (Ok(()), Some(result)) => result,
+            (Err(e), Some(Ok(_))) => {
+                Err(StoreError::Database(format!("commit failed: {e}")).into())
+            }
+            (_, Some(Err(e))) => Err(e),
+            (_, None) => Err(StoreError::Closed.into()),
+        };
+        let _ = self.reply.send(result);
+    }
+}
+
+type Queue = mpsc::Sender<Box<dyn WriteJob>>;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Option<Queue>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    epoch: String,
+}
+
+fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(db_error)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(db_error)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON;")
+        .map_err(db_error)?;
+    if !read_only {
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+            .map_err(db_error)?;
+    }
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (and creates or migrates) the database file and starts the writer thread.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut conn = open(path, false)?;
+        conn.execute_batch(SCHEMA).map_err(db_error)?;
+        conn.execute_batch(COMMON_SCHEMA).map_err(db_error)?;
+        let epoch = {
+            let tx = conn.transaction().map_err(db_error)?;
+            let existing: Option<String> = tx
+                .query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
+                    r.get(0)
+                })
+                .ok();
+            let epoch = match existing {
+                Some(e) => e,
+                None => {
+                    let e = uuid::Uuid::now_v7().simple().to_string();
+                    tx.execute("INSERT INTO meta (key, value) VALUES ('epoch', ?1)", [&e])
+                        .map_err(db_error)?;
+                    e
+                }
+            };
+            tx.commit().map_err(db_error)?;
+            epoch
+        };
+        let (queue, jobs) = mpsc::channel::<Box<dyn WriteJob>>();
+        thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, &jobs))
+            .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Mutex::new(Some(queue)),
+            readers: Arc::default(),
+            epoch,
+        })
+    }
+
+    /// Identifies this database; a cursor from another database (a restore, a new file) is
+    /// refused instead of silently skipping or repeating events.
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    /// Runs `work` in the writer's transaction (a savepoint of a group commit) and answers once
+    /// the group is durable.
+    pub async fn write_once<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Box<dyn WriteJob> = Box::new(Job {
+            work: Some(work),
+            result: None,
+            reply,
+        });
+        {
+            let writer = self.writer.lock().map_err(|_| StoreError::Closed)?;
+            let queue = writer.as_ref().ok_or(StoreError::Closed)?;
+            queue.send(job).map_err(|_| StoreError::Closed)?;
+        }
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `work` on a reader connection, in a read transaction (one consistent snapshot).
+    pub async fn read_snapshot<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let readers = Arc::clone(&self.readers);
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().map_err(|_| StoreError::Closed)?.pop();
+            let mut conn = match pooled {
+                Some(c) => c,
+                None => open(&path, true)?,
+            };
+            let result = {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Deferred)
+                    .map_err(db_error)?;
+                let result = work(&mut SqliteTx(&tx));
+                tx.rollback().map_err(db_error)?;
+                result
+            };
+            if let Ok(mut pool) = readers.lock()
+                && pool.len() < 8
+            {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Stops accepting writes; the writer thread ends once the queue is drained.
+    pub fn close(&self) {
+        if let Ok(mut w) = self.writer.lock() {
+            w.take();
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        // One writer: there is no race to lose, so the work runs exactly once.
+        let mut work = work;
+        self.write_once(move |tx| work(tx)).await
+    }
+
+    async fn read<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        self.read_snapshot(work).await
+    }
+
+    async fn pull(
+        &self,
+        conference: ConferenceId,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<PullPage, PullError> {
+        let after = match cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => 0,
+            Some(c) => {
+                let (epoch, position) = c.split_once('.').ok_or(CursorError::Malformed)?;
+                if epoch != self.epoch {
+                    return Err(CursorError::OtherDatabase.into());
+                }
+                position
+                    .parse::<i64>()
+                    .map_err(|_| CursorError::Malformed)?
+            }
+        };
+        let epoch = self.epoch.clone();
+        let page = self
+            .read_snapshot(move |tx| crate::sync::pull_sqlite(tx, conference, after, limit))
+            .await?;
+        Ok(PullPage {
+            events: page.events,
+            next_cursor: format!("{epoch}.{}", page.next_position),
+            has_more: page.has_more,
+        })
+    }
+}
+
+fn writer_loop(mut conn: Connection, jobs: &mpsc::Receiver<Box<dyn WriteJob>>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let committed = run_group(&mut conn, &mut group);
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, jobs = group.len(), "group commit failed");
+        }
+        for job in group {
+            job.finish(committed.clone());
+        }
+    }
+}
+
+fn run_group(conn: &mut Connection, group: &mut [Box<dyn WriteJob>]) -> Result<(), String> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| e.to_string())?;
+    for job in group.iter_mut() {
+        tx.execute_batch("SAVEPOINT job")
+            .map_err(|e| e.to_string())?;
+        let keep = job.run(&mut SqliteTx(&tx));
+        if keep {
+            tx.execute_batch("RELEASE job").map_err(|e| e.to_string())?;
+        } else {
+            tx.execute_batch("ROLLBACK TO job; RELEASE job")
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    tx.commit().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_placeholders_become_sqlite_ones() {
+        assert_eq!(
+            sqlite_sql("a = $1 AND b = $12 AND c = '$'"),
+            "a = ?1 AND b = ?12 AND c = '$'"
+        );
+    }
+}

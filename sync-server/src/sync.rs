@@ -1,0 +1,639 @@
+//! The sync protocol on the server: push (re-decide every desk event) and pull.
+//!
+//! A push runs in one transaction: the client's sequence is checked and advanced, every item's
+//! outcome is stored, and every event an item produced is appended — all or nothing. A repeat
+//! of an item already seen gets its stored outcome back and changes nothing; an item whose
+//! event id is already in the log (the same event pushed under another client id after a
+//! reinstall) is a `duplicate`. A gap refuses the whole push with the sequence expected.
+//!
+//! The server's decisions, per desk event (see `onsite_shared` for the rules):
+//! - admissions, undos, badge prints: physical facts, always recorded; a second admission of a
+//!   ticket or an admission of a ticket that admits nobody is flagged and opens a conflict;
+//! - attendee corrections: recorded when the ticket still belongs to the same person;
+//! - walk-in sales: reconciled against the authoritative seats (confirmed, overbooked by
+//!   policy, or compensated: partial/rejected, refund due, conflict opened);
+//! - conflict acknowledgements and resolutions from a desk: decided on the conflict.
+
+use onsite_shared::aggregate::{Aggregate, DomainError, Timestamp};
+use onsite_shared::check_in::{self, CheckIn};
+use onsite_shared::conference::Conference;
+use onsite_shared::conflict::{self, Actor, Conflict, ConflictKind, Resolution};
+use onsite_shared::event::{DecodeError, Envelope, Event, StreamId};
+use onsite_shared::ids::{ClientId, ConferenceId, ConflictId, DeviceId, EventId};
+use onsite_shared::protocol::{
+    MAX_PUSH_ITEMS, OutcomeStatus, PROTOCOL_VERSION, PushOutcome, PushRequest, PushResponse, reason,
+};
+use onsite_shared::seat_assignments::{self, SeatAssignments};
+use onsite_shared::seat_availability::SeatsAvailability;
+use onsite_shared::walk_in::{self, Authority, WalkInSale};
+use onsite_shared::{badge, badge::Badge};
+
+use crate::params;
+use crate::projection;
+use crate::recorder::{Recorder, new_event_id};
+use crate::storage::{self, StoreError, Tx, time_text};
+
+/// The desk a request comes from, as its token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Desk {
+    pub device: DeviceId,
+    pub conference: ConferenceId,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("expected client_seq {expected} next")]
+    Gap { expected: u64 },
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DecodeError> for PushError {
+    fn from(e: DecodeError) -> Self {
+        PushError::BadRequest {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Desk events the server accepts from a push, by type.
+fn is_desk_event(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::CheckIn(check_in::Event::Admitted { .. } | check_in::Event::Undone { .. })
+            | Event::Badge(_)
+            | Event::SeatAssignments(seat_assignments::Event::Updated { .. })
+            | Event::WalkIn(walk_in::Event::SaleRecorded { .. })
+            | Event::Conflict(
+                conflict::Event::Acknowledged { .. } | conflict::Event::Resolved { .. }
+            )
+    )
+}
+
+struct Decided {
+    status: OutcomeStatus,
+    reason: Option<&'static str>,
+}
+
+impl Decided {
+    fn accepted() -> Self {
+        Self {
+            status: OutcomeStatus::Accepted,
+            reason: None,
+        }
+    }
+    fn flagged(reason: &'static str) -> Self {
+        Self {
+            status: OutcomeStatus::Accepted,
+            reason: Some(reason),
+        }
+    }
+    fn compensated(reason: &'static str) -> Self {
+        Self {
+            status: OutcomeStatus::Compensated,
+            reason: Some(reason),
+        }
+    }
+    fn rejected(reason: &'static str) -> Self {
+        Self {
+            status: OutcomeStatus::Rejected,
+            reason: Some(reason),
+        }
+    }
+}
+
+/// Handles one push, inside the caller's transaction.
+pub fn push(
+    tx: &mut dyn Tx,
+    desk: Desk,
+    req: &PushRequest,
+    now: Timestamp,
+) -> Result<PushResponse, PushError> {
+    if req.protocol_version != PROTOCOL_VERSION {
+        return Err(PushError::BadRequest {
+            code: onsite_shared::protocol::error_code::UNSUPPORTED_PROTOCOL,
+            message: format!(
+                "this server speaks sync protocol {PROTOCOL_VERSION}, not {}",
+                req.protocol_version
+            ),
+        });
+    }
+    if req.items.len() > MAX_PUSH_ITEMS {
+        return Err(PushError::BadRequest {
+            code: onsite_shared::protocol::error_code::TOO_MANY_ITEMS,
+            message: format!(
+                "at most {MAX_PUSH_ITEMS} items per push, got {}",
+                req.items.len()
+            ),
+        });
+    }
+    // Everything is checked before anything is written: an unknown event type or schema
+    // version refuses the whole push and stores nothing.
+    let mut decoded = Vec::with_capacity(req.items.len());
+    for (i, item) in req.items.iter().enumerate() {
+        if i > 0 && item.client_seq != req.items[i - 1].client_seq + 1 {
+            return Err(PushError::BadRequest {
+                code: onsite_shared::protocol::error_code::MALFORMED,
+                message: "items must have consecutive client_seq values".into(),
+            });
+        }
+        if item.event.client_seq.is_some_and(|s| s != item.client_seq) {
+            return Err(PushError::BadRequest {
+                code: onsite_shared::protocol::error_code::MALFORMED,
+                message: format!(
+                    "item {} carries an event with another client_seq",
+                    item.client_seq
+                ),
+            });
+        }
+        let event = item.event.decode()?;
+        if event_conference(&event).is_some_and(|c| c != desk.conference) {
+            return Err(PushError::Forbidden(format!(
+                "item {} is about another conference; this desk is enrolled for {}",
+                item.client_seq, desk.conference
+            )));
+        }
+        decoded.push(event);
+    }
+
+    let last = client_sequence(tx, req.client_id, desk.device)?;
+    if let Some(first) = req.items.first()
+        && first.client_seq > last + 1
+    {
+        return Err(PushError::Gap { expected: last + 1 });
+    }
+
+    let mut outcomes = Vec::with_capacity(req.items.len());
+    let mut last_seq = last;
+    for (item, event) in req.items.iter().zip(decoded) {
+        if item.client_seq <= last {
+            outcomes.push(stored_outcome(
+                tx,
+                req.client_id,
+                item.client_seq,
+                item.event.event_id,
+            )?);
+            continue;
+        }
+        let outcome = if storage::event_exists(tx, item.event.event_id)? {
+            PushOutcome {
+                client_seq: item.client_seq,
+                event_id: item.event.event_id,
+                status: OutcomeStatus::Duplicate,
+                reason: None,
+                result_event_ids: vec![],
+            }
+        } else {
+            let mut rec = Recorder::new(tx, desk.conference, now);
+            rec.causation = Some(item.event.event_id);
+            rec.device = Some(desk.device);
+            let decided = decide(&mut rec, &item.event, &event)?;
+            PushOutcome {
+                client_seq: item.client_seq,
+                event_id: item.event.event_id,
+                status: decided.status,
+                reason: decided.reason.map(str::to_owned),
+                result_event_ids: rec.recorded().to_vec(),
+            }
+        };
+        tx.execute(
+            "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES ($1, $2, $3)",
+            params![
+                req.client_id.to_string(),
+                item.client_seq,
+                serde_json::to_string(&outcome).map_err(StoreError::from)?
+            ],
+        )?;
+        last_seq = item.client_seq;
+        outcomes.push(outcome);
+    }
+    tx.execute(
+        "UPDATE clients SET last_client_seq = $2, app_version = $3, pending = $4, last_seen = $5 WHERE client_id = $1",
+        params![req.client_id.to_string(), last_seq, req.app_version.clone(), req.pending_after, time_text(&now)],
+    )?;
+    tx.execute(
+        "UPDATE devices SET last_seen = $2, app_version = $3, pending = $4 WHERE device_id = $1",
+        params![
+            desk.device.to_string(),
+            time_text(&now),
+            req.app_version.clone(),
+            req.pending_after
+        ],
+    )?;
+    Ok(PushResponse {
+        last_client_seq: last_seq,
+        outcomes,
+    })
+}
+
+/// The last sequence recorded for a client, creating the client on first contact. On
+/// PostgreSQL the row is locked for the rest of the transaction, so two server processes
+/// cannot both accept the same sequence.
+pub fn client_sequence(
+    tx: &mut dyn Tx,
+    client: ClientId,
+    device: DeviceId,
+) -> Result<u64, PushError> {
+    tx.execute(
+        "INSERT INTO clients (client_id, device_id, last_client_seq) VALUES ($1, $2, 0) \
+         ON CONFLICT (client_id) DO NOTHING",
+        params![client.to_string(), device.to_string()],
+    )?;
+    let lock = match tx.dialect() {
+        storage::Dialect::Postgres => " FOR UPDATE",
+        storage::Dialect::Sqlite => "",
+    };
+    let rows = tx.query(
+        &format!("SELECT device_id, last_client_seq FROM clients WHERE client_id = $1{lock}"),
+        params![client.to_string()],
+    )?;
+    let row = rows
+        .first()
+        .ok_or_else(|| StoreError::Corrupt("client row vanished".into()))?;
+    if row.text(0)? != device.to_string() {
+        return Err(PushError::Forbidden(
+            "this client id belongs to another desk".into(),
+        ));
+    }
+    Ok(u64::try_from(row.int(1)?).unwrap_or(0))
+}
+
+fn stored_outcome(
+    tx: &mut dyn Tx,
+    client: ClientId,
+    seq: u64,
+    event_id: EventId,
+) -> Result<PushOutcome, PushError> {
+    let rows = tx.query(
+        "SELECT outcome FROM outcomes WHERE client_id = $1 AND client_seq = $2",
+        params![client.to_string(), seq],
+    )?;
+    let outcome: PushOutcome = rows
+        .first()
+        .ok_or_else(|| StoreError::Corrupt(format!("no stored outcome for client_seq {seq}")))?
+        .json(0)?;
+    if outcome.event_id != event_id {
+        return Err(PushError::BadRequest {
+            code: onsite_shared::protocol::error_code::MALFORMED,
+            message: format!("client_seq {seq} was pushed before with another event"),
+        });
+    }
+    Ok(outcome)
+}
+
+fn decide(
+    rec: &mut Recorder<'_>,
+    envelope: &Envelope,
+    event: &Event,
+) -> Result<Decided, PushError> {
+    if !is_desk_event(event) {
+        return Ok(Decided::rejected(reason::NOT_A_DESK_EVENT));
+    }
+    match event {
+        Event::CheckIn(check_in::Event::Admitted {
+            conference,
+            code,
+            ticket,
+            admission,
+            override_reason,
+        }) => {
+            let stream = StreamId::admission(*conference, code);
+            let (state, _) = storage::load::<CheckIn>(rec.tx, &stream)?;
+            let status = projection::ticket_status(rec.tx, *conference, code)?;
+            let command = check_in::Command::RecordAdmission {
+                conference: *conference,
+                code: code.clone(),
+                ticket: *ticket,
+                status,
+                admission: admission.clone(),
+                override_reason: override_reason.clone(),
+            };
+            let events = state.decide(&command).map_err(domain)?;
+            let mut decided = Decided::accepted();
+            for (i, e) in events.iter().enumerate() {
+                let e = Event::CheckIn(e.clone());
+                if i == 0 {
+                    rec.record_pushed(envelope, &e)?;
+                    continue;
+                }
+                rec.record(&e)?;
+                let kind = match &e {
+                    Event::CheckIn(check_in::Event::DuplicateFlagged {
+                        code,
+                        duplicate,
+                        first,
+                        ..
+                    }) => {
+                        decided = Decided::flagged(reason::DUPLICATE_ADMISSION);
+                        ConflictKind::DuplicateAdmission {
+                            code: code.clone(),
+                            first: first.clone(),
+                            duplicate: duplicate.clone(),
+                        }
+                    }
+                    Event::CheckIn(check_in::Event::InvalidTicketFlagged {
+                        code,
+                        admission,
+                        status,
+                        ..
+                    }) => {
+                        if decided.reason.is_none() {
+                            decided = Decided::flagged(reason::INVALID_TICKET_ADMISSION);
+                        }
+                        ConflictKind::InvalidTicketAdmission {
+                            code: code.clone(),
+                            admission: admission.clone(),
+                            status: *status,
+                        }
+                    }
+                    _ => continue,
+                };
+                open_conflict(rec, *conference, kind)?;
+            }
+            Ok(decided)
+        }
+        Event::CheckIn(check_in::Event::Undone {
+            conference,
+            code,
+            admission,
+            desk: d,
+            at,
+            reason: why,
+        }) => {
+            let stream = StreamId::admission(*conference, code);
+            let (state, _) = storage::load::<CheckIn>(rec.tx, &stream)?;
+            let command = check_in::Command::RecordUndo {
+                admission: *admission,
+                desk: *d,
+                at: *at,
+                reason: why.clone(),
+            };
+            if state.decide(&command).map_err(domain)?.is_empty() {
+                return Ok(Decided::rejected("admission.not_admitted"));
+            }
+            rec.record_pushed(envelope, event)?;
+            Ok(Decided::accepted())
+        }
+        Event::Badge(e) => {
+            let (print, reprint_reason) = match e {
+                badge::Event::Printed { print } => (print, None),
+                badge::Event::Reprinted { print, reason } => (print, Some(reason.clone())),
+            };
+            let (state, _) = storage::load::<Badge>(rec.tx, &StreamId::badge(print.ticket))?;
+            let command = badge::Command::RecordPushedPrint {
+                print: print.clone(),
+                reprint_reason,
+            };
+            if !state.decide(&command).map_err(domain)?.is_empty() {
+                rec.record_pushed(envelope, event)?;
+            }
+            Ok(Decided::accepted())
+        }
+        Event::SeatAssignments(seat_assignments::Event::Updated {
+            order,
+            ticket,
+            attendee,
+            ..
+        }) => {
+            let (state, _) =
+                storage::load::<SeatAssignments>(rec.tx, &StreamId::seat_assignments(*order))?;
+            let Some(position) = state.positions.iter().find(|p| p.seat.ticket == *ticket) else {
+                return Ok(Decided::rejected("seat_assignments.unknown_ticket"));
+            };
+            let same_person = position
+                .attendee
+                .as_ref()
+                .is_some_and(|a| a.email.eq_ignore_ascii_case(&attendee.email));
+            if !same_person {
+                // The seat went to someone else meanwhile; a desk's correction must not undo that.
+                return Ok(Decided::rejected("seat_assignments.reassigned"));
+            }
+            let command = seat_assignments::Command::Assign {
+                position: position.seat.position,
+                attendee: attendee.clone(),
+            };
+            let events = state.decide(&command).map_err(domain)?;
+            match events.as_slice() {
+                [] => Ok(Decided::accepted()),
+                [seat_assignments::Event::Updated { position: p, .. }] => {
+                    let e = Event::SeatAssignments(seat_assignments::Event::Updated {
+                        order: *order,
+                        position: *p,
+                        ticket: *ticket,
+                        attendee: attendee.validate().map_err(domain)?,
+                    });
+                    rec.record_pushed(envelope, &e)?;
+                    Ok(Decided::accepted())
+                }
+                _ => Ok(Decided::rejected("seat_assignments.reassigned")),
+            }
+        }
+        Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => {
+            let (existing, _) =
+                storage::load::<WalkInSale>(rec.tx, &StreamId::walk_in(sale.order))?;
+            if existing.sale.is_some() {
+                return Ok(Decided {
+                    status: OutcomeStatus::Duplicate,
+                    reason: None,
+                });
+            }
+            let (conference, _) =
+                storage::load::<Conference>(rec.tx, &StreamId::conference(sale.conference))?;
+            let (seats, _) =
+                storage::load::<SeatsAvailability>(rec.tx, &StreamId::seats(sale.conference))?;
+            let conflict = ConflictId::from_uuid(uuid::Uuid::now_v7());
+            let events = walk_in::reconcile(
+                sale,
+                Authority {
+                    conference: &conference,
+                    seats: &seats,
+                    conflict,
+                    now: rec.now,
+                },
+            )
+            .map_err(domain)?;
+            let mut decided = Decided::accepted();
+            for (i, e) in events.iter().enumerate() {
+                if i == 0 {
+                    rec.record_pushed(envelope, e)?;
+                    continue;
+                }
+                rec.record(e)?;
+                match e {
+                    Event::WalkIn(walk_in::Event::PartiallyConfirmed { .. }) => {
+                        decided = Decided::compensated(reason::WALK_IN_PARTIAL);
+                    }
+                    Event::WalkIn(walk_in::Event::Rejected { .. }) => {
+                        decided = Decided::compensated(reason::WALK_IN_REJECTED)
+                    }
+                    Event::WalkIn(walk_in::Event::Confirmed { overbooked, .. })
+                        if !overbooked.is_empty() =>
+                    {
+                        decided = Decided::flagged(reason::WALK_IN_OVERBOOKED);
+                    }
+                    _ => {}
+                }
+            }
+            Ok(decided)
+        }
+        Event::Conflict(conflict::Event::Acknowledged {
+            conflict: id,
+            by,
+            at,
+            note,
+        }) => decide_conflict(
+            rec,
+            envelope,
+            event,
+            *id,
+            &conflict::Command::Acknowledge {
+                by: by.clone(),
+                at: *at,
+                note: note.clone(),
+            },
+        ),
+        Event::Conflict(conflict::Event::Resolved {
+            conflict: id,
+            resolution,
+            by,
+            at,
+            note,
+        }) => {
+            if *resolution == Resolution::SaleHonoured || !matches!(by, Actor::Desk { .. }) {
+                // Overriding a quota is head office's decision, not a desk's.
+                return Ok(Decided::rejected("conflict.not_for_desks"));
+            }
+            let command = conflict::Command::Resolve {
+                resolution: resolution.clone(),
+                by: by.clone(),
+                at: *at,
+                note: note.clone(),
+            };
+            decide_conflict(rec, envelope, event, *id, &command)
+        }
+        _ => Ok(Decided::rejected(reason::NOT_A_DESK_EVENT)),
+    }
+}
+
+fn decide_conflict(
+    rec: &mut Recorder<'_>,
+    envelope: &Envelope,
+    event: &Event,
+    id: ConflictId,
+    command: &conflict::Command,
+) -> Result<Decided, PushError> {
+    let (state, _) = storage::load::<Conflict>(rec.tx, &StreamId::conflict(id))?;
+    match state.decide(command) {
+        Ok(events) if events.is_empty() => Ok(Decided::accepted()),
+        Ok(_) => {
+            rec.record_pushed(envelope, event)?;
+            Ok(Decided::accepted())
+        }
+        Err(e) => Ok(Decided::rejected(e.code())),
+    }
+}
+
+fn open_conflict(
+    rec: &mut Recorder<'_>,
+    conference: ConferenceId,
+    kind: ConflictKind,
+) -> Result<(), StoreError> {
+    let id = ConflictId::from_uuid(uuid::Uuid::now_v7());
+    let e = Event::Conflict(conflict::Event::Opened {
+        conflict: id,
+        conference,
+        kind,
+        at: rec.now,
+    });
+    rec.record(&e)?;
+    Ok(())
+}
+
+/// A domain rule refused what a desk says it did: the desk sent something inconsistent.
+#[expect(clippy::needless_pass_by_value, reason = "shaped for map_err")]
+fn domain<E: DomainError>(e: E) -> PushError {
+    PushError::BadRequest {
+        code: e.code(),
+        message: e.to_string(),
+    }
+}
+
+fn event_conference(event: &Event) -> Option<ConferenceId> {
+    match event {
+        Event::CheckIn(
+            check_in::Event::Admitted { conference, .. }
+            | check_in::Event::Undone { conference, .. }
+            | check_in::Event::DuplicateFlagged { conference, .. }
+            | check_in::Event::InvalidTicketFlagged { conference, .. },
+        ) => Some(*conference),
+        Event::Badge(badge::Event::Printed { print } | badge::Event::Reprinted { print, .. }) => {
+            Some(print.conference)
+        }
+        Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => Some(sale.conference),
+        _ => None,
+    }
+}
+
+// ---- pull ----
+
+/// One page of the log for a conference.
+#[derive(Debug)]
+pub struct Page {
+    pub events: Vec<Envelope>,
+    pub next_position: i64,
+    pub has_more: bool,
+}
+
+/// The events of a conference after `after` (SQLite positions are commit order).
+pub fn pull_sqlite(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    after: i64,
+    limit: u32,
+) -> Result<Page, StoreError> {
+    let rows = tx.query(
+        "SELECT position, event_id, conference, stream_type, stream_id, version, event_type, schema_version, \
+         occurred_at, recorded_at, device_id, client_seq, causation_id, correlation_id, payload \
+         FROM events WHERE conference = $1 AND position > $2 ORDER BY position LIMIT $3",
+        params![conference.to_string(), after, i64::from(limit) + 1],
+    )?;
+    let has_more = rows.len() > limit as usize;
+    let mut next = after;
+    let mut events = Vec::with_capacity(rows.len().min(limit as usize));
+    for row in rows.iter().take(limit as usize) {
+        next = row.int(0)?;
+        events.push(storage::envelope_from_row(row, 1)?);
+    }
+    Ok(Page {
+        events,
+        next_position: next,
+        has_more,
+    })
+}
+
+/// The last sequence the server recorded for a client (0 if it never pushed).
+pub fn last_client_seq(tx: &mut dyn Tx, client: Option<ClientId>) -> Result<u64, StoreError> {
+    let Some(client) = client else {
+        return Ok(0);
+    };
+    let rows = tx.query(
+        "SELECT last_client_seq FROM clients WHERE client_id = $1",
+        params![client.to_string()],
+    )?;
+    Ok(rows
+        .first()
+        .map(|r| r.int(0))
+        .transpose()?
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0))
+}
+
+/// A fresh event id, for callers outside a recorder.
+pub fn event_id() -> EventId {
+    new_event_id()
+}

@@ -1,0 +1,499 @@
+//! The sync server as a real process on SQLite: push/pull, idempotence, gaps, compensations,
+//! flags, crashes, and the auth and bad-input matrix.
+
+use anyhow::Result;
+use onsite_shared::check_in::{self, Admission};
+use onsite_shared::event::Event;
+use onsite_shared::ids::{AdmissionId, OrderId, SeatTypeId, TicketCode, TicketId};
+use onsite_shared::money::{Currency, Money};
+use onsite_shared::order::PaymentMethod;
+use onsite_shared::protocol::OutcomeStatus;
+use onsite_shared::seat_assignments::Attendee;
+use onsite_shared::walk_in::{self, Sale, SaleLine, SaleTicket};
+use onsite_tests::server::{TempDir, TestConference, TestDesk, TestServer};
+use serde_json::json;
+
+fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}
+
+/// A walk-in sale of `n` seats of one type, paid in cash.
+fn sale(
+    conf: &TestConference,
+    desk: &TestDesk,
+    seat_type: SeatTypeId,
+    price: i64,
+    n: usize,
+) -> (Sale, Vec<TicketCode>) {
+    let order = OrderId::from_uuid(new_id());
+    let tickets: Vec<SaleTicket> = (0..n)
+        .map(|i| {
+            let id = new_id();
+            SaleTicket {
+                ticket: TicketId::from_uuid(id),
+                code: TicketCode::from_entropy(id.as_u128() as u64),
+                seat_type,
+                attendee: Attendee {
+                    first_name: format!("Walker{i}"),
+                    last_name: "Zürich".into(),
+                    email: format!("walker{i}.{}@example.com", id.simple()),
+                    company: String::new(),
+                    attendee_types: vec![],
+                },
+            }
+        })
+        .collect();
+    let codes = tickets.iter().map(|t| t.code.clone()).collect();
+    let total = Money::new(price * n as i64, Currency::EUR);
+    (
+        Sale {
+            conference: conf.id,
+            order,
+            desk: desk.device,
+            sold_at: chrono::Utc::now(),
+            lines: vec![SaleLine {
+                seat_type,
+                name: "General admission".into(),
+                unit_price: Money::new(price, Currency::EUR),
+                quantity: n as u32,
+            }],
+            tickets,
+            payment_method: PaymentMethod::Cash,
+            amount_taken: total,
+            total,
+        },
+        codes,
+    )
+}
+
+fn admission(conf: &TestConference, desk: &TestDesk, code: &TicketCode) -> Event {
+    Event::CheckIn(check_in::Event::Admitted {
+        conference: conf.id,
+        code: code.clone(),
+        ticket: None,
+        admission: Admission {
+            admission: AdmissionId::from_uuid(new_id()),
+            desk: desk.device,
+            gate: "north".into(),
+            at: chrono::Utc::now(),
+        },
+        override_reason: None,
+    })
+}
+
+fn sale_event(s: Sale) -> Event {
+    Event::WalkIn(walk_in::Event::SaleRecorded { sale: s })
+}
+
+fn count(events: &[onsite_shared::Envelope], event_type: &str) -> usize {
+    events.iter().filter(|e| e.event_type == event_type).count()
+}
+
+#[test]
+fn a_walk_in_sale_and_an_admission_round_trip_through_push_and_pull() -> Result<()> {
+    let dir = TempDir::new("sync-roundtrip")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North 1")?;
+
+    let (s, codes) = sale(&conf, &desk, conf.general, 19_900, 2);
+    let items = desk.items(&[sale_event(s), admission(&conf, &desk, &codes[0])]);
+    let pushed_ids: Vec<_> = items.iter().map(|i| i.event.event_id).collect();
+    let response = desk.push(items)?;
+    assert_eq!(response.last_client_seq, 2);
+    assert_eq!(response.outcomes.len(), 2);
+    assert!(
+        response
+            .outcomes
+            .iter()
+            .all(|o| o.status == OutcomeStatus::Accepted && o.reason.is_none()),
+        "{response:?}"
+    );
+    // The item's own event comes first among its results, then what the server decided.
+    assert_eq!(response.outcomes[0].result_event_ids[0], pushed_ids[0]);
+    assert!(response.outcomes[0].result_event_ids.len() > 5);
+
+    let events = desk.pull_all()?;
+    for id in &pushed_ids {
+        assert_eq!(
+            events.iter().filter(|e| e.event_id == *id).count(),
+            1,
+            "own events come back exactly once"
+        );
+    }
+    assert_eq!(count(&events, "walk_in.confirmed"), 1);
+    assert_eq!(count(&events, "seat_assignments.assigned"), 2);
+    assert_eq!(count(&events, "admission.admitted"), 1);
+    assert!(events.iter().all(|e| e.recorded_at.is_some()));
+    // Every event decodes, and positions never repeat.
+    for e in &events {
+        e.decode()?;
+    }
+    let page = desk.pull_page(None, 1000)?;
+    assert_eq!(page.last_client_seq, 2);
+    Ok(())
+}
+
+#[test]
+fn a_repeated_push_returns_identical_outcomes_and_changes_nothing() -> Result<()> {
+    let dir = TempDir::new("sync-repeat")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North 1")?;
+    let (s, codes) = sale(&conf, &desk, conf.general, 19_900, 1);
+    let items = desk.items(&[sale_event(s), admission(&conf, &desk, &codes[0])]);
+
+    let first = desk.push(items.clone())?;
+    let before = desk.pull_all()?.len();
+    let second = desk.push(items.clone())?;
+    assert_eq!(first, second, "the stored outcomes, verbatim");
+    assert_eq!(desk.pull_all()?.len(), before, "nothing applied twice");
+
+    // A retry that overlaps: the old items answered from storage, the new one decided.
+    let mut overlap = items[1..].to_vec();
+    overlap.extend(desk.items(&[admission(&conf, &desk, &codes[0])]));
+    let third = desk.push(overlap)?;
+    assert_eq!(third.outcomes[0], first.outcomes[1]);
+    assert_eq!(third.last_client_seq, 3);
+    Ok(())
+}
+
+#[test]
+fn a_gap_in_the_client_sequence_is_refused_with_the_expected_sequence() -> Result<()> {
+    let dir = TempDir::new("sync-gap")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North 1")?;
+    let code = TicketCode::parse("NOPE-0001")?;
+    let _lost = desk.items(&[admission(&conf, &desk, &code)]);
+    let later = desk.items(&[admission(&conf, &desk, &code)]);
+    let (status, body) = desk.push_raw(&serde_json::to_value(desk.request(later))?)?;
+    assert_eq!(status, 409);
+    assert_eq!(body["code"], "sync.gap");
+    assert_eq!(body["expected_client_seq"], 1);
+    assert!(
+        desk.pull_all()?
+            .iter()
+            .all(|e| e.event_type != "admission.admitted"),
+        "nothing stored"
+    );
+    Ok(())
+}
+
+#[test]
+fn two_desks_admitting_the_same_ticket_offline_are_both_recorded_and_the_second_is_flagged()
+-> Result<()> {
+    let dir = TempDir::new("sync-duplicate")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let mut north = server.desk(conf.id, "North 1")?;
+    let mut south = server.desk(conf.id, "South 1")?;
+    let (s, codes) = sale(&conf, &north, conf.general, 19_900, 1);
+    north.push_events(&[sale_event(s)])?;
+
+    let a = north.items(&[admission(&conf, &north, &codes[0])]);
+    let b = south.items(&[admission(&conf, &south, &codes[0])]);
+    let ra = north.push(a)?;
+    let rb = south.push(b)?;
+    assert_eq!(ra.outcomes[0].reason, None);
+    assert_eq!(rb.outcomes[0].status, OutcomeStatus::Accepted);
+    assert_eq!(
+        rb.outcomes[0].reason.as_deref(),
+        Some("admission.duplicate")
+    );
+
+    let events = south.pull_all()?;
+    assert_eq!(
+        count(&events, "admission.admitted"),
+        2,
+        "both physical facts kept"
+    );
+    assert_eq!(count(&events, "admission.duplicate_flagged"), 1);
+    assert_eq!(count(&events, "conflict.opened"), 1);
+    Ok(())
+}
+
+#[test]
+fn an_admission_of_an_unknown_ticket_is_accepted_and_flagged() -> Result<()> {
+    let dir = TempDir::new("sync-unknown")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North 1")?;
+    let r = desk.push_events(&[admission(&conf, &desk, &TicketCode::parse("ZZZZ-9999")?)])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted);
+    assert_eq!(
+        r.outcomes[0].reason.as_deref(),
+        Some("admission.invalid_ticket")
+    );
+    let events = desk.pull_all()?;
+    assert_eq!(count(&events, "admission.invalid_ticket_flagged"), 1);
+    assert_eq!(count(&events, "conflict.opened"), 1);
+    Ok(())
+}
+
+#[test]
+fn two_desks_selling_the_last_seats_offline_one_wins_and_the_other_is_compensated() -> Result<()> {
+    let dir = TempDir::new("sync-last-seat")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(3)?;
+    let mut north = server.desk(conf.id, "North 1")?;
+    let mut south = server.desk(conf.id, "South 1")?;
+    let (a, _) = sale(&conf, &north, conf.general, 19_900, 2);
+    let (b, _) = sale(&conf, &south, conf.general, 19_900, 2);
+    let ra = north.push_events(&[sale_event(a)])?;
+    let rb = south.push_events(&[sale_event(b)])?;
+    assert_eq!(ra.outcomes[0].status, OutcomeStatus::Accepted);
+    assert_eq!(rb.outcomes[0].status, OutcomeStatus::Compensated);
+    assert_eq!(
+        rb.outcomes[0].reason.as_deref(),
+        Some("walk_in.partially_confirmed")
+    );
+
+    let events = north.pull_all()?;
+    let partial = events
+        .iter()
+        .find(|e| e.event_type == "walk_in.partially_confirmed")
+        .expect("a compensation");
+    assert_eq!(partial.payload["refund_due"]["amount_minor"], 19_900);
+    assert_eq!(count(&events, "conflict.opened"), 1);
+    let view = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}", conf.id),
+        None,
+    )?;
+    assert_eq!(
+        view["remaining"][conf.general.to_string()],
+        0,
+        "never more sold than the quota"
+    );
+    Ok(())
+}
+
+#[test]
+fn standing_room_beyond_the_quota_is_an_explicit_overbooking() -> Result<()> {
+    let dir = TempDir::new("sync-overbook")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(3)?;
+    let mut desk = server.desk(conf.id, "North 1")?;
+    let (s, _) = sale(&conf, &desk, conf.standing, 9_900, 2);
+    let r = desk.push_events(&[sale_event(s)])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted);
+    assert_eq!(r.outcomes[0].reason.as_deref(), Some("walk_in.overbooked"));
+    assert_eq!(count(&desk.pull_all()?, "seats.overbooked"), 1);
+    Ok(())
+}
+
+#[test]
+fn a_server_killed_in_the_middle_of_pushes_keeps_every_event_exactly_once() -> Result<()> {
+    let dir = TempDir::new("sync-kill")?;
+    let mut server = TestServer::start(dir.path())?;
+    let conf = server.conference(1_000)?;
+    let mut desk = server.desk(conf.id, "North 1")?;
+    let code = TicketCode::parse("KILL-0001")?;
+    let batches: Vec<_> = (0..150)
+        .map(|_| {
+            desk.items(&[
+                admission(&conf, &desk, &code),
+                admission(&conf, &desk, &code),
+            ])
+        })
+        .collect();
+
+    // Push from another thread while the server is killed under it.
+    let url = desk.url.clone();
+    let token = desk.token.clone();
+    let bodies: Vec<_> = batches
+        .iter()
+        .map(|b| serde_json::to_value(desk.request(b.clone())))
+        .collect::<Result<_, _>>()?;
+    let pusher = std::thread::spawn(move || {
+        let client = reqwest::blocking::Client::new();
+        for body in &bodies {
+            if client
+                .post(format!("{url}/v1/sync/push"))
+                .bearer_auth(&token)
+                .json(body)
+                .send()
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    server.kill_hard();
+    let _ = pusher.join();
+    server.restart()?;
+    desk.url = server.url.clone();
+    let survived = desk.pull_page(None, 1)?.last_client_seq;
+    eprintln!("the server had {survived} of 300 items when it was killed");
+    assert!(survived <= 300);
+
+    // The desk re-pushes everything it has; the server answers what it saw and applies the rest.
+    let all: Vec<_> = batches.concat();
+    let response = desk.push(all.clone())?;
+    assert_eq!(response.last_client_seq, 300);
+    let events = desk.pull_all()?;
+    for item in &all {
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.event_id == item.event.event_id)
+                .count(),
+            1,
+            "exactly once"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn bad_requests_are_refused_with_a_clear_code_and_change_nothing() -> Result<()> {
+    let dir = TempDir::new("sync-bad")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let other = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North 1")?;
+    let http = server.http();
+    let push_url = format!("{}/v1/sync/push", server.url);
+    let before = desk.pull_all()?.len();
+
+    // No credentials; unknown credentials.
+    let r = http.post(&push_url).json(&json!({})).send()?;
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.json::<serde_json::Value>()?["code"],
+        "auth.unauthenticated"
+    );
+    let r = http
+        .get(format!("{}/v1/sync/pull", server.url))
+        .bearer_auth("osd_nope")
+        .send()?;
+    assert_eq!(r.status(), 401);
+    // A desk token is not a head-office token.
+    let r = http
+        .post(format!("{}/v1/conferences", server.url))
+        .bearer_auth(&desk.token)
+        .json(&json!({}))
+        .send()?;
+    assert_eq!(r.status(), 401);
+
+    // Malformed JSON.
+    let r = http
+        .post(&push_url)
+        .bearer_auth(&desk.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()?;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<serde_json::Value>()?["code"], "request.malformed");
+
+    // Over the body limit.
+    let huge = format!(
+        "{{\"pad\":\"{}\"}}",
+        "x".repeat(onsite_server_body_limit() + 1)
+    );
+    let r = http
+        .post(&push_url)
+        .bearer_auth(&desk.token)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()?;
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.json::<serde_json::Value>()?["code"], "request.too_large");
+
+    // An event type the server does not know.
+    let mut items = desk.items(&[admission(&conf, &desk, &TicketCode::parse("AAAA-0000")?)]);
+    items[0].event.event_type = "teleport.happened".into();
+    let (status, body) = desk.push_raw(&serde_json::to_value(desk.request(items))?)?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("event.unknown_type"))
+    );
+    // A schema version it does not know.
+    desk.next_seq = 1;
+    let mut items = desk.items(&[admission(&conf, &desk, &TicketCode::parse("AAAA-0000")?)]);
+    items[0].event.schema_version = 99;
+    let (status, body) = desk.push_raw(&serde_json::to_value(desk.request(items))?)?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("event.unknown_schema_version"))
+    );
+
+    // Another conference's events, and another conference's pull.
+    desk.next_seq = 1;
+    let other_desk_event = admission(&other, &desk, &TicketCode::parse("AAAA-0000")?);
+    let items = desk.items(&[other_desk_event]);
+    let (status, body) = desk.push_raw(&serde_json::to_value(desk.request(items))?)?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("auth.forbidden"))
+    );
+    let r = http
+        .get(format!(
+            "{}/v1/sync/pull?conference={}",
+            server.url, other.id
+        ))
+        .bearer_auth(&desk.token)
+        .send()?;
+    assert_eq!(r.status(), 403);
+
+    // A cursor the server never made.
+    let r = http
+        .get(format!("{}/v1/sync/pull?cursor=garbage", server.url))
+        .bearer_auth(&desk.token)
+        .send()?;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<serde_json::Value>()?["code"], "sync.bad_cursor");
+
+    assert_eq!(
+        desk.pull_all()?.len(),
+        before,
+        "none of it changed any state"
+    );
+    assert_eq!(desk.pull_page(None, 10)?.last_client_seq, 0);
+
+    // Revoked: 401 with a code the desk understands; the enrolment code cannot be reused.
+    server.admin(
+        reqwest::Method::POST,
+        &format!("/v1/devices/{}/revoke", desk.device),
+        None,
+    )?;
+    let r = http
+        .get(format!("{}/v1/sync/pull", server.url))
+        .bearer_auth(&desk.token)
+        .send()?;
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.json::<serde_json::Value>()?["code"], "auth.revoked");
+    Ok(())
+}
+
+#[test]
+fn an_enrolment_code_works_once() -> Result<()> {
+    let dir = TempDir::new("sync-enrol")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let e = server.admin(
+        reqwest::Method::POST,
+        &format!("/v1/conferences/{}/devices", conf.id),
+        Some(json!({"name": "Desk"})),
+    )?;
+    let code = e["code"].as_str().unwrap_or_default().to_lowercase();
+    let http = server.http();
+    let first = http
+        .post(format!("{}/v1/devices/enrol", server.url))
+        .json(&json!({"code": code}))
+        .send()?;
+    assert_eq!(first.status(), 200, "typed in lower case still works");
+    let again = http
+        .post(format!("{}/v1/devices/enrol", server.url))
+        .json(&json!({"code": code}))
+        .send()?;
+    assert_eq!(again.status(), 401);
+    assert_eq!(again.json::<serde_json::Value>()?["code"], "auth.bad_code");
+    Ok(())
+}
+
+fn onsite_server_body_limit() -> usize {
+    16 * 1024 * 1024
+}

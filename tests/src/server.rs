@@ -1,0 +1,338 @@
+//! A real `onsite-server` process on a temporary data directory and a free port, and a small
+//! HTTP client for head office and desks.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use onsite_shared::event::{Envelope, Event, Metadata};
+use onsite_shared::ids::{ClientId, ConferenceId, DeviceId, EventId, SeatTypeId};
+use onsite_shared::protocol::{
+    PROTOCOL_VERSION, PullResponse, PushItem, PushRequest, PushResponse,
+};
+use serde_json::{Value, json};
+
+use crate::display::terminate;
+use crate::workspace;
+
+/// A temporary directory removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Result<Self> {
+        let dir =
+            std::env::temp_dir().join(format!("onsite-{label}-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self(dir))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `onsite-server` with arguments and returns what it printed.
+pub fn server_command(data_dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new(workspace::binary("onsite-server")?)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .context("running onsite-server")?;
+    if !out.status.success() {
+        bail!(
+            "onsite-server {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub struct TestServer {
+    pub url: String,
+    pub data_dir: PathBuf,
+    pub admin_token: String,
+    child: Option<Child>,
+}
+
+impl TestServer {
+    /// Starts a server on a fresh SQLite data directory.
+    pub fn start(data_dir: &Path) -> Result<Self> {
+        let admin_token = server_command(data_dir, &["admin-token", "create", "--name", "test"])?
+            .trim()
+            .to_owned();
+        let mut server = Self {
+            url: String::new(),
+            data_dir: data_dir.to_owned(),
+            admin_token,
+            child: None,
+        };
+        server.restart()?;
+        Ok(server)
+    }
+
+    /// Starts the process again on the same data directory (after a stop or a kill).
+    pub fn restart(&mut self) -> Result<()> {
+        let mut child = Command::new(workspace::binary("onsite-server")?)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting onsite-server")?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .with_context(|| format!("unexpected first line {line:?}"))?;
+        self.url = url.to_owned();
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// SIGKILL: no shutdown, no flush, like a power cut for the process.
+    pub fn kill_hard(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn http(&self) -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .expect("a client")
+    }
+
+    /// A head-office call; fails on a non-success status.
+    pub fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value> {
+        let mut req = self
+            .http()
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.admin_token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send()?;
+        let status = res.status();
+        let text = res.text()?;
+        if !status.is_success() {
+            bail!("{path}: {status} {text}");
+        }
+        Ok(if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)?
+        })
+    }
+
+    /// A published conference with a general admission (quota `general`), a workshop add-on
+    /// (quota 5) and standing room under the overbook policy.
+    pub fn conference(&self, general: u32) -> Result<TestConference> {
+        let created = self.admin(
+            reqwest::Method::POST,
+            "/v1/conferences",
+            Some(json!({
+                "name": "CQRS Summit", "slug": "cqrs-summit", "venue": "Zürich",
+                "starts_on": "2026-11-23", "ends_on": "2026-11-24", "currency": "EUR",
+                "owner_email": "org@example.com"
+            })),
+        )?;
+        let id: ConferenceId = created["id"].as_str().context("conference id")?.parse()?;
+        let seat = |name: &str,
+                    price: i64,
+                    quota: u32,
+                    kind: &str,
+                    policy: &str|
+         -> Result<SeatTypeId> {
+            let v = self.admin(
+                reqwest::Method::POST,
+                &format!("/v1/conferences/{id}/seat-types"),
+                Some(json!({"name": name, "price_minor": price, "quota": quota, "kind": kind, "policy": policy})),
+            )?;
+            Ok(v["id"].as_str().context("seat type id")?.parse()?)
+        };
+        let general = seat("General admission", 19_900, general, "admission", "reject")?;
+        let workshop = seat("CQRS workshop", 5_000, 5, "add_on", "reject")?;
+        let standing = seat("Standing room", 9_900, 0, "admission", "overbook")?;
+        self.admin(
+            reqwest::Method::POST,
+            &format!("/v1/conferences/{id}/attendee-types"),
+            Some(json!({"id": "speaker", "name": "Speaker", "badge_colour": "#E53935"})),
+        )?;
+        self.admin(
+            reqwest::Method::POST,
+            &format!("/v1/conferences/{id}/publish"),
+            None,
+        )?;
+        Ok(TestConference {
+            id,
+            general,
+            workshop,
+            standing,
+        })
+    }
+
+    /// Enrols a desk through the API and trades its code for a token.
+    pub fn desk(&self, conference: ConferenceId, name: &str) -> Result<TestDesk> {
+        let e = self.admin(
+            reqwest::Method::POST,
+            &format!("/v1/conferences/{conference}/devices"),
+            Some(json!({"name": name})),
+        )?;
+        let code = e["code"].as_str().context("code")?;
+        let res = self
+            .http()
+            .post(format!("{}/v1/devices/enrol", self.url))
+            .json(&json!({"code": code}))
+            .send()?;
+        if !res.status().is_success() {
+            bail!("enrol: {}", res.text()?);
+        }
+        let creds: Value = res.json()?;
+        Ok(TestDesk {
+            url: self.url.clone(),
+            token: creds["token"].as_str().context("token")?.to_owned(),
+            device: creds["device_id"].as_str().context("device")?.parse()?,
+            conference,
+            client: ClientId::from_uuid(uuid::Uuid::now_v7()),
+            next_seq: 1,
+        })
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            terminate(&mut child);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct TestConference {
+    pub id: ConferenceId,
+    pub general: SeatTypeId,
+    pub workshop: SeatTypeId,
+    pub standing: SeatTypeId,
+}
+
+/// A desk speaking the sync protocol by hand (the real desk core comes with its own issue).
+pub struct TestDesk {
+    pub url: String,
+    pub token: String,
+    pub device: DeviceId,
+    pub conference: ConferenceId,
+    pub client: ClientId,
+    pub next_seq: u64,
+}
+
+impl TestDesk {
+    /// Wraps events as this desk's next log entries.
+    pub fn items(&mut self, events: &[Event]) -> Vec<PushItem> {
+        events
+            .iter()
+            .map(|e| {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                let meta = Metadata {
+                    device_id: Some(self.device),
+                    client_seq: Some(seq),
+                    causation_id: None,
+                    correlation_id: None,
+                };
+                PushItem {
+                    client_seq: seq,
+                    event: Envelope::new(
+                        EventId::from_uuid(uuid::Uuid::now_v7()),
+                        e,
+                        1,
+                        chrono::Utc::now(),
+                        meta,
+                    ),
+                }
+            })
+            .collect()
+    }
+
+    pub fn request(&self, items: Vec<PushItem>) -> PushRequest {
+        PushRequest {
+            protocol_version: PROTOCOL_VERSION,
+            client_id: self.client,
+            app_version: "test".into(),
+            pending_after: 0,
+            device_time: Some(chrono::Utc::now()),
+            items,
+        }
+    }
+
+    /// Pushes; returns the status and the raw body.
+    pub fn push_raw(&self, body: &Value) -> Result<(u16, Value)> {
+        let res = reqwest::blocking::Client::new()
+            .post(format!("{}/v1/sync/push", self.url))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().unwrap_or(Value::Null)))
+    }
+
+    pub fn push(&self, items: Vec<PushItem>) -> Result<PushResponse> {
+        let (status, body) = self.push_raw(&serde_json::to_value(self.request(items))?)?;
+        if status != 200 {
+            bail!("push: {status} {body}");
+        }
+        Ok(serde_json::from_value(body)?)
+    }
+
+    /// Appends `events` to this desk's log and pushes them.
+    pub fn push_events(&mut self, events: &[Event]) -> Result<PushResponse> {
+        let items = self.items(events);
+        self.push(items)
+    }
+
+    pub fn pull_page(&self, cursor: Option<&str>, limit: u32) -> Result<PullResponse> {
+        let mut url = format!(
+            "{}/v1/sync/pull?limit={limit}&client_id={}",
+            self.url, self.client
+        );
+        if let Some(c) = cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let res = reqwest::blocking::Client::new()
+            .get(url)
+            .bearer_auth(&self.token)
+            .send()?;
+        if !res.status().is_success() {
+            bail!("pull: {} {}", res.status(), res.text()?);
+        }
+        Ok(res.json()?)
+    }
+
+    /// Pulls everything from the beginning.
+    pub fn pull_all(&self) -> Result<Vec<Envelope>> {
+        let mut cursor: Option<String> = None;
+        let mut all = Vec::new();
+        loop {
+            let page = self.pull_page(cursor.as_deref(), 500)?;
+            all.extend(page.events);
+            cursor = Some(page.next_cursor);
+            if !page.has_more {
+                return Ok(all);
+            }
+        }
+    }
+}
