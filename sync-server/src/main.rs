@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use onsite_server::devices;
 use onsite_server::storage::Store;
+use onsite_server::storage::postgres::PgStore;
 use onsite_server::storage::sqlite::SqliteStore;
 use onsite_shared::ids::{ConferenceId, DeviceId};
 
@@ -25,6 +26,10 @@ struct Cli {
         default_value = "onsite-data"
     )]
     data_dir: PathBuf,
+    /// Use PostgreSQL instead of the embedded SQLite file (several servers may share it),
+    /// e.g. `postgres://onsite@db.internal/onsite`.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -94,47 +99,58 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    match cli.database_url.clone() {
+        Some(url) => {
+            // The PostgreSQL client blocks; keep it off the async threads.
+            let store = tokio::task::spawn_blocking(move || PgStore::open(&url))
+                .await?
+                .context("opening the PostgreSQL database")?;
+            run(cli, store).await
+        }
+        None => {
+            let store = open_sqlite(&cli.data_dir)?;
+            run(cli, store).await
+        }
+    }
+}
+
+async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
     let now = chrono::Utc::now();
     match cli.command {
         Command::Serve { listen } => {
-            let store = open_sqlite(&cli.data_dir)?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;
             let addr = listener.local_addr()?;
             // Tests and scripts read this line to find the port.
             println!("listening on http://{addr}");
-            tracing::info!(%addr, data_dir = %cli.data_dir.display(), "onsite-server started");
+            tracing::info!(%addr, "onsite-server started");
             onsite_server::serve(listener, store, shutdown_signal()).await?;
         }
-        Command::Device { command } => {
-            let store = open_sqlite(&cli.data_dir)?;
-            match command {
-                DeviceCommand::Enroll { conference, name } => {
-                    let e = store
-                        .write(move |tx| devices::enroll(tx, conference, &name, now))
-                        .await?;
-                    println!(
-                        "device {}\nenrolment code {} (valid until {})",
-                        e.device_id, e.code, e.expires_at
-                    );
-                }
-                DeviceCommand::List { conference } => {
-                    let rows = store.read(move |tx| devices::list(tx, conference)).await?;
-                    println!("{}", serde_json::to_string_pretty(&rows)?);
-                }
-                DeviceCommand::Revoke { device } => {
-                    store
-                        .write(move |tx| devices::revoke(tx, device, now))
-                        .await?;
-                    println!("device {device} revoked");
-                }
+        Command::Device { command } => match command {
+            DeviceCommand::Enroll { conference, name } => {
+                let e = store
+                    .write(move |tx| devices::enroll(tx, conference, &name, now))
+                    .await?;
+                println!(
+                    "device {}\nenrolment code {} (valid until {})",
+                    e.device_id, e.code, e.expires_at
+                );
             }
-        }
+            DeviceCommand::List { conference } => {
+                let rows = store.read(move |tx| devices::list(tx, conference)).await?;
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            }
+            DeviceCommand::Revoke { device } => {
+                store
+                    .write(move |tx| devices::revoke(tx, device, now))
+                    .await?;
+                println!("device {device} revoked");
+            }
+        },
         Command::AdminToken {
             command: AdminTokenCommand::Create { name },
         } => {
-            let store = open_sqlite(&cli.data_dir)?;
             let token = store
                 .write(move |tx| devices::create_admin_token(tx, &name, now))
                 .await?;

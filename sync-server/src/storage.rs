@@ -22,6 +22,7 @@ use onsite_shared::ids::{ConferenceId, EventId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub mod postgres;
 pub mod sqlite;
 
 /// A pull cursor: opaque to desks, `<epoch>.<position>` here. The epoch names the database,

@@ -497,3 +497,210 @@ fn an_enrolment_code_works_once() -> Result<()> {
 fn onsite_server_body_limit() -> usize {
     16 * 1024 * 1024
 }
+
+// ---- PostgreSQL: the same protocol, several server processes, the cursor hazard ----
+
+use onsite_tests::postgres::PgCluster;
+
+#[test]
+fn on_postgres_push_and_pull_round_trip_repeat_identically_and_refuse_gaps() -> Result<()> {
+    let pg = PgCluster::start()?;
+    let url = pg.database("onsite")?;
+    let dir = TempDir::new("pg-roundtrip")?;
+    let server = TestServer::start_with(dir.path(), Some(&url))?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North 1")?;
+    let (s, codes) = sale(&conf, &desk, conf.general, 19_900, 2);
+    let items = desk.items(&[sale_event(s), admission(&conf, &desk, &codes[0])]);
+    let first = desk.push(items.clone())?;
+    assert!(
+        first
+            .outcomes
+            .iter()
+            .all(|o| o.status == OutcomeStatus::Accepted)
+    );
+    assert_eq!(desk.push(items.clone())?, first);
+    let events = desk.pull_all()?;
+    for item in &items {
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.event_id == item.event.event_id)
+                .count(),
+            1
+        );
+    }
+    assert_eq!(count(&events, "seat_assignments.assigned"), 2);
+
+    let _lost = desk.items(&[admission(&conf, &desk, &codes[1])]);
+    let later = desk.items(&[admission(&conf, &desk, &codes[1])]);
+    let (status, body) = desk.push_raw(&serde_json::to_value(desk.request(later))?)?;
+    assert_eq!(
+        (status, body["expected_client_seq"].as_u64()),
+        (409, Some(3))
+    );
+    Ok(())
+}
+
+#[test]
+fn on_postgres_a_server_killed_in_the_middle_of_pushes_keeps_every_event_exactly_once() -> Result<()>
+{
+    let pg = PgCluster::start()?;
+    let url = pg.database("onsite")?;
+    let dir = TempDir::new("pg-kill")?;
+    let mut server = TestServer::start_with(dir.path(), Some(&url))?;
+    let conf = server.conference(1_000)?;
+    let mut desk = server.desk(conf.id, "North 1")?;
+    let code = TicketCode::parse("KILL-0002")?;
+    let batches: Vec<_> = (0..150)
+        .map(|_| {
+            desk.items(&[
+                admission(&conf, &desk, &code),
+                admission(&conf, &desk, &code),
+            ])
+        })
+        .collect();
+    let (url_http, token) = (desk.url.clone(), desk.token.clone());
+    let bodies: Vec<_> = batches
+        .iter()
+        .map(|b| serde_json::to_value(desk.request(b.clone())))
+        .collect::<Result<_, _>>()?;
+    let pusher = std::thread::spawn(move || {
+        let client = reqwest::blocking::Client::new();
+        for body in &bodies {
+            if client
+                .post(format!("{url_http}/v1/sync/push"))
+                .bearer_auth(&token)
+                .json(body)
+                .send()
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    server.kill_hard();
+    let _ = pusher.join();
+    server.restart()?;
+    desk.url = server.url.clone();
+    let all: Vec<_> = batches.concat();
+    assert_eq!(desk.push(all.clone())?.last_client_seq, 300);
+    let events = desk.pull_all()?;
+    for item in &all {
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.event_id == item.event.event_id)
+                .count(),
+            1,
+            "exactly once"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn on_postgres_two_servers_and_ten_desks_racing_for_five_seats_never_oversell() -> Result<()> {
+    let pg = PgCluster::start()?;
+    let url = pg.database("onsite")?;
+    let dir = TempDir::new("pg-race")?;
+    let first = TestServer::start_with(dir.path(), Some(&url))?;
+    let second = first.another()?;
+    let conf = first.conference(5)?;
+    let mut handles = Vec::new();
+    for i in 0..10 {
+        let server = if i % 2 == 0 { &first } else { &second };
+        let mut desk = server.desk(conf.id, &format!("Desk {i}"))?;
+        let (s, _) = sale(&conf, &desk, conf.general, 19_900, 1);
+        let items = desk.items(&[sale_event(s)]);
+        handles.push(std::thread::spawn(move || desk.push(items)));
+    }
+    let mut confirmed = 0;
+    let mut compensated = 0;
+    for h in handles {
+        let response = h
+            .join()
+            .map_err(|_| anyhow::anyhow!("a pusher panicked"))??;
+        match response.outcomes[0].status {
+            OutcomeStatus::Accepted => confirmed += 1,
+            OutcomeStatus::Compensated => compensated += 1,
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(
+        (confirmed, compensated),
+        (5, 5),
+        "the server honours as many as exist; every loser is compensated"
+    );
+    let view = second.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}", conf.id),
+        None,
+    )?;
+    assert_eq!(view["remaining"][conf.general.to_string()], 0);
+    let desk = first.desk(conf.id, "Reader")?;
+    let events = desk.pull_all()?;
+    assert_eq!(count(&events, "walk_in.confirmed"), 5);
+    assert_eq!(count(&events, "walk_in.rejected"), 5);
+    assert_eq!(count(&events, "conflict.opened"), 5);
+    Ok(())
+}
+
+#[test]
+fn on_postgres_an_event_committed_late_is_never_skipped_by_pull() -> Result<()> {
+    let pg = PgCluster::start()?;
+    let url = pg.database("onsite")?;
+    let dir = TempDir::new("pg-late")?;
+    let server = TestServer::start_with(dir.path(), Some(&url))?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North 1")?;
+    let mut reader = server.desk(conf.id, "Reader")?;
+    let mut cursor: Option<String> = None;
+    let mut seen = Vec::new();
+    let mut drain =
+        |reader: &mut onsite_tests::server::TestDesk, cursor: &mut Option<String>| -> Result<()> {
+            loop {
+                let page = reader.pull_page(cursor.as_deref(), 100)?;
+                seen.extend(page.events.iter().map(|e| e.event_id));
+                *cursor = Some(page.next_cursor);
+                if !page.has_more {
+                    return Ok(());
+                }
+            }
+        };
+    drain(&mut reader, &mut cursor)?;
+
+    // A writer takes an identity value and a transaction id, then waits before committing.
+    let mut late_writer = postgres::Client::connect(&url, postgres::NoTls)?;
+    let mut late = late_writer.transaction()?;
+    let late_id = uuid::Uuid::now_v7().to_string();
+    late.execute(
+        "INSERT INTO events (event_id, conference, stream_type, stream_id, version, event_type, schema_version, \
+         occurred_at, recorded_at, payload) VALUES ($1, $2, 'conference', $2, 1000, 'conference.published', 1, \
+         '2026-11-23T09:00:00.000Z', '2026-11-23T09:00:00.000Z', $3)",
+        &[&late_id, &conf.id.to_string(), &format!("{{\"conference\":\"{}\"}}", conf.id)],
+    )?;
+    // Meanwhile other events commit after it, with higher positions.
+    desk.push_events(&[admission(&conf, &desk, &TicketCode::parse("LATE-0001")?)])?;
+    drain(&mut reader, &mut cursor)?;
+    late.commit()?;
+    drain(&mut reader, &mut cursor)?;
+
+    let late_id: onsite_shared::ids::EventId = late_id.parse()?;
+    assert_eq!(
+        seen.iter().filter(|id| **id == late_id).count(),
+        1,
+        "the late event was delivered once"
+    );
+    let all_ids: Vec<_> = reader.pull_all()?.iter().map(|e| e.event_id).collect();
+    let mut sorted_seen = seen.clone();
+    sorted_seen.sort();
+    let mut sorted_all = all_ids;
+    sorted_all.sort();
+    assert_eq!(
+        sorted_seen, sorted_all,
+        "incremental pulls saw exactly what a full pull sees"
+    );
+    Ok(())
+}

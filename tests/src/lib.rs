@@ -6,5 +6,6 @@
 //! - [`display`]: a private Xvfb server for tests that open real windows.
 
 pub mod display;
+pub mod postgres;
 pub mod server;
 pub mod workspace;

@@ -39,10 +39,17 @@ impl Drop for TempDir {
 }
 
 /// Runs `onsite-server` with arguments and returns what it printed.
-pub fn server_command(data_dir: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new(workspace::binary("onsite-server")?)
-        .arg("--data-dir")
-        .arg(data_dir)
+pub fn server_command(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    args: &[&str],
+) -> Result<String> {
+    let mut cmd = Command::new(workspace::binary("onsite-server")?);
+    cmd.arg("--data-dir").arg(data_dir);
+    if let Some(url) = database_url {
+        cmd.args(["--database-url", url]);
+    }
+    let out = cmd
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -59,6 +66,7 @@ pub fn server_command(data_dir: &Path, args: &[&str]) -> Result<String> {
 pub struct TestServer {
     pub url: String,
     pub data_dir: PathBuf,
+    pub database_url: Option<String>,
     pub admin_token: String,
     child: Option<Child>,
 }
@@ -66,13 +74,36 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server on a fresh SQLite data directory.
     pub fn start(data_dir: &Path) -> Result<Self> {
-        let admin_token = server_command(data_dir, &["admin-token", "create", "--name", "test"])?
-            .trim()
-            .to_owned();
+        Self::start_with(data_dir, None)
+    }
+
+    /// Starts a server on SQLite (`None`) or on a PostgreSQL database.
+    pub fn start_with(data_dir: &Path, database_url: Option<&str>) -> Result<Self> {
+        let admin_token = server_command(
+            data_dir,
+            database_url,
+            &["admin-token", "create", "--name", "test"],
+        )?
+        .trim()
+        .to_owned();
         let mut server = Self {
             url: String::new(),
             data_dir: data_dir.to_owned(),
+            database_url: database_url.map(str::to_owned),
             admin_token,
+            child: None,
+        };
+        server.restart()?;
+        Ok(server)
+    }
+
+    /// A second server process on the same database (PostgreSQL scale-out).
+    pub fn another(&self) -> Result<Self> {
+        let mut server = Self {
+            url: String::new(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            admin_token: self.admin_token.clone(),
             child: None,
         };
         server.restart()?;
@@ -81,9 +112,12 @@ impl TestServer {
 
     /// Starts the process again on the same data directory (after a stop or a kill).
     pub fn restart(&mut self) -> Result<()> {
-        let mut child = Command::new(workspace::binary("onsite-server")?)
-            .arg("--data-dir")
-            .arg(&self.data_dir)
+        let mut cmd = Command::new(workspace::binary("onsite-server")?);
+        cmd.arg("--data-dir").arg(&self.data_dir);
+        if let Some(url) = &self.database_url {
+            cmd.args(["--database-url", url]);
+        }
+        let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -16,6 +16,8 @@ pub(crate) const TEST_PACKAGES: &[&str] = &[
     "librsvg2-dev",
     "libayatana-appindicator3-dev",
     "libxdo-dev",
+    // The sync server's scale-out backend, started per test with initdb/pg_ctl.
+    "postgresql",
     // Real windows in tests: a virtual X server, window inspection, screenshots.
     "xvfb",
     "xauth",

@@ -1,0 +1,413 @@
+//! The scale-out backend: PostgreSQL, with any number of `onsite-server` processes on one
+//! database.
+//!
+//! - Every job is its own transaction (READ COMMITTED). Two processes deciding on the same
+//!   stream both try to append its next version; `UNIQUE(stream, version)` lets one win and the
+//!   other's job is decided again from the new state (optimistic concurrency, bounded retries).
+//!   A client's sequence row is locked (`FOR UPDATE`) for the push, so two processes cannot both
+//!   accept the same `client_seq`.
+//! - Pull is gated by transaction ids (the hazard of tech-anchors §3.2: identity values become
+//!   visible out of commit order). Every event row carries the xid8 of the transaction that
+//!   wrote it; a pull returns only rows whose transaction is older than the oldest one still
+//!   running (`pg_snapshot_xmin(pg_current_snapshot())`), ordered by `(tx, position)`. A
+//!   transaction that commits late has an xid at or above that horizon, so it is returned by a
+//!   later pull, never skipped.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use onsite_shared::ids::ConferenceId;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, NoTls, Statement};
+
+use super::{
+    COMMON_SCHEMA, CursorError, Dialect, PullError, PullPage, Row, SqlValue, Store, StoreError, Tx,
+};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS events (
+    position BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    event_id TEXT NOT NULL UNIQUE,
+    conference TEXT NOT NULL,
+    stream_type TEXT NOT NULL,
+    stream_id TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    event_type TEXT NOT NULL,
+    schema_version BIGINT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    device_id TEXT,
+    client_seq BIGINT,
+    causation_id TEXT,
+    correlation_id TEXT,
+    payload TEXT NOT NULL,
+    UNIQUE (stream_type, stream_id, version));
+CREATE INDEX IF NOT EXISTS events_pull ON events (conference, tx, position);
+"#;
+
+/// How often a job is decided again after losing a race before the error is returned.
+const MAX_ATTEMPTS: u32 = 50;
+
+struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+struct Pool {
+    url: String,
+    idle: Mutex<Vec<Conn>>,
+}
+
+impl Pool {
+    fn get(&self) -> Result<Conn, StoreError> {
+        if let Some(c) = self.idle.lock().map_err(|_| StoreError::Closed)?.pop()
+            && !c.client.is_closed()
+        {
+            return Ok(c);
+        }
+        let client =
+            Client::connect(&self.url, NoTls).map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(Conn {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn put(&self, conn: Conn) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < 16
+            && !conn.client.is_closed()
+        {
+            idle.push(conn);
+        }
+    }
+}
+
+impl Drop for Pool {
+    /// A `postgres::Client` blocks when it closes, which must not happen on an async thread.
+    fn drop(&mut self) {
+        let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
+        if !idle.is_empty() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
+    }
+}
+
+fn is_retryable(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION || *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+    )
+}
+
+fn db_error(e: &postgres::Error) -> StoreError {
+    if is_retryable(e) {
+        StoreError::Conflict(e.to_string())
+    } else {
+        StoreError::Database(e.to_string())
+    }
+}
+
+struct PgTx<'a> {
+    tx: postgres::Transaction<'a>,
+    statements: &'a mut HashMap<String, Statement>,
+    /// Set when a statement lost a race; the job is then retried.
+    conflict: bool,
+}
+
+fn bind(value: &SqlValue, ty: &Type) -> Box<dyn ToSql + Sync> {
+    match (value, ty) {
+        (SqlValue::Null, t) if *t == Type::INT8 => Box::new(None::<i64>),
+        (SqlValue::Null, t) if *t == Type::INT4 => Box::new(None::<i32>),
+        (SqlValue::Null, _) => Box::new(None::<String>),
+        (SqlValue::Int(n), t) if *t == Type::INT4 => {
+            Box::new(i32::try_from(*n).unwrap_or(i32::MAX))
+        }
+        (SqlValue::Int(n), t) if *t == Type::TEXT || *t == Type::VARCHAR => Box::new(n.to_string()),
+        (SqlValue::Int(n), _) => Box::new(*n),
+        (SqlValue::Text(s), t) if *t == Type::INT8 => Box::new(s.parse::<i64>().ok()),
+        (SqlValue::Text(s), _) => Box::new(s.clone()),
+    }
+}
+
+fn read_value(row: &postgres::Row, i: usize) -> SqlValue {
+    let ty = row.columns()[i].type_();
+    let int = |v: Option<i64>| v.map_or(SqlValue::Null, SqlValue::Int);
+    if *ty == Type::INT8 {
+        int(row.try_get::<_, Option<i64>>(i).ok().flatten())
+    } else if *ty == Type::INT4 {
+        int(row
+            .try_get::<_, Option<i32>>(i)
+            .ok()
+            .flatten()
+            .map(i64::from))
+    } else if *ty == Type::INT2 {
+        int(row
+            .try_get::<_, Option<i16>>(i)
+            .ok()
+            .flatten()
+            .map(i64::from))
+    } else if *ty == Type::BOOL {
+        int(row
+            .try_get::<_, Option<bool>>(i)
+            .ok()
+            .flatten()
+            .map(i64::from))
+    } else {
+        row.try_get::<_, Option<String>>(i)
+            .ok()
+            .flatten()
+            .map_or(SqlValue::Null, SqlValue::Text)
+    }
+}
+
+impl PgTx<'_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.tx.prepare(sql).map_err(|e| db_error(&e))?;
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+
+    fn run<T>(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+        f: impl FnOnce(
+            &mut postgres::Transaction<'_>,
+            &Statement,
+            &[&(dyn ToSql + Sync)],
+        ) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        let stmt = self.statement(sql)?;
+        let boxed: Vec<Box<dyn ToSql + Sync>> = params
+            .iter()
+            .zip(stmt.params())
+            .map(|(v, t)| bind(v, t))
+            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(AsRef::as_ref).collect();
+        f(&mut self.tx, &stmt, &refs).map_err(|e| {
+            if is_retryable(&e) {
+                self.conflict = true;
+            }
+            db_error(&e)
+        })
+    }
+}
+
+impl Tx for PgTx<'_> {
+    fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
+        self.run(sql, params, |tx, stmt, p| tx.execute(stmt, p))
+    }
+
+    fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, StoreError> {
+        let rows = self.run(sql, params, |tx, stmt, p| tx.query(stmt, p))?;
+        Ok(rows
+            .iter()
+            .map(|r| Row((0..r.len()).map(|i| read_value(r, i)).collect()))
+            .collect())
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+}
+
+enum Step<T, E> {
+    Done(Result<T, E>),
+    Retry,
+}
+
+pub struct PgStore {
+    pool: Arc<Pool>,
+    epoch: String,
+}
+
+impl PgStore {
+    /// Connects, creates the schema if needed (under an advisory lock, so several processes
+    /// starting together do not race) and reads the database's epoch.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let pool = Arc::new(Pool {
+            url: url.to_owned(),
+            idle: Mutex::new(Vec::new()),
+        });
+        let mut conn = pool.get()?;
+        let new_epoch = uuid::Uuid::now_v7().simple().to_string();
+        let setup = format!(
+            "SELECT pg_advisory_lock(727274);\n{SCHEMA}\n{COMMON_SCHEMA}\n\
+             INSERT INTO meta (key, value) VALUES ('epoch', '{new_epoch}') ON CONFLICT (key) DO NOTHING;\n\
+             SELECT pg_advisory_unlock(727274);"
+        );
+        conn.client
+            .batch_execute(&setup)
+            .map_err(|e| db_error(&e))?;
+        let epoch: String = conn
+            .client
+            .query_one("SELECT value FROM meta WHERE key = 'epoch'", &[])
+            .map_err(|e| db_error(&e))?
+            .get(0);
+        pool.put(conn);
+        Ok(Self { pool, epoch })
+    }
+
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+}
+
+impl Store for PgStore {
+    async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let pool = Arc::clone(&self.pool);
+        let mut work = work;
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let step = {
+                    let Conn { client, statements } = &mut conn;
+                    match client.transaction() {
+                        Err(e) => Step::Done(Err(db_error(&e).into())),
+                        Ok(tx) => {
+                            let mut ptx = PgTx {
+                                tx,
+                                statements,
+                                conflict: false,
+                            };
+                            let result = work(&mut ptx);
+                            let lost_race = ptx.conflict;
+                            match result {
+                                Ok(value) => match ptx.tx.commit() {
+                                    Ok(()) => Step::Done(Ok(value)),
+                                    Err(e) if is_retryable(&e) && attempt < MAX_ATTEMPTS => {
+                                        Step::Retry
+                                    }
+                                    Err(e) => Step::Done(Err(db_error(&e).into())),
+                                },
+                                Err(e) => {
+                                    let _ = ptx.tx.rollback();
+                                    if lost_race && attempt < MAX_ATTEMPTS {
+                                        Step::Retry
+                                    } else {
+                                        Step::Done(Err(e))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                };
+                match step {
+                    Step::Done(result) => {
+                        pool.put(conn);
+                        return result;
+                    }
+                    Step::Retry => {
+                        // Lost a race: back off a little (with jitter) and decide again.
+                        let jitter = u64::from(uuid::Uuid::now_v7().as_bytes()[15] % 8);
+                        std::thread::sleep(Duration::from_millis(
+                            u64::from(attempt.min(10)) + jitter,
+                        ));
+                    }
+                }
+            }
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
+    async fn read<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let pool = Arc::clone(&self.pool);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            let result = {
+                let Conn { client, statements } = &mut conn;
+                let tx = client
+                    .build_transaction()
+                    .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()
+                    .map_err(|e| db_error(&e))?;
+                let mut ptx = PgTx {
+                    tx,
+                    statements,
+                    conflict: false,
+                };
+                let result = work(&mut ptx);
+                let _ = ptx.tx.rollback();
+                result
+            };
+            pool.put(conn);
+            result
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
+    async fn pull(
+        &self,
+        conference: ConferenceId,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<PullPage, PullError> {
+        let (tx_after, position_after) = match cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => ("0".to_owned(), 0i64),
+            Some(c) => {
+                let mut parts = c.splitn(3, '.');
+                let (Some(epoch), Some(tx), Some(position)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(CursorError::Malformed.into());
+                };
+                if epoch != self.epoch {
+                    return Err(CursorError::OtherDatabase.into());
+                }
+                if tx.parse::<u64>().is_err() {
+                    return Err(CursorError::Malformed.into());
+                }
+                (
+                    tx.to_owned(),
+                    position
+                        .parse::<i64>()
+                        .map_err(|_| CursorError::Malformed)?,
+                )
+            }
+        };
+        let epoch = self.epoch.clone();
+        let page = self
+            .read(move |tx| {
+                let rows = tx.query(
+                    "SELECT position, tx::text, event_id, conference, stream_type, stream_id, version, event_type, \
+                     schema_version, occurred_at, recorded_at, device_id, client_seq, causation_id, correlation_id, payload \
+                     FROM events WHERE conference = $1 AND (tx, position) > ($2::text::xid8, $3) \
+                     AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx, position LIMIT $4",
+                    crate::params![conference.to_string(), tx_after.clone(), position_after, i64::from(limit) + 1],
+                )?;
+                let has_more = rows.len() > limit as usize;
+                let (mut last_tx, mut last_position) = (tx_after, position_after);
+                let mut events = Vec::with_capacity(rows.len().min(limit as usize));
+                for row in rows.iter().take(limit as usize) {
+                    last_position = row.int(0)?;
+                    last_tx = row.text(1)?;
+                    events.push(super::envelope_from_row(row, 2)?);
+                }
+                Ok::<_, StoreError>(PullPage { events, next_cursor: format!("{epoch}.{last_tx}.{last_position}"), has_more })
+            })
+            .await?;
+        Ok(page)
+    }
+}
