@@ -17,21 +17,43 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use onsite_shared::conference::Conference;
 use onsite_shared::event::StreamId;
-use onsite_shared::ids::{ClientId, ConferenceId, DeviceId, SeatTypeId};
+use onsite_shared::ids::{
+    ClientId, ConferenceId, DeviceId, OrderId, SeatTypeId, TicketCode, TicketId,
+};
+use onsite_shared::order::{OrderOrigin, OrderStatus, Payment, Registrant};
 use onsite_shared::protocol::{
     ErrorBody, MAX_PULL_LIMIT, PullResponse, PushRequest, PushResponse, error_code,
 };
+use onsite_shared::seat_assignments::{Attendee, SeatAssignments};
+use onsite_shared::seat_availability::SeatQuantity;
 use serde::{Deserialize, Serialize};
 
 use crate::admin;
 use crate::devices::{self, AuthError, DeskCredentials};
 use crate::recorder::{Recorder, Rejected};
+use crate::registration;
 use crate::storage::{CursorError, PullError, Store, StoreError};
 use crate::sync::{self, Desk, PushError};
 
 /// Shared state of the running server.
 pub struct App<S> {
     pub store: S,
+    pub config: Config,
+}
+
+/// Settings of a running server.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// How long an online reservation holds its seats before it expires (the book: 15 min).
+    pub reservation_hold: chrono::Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            reservation_hold: chrono::Duration::minutes(15),
+        }
+    }
 }
 
 fn now() -> onsite_shared::Timestamp {
@@ -272,6 +294,14 @@ pub fn router<S: Store>(app: Arc<App<S>>) -> Router {
             post(enroll_device::<S>).get(list_devices::<S>),
         )
         .route("/v1/devices/{device}/revoke", post(revoke_device::<S>))
+        .route(
+            "/v1/conferences/{conference}/orders",
+            post(place_order::<S>),
+        )
+        .route("/v1/orders/{order}", get(get_order::<S>))
+        .route("/v1/orders/{order}/registrant", put(assign_registrant::<S>))
+        .route("/v1/orders/{order}/payment", post(pay_order::<S>))
+        .route("/v1/orders/{order}/seats/{position}", put(assign_seat::<S>))
         .with_state(app)
 }
 
@@ -550,5 +580,213 @@ async fn revoke_device<S: Store>(
     app.store
         .write(move |tx| devices::revoke(tx, device, now))
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- online registration ----
+
+#[derive(Deserialize)]
+struct NewOrder {
+    #[serde(default)]
+    order_id: Option<OrderId>,
+    seats: Vec<SeatQuantity>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct PlacedOrder {
+    pub order_id: OrderId,
+    pub access_code: String,
+}
+
+async fn place_order<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Path(conference): Path<ConferenceId>,
+    Body(new): Body<NewOrder>,
+) -> Result<(StatusCode, Json<PlacedOrder>), ApiError> {
+    let order_id = new
+        .order_id
+        .unwrap_or_else(|| OrderId::from_uuid(uuid::Uuid::now_v7()));
+    let hold = app.config.reservation_hold;
+    let access_code = admin_write(&app, conference, move |rec| {
+        registration::place_order(rec, order_id, new.seats.clone(), hold, OrderOrigin::Online)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PlacedOrder {
+            order_id,
+            access_code,
+        }),
+    ))
+}
+
+fn access_code(parts: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    parts
+        .get("x-access-code")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                error_code::UNAUTHENTICATED,
+                "the order's access code is required",
+            )
+        })
+}
+
+fn not_found(e: Rejected) -> ApiError {
+    match e {
+        Rejected::Domain {
+            code: "order.not_found",
+            message,
+        } => ApiError::new(StatusCode::NOT_FOUND, "order.not_found", message),
+        other => other.into(),
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct TicketView {
+    pub position: u32,
+    pub ticket: TicketId,
+    pub code: TicketCode,
+    pub seat_type: SeatTypeId,
+    pub attendee: Option<Attendee>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct OrderView {
+    pub order_id: OrderId,
+    pub conference_id: ConferenceId,
+    pub status: OrderStatus,
+    pub seats: Vec<SeatQuantity>,
+    pub lines: Vec<onsite_shared::order::OrderLine>,
+    pub total: Option<onsite_shared::money::Money>,
+    pub reservation_expires_at: Option<onsite_shared::Timestamp>,
+    pub registrant: Option<Registrant>,
+    pub tickets: Vec<TicketView>,
+}
+
+async fn get_order<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Path(order): Path<OrderId>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<OrderView>, ApiError> {
+    let code = access_code(&headers)?;
+    let view = app
+        .store
+        .read(move |tx| {
+            let state = registration::check_access(tx, order, &code)?;
+            let (assignments, _) =
+                crate::storage::load::<SeatAssignments>(tx, &StreamId::seat_assignments(order))?;
+            Ok::<_, Rejected>((state, assignments))
+        })
+        .await
+        .map_err(not_found)?;
+    let (state, assignments) = view;
+    Ok(Json(OrderView {
+        order_id: order,
+        conference_id: state.conference.unwrap_or(ConferenceId::from_u128(0)),
+        status: state.status,
+        seats: state.seats,
+        lines: state.lines,
+        total: state.total,
+        reservation_expires_at: state.reservation_expires_at,
+        registrant: state.registrant,
+        tickets: assignments
+            .positions
+            .into_iter()
+            .map(|p| TicketView {
+                position: p.seat.position,
+                ticket: p.seat.ticket,
+                code: p.seat.code,
+                seat_type: p.seat.seat_type,
+                attendee: p.attendee,
+            })
+            .collect(),
+    }))
+}
+
+/// Runs `work` for an order whose access code was checked, with a recorder for its conference.
+async fn order_write<S, T, F>(
+    app: &App<S>,
+    order: OrderId,
+    code: String,
+    work: F,
+) -> Result<T, ApiError>
+where
+    S: Store,
+    T: Send + 'static,
+    F: Fn(&mut Recorder<'_>) -> Result<T, Rejected> + Send + 'static,
+{
+    let now = now();
+    app.store
+        .write(move |tx| {
+            let state = registration::check_access(tx, order, &code)?;
+            let conference = state.conference.unwrap_or(ConferenceId::from_u128(0));
+            let mut rec = Recorder::new(tx, conference, now);
+            work(&mut rec)
+        })
+        .await
+        .map_err(not_found)
+}
+
+async fn assign_registrant<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Path(order): Path<OrderId>,
+    headers: axum::http::HeaderMap,
+    Body(registrant): Body<Registrant>,
+) -> Result<StatusCode, ApiError> {
+    let code = access_code(&headers)?;
+    order_write(&app, order, code, move |rec| {
+        registration::assign_registrant(rec, order, registrant.clone())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct NewPayment {
+    #[serde(default)]
+    payment: Option<Payment>,
+}
+
+async fn pay_order<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Path(order): Path<OrderId>,
+    headers: axum::http::HeaderMap,
+    Body(new): Body<NewPayment>,
+) -> Result<StatusCode, ApiError> {
+    let code = access_code(&headers)?;
+    let payment = new.payment.unwrap_or(Payment::NotRequired);
+    let result = order_write(&app, order, code, move |rec| {
+        registration::pay(rec, order, payment.clone())
+    })
+    .await?;
+    match result {
+        registration::PaymentResult::Confirmed => Ok(StatusCode::NO_CONTENT),
+        registration::PaymentResult::Pending => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "order.not_reserved",
+            "no seats are reserved for this order yet",
+        )),
+        registration::PaymentResult::Escalated => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "order.expired",
+            "the reservation expired before the payment arrived; the organiser has been asked to refund it",
+        )),
+    }
+}
+
+async fn assign_seat<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Path((order, position)): Path<(OrderId, u32)>,
+    headers: axum::http::HeaderMap,
+    Body(attendee): Body<Attendee>,
+) -> Result<StatusCode, ApiError> {
+    let code = access_code(&headers)?;
+    order_write(&app, order, code, move |rec| {
+        registration::assign_seat(rec, order, position, attendee.clone())
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -28,18 +28,18 @@ pub mod devices;
 pub mod http;
 pub mod projection;
 pub mod recorder;
+pub mod registration;
 pub mod storage;
 pub mod sync;
 
-pub use http::App;
+pub use http::{App, Config};
 pub use storage::Store;
 
 /// The largest request body accepted (a push of 1,000 events with room to spare).
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The whole HTTP application for a store.
-pub fn app<S: Store>(store: S) -> axum::Router {
-    let app = Arc::new(App { store });
+pub fn app<S: Store>(app: Arc<App<S>>) -> axum::Router {
     http::router(app)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestDecompressionLayer::new())
@@ -47,13 +47,36 @@ pub fn app<S: Store>(store: S) -> axum::Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// Serves until `shutdown` completes, then finishes the requests in flight.
+/// Serves until `shutdown` completes, then finishes the requests in flight. Alongside the
+/// HTTP server, a task fires due reservation timers every half second.
 pub async fn serve<S: Store>(
     listener: TcpListener,
     store: S,
+    config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(store))
+    let app_state = Arc::new(App { store, config });
+    let timers = tokio::spawn(fire_timers(Arc::clone(&app_state)));
+    let result = axum::serve(listener, app(app_state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    timers.abort();
+    result
+}
+
+async fn fire_timers<S: Store>(app: Arc<App<S>>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    loop {
+        tick.tick().await;
+        let now = chrono::Utc::now();
+        match app
+            .store
+            .write(move |tx| registration::fire_due_timers(tx, now))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(fired = n, "reservation timers fired"),
+            Err(e) => tracing::warn!(error = %e, "firing reservation timers failed; retrying"),
+        }
+    }
 }

@@ -41,6 +41,9 @@ enum Command {
         /// Address to listen on; port 0 picks a free port (printed on start).
         #[arg(long, env = "ONSITE_LISTEN", default_value = "127.0.0.1:7300")]
         listen: SocketAddr,
+        /// How long an online reservation holds its seats before it expires.
+        #[arg(long, env = "ONSITE_RESERVATION_HOLD_SECONDS", default_value_t = 900)]
+        reservation_hold_seconds: i64,
     },
     /// Desks: enrol, list, revoke.
     Device {
@@ -117,7 +120,10 @@ async fn main() -> Result<()> {
 async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
     let now = chrono::Utc::now();
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            reservation_hold_seconds,
+        } => {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;
@@ -125,7 +131,10 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             // Tests and scripts read this line to find the port.
             println!("listening on http://{addr}");
             tracing::info!(%addr, "onsite-server started");
-            onsite_server::serve(listener, store, shutdown_signal()).await?;
+            let config = onsite_server::Config {
+                reservation_hold: chrono::Duration::seconds(reservation_hold_seconds),
+            };
+            onsite_server::serve(listener, store, config, shutdown_signal()).await?;
         }
         Command::Device { command } => match command {
             DeviceCommand::Enroll { conference, name } => {

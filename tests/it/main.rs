@@ -1,4 +1,5 @@
 //! Onsite's integration tests: one binary, real processes (matklad's "one test binary").
 
 mod desk_window;
+mod registration;
 mod sync_server;

@@ -67,6 +67,8 @@ pub struct TestServer {
     pub url: String,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    /// Extra arguments for `serve`.
+    pub serve_args: Vec<String>,
     pub admin_token: String,
     child: Option<Child>,
 }
@@ -90,11 +92,72 @@ impl TestServer {
             url: String::new(),
             data_dir: data_dir.to_owned(),
             database_url: database_url.map(str::to_owned),
+            serve_args: Vec::new(),
             admin_token,
             child: None,
         };
         server.restart()?;
         Ok(server)
+    }
+
+    /// Restarts the server with extra `serve` arguments.
+    pub fn with_serve_args(mut self, args: &[&str]) -> Result<Self> {
+        self.serve_args = args.iter().map(|a| (*a).to_owned()).collect();
+        if let Some(mut child) = self.child.take() {
+            terminate(&mut child);
+        }
+        self.restart()?;
+        Ok(self)
+    }
+
+    /// An online buyer: places an order and returns `(order id, access code)`.
+    pub fn place_order(
+        &self,
+        conference: ConferenceId,
+        seat_type: SeatTypeId,
+        quantity: u32,
+    ) -> Result<(String, String)> {
+        let res = self
+            .http()
+            .post(format!("{}/v1/conferences/{conference}/orders", self.url))
+            .json(&json!({"seats": [{"seat_type": seat_type, "quantity": quantity}]}))
+            .send()?;
+        if !res.status().is_success() {
+            bail!("place order: {} {}", res.status(), res.text()?);
+        }
+        let v: Value = res.json()?;
+        Ok((
+            v["order_id"].as_str().context("order id")?.to_owned(),
+            v["access_code"].as_str().context("code")?.to_owned(),
+        ))
+    }
+
+    /// A call on an order with its access code; returns the status and the body.
+    pub fn order_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        code: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        let mut req = self
+            .http()
+            .request(method, format!("{}{path}", self.url))
+            .header("x-access-code", code);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send()?;
+        let status = res.status().as_u16();
+        let text = res.text()?;
+        Ok((
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text)?
+            },
+        ))
     }
 
     /// A second server process on the same database (PostgreSQL scale-out).
@@ -103,6 +166,7 @@ impl TestServer {
             url: String::new(),
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
+            serve_args: self.serve_args.clone(),
             admin_token: self.admin_token.clone(),
             child: None,
         };
@@ -119,6 +183,7 @@ impl TestServer {
         }
         let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(&self.serve_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
