@@ -24,8 +24,10 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod admin;
+pub mod demo;
 pub mod devices;
 pub mod http;
+pub mod import;
 pub mod projection;
 pub mod recorder;
 pub mod registration;

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use onsite_server::devices;
 use onsite_server::storage::Store;
 use onsite_server::storage::postgres::PgStore;
 use onsite_server::storage::sqlite::SqliteStore;
+use onsite_server::{demo, devices, import};
 use onsite_shared::ids::{ConferenceId, DeviceId};
 
 #[derive(Parser)]
@@ -44,6 +44,28 @@ enum Command {
         /// How long an online reservation holds its seats before it expires.
         #[arg(long, env = "ONSITE_RESERVATION_HOLD_SECONDS", default_value_t = 900)]
         reservation_hold_seconds: i64,
+    },
+    /// Imports a conference and its confirmed registrations (JSON), or registrations into an
+    /// existing conference (CSV). Importing the same file twice changes nothing.
+    Import {
+        file: PathBuf,
+        /// `json` or `csv`; by default from the file's extension.
+        #[arg(long)]
+        format: Option<String>,
+        /// For CSV: the conference the registrations belong to.
+        #[arg(long, env = "ONSITE_CONFERENCE")]
+        conference: Option<ConferenceId>,
+        /// For CSV: the name of the system the rows come from (part of each row's identity).
+        #[arg(long, default_value = "csv")]
+        source: String,
+    },
+    /// Creates the demo conference with generated attendees, two desks and a head-office
+    /// token, and prints how to use them.
+    Demo {
+        #[arg(long, default_value_t = 3_000)]
+        attendees: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
     },
     /// Desks: enrol, list, revoke.
     Device {
@@ -157,6 +179,65 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
                 println!("device {device} revoked");
             }
         },
+        Command::Import {
+            file,
+            format,
+            conference,
+            source,
+        } => {
+            let format = format
+                .or_else(|| {
+                    file.extension()
+                        .and_then(|e| e.to_str())
+                        .map(str::to_lowercase)
+                })
+                .unwrap_or_else(|| "json".to_owned());
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            match format.as_str() {
+                "json" => {
+                    let data: import::ImportFile =
+                        serde_json::from_str(&text).with_context(|| {
+                            format!("{} is not a valid import file", file.display())
+                        })?;
+                    let (id, new) = import_file(&store, data, now).await?;
+                    println!("conference {id}: {new} registrations imported");
+                }
+                "csv" => {
+                    let conference = conference.context("a CSV import needs --conference")?;
+                    let mut reader = csv::Reader::from_reader(text.as_bytes());
+                    let rows: Vec<import::CsvRow> = reader
+                        .deserialize()
+                        .collect::<Result<_, _>>()
+                        .with_context(|| {
+                            format!("{} is not a valid registrations CSV", file.display())
+                        })?;
+                    let registrations =
+                        import::registrations_from_csv(rows).map_err(anyhow::Error::msg)?;
+                    let new = import_registrations(&store, conference, source, registrations, now)
+                        .await?;
+                    println!("conference {conference}: {new} registrations imported");
+                }
+                other => anyhow::bail!("unknown import format {other:?}: use json or csv"),
+            }
+        }
+        Command::Demo { attendees, seed } => {
+            let data = demo::demo_file(attendees, seed);
+            let (id, new) = import_file(&store, data, now).await?;
+            let token = store
+                .write(move |tx| devices::create_admin_token(tx, "demo head office", now))
+                .await?;
+            let north = store
+                .write(move |tx| devices::enroll(tx, id, "North door", now))
+                .await?;
+            let south = store
+                .write(move |tx| devices::enroll(tx, id, "South door", now))
+                .await?;
+            println!("demo conference {id}: {new} registrations imported");
+            println!("head-office token: {token}");
+            println!("desk \"North door\" enrolment code: {}", north.code);
+            println!("desk \"South door\" enrolment code: {}", south.code);
+        }
         Command::AdminToken {
             command: AdminTokenCommand::Create { name },
         } => {
@@ -167,6 +248,87 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Imports a JSON file: the conference first, then the registrations in batches.
+async fn import_file<S: Store>(
+    store: &S,
+    data: import::ImportFile,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(ConferenceId, usize)> {
+    let slug = data.conference.slug.clone();
+    let given = data.conference.id;
+    let id = match given {
+        Some(id) => id,
+        None => store
+            .read(move |tx| import::conference_by_slug(tx, &slug))
+            .await?
+            .unwrap_or_else(|| ConferenceId::from_uuid(uuid::Uuid::now_v7())),
+    };
+    let header = import::ImportFile {
+        registrations: Vec::new(),
+        ..data.clone()
+    };
+    store
+        .write(move |tx| {
+            let mut rec = onsite_server::recorder::Recorder::new(tx, id, now);
+            import::ensure_conference(&mut rec, &header)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let new = import_registrations(store, id, data.source, data.registrations, now).await?;
+    Ok((id, new))
+}
+
+/// Imports registrations in transactions of 100, with a progress bar.
+async fn import_registrations<S: Store>(
+    store: &S,
+    conference: ConferenceId,
+    source: String,
+    registrations: Vec<import::ImportRegistration>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize> {
+    let progress = indicatif::ProgressBar::new(registrations.len() as u64);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    progress.set_message("importing registrations");
+    let mut new = 0;
+    for chunk in registrations.chunks(100) {
+        let chunk = chunk.to_vec();
+        let source = source.clone();
+        let n = chunk.len() as u64;
+        new += store
+            .write(move |tx| {
+                let mut rec = onsite_server::recorder::Recorder::new(tx, conference, now);
+                let (conf, _) =
+                    onsite_server::storage::load::<onsite_shared::conference::Conference>(
+                        rec.tx,
+                        &onsite_shared::event::StreamId::conference(conference),
+                    )?;
+                if conf.id.is_none() {
+                    return Err(onsite_server::recorder::Rejected::Domain {
+                        code: "conference.not_found",
+                        message: format!("no conference {conference}"),
+                    });
+                }
+                let seat_types = import::seat_types_by_name(&conf);
+                let mut new = 0;
+                for r in &chunk {
+                    if import::import_registration(&mut rec, &source, r, &seat_types)? {
+                        new += 1;
+                    }
+                }
+                Ok(new)
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        progress.inc(n);
+    }
+    progress.finish_with_message("imported");
+    Ok(new)
 }
 
 async fn shutdown_signal() {

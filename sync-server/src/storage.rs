@@ -250,6 +250,8 @@ CREATE TABLE IF NOT EXISTS orders (
     amount_taken_minor BIGINT, desk TEXT, source_id TEXT, registrant_email TEXT,
     placed_at TEXT, expires_at TEXT);
 CREATE INDEX IF NOT EXISTS orders_by_conference ON orders (conference);
+CREATE TABLE IF NOT EXISTS imports (
+    source TEXT NOT NULL, source_id TEXT NOT NULL, order_id TEXT NOT NULL, PRIMARY KEY (source, source_id));
 CREATE TABLE IF NOT EXISTS processes (order_id TEXT PRIMARY KEY, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS timers (
     timer_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, conference TEXT NOT NULL,

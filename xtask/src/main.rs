@@ -19,6 +19,7 @@ fn main() -> ExitCode {
     let root = project_root();
     match args.first().map(String::as_str) {
         Some("test") => test(&root),
+        Some("demo") => demo(&root),
         Some("deps") => match system::ensure_packages(system::TEST_PACKAGES) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -27,7 +28,10 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask <test|deps>");
+            eprintln!("usage: cargo xtask <test|demo|deps>");
+            eprintln!(
+                "  demo  install what is missing, build, load the demo conference and run the server"
+            );
             eprintln!(
                 "  test  install what is missing, then fmt, clippy, the pure-crate check and every test"
             );
@@ -92,6 +96,63 @@ fn pure_dependencies(cargo: &str, root: &Path) -> Result<(), String> {
             "onsite-shared must stay pure, but depends on: {}",
             found.join(", ")
         ))
+    }
+}
+
+/// Builds the server, loads the demo conference (idempotent: a second run adds nothing but
+/// fresh desk codes) and runs the server in the foreground until Ctrl-C.
+fn demo(root: &Path) -> ExitCode {
+    if let Err(e) = system::ensure_packages(system::TEST_PACKAGES) {
+        eprintln!("xtask: {e}");
+        return ExitCode::FAILURE;
+    }
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    println!("==> building onsite-server");
+    let built = Command::new(&cargo)
+        .args(["build", "-p", "onsite-server"])
+        .current_dir(root)
+        .status();
+    if !built.is_ok_and(|s| s.success()) {
+        eprintln!("xtask: the build failed");
+        return ExitCode::FAILURE;
+    }
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let server = target.join("debug").join("onsite-server");
+    let data = target.join("demo-data");
+    let listen = env::var("ONSITE_LISTEN").unwrap_or_else(|_| "127.0.0.1:7300".to_owned());
+    println!("==> loading the demo conference into {}", data.display());
+    let loaded = Command::new(&server)
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("demo")
+        .status();
+    if !loaded.is_ok_and(|s| s.success()) {
+        eprintln!("xtask: loading the demo failed");
+        return ExitCode::FAILURE;
+    }
+    println!();
+    println!("==> the sync server is starting on http://{listen}");
+    println!("    health:        curl http://{listen}/v1/health");
+    println!("    the conference (head office, with the token above):");
+    println!(
+        "                   curl -H 'Authorization: Bearer <token>' http://{listen}/v1/conferences/01930000-0000-7000-8000-000000000001"
+    );
+    println!(
+        "    enrol a desk:  curl -d '{{\"code\":\"<enrolment code>\"}}' -H 'content-type: application/json' http://{listen}/v1/devices/enrol"
+    );
+    println!("    The desk app joins the demo with its own issue. Stop with Ctrl-C.");
+    println!();
+    let served = Command::new(&server)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--listen", &listen])
+        .status();
+    if served.is_ok_and(|s| s.success()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -1,0 +1,459 @@
+//! Importing a conference and its confirmed registrations from another system, as events.
+//!
+//! Two formats (documented with examples in the README):
+//! - **JSON**: the conference, its seat types and attendee types, and its registrations.
+//! - **CSV**: registrations only, one row per seat, into a conference that already exists;
+//!   rows with the same `source_id` form one order.
+//!
+//! Idempotent by the source's ids: the conference by id (or slug), a seat type by name, an
+//! attendee type by id, a registration by `(source, source_id)` — importing the same file twice
+//! changes nothing. Imported registrations were sold elsewhere, so they are facts: they take
+//! their seats even beyond the quota, recorded as an explicit overbooking with the reason.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use onsite_shared::conference::{Conference, OversellPolicy, SeatKind};
+use onsite_shared::event::StreamId;
+use onsite_shared::ids::{AttendeeTypeId, ConferenceId, OrderId, SeatTypeId, TicketCode, TicketId};
+use onsite_shared::money::Currency;
+use onsite_shared::order::{self, Order, OrderOrigin, OrderStatus, Payment, Registrant, SeatPrice};
+use onsite_shared::seat_assignments::{self, Attendee, Seat, SeatAssignments};
+use onsite_shared::seat_availability::{self, SeatQuantity, SeatsAvailability};
+use serde::{Deserialize, Serialize};
+
+use crate::admin::{self, NewAttendeeType, NewConference, NewSeatType};
+use crate::params;
+use crate::recorder::{Recorder, Rejected};
+use crate::storage::{self, StoreError, Tx};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportFile {
+    /// Names the system the data comes from; with `source_id` it identifies a registration.
+    #[serde(default = "default_source")]
+    pub source: String,
+    pub conference: ImportConference,
+    #[serde(default)]
+    pub seat_types: Vec<ImportSeatType>,
+    #[serde(default)]
+    pub attendee_types: Vec<NewAttendeeType>,
+    #[serde(default)]
+    pub registrations: Vec<ImportRegistration>,
+}
+
+fn default_source() -> String {
+    "import".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportConference {
+    #[serde(default)]
+    pub id: Option<ConferenceId>,
+    pub name: String,
+    pub slug: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub venue: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub currency: Currency,
+    #[serde(default)]
+    pub owner_email: String,
+    #[serde(default = "yes")]
+    pub published: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportSeatType {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub price_minor: i64,
+    pub quota: u32,
+    pub kind: SeatKind,
+    #[serde(default)]
+    pub policy: OversellPolicy,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportRegistration {
+    pub source_id: String,
+    #[serde(default)]
+    pub registrant: Option<Registrant>,
+    pub seats: Vec<ImportSeat>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportSeat {
+    /// The seat type's name as in `seat_types`.
+    pub seat_type: String,
+    /// The code on the source's ticket, kept so printed tickets still scan; made up if absent.
+    #[serde(default)]
+    pub ticket_code: Option<String>,
+    pub attendee: Attendee,
+}
+
+/// One CSV row: a seat of a registration.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CsvRow {
+    pub source_id: String,
+    pub seat_type: String,
+    #[serde(default)]
+    pub ticket_code: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    #[serde(default)]
+    pub company: String,
+    /// Attendee type ids separated by `;` (e.g. `speaker;volunteer`).
+    #[serde(default)]
+    pub attendee_types: String,
+}
+
+/// Groups CSV rows into registrations (rows with one `source_id` are one order).
+pub fn registrations_from_csv(rows: Vec<CsvRow>) -> Result<Vec<ImportRegistration>, String> {
+    let mut by_source: BTreeMap<String, ImportRegistration> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for (i, row) in rows.into_iter().enumerate() {
+        let mut types = Vec::new();
+        for t in row
+            .attendee_types
+            .split(';')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            types.push(AttendeeTypeId::parse(t).map_err(|e| format!("row {}: {e}", i + 2))?);
+        }
+        let seat = ImportSeat {
+            seat_type: row.seat_type,
+            ticket_code: row.ticket_code.filter(|c| !c.trim().is_empty()),
+            attendee: Attendee {
+                first_name: row.first_name,
+                last_name: row.last_name,
+                email: row.email,
+                company: row.company,
+                attendee_types: types,
+            },
+        };
+        let entry = by_source.entry(row.source_id.clone()).or_insert_with(|| {
+            order.push(row.source_id.clone());
+            ImportRegistration {
+                source_id: row.source_id.clone(),
+                registrant: None,
+                seats: vec![],
+            }
+        });
+        entry.seats.push(seat);
+    }
+    Ok(order
+        .into_iter()
+        .filter_map(|s| by_source.remove(&s))
+        .collect())
+}
+
+fn invalid(message: impl Into<String>) -> Rejected {
+    Rejected::Domain {
+        code: "import.invalid",
+        message: message.into(),
+    }
+}
+
+/// The conference with this slug, if one exists.
+pub fn conference_by_slug(tx: &mut dyn Tx, slug: &str) -> Result<Option<ConferenceId>, StoreError> {
+    let rows = tx.query(
+        "SELECT stream_id FROM events WHERE event_type = 'conference.created' ORDER BY version",
+        params![],
+    )?;
+    for row in rows {
+        let id: ConferenceId = row.parse(0)?;
+        let (c, _) = storage::load::<Conference>(tx, &StreamId::conference(id))?;
+        if c.details.as_ref().is_some_and(|d| d.slug == slug) {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+/// Creates or completes the conference, its seat types and attendee types. Returns the
+/// conference id and the seat types by name.
+pub fn ensure_conference(
+    rec: &mut Recorder<'_>,
+    file: &ImportFile,
+) -> Result<BTreeMap<String, SeatTypeId>, Rejected> {
+    let stream = StreamId::conference(rec.conference);
+    let (existing, _) = storage::load::<Conference>(rec.tx, &stream)?;
+    if existing.id.is_none() {
+        let c = &file.conference;
+        admin::create_conference(
+            rec,
+            &NewConference {
+                id: Some(rec.conference),
+                name: c.name.clone(),
+                slug: c.slug.clone(),
+                description: c.description.clone(),
+                venue: c.venue.clone(),
+                starts_on: c.starts_on,
+                ends_on: c.ends_on,
+                currency: c.currency,
+                owner_email: c.owner_email.clone(),
+            },
+        )?;
+    }
+    let (mut conference, _) = storage::load::<Conference>(rec.tx, &stream)?;
+    for s in &file.seat_types {
+        if conference
+            .seat_types
+            .values()
+            .any(|t| t.name.eq_ignore_ascii_case(s.name.trim()))
+        {
+            continue;
+        }
+        admin::add_seat_type(
+            rec,
+            &NewSeatType {
+                id: None,
+                name: s.name.clone(),
+                description: s.description.clone(),
+                price_minor: s.price_minor,
+                quota: s.quota,
+                kind: s.kind,
+                policy: s.policy,
+            },
+        )?;
+    }
+    for a in &file.attendee_types {
+        admin::define_attendee_type(rec, a)?;
+    }
+    if file.conference.published {
+        admin::publish(rec, true)?;
+    }
+    (conference, _) = storage::load::<Conference>(rec.tx, &stream)?;
+    Ok(seat_types_by_name(&conference))
+}
+
+pub fn seat_types_by_name(conference: &Conference) -> BTreeMap<String, SeatTypeId> {
+    conference
+        .seat_types
+        .values()
+        .map(|s| (s.name.to_lowercase(), s.id))
+        .collect()
+}
+
+fn random_u64() -> Result<u64, StoreError> {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).map_err(|e| StoreError::Database(format!("no randomness: {e}")))?;
+    Ok(u64::from_le_bytes(b))
+}
+
+/// Imports one registration as a confirmed order with assigned seats, unless it was imported
+/// before. Returns whether it was new.
+pub fn import_registration(
+    rec: &mut Recorder<'_>,
+    source: &str,
+    registration: &ImportRegistration,
+    seat_types: &BTreeMap<String, SeatTypeId>,
+) -> Result<bool, Rejected> {
+    let seen = rec.tx.query(
+        "SELECT order_id FROM imports WHERE source = $1 AND source_id = $2",
+        params![source, registration.source_id.as_str()],
+    )?;
+    if !seen.is_empty() {
+        return Ok(false);
+    }
+    if registration.seats.is_empty() {
+        return Err(invalid(format!(
+            "registration {} has no seats",
+            registration.source_id
+        )));
+    }
+    let conference = rec.conference;
+    let (conf, _) = storage::load::<Conference>(rec.tx, &StreamId::conference(conference))?;
+    let order = OrderId::from_uuid(uuid::Uuid::now_v7());
+
+    let mut seats: Vec<(SeatTypeId, &ImportSeat)> = Vec::new();
+    for s in &registration.seats {
+        let id = seat_types
+            .get(&s.seat_type.trim().to_lowercase())
+            .copied()
+            .ok_or_else(|| {
+                invalid(format!(
+                    "registration {}: no seat type named {:?}",
+                    registration.source_id, s.seat_type
+                ))
+            })?;
+        seats.push((id, s));
+    }
+    let mut wanted: BTreeMap<SeatTypeId, u32> = BTreeMap::new();
+    for (id, _) in &seats {
+        *wanted.entry(*id).or_default() += 1;
+    }
+    let quantities: Vec<SeatQuantity> = wanted
+        .iter()
+        .map(|(t, q)| SeatQuantity {
+            seat_type: *t,
+            quantity: *q,
+        })
+        .collect();
+    let prices: Vec<SeatPrice> = conf
+        .seat_types
+        .values()
+        .map(|s| SeatPrice {
+            seat_type: s.id,
+            name: s.name.clone(),
+            unit_price: s.price,
+        })
+        .collect();
+
+    // The order, as it was in the source system: placed, reserved, confirmed.
+    let order_stream = StreamId::order(order);
+    rec.execute::<Order>(
+        &order_stream,
+        &order::Command::Place {
+            order,
+            conference,
+            seats: quantities.clone(),
+            prices,
+            access_code: crate::registration::random_code(6)?,
+            reservation_expires_at: rec.now,
+            origin: OrderOrigin::Imported {
+                source: source.to_owned(),
+                source_id: registration.source_id.clone(),
+            },
+        },
+    )?;
+
+    // Its seats: what is left is reserved; the rest was sold anyway and is overbooked, visibly.
+    let seats_stream = StreamId::seats(conference);
+    let (availability, _) = storage::load::<SeatsAvailability>(rec.tx, &seats_stream)?;
+    let mut fits = Vec::new();
+    let mut beyond = Vec::new();
+    for q in &quantities {
+        let left = u32::try_from(availability.remaining(q.seat_type).unwrap_or(0).max(0))
+            .unwrap_or(u32::MAX);
+        let get = q.quantity.min(left);
+        if get > 0 {
+            fits.push(SeatQuantity {
+                seat_type: q.seat_type,
+                quantity: get,
+            });
+        }
+        if q.quantity > get {
+            beyond.push(SeatQuantity {
+                seat_type: q.seat_type,
+                quantity: q.quantity - get,
+            });
+        }
+    }
+    if !fits.is_empty() {
+        rec.execute::<SeatsAvailability>(
+            &seats_stream,
+            &seat_availability::Command::MakeReservation {
+                conference,
+                reservation: order,
+                seats: fits,
+            },
+        )?;
+    }
+    if !beyond.is_empty() {
+        rec.execute::<SeatsAvailability>(
+            &seats_stream,
+            &seat_availability::Command::Overbook {
+                conference,
+                reservation: order,
+                seats: beyond,
+                reason: format!("imported from {source}: sold there already"),
+            },
+        )?;
+    }
+    rec.execute::<SeatsAvailability>(
+        &seats_stream,
+        &seat_availability::Command::CommitReservation {
+            conference,
+            reservation: order,
+        },
+    )?;
+    rec.execute::<Order>(
+        &order_stream,
+        &order::Command::MarkSeatsAsReserved {
+            seats: quantities,
+            reservation_expires_at: rec.now,
+        },
+    )?;
+    if let Some(registrant) = &registration.registrant {
+        rec.execute::<Order>(
+            &order_stream,
+            &order::Command::AssignRegistrant(registrant.clone()),
+        )?;
+    }
+    let (placed, _) = storage::load::<Order>(rec.tx, &order_stream)?;
+    let payment = if placed.is_free_of_charge() {
+        Payment::NotRequired
+    } else {
+        Payment::Invoiced {
+            reference: format!("settled in {source} ({})", registration.source_id),
+        }
+    };
+    rec.execute::<Order>(&order_stream, &order::Command::Confirm { payment })?;
+
+    // Its tickets, with the source's codes where it had them.
+    let mut ticket_seats = Vec::with_capacity(seats.len());
+    for (position, (seat_type, s)) in (1u32..).zip(&seats) {
+        let code = match &s.ticket_code {
+            Some(c) => TicketCode::parse(c)
+                .map_err(|e| invalid(format!("registration {}: {e}", registration.source_id)))?,
+            None => TicketCode::from_entropy(random_u64()?),
+        };
+        let taken = rec.tx.query(
+            "SELECT 1 FROM tickets WHERE conference = $1 AND code = $2",
+            params![conference.to_string(), code.as_str()],
+        )?;
+        if !taken.is_empty() {
+            return Err(invalid(format!(
+                "registration {}: ticket code {code} is already in use",
+                registration.source_id
+            )));
+        }
+        ticket_seats.push(Seat {
+            position,
+            ticket: TicketId::from_uuid(uuid::Uuid::now_v7()),
+            code,
+            seat_type: *seat_type,
+        });
+    }
+    let assignments = StreamId::seat_assignments(order);
+    rec.execute::<SeatAssignments>(
+        &assignments,
+        &seat_assignments::Command::Create {
+            order,
+            conference,
+            order_status: OrderStatus::Confirmed,
+            seats: ticket_seats,
+        },
+    )?;
+    for (position, (_, s)) in (1u32..).zip(&seats) {
+        rec.execute::<SeatAssignments>(
+            &assignments,
+            &seat_assignments::Command::Assign {
+                position,
+                attendee: s.attendee.clone(),
+            },
+        )
+        .map_err(|e| match e {
+            Rejected::Domain { code, message } => Rejected::Domain {
+                code,
+                message: format!("registration {}: {message}", registration.source_id),
+            },
+            other @ Rejected::Store(_) => other,
+        })?;
+    }
+    rec.tx.execute(
+        "INSERT INTO imports (source, source_id, order_id) VALUES ($1, $2, $3)",
+        params![source, registration.source_id.as_str(), order.to_string()],
+    )?;
+    Ok(true)
+}
