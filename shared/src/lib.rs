@@ -11,7 +11,7 @@
 //! - [`registration`]: the registration process manager (a pure state machine).
 //! - [`event`]: the envelope, the closed set of events, stream ids, upcasters.
 //! - [`protocol`]: the sync protocol (version 1) between desks and the server.
-//! - [`ids`], [`money`]: value types.
+//! - [`ids`], [`money`]: value types; [`text`]: folding for accent- and case-insensitive search.
 //! - `testing` (tests and the `testing` feature): given/when/then for aggregates.
 
 pub mod aggregate;
@@ -27,6 +27,7 @@ pub mod protocol;
 pub mod registration;
 pub mod seat_assignments;
 pub mod seat_availability;
+pub mod text;
 pub mod walk_in;
 
 #[cfg(any(test, feature = "testing"))]

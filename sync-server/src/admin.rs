@@ -84,7 +84,7 @@ pub fn create_conference(
 
 pub fn add_seat_type(rec: &mut Recorder<'_>, new: &NewSeatType) -> Result<SeatTypeId, Rejected> {
     let conference = rec.conference;
-    let (state, _) = crate::storage::load::<Conference>(rec.tx, &StreamId::conference(conference))?;
+    let (state, _) = rec.load::<Conference>(&StreamId::conference(conference))?;
     let currency = state
         .currency()
         .ok_or_else(|| invalid("conference.not_found", "the conference does not exist"))?;

@@ -31,9 +31,9 @@ use serde::{Deserialize, Serialize};
 use crate::admin;
 use crate::devices::{self, AuthError, DeskCredentials};
 use crate::recorder::{Recorder, Rejected};
-use crate::registration;
 use crate::storage::{CursorError, PullError, Store, StoreError};
 use crate::sync::{self, Desk, PushError};
+use crate::{head_office, registration};
 
 /// Shared state of the running server.
 pub struct App<S> {
@@ -302,6 +302,19 @@ pub fn router<S: Store>(app: Arc<App<S>>) -> Router {
         .route("/v1/orders/{order}/registrant", put(assign_registrant::<S>))
         .route("/v1/orders/{order}/payment", post(pay_order::<S>))
         .route("/v1/orders/{order}/seats/{position}", put(assign_seat::<S>))
+        .route(
+            "/v1/conferences/{conference}/registrations",
+            get(registrations::<S>),
+        )
+        .route(
+            "/v1/conferences/{conference}/admissions",
+            get(admissions::<S>),
+        )
+        .route("/v1/conferences/{conference}/walk-ins", get(walk_ins::<S>))
+        .route(
+            "/v1/conferences/{conference}/conflicts",
+            get(conflicts::<S>),
+        )
         .with_state(app)
 }
 
@@ -789,4 +802,70 @@ async fn assign_seat<S: Store>(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- head-office reads ----
+
+async fn registrations<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path(conference): Path<ConferenceId>,
+    query: Result<Query<head_office::RegistrationQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<head_office::Registrations>, ApiError> {
+    let Query(q) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            error_code::MALFORMED,
+            e.body_text(),
+        )
+    })?;
+    Ok(Json(
+        app.store
+            .read(move |tx| head_office::registrations(tx, conference, &q))
+            .await?,
+    ))
+}
+
+async fn admissions<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path(conference): Path<ConferenceId>,
+) -> Result<Json<head_office::Admissions>, ApiError> {
+    Ok(Json(
+        app.store
+            .read(move |tx| head_office::admissions(tx, conference))
+            .await?,
+    ))
+}
+
+async fn walk_ins<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path(conference): Path<ConferenceId>,
+) -> Result<Json<head_office::WalkIns>, ApiError> {
+    Ok(Json(
+        app.store
+            .read(move |tx| head_office::walk_ins(tx, conference))
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ConflictQuery {
+    #[serde(default)]
+    open: Option<bool>,
+}
+
+async fn conflicts<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Path(conference): Path<ConferenceId>,
+    Query(q): Query<ConflictQuery>,
+) -> Result<Json<Vec<head_office::ConflictRow>>, ApiError> {
+    let open_only = q.open.unwrap_or(false);
+    Ok(Json(
+        app.store
+            .read(move |tx| head_office::conflicts(tx, conference, open_only))
+            .await?,
+    ))
 }

@@ -186,7 +186,7 @@ pub fn ensure_conference(
     file: &ImportFile,
 ) -> Result<BTreeMap<String, SeatTypeId>, Rejected> {
     let stream = StreamId::conference(rec.conference);
-    let (existing, _) = storage::load::<Conference>(rec.tx, &stream)?;
+    let (existing, _) = rec.load::<Conference>(&stream)?;
     if existing.id.is_none() {
         let c = &file.conference;
         admin::create_conference(
@@ -204,7 +204,7 @@ pub fn ensure_conference(
             },
         )?;
     }
-    let (mut conference, _) = storage::load::<Conference>(rec.tx, &stream)?;
+    let (mut conference, _) = rec.load::<Conference>(&stream)?;
     for s in &file.seat_types {
         if conference
             .seat_types
@@ -232,7 +232,7 @@ pub fn ensure_conference(
     if file.conference.published {
         admin::publish(rec, true)?;
     }
-    (conference, _) = storage::load::<Conference>(rec.tx, &stream)?;
+    (conference, _) = rec.load::<Conference>(&stream)?;
     Ok(seat_types_by_name(&conference))
 }
 
@@ -272,7 +272,7 @@ pub fn import_registration(
         )));
     }
     let conference = rec.conference;
-    let (conf, _) = storage::load::<Conference>(rec.tx, &StreamId::conference(conference))?;
+    let (conf, _) = rec.load::<Conference>(&StreamId::conference(conference))?;
     let order = OrderId::from_uuid(uuid::Uuid::now_v7());
 
     let mut seats: Vec<(SeatTypeId, &ImportSeat)> = Vec::new();
@@ -329,7 +329,7 @@ pub fn import_registration(
 
     // Its seats: what is left is reserved; the rest was sold anyway and is overbooked, visibly.
     let seats_stream = StreamId::seats(conference);
-    let (availability, _) = storage::load::<SeatsAvailability>(rec.tx, &seats_stream)?;
+    let (availability, _) = rec.load::<SeatsAvailability>(&seats_stream)?;
     let mut fits = Vec::new();
     let mut beyond = Vec::new();
     for q in &quantities {
@@ -390,7 +390,7 @@ pub fn import_registration(
             &order::Command::AssignRegistrant(registrant.clone()),
         )?;
     }
-    let (placed, _) = storage::load::<Order>(rec.tx, &order_stream)?;
+    let (placed, _) = rec.load::<Order>(&order_stream)?;
     let payment = if placed.is_free_of_charge() {
         Payment::NotRequired
     } else {

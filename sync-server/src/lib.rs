@@ -9,7 +9,8 @@
 //!   transaction; [`projection`]: the server's read models.
 //! - [`sync`]: push (re-deciding desk events) and pull.
 //! - [`devices`]: desk enrolment and tokens, head-office tokens.
-//! - [`admin`]: conference administration.
+//! - [`admin`]: conference administration; [`registration`]: online orders and their timers;
+//!   [`import`] and [`demo`]: bringing registrations in; [`head_office`]: what head office reads.
 //! - [`http`]: the axum routes and error mapping.
 //!
 //! The server is a function of a listener and a shutdown future ([`serve`]), so tests start it
@@ -26,6 +27,7 @@ use tower_http::trace::TraceLayer;
 pub mod admin;
 pub mod demo;
 pub mod devices;
+pub mod head_office;
 pub mod http;
 pub mod import;
 pub mod projection;

@@ -9,7 +9,7 @@
 
 use onsite_shared::event::Event;
 use onsite_shared::ids::ConferenceId;
-use onsite_shared::{check_in, conference, order, seat_assignments, walk_in};
+use onsite_shared::{check_in, conference, conflict, order, seat_assignments, walk_in};
 
 use crate::params;
 use crate::storage::{StoreError, Tx, time_text};
@@ -124,7 +124,8 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
             check_in::Event::DuplicateFlagged { .. }
             | check_in::Event::InvalidTicketFlagged { .. } => {}
         },
-        Event::Seats(_) | Event::Badge(_) | Event::Conflict(_) => {}
+        Event::Conflict(e) => apply_conflict(tx, &c, e)?,
+        Event::Seats(_) | Event::Badge(_) => {}
     }
     Ok(())
 }
@@ -230,8 +231,8 @@ fn set_holder(
     };
     let a = a.unwrap_or(&empty);
     tx.execute(
-        "UPDATE tickets SET first_name = $2, last_name = $3, email = $4, company = $5, attendee_types = $6 \
-         WHERE ticket = $1",
+        "UPDATE tickets SET first_name = $2, last_name = $3, email = $4, company = $5, attendee_types = $6, \
+         search = $7 || ' ' || LOWER(code) WHERE ticket = $1",
         params![
             ticket.to_string(),
             a.first_name.clone(),
@@ -239,6 +240,7 @@ fn set_holder(
             a.email.clone(),
             a.company.clone(),
             json_text(&a.attendee_types)?,
+            onsite_shared::text::fold(&format!("{} {} {} {}", a.first_name, a.last_name, a.email, a.company)),
         ],
     )?;
     Ok(())
@@ -286,9 +288,73 @@ fn set_ticket_status(
     Ok(())
 }
 
+fn set_sale(
+    tx: &mut dyn Tx,
+    order: &onsite_shared::ids::OrderId,
+    status: &str,
+    refund: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE walk_ins SET status = $2, refund_due_minor = $3 WHERE order_id = $1",
+        params![order.to_string(), status, refund],
+    )?;
+    Ok(())
+}
+
+fn apply_conflict(tx: &mut dyn Tx, c: &str, e: &conflict::Event) -> Result<(), StoreError> {
+    match e {
+        conflict::Event::Opened {
+            conflict, kind, at, ..
+        } => {
+            let detail = serde_json::to_value(kind)?;
+            let kind_text = detail["kind"].as_str().unwrap_or("unknown").to_owned();
+            tx.execute(
+                "INSERT INTO conflicts (conflict_id, conference, kind, detail, opened_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (conflict_id) DO NOTHING",
+                params![conflict.to_string(), c, kind_text, detail.to_string(), time_text(at)],
+            )?;
+        }
+        conflict::Event::Acknowledged { conflict, .. } => {
+            tx.execute(
+                "UPDATE conflicts SET acknowledged = 1 WHERE conflict_id = $1",
+                params![conflict.to_string()],
+            )?;
+        }
+        conflict::Event::Resolved {
+            conflict,
+            resolution,
+            at,
+            note,
+            ..
+        } => {
+            tx.execute(
+                "UPDATE conflicts SET resolution = $2, resolved_at = $3, note = $4 WHERE conflict_id = $1",
+                params![conflict.to_string(), json_text(resolution)?, time_text(at), note.clone()],
+            )?;
+        }
+    }
+    Ok(())
+}
+
 fn apply_walk_in(tx: &mut dyn Tx, c: &str, e: &walk_in::Event) -> Result<(), StoreError> {
     match e {
         walk_in::Event::SaleRecorded { sale } => {
+            tx.execute(
+                "INSERT INTO walk_ins (order_id, conference, desk, sold_at, payment_method, amount_taken_minor, \
+                 total_minor, currency, tickets, status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'provisional') \
+                 ON CONFLICT (order_id) DO NOTHING",
+                params![
+                    sale.order.to_string(),
+                    c,
+                    sale.desk.to_string(),
+                    time_text(&sale.sold_at),
+                    json_text(&sale.payment_method)?.trim_matches('"').to_owned(),
+                    sale.amount_taken.amount_minor,
+                    sale.total.amount_minor,
+                    sale.total.currency.as_str(),
+                    sale.tickets.len() as u64,
+                ],
+            )?;
             for t in &sale.tickets {
                 tx.execute(
                     "INSERT INTO tickets (conference, code, ticket, order_id, seat_type, status, origin, \
@@ -308,21 +374,39 @@ fn apply_walk_in(tx: &mut dyn Tx, c: &str, e: &walk_in::Event) -> Result<(), Sto
                         json_text(&t.attendee.attendee_types)?,
                     ],
                 )?;
+                set_holder(tx, &t.ticket, Some(&t.attendee))?;
             }
         }
-        walk_in::Event::Confirmed { tickets, .. } => set_ticket_status(tx, tickets, "valid")?,
+        walk_in::Event::Confirmed { order, tickets, .. } => {
+            set_ticket_status(tx, tickets, "valid")?;
+            set_sale(tx, order, "confirmed", 0)?;
+        }
         walk_in::Event::PartiallyConfirmed {
+            order,
             confirmed,
             withdrawn,
+            refund_due,
             ..
         } => {
             set_ticket_status(tx, confirmed, "valid")?;
             set_ticket_status(tx, withdrawn, "withdrawn")?;
+            set_sale(tx, order, "partially_confirmed", refund_due.amount_minor)?;
         }
-        walk_in::Event::Rejected { withdrawn, .. } => {
-            set_ticket_status(tx, withdrawn, "withdrawn")?
+        walk_in::Event::Rejected {
+            order,
+            withdrawn,
+            refund_due,
+            ..
+        } => {
+            set_ticket_status(tx, withdrawn, "withdrawn")?;
+            set_sale(tx, order, "rejected", refund_due.amount_minor)?;
         }
-        walk_in::Event::Honoured { reinstated, .. } => set_ticket_status(tx, reinstated, "valid")?,
+        walk_in::Event::Honoured {
+            order, reinstated, ..
+        } => {
+            set_ticket_status(tx, reinstated, "valid")?;
+            set_sale(tx, order, "honoured", 0)?;
+        }
     }
     Ok(())
 }

@@ -40,6 +40,23 @@ impl<'t> Recorder<'t> {
         }
     }
 
+    /// Loads an aggregate to decide on it. Its version is remembered: events appended to this
+    /// stream continue from the version the decision saw, so if another process appended in
+    /// between, the insert hits `UNIQUE(stream, version)` and the job is decided again —
+    /// never appended on top of a state it did not see.
+    pub fn load<A: StreamState>(&mut self, stream: &StreamId) -> Result<(A, u64), StoreError> {
+        let (state, version) = storage::load::<A>(self.tx, stream)?;
+        let expected = *self.versions.entry(stream.clone()).or_insert(version);
+        if expected != version {
+            // Another process appended since this job first read the stream: decide again.
+            self.tx.lost_race();
+            return Err(StoreError::Conflict(format!(
+                "{stream} moved from {expected} to {version} during the job"
+            )));
+        }
+        Ok((state, version))
+    }
+
     /// The ids recorded so far, in order.
     pub fn recorded(&self) -> &[EventId] {
         &self.recorded
@@ -112,7 +129,7 @@ impl<'t> Recorder<'t> {
         A::Error: DomainError,
         Event: From<A::Event>,
     {
-        let (state, _) = storage::load::<A>(self.tx, stream)?;
+        let (state, _) = self.load::<A>(stream)?;
         let events: Vec<Event> = state
             .decide(command)
             .map_err(|e| Rejected::Domain {

@@ -208,7 +208,7 @@ fn dispatch(
 
 /// On confirmation: one ticket per seat, each with its own id and printed code.
 fn create_assignments(rec: &mut Recorder<'_>, order: OrderId) -> Result<(), Rejected> {
-    let (state, _) = storage::load::<Order>(rec.tx, &StreamId::order(order))?;
+    let (state, _) = rec.load::<Order>(&StreamId::order(order))?;
     let conference = state
         .conference
         .ok_or_else(|| rejected("order.not_found", "the order does not exist"))?;
@@ -250,8 +250,7 @@ pub fn place_order(
     origin: OrderOrigin,
 ) -> Result<String, Rejected> {
     let conference_id = rec.conference;
-    let (conference, _) =
-        storage::load::<Conference>(rec.tx, &StreamId::conference(conference_id))?;
+    let (conference, _) = rec.load::<Conference>(&StreamId::conference(conference_id))?;
     if conference.id.is_none() {
         return Err(rejected(
             "conference.not_found",
@@ -367,7 +366,7 @@ pub fn pay(
     payment: Payment,
 ) -> Result<PaymentResult, Rejected> {
     drive(rec, order, Input::PaymentReceived { payment })?;
-    let (state, _) = storage::load::<Order>(rec.tx, &StreamId::order(order))?;
+    let (state, _) = rec.load::<Order>(&StreamId::order(order))?;
     Ok(match state.status {
         OrderStatus::Confirmed => PaymentResult::Confirmed,
         OrderStatus::Expired | OrderStatus::Cancelled => PaymentResult::Escalated,

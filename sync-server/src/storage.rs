@@ -209,6 +209,8 @@ pub trait Tx {
     fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError>;
     fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, StoreError>;
     fn dialect(&self) -> Dialect;
+    /// Tells a backend that retries that this job lost a race and should be decided again.
+    fn lost_race(&mut self) {}
 }
 
 /// The schema, the same on both backends. `events.position` and `events.tx` are added per
@@ -243,6 +245,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     first_name TEXT NOT NULL DEFAULT '', last_name TEXT NOT NULL DEFAULT '', email TEXT NOT NULL DEFAULT '',
     company TEXT NOT NULL DEFAULT '', attendee_types TEXT NOT NULL DEFAULT '[]',
     admission_id TEXT, admitted_at TEXT, admitted_desk TEXT, admitted_gate TEXT,
+    search TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (conference, code));
 CREATE TABLE IF NOT EXISTS orders (
     order_id TEXT PRIMARY KEY, conference TEXT NOT NULL, origin TEXT NOT NULL, status TEXT NOT NULL,
@@ -250,6 +253,14 @@ CREATE TABLE IF NOT EXISTS orders (
     amount_taken_minor BIGINT, desk TEXT, source_id TEXT, registrant_email TEXT,
     placed_at TEXT, expires_at TEXT);
 CREATE INDEX IF NOT EXISTS orders_by_conference ON orders (conference);
+CREATE TABLE IF NOT EXISTS walk_ins (
+    order_id TEXT PRIMARY KEY, conference TEXT NOT NULL, desk TEXT NOT NULL, sold_at TEXT NOT NULL,
+    payment_method TEXT NOT NULL, amount_taken_minor BIGINT NOT NULL, total_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL, tickets BIGINT NOT NULL, status TEXT NOT NULL, refund_due_minor BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS conflicts (
+    conflict_id TEXT PRIMARY KEY, conference TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL,
+    opened_at TEXT NOT NULL, acknowledged BIGINT NOT NULL DEFAULT 0, resolution TEXT, resolved_at TEXT, note TEXT);
+CREATE INDEX IF NOT EXISTS conflicts_by_conference ON conflicts (conference, resolved_at);
 CREATE TABLE IF NOT EXISTS imports (
     source TEXT NOT NULL, source_id TEXT NOT NULL, order_id TEXT NOT NULL, PRIMARY KEY (source, source_id));
 CREATE TABLE IF NOT EXISTS processes (order_id TEXT PRIMARY KEY, state TEXT NOT NULL);

@@ -303,7 +303,7 @@ fn decide(
             override_reason,
         }) => {
             let stream = StreamId::admission(*conference, code);
-            let (state, _) = storage::load::<CheckIn>(rec.tx, &stream)?;
+            let (state, _) = rec.load::<CheckIn>(&stream)?;
             let status = projection::ticket_status(rec.tx, *conference, code)?;
             let command = check_in::Command::RecordAdmission {
                 conference: *conference,
@@ -366,7 +366,7 @@ fn decide(
             reason: why,
         }) => {
             let stream = StreamId::admission(*conference, code);
-            let (state, _) = storage::load::<CheckIn>(rec.tx, &stream)?;
+            let (state, _) = rec.load::<CheckIn>(&stream)?;
             let command = check_in::Command::RecordUndo {
                 admission: *admission,
                 desk: *d,
@@ -384,7 +384,7 @@ fn decide(
                 badge::Event::Printed { print } => (print, None),
                 badge::Event::Reprinted { print, reason } => (print, Some(reason.clone())),
             };
-            let (state, _) = storage::load::<Badge>(rec.tx, &StreamId::badge(print.ticket))?;
+            let (state, _) = rec.load::<Badge>(&StreamId::badge(print.ticket))?;
             let command = badge::Command::RecordPushedPrint {
                 print: print.clone(),
                 reprint_reason,
@@ -400,8 +400,7 @@ fn decide(
             attendee,
             ..
         }) => {
-            let (state, _) =
-                storage::load::<SeatAssignments>(rec.tx, &StreamId::seat_assignments(*order))?;
+            let (state, _) = rec.load::<SeatAssignments>(&StreamId::seat_assignments(*order))?;
             let Some(position) = state.positions.iter().find(|p| p.seat.ticket == *ticket) else {
                 return Ok(Decided::rejected("seat_assignments.unknown_ticket"));
             };
@@ -434,18 +433,15 @@ fn decide(
             }
         }
         Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => {
-            let (existing, _) =
-                storage::load::<WalkInSale>(rec.tx, &StreamId::walk_in(sale.order))?;
+            let (existing, _) = rec.load::<WalkInSale>(&StreamId::walk_in(sale.order))?;
             if existing.sale.is_some() {
                 return Ok(Decided {
                     status: OutcomeStatus::Duplicate,
                     reason: None,
                 });
             }
-            let (conference, _) =
-                storage::load::<Conference>(rec.tx, &StreamId::conference(sale.conference))?;
-            let (seats, _) =
-                storage::load::<SeatsAvailability>(rec.tx, &StreamId::seats(sale.conference))?;
+            let (conference, _) = rec.load::<Conference>(&StreamId::conference(sale.conference))?;
+            let (seats, _) = rec.load::<SeatsAvailability>(&StreamId::seats(sale.conference))?;
             let conflict = ConflictId::from_uuid(uuid::Uuid::now_v7());
             let events = walk_in::reconcile(
                 sale,
@@ -527,7 +523,7 @@ fn decide_conflict(
     id: ConflictId,
     command: &conflict::Command,
 ) -> Result<Decided, PushError> {
-    let (state, _) = storage::load::<Conflict>(rec.tx, &StreamId::conflict(id))?;
+    let (state, _) = rec.load::<Conflict>(&StreamId::conflict(id))?;
     match state.decide(command) {
         Ok(events) if events.is_empty() => Ok(Decided::accepted()),
         Ok(_) => {

@@ -601,7 +601,7 @@ fn on_postgres_a_server_killed_in_the_middle_of_pushes_keeps_every_event_exactly
 }
 
 #[test]
-fn on_postgres_two_servers_and_ten_desks_racing_for_five_seats_never_oversell() -> Result<()> {
+fn on_postgres_two_servers_and_sixteen_desks_racing_for_five_seats_never_oversell() -> Result<()> {
     let pg = PgCluster::start()?;
     let url = pg.database("onsite")?;
     let dir = TempDir::new("pg-race")?;
@@ -609,7 +609,7 @@ fn on_postgres_two_servers_and_ten_desks_racing_for_five_seats_never_oversell() 
     let second = first.another()?;
     let conf = first.conference(5)?;
     let mut handles = Vec::new();
-    for i in 0..10 {
+    for i in 0..16 {
         let server = if i % 2 == 0 { &first } else { &second };
         let mut desk = server.desk(conf.id, &format!("Desk {i}"))?;
         let (s, _) = sale(&conf, &desk, conf.general, 19_900, 1);
@@ -630,7 +630,7 @@ fn on_postgres_two_servers_and_ten_desks_racing_for_five_seats_never_oversell() 
     }
     assert_eq!(
         (confirmed, compensated),
-        (5, 5),
+        (5, 11),
         "the server honours as many as exist; every loser is compensated"
     );
     let view = second.admin(
@@ -642,8 +642,8 @@ fn on_postgres_two_servers_and_ten_desks_racing_for_five_seats_never_oversell() 
     let desk = first.desk(conf.id, "Reader")?;
     let events = desk.pull_all()?;
     assert_eq!(count(&events, "walk_in.confirmed"), 5);
-    assert_eq!(count(&events, "walk_in.rejected"), 5);
-    assert_eq!(count(&events, "conflict.opened"), 5);
+    assert_eq!(count(&events, "walk_in.rejected"), 11);
+    assert_eq!(count(&events, "conflict.opened"), 11);
     Ok(())
 }
 
@@ -701,6 +701,156 @@ fn on_postgres_an_event_committed_late_is_never_skipped_by_pull() -> Result<()> 
     assert_eq!(
         sorted_seen, sorted_all,
         "incremental pulls saw exactly what a full pull sees"
+    );
+    Ok(())
+}
+
+// ---- head-office reads, on both backends ----
+
+fn head_office_reads_match_what_was_pushed(server: &TestServer) -> Result<()> {
+    let conf = server.conference(3)?;
+    let mut north = server.desk(conf.id, "North 1")?;
+    let mut south = server.desk(conf.id, "South 1")?;
+    let (cash, cash_codes) = sale(&conf, &north, conf.general, 19_900, 2);
+    north.push_events(&[sale_event(cash)])?;
+    let (mut card, _) = sale(&conf, &south, conf.general, 19_900, 2);
+    card.payment_method = PaymentMethod::Card;
+    let r = south.push_events(&[sale_event(card)])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Compensated);
+    north.push_events(&[admission(&conf, &north, &cash_codes[0])])?;
+    south.push_events(&[admission(&conf, &south, &cash_codes[0])])?;
+
+    let base = format!("/v1/conferences/{}", conf.id);
+    let all = server.admin(reqwest::Method::GET, &format!("{base}/registrations"), None)?;
+    assert_eq!(
+        all["total"], 4,
+        "two walk-in tickets, one kept and one withdrawn from the second sale, all listed"
+    );
+    let found = server.admin(
+        reqwest::Method::GET,
+        &format!("{base}/registrations?q=ZURICH%20walker0"),
+        None,
+    )?;
+    assert_eq!(
+        found["total"], 2,
+        "accent- and case-insensitive search: {found}"
+    );
+    let admitted = server.admin(
+        reqwest::Method::GET,
+        &format!("{base}/registrations?admitted=true"),
+        None,
+    )?;
+    assert_eq!(admitted["total"], 1);
+    assert_eq!(admitted["registrations"][0]["admitted_gate"], "north");
+    let walk_in = server.admin(
+        reqwest::Method::GET,
+        &format!("{base}/registrations?origin=walk_in&admitted=false"),
+        None,
+    )?;
+    assert_eq!(walk_in["total"], 3);
+
+    let admissions = server.admin(reqwest::Method::GET, &format!("{base}/admissions"), None)?;
+    assert_eq!(
+        admissions["admitted"], 1,
+        "one person, admitted once, whatever the duplicate"
+    );
+    assert_eq!(
+        admissions["expected"], 3,
+        "valid tickets of admission seat types"
+    );
+    assert_eq!(admissions["by_gate"][0]["gate"], "north");
+
+    let sales = server.admin(reqwest::Method::GET, &format!("{base}/walk-ins"), None)?;
+    let methods = sales["by_payment_method"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let by = |m: &str| {
+        methods
+            .iter()
+            .find(|r| r["payment_method"] == m)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        (
+            by("cash")["sales"].as_i64(),
+            by("cash")["taken_minor"].as_i64()
+        ),
+        (Some(1), Some(39_800))
+    );
+    assert_eq!(
+        (
+            by("card")["compensated"].as_i64(),
+            by("card")["refund_due_minor"].as_i64()
+        ),
+        (Some(1), Some(19_900))
+    );
+
+    let open = server.admin(
+        reqwest::Method::GET,
+        &format!("{base}/conflicts?open=true"),
+        None,
+    )?;
+    let kinds: Vec<_> = open
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| c["kind"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(kinds.len(), 2, "{open}");
+    assert!(
+        kinds.contains(&"walk_in_rejected".to_owned())
+            && kinds.contains(&"duplicate_admission".to_owned())
+    );
+
+    let devices = server.admin(reqwest::Method::GET, &format!("{base}/devices"), None)?;
+    let desk = devices
+        .as_array()
+        .and_then(|d| d.iter().find(|x| x["name"] == "North 1"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(desk["app_version"], "test");
+    assert!(
+        desk["last_seen"].is_string() && desk["clock_skew_ms"].is_i64(),
+        "{desk}"
+    );
+    Ok(())
+}
+
+#[test]
+fn head_office_reads_match_what_desks_pushed_on_sqlite() -> Result<()> {
+    let dir = TempDir::new("ho-sqlite")?;
+    head_office_reads_match_what_was_pushed(&TestServer::start(dir.path())?)
+}
+
+#[test]
+fn head_office_reads_match_what_desks_pushed_on_postgres() -> Result<()> {
+    let pg = PgCluster::start()?;
+    let url = pg.database("onsite")?;
+    let dir = TempDir::new("ho-pg")?;
+    head_office_reads_match_what_was_pushed(&TestServer::start_with(dir.path(), Some(&url))?)
+}
+
+#[test]
+fn pull_responses_are_compressed() -> Result<()> {
+    let dir = TempDir::new("gzip")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let desk = server.desk(conf.id, "North 1")?;
+    let raw = reqwest::blocking::Client::builder().no_gzip().build()?;
+    let res = raw
+        .get(format!("{}/v1/sync/pull", server.url))
+        .bearer_auth(&desk.token)
+        .header("accept-encoding", "gzip")
+        .send()?;
+    assert_eq!(
+        res.headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
     );
     Ok(())
 }

@@ -216,6 +216,10 @@ impl Tx for PgTx<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
+
+    fn lost_race(&mut self) {
+        self.conflict = true;
+    }
 }
 
 enum Step<T, E> {

@@ -1,0 +1,282 @@
+//! What head office reads: registrations, admissions against what was expected, walk-in sales,
+//! open conflicts (desks are in `devices`). Plain queries over the projections, the same SQL on
+//! both backends.
+
+use onsite_shared::ids::ConferenceId;
+use serde::{Deserialize, Serialize};
+
+use crate::params;
+use crate::storage::{StoreError, Tx};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RegistrationQuery {
+    /// Matches name, email, company and ticket code; case and accents do not matter.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// `online`, `imported` or `walk_in`.
+    #[serde(default)]
+    pub origin: Option<String>,
+    #[serde(default)]
+    pub admitted: Option<bool>,
+    #[serde(default)]
+    pub attendee_type: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub offset: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Registration {
+    pub code: String,
+    pub ticket: String,
+    pub order_id: String,
+    pub seat_type: String,
+    pub seat_type_name: String,
+    pub kind: String,
+    pub status: String,
+    pub origin: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub company: String,
+    pub attendee_types: Vec<String>,
+    pub admitted_at: Option<String>,
+    pub admitted_desk: Option<String>,
+    pub admitted_gate: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Registrations {
+    pub total: i64,
+    pub registrations: Vec<Registration>,
+}
+
+const REGISTRATION_FILTER: &str = "FROM tickets t LEFT JOIN seat_types s ON s.conference = t.conference AND s.seat_type = t.seat_type \
+     WHERE t.conference = $1 AND ($2 = '' OR t.search LIKE $2) AND ($3 = '' OR t.origin = $3) \
+     AND ($4 = '' OR ($4 = 'yes' AND t.admitted_at IS NOT NULL) OR ($4 = 'no' AND t.admitted_at IS NULL)) \
+     AND ($5 = '' OR t.attendee_types LIKE $5)";
+
+pub fn registrations(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    q: &RegistrationQuery,
+) -> Result<Registrations, StoreError> {
+    let search =
+        q.q.as_deref()
+            .map(onsite_shared::text::fold)
+            .filter(|s| !s.is_empty())
+            .map(|s| format!("%{}%", s.replace(['%', '_'], "")))
+            .unwrap_or_default();
+    let admitted = match q.admitted {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "",
+    };
+    let attendee_type = q
+        .attendee_type
+        .as_deref()
+        .map(|t| format!("%\"{t}\"%"))
+        .unwrap_or_default();
+    let filter = params![
+        conference.to_string(),
+        search,
+        q.origin.clone().unwrap_or_default(),
+        admitted,
+        attendee_type,
+    ]
+    .to_vec();
+    let total = tx.query(&format!("SELECT COUNT(*) {REGISTRATION_FILTER}"), &filter)?;
+    let total = total.first().map(|r| r.int(0)).transpose()?.unwrap_or(0);
+    let mut page = filter;
+    page.push(i64::from(q.limit.unwrap_or(100).min(1_000)).into());
+    page.push(i64::from(q.offset.unwrap_or(0)).into());
+    let rows = tx.query(
+        &format!(
+            "SELECT t.code, t.ticket, t.order_id, t.seat_type, COALESCE(s.name, ''), COALESCE(s.kind, 'admission'), \
+             t.status, t.origin, t.first_name, t.last_name, t.email, t.company, t.attendee_types, t.admitted_at, \
+             t.admitted_desk, t.admitted_gate {REGISTRATION_FILTER} \
+             ORDER BY t.last_name, t.first_name, t.code LIMIT $6 OFFSET $7"
+        ),
+        &page,
+    )?;
+    let registrations = rows
+        .iter()
+        .map(|r| {
+            Ok(Registration {
+                code: r.text(0)?,
+                ticket: r.text(1)?,
+                order_id: r.text(2)?,
+                seat_type: r.text(3)?,
+                seat_type_name: r.text(4)?,
+                kind: r.text(5)?,
+                status: r.text(6)?,
+                origin: r.text(7)?,
+                first_name: r.text(8)?,
+                last_name: r.text(9)?,
+                email: r.text(10)?,
+                company: r.text(11)?,
+                attendee_types: r.json(12)?,
+                admitted_at: r.opt_text(13)?,
+                admitted_desk: r.opt_text(14)?,
+                admitted_gate: r.opt_text(15)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Registrations {
+        total,
+        registrations,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeatTypeAdmissions {
+    pub seat_type: String,
+    pub name: String,
+    pub expected: i64,
+    pub admitted: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GateAdmissions {
+    pub gate: String,
+    pub admitted: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Admissions {
+    pub expected: i64,
+    pub admitted: i64,
+    pub by_seat_type: Vec<SeatTypeAdmissions>,
+    pub by_gate: Vec<GateAdmissions>,
+}
+
+/// Admitted against expected: valid tickets of admission seat types.
+pub fn admissions(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Admissions, StoreError> {
+    let rows = tx.query(
+        "SELECT s.seat_type, s.name, COUNT(t.code), \
+         CAST(COALESCE(SUM(CASE WHEN t.admitted_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM seat_types s LEFT JOIN tickets t ON t.conference = s.conference AND t.seat_type = s.seat_type \
+         AND t.status = 'valid' WHERE s.conference = $1 AND s.kind = 'admission' \
+         GROUP BY s.seat_type, s.name ORDER BY s.name",
+        params![conference.to_string()],
+    )?;
+    let by_seat_type: Vec<SeatTypeAdmissions> = rows
+        .iter()
+        .map(|r| {
+            Ok(SeatTypeAdmissions {
+                seat_type: r.text(0)?,
+                name: r.text(1)?,
+                expected: r.int(2)?,
+                admitted: r.int(3)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let gates = tx.query(
+        "SELECT COALESCE(admitted_gate, ''), COUNT(*) FROM tickets WHERE conference = $1 AND admitted_at IS NOT NULL \
+         GROUP BY admitted_gate ORDER BY admitted_gate",
+        params![conference.to_string()],
+    )?;
+    let by_gate = gates
+        .iter()
+        .map(|r| {
+            Ok(GateAdmissions {
+                gate: r.text(0)?,
+                admitted: r.int(1)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Admissions {
+        expected: by_seat_type.iter().map(|s| s.expected).sum(),
+        admitted: by_seat_type.iter().map(|s| s.admitted).sum(),
+        by_seat_type,
+        by_gate,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PaymentMethodSales {
+    pub payment_method: String,
+    pub sales: i64,
+    pub tickets: i64,
+    pub taken_minor: i64,
+    pub refund_due_minor: i64,
+    pub compensated: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WalkIns {
+    pub currency: Option<String>,
+    pub by_payment_method: Vec<PaymentMethodSales>,
+}
+
+pub fn walk_ins(tx: &mut dyn Tx, conference: ConferenceId) -> Result<WalkIns, StoreError> {
+    let rows = tx.query(
+        "SELECT payment_method, COUNT(*), CAST(SUM(tickets) AS BIGINT), CAST(SUM(amount_taken_minor) AS BIGINT), \
+         CAST(SUM(refund_due_minor) AS BIGINT), \
+         CAST(SUM(CASE WHEN status IN ('rejected', 'partially_confirmed') THEN 1 ELSE 0 END) AS BIGINT), MAX(currency) \
+         FROM walk_ins WHERE conference = $1 GROUP BY payment_method ORDER BY payment_method",
+        params![conference.to_string()],
+    )?;
+    let mut currency = None;
+    let by_payment_method = rows
+        .iter()
+        .map(|r| {
+            currency = r.opt_text(6)?;
+            Ok(PaymentMethodSales {
+                payment_method: r.text(0)?,
+                sales: r.int(1)?,
+                tickets: r.int(2)?,
+                taken_minor: r.int(3)?,
+                refund_due_minor: r.int(4)?,
+                compensated: r.int(5)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(WalkIns {
+        currency,
+        by_payment_method,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConflictRow {
+    pub conflict_id: String,
+    pub kind: String,
+    pub detail: serde_json::Value,
+    pub opened_at: String,
+    pub acknowledged: bool,
+    pub resolution: Option<serde_json::Value>,
+    pub resolved_at: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Conflicts, the open ones only when `open_only`.
+pub fn conflicts(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    open_only: bool,
+) -> Result<Vec<ConflictRow>, StoreError> {
+    let rows = tx.query(
+        "SELECT conflict_id, kind, detail, opened_at, acknowledged, resolution, resolved_at, note FROM conflicts \
+         WHERE conference = $1 AND ($2 = 0 OR resolved_at IS NULL) ORDER BY opened_at",
+        params![conference.to_string(), i64::from(open_only)],
+    )?;
+    rows.iter()
+        .map(|r| {
+            Ok(ConflictRow {
+                conflict_id: r.text(0)?,
+                kind: r.text(1)?,
+                detail: r.json(2)?,
+                opened_at: r.text(3)?,
+                acknowledged: r.int(4)? != 0,
+                resolution: r
+                    .opt_text(5)?
+                    .map(|s| serde_json::from_str(&s))
+                    .transpose()?,
+                resolved_at: r.opt_text(6)?,
+                note: r.opt_text(7)?,
+            })
+        })
+        .collect()
+}
