@@ -64,7 +64,6 @@ pub mod reason {
     pub const WALK_IN_REJECTED: &str = "walk_in.rejected";
     pub const WALK_IN_OVERBOOKED: &str = "walk_in.overbooked";
     pub const NOT_A_DESK_EVENT: &str = "event.not_a_desk_event";
-    pub const WRONG_CONFERENCE: &str = "event.wrong_conference";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,13 +3,12 @@
 //! same transaction as the conference's own event (the book's `AddSeats`/`RemoveSeats`
 //! translation, B:5082–5083), so seats and seat types never disagree.
 
-use chrono::NaiveDate;
 use onsite_shared::conference::{
     self, AttendeeType, Colour, Conference, ConferenceDetails, OversellPolicy, SeatKind, SeatType,
 };
 use onsite_shared::event::{Event, StreamId};
 use onsite_shared::ids::{AttendeeTypeId, ConferenceId, SeatTypeId};
-use onsite_shared::money::{Currency, Money};
+use onsite_shared::money::Money;
 use onsite_shared::seat_availability::{self, SeatsAvailability};
 use serde::{Deserialize, Serialize};
 
@@ -19,15 +18,8 @@ use crate::recorder::{Recorder, Rejected};
 pub struct NewConference {
     #[serde(default)]
     pub id: Option<ConferenceId>,
-    pub name: String,
-    pub slug: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub venue: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    pub currency: Currency,
+    #[serde(flatten)]
+    pub details: ConferenceDetails,
     #[serde(default)]
     pub owner_email: String,
 }
@@ -67,15 +59,7 @@ pub fn create_conference(
     let id = rec.conference;
     let command = conference::Command::Create {
         conference: id,
-        details: ConferenceDetails {
-            name: new.name.clone(),
-            slug: new.slug.clone(),
-            description: new.description.clone(),
-            venue: new.venue.clone(),
-            starts_on: new.starts_on,
-            ends_on: new.ends_on,
-            currency: new.currency,
-        },
+        details: new.details.clone(),
         owner_email: new.owner_email.clone(),
     };
     rec.execute::<Conference>(&StreamId::conference(id), &command)?;

@@ -10,7 +10,10 @@ use onsite_shared::money::Currency;
 use onsite_shared::seat_assignments::Attendee;
 
 use crate::admin::NewAttendeeType;
-use crate::import::{ImportConference, ImportFile, ImportRegistration, ImportSeat, ImportSeatType};
+use onsite_shared::conference::ConferenceDetails;
+
+use crate::admin::{NewConference, NewSeatType};
+use crate::import::{ImportConference, ImportFile, ImportRegistration, ImportSeat};
 
 /// The demo conference's id, fixed so that scripts can name it.
 pub const DEMO_CONFERENCE: ConferenceId =
@@ -169,7 +172,8 @@ fn unicode_base(c: char) -> char {
 /// The demo data: `attendees` registrations of one or two seats.
 pub fn demo_file(attendees: usize, seed: u64) -> ImportFile {
     let mut rng = Rng(seed.max(1));
-    let seat = |name: &str, price: i64, quota: u32, kind: SeatKind| ImportSeatType {
+    let seat = |name: &str, price: i64, quota: u32, kind: SeatKind| NewSeatType {
+        id: None,
         name: name.into(),
         description: String::new(),
         price_minor: price,
@@ -191,7 +195,8 @@ pub fn demo_file(attendees: usize, seed: u64) -> ImportFile {
         seat("Rust at the edge workshop", 25_000, 25, SeatKind::AddOn),
         seat("Speakers' reception", 0, 80, SeatKind::AddOn),
     ];
-    seat_types.push(ImportSeatType {
+    seat_types.push(NewSeatType {
+        id: None,
         name: "Standing room".into(),
         description: "Sold at the door when the hall is full".into(),
         price_minor: 19_900,
@@ -292,16 +297,20 @@ pub fn demo_file(attendees: usize, seed: u64) -> ImportFile {
     ImportFile {
         source: "demo".into(),
         conference: ImportConference {
-            id: Some(DEMO_CONFERENCE),
-            name: "CQRS Journey Summit 2026".into(),
-            slug: "cqrs-journey-summit-2026".into(),
-            description: "Two days on CQRS, event sourcing and occasionally connected systems"
-                .into(),
-            venue: "Kongresshaus Zürich".into(),
-            starts_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default(),
-            ends_on: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default(),
-            currency: Currency::EUR,
-            owner_email: "events@contoso.example".into(),
+            new: NewConference {
+                id: Some(DEMO_CONFERENCE),
+                details: ConferenceDetails {
+                    name: "CQRS Journey Summit 2026".into(),
+                    slug: "cqrs-journey-summit-2026".into(),
+                    description:
+                        "Two days on CQRS, event sourcing and occasionally connected systems".into(),
+                    venue: "Kongresshaus Zürich".into(),
+                    starts_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default(),
+                    ends_on: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default(),
+                    currency: Currency::EUR,
+                },
+                owner_email: "events@contoso.example".into(),
+            },
             published: true,
         },
         seat_types,

@@ -12,11 +12,9 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
-use onsite_shared::conference::{Conference, OversellPolicy, SeatKind};
+use onsite_shared::conference::Conference;
 use onsite_shared::event::StreamId;
 use onsite_shared::ids::{AttendeeTypeId, ConferenceId, OrderId, SeatTypeId, TicketCode, TicketId};
-use onsite_shared::money::Currency;
 use onsite_shared::order::{self, Order, OrderOrigin, OrderStatus, Payment, Registrant, SeatPrice};
 use onsite_shared::seat_assignments::{self, Attendee, Seat, SeatAssignments};
 use onsite_shared::seat_availability::{self, SeatQuantity, SeatsAvailability};
@@ -34,7 +32,7 @@ pub struct ImportFile {
     pub source: String,
     pub conference: ImportConference,
     #[serde(default)]
-    pub seat_types: Vec<ImportSeatType>,
+    pub seat_types: Vec<NewSeatType>,
     #[serde(default)]
     pub attendee_types: Vec<NewAttendeeType>,
     #[serde(default)]
@@ -45,39 +43,17 @@ fn default_source() -> String {
     "import".into()
 }
 
+/// The conference to create (or find), and whether to publish it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImportConference {
-    #[serde(default)]
-    pub id: Option<ConferenceId>,
-    pub name: String,
-    pub slug: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub venue: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    pub currency: Currency,
-    #[serde(default)]
-    pub owner_email: String,
+    #[serde(flatten)]
+    pub new: NewConference,
     #[serde(default = "yes")]
     pub published: bool,
 }
 
 fn yes() -> bool {
     true
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ImportSeatType {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    pub price_minor: i64,
-    pub quota: u32,
-    pub kind: SeatKind,
-    #[serde(default)]
-    pub policy: OversellPolicy,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -188,21 +164,7 @@ pub fn ensure_conference(
     let stream = StreamId::conference(rec.conference);
     let (existing, _) = rec.load::<Conference>(&stream)?;
     if existing.id.is_none() {
-        let c = &file.conference;
-        admin::create_conference(
-            rec,
-            &NewConference {
-                id: Some(rec.conference),
-                name: c.name.clone(),
-                slug: c.slug.clone(),
-                description: c.description.clone(),
-                venue: c.venue.clone(),
-                starts_on: c.starts_on,
-                ends_on: c.ends_on,
-                currency: c.currency,
-                owner_email: c.owner_email.clone(),
-            },
-        )?;
+        admin::create_conference(rec, &file.conference.new)?;
     }
     let (mut conference, _) = rec.load::<Conference>(&stream)?;
     for s in &file.seat_types {
@@ -213,18 +175,7 @@ pub fn ensure_conference(
         {
             continue;
         }
-        admin::add_seat_type(
-            rec,
-            &NewSeatType {
-                id: None,
-                name: s.name.clone(),
-                description: s.description.clone(),
-                price_minor: s.price_minor,
-                quota: s.quota,
-                kind: s.kind,
-                policy: s.policy,
-            },
-        )?;
+        admin::add_seat_type(rec, s)?;
     }
     for a in &file.attendee_types {
         admin::define_attendee_type(rec, a)?;

@@ -256,8 +256,8 @@ async fn import_file<S: Store>(
     data: import::ImportFile,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(ConferenceId, usize)> {
-    let slug = data.conference.slug.clone();
-    let given = data.conference.id;
+    let slug = data.conference.new.details.slug.clone();
+    let given = data.conference.new.id;
     let id = match given {
         Some(id) => id,
         None => store

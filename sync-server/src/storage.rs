@@ -25,13 +25,6 @@ use serde::de::DeserializeOwned;
 pub mod postgres;
 pub mod sqlite;
 
-/// A pull cursor: opaque to desks, `<epoch>.<position>` here. The epoch names the database,
-/// so a cursor from another database (a restore, a fresh file) is refused, never misread.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    pub position: i64,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum CursorError {
     #[error("the cursor is not one this server made")]

@@ -30,7 +30,7 @@ use onsite_shared::{badge, badge::Badge};
 
 use crate::params;
 use crate::projection;
-use crate::recorder::{Recorder, new_event_id};
+use crate::recorder::Recorder;
 use crate::storage::{self, StoreError, Tx, time_text};
 
 /// The desk a request comes from, as its token says.
@@ -627,9 +627,4 @@ pub fn last_client_seq(tx: &mut dyn Tx, client: Option<ClientId>) -> Result<u64,
         .transpose()?
         .and_then(|n| u64::try_from(n).ok())
         .unwrap_or(0))
-}
-
-/// A fresh event id, for callers outside a recorder.
-pub fn event_id() -> EventId {
-    new_event_id()
 }

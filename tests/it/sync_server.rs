@@ -283,13 +283,16 @@ fn standing_room_beyond_the_quota_is_an_explicit_overbooking() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn a_server_killed_in_the_middle_of_pushes_keeps_every_event_exactly_once() -> Result<()> {
-    let dir = TempDir::new("sync-kill")?;
-    let mut server = TestServer::start(dir.path())?;
+/// Pushes 300 items from another thread, kills the server with SIGKILL after `kill_after_ms`,
+/// restarts it and re-pushes everything: every event must exist exactly once.
+fn killed_mid_push_keeps_every_event_exactly_once(
+    server: &mut TestServer,
+    code: &str,
+    kill_after_ms: u64,
+) -> Result<()> {
     let conf = server.conference(1_000)?;
     let mut desk = server.desk(conf.id, "North 1")?;
-    let code = TicketCode::parse("KILL-0001")?;
+    let code = TicketCode::parse(code)?;
     let batches: Vec<_> = (0..150)
         .map(|_| {
             desk.items(&[
@@ -320,7 +323,7 @@ fn a_server_killed_in_the_middle_of_pushes_keeps_every_event_exactly_once() -> R
             }
         }
     });
-    std::thread::sleep(std::time::Duration::from_millis(150));
+    std::thread::sleep(std::time::Duration::from_millis(kill_after_ms));
     server.kill_hard();
     let _ = pusher.join();
     server.restart()?;
@@ -345,6 +348,13 @@ fn a_server_killed_in_the_middle_of_pushes_keeps_every_event_exactly_once() -> R
         );
     }
     Ok(())
+}
+
+#[test]
+fn a_server_killed_in_the_middle_of_pushes_keeps_every_event_exactly_once() -> Result<()> {
+    let dir = TempDir::new("sync-kill")?;
+    let mut server = TestServer::start(dir.path())?;
+    killed_mid_push_keeps_every_event_exactly_once(&mut server, "KILL-0001", 150)
 }
 
 #[test]
@@ -549,55 +559,7 @@ fn on_postgres_a_server_killed_in_the_middle_of_pushes_keeps_every_event_exactly
     let url = pg.database("onsite")?;
     let dir = TempDir::new("pg-kill")?;
     let mut server = TestServer::start_with(dir.path(), Some(&url))?;
-    let conf = server.conference(1_000)?;
-    let mut desk = server.desk(conf.id, "North 1")?;
-    let code = TicketCode::parse("KILL-0002")?;
-    let batches: Vec<_> = (0..150)
-        .map(|_| {
-            desk.items(&[
-                admission(&conf, &desk, &code),
-                admission(&conf, &desk, &code),
-            ])
-        })
-        .collect();
-    let (url_http, token) = (desk.url.clone(), desk.token.clone());
-    let bodies: Vec<_> = batches
-        .iter()
-        .map(|b| serde_json::to_value(desk.request(b.clone())))
-        .collect::<Result<_, _>>()?;
-    let pusher = std::thread::spawn(move || {
-        let client = reqwest::blocking::Client::new();
-        for body in &bodies {
-            if client
-                .post(format!("{url_http}/v1/sync/push"))
-                .bearer_auth(&token)
-                .json(body)
-                .send()
-                .is_err()
-            {
-                break;
-            }
-        }
-    });
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    server.kill_hard();
-    let _ = pusher.join();
-    server.restart()?;
-    desk.url = server.url.clone();
-    let all: Vec<_> = batches.concat();
-    assert_eq!(desk.push(all.clone())?.last_client_seq, 300);
-    let events = desk.pull_all()?;
-    for item in &all {
-        assert_eq!(
-            events
-                .iter()
-                .filter(|e| e.event_id == item.event.event_id)
-                .count(),
-            1,
-            "exactly once"
-        );
-    }
-    Ok(())
+    killed_mid_push_keeps_every_event_exactly_once(&mut server, "KILL-0002", 300)
 }
 
 #[test]

@@ -289,13 +289,6 @@ impl SqliteStore {
         .await
         .map_err(|_| StoreError::Closed)?
     }
-
-    /// Stops accepting writes; the writer thread ends once the queue is drained.
-    pub fn close(&self) {
-        if let Ok(mut w) = self.writer.lock() {
-            w.take();
-        }
-    }
 }
 
 impl Store for SqliteStore {
