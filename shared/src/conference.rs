@@ -26,6 +26,7 @@ use crate::ids::{AttendeeTypeId, ConferenceId, SeatTypeId};
 use crate::money::{Currency, Money};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConferenceDetails {
     pub name: String,
     /// The conference site's unique URL part (B:2059–2060).
@@ -40,6 +41,7 @@ pub struct ConferenceDetails {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SeatKind {
     /// Admits the holder to the conference.
@@ -49,6 +51,7 @@ pub enum SeatKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OversellPolicy {
     /// A walk-in sale for seats that are gone is rejected with a refund due.
@@ -59,6 +62,7 @@ pub enum OversellPolicy {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeatType {
     pub id: SeatTypeId,
     pub name: String,
@@ -71,6 +75,7 @@ pub struct SeatType {
 
 /// A badge colour, `#RRGGBB`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct Colour(String);
 
@@ -111,6 +116,7 @@ impl From<Colour> for String {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttendeeType {
     pub id: AttendeeTypeId,
     pub name: String,

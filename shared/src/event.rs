@@ -352,6 +352,7 @@ pub fn upcast(event_type: &str, schema_version: u16, payload: Value) -> Result<V
 
 /// The kind of aggregate a stream belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StreamType {
     Conference,
@@ -381,6 +382,7 @@ impl StreamType {
 
 /// A stream: the events of one aggregate instance, versioned from 1.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StreamId {
     #[serde(rename = "type")]
     pub stream_type: StreamType,
@@ -457,6 +459,7 @@ pub struct Metadata {
 
 /// What the stores keep and the wire carries for every event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Envelope {
     /// UUIDv7 minted by whoever recorded the event first.
     pub event_id: EventId,
@@ -467,9 +470,11 @@ pub struct Envelope {
     pub event_type: String,
     pub schema_version: u16,
     /// The recording device's clock: data, never used to decide an expiry (F20).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub occurred_at: Timestamp,
     /// The server's clock when it recorded the event; `None` until then.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub recorded_at: Option<Timestamp>,
     #[serde(default)]
     pub device_id: Option<DeviceId>,

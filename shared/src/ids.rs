@@ -11,6 +11,7 @@ macro_rules! uuid_id {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
         pub struct $name(uuid::Uuid);
 
         impl $name {
@@ -112,6 +113,7 @@ pub enum CodeError {
 /// Upper-case letters, digits and `-`, at most 32 characters. Input is normalised (trimmed,
 /// upper-cased) so that a code typed by hand matches a scanned one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct TicketCode(String);
 
@@ -188,6 +190,7 @@ impl From<TicketCode> for String {
 /// `attendee`… A lower-case slug chosen by the organiser; stable because badges and imports
 /// refer to it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct AttendeeTypeId(String);
 

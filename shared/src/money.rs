@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A three-letter ISO 4217 code, upper case (`EUR`, `USD`, `GBP`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency([u8; 3]);
 
@@ -61,6 +62,7 @@ impl From<Currency> for String {
 
 /// An amount of money in minor units (e.g. cents). May be negative only as a refund delta.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
     pub amount_minor: i64,
     pub currency: Currency,

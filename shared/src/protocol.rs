@@ -24,6 +24,7 @@ pub const MAX_PUSH_ITEMS: usize = 1_000;
 pub const MAX_PULL_LIMIT: u32 = 5_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub protocol_version: u32,
     pub client_id: ClientId,
@@ -33,17 +34,20 @@ pub struct PushRequest {
     pub pending_after: u64,
     /// The desk's clock when it sent the push; the server records the skew it shows.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub device_time: Option<crate::aggregate::Timestamp>,
     pub items: Vec<PushItem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushItem {
     pub client_seq: u64,
     pub event: Envelope,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeStatus {
     /// Recorded as it was.
@@ -67,6 +71,7 @@ pub mod reason {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushOutcome {
     pub client_seq: u64,
     pub event_id: EventId,
@@ -79,6 +84,7 @@ pub struct PushOutcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub last_client_seq: u64,
     pub outcomes: Vec<PushOutcome>,
@@ -98,6 +104,7 @@ fn default_limit() -> u32 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullResponse {
     pub events: Vec<Envelope>,
     pub next_cursor: String,
@@ -107,6 +114,7 @@ pub struct PullResponse {
 
 /// Every error body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,

@@ -20,6 +20,7 @@ use crate::ids::{AttendeeTypeId, ConferenceId, OrderId, SeatTypeId, TicketCode, 
 use crate::order::{OrderStatus, is_plausible_email};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attendee {
     pub first_name: String,
     pub last_name: String,

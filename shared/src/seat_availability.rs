@@ -23,6 +23,7 @@ use crate::ids::{ConferenceId, OrderId, SeatTypeId};
 
 /// A quantity of one seat type (the book's `SeatQuantity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeatQuantity {
     pub seat_type: SeatTypeId,
     pub quantity: u32,

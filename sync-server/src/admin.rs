@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::recorder::{Recorder, Rejected};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewConference {
     #[serde(default)]
     pub id: Option<ConferenceId>,
@@ -24,7 +24,7 @@ pub struct NewConference {
     pub owner_email: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewSeatType {
     #[serde(default)]
     pub id: Option<SeatTypeId>,
@@ -38,7 +38,7 @@ pub struct NewSeatType {
     pub policy: OversellPolicy,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewAttendeeType {
     pub id: String,
     pub name: String,

@@ -95,10 +95,11 @@ fn conference_exists(tx: &mut dyn Tx, conference: ConferenceId) -> Result<bool, 
         .is_empty())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Enrolment {
     pub device_id: DeviceId,
     pub code: String,
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
 }
 
@@ -137,7 +138,7 @@ pub fn enroll(
     })
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DeskCredentials {
     pub device_id: DeviceId,
     pub conference_id: ConferenceId,
@@ -201,7 +202,7 @@ pub fn revoke(tx: &mut dyn Tx, device: DeviceId, now: Timestamp) -> Result<(), A
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DeviceRow {
     pub device_id: String,
     pub conference_id: String,

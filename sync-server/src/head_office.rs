@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::params;
 use crate::storage::{StoreError, Tx};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegistrationQuery {
     /// Matches name, email, company and ticket code; case and accents do not matter.
     #[serde(default)]
@@ -26,7 +27,7 @@ pub struct RegistrationQuery {
     pub offset: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Registration {
     pub code: String,
     pub ticket: String,
@@ -46,7 +47,7 @@ pub struct Registration {
     pub admitted_gate: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Registrations {
     pub total: i64,
     pub registrations: Vec<Registration>,
@@ -129,7 +130,7 @@ pub fn registrations(
     })
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SeatTypeAdmissions {
     pub seat_type: String,
     pub name: String,
@@ -137,13 +138,13 @@ pub struct SeatTypeAdmissions {
     pub admitted: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GateAdmissions {
     pub gate: String,
     pub admitted: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Admissions {
     pub expected: i64,
     pub admitted: i64,
@@ -194,7 +195,7 @@ pub fn admissions(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Admission
     })
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PaymentMethodSales {
     pub payment_method: String,
     pub sales: i64,
@@ -204,7 +205,7 @@ pub struct PaymentMethodSales {
     pub compensated: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WalkIns {
     pub currency: Option<String>,
     pub by_payment_method: Vec<PaymentMethodSales>,
@@ -239,7 +240,7 @@ pub fn walk_ins(tx: &mut dyn Tx, conference: ConferenceId) -> Result<WalkIns, St
     })
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConflictRow {
     pub conflict_id: String,
     pub kind: String,

@@ -190,6 +190,42 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> 
     }
 }
 
+/// `Path` whose rejections are `{code, message}` (400), like every other error.
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(Params(v)),
+            Err(rejection) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                error_code::MALFORMED,
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// `Query` whose rejections are `{code, message}` (400).
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(QueryParams(v)),
+            Err(rejection) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                error_code::MALFORMED,
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
 fn json_rejection(rejection: &JsonRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(
@@ -267,6 +303,7 @@ impl<S: Store> FromRequestParts<Arc<App<S>>> for AdminAuth {
 pub fn router<S: Store>(app: Arc<App<S>>) -> Router {
     Router::new()
         .route("/v1/health", get(health))
+        .route("/v1/openapi.json", get(openapi))
         .route("/v1/devices/enrol", post(enrol::<S>))
         .route("/v1/sync/push", post(push::<S>))
         .route("/v1/sync/pull", get(pull::<S>))
@@ -318,15 +355,17 @@ pub fn router<S: Store>(app: Arc<App<S>>) -> Router {
         .with_state(app)
 }
 
+#[utoipa::path(get, path = "/v1/health", tag = "server", responses((status = 200, description = "The server is up", body = Object)))]
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct EnrolRequest {
     code: String,
 }
 
+#[utoipa::path(post, path = "/v1/devices/enrol", tag = "devices", request_body = EnrolRequest, responses((status = 200, description = "The desk's token, scoped to its conference", body = DeskCredentials), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
 async fn enrol<S: Store>(
     State(app): State<Arc<App<S>>>,
     Body(req): Body<EnrolRequest>,
@@ -339,6 +378,7 @@ async fn enrol<S: Store>(
     Ok(Json(credentials))
 }
 
+#[utoipa::path(post, path = "/v1/sync/push", tag = "sync", request_body = PushRequest, security(("desk" = [])), responses((status = 200, description = "One outcome per item, in order", body = PushResponse), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 403, description = "Another conference", body = ErrorBody), (status = 409, description = "A gap: `expected_client_seq` says where to resume", body = ErrorBody), (status = 413, description = "Body over the limit", body = ErrorBody)))]
 async fn push<S: Store>(
     State(app): State<Arc<App<S>>>,
     DeskAuth(desk): DeskAuth,
@@ -360,7 +400,8 @@ async fn push<S: Store>(
     Ok(Json(response))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PullQuery {
     #[serde(default)]
     cursor: Option<String>,
@@ -372,18 +413,12 @@ struct PullQuery {
     conference: Option<ConferenceId>,
 }
 
+#[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullQuery), security(("desk" = [])), responses((status = 200, description = "The authoritative events after the cursor", body = PullResponse), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 403, description = "Another conference", body = ErrorBody), (status = 410, description = "The cursor belongs to another database; start again", body = ErrorBody)))]
 async fn pull<S: Store>(
     State(app): State<Arc<App<S>>>,
     DeskAuth(desk): DeskAuth,
-    query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
+    QueryParams(q): QueryParams<PullQuery>,
 ) -> Result<Json<PullResponse>, ApiError> {
-    let Query(q) = query.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            error_code::MALFORMED,
-            e.body_text(),
-        )
-    })?;
     if q.conference.is_some_and(|c| c != desk.conference) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -407,11 +442,12 @@ async fn pull<S: Store>(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Created {
     id: String,
 }
 
+#[utoipa::path(post, path = "/v1/conferences", tag = "admin", request_body = admin::NewConference, security(("head_office" = [])), responses((status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "A domain rule", body = ErrorBody)))]
 async fn create_conference<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -431,7 +467,7 @@ async fn create_conference<S: Store>(
     Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ConferenceView {
     id: ConferenceId,
     details: onsite_shared::conference::ConferenceDetails,
@@ -441,10 +477,11 @@ struct ConferenceView {
     remaining: std::collections::BTreeMap<SeatTypeId, i64>,
 }
 
+#[utoipa::path(get, path = "/v1/conferences/{conference}", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = ConferenceView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_conference<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path(conference): Path<ConferenceId>,
+    Params(conference): Params<ConferenceId>,
 ) -> Result<Json<ConferenceView>, ApiError> {
     let view = app
         .store
@@ -494,25 +531,27 @@ where
         .await?)
 }
 
+#[utoipa::path(post, path = "/v1/conferences/{conference}/seat-types", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = admin::NewSeatType, security(("head_office" = [])), responses((status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_seat_type<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path(conference): Path<ConferenceId>,
+    Params(conference): Params<ConferenceId>,
     Body(new): Body<admin::NewSeatType>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let id = admin_write(&app, conference, move |rec| admin::add_seat_type(rec, &new)).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct QuotaChange {
     quota: u32,
 }
 
+#[utoipa::path(put, path = "/v1/conferences/{conference}/seat-types/{seat_type}/quota", tag = "admin", params(("conference" = String, Path, format = Uuid), ("seat_type" = String, Path, format = Uuid)), request_body = QuotaChange, security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn change_quota<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path((conference, seat_type)): Path<(ConferenceId, SeatTypeId)>,
+    Params((conference, seat_type)): Params<(ConferenceId, SeatTypeId)>,
     Body(change): Body<QuotaChange>,
 ) -> Result<StatusCode, ApiError> {
     admin_write(&app, conference, move |rec| {
@@ -522,10 +561,11 @@ async fn change_quota<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/v1/conferences/{conference}/attendee-types", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = admin::NewAttendeeType, security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn define_attendee_type<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path(conference): Path<ConferenceId>,
+    Params(conference): Params<ConferenceId>,
     Body(new): Body<admin::NewAttendeeType>,
 ) -> Result<StatusCode, ApiError> {
     admin_write(&app, conference, move |rec| {
@@ -535,33 +575,36 @@ async fn define_attendee_type<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/v1/conferences/{conference}/publish", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn publish<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path(conference): Path<ConferenceId>,
+    Params(conference): Params<ConferenceId>,
 ) -> Result<StatusCode, ApiError> {
     admin_write(&app, conference, move |rec| admin::publish(rec, true)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/v1/conferences/{conference}/unpublish", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn unpublish<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path(conference): Path<ConferenceId>,
+    Params(conference): Params<ConferenceId>,
 ) -> Result<StatusCode, ApiError> {
     admin_write(&app, conference, move |rec| admin::publish(rec, false)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewDevice {
     name: String,
 }
 
+#[utoipa::path(post, path = "/v1/conferences/{conference}/devices", tag = "devices", params(("conference" = String, Path, format = Uuid)), request_body = NewDevice, security(("head_office" = [])), responses((status = 201, description = "The one-time enrolment code", body = devices::Enrolment), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn enroll_device<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path(conference): Path<ConferenceId>,
+    Params(conference): Params<ConferenceId>,
     Body(new): Body<NewDevice>,
 ) -> Result<(StatusCode, Json<devices::Enrolment>), ApiError> {
     let now = now();
@@ -572,10 +615,11 @@ async fn enroll_device<S: Store>(
     Ok((StatusCode::CREATED, Json(enrolment)))
 }
 
+#[utoipa::path(get, path = "/v1/conferences/{conference}/devices", tag = "devices", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = Vec<devices::DeviceRow>), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
 async fn list_devices<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path(conference): Path<ConferenceId>,
+    Params(conference): Params<ConferenceId>,
 ) -> Result<Json<Vec<devices::DeviceRow>>, ApiError> {
     Ok(Json(
         app.store
@@ -584,10 +628,11 @@ async fn list_devices<S: Store>(
     ))
 }
 
+#[utoipa::path(post, path = "/v1/devices/{device}/revoke", tag = "devices", params(("device" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn revoke_device<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path(device): Path<DeviceId>,
+    Params(device): Params<DeviceId>,
 ) -> Result<StatusCode, ApiError> {
     let now = now();
     app.store
@@ -598,22 +643,23 @@ async fn revoke_device<S: Store>(
 
 // ---- online registration ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewOrder {
     #[serde(default)]
     order_id: Option<OrderId>,
     seats: Vec<SeatQuantity>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlacedOrder {
     pub order_id: OrderId,
     pub access_code: String,
 }
 
+#[utoipa::path(post, path = "/v1/conferences/{conference}/orders", tag = "orders", params(("conference" = String, Path, format = Uuid)), request_body = NewOrder, responses((status = 201, description = "The order and the access code that reads and changes it", body = PlacedOrder), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn place_order<S: Store>(
     State(app): State<Arc<App<S>>>,
-    Path(conference): Path<ConferenceId>,
+    Params(conference): Params<ConferenceId>,
     Body(new): Body<NewOrder>,
 ) -> Result<(StatusCode, Json<PlacedOrder>), ApiError> {
     let order_id = new
@@ -657,7 +703,7 @@ fn not_found(e: Rejected) -> ApiError {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketView {
     pub position: u32,
     pub ticket: TicketId,
@@ -666,7 +712,7 @@ pub struct TicketView {
     pub attendee: Option<Attendee>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrderView {
     pub order_id: OrderId,
     pub conference_id: ConferenceId,
@@ -674,14 +720,16 @@ pub struct OrderView {
     pub seats: Vec<SeatQuantity>,
     pub lines: Vec<onsite_shared::order::OrderLine>,
     pub total: Option<onsite_shared::money::Money>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub reservation_expires_at: Option<onsite_shared::Timestamp>,
     pub registrant: Option<Registrant>,
     pub tickets: Vec<TicketView>,
 }
 
+#[utoipa::path(get, path = "/v1/orders/{order}", tag = "orders", params(("order" = String, Path, format = Uuid)), security(("access_code" = [])), responses((status = 200, body = OrderView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_order<S: Store>(
     State(app): State<Arc<App<S>>>,
-    Path(order): Path<OrderId>,
+    Params(order): Params<OrderId>,
     headers: axum::http::HeaderMap,
 ) -> Result<Json<OrderView>, ApiError> {
     let code = access_code(&headers)?;
@@ -743,9 +791,10 @@ where
         .map_err(not_found)
 }
 
+#[utoipa::path(put, path = "/v1/orders/{order}/registrant", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body = Registrant, security(("access_code" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn assign_registrant<S: Store>(
     State(app): State<Arc<App<S>>>,
-    Path(order): Path<OrderId>,
+    Params(order): Params<OrderId>,
     headers: axum::http::HeaderMap,
     Body(registrant): Body<Registrant>,
 ) -> Result<StatusCode, ApiError> {
@@ -757,15 +806,16 @@ async fn assign_registrant<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewPayment {
     #[serde(default)]
     payment: Option<Payment>,
 }
 
+#[utoipa::path(post, path = "/v1/orders/{order}/payment", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body = NewPayment, security(("access_code" = [])), responses((status = 204, description = "Confirmed"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "The reservation expired; escalated for a refund", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn pay_order<S: Store>(
     State(app): State<Arc<App<S>>>,
-    Path(order): Path<OrderId>,
+    Params(order): Params<OrderId>,
     headers: axum::http::HeaderMap,
     Body(new): Body<NewPayment>,
 ) -> Result<StatusCode, ApiError> {
@@ -790,9 +840,10 @@ async fn pay_order<S: Store>(
     }
 }
 
+#[utoipa::path(put, path = "/v1/orders/{order}/seats/{position}", tag = "orders", params(("order" = String, Path, format = Uuid), ("position" = u32, Path)), request_body = Attendee, security(("access_code" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn assign_seat<S: Store>(
     State(app): State<Arc<App<S>>>,
-    Path((order, position)): Path<(OrderId, u32)>,
+    Params((order, position)): Params<(OrderId, u32)>,
     headers: axum::http::HeaderMap,
     Body(attendee): Body<Attendee>,
 ) -> Result<StatusCode, ApiError> {
@@ -806,19 +857,13 @@ async fn assign_seat<S: Store>(
 
 // ---- head-office reads ----
 
+#[utoipa::path(get, path = "/v1/conferences/{conference}/registrations", tag = "head-office", params(("conference" = String, Path, format = Uuid), head_office::RegistrationQuery), security(("head_office" = [])), responses((status = 200, body = head_office::Registrations), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
 async fn registrations<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path(conference): Path<ConferenceId>,
-    query: Result<Query<head_office::RegistrationQuery>, axum::extract::rejection::QueryRejection>,
+    Params(conference): Params<ConferenceId>,
+    QueryParams(q): QueryParams<head_office::RegistrationQuery>,
 ) -> Result<Json<head_office::Registrations>, ApiError> {
-    let Query(q) = query.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            error_code::MALFORMED,
-            e.body_text(),
-        )
-    })?;
     Ok(Json(
         app.store
             .read(move |tx| head_office::registrations(tx, conference, &q))
@@ -826,10 +871,11 @@ async fn registrations<S: Store>(
     ))
 }
 
+#[utoipa::path(get, path = "/v1/conferences/{conference}/admissions", tag = "head-office", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = head_office::Admissions), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
 async fn admissions<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path(conference): Path<ConferenceId>,
+    Params(conference): Params<ConferenceId>,
 ) -> Result<Json<head_office::Admissions>, ApiError> {
     Ok(Json(
         app.store
@@ -838,10 +884,11 @@ async fn admissions<S: Store>(
     ))
 }
 
+#[utoipa::path(get, path = "/v1/conferences/{conference}/walk-ins", tag = "head-office", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = head_office::WalkIns), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
 async fn walk_ins<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path(conference): Path<ConferenceId>,
+    Params(conference): Params<ConferenceId>,
 ) -> Result<Json<head_office::WalkIns>, ApiError> {
     Ok(Json(
         app.store
@@ -850,17 +897,19 @@ async fn walk_ins<S: Store>(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ConflictQuery {
     #[serde(default)]
     open: Option<bool>,
 }
 
+#[utoipa::path(get, path = "/v1/conferences/{conference}/conflicts", tag = "head-office", params(("conference" = String, Path, format = Uuid), ConflictQuery), security(("head_office" = [])), responses((status = 200, body = Vec<head_office::ConflictRow>), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
 async fn conflicts<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
-    Path(conference): Path<ConferenceId>,
-    Query(q): Query<ConflictQuery>,
+    Params(conference): Params<ConferenceId>,
+    QueryParams(q): QueryParams<ConflictQuery>,
 ) -> Result<Json<Vec<head_office::ConflictRow>>, ApiError> {
     let open_only = q.open.unwrap_or(false);
     Ok(Json(
@@ -868,4 +917,116 @@ async fn conflicts<S: Store>(
             .read(move |tx| head_office::conflicts(tx, conference, open_only))
             .await?,
     ))
+}
+
+// ---- the OpenAPI document ----
+
+/// The API described from the handlers' annotations and the wire types' derived schemas, served
+/// at `/v1/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Onsite sync server",
+        description = "Push/pull sync for the desks at the door, online registration, \
+                       conference administration and head-office reads. Errors are `{code, message}`."
+    ),
+    paths(
+        health,
+        enrol,
+        push,
+        pull,
+        create_conference,
+        get_conference,
+        add_seat_type,
+        change_quota,
+        define_attendee_type,
+        publish,
+        unpublish,
+        enroll_device,
+        list_devices,
+        revoke_device,
+        place_order,
+        get_order,
+        assign_registrant,
+        pay_order,
+        assign_seat,
+        registrations,
+        admissions,
+        walk_ins,
+        conflicts,
+    ),
+    modifiers(&Security, &EventTypes)
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = |what: &str| {
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(what))
+                .build()
+        };
+        components.add_security_scheme(
+            "desk",
+            utoipa::openapi::security::SecurityScheme::Http(bearer(
+                "The token a desk got when it redeemed its one-time enrolment code",
+            )),
+        );
+        components.add_security_scheme(
+            "head_office",
+            utoipa::openapi::security::SecurityScheme::Http(bearer(
+                "A head-office token (`onsite-server admin-token create`)",
+            )),
+        );
+        components.add_security_scheme(
+            "access_code",
+            utoipa::openapi::security::SecurityScheme::ApiKey(ApiKey::Header(
+                ApiKeyValue::with_description(
+                    "x-access-code",
+                    "The access code returned when the order was placed",
+                ),
+            )),
+        );
+    }
+}
+
+/// Lists the event types the server knows (from `EVENT_TYPES`) on the envelope's `event_type`.
+struct EventTypes;
+
+impl utoipa::Modify for EventTypes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{Object, Schema, Type};
+        use utoipa::openapi::{ObjectBuilder, RefOr};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let Some(RefOr::T(Schema::Object(envelope))) = components.schemas.get_mut("Envelope")
+        else {
+            return;
+        };
+        let known: Vec<String> = onsite_shared::event::EVENT_TYPES
+            .iter()
+            .map(|(t, _)| (*t).to_owned())
+            .collect();
+        let event_type: Object = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(known))
+            .description(Some(
+                "`prefix.name`; with `schema_version`, says how to read `payload`",
+            ))
+            .build();
+        envelope.properties.insert(
+            "event_type".to_owned(),
+            RefOr::T(Schema::Object(event_type)),
+        );
+    }
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(<ApiDoc as utoipa::OpenApi>::openapi())
 }

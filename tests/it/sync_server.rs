@@ -455,6 +455,24 @@ fn bad_requests_are_refused_with_a_clear_code_and_change_nothing() -> Result<()>
         .send()?;
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<serde_json::Value>()?["code"], "sync.bad_cursor");
+    // A path or a query that does not parse.
+    for url in [
+        format!("{}/v1/conferences/not-a-uuid", server.url),
+        format!("{}/v1/sync/pull?limit=many", server.url),
+        format!(
+            "{}/v1/conferences/{}/conflicts?open=maybe",
+            server.url, conf.id
+        ),
+    ] {
+        let token = if url.contains("/sync/") {
+            &desk.token
+        } else {
+            &server.admin_token
+        };
+        let r = http.get(&url).bearer_auth(token).send()?;
+        assert_eq!(r.status(), 400, "{url}");
+        assert_eq!(r.json::<serde_json::Value>()?["code"], "request.malformed");
+    }
 
     assert_eq!(
         desk.pull_all()?.len(),
@@ -814,5 +832,90 @@ fn pull_responses_are_compressed() -> Result<()> {
             .and_then(|v| v.to_str().ok()),
         Some("gzip")
     );
+    Ok(())
+}
+
+/// Every `$ref` in `value`.
+fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("$ref", serde_json::Value::String(r)) => out.push(r.clone()),
+                    _ => refs(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_openapi_document_describes_routes_the_server_really_has() -> Result<()> {
+    let dir = TempDir::new("openapi")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let doc: serde_json::Value = server
+        .http()
+        .get(format!("{}/v1/openapi.json", server.url))
+        .send()?
+        .error_for_status()?
+        .json()?;
+    assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3."));
+
+    // Every reference points at a schema the document defines.
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    for r in &all {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "dangling reference {r}"
+        );
+    }
+    // The envelope lists the event types the server knows.
+    let known = doc["components"]["schemas"]["Envelope"]["properties"]["event_type"]["enum"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(known, onsite_shared::event::EVENT_TYPES.len());
+
+    // Every documented operation reaches a handler: axum answers an unrouted path with 404 and an
+    // empty body, and a wrong method with 405; every handler answers with JSON or 2xx.
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 20, "{} paths", paths.len());
+    let mut operations = 0;
+    for (path, item) in paths {
+        let url = format!(
+            "{}{}",
+            server.url,
+            path.replace("{conference}", &conf.id.to_string())
+                .replace("{seat_type}", &conf.general.to_string())
+                .replace("{position}", "1")
+                .replace("{order}", &new_id().to_string())
+                .replace("{device}", &new_id().to_string())
+        );
+        for method in item.as_object().expect("operations").keys() {
+            let method: reqwest::Method = method.to_uppercase().parse()?;
+            let mut req = server
+                .http()
+                .request(method.clone(), &url)
+                .bearer_auth(&server.admin_token);
+            if method == reqwest::Method::POST || method == reqwest::Method::PUT {
+                req = req.json(&json!({}));
+            }
+            let res = req.send()?;
+            let status = res.status().as_u16();
+            let body = res.text()?;
+            assert_ne!(status, 405, "{method} {path}");
+            assert!(
+                status < 300 || serde_json::from_str::<serde_json::Value>(&body).is_ok(),
+                "{method} {path}: {status} with a non-JSON body {body:?}"
+            );
+            operations += 1;
+        }
+    }
+    assert!(operations >= 23, "{operations} operations");
     Ok(())
 }
