@@ -1,6 +1,7 @@
 //! Recording events: versions per stream, server metadata, and the projections that must move
 //! in the same transaction (the server's read models are never behind its log).
 
+use std::any::Any;
 use std::collections::HashMap;
 
 use onsite_shared::aggregate::{DomainError, Timestamp};
@@ -24,6 +25,9 @@ pub struct Recorder<'t> {
     pub causation: Option<EventId>,
     pub device: Option<DeviceId>,
     versions: HashMap<StreamId, u64>,
+    /// States this job decided on, moved forward by what it decided: a job that decides on
+    /// the same stream many times (an import, a burst of walk-in sales) reads it once.
+    states: HashMap<StreamId, Box<dyn Any + Send>>,
     recorded: Vec<EventId>,
 }
 
@@ -36,6 +40,7 @@ impl<'t> Recorder<'t> {
             causation: None,
             device: None,
             versions: HashMap::new(),
+            states: HashMap::new(),
             recorded: Vec::new(),
         }
     }
@@ -44,7 +49,18 @@ impl<'t> Recorder<'t> {
     /// stream continue from the version the decision saw, so if another process appended in
     /// between, the insert hits `UNIQUE(stream, version)` and the job is decided again —
     /// never appended on top of a state it did not see.
-    pub fn load<A: StreamState>(&mut self, stream: &StreamId) -> Result<(A, u64), StoreError> {
+    pub fn load<A: StreamState + Send + 'static>(
+        &mut self,
+        stream: &StreamId,
+    ) -> Result<(A, u64), StoreError> {
+        if let (Some(state), Some(version)) = (
+            self.states
+                .get(stream)
+                .and_then(|s| s.downcast_ref::<A>()),
+            self.versions.get(stream),
+        ) {
+            return Ok((state.clone(), *version));
+        }
         let (state, version) = storage::load::<A>(self.tx, stream)?;
         let expected = *self.versions.entry(stream.clone()).or_insert(version);
         if expected != version {
@@ -89,6 +105,7 @@ impl<'t> Recorder<'t> {
         e.recorded_at = Some(self.now);
         storage::insert_event(self.tx, self.conference, &e)?;
         projection::apply(self.tx, self.conference, event)?;
+        self.states.remove(&e.stream);
         self.recorded.push(e.event_id);
         Ok(e.event_id)
     }
@@ -107,6 +124,7 @@ impl<'t> Recorder<'t> {
         e.recorded_at = Some(self.now);
         storage::insert_event(self.tx, self.conference, &e)?;
         projection::apply(self.tx, self.conference, event)?;
+        self.states.remove(&stream);
         self.recorded.push(e.event_id);
         Ok(e.event_id)
     }
@@ -125,21 +143,24 @@ impl<'t> Recorder<'t> {
         command: &A::Command,
     ) -> Result<Vec<Event>, Rejected>
     where
-        A: StreamState,
+        A: StreamState + Send + 'static,
         A::Error: DomainError,
+        A::Event: Clone,
         Event: From<A::Event>,
     {
         let (state, _) = self.load::<A>(stream)?;
-        let events: Vec<Event> = state
-            .decide(command)
-            .map_err(|e| Rejected::Domain {
-                code: e.code(),
-                message: e.to_string(),
-            })?
-            .into_iter()
-            .map(Event::from)
-            .collect();
+        let decided = state.decide(command).map_err(|e| Rejected::Domain {
+            code: e.code(),
+            message: e.to_string(),
+        })?;
+        let events: Vec<Event> = decided.iter().cloned().map(Event::from).collect();
         self.record_all(&events)?;
+        // Every event went to `stream` (an aggregate decides for itself only), so its state
+        // after them is the old one moved forward.
+        if events.iter().all(|e| &e.stream() == stream) {
+            let next = decided.iter().fold(state, A::evolve);
+            self.states.insert(stream.clone(), Box::new(next));
+        }
         Ok(events)
     }
 }
