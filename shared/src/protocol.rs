@@ -20,6 +20,11 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// The most items one push may carry.
 pub const MAX_PUSH_ITEMS: usize = 1_000;
+/// A pull response's `next_cursor` and `has_more`, repeated as headers so that a client can
+/// request the next page before it has parsed this one.
+pub const NEXT_CURSOR_HEADER: &str = "x-onsite-next-cursor";
+pub const HAS_MORE_HEADER: &str = "x-onsite-has-more";
+
 /// The most events one pull may return.
 pub const MAX_PULL_LIMIT: u32 = 5_000;
 

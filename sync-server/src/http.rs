@@ -400,6 +400,11 @@ async fn push<S: Store>(
     Ok(Json(response))
 }
 
+/// `next_cursor` of a pull, also sent as a header.
+pub const NEXT_CURSOR_HEADER: &str = onsite_shared::protocol::NEXT_CURSOR_HEADER;
+/// `has_more` of a pull, also sent as a header.
+pub const HAS_MORE_HEADER: &str = onsite_shared::protocol::HAS_MORE_HEADER;
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct PullQuery {
@@ -411,6 +416,10 @@ struct PullQuery {
     client_id: Option<ClientId>,
     #[serde(default)]
     conference: Option<ConferenceId>,
+    /// `door` leaves out what a door desk does not project (the order streams); `all` by default.
+    #[serde(default)]
+    #[param(inline)]
+    scope: Option<crate::storage::PullScope>,
 }
 
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullQuery), security(("desk" = [])), responses((status = 200, description = "The authoritative events after the cursor", body = PullResponse), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 403, description = "Another conference", body = ErrorBody), (status = 410, description = "The cursor belongs to another database; start again", body = ErrorBody)))]
@@ -418,7 +427,7 @@ async fn pull<S: Store>(
     State(app): State<Arc<App<S>>>,
     DeskAuth(desk): DeskAuth,
     QueryParams(q): QueryParams<PullQuery>,
-) -> Result<Json<PullResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     if q.conference.is_some_and(|c| c != desk.conference) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -433,13 +442,60 @@ async fn pull<S: Store>(
         .store
         .read(move |tx| sync::last_client_seq(tx, client))
         .await?;
-    let page = app.store.pull(desk.conference, q.cursor, limit).await?;
-    Ok(Json(PullResponse {
-        events: page.events,
-        next_cursor: page.next_cursor,
-        has_more: page.has_more,
-        last_client_seq,
-    }))
+    let page = app
+        .store
+        .pull(
+            desk.conference,
+            q.cursor,
+            limit,
+            q.scope.unwrap_or_default(),
+        )
+        .await?;
+    // A `PullResponse`, written by hand: the events are stored as their wire JSON already.
+    let mut body =
+        String::with_capacity(page.events.iter().map(|e| e.len() + 1).sum::<usize>() + 128);
+    body.push_str("{\"events\":[");
+    for (i, e) in page.events.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(e);
+    }
+    let tail = serde_json::json!({
+        "next_cursor": page.next_cursor,
+        "has_more": page.has_more,
+        "last_client_seq": last_client_seq,
+    })
+    .to_string();
+    body.push_str("],");
+    body.push_str(&tail[1..]);
+    // The cursor is in the headers too, so a client can ask for the next page while it is
+    // still parsing this one.
+    let has_more = if page.has_more { "true" } else { "false" };
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            ),
+            (
+                axum::http::HeaderName::from_static(NEXT_CURSOR_HEADER),
+                axum::http::HeaderValue::from_str(&page.next_cursor).map_err(|_| {
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "server.cursor",
+                        "the cursor is not a header value",
+                    )
+                })?,
+            ),
+            (
+                axum::http::HeaderName::from_static(HAS_MORE_HEADER),
+                axum::http::HeaderValue::from_static(has_more),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

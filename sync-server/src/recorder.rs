@@ -54,9 +54,7 @@ impl<'t> Recorder<'t> {
         stream: &StreamId,
     ) -> Result<(A, u64), StoreError> {
         if let (Some(state), Some(version)) = (
-            self.states
-                .get(stream)
-                .and_then(|s| s.downcast_ref::<A>()),
+            self.states.get(stream).and_then(|s| s.downcast_ref::<A>()),
             self.versions.get(stream),
         ) {
             return Ok((state.clone(), *version));

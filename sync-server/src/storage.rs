@@ -55,12 +55,36 @@ pub trait Store: Send + Sync + 'static {
         conference: ConferenceId,
         cursor: Option<String>,
         limit: u32,
+        scope: PullScope,
     ) -> impl std::future::Future<Output = Result<PullPage, PullError>> + Send;
+}
+
+/// Which of a conference's events a pull returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PullScope {
+    /// Every event.
+    #[default]
+    All,
+    /// What a door desk projects: everything but the order streams (the online checkout's
+    /// bookkeeping), which halves what a fresh desk has to load.
+    Door,
+}
+
+impl PullScope {
+    /// The SQL condition on `stream_type` (a constant, never user text).
+    pub(crate) fn condition(self) -> &'static str {
+        match self {
+            PullScope::All => "",
+            PullScope::Door => " AND stream_type <> 'order'",
+        }
+    }
 }
 
 #[derive(Debug)]
 pub struct PullPage {
-    pub events: Vec<Envelope>,
+    /// Each event as its wire JSON (an [`Envelope`]), written straight from the stored columns.
+    pub events: Vec<String>,
     pub next_cursor: String,
     pub has_more: bool,
 }
@@ -274,44 +298,55 @@ pub struct Recorded {
 const EVENT_COLUMNS: &str = "event_id, conference, stream_type, stream_id, version, event_type, schema_version, \
      occurred_at, recorded_at, device_id, client_seq, causation_id, correlation_id, payload";
 
-/// Reads an envelope from the columns in [`EVENT_COLUMNS`] order, starting at `at`.
-pub(crate) fn envelope_from_row(row: &Row, at: usize) -> Result<Envelope, StoreError> {
-    let stream_type = serde_json::from_value(serde_json::Value::String(row.text(at + 2)?))?;
-    let time = |i: usize| -> Result<_, StoreError> {
-        let s = row.text(i)?;
-        chrono::DateTime::parse_from_rfc3339(&s)
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
-    };
-    Ok(Envelope {
-        event_id: row.parse(at)?,
-        stream: StreamId {
-            stream_type,
-            id: row.text(at + 3)?,
-        },
-        version: u64::try_from(row.int(at + 4)?).unwrap_or(0),
-        event_type: row.text(at + 5)?,
-        schema_version: u16::try_from(row.int(at + 6)?).unwrap_or(0),
-        occurred_at: time(at + 7)?,
-        recorded_at: Some(time(at + 8)?),
-        device_id: row
-            .opt_text(at + 9)?
-            .map(|s| s.parse())
-            .transpose()
-            .map_err(|_| StoreError::Corrupt("device".into()))?,
-        client_seq: row.opt_int(at + 10)?.and_then(|n| u64::try_from(n).ok()),
-        causation_id: row
-            .opt_text(at + 11)?
-            .map(|s| s.parse())
-            .transpose()
-            .map_err(|_| StoreError::Corrupt("causation".into()))?,
-        correlation_id: row
-            .opt_text(at + 12)?
-            .map(|s| s.parse())
-            .transpose()
-            .map_err(|_| StoreError::Corrupt("correlation".into()))?,
-        payload: serde_json::from_str(&row.text(at + 13)?)?,
-    })
+/// Writes the wire JSON of an [`Envelope`] from the columns in [`EVENT_COLUMNS`] order,
+/// starting at `at`. The payload is stored as JSON and copied as it is: a pull neither parses
+/// nor re-encodes it.
+pub(crate) fn envelope_json_from_row(row: &Row, at: usize) -> Result<String, StoreError> {
+    fn text(out: &mut Vec<u8>, value: &str) -> Result<(), StoreError> {
+        serde_json::to_writer(&mut *out, value)?;
+        Ok(())
+    }
+    fn opt_text(out: &mut Vec<u8>, value: Option<String>) -> Result<(), StoreError> {
+        match value {
+            Some(v) => text(out, &v),
+            None => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(b"{\"event_id\":");
+    text(&mut out, &row.text(at)?)?;
+    out.extend_from_slice(b",\"stream\":{\"type\":");
+    text(&mut out, &row.text(at + 2)?)?;
+    out.extend_from_slice(b",\"id\":");
+    text(&mut out, &row.text(at + 3)?)?;
+    out.extend_from_slice(
+        format!("}},\"version\":{},\"event_type\":", row.int(at + 4)?).as_bytes(),
+    );
+    text(&mut out, &row.text(at + 5)?)?;
+    out.extend_from_slice(
+        format!(",\"schema_version\":{},\"occurred_at\":", row.int(at + 6)?).as_bytes(),
+    );
+    text(&mut out, &row.text(at + 7)?)?;
+    out.extend_from_slice(b",\"recorded_at\":");
+    opt_text(&mut out, row.opt_text(at + 8)?.filter(|t| !t.is_empty()))?;
+    out.extend_from_slice(b",\"device_id\":");
+    opt_text(&mut out, row.opt_text(at + 9)?)?;
+    out.extend_from_slice(b",\"client_seq\":");
+    match row.opt_int(at + 10)? {
+        Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"causation_id\":");
+    opt_text(&mut out, row.opt_text(at + 11)?)?;
+    out.extend_from_slice(b",\"correlation_id\":");
+    opt_text(&mut out, row.opt_text(at + 12)?)?;
+    out.extend_from_slice(b",\"payload\":");
+    out.extend_from_slice(row.text(at + 13)?.as_bytes());
+    out.push(b'}');
+    String::from_utf8(out).map_err(|e| StoreError::Corrupt(format!("event JSON: {e}")))
 }
 
 pub(crate) fn time_text(t: &chrono::DateTime<chrono::Utc>) -> String {

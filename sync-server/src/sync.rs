@@ -580,7 +580,8 @@ fn event_conference(event: &Event) -> Option<ConferenceId> {
 /// One page of the log for a conference.
 #[derive(Debug)]
 pub struct Page {
-    pub events: Vec<Envelope>,
+    /// Wire JSON of each envelope.
+    pub events: Vec<String>,
     pub next_position: i64,
     pub has_more: bool,
 }
@@ -591,11 +592,15 @@ pub fn pull_sqlite(
     conference: ConferenceId,
     after: i64,
     limit: u32,
+    scope: storage::PullScope,
 ) -> Result<Page, StoreError> {
     let rows = tx.query(
-        "SELECT position, event_id, conference, stream_type, stream_id, version, event_type, schema_version, \
-         occurred_at, recorded_at, device_id, client_seq, causation_id, correlation_id, payload \
-         FROM events WHERE conference = $1 AND position > $2 ORDER BY position LIMIT $3",
+        &format!(
+            "SELECT position, event_id, conference, stream_type, stream_id, version, event_type, schema_version, \
+             occurred_at, recorded_at, device_id, client_seq, causation_id, correlation_id, payload \
+             FROM events WHERE conference = $1 AND position > $2{} ORDER BY position LIMIT $3",
+            scope.condition()
+        ),
         params![conference.to_string(), after, i64::from(limit) + 1],
     )?;
     let has_more = rows.len() > limit as usize;
@@ -603,7 +608,7 @@ pub fn pull_sqlite(
     let mut events = Vec::with_capacity(rows.len().min(limit as usize));
     for row in rows.iter().take(limit as usize) {
         next = row.int(0)?;
-        events.push(storage::envelope_from_row(row, 1)?);
+        events.push(storage::envelope_json_from_row(row, 1)?);
     }
     Ok(Page {
         events,

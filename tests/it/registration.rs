@@ -197,6 +197,16 @@ fn an_online_order_and_a_walk_in_race_for_the_last_seat_and_the_loser_is_compens
     let events = desk.pull_all()?;
     assert!(events.iter().any(|e| e.event_type == "order.confirmed"));
     assert!(events.iter().any(|e| e.event_type == "walk_in.rejected"));
+    // A door desk's scope leaves the order streams out and keeps everything else.
+    let door = desk.pull_page_in("door", None, 5_000)?.events;
+    assert!(!door.iter().any(|e| e.event_type.starts_with("order.")));
+    assert_eq!(
+        door.len(),
+        events
+            .iter()
+            .filter(|e| !e.event_type.starts_with("order."))
+            .count()
+    );
     assert_eq!(remaining(&server, &conf)?, 0);
 
     // The desk first: the online order gets nothing and cannot be paid.

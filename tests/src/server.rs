@@ -404,8 +404,18 @@ impl TestDesk {
     }
 
     pub fn pull_page(&self, cursor: Option<&str>, limit: u32) -> Result<PullResponse> {
+        self.pull_page_in("all", cursor, limit)
+    }
+
+    /// A page of the events in `scope` (`all` or `door`).
+    pub fn pull_page_in(
+        &self,
+        scope: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<PullResponse> {
         let mut url = format!(
-            "{}/v1/sync/pull?limit={limit}&client_id={}",
+            "{}/v1/sync/pull?limit={limit}&client_id={}&scope={scope}",
             self.url, self.client
         );
         if let Some(c) = cursor {

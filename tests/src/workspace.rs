@@ -18,13 +18,19 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
-/// A workspace binary of the debug profile. The tests do not build it themselves (that would
-/// race with the running cargo); `cargo xtask test` builds every binary before the tests.
+/// A workspace binary of the profile this code was built with (debug for the tests, release
+/// for the benchmarks). The tests do not build it themselves (that would race with the running
+/// cargo); `cargo xtask test` builds every binary before the tests, `cargo xtask bench` too.
 pub fn binary(name: &str) -> Result<PathBuf> {
-    let path = target_dir().join("debug").join(name);
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let path = target_dir().join(profile).join(name);
     if !path.is_file() {
         bail!(
-            "{} is missing: run `cargo build --workspace --bins` first (`cargo xtask test` does)",
+            "{} is missing: build the workspace's binaries first (`cargo xtask test` and `cargo xtask bench` do)",
             path.display()
         );
     }

@@ -3,6 +3,8 @@
 //! - `cargo xtask test`: installs the system packages the build and the tests need when they
 //!   are missing (Debian/Ubuntu, apt-get, through sudo when not root), then runs every check
 //!   and every test, prints a summary, and exits non-zero if anything failed.
+//! - `cargo xtask bench [ARGS]`: builds the release binaries and runs `onsite-bench` (figures
+//!   as ratios against baselines measured in the same run).
 //! - `cargo xtask deps`: only the system packages.
 //!
 //! Deliberately std-only: it must build in seconds on a fresh machine before anything else.
@@ -20,6 +22,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("test") => test(&root),
         Some("demo") => demo(&root),
+        Some("bench") => bench(&root, &args[1..]),
         Some("deps") => match system::ensure_packages(system::TEST_PACKAGES) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -28,12 +31,15 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask <test|demo|deps>");
+            eprintln!("usage: cargo xtask <test|demo|bench|deps>");
             eprintln!(
                 "  demo  install what is missing, build, load the demo conference and run the server"
             );
             eprintln!(
                 "  test  install what is missing, then fmt, clippy, the pure-crate check and every test"
+            );
+            eprintln!(
+                "  bench build for release and run the benchmarks (onsite-bench --help for options)"
             );
             eprintln!("  deps  install the system packages only");
             ExitCode::from(2)
@@ -150,6 +156,45 @@ fn demo(root: &Path) -> ExitCode {
         .args(["serve", "--listen", &listen])
         .status();
     if served.is_ok_and(|s| s.success()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Builds every binary for release and runs the benchmarks with `args`.
+fn bench(root: &Path, args: &[String]) -> ExitCode {
+    if let Err(e) = system::ensure_packages(system::TEST_PACKAGES) {
+        eprintln!("xtask: {e}");
+        return ExitCode::FAILURE;
+    }
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    println!("==> building the release binaries");
+    let built = Command::new(&cargo)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "onsite-server",
+            "-p",
+            "onsite-tests",
+            "--bins",
+        ])
+        .current_dir(root)
+        .status();
+    if !built.is_ok_and(|s| s.success()) {
+        eprintln!("xtask: the build failed");
+        return ExitCode::FAILURE;
+    }
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let ran = Command::new(target.join("release").join("onsite-bench"))
+        .args(args)
+        .current_dir(root)
+        .status();
+    if ran.is_ok_and(|s| s.success()) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

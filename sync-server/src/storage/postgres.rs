@@ -367,6 +367,7 @@ impl Store for PgStore {
         conference: ConferenceId,
         cursor: Option<String>,
         limit: u32,
+        scope: super::PullScope,
     ) -> Result<PullPage, PullError> {
         let (tx_after, position_after) = match cursor.as_deref().filter(|c| !c.is_empty()) {
             None => ("0".to_owned(), 0i64),
@@ -395,10 +396,10 @@ impl Store for PgStore {
         let page = self
             .read(move |tx| {
                 let rows = tx.query(
-                    "SELECT position, tx::text, event_id, conference, stream_type, stream_id, version, event_type, \
+                    &format!("SELECT position, tx::text, event_id, conference, stream_type, stream_id, version, event_type, \
                      schema_version, occurred_at, recorded_at, device_id, client_seq, causation_id, correlation_id, payload \
                      FROM events WHERE conference = $1 AND (tx, position) > ($2::text::xid8, $3) \
-                     AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx, position LIMIT $4",
+                     AND tx < pg_snapshot_xmin(pg_current_snapshot()){} ORDER BY tx, position LIMIT $4", scope.condition()),
                     crate::params![conference.to_string(), tx_after.clone(), position_after, i64::from(limit) + 1],
                 )?;
                 let has_more = rows.len() > limit as usize;
@@ -407,7 +408,7 @@ impl Store for PgStore {
                 for row in rows.iter().take(limit as usize) {
                     last_position = row.int(0)?;
                     last_tx = row.text(1)?;
-                    events.push(super::envelope_from_row(row, 2)?);
+                    events.push(super::envelope_json_from_row(row, 2)?);
                 }
                 Ok::<_, StoreError>(PullPage { events, next_cursor: format!("{epoch}.{last_tx}.{last_position}"), has_more })
             })

@@ -1,0 +1,445 @@
+//! Onsite's benchmarks: `cargo xtask bench` builds the release binaries and runs this.
+//!
+//! Every figure is reported next to a baseline measured in the same run on the same machine,
+//! as a ratio, because absolute numbers from a 2-core CI box mean little on their own:
+//! - push ingest through a real `onsite-server` on SQLite vs raw batched SQLite inserts of the
+//!   same event rows (target ≥ 50 %);
+//! - the same on PostgreSQL with two server processes vs raw batched inserts (target ≥ 40 %);
+//! - pull throughput, and the time a fresh desk needs to pull a 50,000-attendee conference
+//!   (target ≤ 3 s).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use onsite_shared::check_in::{self, Admission};
+use onsite_shared::conference::{self, SeatKind};
+use onsite_shared::event::{Envelope, Event};
+use onsite_shared::ids::{AdmissionId, ConferenceId, SeatTypeId, TicketCode};
+use onsite_shared::protocol::{OutcomeStatus, PushItem};
+use onsite_shared::seat_assignments;
+use onsite_tests::postgres::PgCluster;
+use onsite_tests::server::{TempDir, TestDesk, TestServer, server_command};
+
+/// The demo conference's id (`onsite-server demo`).
+const DEMO: ConferenceId = ConferenceId::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0001);
+/// Items per push, as the desk's sync client sends them.
+const BATCH: usize = 100;
+/// Desks pushing at once.
+const DESKS: usize = 4;
+
+struct Options {
+    attendees: u32,
+    pg_attendees: u32,
+    pushes_per_desk: usize,
+    only: Option<String>,
+}
+
+fn options() -> Result<Options> {
+    let mut o = Options {
+        attendees: 50_000,
+        pg_attendees: 10_000,
+        pushes_per_desk: 10,
+        only: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--attendees" => o.attendees = value()?.parse()?,
+            "--pg-attendees" => o.pg_attendees = value()?.parse()?,
+            "--pushes-per-desk" => o.pushes_per_desk = value()?.parse()?,
+            "--only" => o.only = Some(value()?),
+            "-h" | "--help" => {
+                println!(
+                    "onsite-bench [--attendees N] [--pg-attendees N] [--pushes-per-desk N] [--only sqlite|postgres]"
+                );
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    Ok(o)
+}
+
+fn main() -> Result<()> {
+    let o = options()?;
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: a debug build; run `cargo xtask bench` for figures that mean something"
+        );
+    }
+    let want = |what: &str| o.only.as_deref().is_none_or(|only| only == what);
+    if want("sqlite") {
+        sqlite(&o)?;
+    }
+    if want("postgres") {
+        postgres(&o)?;
+    }
+    Ok(())
+}
+
+fn per_second(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+fn report(label: &str, value: f64, baseline: f64, target: f64) {
+    let ratio = value / baseline;
+    let verdict = if ratio >= target { "meets" } else { "misses" };
+    println!(
+        "  {label}: {value:.0}/s vs baseline {baseline:.0}/s = {:.0} % ({verdict} the {:.0} % target)",
+        ratio * 100.0,
+        target * 100.0
+    );
+}
+
+/// Loads the demo conference into a store and returns how long the import took.
+fn load_demo(dir: &Path, database_url: Option<&str>, attendees: u32) -> Result<Duration> {
+    let started = Instant::now();
+    server_command(
+        dir,
+        database_url,
+        &["demo", "--attendees", &attendees.to_string()],
+    )?;
+    Ok(started.elapsed())
+}
+
+/// A fresh desk pulls everything, as fast as the protocol allows: the next page is requested
+/// (its cursor is in the headers) while a second thread parses the last one, as the desk's sync
+/// client does. Returns the events and the time.
+fn bootstrap(desk: &TestDesk) -> Result<(Vec<Envelope>, Duration)> {
+    use onsite_shared::protocol::{
+        HAS_MORE_HEADER, MAX_PULL_LIMIT, NEXT_CURSOR_HEADER, PullResponse,
+    };
+    let started = Instant::now();
+    let http = reqwest::blocking::Client::new();
+    let (to_parser, pages) = std::sync::mpsc::channel::<Vec<u8>>();
+    let parser = std::thread::spawn(move || -> Result<Vec<Envelope>> {
+        let mut all = Vec::new();
+        for body in pages {
+            let page: PullResponse = serde_json::from_slice(&body)?;
+            all.extend(page.events);
+        }
+        Ok(all)
+    });
+    let mut cursor = String::new();
+    loop {
+        let res = http
+            .get(format!(
+                "{}/v1/sync/pull?scope=door&limit={MAX_PULL_LIMIT}&cursor={cursor}",
+                desk.url
+            ))
+            .bearer_auth(&desk.token)
+            .send()?
+            .error_for_status()?;
+        let header = |name: &str| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .with_context(|| format!("no {name} header"))
+        };
+        cursor = header(NEXT_CURSOR_HEADER)?;
+        let more = header(HAS_MORE_HEADER)? == "true";
+        to_parser.send(res.bytes()?.to_vec())?;
+        if !more {
+            break;
+        }
+    }
+    drop(to_parser);
+    let all = parser
+        .join()
+        .map_err(|_| anyhow::anyhow!("the parser panicked"))??;
+    Ok((all, started.elapsed()))
+}
+
+/// The codes of tickets that admit their holder, from a pulled log.
+fn admission_codes(events: &[Envelope]) -> Result<Vec<TicketCode>> {
+    let mut admits: Vec<SeatTypeId> = Vec::new();
+    let mut codes = Vec::new();
+    for e in events {
+        match e.decode()? {
+            Event::Conference(conference::Event::SeatTypeCreated { seat_type, .. })
+                if seat_type.kind == SeatKind::Admission =>
+            {
+                admits.push(seat_type.id);
+            }
+            Event::SeatAssignments(seat_assignments::Event::Created { seats, .. }) => codes.extend(
+                seats
+                    .into_iter()
+                    .filter(|s| admits.contains(&s.seat_type))
+                    .map(|s| s.code),
+            ),
+            _ => {}
+        }
+    }
+    Ok(codes)
+}
+
+/// One push batch per entry: admissions of distinct tickets, as `desk`'s log would hold them.
+fn admission_batches(
+    desk: &mut TestDesk,
+    codes: &[TicketCode],
+    batches: usize,
+) -> Vec<Vec<PushItem>> {
+    codes
+        .chunks(BATCH)
+        .take(batches)
+        .map(|chunk| {
+            let events: Vec<Event> = chunk
+                .iter()
+                .map(|code| {
+                    Event::CheckIn(check_in::Event::Admitted {
+                        conference: desk.conference,
+                        code: code.clone(),
+                        ticket: None,
+                        admission: Admission {
+                            admission: AdmissionId::from_uuid(uuid::Uuid::now_v7()),
+                            desk: desk.device,
+                            gate: "north".into(),
+                            at: chrono::Utc::now(),
+                        },
+                        override_reason: None,
+                    })
+                })
+                .collect();
+            desk.items(&events)
+        })
+        .collect()
+}
+
+/// Every desk pushes its batches at once (one thread each); returns the items and wall time.
+fn push_all(work: Vec<(TestDesk, Vec<Vec<PushItem>>)>) -> Result<(usize, Duration)> {
+    let items: usize = work
+        .iter()
+        .map(|(_, b)| b.iter().map(Vec::len).sum::<usize>())
+        .sum();
+    let started = Instant::now();
+    let handles: Vec<_> = work
+        .into_iter()
+        .map(|(desk, batches)| {
+            std::thread::spawn(move || -> Result<()> {
+                for batch in batches {
+                    let res = desk.push(batch)?;
+                    if let Some(bad) = res
+                        .outcomes
+                        .iter()
+                        .find(|o| o.status != OutcomeStatus::Accepted)
+                    {
+                        bail!("an admission was not simply accepted: {bad:?}");
+                    }
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join()
+            .map_err(|_| anyhow::anyhow!("a pusher panicked"))??;
+    }
+    Ok((items, started.elapsed()))
+}
+
+/// The rows a push stores, as a raw baseline inserts them.
+fn rows(work: &[(TestDesk, Vec<Vec<PushItem>>)]) -> Vec<Vec<(String, String, String)>> {
+    work.iter()
+        .flat_map(|(_, batches)| batches.iter())
+        .map(|batch| {
+            batch
+                .iter()
+                .map(|item| {
+                    (
+                        item.event.event_id.to_string(),
+                        item.event.stream.to_string(),
+                        serde_json::to_string(&item.event).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn raw_sqlite(path: &Path, batches: &[Vec<(String, String, String)>]) -> Result<(usize, Duration)> {
+    let mut db = rusqlite::Connection::open(path)?;
+    db.pragma_update(None, "journal_mode", "wal")?;
+    db.pragma_update(None, "synchronous", "full")?;
+    db.execute_batch(
+        "CREATE TABLE events (position INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+             stream TEXT NOT NULL, version INTEGER NOT NULL, envelope TEXT NOT NULL,
+             UNIQUE (stream, version))",
+    )?;
+    let started = Instant::now();
+    let mut n = 0;
+    for batch in batches {
+        let tx = db.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (event_id, stream, version, envelope) VALUES (?1, ?2, 1, ?3)",
+            )?;
+            for (id, stream, envelope) in batch {
+                insert.execute((id, stream, envelope))?;
+                n += 1;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok((n, started.elapsed()))
+}
+
+fn sqlite(o: &Options) -> Result<()> {
+    println!(
+        "SQLite (embedded default), demo conference with {} attendees",
+        o.attendees
+    );
+    let dir = TempDir::new("bench-sqlite")?;
+    let import = load_demo(dir.path(), None, o.attendees)?;
+    println!(
+        "  import: {:.1} s ({:.0} registrations/s)",
+        import.as_secs_f64(),
+        per_second(o.attendees as usize, import)
+    );
+    let server = TestServer::start(dir.path())?;
+
+    let fresh = server.desk(DEMO, "Fresh desk")?;
+    let (events, took) = bootstrap(&fresh)?;
+    println!(
+        "  fresh desk pull: {} events in {:.2} s = {:.0} events/s (target ≤ 3 s for 50,000 attendees: {})",
+        events.len(),
+        took.as_secs_f64(),
+        per_second(events.len(), took),
+        if took <= Duration::from_secs(3) {
+            "meets"
+        } else {
+            "misses"
+        }
+    );
+
+    let codes = admission_codes(&events)?;
+    let per_desk = o.pushes_per_desk * BATCH;
+    if codes.len() < DESKS * per_desk {
+        bail!(
+            "{} admission tickets, {} needed",
+            codes.len(),
+            DESKS * per_desk
+        );
+    }
+    let mut work = Vec::new();
+    for (i, chunk) in codes.chunks(per_desk).take(DESKS).enumerate() {
+        let mut desk = server.desk(DEMO, &format!("Desk {i}"))?;
+        let batches = admission_batches(&mut desk, chunk, o.pushes_per_desk);
+        work.push((desk, batches));
+    }
+    let baseline_rows = rows(&work);
+    let (pushed, push_time) = push_all(work)?;
+    let (raw, raw_time) = raw_sqlite(&dir.path().join("raw.sqlite"), &baseline_rows)?;
+    println!(
+        "  push ingest: {DESKS} desks × {} pushes of {BATCH} admissions",
+        o.pushes_per_desk
+    );
+    report(
+        "push ingest",
+        per_second(pushed, push_time),
+        per_second(raw, raw_time),
+        0.5,
+    );
+    Ok(())
+}
+
+fn raw_postgres(
+    url: &str,
+    work: Vec<Vec<Vec<(String, String, String)>>>,
+) -> Result<(usize, Duration)> {
+    let mut setup = postgres::Client::connect(url, postgres::NoTls)?;
+    setup.batch_execute(
+        "CREATE TABLE raw_events (position BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+             stream TEXT NOT NULL, version BIGINT NOT NULL, envelope TEXT NOT NULL,
+             UNIQUE (stream, version))",
+    )?;
+    let started = Instant::now();
+    let handles: Vec<_> = work
+        .into_iter()
+        .map(|batches| {
+            let url = url.to_owned();
+            std::thread::spawn(move || -> Result<usize> {
+                let mut db = postgres::Client::connect(&url, postgres::NoTls)?;
+                let mut n = 0;
+                for batch in batches {
+                    let mut tx = db.transaction()?;
+                    let insert = tx.prepare(
+                        "INSERT INTO raw_events (event_id, stream, version, envelope) VALUES ($1, $2, 1, $3)",
+                    )?;
+                    for (id, stream, envelope) in &batch {
+                        tx.execute(&insert, &[id, stream, envelope])?;
+                        n += 1;
+                    }
+                    tx.commit()?;
+                }
+                Ok(n)
+            })
+        })
+        .collect();
+    let mut n = 0;
+    for h in handles {
+        n += h
+            .join()
+            .map_err(|_| anyhow::anyhow!("an inserter panicked"))??;
+    }
+    Ok((n, started.elapsed()))
+}
+
+fn postgres(o: &Options) -> Result<()> {
+    println!(
+        "PostgreSQL, two server processes, demo conference with {} attendees",
+        o.pg_attendees
+    );
+    let cluster = PgCluster::start()?;
+    let url = cluster.database("bench")?;
+    let dir = TempDir::new("bench-pg")?;
+    let import = load_demo(dir.path(), Some(&url), o.pg_attendees)?;
+    println!(
+        "  import: {:.1} s ({:.0} registrations/s)",
+        import.as_secs_f64(),
+        per_second(o.pg_attendees as usize, import)
+    );
+    let first = TestServer::start_with(dir.path(), Some(&url))?;
+    let second = first.another()?;
+    let fresh = first.desk(DEMO, "Fresh desk")?;
+    let (events, took) = bootstrap(&fresh)?;
+    println!(
+        "  fresh desk pull: {} events in {:.2} s = {:.0} events/s",
+        events.len(),
+        took.as_secs_f64(),
+        per_second(events.len(), took)
+    );
+    let codes = admission_codes(&events)?;
+    let per_desk = o.pushes_per_desk * BATCH;
+    if codes.len() < DESKS * per_desk {
+        bail!(
+            "{} admission tickets, {} needed",
+            codes.len(),
+            DESKS * per_desk
+        );
+    }
+    let mut work = Vec::new();
+    for (i, chunk) in codes.chunks(per_desk).take(DESKS).enumerate() {
+        // Half the desks talk to each server process.
+        let server = if i % 2 == 0 { &first } else { &second };
+        let mut desk = server.desk(DEMO, &format!("Desk {i}"))?;
+        let batches = admission_batches(&mut desk, chunk, o.pushes_per_desk);
+        work.push((desk, batches));
+    }
+    let baseline: Vec<_> = work.iter().map(|w| rows(std::slice::from_ref(w))).collect();
+    let (pushed, push_time) = push_all(work)?;
+    let (raw, raw_time) = raw_postgres(&url, baseline)?;
+    println!(
+        "  push ingest: {DESKS} desks over 2 servers × {} pushes of {BATCH} admissions",
+        o.pushes_per_desk
+    );
+    report(
+        "push ingest",
+        per_second(pushed, push_time),
+        per_second(raw, raw_time),
+        0.4,
+    );
+    Ok(())
+}
