@@ -71,9 +71,33 @@ impl<'t> Recorder<'t> {
         Ok((state, version))
     }
 
+    /// Reads many streams of one aggregate type together, so that the decisions that follow
+    /// find them loaded.
+    pub fn preload<A: StreamState + Send + 'static>(
+        &mut self,
+        streams: &[StreamId],
+    ) -> Result<(), StoreError> {
+        let unknown: Vec<StreamId> = streams
+            .iter()
+            .filter(|s| !self.versions.contains_key(*s))
+            .cloned()
+            .collect();
+        for (stream, (state, version)) in storage::load_many::<A>(self.tx, &unknown)? {
+            self.versions.insert(stream.clone(), version);
+            self.states.insert(stream, Box::new(state));
+        }
+        Ok(())
+    }
+
     /// The ids recorded so far, in order.
     pub fn recorded(&self) -> &[EventId] {
         &self.recorded
+    }
+
+    /// The ids recorded since the last call; the recorder goes on with the next piece of work
+    /// of the same job (what it has loaded stays loaded).
+    pub fn take_recorded(&mut self) -> Vec<EventId> {
+        std::mem::take(&mut self.recorded)
     }
 
     fn next_version(&mut self, stream: &StreamId) -> Result<u64, StoreError> {

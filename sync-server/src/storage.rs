@@ -14,6 +14,7 @@
 //! SQL is written with `$1, $2…` placeholders and plain `TEXT`/`BIGINT` columns so that the
 //! same statements run on both.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use onsite_shared::aggregate::Aggregate;
@@ -368,6 +369,112 @@ pub fn stream_version(tx: &mut dyn Tx, stream: &StreamId) -> Result<u64, StoreEr
 }
 
 /// Whether an event with this id is already in the log.
+/// The states of many streams of one aggregate type at once (three queries, whatever their
+/// number): a push of a hundred admissions reads its hundred tickets' streams together.
+pub fn load_many<A: StreamState>(
+    tx: &mut dyn Tx,
+    streams: &[StreamId],
+) -> Result<HashMap<StreamId, (A, u64)>, StoreError> {
+    let mut out: HashMap<StreamId, (A, u64)> = HashMap::new();
+    let Some(first) = streams.first() else {
+        return Ok(out);
+    };
+    let stream_type = first.stream_type;
+    if streams.iter().any(|s| s.stream_type != stream_type) {
+        return Err(StoreError::Corrupt(
+            "load_many over several stream types".into(),
+        ));
+    }
+    let mut ids: Vec<&str> = streams.iter().map(|s| s.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let list = (0..ids.len())
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut values = vec![SqlValue::from(stream_type.as_str())];
+    values.extend(ids.iter().map(|id| SqlValue::from(*id)));
+    for id in &ids {
+        out.insert(
+            StreamId {
+                stream_type,
+                id: (*id).to_owned(),
+            },
+            (A::default(), 0),
+        );
+    }
+    let snapshots = tx.query(
+        &format!("SELECT stream_id, version, state FROM snapshots WHERE stream_type = $1 AND stream_id IN ({list})"),
+        &values,
+    )?;
+    for r in &snapshots {
+        // A snapshot of an older shape is ignored: the log is the truth.
+        if let Ok(state) = serde_json::from_str::<A>(&r.text(2)?) {
+            let stream = StreamId {
+                stream_type,
+                id: r.text(0)?,
+            };
+            out.insert(stream, (state, u64::try_from(r.int(1)?).unwrap_or(0)));
+        }
+    }
+    let rows = tx.query(
+        &format!(
+            "SELECT stream_id, version, event_type, schema_version, payload FROM events \
+             WHERE stream_type = $1 AND stream_id IN ({list}) ORDER BY stream_id, version"
+        ),
+        &values,
+    )?;
+    for r in &rows {
+        let stream = StreamId {
+            stream_type,
+            id: r.text(0)?,
+        };
+        let version = u64::try_from(r.int(1)?).unwrap_or(0);
+        let Some((state, at)) = out.remove(&stream) else {
+            continue;
+        };
+        let next = if version > at {
+            let payload = serde_json::from_str(&r.text(4)?)?;
+            let schema = u16::try_from(r.int(3)?).unwrap_or(0);
+            let event = Event::decode(&r.text(2)?, schema, payload)?;
+            let state = match A::pick(event) {
+                Some(e) => state.evolve(&e),
+                None => state,
+            };
+            (state, version)
+        } else {
+            (state, at)
+        };
+        out.insert(stream, next);
+    }
+    Ok(out)
+}
+
+/// Which of `ids` are in the log already.
+pub fn existing_events(
+    tx: &mut dyn Tx,
+    ids: &[EventId],
+) -> Result<std::collections::HashSet<EventId>, StoreError> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let list = (1..=ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let values: Vec<SqlValue> = ids
+        .iter()
+        .map(|id| SqlValue::from(id.to_string()))
+        .collect();
+    tx.query(
+        &format!("SELECT event_id FROM events WHERE event_id IN ({list})"),
+        &values,
+    )?
+    .iter()
+    .map(|r| r.parse(0))
+    .collect()
+}
+
 pub fn event_exists(tx: &mut dyn Tx, event_id: EventId) -> Result<bool, StoreError> {
     Ok(!tx
         .query(

@@ -168,19 +168,42 @@ pub fn push(
         return Err(PushError::Gap { expected: last + 1 });
     }
 
+    // Read together what the new items will need: whether their events are known, and the
+    // streams of the tickets they admit.
+    let fresh: Vec<(&onsite_shared::protocol::PushItem, &Event)> = req
+        .items
+        .iter()
+        .zip(&decoded)
+        .filter(|(item, _)| item.client_seq > last)
+        .collect();
+    let ids: Vec<EventId> = fresh.iter().map(|(item, _)| item.event.event_id).collect();
+    let mut known = storage::existing_events(tx, &ids)?;
+    let admissions: Vec<StreamId> = fresh
+        .iter()
+        .filter_map(|(_, event)| match event {
+            Event::CheckIn(check_in::Event::Admitted {
+                conference, code, ..
+            }) => Some(StreamId::admission(*conference, code)),
+            _ => None,
+        })
+        .collect();
+    let mut rec = Recorder::new(tx, desk.conference, now);
+    rec.device = Some(desk.device);
+    rec.preload::<CheckIn>(&admissions)?;
+
     let mut outcomes = Vec::with_capacity(req.items.len());
     let mut last_seq = last;
     for (item, event) in req.items.iter().zip(decoded) {
         if item.client_seq <= last {
             outcomes.push(stored_outcome(
-                tx,
+                rec.tx,
                 req.client_id,
                 item.client_seq,
                 item.event.event_id,
             )?);
             continue;
         }
-        let outcome = if storage::event_exists(tx, item.event.event_id)? {
+        let outcome = if !known.insert(item.event.event_id) {
             PushOutcome {
                 client_seq: item.client_seq,
                 event_id: item.event.event_id,
@@ -189,19 +212,17 @@ pub fn push(
                 result_event_ids: vec![],
             }
         } else {
-            let mut rec = Recorder::new(tx, desk.conference, now);
             rec.causation = Some(item.event.event_id);
-            rec.device = Some(desk.device);
             let decided = decide(&mut rec, &item.event, &event)?;
             PushOutcome {
                 client_seq: item.client_seq,
                 event_id: item.event.event_id,
                 status: decided.status,
                 reason: decided.reason.map(str::to_owned),
-                result_event_ids: rec.recorded().to_vec(),
+                result_event_ids: rec.take_recorded(),
             }
         };
-        tx.execute(
+        rec.tx.execute(
             "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES ($1, $2, $3)",
             params![
                 req.client_id.to_string(),
@@ -212,6 +233,7 @@ pub fn push(
         last_seq = item.client_seq;
         outcomes.push(outcome);
     }
+    let tx = rec.tx;
     tx.execute(
         "UPDATE clients SET last_client_seq = $2, app_version = $3, pending = $4, last_seen = $5 WHERE client_id = $1",
         params![req.client_id.to_string(), last_seq, req.app_version.clone(), req.pending_after, time_text(&now)],

@@ -259,15 +259,42 @@ fn rows(work: &[(TestDesk, Vec<Vec<PushItem>>)]) -> Vec<Vec<(String, String, Str
         .collect()
 }
 
-fn raw_sqlite(path: &Path, batches: &[Vec<(String, String, String)>]) -> Result<(usize, Duration)> {
+/// What a raw baseline writes per pushed item.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    /// Only the event row.
+    Event,
+    /// Every row the server writes for an admission: the event, the push outcome and the
+    /// ticket's admission state.
+    Everything,
+}
+
+fn raw_sqlite(
+    path: &Path,
+    batches: &[Vec<(String, String, String)>],
+    rows: Rows,
+) -> Result<(usize, Duration)> {
     let mut db = rusqlite::Connection::open(path)?;
     db.pragma_update(None, "journal_mode", "wal")?;
     db.pragma_update(None, "synchronous", "full")?;
     db.execute_batch(
         "CREATE TABLE events (position INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
              stream TEXT NOT NULL, version INTEGER NOT NULL, envelope TEXT NOT NULL,
-             UNIQUE (stream, version))",
+             UNIQUE (stream, version));
+         CREATE TABLE outcomes (client_id TEXT NOT NULL, client_seq INTEGER NOT NULL,
+             outcome TEXT NOT NULL, PRIMARY KEY (client_id, client_seq));
+         CREATE TABLE tickets (code TEXT PRIMARY KEY, admission_id TEXT, admitted_at TEXT);",
     )?;
+    {
+        let tx = db.transaction()?;
+        for (id, stream, _) in batches.iter().flatten() {
+            tx.execute(
+                "INSERT INTO tickets (code) VALUES (?1)",
+                (format!("{stream}{id}"),),
+            )?;
+        }
+        tx.commit()?;
+    }
     let started = Instant::now();
     let mut n = 0;
     for batch in batches {
@@ -276,9 +303,19 @@ fn raw_sqlite(path: &Path, batches: &[Vec<(String, String, String)>]) -> Result<
             let mut insert = tx.prepare_cached(
                 "INSERT INTO events (event_id, stream, version, envelope) VALUES (?1, ?2, 1, ?3)",
             )?;
+            let mut outcome = tx.prepare_cached(
+                "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES ('c', ?1, ?2)",
+            )?;
+            let mut ticket = tx.prepare_cached(
+                "UPDATE tickets SET admission_id = ?2, admitted_at = ?3 WHERE code = ?1",
+            )?;
             for (id, stream, envelope) in batch {
                 insert.execute((id, stream, envelope))?;
                 n += 1;
+                if rows == Rows::Everything {
+                    outcome.execute((i64::try_from(n)?, id))?;
+                    ticket.execute((format!("{stream}{id}"), id, "2026-11-23T09:00:00Z"))?;
+                }
             }
         }
         tx.commit()?;
@@ -331,16 +368,25 @@ fn sqlite(o: &Options) -> Result<()> {
     }
     let baseline_rows = rows(&work);
     let (pushed, push_time) = push_all(work)?;
-    let (raw, raw_time) = raw_sqlite(&dir.path().join("raw.sqlite"), &baseline_rows)?;
+    let (raw, raw_time) = raw_sqlite(&dir.path().join("raw.sqlite"), &baseline_rows, Rows::Event)?;
+    let (all, all_time) = raw_sqlite(
+        &dir.path().join("raw-all.sqlite"),
+        &baseline_rows,
+        Rows::Everything,
+    )?;
     println!(
         "  push ingest: {DESKS} desks × {} pushes of {BATCH} admissions",
         o.pushes_per_desk
     );
     report(
-        "push ingest",
+        "push ingest vs the event rows alone",
         per_second(pushed, push_time),
         per_second(raw, raw_time),
         0.5,
+    );
+    println!(
+        "  push ingest vs every row it writes (event, outcome, ticket state): {:.0} %",
+        100.0 * per_second(pushed, push_time) / per_second(all, all_time)
     );
     Ok(())
 }
