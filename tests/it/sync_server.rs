@@ -210,6 +210,26 @@ fn two_desks_admitting_the_same_ticket_offline_are_both_recorded_and_the_second_
     );
     assert_eq!(count(&events, "admission.duplicate_flagged"), 1);
     assert_eq!(count(&events, "conflict.opened"), 1);
+
+    // One push that sells a ticket and admits it twice: each item is decided on what the
+    // items before it recorded, although the push reads its tickets' streams up front.
+    let (s, codes) = sale(&conf, &north, conf.general, 19_900, 1);
+    let r = north.push_events(&[
+        admission(&conf, &north, &codes[0]),
+        sale_event(s),
+        admission(&conf, &north, &codes[0]),
+        admission(&conf, &north, &codes[0]),
+    ])?;
+    let reasons: Vec<Option<&str>> = r.outcomes.iter().map(|o| o.reason.as_deref()).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            Some("admission.invalid_ticket"),
+            None,
+            Some("admission.duplicate"),
+            Some("admission.duplicate")
+        ]
+    );
     Ok(())
 }
 
