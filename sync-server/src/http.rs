@@ -199,11 +199,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(v)) => Ok(Params(v)),
-            Err(rejection) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                error_code::MALFORMED,
-                rejection.body_text(),
-            )),
+            Err(rejection) => Err(malformed(rejection.body_text())),
         }
     }
 }
@@ -217,11 +213,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Que
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(v)) => Ok(QueryParams(v)),
-            Err(rejection) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                error_code::MALFORMED,
-                rejection.body_text(),
-            )),
+            Err(rejection) => Err(malformed(rejection.body_text())),
         }
     }
 }
@@ -234,11 +226,12 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
             "the request body is too large",
         );
     }
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        error_code::MALFORMED,
-        rejection.body_text(),
-    )
+    malformed(rejection.body_text())
+}
+
+/// A request that does not parse: 400 `request.malformed`.
+fn malformed(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, error_code::MALFORMED, message)
 }
 
 fn bearer(parts: &Parts) -> Result<String, ApiError> {

@@ -108,23 +108,11 @@ fn pure_dependencies(cargo: &str, root: &Path) -> Result<(), String> {
 /// Builds the server, loads the demo conference (idempotent: a second run adds nothing but
 /// fresh desk codes) and runs the server in the foreground until Ctrl-C.
 fn demo(root: &Path) -> ExitCode {
-    if let Err(e) = system::ensure_packages(system::TEST_PACKAGES) {
-        eprintln!("xtask: {e}");
-        return ExitCode::FAILURE;
-    }
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     println!("==> building onsite-server");
-    let built = Command::new(&cargo)
-        .args(["build", "-p", "onsite-server"])
-        .current_dir(root)
-        .status();
-    if !built.is_ok_and(|s| s.success()) {
-        eprintln!("xtask: the build failed");
+    if !packages_and_build(root, &["build", "-p", "onsite-server"]) {
         return ExitCode::FAILURE;
     }
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
+    let target = target_dir(root);
     let server = target.join("debug").join("onsite-server");
     let data = target.join("demo-data");
     let listen = env::var("ONSITE_LISTEN").unwrap_or_else(|_| "127.0.0.1:7300".to_owned());
@@ -164,33 +152,21 @@ fn demo(root: &Path) -> ExitCode {
 
 /// Builds every binary for release and runs the benchmarks with `args`.
 fn bench(root: &Path, args: &[String]) -> ExitCode {
-    if let Err(e) = system::ensure_packages(system::TEST_PACKAGES) {
-        eprintln!("xtask: {e}");
-        return ExitCode::FAILURE;
-    }
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     println!("==> building the release binaries");
-    let built = Command::new(&cargo)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "onsite-server",
-            "-p",
-            "onsite-tests",
-            "--bins",
-        ])
-        .current_dir(root)
-        .status();
-    if !built.is_ok_and(|s| s.success()) {
-        eprintln!("xtask: the build failed");
+    let build = [
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "onsite-server",
+        "-p",
+        "onsite-tests",
+        "--bins",
+    ];
+    if !packages_and_build(root, &build) {
         return ExitCode::FAILURE;
     }
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let ran = Command::new(target.join("release").join("onsite-bench"))
+    let ran = Command::new(target_dir(root).join("release").join("onsite-bench"))
         .args(args)
         .current_dir(root)
         .status();
@@ -199,6 +175,28 @@ fn bench(root: &Path, args: &[String]) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Installs the system packages when missing, then runs `cargo <build>`; says what failed.
+fn packages_and_build(root: &Path, build: &[&str]) -> bool {
+    if let Err(e) = system::ensure_packages(system::TEST_PACKAGES) {
+        eprintln!("xtask: {e}");
+        return false;
+    }
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let built = Command::new(&cargo).args(build).current_dir(root).status();
+    if !built.is_ok_and(|s| s.success()) {
+        eprintln!("xtask: the build failed");
+        return false;
+    }
+    true
+}
+
+/// `CARGO_TARGET_DIR` when set, `<root>/target` otherwise.
+fn target_dir(root: &Path) -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
 }
 
 fn project_root() -> PathBuf {

@@ -93,15 +93,47 @@ fn report(label: &str, value: f64, baseline: f64, target: f64) {
     );
 }
 
-/// Loads the demo conference into a store and returns how long the import took.
-fn load_demo(dir: &Path, database_url: Option<&str>, attendees: u32) -> Result<Duration> {
+/// Loads the demo conference into a store and reports how long the import took.
+fn load_demo(dir: &Path, database_url: Option<&str>, attendees: u32) -> Result<()> {
     let started = Instant::now();
     server_command(
         dir,
         database_url,
         &["demo", "--attendees", &attendees.to_string()],
     )?;
-    Ok(started.elapsed())
+    let took = started.elapsed();
+    println!(
+        "  import: {:.1} s ({:.0} registrations/s)",
+        took.as_secs_f64(),
+        per_second(attendees as usize, took)
+    );
+    Ok(())
+}
+
+/// `DESKS` desks, enrolled in turn on `servers`, each with its batches of admissions of
+/// distinct tickets taken from a pulled log.
+fn pushing_desks(
+    servers: &[&TestServer],
+    events: &[Envelope],
+    o: &Options,
+) -> Result<Vec<(TestDesk, Vec<Vec<PushItem>>)>> {
+    let codes = admission_codes(events)?;
+    let per_desk = o.pushes_per_desk * BATCH;
+    if codes.len() < DESKS * per_desk {
+        bail!(
+            "{} admission tickets, {} needed",
+            codes.len(),
+            DESKS * per_desk
+        );
+    }
+    let mut work = Vec::new();
+    for (i, chunk) in codes.chunks(per_desk).take(DESKS).enumerate() {
+        let server = servers[i % servers.len()];
+        let mut desk = server.desk(DEMO, &format!("Desk {i}"))?;
+        let batches = admission_batches(&mut desk, chunk, o.pushes_per_desk);
+        work.push((desk, batches));
+    }
+    Ok(work)
 }
 
 /// A fresh desk pulls everything, as fast as the protocol allows: the next page is requested
@@ -329,12 +361,7 @@ fn sqlite(o: &Options) -> Result<()> {
         o.attendees
     );
     let dir = TempDir::new("bench-sqlite")?;
-    let import = load_demo(dir.path(), None, o.attendees)?;
-    println!(
-        "  import: {:.1} s ({:.0} registrations/s)",
-        import.as_secs_f64(),
-        per_second(o.attendees as usize, import)
-    );
+    load_demo(dir.path(), None, o.attendees)?;
     let server = TestServer::start(dir.path())?;
 
     let fresh = server.desk(DEMO, "Fresh desk")?;
@@ -344,28 +371,14 @@ fn sqlite(o: &Options) -> Result<()> {
         events.len(),
         took.as_secs_f64(),
         per_second(events.len(), took),
-        if took <= Duration::from_secs(3) {
-            "meets"
-        } else {
-            "misses"
+        match (o.attendees >= 50_000, took <= Duration::from_secs(3)) {
+            (false, _) => "not judged below 50,000 attendees",
+            (true, true) => "meets",
+            (true, false) => "misses",
         }
     );
 
-    let codes = admission_codes(&events)?;
-    let per_desk = o.pushes_per_desk * BATCH;
-    if codes.len() < DESKS * per_desk {
-        bail!(
-            "{} admission tickets, {} needed",
-            codes.len(),
-            DESKS * per_desk
-        );
-    }
-    let mut work = Vec::new();
-    for (i, chunk) in codes.chunks(per_desk).take(DESKS).enumerate() {
-        let mut desk = server.desk(DEMO, &format!("Desk {i}"))?;
-        let batches = admission_batches(&mut desk, chunk, o.pushes_per_desk);
-        work.push((desk, batches));
-    }
+    let work = pushing_desks(&[&server], &events, o)?;
     let baseline_rows = rows(&work);
     let (pushed, push_time) = push_all(work)?;
     let (raw, raw_time) = raw_sqlite(&dir.path().join("raw.sqlite"), &baseline_rows, Rows::Event)?;
@@ -441,12 +454,7 @@ fn postgres(o: &Options) -> Result<()> {
     let cluster = PgCluster::start()?;
     let url = cluster.database("bench")?;
     let dir = TempDir::new("bench-pg")?;
-    let import = load_demo(dir.path(), Some(&url), o.pg_attendees)?;
-    println!(
-        "  import: {:.1} s ({:.0} registrations/s)",
-        import.as_secs_f64(),
-        per_second(o.pg_attendees as usize, import)
-    );
+    load_demo(dir.path(), Some(&url), o.pg_attendees)?;
     let first = TestServer::start_with(dir.path(), Some(&url))?;
     let second = first.another()?;
     let fresh = first.desk(DEMO, "Fresh desk")?;
@@ -457,23 +465,8 @@ fn postgres(o: &Options) -> Result<()> {
         took.as_secs_f64(),
         per_second(events.len(), took)
     );
-    let codes = admission_codes(&events)?;
-    let per_desk = o.pushes_per_desk * BATCH;
-    if codes.len() < DESKS * per_desk {
-        bail!(
-            "{} admission tickets, {} needed",
-            codes.len(),
-            DESKS * per_desk
-        );
-    }
-    let mut work = Vec::new();
-    for (i, chunk) in codes.chunks(per_desk).take(DESKS).enumerate() {
-        // Half the desks talk to each server process.
-        let server = if i % 2 == 0 { &first } else { &second };
-        let mut desk = server.desk(DEMO, &format!("Desk {i}"))?;
-        let batches = admission_batches(&mut desk, chunk, o.pushes_per_desk);
-        work.push((desk, batches));
-    }
+    // Half the desks talk to each server process.
+    let work = pushing_desks(&[&first, &second], &events, o)?;
     let baseline: Vec<_> = work.iter().map(|w| rows(std::slice::from_ref(w))).collect();
     let (pushed, push_time) = push_all(work)?;
     let (raw, raw_time) = raw_postgres(&url, baseline)?;
