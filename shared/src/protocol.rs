@@ -117,6 +117,23 @@ pub struct PullResponse {
     pub last_client_seq: u64,
 }
 
+/// A desk trades its one-time enrolment code for credentials (`POST /v1/devices/enrol`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnrolRequest {
+    pub code: String,
+}
+
+/// What an enrolled desk keeps: its identity, its conference and its bearer token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeskCredentials {
+    pub device_id: crate::ids::DeviceId,
+    pub conference_id: crate::ids::ConferenceId,
+    pub name: String,
+    pub token: String,
+}
+
 /// Every error body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

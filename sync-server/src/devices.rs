@@ -138,13 +138,7 @@ pub fn enroll(
     })
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct DeskCredentials {
-    pub device_id: DeviceId,
-    pub conference_id: ConferenceId,
-    pub name: String,
-    pub token: String,
-}
+pub use onsite_shared::protocol::DeskCredentials;
 
 /// Trades a one-time code for a desk token. The code cannot be used again.
 pub fn redeem(tx: &mut dyn Tx, code: &str, now: Timestamp) -> Result<DeskCredentials, AuthError> {

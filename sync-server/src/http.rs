@@ -29,11 +29,12 @@ use onsite_shared::seat_availability::SeatQuantity;
 use serde::{Deserialize, Serialize};
 
 use crate::admin;
-use crate::devices::{self, AuthError, DeskCredentials};
+use crate::devices::{self, AuthError};
 use crate::recorder::{Recorder, Rejected};
 use crate::storage::{CursorError, PullError, Store, StoreError};
 use crate::sync::{self, Desk, PushError};
 use crate::{head_office, registration};
+use onsite_shared::protocol::{DeskCredentials, EnrolRequest};
 
 /// Shared state of the running server.
 pub struct App<S> {
@@ -351,11 +352,6 @@ pub fn router<S: Store>(app: Arc<App<S>>) -> Router {
 #[utoipa::path(get, path = "/v1/health", tag = "server", responses((status = 200, description = "The server is up", body = Object)))]
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-struct EnrolRequest {
-    code: String,
 }
 
 #[utoipa::path(post, path = "/v1/devices/enrol", tag = "devices", request_body = EnrolRequest, responses((status = 200, description = "The desk's token, scoped to its conference", body = DeskCredentials), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]

@@ -330,7 +330,9 @@ fn killed_mid_push_keeps_every_event_exactly_once(
         .map(|b| serde_json::to_value(desk.request(b.clone())))
         .collect::<Result<_, _>>()?;
     let pusher = std::thread::spawn(move || {
-        let client = reqwest::blocking::Client::new();
+        let client = onsite_tests::server::http_client()
+            .build()
+            .expect("a client");
         for body in &bodies {
             if client
                 .post(format!("{url}/v1/sync/push"))
@@ -840,7 +842,7 @@ fn pull_responses_are_compressed() -> Result<()> {
     let server = TestServer::start(dir.path())?;
     let conf = server.conference(10)?;
     let desk = server.desk(conf.id, "North 1")?;
-    let raw = reqwest::blocking::Client::builder().no_gzip().build()?;
+    let raw = onsite_tests::server::http_client().no_gzip().build()?;
     let res = raw
         .get(format!("{}/v1/sync/pull", server.url))
         .bearer_auth(&desk.token)

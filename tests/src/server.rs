@@ -16,6 +16,12 @@ use serde_json::{Value, json};
 use crate::display::terminate;
 use crate::workspace;
 
+/// A blocking HTTP client builder for tests (TLS provider installed, as in the desk).
+pub fn http_client() -> reqwest::blocking::ClientBuilder {
+    onsite_desk_core::sync::install_tls();
+    reqwest::blocking::Client::builder()
+}
+
 /// A temporary directory removed on drop.
 pub struct TempDir(PathBuf);
 
@@ -210,7 +216,7 @@ impl TestServer {
     }
 
     pub fn http(&self) -> reqwest::blocking::Client {
-        reqwest::blocking::Client::builder()
+        http_client()
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .expect("a client")
@@ -380,7 +386,8 @@ impl TestDesk {
 
     /// Pushes; returns the status and the raw body.
     pub fn push_raw(&self, body: &Value) -> Result<(u16, Value)> {
-        let res = reqwest::blocking::Client::new()
+        let res = http_client()
+            .build()?
             .post(format!("{}/v1/sync/push", self.url))
             .bearer_auth(&self.token)
             .json(body)
@@ -421,7 +428,8 @@ impl TestDesk {
         if let Some(c) = cursor {
             url.push_str(&format!("&cursor={c}"));
         }
-        let res = reqwest::blocking::Client::new()
+        let res = http_client()
+            .build()?
             .get(url)
             .bearer_auth(&self.token)
             .send()?;

@@ -144,7 +144,7 @@ fn bootstrap(desk: &TestDesk) -> Result<(Vec<Envelope>, Duration)> {
         HAS_MORE_HEADER, MAX_PULL_LIMIT, NEXT_CURSOR_HEADER, PullResponse,
     };
     let started = Instant::now();
-    let http = reqwest::blocking::Client::new();
+    let http = onsite_tests::server::http_client().build()?;
     let (to_parser, pages) = std::sync::mpsc::channel::<Vec<u8>>();
     let parser = std::thread::spawn(move || -> Result<Vec<Envelope>> {
         let mut all = Vec::new();

@@ -1,0 +1,62 @@
+//! Corrections to an attendee's name or company, made at the door (a typo on the badge).
+//!
+//! Decision where the issue is silent: only a ticket the server has assigned can be corrected
+//! (an imported, online or confirmed walk-in ticket). A provisional walk-in ticket's holder was
+//! typed at this desk minutes ago; it is corrected once the sale is confirmed. The email is not
+//! correctable at the door: it identifies the person, and the server refuses a correction
+//! whose email differs (the seat may have gone to someone else meanwhile).
+
+use onsite_shared::aggregate::Aggregate;
+use onsite_shared::event::{Event, StreamId};
+use onsite_shared::ids::TicketCode;
+use onsite_shared::seat_assignments::{self, SeatAssignments};
+
+use crate::error::DeskError;
+use crate::store::Desk;
+use crate::{log, projection};
+
+/// The fields a door correction may change; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct Correction {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+}
+
+impl Desk {
+    /// Corrects the name or company of a ticket's holder.
+    pub fn correct_attendee(&self, code: &str, correction: &Correction) -> Result<(), DeskError> {
+        let code =
+            TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        let now = chrono::Utc::now();
+        self.write(|tx| {
+            let id = Desk::identity(tx)?;
+            let row: Option<(String, u32)> = rusqlite::OptionalExtension::optional(
+                tx.prepare_cached(
+                    "SELECT order_id, position FROM roster WHERE code = ?1 AND source = 'assigned'",
+                )?
+                .query_row([code.as_str()], |r| Ok((r.get(0)?, r.get(1)?))),
+            )?;
+            let Some((order, position)) = row else {
+                return Err(DeskError::NoSuchTicket(code.to_string()));
+            };
+            let order = order
+                .parse()
+                .map_err(|_| DeskError::Corrupt(format!("bad order {order:?}")))?;
+            let stream = StreamId::seat_assignments(order);
+            let (state, _) = projection::view::<SeatAssignments>(tx, &stream)?;
+            let events = state
+                .decide(&seat_assignments::Command::Correct {
+                    position,
+                    first_name: correction.first_name.clone(),
+                    last_name: correction.last_name.clone(),
+                    company: correction.company.clone(),
+                })
+                .map_err(|e| DeskError::refused(&e))?;
+            for e in &events {
+                log::append(tx, id, &Event::SeatAssignments(e.clone()), now)?;
+            }
+            projection::refresh(tx, &stream, &[])
+        })
+    }
+}

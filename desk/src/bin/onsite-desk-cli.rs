@@ -1,0 +1,137 @@
+//! `onsite-desk-cli`: the desk core without a window, for operations and tests.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use onsite_desk_core::sync::{self, SyncClient};
+use onsite_desk_core::{CheckInRequest, Desk};
+
+#[derive(Parser)]
+#[command(version, about = "The Onsite desk core on the command line")]
+struct Cli {
+    /// The desk's database file.
+    #[arg(long, env = "ONSITE_DESK_DB", default_value = "onsite-desk.sqlite3")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Trades a one-time enrolment code for this desk's credentials.
+    Enrol {
+        /// The sync server, e.g. http://127.0.0.1:7300
+        #[arg(long, env = "ONSITE_SERVER_URL")]
+        server: String,
+        code: String,
+    },
+    /// Pushes what is pending and pulls what is new, once.
+    Sync,
+    /// The sync status and the local logs, as JSON.
+    Status,
+    /// Searches the roster.
+    Search { text: String },
+    /// Checks a ticket in.
+    CheckIn {
+        code: String,
+        #[arg(long)]
+        gate: Option<String>,
+        /// Let the person in although the ticket is not valid, saying why.
+        #[arg(long = "override")]
+        override_reason: Option<String>,
+    },
+    /// Rebuilds every projection from the two logs.
+    Rebuild,
+    /// Appends check-ins as fast as it can while syncing in the background, printing each
+    /// `client_seq` once it is committed (for crash tests: kill it at any moment).
+    Hammer {
+        #[arg(long, default_value_t = 1_000)]
+        count: u32,
+        /// Ticket codes are `<prefix>-<n>`, admitted by override (unknown to the server).
+        #[arg(long, default_value = "HAMMER")]
+        prefix: String,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let desk = Arc::new(Desk::open(&cli.db).with_context(|| format!("open {}", cli.db.display()))?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Enrol { server, code } => {
+            let e = runtime.block_on(sync::enrol(&desk, &server, &code))?;
+            println!(
+                "enrolled as {} ({}) for conference {}",
+                e.name, e.device, e.conference
+            );
+        }
+        Command::Sync => {
+            let client = SyncClient::new(Arc::clone(&desk))?;
+            let report = runtime.block_on(client.sync_once())?;
+            println!("{}", serde_json::to_string(&report)?);
+        }
+        Command::Status => {
+            let client = SyncClient::new(Arc::clone(&desk))?;
+            println!("{}", serde_json::to_string_pretty(&client.status()?)?);
+            println!("{}", serde_json::to_string_pretty(&desk.local_status()?)?);
+        }
+        Command::Search { text } => {
+            for e in desk.search(&text)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    e.code,
+                    e.full_name(),
+                    e.company,
+                    e.seat_type_name,
+                    e.admission
+                        .as_ref()
+                        .map_or_else(String::new, |a| format!("admitted {}", a.at))
+                );
+            }
+        }
+        Command::CheckIn {
+            code,
+            gate,
+            override_reason,
+        } => {
+            let outcome = desk.check_in(&CheckInRequest {
+                code,
+                gate,
+                override_reason,
+            })?;
+            println!("{}", serde_json::to_string_pretty(&outcome)?);
+        }
+        Command::Rebuild => desk.rebuild_projections()?,
+        Command::Hammer { count, prefix } => {
+            let client = Arc::new(SyncClient::new(Arc::clone(&desk))?);
+            let background = Arc::clone(&client);
+            runtime.spawn(async move {
+                loop {
+                    let _ = background.sync_once().await;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            });
+            let mut out = std::io::stdout().lock();
+            for n in 1..=count {
+                desk.check_in(&CheckInRequest {
+                    code: format!("{prefix}-{n}"),
+                    gate: None,
+                    override_reason: Some("crash test".into()),
+                })?;
+                writeln!(out, "appended {n}")?;
+                out.flush()?;
+            }
+            runtime.block_on(client.sync_once())?;
+            writeln!(out, "done")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! Check-in at the door, and undoing one.
+
+use serde::Serialize;
+
+use onsite_shared::aggregate::Aggregate;
+use onsite_shared::check_in::{self, Admission, CheckIn, TicketStatus};
+use onsite_shared::event::{Event, StreamId};
+use onsite_shared::ids::{AdmissionId, TicketCode};
+
+use crate::error::DeskError;
+use crate::roster::{self, RosterEntry};
+use crate::store::{Desk, setting};
+use crate::{log, projection};
+
+#[derive(Debug, Clone, Default)]
+pub struct CheckInRequest {
+    /// The ticket code, typed, scanned, or picked from a search result.
+    pub code: String,
+    /// The gate; the desk's own gate when `None`.
+    pub gate: Option<String>,
+    /// Staff let the person in although the ticket is not valid, and say why.
+    pub override_reason: Option<String>,
+}
+
+/// What the door shows after a check-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CheckInOutcome {
+    Admitted {
+        entry: Option<RosterEntry>,
+        admission: Admission,
+        /// Let in by a staff override (unknown or not entitled ticket).
+        overridden: bool,
+    },
+    AlreadyAdmitted {
+        entry: Option<RosterEntry>,
+        first: Admission,
+    },
+    UnknownTicket {
+        code: String,
+    },
+    NotEntitled {
+        entry: Option<RosterEntry>,
+        status: TicketStatus,
+    },
+}
+
+impl Desk {
+    /// Checks a ticket in: admitted, already admitted (when, where), unknown, or not entitled.
+    /// Only `admitted` records anything.
+    pub fn check_in(&self, req: &CheckInRequest) -> Result<CheckInOutcome, DeskError> {
+        let typed = req.code.trim();
+        if typed.is_empty() {
+            return Err(DeskError::BadInput("type or scan a ticket code".into()));
+        }
+        let Ok(code) = TicketCode::parse(typed) else {
+            return Ok(CheckInOutcome::UnknownTicket {
+                code: typed.to_owned(),
+            });
+        };
+        let now = chrono::Utc::now();
+        self.write(|tx| {
+            let id = Desk::identity(tx)?;
+            let gate = match &req.gate {
+                Some(g) => g.trim().to_owned(),
+                None => setting(tx, "gate")?.unwrap_or_else(|| "main".to_owned()),
+            };
+            let conf = roster::conference(tx, id)?;
+            let entry = roster::entry(tx, &conf, &code)?;
+            let status = entry
+                .as_ref()
+                .map_or(TicketStatus::Unknown, RosterEntry::status);
+            let stream = StreamId::admission(id.conference, &code);
+            let (state, _) = projection::view::<CheckIn>(tx, &stream)?;
+            let admission = Admission {
+                admission: AdmissionId::from_uuid(uuid::Uuid::now_v7()),
+                desk: id.device,
+                gate,
+                at: now,
+            };
+            let command = check_in::Command::Admit {
+                conference: id.conference,
+                code: code.clone(),
+                ticket: entry.as_ref().map(|e| e.ticket),
+                status,
+                admission: admission.clone(),
+                override_reason: req.override_reason.clone(),
+            };
+            let events = match state.decide(&command) {
+                Ok(events) => events,
+                Err(check_in::Error::AlreadyAdmitted { first }) => {
+                    return Ok(CheckInOutcome::AlreadyAdmitted { entry, first });
+                }
+                Err(check_in::Error::UnknownTicket) => {
+                    return Ok(CheckInOutcome::UnknownTicket {
+                        code: code.to_string(),
+                    });
+                }
+                Err(check_in::Error::NotEntitled(status)) => {
+                    return Ok(CheckInOutcome::NotEntitled { entry, status });
+                }
+                Err(e) => return Err(DeskError::refused(&e)),
+            };
+            for e in &events {
+                log::append(tx, id, &Event::CheckIn(e.clone()), now)?;
+            }
+            projection::refresh(tx, &stream, &[])?;
+            let entry = roster::entry(tx, &conf, &code)?;
+            Ok(CheckInOutcome::Admitted {
+                entry,
+                admission,
+                overridden: status != TicketStatus::Valid,
+            })
+        })
+    }
+
+    /// Takes back an admission made by mistake; the reason is required and kept.
+    pub fn undo_check_in(&self, code: &str, reason: &str) -> Result<(), DeskError> {
+        let code =
+            TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        let now = chrono::Utc::now();
+        self.write(|tx| {
+            let id = Desk::identity(tx)?;
+            let stream = StreamId::admission(id.conference, &code);
+            let (state, _) = projection::view::<CheckIn>(tx, &stream)?;
+            let events = state
+                .decide(&check_in::Command::Undo {
+                    desk: id.device,
+                    at: now,
+                    reason: reason.to_owned(),
+                })
+                .map_err(|e| DeskError::refused(&e))?;
+            for e in &events {
+                log::append(tx, id, &Event::CheckIn(e.clone()), now)?;
+            }
+            projection::refresh(tx, &stream, &[])
+        })
+    }
+}

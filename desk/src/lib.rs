@@ -1,0 +1,38 @@
+//! The desk core: everything a door desk does, with the network cable pulled.
+//!
+//! A desk keeps two logs in one SQLite file (WAL, `synchronous=FULL`):
+//! - the **outbox**: the desk's own events, appended with a gapless `client_seq` in the same
+//!   transaction as the projections they change. Acknowledged items stay as history; the
+//!   pending ones are what a push sends.
+//! - the **remote log**: the authoritative events pulled from the server, unique by event id,
+//!   with the pull cursor, stored in the same transaction as the projections they change.
+//!
+//! Projections are the authoritative state with the desk's pending events replayed on top
+//! (a rebase, per stream), so a compensation from the server shows as soon as it is pulled.
+//! They can always be rebuilt from the two logs, and rebuilding never prints anything.
+//!
+//! Commands ([`Desk::check_in`], [`Desk::sell`], …) decide with the pure deciders of
+//! `onsite-shared` against that view; queries read the projections. [`sync::SyncClient`] moves
+//! the logs over HTTP. Nothing here knows about windows: the Tauri app calls this crate.
+
+mod attendee;
+pub use attendee::Correction;
+mod check_in;
+mod conflict;
+mod error;
+mod log;
+mod projection;
+mod roster;
+mod schema;
+mod status;
+mod store;
+pub mod sync;
+mod walk_in;
+
+pub use check_in::{CheckInOutcome, CheckInRequest};
+pub use conflict::{ConflictAction, ConflictItem};
+pub use error::DeskError;
+pub use roster::{AdmissionView, RosterEntry, SEARCH_LIMIT};
+pub use status::{LocalStatus, OutboxItem};
+pub use store::{Desk, Enrolment};
+pub use walk_in::{SaleReceipt, SaleRequest, SaleTicketRequest, SaleView, SeatAvailability};

@@ -1,0 +1,149 @@
+//! The two logs: the outbox (the desk's own events, gapless `client_seq`) and the remote log
+//! (authoritative events pulled from the server, unique by event id).
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use onsite_shared::aggregate::Timestamp;
+use onsite_shared::event::{Envelope, Event, Metadata, StreamId};
+use onsite_shared::ids::EventId;
+
+use crate::error::DeskError;
+use crate::store::{Identity, time_text};
+
+/// The text key a stream is stored under (`admission-<conference>/<code>`).
+pub(crate) fn stream_key(stream: &StreamId) -> String {
+    stream.to_string()
+}
+
+/// Outcomes after which a desk event is no longer replayed on top of the server's state:
+/// the server did not record it (`rejected`), or it holds it under another id (`duplicate`).
+/// An accepted event stays in the overlay until the pull brings it back.
+const OVERLAY_SQL: &str = "SELECT envelope FROM outbox o WHERE o.stream = ?1 \
+     AND (o.outcome IS NULL OR o.outcome IN ('accepted', 'compensated')) \
+     AND NOT EXISTS (SELECT 1 FROM remote r WHERE r.event_id = o.event_id) \
+     ORDER BY o.client_seq";
+
+fn decode(envelope: &str) -> Result<Event, DeskError> {
+    let envelope: Envelope = serde_json::from_str(envelope)?;
+    Ok(envelope.decode()?)
+}
+
+/// The desk's own events of `stream` that the server's state does not contain yet, in order.
+pub(crate) fn overlay(conn: &Connection, stream: &str) -> Result<Vec<Event>, DeskError> {
+    let mut stmt = conn.prepare_cached(OVERLAY_SQL)?;
+    let rows = stmt.query_map([stream], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(decode(&row?)?);
+    }
+    Ok(out)
+}
+
+/// The remote events of `stream` before `position` (all of them for `None`), in order.
+pub(crate) fn remote_events(
+    conn: &Connection,
+    stream: &str,
+    before: Option<i64>,
+) -> Result<Vec<Event>, DeskError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT envelope FROM remote WHERE stream = ?1 AND position < ?2 ORDER BY position",
+    )?;
+    let rows = stmt.query_map(params![stream, before.unwrap_or(i64::MAX)], |r| {
+        r.get::<_, String>(0)
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(decode(&row?)?);
+    }
+    Ok(out)
+}
+
+/// The remote events of `stream` after `position`, with their positions.
+pub(crate) fn remote_after(
+    conn: &Connection,
+    stream: &str,
+    after: i64,
+) -> Result<Vec<(i64, Event)>, DeskError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT position, envelope FROM remote WHERE stream = ?1 AND position > ?2 ORDER BY position",
+    )?;
+    let rows = stmt.query_map(params![stream, after], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (position, envelope) = row?;
+        out.push((position, decode(&envelope)?));
+    }
+    Ok(out)
+}
+
+/// Appends one of the desk's own events to the outbox with the next `client_seq`.
+pub(crate) fn append(
+    conn: &Connection,
+    id: Identity,
+    event: &Event,
+    occurred_at: Timestamp,
+) -> Result<Envelope, DeskError> {
+    let stream = event.stream();
+    let key = stream_key(&stream);
+    let next_seq: u64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(client_seq), 0) + 1 FROM outbox")?
+        .query_row([], |r| r.get(0))?;
+    // The desk's local version: what it knows of the stream, plus one. The server stamps its own.
+    let known: u64 = conn
+        .prepare_cached(
+            "SELECT (SELECT COUNT(*) FROM remote WHERE stream = ?1) + \
+             (SELECT COUNT(*) FROM outbox o WHERE o.stream = ?1 \
+              AND NOT EXISTS (SELECT 1 FROM remote r WHERE r.event_id = o.event_id))",
+        )?
+        .query_row([&key], |r| r.get(0))?;
+    let envelope = Envelope::new(
+        EventId::from_uuid(uuid::Uuid::now_v7()),
+        event,
+        known + 1,
+        occurred_at,
+        Metadata {
+            device_id: Some(id.device),
+            client_seq: Some(next_seq),
+            causation_id: None,
+            correlation_id: None,
+        },
+    );
+    conn.prepare_cached(
+        "INSERT INTO outbox (client_seq, event_id, stream, event_type, occurred_at, envelope) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        next_seq,
+        envelope.event_id.to_string(),
+        key,
+        envelope.event_type,
+        time_text(&occurred_at),
+        serde_json::to_string(&envelope)?,
+    ])?;
+    Ok(envelope)
+}
+
+/// Stores a pulled event. `None` when the event id is already in the remote log.
+pub(crate) fn insert_remote(
+    conn: &Connection,
+    envelope: &Envelope,
+    raw: &str,
+) -> Result<Option<i64>, DeskError> {
+    let position = conn
+        .prepare_cached(
+            "INSERT INTO remote (event_id, stream, envelope) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (event_id) DO NOTHING RETURNING position",
+        )?
+        .query_row(
+            params![
+                envelope.event_id.to_string(),
+                stream_key(&envelope.stream),
+                raw
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(position)
+}

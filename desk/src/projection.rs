@@ -1,0 +1,480 @@
+//! Projections: the authoritative state with the desk's pending events replayed on top.
+//!
+//! Every projection row belongs to exactly one stream, and a stream's rows are always written
+//! whole by [`refresh`]: fold the stream's remote events, fold its overlay (the desk's own
+//! events the server has not sent back yet), replace the rows. So the projections are a pure
+//! function of the two logs: a compensation shows as soon as it is pulled, an accepted event
+//! moves from the overlay to the remote log without a flicker, and [`rebuild`] gives exactly
+//! what the incremental path gave.
+//!
+//! The two singleton streams that only the server writes (the conference and its seats) are
+//! folded incrementally into `authority`, with the last position folded.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use onsite_shared::aggregate::Aggregate;
+use onsite_shared::badge::{self, Badge};
+use onsite_shared::check_in::{self, CheckIn};
+use onsite_shared::conference::{self, Conference};
+use onsite_shared::conflict::{self, Conflict};
+use onsite_shared::event::{Envelope, Event, StreamId, StreamType};
+use onsite_shared::seat_assignments::{self, SeatAssignments};
+use onsite_shared::seat_availability::{self, SeatsAvailability};
+use onsite_shared::walk_in::{self, SaleStatus, WalkInSale};
+
+use crate::error::DeskError;
+use crate::log::{self, stream_key};
+use crate::schema::PROJECTION_TABLES;
+use crate::store::time_text;
+
+/// Events of one aggregate type, picked out of the closed enum.
+pub(crate) trait Stream: Aggregate<Event: 'static> + Serialize + DeserializeOwned {
+    fn pick(event: &Event) -> Option<&Self::Event>;
+}
+
+macro_rules! stream {
+    ($state:ty, $variant:ident, $event:ty) => {
+        impl Stream for $state {
+            fn pick(event: &Event) -> Option<&$event> {
+                match event {
+                    Event::$variant(e) => Some(e),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+stream!(Conference, Conference, conference::Event);
+stream!(SeatsAvailability, Seats, seat_availability::Event);
+stream!(SeatAssignments, SeatAssignments, seat_assignments::Event);
+stream!(CheckIn, CheckIn, check_in::Event);
+stream!(Badge, Badge, badge::Event);
+stream!(WalkInSale, WalkIn, walk_in::Event);
+stream!(Conflict, Conflict, conflict::Event);
+
+/// The state of a stream as the desk sees it: remote events, then the overlay.
+/// Returns the state and whether the overlay was not empty.
+pub(crate) fn view<A: Stream>(
+    conn: &Connection,
+    stream: &StreamId,
+) -> Result<(A, bool), DeskError> {
+    let key = stream_key(stream);
+    let remote = log::remote_events(conn, &key, None)?;
+    let overlay = log::overlay(conn, &key)?;
+    Ok((
+        fold::<A>(remote.iter().chain(&overlay)),
+        !overlay.is_empty(),
+    ))
+}
+
+fn fold<'a, A: Stream>(events: impl IntoIterator<Item = &'a Event>) -> A {
+    events
+        .into_iter()
+        .filter_map(A::pick)
+        .fold(A::default(), A::evolve)
+}
+
+/// The folded state of an authoritative singleton stream (conference, seats).
+pub(crate) fn authority<A: Stream>(conn: &Connection, stream: &StreamId) -> Result<A, DeskError> {
+    let state: Option<String> = conn
+        .prepare_cached("SELECT state FROM authority WHERE stream = ?1")?
+        .query_row([stream_key(stream)], |r| r.get(0))
+        .optional()?;
+    Ok(match state {
+        Some(s) => serde_json::from_str(&s)?,
+        None => A::default(),
+    })
+}
+
+fn refresh_authority<A: Stream>(
+    conn: &Connection,
+    stream: &StreamId,
+    fresh: &[(i64, &Event)],
+) -> Result<(), DeskError> {
+    let key = stream_key(stream);
+    let stored: Option<(i64, String)> = conn
+        .prepare_cached("SELECT position, state FROM authority WHERE stream = ?1")?
+        .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (mut position, mut state) = match stored {
+        Some((p, s)) => (p, serde_json::from_str::<A>(&s)?),
+        None => (0, A::default()),
+    };
+    // Anything stored between the snapshot and this page is read back; the page is in memory.
+    let first_fresh = fresh.first().map_or(i64::MAX, |(p, _)| *p);
+    let earlier: Vec<(i64, Event)> = log::remote_after(conn, &key, position)?
+        .into_iter()
+        .filter(|(p, _)| *p < first_fresh)
+        .collect();
+    for (p, e) in earlier
+        .iter()
+        .map(|(p, e)| (*p, e))
+        .chain(fresh.iter().copied())
+    {
+        if p <= position {
+            continue;
+        }
+        if let Some(e) = A::pick(e) {
+            state = state.evolve(e);
+        }
+        position = p;
+    }
+    conn.prepare_cached(
+        "INSERT INTO authority (stream, position, state) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (stream) DO UPDATE SET position = excluded.position, state = excluded.state",
+    )?
+    .execute(params![key, position, serde_json::to_string(&state)?])?;
+    Ok(())
+}
+
+/// Rewrites the projection rows of `stream`. `fresh` are remote events of this stream just
+/// stored, in position order (empty when the change came from the outbox).
+pub(crate) fn refresh(
+    conn: &Connection,
+    stream: &StreamId,
+    fresh: &[(i64, &Event)],
+) -> Result<(), DeskError> {
+    match stream.stream_type {
+        StreamType::Conference => return refresh_authority::<Conference>(conn, stream, fresh),
+        StreamType::Seats => return refresh_authority::<SeatsAvailability>(conn, stream, fresh),
+        // A door desk does not project orders (the door scope does not even send them).
+        StreamType::Order => return Ok(()),
+        _ => {}
+    }
+    let key = stream_key(stream);
+    let before = fresh.first().map(|(p, _)| *p);
+    let earlier = log::remote_events(conn, &key, before)?;
+    let overlay = log::overlay(conn, &key)?;
+    let events = earlier
+        .iter()
+        .chain(fresh.iter().map(|(_, e)| *e))
+        .chain(&overlay);
+    let pending = !overlay.is_empty();
+    match stream.stream_type {
+        StreamType::SeatAssignments => write_assignments(conn, &key, &fold(events)),
+        StreamType::WalkIn => write_sale(conn, &key, &fold(events), pending),
+        StreamType::Admission => write_admission(conn, stream, &fold(events), pending),
+        StreamType::Badge => write_badge(conn, &key, &fold(events), pending),
+        StreamType::Conflict => write_conflict(conn, &key, &fold(events), pending),
+        StreamType::Conference | StreamType::Seats | StreamType::Order => Ok(()),
+    }
+}
+
+/// Refreshes every stream a page of pulled events touched (events in position order).
+pub(crate) fn refresh_page(
+    conn: &Connection,
+    page: &[(i64, Envelope, Event)],
+) -> Result<(), DeskError> {
+    let mut by_stream: BTreeMap<&StreamId, Vec<(i64, &Event)>> = BTreeMap::new();
+    for (position, envelope, event) in page {
+        by_stream
+            .entry(&envelope.stream)
+            .or_default()
+            .push((*position, event));
+    }
+    for (stream, fresh) in by_stream {
+        refresh(conn, stream, &fresh)?;
+    }
+    Ok(())
+}
+
+fn delete_rows(conn: &Connection, table: &str, key: &str) -> Result<(), DeskError> {
+    conn.prepare_cached(&format!("DELETE FROM {table} WHERE stream = ?1"))?
+        .execute([key])?;
+    Ok(())
+}
+
+fn insert_ticket(
+    conn: &Connection,
+    key: &str,
+    source: &str,
+    t: &TicketRow<'_>,
+) -> Result<(), DeskError> {
+    let empty = seat_assignments::Attendee {
+        first_name: String::new(),
+        last_name: String::new(),
+        email: String::new(),
+        company: String::new(),
+        attendee_types: vec![],
+    };
+    let a = t.attendee.unwrap_or(&empty);
+    conn.prepare_cached(
+        "INSERT INTO roster (code, source, stream, ticket, order_id, position, seat_type, first_name, \
+         last_name, email, company, attendee_types, withdrawn, provisional) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        t.seat.code.as_str(),
+        source,
+        key,
+        t.seat.ticket.to_string(),
+        t.order.to_string(),
+        t.seat.position,
+        t.seat.seat_type.to_string(),
+        a.first_name,
+        a.last_name,
+        a.email,
+        a.company,
+        serde_json::to_string(&a.attendee_types)?,
+        t.withdrawn,
+        t.provisional,
+    ])?;
+    Ok(())
+}
+
+struct TicketRow<'a> {
+    order: onsite_shared::ids::OrderId,
+    seat: &'a seat_assignments::Seat,
+    attendee: Option<&'a seat_assignments::Attendee>,
+    withdrawn: bool,
+    provisional: bool,
+}
+
+fn write_assignments(
+    conn: &Connection,
+    key: &str,
+    state: &SeatAssignments,
+) -> Result<(), DeskError> {
+    delete_rows(conn, "roster", key)?;
+    let Some(order) = state.order else {
+        return Ok(());
+    };
+    for p in &state.positions {
+        insert_ticket(
+            conn,
+            key,
+            "assigned",
+            &TicketRow {
+                order,
+                seat: &p.seat,
+                attendee: p.attendee.as_ref(),
+                withdrawn: false,
+                provisional: false,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn status_text(status: SaleStatus) -> &'static str {
+    match status {
+        SaleStatus::Provisional => "provisional",
+        SaleStatus::Confirmed => "confirmed",
+        SaleStatus::PartiallyConfirmed => "partially_confirmed",
+        SaleStatus::Rejected => "rejected",
+    }
+}
+
+fn write_sale(
+    conn: &Connection,
+    key: &str,
+    state: &WalkInSale,
+    pending: bool,
+) -> Result<(), DeskError> {
+    delete_rows(conn, "roster", key)?;
+    delete_rows(conn, "sales", key)?;
+    let Some(sale) = &state.sale else {
+        return Ok(());
+    };
+    conn.prepare_cached(
+        "INSERT INTO sales (stream, order_id, sold_at, status, state, pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        key,
+        sale.order.to_string(),
+        time_text(&sale.sold_at),
+        status_text(state.status),
+        serde_json::to_string(state)?,
+        pending,
+    ])?;
+    for (t, position) in sale.tickets.iter().zip(1u32..) {
+        let seat = seat_assignments::Seat {
+            position,
+            ticket: t.ticket,
+            code: t.code.clone(),
+            seat_type: t.seat_type,
+        };
+        insert_ticket(
+            conn,
+            key,
+            "sale",
+            &TicketRow {
+                order: sale.order,
+                seat: &seat,
+                attendee: Some(&t.attendee),
+                withdrawn: state.withdrawn.contains(&t.ticket),
+                provisional: state.status == SaleStatus::Provisional,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn write_admission(
+    conn: &Connection,
+    stream: &StreamId,
+    state: &CheckIn,
+    pending: bool,
+) -> Result<(), DeskError> {
+    let key = stream_key(stream);
+    delete_rows(conn, "admissions", &key)?;
+    let code = match &state.code {
+        Some(c) => c.as_str().to_owned(),
+        None => match stream.id.split_once('/') {
+            Some((_, code)) => code.to_owned(),
+            None => return Ok(()),
+        },
+    };
+    if state.seen.is_empty() {
+        return Ok(());
+    }
+    let current = state.current.as_ref();
+    conn.prepare_cached(
+        "INSERT INTO admissions (stream, code, admission, desk, gate, at, admissions, duplicates, pending) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        key,
+        code,
+        current.map(|a| a.admission.to_string()),
+        current.map(|a| a.desk.to_string()),
+        current.map(|a| a.gate.clone()),
+        current.map(|a| time_text(&a.at)),
+        state.seen.len(),
+        state.duplicates,
+        pending,
+    ])?;
+    Ok(())
+}
+
+fn write_badge(
+    conn: &Connection,
+    key: &str,
+    state: &Badge,
+    pending: bool,
+) -> Result<(), DeskError> {
+    delete_rows(conn, "prints", key)?;
+    let Some(last) = &state.last else {
+        return Ok(());
+    };
+    conn.prepare_cached(
+        "INSERT INTO prints (stream, ticket, prints, state, pending) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        key,
+        last.ticket.to_string(),
+        state.prints,
+        serde_json::to_string(state)?,
+        pending
+    ])?;
+    Ok(())
+}
+
+fn write_conflict(
+    conn: &Connection,
+    key: &str,
+    state: &Conflict,
+    pending: bool,
+) -> Result<(), DeskError> {
+    delete_rows(conn, "conflicts", key)?;
+    let Some(id) = state.id else {
+        return Ok(());
+    };
+    // The opening time is in the opening event; the state keeps what decisions need.
+    let opened_at: Option<String> = conn
+        .prepare_cached(
+            "SELECT json_extract(envelope, '$.payload.at') FROM remote WHERE stream = ?1 ORDER BY position LIMIT 1",
+        )?
+        .query_row([key], |r| r.get(0))
+        .optional()?
+        .flatten();
+    conn.prepare_cached(
+        "INSERT INTO conflicts (stream, conflict, opened_at, open, state, pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        key,
+        id.to_string(),
+        opened_at.unwrap_or_default(),
+        state.resolution.is_none(),
+        serde_json::to_string(state)?,
+        pending,
+    ])?;
+    Ok(())
+}
+
+/// Derives every projection again from the two logs.
+pub(crate) fn rebuild(conn: &Connection) -> Result<(), DeskError> {
+    for table in PROJECTION_TABLES {
+        conn.execute_batch(&format!("DELETE FROM {table};"))?;
+    }
+    // The remote log in pages, exactly as a pull applies it.
+    let mut after = 0i64;
+    loop {
+        let mut stmt = conn.prepare_cached(
+            "SELECT position, envelope FROM remote WHERE position > ?1 ORDER BY position LIMIT 5000",
+        )?;
+        let rows = stmt.query_map([after], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut page = Vec::new();
+        for row in rows {
+            let (position, raw) = row?;
+            let envelope: Envelope = serde_json::from_str(&raw)?;
+            let event = envelope.decode()?;
+            page.push((position, envelope, event));
+        }
+        drop(stmt);
+        let Some((last, _, _)) = page.last() else {
+            break;
+        };
+        after = *last;
+        refresh_page(conn, &page)?;
+    }
+    // Then every stream the desk has its own events in.
+    let streams: Vec<String> = conn
+        .prepare(
+            "SELECT envelope FROM outbox WHERE client_seq IN \
+             (SELECT MIN(client_seq) FROM outbox GROUP BY stream)",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for raw in streams {
+        let envelope: Envelope = serde_json::from_str(&raw)?;
+        refresh(conn, &envelope.stream, &[])?;
+    }
+    Ok(())
+}
+
+/// Every projection row as text, in a stable order.
+pub(crate) fn dump(conn: &Connection) -> Result<Vec<String>, DeskError> {
+    let queries = [
+        "SELECT stream, position, state FROM authority ORDER BY stream",
+        "SELECT code, source, stream, ticket, order_id, position, seat_type, first_name, last_name, email, \
+         company, attendee_types, withdrawn, provisional FROM roster ORDER BY code, source",
+        "SELECT r.code, r.source, s.text FROM roster r JOIN roster_search s ON s.rowid = r.id ORDER BY r.code, r.source",
+        "SELECT stream, code, admission, desk, gate, at, admissions, duplicates, pending FROM admissions ORDER BY stream",
+        "SELECT stream, order_id, sold_at, status, state, pending FROM sales ORDER BY stream",
+        "SELECT stream, conflict, opened_at, open, state, pending FROM conflicts ORDER BY stream",
+        "SELECT stream, ticket, prints, state, pending FROM prints ORDER BY stream",
+    ];
+    let mut out = Vec::new();
+    for sql in queries {
+        let mut stmt = conn.prepare(sql)?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let mut line = String::new();
+            for i in 0..n {
+                let v: rusqlite::types::Value = row.get(i)?;
+                line.push_str(&format!("{v:?}|"));
+            }
+            out.push(line);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,312 @@
+//! The attendee roster and its search: who holds which ticket, as the door needs it.
+//!
+//! Search-as-you-type from the first character: the query is folded like the indexed text
+//! (lower case, no diacritics), every word of it must start a word of the attendee's name,
+//! email, company or ticket code (an FTS5 index with one- to three-character prefix indexes),
+//! and a ticket code typed or scanned exactly comes first.
+
+use std::collections::BTreeSet;
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+
+use onsite_shared::aggregate::Timestamp;
+use onsite_shared::check_in::TicketStatus;
+use onsite_shared::conference::{Conference, SeatKind};
+use onsite_shared::event::StreamId;
+use onsite_shared::ids::{
+    AdmissionId, AttendeeTypeId, DeviceId, OrderId, SeatTypeId, TicketCode, TicketId,
+};
+use onsite_shared::text::fold;
+
+use crate::error::DeskError;
+use crate::projection;
+use crate::store::{Desk, Identity, parse_time};
+
+/// The most results one search returns.
+pub const SEARCH_LIMIT: usize = 20;
+
+/// Where and when a ticket was let in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdmissionView {
+    pub admission: AdmissionId,
+    pub desk: DeviceId,
+    pub gate: String,
+    pub at: Timestamp,
+    /// Recorded at this desk and not yet confirmed by the server.
+    pub pending: bool,
+}
+
+/// One ticket and its holder, with everything the door shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RosterEntry {
+    pub code: TicketCode,
+    pub ticket: TicketId,
+    pub order: OrderId,
+    pub seat_type: SeatTypeId,
+    pub seat_type_name: String,
+    /// Whether the seat type admits its holder (an add-on ticket admits nobody).
+    pub admits: bool,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub company: String,
+    pub attendee_types: Vec<AttendeeTypeId>,
+    /// The add-ons (workshops, receptions) this person holds.
+    pub entitlements: Vec<String>,
+    /// Sold at a desk; `provisional` until the server decided; `withdrawn` if it did not honour it.
+    pub walk_in: bool,
+    pub provisional: bool,
+    pub withdrawn: bool,
+    pub admission: Option<AdmissionView>,
+    /// Admissions of this ticket the server flagged as duplicates.
+    pub duplicates: u32,
+    pub prints: u32,
+}
+
+impl RosterEntry {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_owned()
+    }
+
+    /// What the door's decision needs to know about this ticket.
+    pub fn status(&self) -> TicketStatus {
+        if self.withdrawn {
+            TicketStatus::Withdrawn
+        } else if !self.admits {
+            TicketStatus::AddOnOnly
+        } else {
+            TicketStatus::Valid
+        }
+    }
+}
+
+pub(crate) fn conference(conn: &Connection, id: Identity) -> Result<Conference, DeskError> {
+    projection::authority(conn, &StreamId::conference(id.conference))
+}
+
+pub(crate) fn currency(
+    conn: &Connection,
+    id: Identity,
+) -> Result<onsite_shared::money::Currency, DeskError> {
+    conference(conn, id)?
+        .currency()
+        .ok_or_else(|| DeskError::refused(&onsite_shared::walk_in::Error::NoConference))
+}
+
+struct Row {
+    source: String,
+    ticket: String,
+    order: String,
+    seat_type: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    company: String,
+    attendee_types: String,
+    withdrawn: bool,
+    provisional: bool,
+}
+
+fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, DeskError> {
+    s.parse()
+        .map_err(|_| DeskError::Corrupt(format!("bad {what} {s:?}")))
+}
+
+/// The roster entry of a ticket code, if the desk knows the code.
+pub(crate) fn entry(
+    conn: &Connection,
+    conf: &Conference,
+    code: &TicketCode,
+) -> Result<Option<RosterEntry>, DeskError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT source, ticket, order_id, seat_type, first_name, last_name, email, company, \
+         attendee_types, withdrawn, provisional FROM roster WHERE code = ?1",
+    )?;
+    let rows: Vec<Row> = stmt
+        .query_map([code.as_str()], |r| {
+            Ok(Row {
+                source: r.get(0)?,
+                ticket: r.get(1)?,
+                order: r.get(2)?,
+                seat_type: r.get(3)?,
+                first_name: r.get(4)?,
+                last_name: r.get(5)?,
+                email: r.get(6)?,
+                company: r.get(7)?,
+                attendee_types: r.get(8)?,
+                withdrawn: r.get(9)?,
+                provisional: r.get(10)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    // The server's seat assignment wins over the sale that made the ticket; the sale says
+    // whether the ticket was withdrawn.
+    let assigned = rows.iter().find(|r| r.source == "assigned");
+    let sale = rows.iter().find(|r| r.source == "sale");
+    let Some(row) = assigned.or(sale) else {
+        return Ok(None);
+    };
+    let seat_type: SeatTypeId = parse(&row.seat_type, "seat type")?;
+    let st = conf.seat_type(seat_type);
+    let ticket: TicketId = parse(&row.ticket, "ticket")?;
+    let admission = conn
+        .prepare_cached(
+            "SELECT admission, desk, gate, at, pending, duplicates FROM admissions WHERE code = ?1",
+        )?
+        .query_row([code.as_str()], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, u32>(5)?,
+            ))
+        })
+        .optional()?;
+    let (admission, duplicates) = match admission {
+        Some((Some(id), Some(desk), Some(gate), Some(at), pending, duplicates)) => (
+            Some(AdmissionView {
+                admission: parse(&id, "admission")?,
+                desk: parse(&desk, "desk")?,
+                gate,
+                at: parse_time(&at)?,
+                pending,
+            }),
+            duplicates,
+        ),
+        Some((.., duplicates)) => (None, duplicates),
+        None => (None, 0),
+    };
+    let prints: u32 = conn
+        .prepare_cached("SELECT prints FROM prints WHERE ticket = ?1")?
+        .query_row([&row.ticket], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    let mut entitlements = BTreeSet::new();
+    if !row.email.is_empty() {
+        let mut stmt = conn.prepare_cached(
+            "SELECT DISTINCT seat_type FROM roster WHERE email = ?1 COLLATE NOCASE AND withdrawn = 0",
+        )?;
+        let types = stmt.query_map([&row.email], |r| r.get::<_, String>(0))?;
+        for t in types {
+            let t: SeatTypeId = parse(&t?, "seat type")?;
+            if let Some(st) = conf.seat_type(t).filter(|s| s.kind == SeatKind::AddOn) {
+                entitlements.insert(st.name.clone());
+            }
+        }
+    }
+    Ok(Some(RosterEntry {
+        code: code.clone(),
+        ticket,
+        order: parse(&row.order, "order")?,
+        seat_type,
+        seat_type_name: st.map(|s| s.name.clone()).unwrap_or_default(),
+        admits: st.is_none_or(|s| s.kind == SeatKind::Admission),
+        first_name: row.first_name.clone(),
+        last_name: row.last_name.clone(),
+        email: row.email.clone(),
+        company: row.company.clone(),
+        attendee_types: serde_json::from_str(&row.attendee_types)?,
+        entitlements: entitlements.into_iter().collect(),
+        walk_in: sale.is_some(),
+        provisional: assigned.is_none() && sale.is_some_and(|s| s.provisional),
+        withdrawn: sale.is_some_and(|s| s.withdrawn),
+        admission,
+        duplicates,
+        prints,
+    }))
+}
+
+/// The FTS5 query for what was typed: every folded word as a prefix, all required.
+fn match_query(text: &str) -> Option<String> {
+    let folded = fold(text);
+    let words: Vec<String> = folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+pub(crate) fn search(
+    conn: &Connection,
+    id: Identity,
+    text: &str,
+) -> Result<Vec<RosterEntry>, DeskError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(vec![]);
+    }
+    let conf = conference(conn, id)?;
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    // An exact ticket code first: a scanner types the code and Enter.
+    if let Ok(code) = TicketCode::parse(text)
+        && let Some(e) = entry(conn, &conf, &code)?
+    {
+        seen.insert(code);
+        out.push(e);
+    }
+    let Some(query) = match_query(text) else {
+        return Ok(out);
+    };
+    let codes: Vec<String> = conn
+        .prepare_cached(
+            "SELECT r.code FROM roster_search s JOIN roster r ON r.id = s.rowid \
+             WHERE roster_search MATCH ?1 LIMIT ?2",
+        )?
+        .query_map(rusqlite::params![query, SEARCH_LIMIT * 2], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut found = Vec::new();
+    for code in codes {
+        let code = TicketCode::parse(&code)
+            .map_err(|_| DeskError::Corrupt(format!("bad ticket code {code:?}")))?;
+        if !seen.insert(code.clone()) {
+            continue;
+        }
+        if let Some(e) = entry(conn, &conf, &code)? {
+            found.push(e);
+        }
+        if out.len() + found.len() >= SEARCH_LIMIT {
+            break;
+        }
+    }
+    found.sort_by(|a, b| {
+        (fold(&a.last_name), fold(&a.first_name), &a.code).cmp(&(
+            fold(&b.last_name),
+            fold(&b.first_name),
+            &b.code,
+        ))
+    });
+    out.extend(found);
+    Ok(out)
+}
+
+impl Desk {
+    /// Search-as-you-type over the roster (name, email, company, ticket code).
+    pub fn search(&self, text: &str) -> Result<Vec<RosterEntry>, DeskError> {
+        self.read(|conn| search(conn, Desk::identity(conn)?, text))
+    }
+
+    /// One ticket by its code.
+    pub fn attendee(&self, code: &str) -> Result<Option<RosterEntry>, DeskError> {
+        let Ok(code) = TicketCode::parse(code) else {
+            return Ok(None);
+        };
+        self.read(|conn| {
+            let conf = conference(conn, Desk::identity(conn)?)?;
+            entry(conn, &conf, &code)
+        })
+    }
+
+    /// How many tickets the desk knows.
+    pub fn roster_size(&self) -> Result<u64, DeskError> {
+        self.read(|conn| {
+            Ok(conn.query_row("SELECT COUNT(DISTINCT code) FROM roster", [], |r| r.get(0))?)
+        })
+    }
+}

@@ -1,0 +1,156 @@
+//! The desk database's schema, versioned in code.
+//!
+//! Two kinds of tables with two rules:
+//! - **Logs** (`settings`, `outbox`, `remote`) are history: they are migrated forward, step by
+//!   step, by `PRAGMA user_version`, and never lose a row. A newer desk opens an older file; an
+//!   older desk refuses a newer one rather than guess.
+//! - **Projections** are derived: when their layout changes, [`PROJECTION_VERSION`] moves and
+//!   the desk drops them and rebuilds them from the logs on open (which prints nothing).
+
+use rusqlite::Connection;
+
+use crate::error::DeskError;
+
+/// Log migrations; `user_version` = how many have run.
+const LOG_MIGRATIONS: &[&str] = &[
+    // 1: the two logs and the desk's settings.
+    r#"
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE outbox (
+        client_seq INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        stream TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        envelope TEXT NOT NULL,
+        -- The server's answer: NULL while pending, else accepted|duplicate|compensated|rejected.
+        outcome TEXT,
+        reason TEXT);
+    CREATE INDEX outbox_by_stream ON outbox (stream, client_seq);
+    CREATE TABLE remote (
+        position INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        stream TEXT NOT NULL,
+        envelope TEXT NOT NULL);
+    CREATE INDEX remote_by_stream ON remote (stream, position);
+    "#,
+];
+
+/// Bump when a projection table changes; the projections are then rebuilt from the logs.
+pub(crate) const PROJECTION_VERSION: i64 = 1;
+
+pub(crate) const PROJECTION_TABLES: &[&str] = &[
+    "authority",
+    "roster",
+    "roster_search",
+    "admissions",
+    "sales",
+    "conflicts",
+    "prints",
+];
+
+const PROJECTIONS: &str = r#"
+-- The singleton authoritative streams (conference, seats), folded, with the last position seen.
+CREATE TABLE IF NOT EXISTS authority (
+    stream TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    state TEXT NOT NULL);
+-- One row per ticket and source: 'assigned' (seat assignments, the server's) or 'sale' (a
+-- walk-in sale's tickets, provisional until the server decided).
+CREATE TABLE IF NOT EXISTS roster (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,
+    source TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    ticket TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    seat_type TEXT NOT NULL,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    company TEXT NOT NULL,
+    attendee_types TEXT NOT NULL,
+    withdrawn INTEGER NOT NULL,
+    provisional INTEGER NOT NULL,
+    UNIQUE (code, source));
+CREATE INDEX IF NOT EXISTS roster_by_stream ON roster (stream);
+CREATE INDEX IF NOT EXISTS roster_by_email ON roster (email COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS roster_by_ticket ON roster (ticket);
+-- Search text (folded: lower case, no diacritics), word prefixes indexed from one character.
+CREATE VIRTUAL TABLE IF NOT EXISTS roster_search USING fts5 (
+    text, tokenize = 'unicode61', prefix = '1 2 3');
+CREATE TRIGGER IF NOT EXISTS roster_search_insert AFTER INSERT ON roster BEGIN
+    INSERT INTO roster_search (rowid, text) VALUES (new.id,
+        new.first_name || ' ' || new.last_name || ' ' || new.email || ' ' || new.company || ' ' || new.code);
+END;
+CREATE TRIGGER IF NOT EXISTS roster_search_delete AFTER DELETE ON roster BEGIN
+    DELETE FROM roster_search WHERE rowid = old.id;
+END;
+CREATE TABLE IF NOT EXISTS admissions (
+    stream TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    admission TEXT,
+    desk TEXT,
+    gate TEXT,
+    at TEXT,
+    admissions INTEGER NOT NULL,
+    duplicates INTEGER NOT NULL,
+    pending INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sales (
+    stream TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL UNIQUE,
+    sold_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    state TEXT NOT NULL,
+    pending INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS conflicts (
+    stream TEXT PRIMARY KEY,
+    conflict TEXT NOT NULL UNIQUE,
+    opened_at TEXT NOT NULL,
+    open INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    pending INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS prints (
+    stream TEXT PRIMARY KEY,
+    ticket TEXT NOT NULL UNIQUE,
+    prints INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    pending INTEGER NOT NULL);
+"#;
+
+/// Brings the logs up to date. Returns whether the projections must be rebuilt.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<bool, DeskError> {
+    let known = i64::try_from(LOG_MIGRATIONS.len()).unwrap_or(i64::MAX);
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > known {
+        return Err(DeskError::TooNew { found, known });
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for (i, step) in LOG_MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+    }
+    let projection: Option<i64> = tx
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'projection_version'",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    let rebuild = projection != Some(PROJECTION_VERSION);
+    if rebuild {
+        for table in PROJECTION_TABLES {
+            tx.execute_batch(&format!("DROP TABLE IF EXISTS {table};"))?;
+        }
+    }
+    tx.execute_batch(PROJECTIONS)?;
+    // `projection_version` is written by the rebuild itself, in its transaction: a crash
+    // half-way through leaves it unset and the next open rebuilds again.
+    tx.commit()?;
+    Ok(rebuild)
+}

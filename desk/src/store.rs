@@ -1,0 +1,266 @@
+//! The desk's SQLite file: opening, settings, transactions, enrolment.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+
+use onsite_shared::aggregate::Timestamp;
+use onsite_shared::ids::{ClientId, ConferenceId, DeviceId};
+use onsite_shared::protocol::DeskCredentials;
+
+use crate::error::DeskError;
+use crate::{projection, schema};
+
+/// One desk's local store. Cheap to share (`Arc<Desk>`): every method takes `&self`.
+///
+/// Two connections: commands write on one (each command one `IMMEDIATE` transaction), queries
+/// read on the other, so a search never waits for a pull being applied (WAL).
+pub struct Desk {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    path: PathBuf,
+}
+
+/// What enrolment gave this desk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    pub server_url: String,
+    pub device: DeviceId,
+    pub conference: ConferenceId,
+    pub name: String,
+    pub token: String,
+}
+
+/// Who is appending: the identity stamped on every local event.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Identity {
+    pub device: DeviceId,
+    pub conference: ConferenceId,
+}
+
+fn connection(path: &Path, flags: OpenFlags) -> Result<Connection, DeskError> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Every acknowledged command is on disk: a desk that loses power keeps what it did.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+pub(crate) fn setting(conn: &Connection, key: &str) -> Result<Option<String>, DeskError> {
+    Ok(conn
+        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+pub(crate) fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<(), DeskError> {
+    conn.prepare_cached(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute([key, value])?;
+    Ok(())
+}
+
+pub(crate) fn parse_setting<T: std::str::FromStr>(
+    conn: &Connection,
+    key: &str,
+) -> Result<Option<T>, DeskError> {
+    setting(conn, key)?
+        .map(|v| {
+            v.parse()
+                .map_err(|_| DeskError::Corrupt(format!("setting {key} is unreadable: {v:?}")))
+        })
+        .transpose()
+}
+
+pub(crate) fn time_text(t: &Timestamp) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+pub(crate) fn parse_time(s: &str) -> Result<Timestamp, DeskError> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| DeskError::Corrupt(format!("bad time {s:?}: {e}")))
+}
+
+impl Desk {
+    /// Opens (or creates) the desk database at `path`, migrating its logs forward and
+    /// rebuilding the projections when their layout changed.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, DeskError> {
+        let path = path.as_ref().to_owned();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                DeskError::BadInput(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let mut writer = connection(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let rebuild = schema::migrate(&mut writer)?;
+        {
+            let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if setting(&tx, "client_id")?.is_none() {
+                // A fresh log is a new sync client: its `client_seq` starts at 1.
+                let client = ClientId::from_uuid(uuid::Uuid::now_v7());
+                set_setting(&tx, "client_id", &client.to_string())?;
+            }
+            tx.commit()?;
+        }
+        let reader = connection(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let desk = Self {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            path,
+        };
+        if rebuild {
+            desk.rebuild_projections()?;
+        }
+        Ok(desk)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no half transaction behind (the transaction
+        // rolls back on drop), so the connection is still good.
+        m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` in one `IMMEDIATE` transaction and commits it (durably) when it succeeds.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, DeskError>,
+    ) -> Result<T, DeskError> {
+        let mut conn = Self::lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` on the read connection, in one read transaction (a consistent snapshot).
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, DeskError>,
+    ) -> Result<T, DeskError> {
+        let mut conn = Self::lock(&self.reader);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        f(&tx)
+    }
+
+    pub(crate) fn identity(conn: &Connection) -> Result<Identity, DeskError> {
+        let device = parse_setting(conn, "device_id")?.ok_or(DeskError::NotEnrolled)?;
+        let conference = parse_setting(conn, "conference_id")?.ok_or(DeskError::NotEnrolled)?;
+        Ok(Identity { device, conference })
+    }
+
+    /// This log's sync client id.
+    pub fn client_id(&self) -> Result<ClientId, DeskError> {
+        self.read(|conn| {
+            parse_setting(conn, "client_id")?
+                .ok_or_else(|| DeskError::Corrupt("no client id".into()))
+        })
+    }
+
+    /// The enrolment, once the desk has one.
+    pub fn enrolment(&self) -> Result<Option<Enrolment>, DeskError> {
+        self.read(|conn| {
+            let Some(token) = setting(conn, "token")? else {
+                return Ok(None);
+            };
+            let id = Self::identity(conn)?;
+            Ok(Some(Enrolment {
+                server_url: setting(conn, "server_url")?.unwrap_or_default(),
+                device: id.device,
+                conference: id.conference,
+                name: setting(conn, "desk_name")?.unwrap_or_default(),
+                token,
+            }))
+        })
+    }
+
+    /// Records the credentials a one-time code was traded for. A desk is enrolled once: its log
+    /// belongs to that device and conference.
+    pub fn set_enrolment(
+        &self,
+        server_url: &str,
+        credentials: &DeskCredentials,
+    ) -> Result<Enrolment, DeskError> {
+        let server_url = server_url.trim().trim_end_matches('/').to_owned();
+        self.write(|tx| {
+            if let Some(device) = setting(tx, "device_id")? {
+                return Err(DeskError::AlreadyEnrolled(device));
+            }
+            set_setting(tx, "server_url", &server_url)?;
+            set_setting(tx, "device_id", &credentials.device_id.to_string())?;
+            set_setting(tx, "conference_id", &credentials.conference_id.to_string())?;
+            set_setting(tx, "desk_name", &credentials.name)?;
+            set_setting(tx, "token", &credentials.token)?;
+            Ok(())
+        })?;
+        Ok(Enrolment {
+            server_url,
+            device: credentials.device_id,
+            conference: credentials.conference_id,
+            name: credentials.name.clone(),
+            token: credentials.token.clone(),
+        })
+    }
+
+    /// Points the desk at another address of its server (the server moved, a new port).
+    pub fn set_server_url(&self, server_url: &str) -> Result<(), DeskError> {
+        let url = server_url.trim().trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(DeskError::BadInput(format!(
+                "{url:?} is not an http:// or https:// address"
+            )));
+        }
+        self.write(|tx| set_setting(tx, "server_url", url))
+    }
+
+    /// The gate this desk admits at (a desk setting; `main` until set).
+    pub fn gate(&self) -> Result<String, DeskError> {
+        self.read(|conn| Ok(setting(conn, "gate")?.unwrap_or_else(|| "main".to_owned())))
+    }
+
+    pub fn set_gate(&self, gate: &str) -> Result<(), DeskError> {
+        let gate = gate.trim();
+        if gate.is_empty() {
+            return Err(DeskError::BadInput("the gate needs a name".into()));
+        }
+        self.write(|tx| set_setting(tx, "gate", gate))
+    }
+
+    /// Drops every projection and derives it again from the two logs. Prints nothing, sends
+    /// nothing: it only reads the logs.
+    pub fn rebuild_projections(&self) -> Result<(), DeskError> {
+        self.write(|tx| {
+            projection::rebuild(tx)?;
+            set_setting(
+                tx,
+                "projection_version",
+                &schema::PROJECTION_VERSION.to_string(),
+            )
+        })
+    }
+
+    /// Every projection row, as text, table by table in a stable order: for tests that compare
+    /// a rebuilt store with an incrementally maintained one.
+    pub fn projection_dump(&self) -> Result<Vec<String>, DeskError> {
+        self.read(projection::dump)
+    }
+}

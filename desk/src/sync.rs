@@ -1,0 +1,630 @@
+//! The sync client: pushes the outbox, pulls the authoritative log, and says how it went.
+//!
+//! One round ([`SyncClient::sync_once`]): push pending items in `client_seq` order, in batches
+//! (a 409 gap says where the server wants to resume); record every outcome; then pull pages
+//! until `has_more` is false, asking for the next page (the cursor is in the response headers)
+//! while the last one is being applied. [`SyncClient::run`] repeats rounds in the background,
+//! right away when nudged after a command, with exponential backoff and jitter while the
+//! server is unreachable. A revoked token stops it with a clear status; the local log stays.
+//!
+//! Everything the server sends is applied in one transaction per page, so a desk killed at any
+//! point resumes from the last page it committed; pushes are idempotent by `client_seq`.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use onsite_shared::aggregate::Timestamp;
+use onsite_shared::event::{Envelope, StreamId};
+use onsite_shared::protocol::{
+    self, DeskCredentials, EnrolRequest, ErrorBody, OutcomeStatus, PROTOCOL_VERSION, PushItem,
+    PushRequest, PushResponse, error_code,
+};
+
+use crate::error::DeskError;
+use crate::log;
+use crate::projection;
+use crate::status::outcome_text;
+use crate::store::{Desk, Enrolment, parse_setting, set_setting, setting, time_text};
+
+/// Items per push.
+pub const PUSH_BATCH: usize = 500;
+/// Events per pull page.
+pub const PULL_LIMIT: u32 = 5_000;
+/// A clock further off than this is worth a warning at the desk.
+pub const SKEW_WARNING_MS: i64 = 60_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("this desk is not enrolled")]
+    NotEnrolled,
+    #[error("this desk was revoked by head office; it keeps its log but no longer syncs")]
+    Revoked,
+    #[error("the server is unreachable: {0}")]
+    Unreachable(String),
+    #[error("the server refused: {status} {code}: {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Desk(#[from] DeskError),
+}
+
+impl SyncError {
+    pub fn code(&self) -> &str {
+        match self {
+            SyncError::NotEnrolled => "sync.not_enrolled",
+            SyncError::Revoked => error_code::REVOKED,
+            SyncError::Unreachable(_) => "sync.unreachable",
+            SyncError::Server { code, .. } => code,
+            SyncError::Desk(e) => e.code(),
+        }
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub pushed: u64,
+    pub compensated: u64,
+    pub rejected: u64,
+    pub pulled: u64,
+}
+
+/// What the sync bar shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    pub online: bool,
+    pub last_sync: Option<Timestamp>,
+    pub pending: u64,
+    pub oldest_pending_age_secs: Option<i64>,
+    /// Desk clock minus server clock, from the last response's `Date` header.
+    pub skew_ms: Option<i64>,
+    pub skew_warning: bool,
+    pub revoked: bool,
+    pub enrolled: bool,
+    pub last_error: Option<String>,
+}
+
+/// The pull response, with each event kept as the JSON the server sent (stored as is).
+#[derive(Deserialize)]
+struct PullPage<'a> {
+    #[serde(borrow)]
+    events: Vec<&'a RawValue>,
+    next_cursor: String,
+    has_more: bool,
+}
+
+/// What applying a page did.
+#[derive(Debug, Clone, Copy)]
+pub struct PageApplied {
+    pub received: usize,
+    pub new: usize,
+    pub has_more: bool,
+}
+
+impl Desk {
+    /// The next batch to push: items after the last acknowledged sequence.
+    fn push_request(&self, limit: usize) -> Result<Option<PushRequest>, DeskError> {
+        self.read(|conn| {
+            let acked: u64 = parse_setting(conn, "acked_seq")?.unwrap_or(0);
+            let client_id = parse_setting(conn, "client_id")?
+                .ok_or_else(|| DeskError::Corrupt("no client id".into()))?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT client_seq, envelope FROM outbox WHERE client_seq > ?1 ORDER BY client_seq LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(rusqlite::params![acked, limit], |r| {
+                Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut items = Vec::new();
+            for row in rows {
+                let (client_seq, envelope) = row?;
+                items.push(PushItem {
+                    client_seq,
+                    event: serde_json::from_str(&envelope)?,
+                });
+            }
+            if items.is_empty() {
+                return Ok(None);
+            }
+            let total: u64 = conn.query_row(
+                "SELECT COUNT(*) FROM outbox WHERE client_seq > ?1",
+                [acked],
+                |r| r.get(0),
+            )?;
+            Ok(Some(PushRequest {
+                protocol_version: PROTOCOL_VERSION,
+                client_id,
+                app_version: env!("CARGO_PKG_VERSION").to_owned(),
+                pending_after: total - items.len() as u64,
+                device_time: Some(chrono::Utc::now()),
+                items,
+            }))
+        })
+    }
+
+    /// Records the server's answers. An item the server did not record (`rejected`) or holds
+    /// under another id (`duplicate`) leaves the overlay, so its stream is refreshed.
+    fn record_push(&self, response: &PushResponse) -> Result<(), DeskError> {
+        self.write(|tx| {
+            let mut refresh: Vec<StreamId> = Vec::new();
+            for o in &response.outcomes {
+                let changed = tx
+                    .prepare_cached(
+                        "UPDATE outbox SET outcome = ?3, reason = ?4 WHERE client_seq = ?1 AND event_id = ?2 \
+                         AND outcome IS NOT ?3 RETURNING envelope",
+                    )?
+                    .query_map(
+                        rusqlite::params![
+                            o.client_seq,
+                            o.event_id.to_string(),
+                            outcome_text(o.status),
+                            o.reason
+                        ],
+                        |r| r.get::<_, String>(0),
+                    )?
+                    .collect::<Result<Vec<_>, _>>()?;
+                if matches!(o.status, OutcomeStatus::Rejected | OutcomeStatus::Duplicate) {
+                    for envelope in changed {
+                        let envelope: Envelope = serde_json::from_str(&envelope)?;
+                        refresh.push(envelope.stream);
+                    }
+                }
+            }
+            let acked: u64 = parse_setting(tx, "acked_seq")?.unwrap_or(0);
+            if response.last_client_seq > acked {
+                set_setting(tx, "acked_seq", &response.last_client_seq.to_string())?;
+            }
+            refresh.sort();
+            refresh.dedup();
+            for stream in &refresh {
+                projection::refresh(tx, stream, &[])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn set_acked(&self, seq: u64) -> Result<(), DeskError> {
+        self.write(|tx| set_setting(tx, "acked_seq", &seq.to_string()))
+    }
+
+    fn pull_cursor(&self) -> Result<Option<String>, DeskError> {
+        self.read(|conn| setting(conn, "cursor"))
+    }
+
+    /// Stores one pull page and everything it changes, in one transaction.
+    pub fn apply_pull_page(&self, body: &[u8]) -> Result<PageApplied, DeskError> {
+        let page: PullPage<'_> = serde_json::from_slice(body)?;
+        let mut decoded = Vec::with_capacity(page.events.len());
+        for raw in &page.events {
+            let envelope: Envelope = serde_json::from_str(raw.get())?;
+            let event = envelope.decode()?;
+            decoded.push((raw.get(), envelope, event));
+        }
+        self.write(|tx| {
+            let mut fresh = Vec::with_capacity(decoded.len());
+            for (raw, envelope, event) in decoded {
+                if let Some(position) = log::insert_remote(tx, &envelope, raw)? {
+                    fresh.push((position, envelope, event));
+                }
+            }
+            projection::refresh_page(tx, &fresh)?;
+            set_setting(tx, "cursor", &page.next_cursor)?;
+            Ok(PageApplied {
+                received: page.events.len(),
+                new: fresh.len(),
+                has_more: page.has_more,
+            })
+        })
+    }
+
+    fn sync_succeeded(&self, at: Timestamp) -> Result<(), DeskError> {
+        self.write(|tx| set_setting(tx, "last_sync", &time_text(&at)))
+    }
+
+    fn set_revoked(&self) -> Result<(), DeskError> {
+        self.write(|tx| set_setting(tx, "revoked", &time_text(&chrono::Utc::now())))
+    }
+
+    /// The remote log's stream keys, for tests and diagnostics.
+    pub fn remote_streams(&self) -> Result<u64, DeskError> {
+        self.read(|conn| {
+            Ok(
+                conn.query_row("SELECT COUNT(DISTINCT stream) FROM remote", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+    }
+}
+
+/// Installs rustls's ring provider for the process (reqwest is built without a default one,
+/// to stay clear of aws-lc's C build). Every HTTP client in the process needs it; calling it
+/// again does nothing.
+pub fn install_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn http_client() -> Result<reqwest::Client, SyncError> {
+    install_tls();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(60))
+        .gzip(true)
+        .build()
+        .map_err(|e| SyncError::Unreachable(e.to_string()))
+}
+
+fn unreachable(e: &reqwest::Error) -> SyncError {
+    // The cause chain says what happened (connection refused, timed out).
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    SyncError::Unreachable(text)
+}
+
+async fn refused(res: reqwest::Response) -> SyncError {
+    let status = res.status().as_u16();
+    let body: Option<ErrorBody> = res.json().await.ok();
+    let (code, message) = body.map_or_else(
+        || ("http.error".to_owned(), format!("HTTP {status}")),
+        |b| (b.code, b.message),
+    );
+    if code == error_code::REVOKED {
+        return SyncError::Revoked;
+    }
+    SyncError::Server {
+        status,
+        code,
+        message,
+    }
+}
+
+/// Trades a one-time enrolment code for this desk's credentials and keeps them.
+pub async fn enrol(desk: &Desk, server_url: &str, code: &str) -> Result<Enrolment, SyncError> {
+    if let Some(e) = desk.enrolment()? {
+        return Err(DeskError::AlreadyEnrolled(e.name).into());
+    }
+    let url = format!(
+        "{}/v1/devices/enrol",
+        server_url.trim().trim_end_matches('/')
+    );
+    let res = http_client()?
+        .post(url)
+        .json(&EnrolRequest {
+            code: code.trim().to_owned(),
+        })
+        .send()
+        .await
+        .map_err(|e| unreachable(&e))?;
+    if !res.status().is_success() {
+        return Err(refused(res).await);
+    }
+    let credentials: DeskCredentials = res.json().await.map_err(|e| unreachable(&e))?;
+    Ok(desk.set_enrolment(server_url, &credentials)?)
+}
+
+#[derive(Debug, Default)]
+struct NetState {
+    online: bool,
+    skew_ms: Option<i64>,
+    last_error: Option<String>,
+}
+
+/// The background sync of one desk.
+pub struct SyncClient {
+    desk: Arc<Desk>,
+    http: reqwest::Client,
+    net: Mutex<NetState>,
+    wake: tokio::sync::Notify,
+    /// Pause between rounds while everything works.
+    pub interval: Duration,
+}
+
+struct Fetched {
+    body: bytes::Bytes,
+    next_cursor: Option<String>,
+    has_more: bool,
+}
+
+impl SyncClient {
+    pub fn new(desk: Arc<Desk>) -> Result<Self, SyncError> {
+        Ok(Self {
+            desk,
+            http: http_client()?,
+            net: Mutex::new(NetState::default()),
+            wake: tokio::sync::Notify::new(),
+            interval: Duration::from_secs(5),
+        })
+    }
+
+    pub fn desk(&self) -> &Arc<Desk> {
+        &self.desk
+    }
+
+    fn net(&self) -> std::sync::MutexGuard<'_, NetState> {
+        self.net
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Asks the background task for a round now (after a command, or "sync now").
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn status(&self) -> Result<SyncStatus, DeskError> {
+        let local = self.desk.local_status()?;
+        let net = self.net();
+        let now = chrono::Utc::now();
+        Ok(SyncStatus {
+            online: net.online,
+            last_sync: local.last_sync,
+            pending: local.pending,
+            oldest_pending_age_secs: local
+                .oldest_pending_at
+                .map(|t| (now - t).num_seconds().max(0)),
+            skew_ms: net.skew_ms,
+            skew_warning: net.skew_ms.is_some_and(|s| s.abs() > SKEW_WARNING_MS),
+            revoked: local.revoked,
+            enrolled: local.enrolled,
+            last_error: net.last_error.clone(),
+        })
+    }
+
+    fn note_date(&self, res: &reqwest::Response) {
+        let Some(date) = res
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| httpdate::parse_http_date(d).ok())
+        else {
+            return;
+        };
+        let server: Timestamp = date.into();
+        // The header has whole seconds: the skew is known to about a second.
+        let skew = (chrono::Utc::now() - server).num_milliseconds();
+        self.net().skew_ms = Some(skew);
+    }
+
+    fn credentials(&self) -> Result<Enrolment, SyncError> {
+        let enrolment = self.desk.enrolment()?.ok_or(SyncError::NotEnrolled)?;
+        if self.desk.local_status()?.revoked {
+            return Err(SyncError::Revoked);
+        }
+        Ok(enrolment)
+    }
+
+    /// One round: push everything pending, then pull everything new.
+    pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
+        let result = self.round().await;
+        let mut net = self.net();
+        match &result {
+            Ok(_) => {
+                net.online = true;
+                net.last_error = None;
+            }
+            Err(e) => {
+                net.online = matches!(e, SyncError::Server { .. } | SyncError::Desk(_));
+                net.last_error = Some(e.to_string());
+            }
+        }
+        drop(net);
+        if let Err(SyncError::Revoked) = &result {
+            self.desk.set_revoked()?;
+        }
+        result
+    }
+
+    async fn round(&self) -> Result<SyncReport, SyncError> {
+        let enrolment = self.credentials()?;
+        let mut report = SyncReport::default();
+        self.push_all(&enrolment, &mut report).await?;
+        self.pull_all(&enrolment, &mut report).await?;
+        self.desk.sync_succeeded(chrono::Utc::now())?;
+        Ok(report)
+    }
+
+    async fn push_all(
+        &self,
+        enrolment: &Enrolment,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let url = format!("{}/v1/sync/push", enrolment.server_url);
+        let mut gaps = 0;
+        while let Some(request) = self.desk.push_request(PUSH_BATCH)? {
+            let res = self
+                .http
+                .post(&url)
+                .bearer_auth(&enrolment.token)
+                .json(&request)
+                .send()
+                .await
+                .map_err(|e| unreachable(&e))?;
+            self.note_date(&res);
+            if res.status() == reqwest::StatusCode::CONFLICT {
+                let body: ErrorBody = res.json().await.map_err(|e| unreachable(&e))?;
+                let Some(expected) = body.expected_client_seq.filter(|_| gaps < 3) else {
+                    return Err(SyncError::Server {
+                        status: 409,
+                        code: body.code,
+                        message: body.message,
+                    });
+                };
+                // The server has less than this desk believed: resend from where it is.
+                gaps += 1;
+                self.desk.set_acked(expected.saturating_sub(1))?;
+                continue;
+            }
+            if !res.status().is_success() {
+                return Err(refused(res).await);
+            }
+            let response: PushResponse = res.json().await.map_err(|e| unreachable(&e))?;
+            for o in &response.outcomes {
+                report.pushed += 1;
+                match o.status {
+                    OutcomeStatus::Compensated => report.compensated += 1,
+                    OutcomeStatus::Rejected => report.rejected += 1,
+                    OutcomeStatus::Accepted | OutcomeStatus::Duplicate => {}
+                }
+            }
+            self.desk.record_push(&response)?;
+        }
+        Ok(())
+    }
+
+    async fn fetch(
+        &self,
+        enrolment: &Enrolment,
+        cursor: Option<String>,
+    ) -> Result<Fetched, SyncError> {
+        let client_id = self.desk.client_id()?;
+        let mut url = format!(
+            "{}/v1/sync/pull?limit={PULL_LIMIT}&scope=door&client_id={client_id}",
+            enrolment.server_url
+        );
+        if let Some(c) = cursor.filter(|c| !c.is_empty()) {
+            url.push_str("&cursor=");
+            url.push_str(&c);
+        }
+        let res = self
+            .http
+            .get(url)
+            .bearer_auth(&enrolment.token)
+            .send()
+            .await
+            .map_err(|e| unreachable(&e))?;
+        self.note_date(&res);
+        if !res.status().is_success() {
+            return Err(refused(res).await);
+        }
+        let header = |name: &str| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let next_cursor = header(protocol::NEXT_CURSOR_HEADER);
+        let has_more = header(protocol::HAS_MORE_HEADER).is_some_and(|v| v == "true");
+        let body = res.bytes().await.map_err(|e| unreachable(&e))?;
+        Ok(Fetched {
+            body,
+            next_cursor,
+            has_more,
+        })
+    }
+
+    async fn pull_all(
+        &self,
+        enrolment: &Enrolment,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let mut cursor = self.desk.pull_cursor()?;
+        let mut fetched = self.fetch(enrolment, cursor.clone()).await?;
+        loop {
+            // Ask for the next page while this one is applied.
+            let next = match (&fetched.next_cursor, fetched.has_more) {
+                (Some(c), true) => Some(self.fetch(enrolment, Some(c.clone()))),
+                _ => None,
+            };
+            let desk = Arc::clone(&self.desk);
+            let body = fetched.body.clone();
+            let apply = tokio::task::spawn_blocking(move || desk.apply_pull_page(&body));
+            let (applied, next) = match next {
+                Some(next) => {
+                    let (applied, next) = tokio::join!(apply, next);
+                    (applied, Some(next))
+                }
+                None => (apply.await, None),
+            };
+            let applied = applied
+                .map_err(|e| DeskError::Corrupt(format!("applying a page panicked: {e}")))??;
+            report.pulled += applied.new as u64;
+            if !applied.has_more {
+                return Ok(());
+            }
+            fetched = match next {
+                Some(next) => next?,
+                None => {
+                    // No cursor header (an older server): ask with the stored cursor.
+                    let c = self.desk.pull_cursor()?;
+                    if c == cursor {
+                        return Ok(());
+                    }
+                    cursor = c;
+                    self.fetch(enrolment, cursor.clone()).await?
+                }
+            };
+        }
+    }
+
+    /// Syncs until `shutdown` completes: a round every `interval`, at once when nudged, with
+    /// exponential backoff (1 s doubling to 30 s, ±50 % jitter) while the server is
+    /// unreachable. Stops for good when the desk is revoked.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut failures = 0u32;
+        loop {
+            let delay = match self.sync_once().await {
+                Ok(_) => {
+                    failures = 0;
+                    self.interval
+                }
+                Err(SyncError::Revoked) => {
+                    tracing::warn!("desk revoked; syncing stops, the local log stays");
+                    return;
+                }
+                Err(SyncError::NotEnrolled) => Duration::from_secs(3600),
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    tracing::info!(error = %e, failures, "sync failed; backing off");
+                    backoff(failures)
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(delay) => {}
+                () = self.wake.notified() => {}
+            }
+        }
+    }
+}
+
+/// 1 s doubling up to 30 s, each with ±50 % jitter so desks that lost the server together do
+/// not come back together.
+pub fn backoff(failures: u32) -> Duration {
+    let base_ms = 1_000u64
+        .saturating_mul(1 << failures.saturating_sub(1).min(5))
+        .min(30_000);
+    let mut r = [0u8; 2];
+    let jitter = if getrandom::fill(&mut r).is_ok() {
+        f64::from(u16::from_le_bytes(r)) / f64::from(u16::MAX)
+    } else {
+        0.5
+    };
+    // base × [0.5, 1.5)
+    Duration::from_millis((base_ms as f64 * (0.5 + jitter)) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_grows_to_thirty_seconds_with_jitter() {
+        for failures in 1..20 {
+            let d = backoff(failures).as_millis();
+            let base = (1_000u128 << (failures - 1).min(5)).min(30_000);
+            assert!(d >= base / 2 && d <= base * 3 / 2, "{failures}: {d} ms");
+        }
+    }
+}

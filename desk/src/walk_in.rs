@@ -1,0 +1,254 @@
+//! Walk-in sales: seats as the desk sees them, the sale itself, and the sales journal.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use onsite_shared::aggregate::{Aggregate, Timestamp};
+use onsite_shared::conference::{Conference, OversellPolicy, SeatKind};
+use onsite_shared::event::{Event, StreamId};
+use onsite_shared::ids::{AttendeeTypeId, OrderId, SeatTypeId, TicketCode, TicketId};
+use onsite_shared::money::Money;
+use onsite_shared::order::PaymentMethod;
+use onsite_shared::seat_assignments::Attendee;
+use onsite_shared::seat_availability::SeatsAvailability;
+use onsite_shared::walk_in::{self, DeskView, SaleStatus, SaleTicket, WalkInSale};
+
+use crate::error::DeskError;
+use crate::store::{Desk, Identity, parse_time, setting};
+use crate::{log, projection, roster};
+
+/// One seat type as the walk-in screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeatAvailability {
+    pub seat_type: SeatTypeId,
+    pub name: String,
+    pub price: Money,
+    pub admits: bool,
+    /// Sold beyond the quota at the door when gone (the seat type's policy).
+    pub overbook: bool,
+    /// Remaining as the server last said.
+    pub authoritative: i64,
+    /// This desk's sales the server has not decided yet.
+    pub pending: i64,
+    /// What this desk may still sell: `authoritative - pending`.
+    pub remaining: i64,
+    /// When the desk last heard from the server (`None`: never).
+    pub as_of: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SaleTicketRequest {
+    pub seat_type: SeatTypeId,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub company: String,
+    pub attendee_types: Vec<AttendeeTypeId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SaleRequest {
+    pub tickets: Vec<SaleTicketRequest>,
+    pub payment_method: PaymentMethod,
+    /// What was taken, in minor units of the conference's currency.
+    pub amount_taken_minor: i64,
+}
+
+/// The provisional order a sale made, with the tickets made at the desk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SaleReceipt {
+    pub order: OrderId,
+    pub tickets: Vec<SaleTicket>,
+    pub total: Money,
+    pub amount_taken: Money,
+}
+
+/// One line of the walk-in sales journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SaleView {
+    pub order: OrderId,
+    pub sold_at: Timestamp,
+    pub status: SaleStatus,
+    pub total: Money,
+    pub amount_taken: Money,
+    pub payment_method: PaymentMethod,
+    pub tickets: Vec<SaleTicket>,
+    pub withdrawn: Vec<TicketId>,
+    pub refund_due: Option<Money>,
+    /// Not pushed and confirmed by the server yet.
+    pub pending: bool,
+}
+
+fn provisional_seats(conn: &Connection) -> Result<BTreeMap<SeatTypeId, i64>, DeskError> {
+    let mut stmt = conn.prepare_cached("SELECT state FROM sales WHERE status = 'provisional'")?;
+    let states = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = BTreeMap::new();
+    for s in states {
+        let state: WalkInSale = serde_json::from_str(&s?)?;
+        for t in state.sale.iter().flat_map(|s| &s.tickets) {
+            *out.entry(t.seat_type).or_default() += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn availability(
+    conn: &Connection,
+    id: Identity,
+    conf: &Conference,
+) -> Result<Vec<SeatAvailability>, DeskError> {
+    let seats: SeatsAvailability = projection::authority(conn, &StreamId::seats(id.conference))?;
+    let pending = provisional_seats(conn)?;
+    let as_of = setting(conn, "last_sync")?
+        .map(|t| parse_time(&t))
+        .transpose()?;
+    Ok(conf
+        .seat_types
+        .values()
+        .map(|st| {
+            let authoritative = seats.remaining(st.id).unwrap_or(0);
+            let pending = pending.get(&st.id).copied().unwrap_or(0);
+            SeatAvailability {
+                seat_type: st.id,
+                name: st.name.clone(),
+                price: st.price,
+                admits: st.kind == SeatKind::Admission,
+                overbook: st.policy == OversellPolicy::Overbook,
+                authoritative,
+                pending,
+                remaining: authoritative - pending,
+                as_of,
+            }
+        })
+        .collect())
+}
+
+fn new_code(conn: &Connection) -> Result<TicketCode, DeskError> {
+    loop {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| DeskError::Corrupt(format!("no randomness: {e}")))?;
+        let code = TicketCode::from_entropy(u64::from_le_bytes(bytes));
+        let taken: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM roster WHERE code = ?1)")?
+            .query_row([code.as_str()], |r| r.get(0))?;
+        if !taken {
+            return Ok(code);
+        }
+    }
+}
+
+fn sale_view(state: WalkInSale, pending: bool) -> Option<SaleView> {
+    let sale = state.sale?;
+    Some(SaleView {
+        order: sale.order,
+        sold_at: sale.sold_at,
+        status: state.status,
+        total: sale.total,
+        amount_taken: sale.amount_taken,
+        payment_method: sale.payment_method,
+        tickets: sale.tickets,
+        withdrawn: state.withdrawn,
+        refund_due: state.refund_due,
+        pending,
+    })
+}
+
+impl Desk {
+    /// Seat types with what this desk may still sell, as of the last sync.
+    pub fn availability(&self) -> Result<Vec<SeatAvailability>, DeskError> {
+        self.read(|conn| {
+            let id = Desk::identity(conn)?;
+            availability(conn, id, &roster::conference(conn, id)?)
+        })
+    }
+
+    /// Sells seats at the door: a provisional order with tickets made here, refused when the
+    /// desk's own view shows no seats left.
+    pub fn sell(&self, req: &SaleRequest) -> Result<SaleReceipt, DeskError> {
+        let now = chrono::Utc::now();
+        self.write(|tx| {
+            let id = Desk::identity(tx)?;
+            let conf = roster::conference(tx, id)?;
+            let remaining = availability(tx, id, &conf)?
+                .into_iter()
+                .map(|a| (a.seat_type, a.remaining))
+                .collect();
+            let currency = conf
+                .currency()
+                .ok_or_else(|| DeskError::refused(&walk_in::Error::NoConference))?;
+            let mut tickets = Vec::with_capacity(req.tickets.len());
+            for t in &req.tickets {
+                let mut code = new_code(tx)?;
+                while tickets.iter().any(|x: &SaleTicket| x.code == code) {
+                    code = new_code(tx)?;
+                }
+                tickets.push(SaleTicket {
+                    ticket: TicketId::from_uuid(uuid::Uuid::now_v7()),
+                    code,
+                    seat_type: t.seat_type,
+                    attendee: Attendee {
+                        first_name: t.first_name.clone(),
+                        last_name: t.last_name.clone(),
+                        email: t.email.clone(),
+                        company: t.company.clone(),
+                        attendee_types: t.attendee_types.clone(),
+                    },
+                });
+            }
+            let order = OrderId::from_uuid(uuid::Uuid::now_v7());
+            let command = walk_in::Command::Sell {
+                view: DeskView {
+                    conference: conf.id.is_some().then(|| conf.clone()),
+                    remaining,
+                },
+                conference: id.conference,
+                order,
+                desk: id.device,
+                sold_at: now,
+                tickets,
+                payment_method: req.payment_method,
+                amount_taken: Money::new(req.amount_taken_minor, currency),
+            };
+            let events = WalkInSale::default()
+                .decide(&command)
+                .map_err(|e| DeskError::refused(&e))?;
+            let mut receipt = None;
+            for e in &events {
+                if let walk_in::Event::SaleRecorded { sale } = e {
+                    receipt = Some(SaleReceipt {
+                        order: sale.order,
+                        tickets: sale.tickets.clone(),
+                        total: sale.total,
+                        amount_taken: sale.amount_taken,
+                    });
+                }
+                log::append(tx, id, &Event::WalkIn(e.clone()), now)?;
+            }
+            projection::refresh(tx, &StreamId::walk_in(order), &[])?;
+            receipt.ok_or_else(|| DeskError::Corrupt("a sale recorded nothing".into()))
+        })
+    }
+
+    /// This desk's walk-in sales journal, newest first.
+    pub fn sales(&self) -> Result<Vec<SaleView>, DeskError> {
+        self.read(|conn| {
+            let me = Desk::identity(conn)?.device;
+            let mut stmt =
+                conn.prepare_cached("SELECT state, pending FROM sales ORDER BY sold_at DESC")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (state, pending) = row?;
+                let state: WalkInSale = serde_json::from_str(&state)?;
+                if state.sale.as_ref().is_some_and(|s| s.desk == me) {
+                    out.extend(sale_view(state, pending));
+                }
+            }
+            Ok(out)
+        })
+    }
+}

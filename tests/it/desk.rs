@@ -1,0 +1,510 @@
+//! The desk core against a real `onsite-server`: two or three desks, each with its own SQLite
+//! file, offline and online, killed and reopened.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail, ensure};
+use onsite_desk_core::{
+    CheckInOutcome, CheckInRequest, ConflictAction, RosterEntry, SaleRequest, SaleTicketRequest,
+};
+use onsite_shared::check_in::TicketStatus;
+use onsite_shared::conflict::ConflictKind;
+use onsite_shared::ids::{ConferenceId, SeatTypeId};
+use onsite_shared::order::PaymentMethod;
+use onsite_shared::walk_in::SaleStatus;
+use onsite_tests::desk::LocalDesk;
+use onsite_tests::server::{TempDir, TestServer, server_command};
+use onsite_tests::workspace;
+use reqwest::Method;
+
+/// The demo conference's id (`onsite-server demo`).
+const DEMO: ConferenceId = ConferenceId::from_u128(0x01930000_0000_7000_8000_000000000001);
+
+fn demo_server(dir: &TempDir, attendees: u32) -> Result<TestServer> {
+    server_command(
+        dir.path(),
+        None,
+        &["demo", "--attendees", &attendees.to_string()],
+    )?;
+    TestServer::start(dir.path())
+}
+
+fn scan(code: &str) -> CheckInRequest {
+    CheckInRequest {
+        code: code.to_owned(),
+        gate: None,
+        override_reason: None,
+    }
+}
+
+/// Someone on the roster whose ticket admits them and who is not in yet.
+fn admission_ticket(desk: &LocalDesk, query: &str) -> Result<RosterEntry> {
+    desk.search(query)?
+        .into_iter()
+        .find(|e| e.admits && !e.withdrawn && e.admission.is_none())
+        .with_context(|| format!("nobody to admit for {query:?}"))
+}
+
+fn walk_in(seat_type: SeatTypeId, quantity: u32, who: &str) -> SaleRequest {
+    SaleRequest {
+        tickets: (0..quantity)
+            .map(|i| SaleTicketRequest {
+                seat_type,
+                first_name: format!("{who}{i}"),
+                last_name: "Walker".into(),
+                email: format!("{}{i}@example.com", who.to_lowercase()),
+                company: "Door Sales Ltd".into(),
+                attendee_types: vec![],
+            })
+            .collect(),
+        payment_method: PaymentMethod::Cash,
+        amount_taken_minor: i64::from(quantity) * 19_900,
+    }
+}
+
+fn server_remaining(
+    server: &TestServer,
+    conference: ConferenceId,
+    seat_type: SeatTypeId,
+) -> Result<i64> {
+    let c = server.admin(Method::GET, &format!("/v1/conferences/{conference}"), None)?;
+    c["remaining"][seat_type.to_string()]
+        .as_i64()
+        .context("remaining")
+}
+
+fn desk_remaining(desk: &LocalDesk, seat_type: SeatTypeId) -> Result<(i64, i64)> {
+    let a = desk
+        .availability()?
+        .into_iter()
+        .find(|a| a.seat_type == seat_type)
+        .context("seat type at the desk")?;
+    Ok((a.authoritative, a.remaining))
+}
+
+#[test]
+fn an_attendee_admitted_offline_at_two_desks_is_one_admission_with_a_duplicate_flag() -> Result<()>
+{
+    let dir = TempDir::new("desk-duplicate")?;
+    let server = demo_server(&dir, 200)?;
+    let north = LocalDesk::enrol(&server, DEMO, "north-1", dir.path())?;
+    let south = LocalDesk::enrol(&server, DEMO, "south-1", dir.path())?;
+    north.sync()?;
+    south.sync()?;
+    ensure!(north.roster_size()? >= 200, "the roster reached the desk");
+    let person = admission_ticket(&north, "a")?;
+    let code = person.code.as_str();
+
+    // Both desks are offline from each other: neither has heard of the other's admission.
+    let first = north.check_in(&scan(code))?;
+    ensure!(
+        matches!(first, CheckInOutcome::Admitted { .. }),
+        "{first:?}"
+    );
+    let second = south.check_in(&scan(code))?;
+    ensure!(
+        matches!(second, CheckInOutcome::Admitted { .. }),
+        "{second:?}"
+    );
+
+    north.sync()?;
+    south.sync()?;
+    north.sync()?;
+
+    let north_device = north.enrolment()?.context("enrolled")?.device;
+    for desk in [&north, &south] {
+        let entry = desk.attendee(code)?.context("still on the roster")?;
+        let admission = entry.admission.context("admitted")?;
+        ensure!(
+            admission.desk == north_device,
+            "the first admission is the one the server saw first"
+        );
+        ensure!(!admission.pending, "confirmed by the server");
+        ensure!(
+            entry.duplicates == 1,
+            "one duplicate flag, got {}",
+            entry.duplicates
+        );
+        let flags: Vec<_> = desk
+            .conflicts()?
+            .into_iter()
+            .filter(|c| matches!(&c.kind, ConflictKind::DuplicateAdmission { code: c, .. } if c.as_str() == code))
+            .collect();
+        ensure!(flags.len() == 1 && flags[0].is_open(), "{flags:?}");
+        ensure!(desk.local_status()?.pending == 0);
+        // A third scan answers "already admitted" and records nothing.
+        let before = desk.local_status()?.appended;
+        let again = desk.check_in(&scan(code))?;
+        ensure!(
+            matches!(again, CheckInOutcome::AlreadyAdmitted { ref first, .. } if first.desk == north_device),
+            "{again:?}"
+        );
+        ensure!(desk.local_status()?.appended == before);
+    }
+    let admissions = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/admissions"),
+        None,
+    )?;
+    ensure!(
+        admissions["admitted"] == 1,
+        "head office sees one attendee admitted: {admissions}"
+    );
+
+    // The desk closes the flag; the server takes it, the other desk sees it closed.
+    let flag = south
+        .conflicts()?
+        .into_iter()
+        .find(|c| c.is_open())
+        .context("the flag")?;
+    south.act_on_conflict(
+        flag.conflict,
+        &ConflictAction::Close {
+            note: "same person, scanned twice".into(),
+        },
+    )?;
+    south.sync()?;
+    north.sync()?;
+    ensure!(north.open_conflicts()? == 0, "closed everywhere");
+    Ok(())
+}
+
+#[test]
+fn the_last_seats_go_to_whoever_reaches_the_server_first_and_the_losers_see_the_refund()
+-> Result<()> {
+    let dir = TempDir::new("desk-last-seats")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(3)?;
+    let east = LocalDesk::enrol(&server, conf.id, "east", dir.path())?;
+    let west = LocalDesk::enrol(&server, conf.id, "west", dir.path())?;
+    east.sync()?;
+    west.sync()?;
+    ensure!(desk_remaining(&east, conf.general)? == (3, 3));
+
+    // Offline, each desk sells two of the three seats; meanwhile an online buyer takes one.
+    let east_sale = east.sell(&walk_in(conf.general, 2, "East"))?;
+    let west_sale = west.sell(&walk_in(conf.general, 2, "West"))?;
+    ensure!(
+        desk_remaining(&east, conf.general)? == (3, 1),
+        "the desk's own sale counts at once"
+    );
+    let refused = east.sell(&walk_in(conf.general, 2, "Late"));
+    ensure!(
+        matches!(&refused, Err(e) if e.code() == "walk_in.no_seats_left"),
+        "the desk refuses what its own view does not have: {refused:?}"
+    );
+    server.place_order(conf.id, conf.general, 1)?;
+
+    east.sync()?;
+    west.sync()?;
+    east.sync()?;
+
+    let east_sales = east.sales()?;
+    ensure!(
+        east_sales.len() == 1 && east_sales[0].status == SaleStatus::Confirmed,
+        "{east_sales:?}"
+    );
+    let west_sales = west.sales()?;
+    ensure!(
+        west_sales[0].status == SaleStatus::Rejected,
+        "{west_sales:?}"
+    );
+    ensure!(
+        west_sales[0].refund_due.map(|m| m.amount_minor) == Some(2 * 19_900),
+        "the whole amount is due back: {west_sales:?}"
+    );
+    let refunds: Vec<_> = west
+        .conflicts()?
+        .into_iter()
+        .filter(|c| matches!(&c.kind, ConflictKind::WalkInRejected { order, .. } if *order == west_sale.order))
+        .collect();
+    ensure!(refunds.len() == 1 && refunds[0].is_open(), "{refunds:?}");
+    // The withdrawn tickets no longer admit anyone; the confirmed ones do.
+    let withdrawn = &west_sale.tickets[0].code;
+    let outcome = west.check_in(&scan(withdrawn.as_str()))?;
+    ensure!(
+        matches!(
+            outcome,
+            CheckInOutcome::NotEntitled {
+                status: TicketStatus::Withdrawn,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    let kept = &east_sale.tickets[1].code;
+    ensure!(matches!(
+        west.check_in(&scan(kept.as_str()))?,
+        CheckInOutcome::Admitted { .. }
+    ));
+
+    // Everyone agrees on what is left.
+    let left = server_remaining(&server, conf.id, conf.general)?;
+    ensure!(
+        left == 0,
+        "the server sold exactly its three seats, {left} left"
+    );
+    for desk in [&east, &west] {
+        ensure!(desk_remaining(desk, conf.general)? == (left, left));
+    }
+
+    // The refund is recorded at the door; head office sees the conflict resolved.
+    west.act_on_conflict(
+        refunds[0].conflict,
+        &ConflictAction::RecordRefund {
+            amount_minor: 2 * 19_900,
+            method: PaymentMethod::Cash,
+            note: "cash back".into(),
+        },
+    )?;
+    west.sync()?;
+    let conflicts = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{}/conflicts", conf.id),
+        None,
+    )?;
+    ensure!(
+        conflicts.to_string().contains("refund_recorded"),
+        "{conflicts}"
+    );
+    Ok(())
+}
+
+#[test]
+fn with_the_server_down_every_command_works_and_everything_drains_when_it_returns() -> Result<()> {
+    let dir = TempDir::new("desk-offline")?;
+    let mut server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let desk = LocalDesk::enrol(&server, conf.id, "door", dir.path())?;
+    desk.sync()?;
+    server.kill_hard();
+
+    let sale = desk.sell(&walk_in(conf.general, 1, "Offline"))?;
+    let code = sale.tickets[0].code.as_str();
+    let found = desk.search("offline0 walk")?;
+    ensure!(
+        found
+            .first()
+            .is_some_and(|e| e.code.as_str() == code && e.provisional),
+        "{found:?}"
+    );
+    ensure!(matches!(
+        desk.check_in(&scan(code))?,
+        CheckInOutcome::Admitted { .. }
+    ));
+    desk.undo_check_in(code, "wrong person")?;
+    ensure!(desk.attendee(code)?.context("ticket")?.admission.is_none());
+    ensure!(matches!(
+        desk.check_in(&scan(code))?,
+        CheckInOutcome::Admitted { .. }
+    ));
+    let unknown = desk.check_in(&scan("NOPE-0000"))?;
+    ensure!(
+        matches!(unknown, CheckInOutcome::UnknownTicket { .. }),
+        "{unknown:?}"
+    );
+
+    let failed = desk.try_sync();
+    ensure!(
+        matches!(
+            failed,
+            Err(onsite_desk_core::sync::SyncError::Unreachable(_))
+        ),
+        "{failed:?}"
+    );
+    let status = desk.sync.status()?;
+    ensure!(!status.online && status.pending == 4, "{status:?}");
+    ensure!(status.oldest_pending_age_secs.is_some());
+
+    server.restart()?;
+    desk.set_server_url(&server.url)?;
+    let report = desk.sync()?;
+    ensure!(report.pushed == 4, "{report:?}");
+    let status = desk.sync.status()?;
+    ensure!(
+        status.online && status.pending == 0 && status.last_sync.is_some(),
+        "{status:?}"
+    );
+    ensure!(desk.sales()?[0].status == SaleStatus::Confirmed);
+    let entry = desk.attendee(code)?.context("ticket")?;
+    ensure!(
+        !entry.provisional && entry.admission.as_ref().is_some_and(|a| !a.pending),
+        "{entry:?}"
+    );
+    let admissions = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{}/admissions", conf.id),
+        None,
+    )?;
+    ensure!(admissions["admitted"] == 1, "{admissions}");
+    Ok(())
+}
+
+#[test]
+fn a_desk_killed_while_appending_and_syncing_loses_nothing_and_sends_everything_once() -> Result<()>
+{
+    let dir = TempDir::new("desk-sigkill")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let db = dir.path().join("killed.sqlite3");
+    let device = {
+        let desk = LocalDesk::enrol(&server, conf.id, "killed", dir.path())?;
+        desk.sync()?;
+        desk.enrolment()?.context("enrolled")?.device
+    };
+    let mut child = Command::new(workspace::binary("onsite-desk-cli")?)
+        .arg("--db")
+        .arg(&db)
+        .args(["hammer", "--count", "1000000", "--prefix", "KILL"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let mut appended = 0u64;
+    while appended < 300 {
+        let line = lines.next().context("the child stopped early")??;
+        appended = line
+            .strip_prefix("appended ")
+            .context("progress line")?
+            .parse()?;
+    }
+    child.kill()?;
+    child.wait()?;
+
+    let desk = LocalDesk::open(&db)?;
+    let log = desk.outbox(0, u32::MAX)?;
+    ensure!(
+        log.len() as u64 >= appended,
+        "every acknowledged append survived"
+    );
+    for (item, seq) in log.iter().zip(1u64..) {
+        ensure!(item.client_seq == seq, "the log is gapless");
+    }
+    desk.sync()?;
+    ensure!(desk.local_status()?.pending == 0);
+    desk.sync()?;
+
+    // The server has each of them exactly once.
+    let reader = server.desk(conf.id, "reader")?;
+    let mine: Vec<_> = reader
+        .pull_all()?
+        .into_iter()
+        .filter(|e| e.device_id == Some(device) && e.event_type == "admission.admitted")
+        .collect();
+    ensure!(
+        mine.len() == log.len(),
+        "{} on the server, {} in the log",
+        mine.len(),
+        log.len()
+    );
+    let mut ids: Vec<_> = mine.iter().map(|e| e.event_id).collect();
+    ids.sort();
+    ids.dedup();
+    ensure!(ids.len() == log.len(), "no event twice");
+    Ok(())
+}
+
+/// A small deterministic generator, so a failing session can be replayed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[test]
+fn rebuilding_the_projections_gives_exactly_the_incremental_state_after_a_random_session()
+-> Result<()> {
+    let dir = TempDir::new("desk-rebuild")?;
+    let server = demo_server(&dir, 120)?;
+    let desks = [
+        LocalDesk::enrol(&server, DEMO, "r1", dir.path())?,
+        LocalDesk::enrol(&server, DEMO, "r2", dir.path())?,
+    ];
+    for d in &desks {
+        d.sync()?;
+    }
+    let seat_types: Vec<SeatTypeId> = desks[0]
+        .availability()?
+        .iter()
+        .map(|a| a.seat_type)
+        .collect();
+    let codes: Vec<String> = desks[0]
+        .search("a")?
+        .into_iter()
+        .chain(desks[0].search("e")?)
+        .map(|e| e.code.to_string())
+        .collect();
+    ensure!(codes.len() > 10 && !seat_types.is_empty());
+    let mut rng = Lcg(0x5eed);
+    for _ in 0..250 {
+        let d = &desks[rng.next(2) as usize];
+        match rng.next(10) {
+            0..=3 => {
+                let code = &codes[rng.next(codes.len() as u64) as usize];
+                d.check_in(&scan(code))?;
+            }
+            4 => {
+                let code = &codes[rng.next(codes.len() as u64) as usize];
+                let _ = d.undo_check_in(code, "mistake");
+            }
+            5 => {
+                let st = seat_types[rng.next(seat_types.len() as u64) as usize];
+                let mut sale = walk_in(st, 1 + rng.next(3) as u32, "Rand");
+                sale.payment_method = PaymentMethod::Complimentary;
+                sale.amount_taken_minor = 0;
+                let _ = d.sell(&sale);
+            }
+            6 => {
+                if let Some(c) = d.conflicts()?.into_iter().find(|c| c.is_open()) {
+                    let _ = d.act_on_conflict(
+                        c.conflict,
+                        &ConflictAction::Acknowledge {
+                            note: "seen".into(),
+                        },
+                    );
+                }
+            }
+            7 => {
+                let _ = d.check_in(&CheckInRequest {
+                    code: format!("ZZ{}", rng.next(50)),
+                    gate: Some("side".into()),
+                    override_reason: Some("VIP without ticket".into()),
+                });
+            }
+            _ => {
+                d.sync()?;
+            }
+        }
+    }
+    // Some state is synced, some pending: both halves of the rebase are exercised.
+    desks[0].sync()?;
+    ensure!(desks[1].local_status()?.pending > 0 || desks[0].local_status()?.pending == 0);
+    for d in &desks {
+        let incremental = d.projection_dump()?;
+        ensure!(incremental.len() > 100, "a session that did something");
+        d.rebuild_projections()?;
+        let rebuilt = d.projection_dump()?;
+        if incremental != rebuilt {
+            let diff: Vec<_> = incremental
+                .iter()
+                .zip(&rebuilt)
+                .filter(|(a, b)| a != b)
+                .take(3)
+                .collect();
+            bail!(
+                "rebuild differs ({} vs {} rows): {diff:?}",
+                incremental.len(),
+                rebuilt.len()
+            );
+        }
+    }
+    Ok(())
+}
