@@ -58,16 +58,18 @@ pub(crate) fn remote_events(
     Ok(out)
 }
 
-/// The remote events of `stream` after `position`, with their positions.
-pub(crate) fn remote_after(
+/// The remote events of `stream` after `after` and before `before`, with their positions.
+pub(crate) fn remote_between(
     conn: &Connection,
     stream: &str,
     after: i64,
+    before: i64,
 ) -> Result<Vec<(i64, Event)>, DeskError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT position, envelope FROM remote WHERE stream = ?1 AND position > ?2 ORDER BY position",
+        "SELECT position, envelope FROM remote WHERE stream = ?1 AND position > ?2 AND position < ?3 \
+         ORDER BY position",
     )?;
-    let rows = stmt.query_map(params![stream, after], |r| {
+    let rows = stmt.query_map(params![stream, after, before], |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
     })?;
     let mut out = Vec::new();

@@ -107,10 +107,7 @@ fn refresh_authority<A: Stream>(
     };
     // Anything stored between the snapshot and this page is read back; the page is in memory.
     let first_fresh = fresh.first().map_or(i64::MAX, |(p, _)| *p);
-    let earlier: Vec<(i64, Event)> = log::remote_after(conn, &key, position)?
-        .into_iter()
-        .filter(|(p, _)| *p < first_fresh)
-        .collect();
+    let earlier = log::remote_between(conn, &key, position, first_fresh)?;
     for (p, e) in earlier
         .iter()
         .map(|(p, e)| (*p, e))
@@ -183,9 +180,61 @@ pub(crate) fn refresh_page(
     Ok(())
 }
 
-fn delete_rows(conn: &Connection, table: &str, key: &str) -> Result<(), DeskError> {
+/// Deletes the one row `stream` owns in `table` (its primary key).
+fn delete_row(conn: &Connection, table: &str, key: &str) -> Result<(), DeskError> {
     conn.prepare_cached(&format!("DELETE FROM {table} WHERE stream = ?1"))?
         .execute([key])?;
+    Ok(())
+}
+
+/// Deletes the tickets `stream` owns, with their search rows.
+fn delete_tickets(conn: &Connection, key: &str) -> Result<(), DeskError> {
+    let ids: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM roster WHERE stream = ?1")?
+        .query_map([key], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in ids {
+        queue_search(conn, id, None)?;
+        conn.prepare_cached("DELETE FROM roster WHERE id = ?1")?
+            .execute([id])?;
+    }
+    Ok(())
+}
+
+/// Queues a change of the full-text index (`None` deletes the row) for [`flush_search`].
+///
+/// Why a queue: FTS5 writes its pending terms out as a new segment whenever a statement
+/// opens a savepoint while the index is part of the transaction, and many statements do
+/// (`RETURNING`, upserts, triggers). Written in place, a bootstrap makes and merges tens of
+/// thousands of tiny segments; queued, each transaction writes the index once, at the end.
+fn queue_search(conn: &Connection, id: i64, text: Option<&str>) -> Result<(), DeskError> {
+    conn.prepare_cached("INSERT INTO temp.search_queue (id, text) VALUES (?1, ?2)")?
+        .execute(params![id, text])?;
+    Ok(())
+}
+
+/// Applies the queued changes to the full-text index, in order. [`crate::store::Desk::write`]
+/// calls it before every commit.
+pub(crate) fn flush_search(conn: &Connection) -> Result<(), DeskError> {
+    let ops: Vec<(i64, Option<String>)> = conn
+        .prepare_cached("SELECT id, text FROM temp.search_queue ORDER BY seq")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    if ops.is_empty() {
+        return Ok(());
+    }
+    for (id, text) in ops {
+        match text {
+            None => conn
+                .prepare_cached("DELETE FROM roster_search WHERE rowid = ?1")?
+                .execute([id])?,
+            Some(text) => conn
+                .prepare_cached("INSERT INTO roster_search (rowid, text) VALUES (?1, ?2)")?
+                .execute(params![id, text])?,
+        };
+    }
+    conn.prepare_cached("DELETE FROM temp.search_queue")?
+        .execute([])?;
     Ok(())
 }
 
@@ -203,12 +252,13 @@ fn insert_ticket(
         attendee_types: vec![],
     };
     let a = t.attendee.unwrap_or(&empty);
-    conn.prepare_cached(
-        "INSERT INTO roster (code, source, stream, ticket, order_id, position, seat_type, first_name, \
-         last_name, email, company, attendee_types, withdrawn, provisional) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO roster (code, source, stream, ticket, order_id, position, seat_type, first_name, \
+             last_name, email, company, attendee_types, withdrawn, provisional) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+        )?
+        .query_row(params![
         t.seat.code.as_str(),
         source,
         key,
@@ -221,10 +271,21 @@ fn insert_ticket(
         a.email,
         a.company,
         serde_json::to_string(&a.attendee_types)?,
-        t.withdrawn,
-        t.provisional,
-    ])?;
-    Ok(())
+            t.withdrawn,
+            t.provisional,
+        ], |r| r.get(0))?;
+    // Folded like the query (`text::fold`): FTS5's own folding leaves ł, ø, ß and the like.
+    let text = onsite_shared::text::fold(
+        &[
+            a.first_name.as_str(),
+            &a.last_name,
+            &a.email,
+            &a.company,
+            t.seat.code.as_str(),
+        ]
+        .join(" "),
+    );
+    queue_search(conn, id, Some(&text))
 }
 
 struct TicketRow<'a> {
@@ -240,7 +301,7 @@ fn write_assignments(
     key: &str,
     state: &SeatAssignments,
 ) -> Result<(), DeskError> {
-    delete_rows(conn, "roster", key)?;
+    delete_tickets(conn, key)?;
     let Some(order) = state.order else {
         return Ok(());
     };
@@ -276,8 +337,8 @@ fn write_sale(
     state: &WalkInSale,
     pending: bool,
 ) -> Result<(), DeskError> {
-    delete_rows(conn, "roster", key)?;
-    delete_rows(conn, "sales", key)?;
+    delete_tickets(conn, key)?;
+    delete_row(conn, "sales", key)?;
     let Some(sale) = &state.sale else {
         return Ok(());
     };
@@ -322,7 +383,7 @@ fn write_admission(
     pending: bool,
 ) -> Result<(), DeskError> {
     let key = stream_key(stream);
-    delete_rows(conn, "admissions", &key)?;
+    delete_row(conn, "admissions", &key)?;
     let code = match &state.code {
         Some(c) => c.as_str().to_owned(),
         None => match stream.id.split_once('/') {
@@ -358,7 +419,7 @@ fn write_badge(
     state: &Badge,
     pending: bool,
 ) -> Result<(), DeskError> {
-    delete_rows(conn, "prints", key)?;
+    delete_row(conn, "prints", key)?;
     let Some(last) = &state.last else {
         return Ok(());
     };
@@ -381,7 +442,7 @@ fn write_conflict(
     state: &Conflict,
     pending: bool,
 ) -> Result<(), DeskError> {
-    delete_rows(conn, "conflicts", key)?;
+    delete_row(conn, "conflicts", key)?;
     let Some(id) = state.id else {
         return Ok(());
     };

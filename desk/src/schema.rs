@@ -37,7 +37,7 @@ const LOG_MIGRATIONS: &[&str] = &[
 ];
 
 /// Bump when a projection table changes; the projections are then rebuilt from the logs.
-pub(crate) const PROJECTION_VERSION: i64 = 1;
+pub(crate) const PROJECTION_VERSION: i64 = 2;
 
 pub(crate) const PROJECTION_TABLES: &[&str] = &[
     "authority",
@@ -78,15 +78,9 @@ CREATE INDEX IF NOT EXISTS roster_by_stream ON roster (stream);
 CREATE INDEX IF NOT EXISTS roster_by_email ON roster (email COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS roster_by_ticket ON roster (ticket);
 -- Search text (folded: lower case, no diacritics), word prefixes indexed from one character.
+-- Kept by the projection code through a queue (not by triggers: see `projection::queue_search`).
 CREATE VIRTUAL TABLE IF NOT EXISTS roster_search USING fts5 (
     text, tokenize = 'unicode61', prefix = '1 2 3');
-CREATE TRIGGER IF NOT EXISTS roster_search_insert AFTER INSERT ON roster BEGIN
-    INSERT INTO roster_search (rowid, text) VALUES (new.id,
-        new.first_name || ' ' || new.last_name || ' ' || new.email || ' ' || new.company || ' ' || new.code);
-END;
-CREATE TRIGGER IF NOT EXISTS roster_search_delete AFTER DELETE ON roster BEGIN
-    DELETE FROM roster_search WHERE rowid = old.id;
-END;
 CREATE TABLE IF NOT EXISTS admissions (
     stream TEXT PRIMARY KEY,
     code TEXT NOT NULL UNIQUE,
@@ -118,6 +112,13 @@ CREATE TABLE IF NOT EXISTS prints (
     state TEXT NOT NULL,
     pending INTEGER NOT NULL);
 "#;
+
+/// The writer connection's own scratch tables (in memory, never on disk).
+pub(crate) const WRITER_TEMP: &str = "
+    CREATE TEMP TABLE IF NOT EXISTS search_queue (
+        seq INTEGER PRIMARY KEY,
+        id INTEGER NOT NULL,
+        text TEXT);";
 
 /// Brings the logs up to date. Returns whether the projections must be rebuilt.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<bool, DeskError> {

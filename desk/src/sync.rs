@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use onsite_shared::aggregate::Timestamp;
-use onsite_shared::event::{Envelope, StreamId};
+use onsite_shared::event::{Envelope, Event, StreamId};
 use onsite_shared::protocol::{
     self, DeskCredentials, EnrolRequest, ErrorBody, OutcomeStatus, PROTOCOL_VERSION, PushItem,
     PushRequest, PushResponse, error_code,
@@ -98,6 +98,31 @@ struct PullPage<'a> {
     events: Vec<&'a RawValue>,
     next_cursor: String,
     has_more: bool,
+}
+
+/// A pull page decoded and checked, ready to store (decoding needs no database, so it runs
+/// while the previous page is being written).
+pub struct DecodedPage {
+    events: Vec<(String, Envelope, Event)>,
+    next_cursor: String,
+    has_more: bool,
+}
+
+impl DecodedPage {
+    pub fn parse(body: &[u8]) -> Result<Self, DeskError> {
+        let page: PullPage<'_> = serde_json::from_slice(body)?;
+        let mut events = Vec::with_capacity(page.events.len());
+        for raw in &page.events {
+            let envelope: Envelope = serde_json::from_str(raw.get())?;
+            let event = envelope.decode()?;
+            events.push((raw.get().to_owned(), envelope, event));
+        }
+        Ok(Self {
+            events,
+            next_cursor: page.next_cursor,
+            has_more: page.has_more,
+        })
+    }
 }
 
 /// What applying a page did.
@@ -197,26 +222,25 @@ impl Desk {
         self.read(|conn| setting(conn, "cursor"))
     }
 
-    /// Stores one pull page and everything it changes, in one transaction.
+    /// Stores one pull page (the response body) and everything it changes, in one transaction.
     pub fn apply_pull_page(&self, body: &[u8]) -> Result<PageApplied, DeskError> {
-        let page: PullPage<'_> = serde_json::from_slice(body)?;
-        let mut decoded = Vec::with_capacity(page.events.len());
-        for raw in &page.events {
-            let envelope: Envelope = serde_json::from_str(raw.get())?;
-            let event = envelope.decode()?;
-            decoded.push((raw.get(), envelope, event));
-        }
+        self.store_pull_page(DecodedPage::parse(body)?)
+    }
+
+    /// Stores one decoded pull page and everything it changes, in one transaction.
+    pub fn store_pull_page(&self, page: DecodedPage) -> Result<PageApplied, DeskError> {
+        let received = page.events.len();
         self.write(|tx| {
-            let mut fresh = Vec::with_capacity(decoded.len());
-            for (raw, envelope, event) in decoded {
-                if let Some(position) = log::insert_remote(tx, &envelope, raw)? {
+            let mut fresh = Vec::with_capacity(received);
+            for (raw, envelope, event) in page.events {
+                if let Some(position) = log::insert_remote(tx, &envelope, &raw)? {
                     fresh.push((position, envelope, event));
                 }
             }
             projection::refresh_page(tx, &fresh)?;
             set_setting(tx, "cursor", &page.next_cursor)?;
             Ok(PageApplied {
-                received: page.events.len(),
+                received,
                 new: fresh.len(),
                 has_more: page.has_more,
             })
@@ -331,7 +355,7 @@ pub struct SyncClient {
 }
 
 struct Fetched {
-    body: bytes::Bytes,
+    page: DecodedPage,
     next_cursor: Option<String>,
     has_more: bool,
 }
@@ -516,8 +540,11 @@ impl SyncClient {
         let next_cursor = header(protocol::NEXT_CURSOR_HEADER);
         let has_more = header(protocol::HAS_MORE_HEADER).is_some_and(|v| v == "true");
         let body = res.bytes().await.map_err(|e| unreachable(&e))?;
+        let page = tokio::task::spawn_blocking(move || DecodedPage::parse(&body))
+            .await
+            .map_err(|e| DeskError::Corrupt(format!("decoding a page panicked: {e}")))??;
         Ok(Fetched {
-            body,
+            page,
             next_cursor,
             has_more,
         })
@@ -537,8 +564,8 @@ impl SyncClient {
                 _ => None,
             };
             let desk = Arc::clone(&self.desk);
-            let body = fetched.body.clone();
-            let apply = tokio::task::spawn_blocking(move || desk.apply_pull_page(&body));
+            let page = fetched.page;
+            let apply = tokio::task::spawn_blocking(move || desk.store_pull_page(page));
             let (applied, next) = match next {
                 Some(next) => {
                     let (applied, next) = tokio::join!(apply, next);

@@ -47,7 +47,7 @@ pub fn fold(text: &str) -> String {
             out.push(' ');
             space = false;
         }
-        match base(c) {
+        match if c.is_ascii() { None } else { base(c) } {
             Some(b) => out.push_str(b),
             None => out.push(c),
         }

@@ -508,3 +508,195 @@ fn rebuilding_the_projections_gives_exactly_the_incremental_state_after_a_random
     }
     Ok(())
 }
+
+#[test]
+fn the_roster_is_searched_accent_and_case_blind_with_a_scanned_code_first() -> Result<()> {
+    let dir = TempDir::new("desk-search")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let desk = LocalDesk::enrol(&server, conf.id, "search", dir.path())?;
+    desk.sync()?;
+    let mut sale = walk_in(conf.general, 2, "X");
+    let names = [
+        ("Łucja", "Ñuñez", "lucja@example.pl", "Zürich AG"),
+        ("Lucas", "Nunes", "lucas@example.pt", "Łódź Software"),
+    ];
+    for (t, (first, last, email, company)) in sale.tickets.iter_mut().zip(names) {
+        t.first_name = first.into();
+        t.last_name = last.into();
+        t.email = email.into();
+        t.company = company.into();
+    }
+    let receipt = desk.sell(&sale)?;
+    let lucja = receipt.tickets[0].code.as_str().to_owned();
+    let lucas = receipt.tickets[1].code.as_str().to_owned();
+
+    let found = |q: &str| -> Result<Vec<String>> {
+        Ok(desk
+            .search(q)?
+            .into_iter()
+            .map(|e| e.code.as_str().to_owned())
+            .collect())
+    };
+    // From the first character, without the accents, in any case.
+    ensure!(found("l")?.len() == 2, "{:?}", found("l")?);
+    ensure!(
+        found("lucja nun")? == [lucja.as_str()],
+        "{:?}",
+        found("lucja nun")?
+    );
+    ensure!(found("ŁUCJA")? == [lucja.as_str()]);
+    ensure!(found("ZURICH")? == [lucja.as_str()]);
+    ensure!(found("zür")? == [lucja.as_str()]);
+    ensure!(found("lodz")? == [lucas.as_str()]);
+    ensure!(found("nunez")? == [lucja.as_str()]);
+    ensure!(found("example.pt")? == [lucas.as_str()]);
+    ensure!(found("nobody-by-this-name")?.is_empty());
+    // A scanned code is the first result, typed in any case, with or without its dash.
+    ensure!(found(&lucas)?.first() == Some(&lucas));
+    ensure!(found(&lucas.to_lowercase())?.first() == Some(&lucas));
+    // Operators of the search syntax are text, not syntax.
+    for q in ["\"", "lucja OR", "*", "NEAR(", "-", "l*", "^"] {
+        desk.search(q)
+            .with_context(|| format!("searching for {q:?} must not fail"))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn an_older_desk_database_opens_and_a_newer_one_is_refused_untouched() -> Result<()> {
+    let dir = TempDir::new("desk-migrate")?;
+    let server = demo_server(&dir, 50)?;
+    let db = {
+        let desk = LocalDesk::enrol(&server, DEMO, "older", dir.path())?;
+        desk.sync()?;
+        let person = admission_ticket(&desk, "e")?;
+        desk.check_in(&scan(person.code.as_str()))?;
+        desk.db
+    };
+    let expected = LocalDesk::open(&db)?.projection_dump()?;
+
+    // An older desk wrote projections of an older layout (and lost some rows): the newer desk
+    // rebuilds them from the logs on open.
+    {
+        let conn = rusqlite::Connection::open(&db)?;
+        conn.execute_batch(
+            "UPDATE settings SET value = '1' WHERE key = 'projection_version';
+             DELETE FROM roster; DELETE FROM admissions;",
+        )?;
+    }
+    let reopened = LocalDesk::open(&db)?;
+    ensure!(reopened.projection_dump()? == expected, "rebuilt on open");
+    ensure!(
+        reopened.local_status()?.pending == 1,
+        "the log kept its item"
+    );
+    drop(reopened);
+
+    // A newer desk's log: refused, and the file is left as it was.
+    {
+        let conn = rusqlite::Connection::open(&db)?;
+        conn.pragma_update(None, "user_version", 99)?;
+    }
+    let refused = onsite_desk_core::Desk::open(&db);
+    ensure!(
+        matches!(&refused, Err(e) if e.code() == "desk.database_too_new"),
+        "{:?}",
+        refused.err()
+    );
+    let conn = rusqlite::Connection::open(&db)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let outbox: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+    ensure!(version == 99 && outbox == 1);
+    Ok(())
+}
+
+#[test]
+fn bad_input_at_the_desk_gets_a_clear_error_and_records_nothing() -> Result<()> {
+    let dir = TempDir::new("desk-bad-input")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(5)?;
+
+    // Not enrolled: nothing to check in against, nothing appended.
+    let fresh = LocalDesk::open(&dir.path().join("fresh.sqlite3"))?;
+    let e = fresh
+        .check_in(&scan("ABCD-EFGH"))
+        .err()
+        .context("refused")?;
+    ensure!(e.code() == "desk.not_enrolled", "{e}");
+    ensure!(fresh.local_status()?.appended == 0);
+    let e = fresh.try_sync().err().context("nothing to sync with")?;
+    ensure!(e.to_string().contains("not enrolled"), "{e}");
+
+    let desk = LocalDesk::enrol(&server, conf.id, "careful", dir.path())?;
+    desk.sync()?;
+    let before = desk.projection_dump()?;
+    let refusals: Vec<(&str, Result<(), onsite_desk_core::DeskError>)> = vec![
+        ("empty code", desk.check_in(&scan("   ")).map(drop)),
+        (
+            "no tickets",
+            desk.sell(&walk_in(conf.general, 0, "None")).map(drop),
+        ),
+        (
+            "too many seats",
+            desk.sell(&walk_in(conf.general, 6, "Many")).map(drop),
+        ),
+        ("no name", {
+            let mut s = walk_in(conf.general, 1, "");
+            s.tickets[0].first_name = " ".into();
+            s.tickets[0].last_name = String::new();
+            desk.sell(&s).map(drop)
+        }),
+        ("negative amount", {
+            let mut s = walk_in(conf.general, 1, "Neg");
+            s.amount_taken_minor = -1;
+            desk.sell(&s).map(drop)
+        }),
+        (
+            "undo without a reason",
+            desk.undo_check_in("ABCD-EFGH", "  ").map(drop),
+        ),
+        (
+            "correct an unknown ticket",
+            desk.correct_attendee(
+                "ZZZZ-ZZZZ",
+                &onsite_desk_core::Correction {
+                    first_name: Some("A".into()),
+                    last_name: None,
+                    company: None,
+                },
+            )
+            .map(drop),
+        ),
+        (
+            "act on no conflict",
+            desk.act_on_conflict(
+                onsite_shared::ids::ConflictId::from_u128(7),
+                &ConflictAction::Acknowledge {
+                    note: "seen".into(),
+                },
+            )
+            .map(drop),
+        ),
+    ];
+    for (what, result) in refusals {
+        let e = result
+            .err()
+            .with_context(|| format!("{what} was accepted"))?;
+        ensure!(!e.to_string().is_empty() && !e.code().is_empty());
+        ensure!(
+            e.code() != "desk.database" && e.code() != "desk.corrupt",
+            "{what}: {e}"
+        );
+    }
+    ensure!(desk.local_status()?.appended == 0, "nothing appended");
+    ensure!(desk.projection_dump()? == before, "nothing changed");
+    // An unknown code is an answer, not an error, and records nothing either.
+    let unknown = desk.check_in(&scan("NOPE-NOPE"))?;
+    ensure!(
+        matches!(unknown, CheckInOutcome::UnknownTicket { .. }),
+        "{unknown:?}"
+    );
+    ensure!(desk.local_status()?.appended == 0);
+    Ok(())
+}

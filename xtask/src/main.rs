@@ -160,6 +160,8 @@ fn bench(root: &Path, args: &[String]) -> ExitCode {
         "-p",
         "onsite-server",
         "-p",
+        "onsite-desk-core",
+        "-p",
         "onsite-tests",
         "--bins",
     ];

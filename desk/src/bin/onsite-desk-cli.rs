@@ -47,6 +47,9 @@ enum Command {
     },
     /// Rebuilds every projection from the two logs.
     Rebuild,
+    /// Runs searches for every one- and two-letter prefix and prints this process's peak
+    /// resident memory (for the benchmark of a desk holding a large roster).
+    Measure,
     /// Appends check-ins as fast as it can while syncing in the background, printing each
     /// `client_seq` once it is committed (for crash tests: kill it at any moment).
     Hammer {
@@ -110,6 +113,25 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&outcome)?);
         }
         Command::Rebuild => desk.rebuild_projections()?,
+        Command::Measure => {
+            let mut found = 0;
+            for a in 'a'..='z' {
+                found += desk.search(&a.to_string())?.len();
+                for b in 'a'..='z' {
+                    found += desk.search(&format!("{a}{b}"))?.len();
+                }
+            }
+            let status = std::fs::read_to_string("/proc/self/status")?;
+            let peak = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .context("no VmHWM in /proc/self/status")?
+                .trim();
+            println!(
+                "roster {} tickets, {found} results, peak RSS {peak}",
+                desk.roster_size()?
+            );
+        }
         Command::Hammer { count, prefix } => {
             let client = Arc::new(SyncClient::new(Arc::clone(&desk))?);
             let background = Arc::clone(&client);

@@ -186,6 +186,14 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     // Every statement the server runs stays prepared (rusqlite keeps 16 by default; a push
     // alone runs more distinct ones than that, and re-preparing cost a third of its time).
     conn.set_prepared_statement_cache_capacity(256);
+    // Plans never depend on bound values: otherwise a statement whose plan peeked at a
+    // parameter (a LIMIT, an equality heuristic) is re-prepared on every use, because
+    // rusqlite clears the bindings of a statement it caches.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(db_error)?;
     if !read_only {
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
             .map_err(db_error)?;

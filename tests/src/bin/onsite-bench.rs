@@ -7,6 +7,10 @@
 //! - the same on PostgreSQL with two server processes vs raw batched inserts (target ≥ 40 %);
 //! - pull throughput, and the time a fresh desk needs to pull a 50,000-attendee conference
 //!   (target ≤ 3 s).
+//! - the desk core: a fresh desk's bootstrap of 50,000 attendees (target ≤ 3 s, next to the
+//!   pull alone), search-as-you-type latency (target p99 ≤ 2 ms), a durable check-in vs a bare
+//!   one-row SQLite commit on the same file system (target ≤ 1.5×), and the resident memory of
+//!   a desk process holding the roster (target ≤ 150 MB).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -52,7 +56,7 @@ fn options() -> Result<Options> {
             "--only" => o.only = Some(value()?),
             "-h" | "--help" => {
                 println!(
-                    "onsite-bench [--attendees N] [--pg-attendees N] [--pushes-per-desk N] [--only sqlite|postgres]"
+                    "onsite-bench [--attendees N] [--pg-attendees N] [--pushes-per-desk N] [--only sqlite|postgres|desk]"
                 );
                 std::process::exit(0);
             }
@@ -75,6 +79,9 @@ fn main() -> Result<()> {
     }
     if want("postgres") {
         postgres(&o)?;
+    }
+    if want("desk") {
+        desk(&o)?;
     }
     Ok(())
 }
@@ -479,6 +486,150 @@ fn postgres(o: &Options) -> Result<()> {
         per_second(pushed, push_time),
         per_second(raw, raw_time),
         0.4,
+    );
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000.0
+}
+
+/// The desk core against a local server holding the demo conference.
+fn desk(o: &Options) -> Result<()> {
+    use onsite_desk_core::CheckInRequest;
+    use onsite_tests::desk::LocalDesk;
+
+    println!("Desk core, demo conference with {} attendees", o.attendees);
+    let dir = TempDir::new("bench-desk")?;
+    load_demo(dir.path(), None, o.attendees)?;
+    let server = TestServer::start(dir.path())?;
+
+    // Bootstrap, next to the pull alone (download and parse, nothing stored).
+    let reader = server.desk(DEMO, "Reader")?;
+    let (events, pull_only) = bootstrap(&reader)?;
+    let desk = LocalDesk::enrol(&server, DEMO, "Bench desk", dir.path())?;
+    let started = Instant::now();
+    let report = desk.sync()?;
+    let boot = started.elapsed();
+    let tickets = desk.roster_size()?;
+    println!(
+        "  fresh desk bootstrap: {} events, {tickets} tickets stored and projected in {:.2} s \
+         (the pull alone {:.2} s, ×{:.1}; target ≤ 3 s for 50,000 attendees: {})",
+        report.pulled,
+        boot.as_secs_f64(),
+        pull_only.as_secs_f64(),
+        boot.as_secs_f64() / pull_only.as_secs_f64(),
+        match (o.attendees >= 50_000, boot <= Duration::from_secs(3)) {
+            (false, _) => "not judged below 50,000 attendees",
+            (true, true) => "meets",
+            (true, false) => "misses",
+        }
+    );
+
+    // Search as you type: every prefix of 200 attendees' names, and 200 scanned codes.
+    let mut names = Vec::new();
+    let mut codes = Vec::new();
+    for e in &events {
+        if let Ok(Event::SeatAssignments(seat_assignments::Event::Assigned { attendee, .. })) =
+            e.decode()
+            && names.len() < 200
+            && e.event_id.as_uuid().as_u128() % 97 == 0
+        {
+            names.push(format!("{} {}", attendee.first_name, attendee.last_name));
+        }
+    }
+    let admit = admission_codes(&events)?;
+    codes.extend(
+        admit
+            .iter()
+            .step_by(admit.len() / 200 + 1)
+            .map(|c| c.to_string()),
+    );
+    let mut queries: Vec<String> = Vec::new();
+    for name in &names {
+        let chars: Vec<char> = name.chars().collect();
+        for n in 1..=chars.len() {
+            queries.push(chars[..n].iter().collect());
+        }
+    }
+    queries.extend(codes.iter().cloned());
+    for q in queries.iter().take(50) {
+        desk.search(q)?;
+    }
+    let mut times = Vec::with_capacity(queries.len());
+    let mut results = 0;
+    for q in &queries {
+        let t = Instant::now();
+        results += desk.search(q)?.len();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let p99 = percentile(&times, 0.99);
+    println!(
+        "  search as you type: {} queries ({results} results), p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms \
+         (target p99 ≤ 2 ms: {})",
+        queries.len(),
+        ms(percentile(&times, 0.5)),
+        ms(p99),
+        ms(times[times.len() - 1]),
+        if p99 <= Duration::from_millis(2) {
+            "meets"
+        } else {
+            "misses"
+        }
+    );
+
+    // A durable check-in vs a bare one-row commit on the same file system.
+    let n = 300;
+    let bare = {
+        let db = rusqlite::Connection::open(dir.path().join("bare.sqlite3"))?;
+        db.pragma_update(None, "journal_mode", "wal")?;
+        db.pragma_update(None, "synchronous", "full")?;
+        db.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")?;
+        let mut insert = db.prepare("INSERT INTO t (v) VALUES (?1)")?;
+        let t = Instant::now();
+        for i in 0..n {
+            insert.execute([format!("row {i}")])?;
+        }
+        t.elapsed()
+    };
+    let admitted = {
+        let t = Instant::now();
+        for code in admit.iter().rev().take(n) {
+            desk.check_in(&CheckInRequest {
+                code: code.to_string(),
+                gate: None,
+                override_reason: None,
+            })?;
+        }
+        t.elapsed()
+    };
+    let ratio = admitted.as_secs_f64() / bare.as_secs_f64();
+    println!(
+        "  check-in (event + projections, durable): {:.2} ms vs a bare one-row commit {:.2} ms = ×{ratio:.2} \
+         (target ≤ ×1.5: {})",
+        ms(admitted) / n as f64,
+        ms(bare) / n as f64,
+        if ratio <= 1.5 { "meets" } else { "misses" }
+    );
+
+    // Resident memory of a desk process holding the roster.
+    let out = std::process::Command::new(onsite_tests::workspace::binary("onsite-desk-cli")?)
+        .arg("--db")
+        .arg(&desk.db)
+        .arg("measure")
+        .output()?;
+    if !out.status.success() {
+        bail!("measure: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    println!(
+        "  desk process after 702 searches: {} (target ≤ 150 MB)",
+        String::from_utf8_lossy(&out.stdout).trim()
     );
     Ok(())
 }
