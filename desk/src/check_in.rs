@@ -8,6 +8,7 @@ use onsite_shared::event::{Event, StreamId};
 use onsite_shared::ids::{AdmissionId, TicketCode};
 
 use crate::error::DeskError;
+use crate::printing::{self, AutoPrinted};
 use crate::roster::{self, RosterEntry};
 use crate::store::{Desk, setting};
 use crate::{log, projection};
@@ -31,6 +32,8 @@ pub enum CheckInOutcome {
         admission: Admission,
         /// Let in by a staff override (unknown or not entitled ticket).
         overridden: bool,
+        /// What auto-print did (queued a badge in the same transaction, or why not).
+        print: AutoPrinted,
     },
     AlreadyAdmitted {
         entry: Option<RosterEntry>,
@@ -47,7 +50,8 @@ pub enum CheckInOutcome {
 
 impl Desk {
     /// Checks a ticket in: admitted, already admitted (when, where), unknown, or not entitled.
-    /// Only `admitted` records anything.
+    /// Only `admitted` records anything; it also queues the badge when the auto-print policy
+    /// says so (a duplicate scan never prints).
     pub fn check_in(&self, req: &CheckInRequest) -> Result<CheckInOutcome, DeskError> {
         let typed = req.code.trim();
         if typed.is_empty() {
@@ -106,10 +110,12 @@ impl Desk {
             }
             projection::refresh(tx, &stream, &[])?;
             let entry = roster::entry(tx, &conf, &code)?;
+            let print = printing::auto_print(tx, &conf, entry.as_ref(), now)?;
             Ok(CheckInOutcome::Admitted {
                 entry,
                 admission,
                 overridden: status != TicketStatus::Valid,
+                print,
             })
         })
     }

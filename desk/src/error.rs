@@ -16,6 +16,10 @@ pub enum DeskError {
     NoSuchTicket(String),
     #[error("no such conflict")]
     NoSuchConflict,
+    /// The badge's layout has warnings (a name that does not fit); printing needs a person's
+    /// yes.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    BadgeWarnings(Vec<onsite_badge::Warning>),
     #[error(
         "this database was written by a newer Onsite (log schema {found}, this build knows {known})"
     )]
@@ -36,6 +40,7 @@ impl DeskError {
             DeskError::BadInput(_) => "desk.bad_input",
             DeskError::NoSuchTicket(_) => "desk.no_such_ticket",
             DeskError::NoSuchConflict => "desk.no_such_conflict",
+            DeskError::BadgeWarnings(_) => "badge.layout_warnings",
             DeskError::TooNew { .. } => "desk.database_too_new",
             DeskError::Database(_) => "desk.database",
             DeskError::Corrupt(_) => "desk.corrupt",

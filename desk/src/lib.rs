@@ -21,6 +21,7 @@ mod check_in;
 mod conflict;
 mod error;
 mod log;
+pub mod printing;
 mod projection;
 mod roster;
 mod schema;
@@ -32,6 +33,10 @@ mod walk_in;
 pub use check_in::{CheckInOutcome, CheckInRequest};
 pub use conflict::{ConflictAction, ConflictItem};
 pub use error::DeskError;
+pub use printing::{
+    AutoPrinted, BadgePreview, JobState, PrintJob, PrintPass, PrintRequest, PrintSettings, Trigger,
+    print_pending, run_printing,
+};
 pub use roster::{AdmissionView, RosterEntry, SEARCH_LIMIT};
 pub use status::{LocalStatus, OutboxItem};
 pub use store::{Desk, Enrolment};

@@ -34,6 +34,33 @@ const LOG_MIGRATIONS: &[&str] = &[
         envelope TEXT NOT NULL);
     CREATE INDEX remote_by_stream ON remote (stream, position);
     "#,
+    // 2: print jobs. A job is a side effect that happened (or is under way), not a projection:
+    // it is never rebuilt from events, so rebuilding can never print.
+    r#"
+    CREATE TABLE print_jobs (
+        seq INTEGER PRIMARY KEY,
+        job TEXT NOT NULL UNIQUE,
+        code TEXT NOT NULL,
+        ticket TEXT NOT NULL,
+        printer TEXT NOT NULL,
+        template TEXT NOT NULL,
+        media TEXT NOT NULL,
+        -- Why the badge is printed again; NULL for a first print.
+        reprint_reason TEXT,
+        -- check_in (auto-print), manual, or retry.
+        trigger TEXT NOT NULL,
+        retry_of TEXT,
+        -- queued, sending, sent, completed, failed.
+        state TEXT NOT NULL,
+        spooler_job INTEGER,
+        reason TEXT,
+        warnings TEXT NOT NULL,
+        pdf BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL);
+    CREATE INDEX print_jobs_by_ticket ON print_jobs (ticket, seq);
+    CREATE INDEX print_jobs_by_state ON print_jobs (state, seq);
+    "#,
 ];
 
 /// Bump when a projection table changes; the projections are then rebuilt from the logs.

@@ -128,6 +128,7 @@ impl Desk {
                 let client = ClientId::from_uuid(uuid::Uuid::now_v7());
                 set_setting(&tx, "client_id", &client.to_string())?;
             }
+            crate::printing::recover(&tx)?;
             tx.commit()?;
         }
         let reader = connection(

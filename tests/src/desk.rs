@@ -4,9 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
-use onsite_desk_core::Desk;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use onsite_desk_core::printing::Cups;
 use onsite_desk_core::sync::{self, SyncClient, SyncError, SyncReport};
+use onsite_desk_core::{Desk, print_pending};
 use onsite_shared::ids::ConferenceId;
 use serde_json::json;
 
@@ -70,6 +73,24 @@ impl LocalDesk {
 
     pub fn try_sync(&self) -> Result<SyncReport, SyncError> {
         self.runtime.block_on(self.sync.sync_once())
+    }
+
+    /// Runs the print pipeline against `cups` until no job is queued or at the spooler.
+    pub fn print_until_settled(&self, cups: &Cups, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let pass = self.runtime.block_on(print_pending(&self.desk, cups))?;
+            if pass.active == 0 {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "print jobs still active after {timeout:?}: {:?}",
+                    self.print_jobs(10)?
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 

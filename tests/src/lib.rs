@@ -5,6 +5,7 @@
 //! - [`workspace`]: where the workspace and its built binaries are.
 //! - [`display`]: a private Xvfb server for tests that open real windows.
 
+pub mod cups;
 pub mod desk;
 pub mod display;
 pub mod postgres;

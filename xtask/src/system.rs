@@ -24,6 +24,14 @@ pub(crate) const TEST_PACKAGES: &[&str] = &[
     "x11-utils",
     "xdotool",
     "imagemagick",
+    // Badges: the tests read the PDFs back (pdftotext, pdftoppm, pdfinfo), decode the QR code
+    // (zbarimg) and print through a real CUPS with a virtual PDF printer.
+    "poppler-utils",
+    "zbar-tools",
+    "cups",
+    "cups-client",
+    "cups-bsd",
+    "printer-driver-cups-pdf",
 ];
 
 fn is_installed(package: &str) -> bool {
