@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use ipp::operation::IppOperation;
+use ipp::parser::IppParser;
 use ipp::prelude::*;
 use serde::Serialize;
 
@@ -125,7 +126,9 @@ const PRINTER_ATTRIBUTES: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Cups {
     server: String,
-    timeout: Duration,
+    /// One HTTP client for every request: it keeps the connection to cupsd open, and building
+    /// a client per request (what `ipp`'s own client does) costs more than the request itself.
+    http: reqwest::Client,
 }
 
 impl Default for Cups {
@@ -136,9 +139,15 @@ impl Default for Cups {
 
 impl Cups {
     pub fn new(server: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(10))
+            .user_agent(concat!("onsite-desk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
         Cups {
             server: server.trim_end_matches('/').to_owned(),
-            timeout: Duration::from_secs(10),
+            http,
         }
     }
 
@@ -170,16 +179,28 @@ impl Cups {
         uri: Uri,
         request: IppRequestResponse,
     ) -> Result<IppRequestResponse, SpoolerError> {
-        let client = AsyncIppClient::builder(uri)
-            .request_timeout(self.timeout)
-            .build();
-        let response = client
-            .send(request)
+        let unreachable = |detail: String| SpoolerError::Unreachable {
+            server: self.server.clone(),
+            detail,
+        };
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut request.into_read(), &mut body)
+            .map_err(|e| unreachable(e.to_string()))?;
+        let reply = self
+            .http
+            .post(uri.to_string())
+            .header(reqwest::header::CONTENT_TYPE, "application/ipp")
+            .body(body)
+            .send()
             .await
-            .map_err(|e| SpoolerError::Unreachable {
-                server: self.server.clone(),
-                detail: e.to_string(),
-            })?;
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| unreachable(e.to_string()))?
+            .bytes()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        let response = IppParser::new(std::io::Cursor::new(reply))
+            .parse()
+            .map_err(|e| unreachable(format!("unreadable answer: {e}")))?;
         let status = response.header().status_code();
         if status.is_success() {
             Ok(response)

@@ -11,6 +11,10 @@
 //!   pull alone), search-as-you-type latency (target p99 ≤ 2 ms), a durable check-in vs a bare
 //!   one-row SQLite commit on the same file system (target ≤ 1.5×), and the resident memory of
 //!   a desk process holding the roster (target ≤ 150 MB).
+//! - badges: rendering one badge (target ≤ 10 ms) and 1,000 badges, separately and as sheets
+//!   (target ≤ 5 s), next to printpdf writing a one-page PDF with a single rectangle; and the
+//!   time from "print" at a desk to the local CUPS accepting the job, next to `lp` handing the
+//!   same PDF to the same queue.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -56,7 +60,7 @@ fn options() -> Result<Options> {
             "--only" => o.only = Some(value()?),
             "-h" | "--help" => {
                 println!(
-                    "onsite-bench [--attendees N] [--pg-attendees N] [--pushes-per-desk N] [--only sqlite|postgres|desk]"
+                    "onsite-bench [--attendees N] [--pg-attendees N] [--pushes-per-desk N] [--only sqlite|postgres|desk|badges]"
                 );
                 std::process::exit(0);
             }
@@ -82,6 +86,9 @@ fn main() -> Result<()> {
     }
     if want("desk") {
         desk(&o)?;
+    }
+    if want("badges") {
+        badges()?;
     }
     Ok(())
 }
@@ -630,6 +637,160 @@ fn desk(o: &Options) -> Result<()> {
     println!(
         "  desk process after 702 searches: {} (target ≤ 150 MB)",
         String::from_utf8_lossy(&out.stdout).trim()
+    );
+    Ok(())
+}
+
+/// Rendering badges, and handing them to the local CUPS.
+fn badges() -> Result<()> {
+    use onsite_badge::{BadgeData, Paper, TemplateSet, render_badge, render_sheets};
+    use onsite_desk_core::printing::Cups;
+    use onsite_desk_core::{JobState, PrintRequest, print_pending};
+    use onsite_tests::cups::TestPrinter;
+    use onsite_tests::desk::LocalDesk;
+    use printpdf::{Mm, Op, PdfDocument, PdfPage, PdfSaveOptions, Pt, Rect};
+
+    println!("Badges");
+    let set = TemplateSet::default_set();
+    let template = set.first();
+    let person = |i: usize| BadgeData {
+        conference: "CQRS Journey Summit 2026".into(),
+        attendee_type: "Attendee".into(),
+        band: [0x1F, 0x3A, 0x93],
+        first_name: ["Zoë", "Łukasz", "María José", "Ñuñez"][i % 4].into(),
+        last_name: format!("Fernández-Łódź {i}"),
+        company: "Zürich Rück AG".into(),
+        entitlements: vec!["Event sourcing workshop".into()],
+        ticket_code: format!("B{i:05}-QX"),
+    };
+    // Warm up: the embedded fonts are parsed once per process.
+    render_badge(template, &person(0))?;
+
+    let n = 1_000;
+    let floor = {
+        let t = Instant::now();
+        for _ in 0..n {
+            let page = PdfPage::new(
+                Mm(101.6),
+                Mm(76.2),
+                vec![Op::DrawRectangle {
+                    rectangle: Rect::from_xywh(Pt(0.0), Pt(0.0), Pt(288.0), Pt(40.0)),
+                }],
+            );
+            let mut warnings = Vec::new();
+            let bytes = PdfDocument::new("floor")
+                .with_pages(vec![page])
+                .save(&PdfSaveOptions::default(), &mut warnings);
+            std::hint::black_box(bytes);
+        }
+        t.elapsed()
+    };
+    let (separate, size) = {
+        let t = Instant::now();
+        let mut size = 0;
+        for i in 0..n {
+            size += render_badge(template, &person(i))?.pdf.len();
+        }
+        (t.elapsed(), size / n)
+    };
+    let people: Vec<BadgeData> = (0..n).map(person).collect();
+    let sheets_a6 = {
+        let t = Instant::now();
+        let s = render_sheets(set.get("badge-a6")?, Paper::A4, &people)?;
+        std::hint::black_box(s.pdf.len());
+        t.elapsed()
+    };
+    let one = separate / n as u32;
+    println!(
+        "  one badge (4 × 3 in, {size} bytes): {:.2} ms vs a one-rectangle printpdf page {:.2} ms = ×{:.1} \
+         (target ≤ 10 ms: {})",
+        ms(one),
+        ms(floor) / n as f64,
+        separate.as_secs_f64() / floor.as_secs_f64(),
+        if one <= Duration::from_millis(10) {
+            "meets"
+        } else {
+            "misses"
+        }
+    );
+    println!(
+        "  1,000 badges: {:.2} s as separate PDFs, {:.2} s as A6 sheets on A4 (250 pages) \
+         (target ≤ 5 s: {})",
+        separate.as_secs_f64(),
+        sheets_a6.as_secs_f64(),
+        if separate.max(sheets_a6) <= Duration::from_secs(5) {
+            "meets"
+        } else {
+            "misses"
+        }
+    );
+
+    // Print → accepted by the local CUPS, through a desk's pipeline, vs `lp` of the same PDF.
+    let printer = TestPrinter::pdf("bench")?;
+    let dir = TempDir::new("bench-badges")?;
+    load_demo(dir.path(), None, 200)?;
+    let server = TestServer::start(dir.path())?;
+    let desk = LocalDesk::enrol(&server, DEMO, "Badge bench", dir.path())?;
+    desk.sync()?;
+    desk.set_printer(Some(&printer.name))?;
+    let cups = Cups::default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let codes: Vec<String> = desk
+        .search("a")?
+        .into_iter()
+        .filter(|e| e.admits)
+        .map(|e| e.code.to_string())
+        .take(10)
+        .collect();
+    let rounds = 20;
+    let mut pipeline = Vec::new();
+    let mut sample = None;
+    for i in 0..rounds {
+        let code = &codes[i % codes.len()];
+        let t = Instant::now();
+        let job = desk.print_badge(&PrintRequest {
+            code: code.clone(),
+            reprint_reason: Some("bench".into()),
+            ..PrintRequest::default()
+        })?;
+        runtime.block_on(print_pending(&desk, &cups))?;
+        let state = desk.print_job(job.job)?.context("job")?.state;
+        pipeline.push(t.elapsed());
+        if !matches!(state, JobState::Sent | JobState::Completed) {
+            bail!("job {state:?} after one pass");
+        }
+        sample.get_or_insert(job.job);
+    }
+    let pdf = desk
+        .print_job_pdf(sample.context("a job")?)?
+        .context("pdf")?;
+    let file = dir.path().join("badge.pdf");
+    std::fs::write(&file, pdf)?;
+    let mut lp = Vec::new();
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let out = std::process::Command::new("lp")
+            .args(["-d", &printer.name, "-o", "media=Custom.4x3in"])
+            .arg(&file)
+            .output()?;
+        lp.push(t.elapsed());
+        if !out.status.success() {
+            bail!("lp: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    desk.print_until_settled(&cups, Duration::from_secs(120))?;
+    pipeline.sort();
+    lp.sort();
+    let (p, l) = (percentile(&pipeline, 0.5), percentile(&lp, 0.5));
+    println!(
+        "  print → accepted by CUPS (render, queue, printer check, IPP Print-Job): p50 {:.1} ms, \
+         max {:.1} ms vs `lp` of the same PDF p50 {:.1} ms = ×{:.2}",
+        ms(p),
+        ms(pipeline[pipeline.len() - 1]),
+        ms(l),
+        p.as_secs_f64() / l.as_secs_f64()
     );
     Ok(())
 }
