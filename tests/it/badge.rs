@@ -422,3 +422,66 @@ fn auto_print_follows_the_policy_and_holds_a_badge_whose_name_does_not_fit() -> 
     ensure!(desk.print_jobs(10)?.len() == 1);
     Ok(())
 }
+
+/// The command line in a process of its own (no sync has run in it, so nothing else has set up
+/// its HTTP stack): lists the printer, renders a badge to a file and prints it through CUPS.
+#[test]
+fn the_desk_command_line_lists_printers_renders_and_prints_a_badge() -> Result<()> {
+    let dir = TempDir::new("badge-cli")?;
+    let printer = TestPrinter::pdf("cli")?;
+    let (_server, desk) = demo_desk(&dir, "print-cli")?;
+    let (code, _) = sell_zoe(&desk, "Zürich AG")?;
+    let cli = |args: &[&str]| -> Result<String> {
+        let out = std::process::Command::new(onsite_tests::workspace::binary("onsite-desk-cli")?)
+            .arg("--db")
+            .arg(&desk.db)
+            .args(args)
+            .env_remove("RUST_BACKTRACE")
+            .output()?;
+        ensure!(
+            out.status.success(),
+            "onsite-desk-cli {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(String::from_utf8(out.stdout)?)
+    };
+    let printers: serde_json::Value = serde_json::from_str(&cli(&["printers"])?)?;
+    let ours = printers
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["name"] == printer.name.as_str()))
+        .context("the test printer is listed")?;
+    ensure!(
+        ours["media_supported"]
+            .as_array()
+            .is_some_and(|m| !m.is_empty()),
+        "{ours}"
+    );
+    cli(&["print-settings", "--printer", &printer.name])?;
+    let file = dir.path().join("cli-badge.pdf");
+    cli(&[
+        "badge",
+        &code,
+        "--out",
+        file.to_str().context("utf-8 path")?,
+    ])?;
+    ensure!(pdf_text(&file)?.contains("Zürich AG"));
+    let job: serde_json::Value = serde_json::from_str(&cli(&["print", &code])?)?;
+    ensure!(job["state"] == "completed", "{job}");
+    let spooled = printer.output(
+        i32::try_from(job["spooler_job"].as_i64().context("spooler job")?)?,
+        SETTLE,
+    )?;
+    let ((w, h), _) = pdf_pages(&spooled)?;
+    ensure!(
+        (w - 288.0).abs() < 1.0 && (h - 216.0).abs() < 1.0,
+        "{w} × {h}"
+    );
+    let (png, _) = pdf_png(&spooled, 200)?;
+    ensure!(qr_codes(&png)? == [code], "printed QR code does not scan");
+    ensure!(
+        badge_events(&desk)? == ["badge.printed"],
+        "{:?}",
+        badge_events(&desk)?
+    );
+    Ok(())
+}

@@ -8,8 +8,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use onsite_desk_core::printing::{Cups, JobState, PrintRequest, print_pending};
 use onsite_desk_core::sync::{self, SyncClient};
 use onsite_desk_core::{CheckInRequest, Desk};
+use onsite_shared::badge::AutoPrint;
 
 #[derive(Parser)]
 #[command(version, about = "The Onsite desk core on the command line")]
@@ -47,6 +49,49 @@ enum Command {
     },
     /// Rebuilds every projection from the two logs.
     Rebuild,
+    /// Lists the printers the OS spooler (CUPS) knows, with their media.
+    Printers,
+    /// Shows the print settings, or changes them.
+    PrintSettings {
+        /// The desk's badge printer (a CUPS queue name); `none` to clear it.
+        #[arg(long)]
+        printer: Option<String>,
+        /// Printing at check-in: always, if_never_printed or never.
+        #[arg(long)]
+        auto_print: Option<String>,
+        /// The badge template id (see `badge-templates`).
+        #[arg(long)]
+        template: Option<String>,
+    },
+    /// Prints the desk's badge templates (JSON), or replaces them from a file.
+    BadgeTemplates {
+        #[arg(long)]
+        load: Option<PathBuf>,
+    },
+    /// Renders a ticket's badge to a PDF file without printing it.
+    Badge {
+        code: String,
+        #[arg(long, default_value = "badge.pdf")]
+        out: PathBuf,
+    },
+    /// Prints a ticket's badge and waits until the spooler has finished with it.
+    Print {
+        code: String,
+        /// Needed when the badge was printed before.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Another printer than the desk's own.
+        #[arg(long)]
+        printer: Option<String>,
+        /// Print although the name does not fit.
+        #[arg(long)]
+        accept_warnings: bool,
+    },
+    /// The latest print jobs, as JSON.
+    PrintJobs {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// Runs searches for every one- and two-letter prefix and prints this process's peak
     /// resident memory (for the benchmark of a desk holding a large roster).
     Measure,
@@ -113,6 +158,83 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&outcome)?);
         }
         Command::Rebuild => desk.rebuild_projections()?,
+        Command::Printers => {
+            let printers = runtime.block_on(Cups::default().printers())?;
+            println!("{}", serde_json::to_string_pretty(&printers)?);
+        }
+        Command::PrintSettings {
+            printer,
+            auto_print,
+            template,
+        } => {
+            if let Some(p) = printer {
+                desk.set_printer(Some(p.as_str()).filter(|p| *p != "none"))?;
+            }
+            if let Some(policy) = auto_print {
+                let policy: AutoPrint =
+                    serde_json::from_value(serde_json::Value::String(policy))
+                        .context("--auto-print is always, if_never_printed or never")?;
+                desk.set_auto_print(policy)?;
+            }
+            if let Some(t) = template {
+                desk.set_badge_template(&t)?;
+            }
+            println!("{}", serde_json::to_string_pretty(&desk.print_settings()?)?);
+        }
+        Command::BadgeTemplates { load } => {
+            if let Some(file) = load {
+                let json = std::fs::read_to_string(&file)
+                    .with_context(|| format!("read {}", file.display()))?;
+                desk.set_badge_templates(&json)?;
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&desk.badge_templates()?)?
+            );
+        }
+        Command::Badge { code, out } => {
+            let preview = desk.badge_preview(&code)?;
+            std::fs::write(&out, &preview.pdf)
+                .with_context(|| format!("write {}", out.display()))?;
+            println!("{}", serde_json::to_string_pretty(&preview)?);
+        }
+        Command::Print {
+            code,
+            reason,
+            printer,
+            accept_warnings,
+        } => {
+            let job = desk.print_badge(&PrintRequest {
+                code,
+                reprint_reason: reason,
+                printer,
+                accept_warnings,
+            })?;
+            let cups = Cups::default();
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            let job = loop {
+                runtime.block_on(print_pending(&desk, &cups))?;
+                let now = desk.print_job(job.job)?.context("the job vanished")?;
+                let settled = matches!(now.state, JobState::Completed | JobState::Failed);
+                if settled || std::time::Instant::now() > deadline {
+                    break now;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            };
+            println!("{}", serde_json::to_string_pretty(&job)?);
+            if job.state == JobState::Failed {
+                anyhow::bail!(
+                    "the badge did not print: {}",
+                    job.reason.unwrap_or_default()
+                );
+            }
+        }
+        Command::PrintJobs { limit } => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&desk.print_jobs(limit)?)?
+            );
+        }
         Command::Measure => {
             let mut found = 0;
             for a in 'a'..='z' {

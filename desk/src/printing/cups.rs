@@ -139,6 +139,7 @@ impl Default for Cups {
 
 impl Cups {
     pub fn new(server: &str) -> Self {
+        crate::sync::install_tls();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(10))
