@@ -59,6 +59,7 @@ impl BadgeData {
 /// Something the person at the desk must know before the badge is printed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(ts_rs::TS)]
 pub enum Warning {
     /// The text does not fit its box even at the smallest size on the most lines: what is
     /// printed ends in "…".

@@ -88,6 +88,7 @@ pub struct Area {
 /// What a text or QR element shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(ts_rs::TS)]
 pub enum Field {
     Conference,
     AttendeeType,

@@ -16,7 +16,7 @@ use crate::store::Desk;
 use crate::{log, projection};
 
 /// The fields a door correction may change; `None` keeps the current value.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
 pub struct Correction {
     pub first_name: Option<String>,
     pub last_name: Option<String>,

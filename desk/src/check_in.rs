@@ -13,7 +13,7 @@ use crate::roster::{self, RosterEntry};
 use crate::store::{Desk, setting};
 use crate::{log, projection};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
 pub struct CheckInRequest {
     /// The ticket code, typed, scanned, or picked from a search result.
     pub code: String,
@@ -24,7 +24,7 @@ pub struct CheckInRequest {
 }
 
 /// What the door shows after a check-in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum CheckInOutcome {
     Admitted {

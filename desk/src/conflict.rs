@@ -14,11 +14,12 @@ use crate::error::DeskError;
 use crate::store::{Desk, parse_time};
 use crate::{log, projection, roster};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ConflictItem {
     pub conflict: ConflictId,
     pub label: String,
     pub kind: ConflictKind,
+    #[ts(type = "string | null")]
     pub opened_at: Option<Timestamp>,
     pub acknowledged: bool,
     pub resolution: Option<Resolution>,
@@ -33,7 +34,8 @@ impl ConflictItem {
 }
 
 /// What a desk can do with an inbox item. Honouring a sale over the quota is head office's.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[serde(tag = "action", rename_all = "snake_case")]
 pub enum ConflictAction {
     /// Seen, being handled at the door; the item stays open.
     Acknowledge { note: String },

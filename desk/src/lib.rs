@@ -37,7 +37,7 @@ pub use printing::{
     AutoPrinted, BadgePreview, JobState, PrintJob, PrintPass, PrintRequest, PrintSettings, Trigger,
     print_pending, run_printing,
 };
-pub use roster::{AdmissionView, RosterEntry, SEARCH_LIMIT};
+pub use roster::{AdmissionView, AttendeeTypeView, ConferenceView, RosterEntry, SEARCH_LIMIT};
 pub use status::{LocalStatus, OutboxItem};
 pub use store::{Desk, Enrolment};
 pub use walk_in::{SaleReceipt, SaleRequest, SaleTicketRequest, SaleView, SeatAvailability};

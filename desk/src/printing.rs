@@ -36,7 +36,7 @@ pub use cups::{Cups, JobState as SpoolerJobState, Printer, PrinterState, Spooler
 /// The band colour of a badge whose holder has no attendee type.
 const NEUTRAL_BAND: [u8; 3] = [0x5A, 0x62, 0x70];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Queued,
@@ -70,7 +70,7 @@ impl JobState {
 }
 
 /// What asked for a print.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// Auto-print on a fresh admission.
@@ -98,7 +98,7 @@ impl Trigger {
 }
 
 /// One print job, as the print log shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct PrintJob {
     pub job: PrintJobId,
     pub code: TicketCode,
@@ -114,12 +114,14 @@ pub struct PrintJob {
     /// Why it failed, in the spooler's words.
     pub reason: Option<String>,
     pub warnings: Vec<Warning>,
+    #[ts(type = "string")]
     pub created_at: Timestamp,
+    #[ts(type = "string")]
     pub updated_at: Timestamp,
 }
 
 /// Print a ticket's badge.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
 pub struct PrintRequest {
     pub code: String,
     /// Required when the badge was printed (or sent to a printer) before.
@@ -131,7 +133,7 @@ pub struct PrintRequest {
 }
 
 /// A badge rendered for the screen, before anything is printed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct BadgePreview {
     #[serde(skip)]
     pub pdf: Vec<u8>,
@@ -143,7 +145,7 @@ pub struct BadgePreview {
 }
 
 /// The desk's print settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct PrintSettings {
     pub printer: Option<String>,
     pub auto_print: AutoPrint,
@@ -151,7 +153,7 @@ pub struct PrintSettings {
 }
 
 /// What a fresh admission did about the badge.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "badge", rename_all = "snake_case")]
 pub enum AutoPrinted {
     /// The policy says no (never, or printed before), or the ticket is not on the roster.
@@ -680,7 +682,7 @@ impl Desk {
 }
 
 /// What one pass of the print pipeline left behind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ts_rs::TS)]
 pub struct PrintPass {
     /// Jobs still queued or at the spooler.
     pub active: usize,

@@ -27,18 +27,34 @@ use crate::store::{Desk, Identity, parse_time};
 pub const SEARCH_LIMIT: usize = 20;
 
 /// Where and when a ticket was let in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct AdmissionView {
     pub admission: AdmissionId,
     pub desk: DeviceId,
     pub gate: String,
+    #[ts(type = "string")]
     pub at: Timestamp,
     /// Recorded at this desk and not yet confirmed by the server.
     pub pending: bool,
 }
 
+/// The conference as the door shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ConferenceView {
+    pub name: String,
+    pub attendee_types: Vec<AttendeeTypeView>,
+}
+
+/// An attendee type with its badge colour (`#RRGGBB`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct AttendeeTypeView {
+    pub id: AttendeeTypeId,
+    pub name: String,
+    pub colour: String,
+}
+
 /// One ticket and its holder, with everything the door shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RosterEntry {
     pub code: TicketCode,
     pub ticket: TicketId,
@@ -300,6 +316,32 @@ impl Desk {
         self.read(|conn| {
             let conf = conference(conn, Desk::identity(conn)?)?;
             entry(conn, &conf, &code)
+        })
+    }
+
+    /// The conference as last pulled, for the window's title and the attendee-type colours;
+    /// `None` before enrolment or before the first pull.
+    pub fn conference_view(&self) -> Result<Option<ConferenceView>, DeskError> {
+        self.read(|conn| {
+            let Ok(id) = Desk::identity(conn) else {
+                return Ok(None);
+            };
+            let conf = conference(conn, id)?;
+            let Some(details) = conf.details.as_ref() else {
+                return Ok(None);
+            };
+            Ok(Some(ConferenceView {
+                name: details.name.clone(),
+                attendee_types: conf
+                    .attendee_types
+                    .values()
+                    .map(|t| AttendeeTypeView {
+                        id: t.id.clone(),
+                        name: t.name.clone(),
+                        colour: t.badge_colour.as_str().to_owned(),
+                    })
+                    .collect(),
+            }))
         })
     }
 

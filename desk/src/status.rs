@@ -10,13 +10,15 @@ use crate::error::DeskError;
 use crate::store::{Desk, parse_setting, parse_time, setting};
 
 /// The local half of the sync status (the sync client adds online/offline and skew).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct LocalStatus {
     /// Events appended here that the server has not acknowledged.
     pub pending: u64,
     /// When the oldest of them happened (device time).
+    #[ts(type = "string | null")]
     pub oldest_pending_at: Option<Timestamp>,
     /// The last time a sync (push and pull) completed.
+    #[ts(type = "string | null")]
     pub last_sync: Option<Timestamp>,
     /// The highest `client_seq` the server has acknowledged.
     pub acknowledged: u64,
@@ -30,11 +32,12 @@ pub struct LocalStatus {
 }
 
 /// One of the desk's own events, with the server's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct OutboxItem {
     pub client_seq: u64,
     pub event_id: EventId,
     pub event_type: String,
+    #[ts(type = "string")]
     pub occurred_at: Timestamp,
     pub outcome: Option<OutcomeStatus>,
     pub reason: Option<String>,

@@ -68,7 +68,7 @@ impl SyncError {
 }
 
 /// What one round did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SyncReport {
     pub pushed: u64,
     pub compensated: u64,
@@ -77,9 +77,10 @@ pub struct SyncReport {
 }
 
 /// What the sync bar shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SyncStatus {
     pub online: bool,
+    #[ts(type = "string | null")]
     pub last_sync: Option<Timestamp>,
     pub pending: u64,
     pub oldest_pending_age_secs: Option<i64>,

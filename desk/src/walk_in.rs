@@ -20,7 +20,7 @@ use crate::store::{Desk, Identity, parse_time, setting};
 use crate::{log, projection, roster};
 
 /// One seat type as the walk-in screen shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SeatAvailability {
     pub seat_type: SeatTypeId,
     pub name: String,
@@ -35,10 +35,11 @@ pub struct SeatAvailability {
     /// What this desk may still sell: `authoritative - pending`.
     pub remaining: i64,
     /// When the desk last heard from the server (`None`: never).
+    #[ts(type = "string | null")]
     pub as_of: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
 pub struct SaleTicketRequest {
     pub seat_type: SeatTypeId,
     pub first_name: String,
@@ -48,7 +49,7 @@ pub struct SaleTicketRequest {
     pub attendee_types: Vec<AttendeeTypeId>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
 pub struct SaleRequest {
     pub tickets: Vec<SaleTicketRequest>,
     pub payment_method: PaymentMethod,
@@ -57,7 +58,7 @@ pub struct SaleRequest {
 }
 
 /// The provisional order a sale made, with the tickets made at the desk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SaleReceipt {
     pub order: OrderId,
     pub tickets: Vec<SaleTicket>,
@@ -66,9 +67,10 @@ pub struct SaleReceipt {
 }
 
 /// One line of the walk-in sales journal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SaleView {
     pub order: OrderId,
+    #[ts(type = "string")]
     pub sold_at: Timestamp,
     pub status: SaleStatus,
     pub total: Money,

@@ -80,6 +80,7 @@ impl Badge {
 /// The desk setting for printing at check-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(ts_rs::TS)]
 pub enum AutoPrint {
     Always,
     #[default]

@@ -19,7 +19,7 @@ use crate::aggregate::{Aggregate, DomainError, Timestamp};
 use crate::ids::{AdmissionId, ConferenceId, DeviceId, TicketCode, TicketId};
 
 /// What the caller's roster knows about a scanned code at the moment of the decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
     /// A ticket that admits its holder.
@@ -32,11 +32,12 @@ pub enum TicketStatus {
     Withdrawn,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Admission {
     pub admission: AdmissionId,
     pub desk: DeviceId,
     pub gate: String,
+    #[ts(type = "string")]
     pub at: Timestamp,
 }
 

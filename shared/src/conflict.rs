@@ -19,6 +19,7 @@ use crate::order::{Payment, PaymentMethod};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(ts_rs::TS)]
 pub enum ConflictKind {
     /// A walk-in sale the server could not (fully) honour: tickets withdrawn, money to return.
     WalkInRejected {
@@ -65,6 +66,7 @@ pub enum Actor {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(ts_rs::TS)]
 pub enum Resolution {
     RefundRecorded {
         amount: Money,

@@ -12,6 +12,8 @@ macro_rules! uuid_id {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
+        #[derive(ts_rs::TS)]
+        #[ts(type = "string")]
         pub struct $name(uuid::Uuid);
 
         impl $name {
@@ -115,6 +117,8 @@ pub enum CodeError {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
+#[derive(ts_rs::TS)]
+#[ts(type = "string")]
 pub struct TicketCode(String);
 
 impl TicketCode {
@@ -192,6 +196,8 @@ impl From<TicketCode> for String {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
+#[derive(ts_rs::TS)]
+#[ts(type = "string")]
 pub struct AttendeeTypeId(String);
 
 impl AttendeeTypeId {

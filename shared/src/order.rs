@@ -25,6 +25,7 @@ use crate::seat_availability::SeatQuantity;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[derive(ts_rs::TS)]
 pub enum PaymentMethod {
     Cash,
     Card,
@@ -51,6 +52,7 @@ pub enum OrderOrigin {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(ts_rs::TS)]
 pub enum Payment {
     /// The order is free of charge.
     NotRequired,

@@ -54,6 +54,7 @@ pub struct PushItem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[derive(ts_rs::TS)]
 pub enum OutcomeStatus {
     /// Recorded as it was.
     Accepted,

@@ -21,6 +21,7 @@ use crate::order::{OrderStatus, is_plausible_email};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(ts_rs::TS)]
 pub struct Attendee {
     pub first_name: String,
     pub last_name: String,

@@ -43,7 +43,7 @@ pub struct SaleLine {
     pub quantity: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SaleTicket {
     pub ticket: TicketId,
     pub code: TicketCode,
@@ -195,6 +195,7 @@ impl DomainError for Error {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(ts_rs::TS)]
 pub enum SaleStatus {
     #[default]
     Provisional,
