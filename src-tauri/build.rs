@@ -4,13 +4,45 @@
 
 use std::path::Path;
 
+/// Every command in `src/ipc.rs`, as registered in `lib.rs`.
+const COMMANDS: &[&str] = &[
+    "desk_state",
+    "enrol",
+    "sync_now",
+    "search",
+    "attendee",
+    "check_in",
+    "undo_check_in",
+    "correct_attendee",
+    "availability",
+    "sell",
+    "sales",
+    "conflicts",
+    "act_on_conflict",
+    "set_gate",
+    "printers",
+    "set_printer",
+    "set_auto_print",
+    "set_badge_template",
+    "badge_templates",
+    "print_badge",
+    "retry_print",
+    "print_jobs",
+];
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     println!(
         "cargo:rerun-if-changed={}",
         root.join("tauri.conf.json").display()
     );
-    println!("cargo:rerun-if-changed={}", root.join("ui").display());
+    println!("cargo:rerun-if-changed={}", root.join("ui/dist").display());
     std::env::set_current_dir(&root).expect("the repository root exists");
-    tauri_build::build();
+    // The app's own commands get permissions (`allow-<command>`), so that the capability in
+    // tauri.conf.json can name exactly the ones the window may call.
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build");
 }

@@ -1,0 +1,147 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { DeskState } from "./bindings/DeskState";
+import type { RosterEntry } from "./bindings/RosterEntry";
+import { type Banner, bannerFor, clock, codeForEnter, fullName } from "./logic";
+import { desk, errorText } from "./ipc";
+import { play } from "./sound";
+
+/** The door: one field that always has focus; results as you type; Enter checks in. */
+export function Door({ state, open }: { state: DeskState; open: (code: string) => void }) {
+  const field = useRef<HTMLInputElement>(null);
+  const [text, setText] = useState("");
+  const [results, setResults] = useState<RosterEntry[]>([]);
+  const [selected, setSelected] = useState(-1);
+  const [banner, setBanner] = useState<Banner | null>(null);
+  const asked = useRef(0);
+  const colours = new Map((state.conference?.attendee_types ?? []).map((t) => [t.id, t]));
+
+  useEffect(() => {
+    const keep = () => setTimeout(() => field.current?.focus(), 0);
+    keep();
+    const onFocus = (e: FocusEvent) => {
+      // Another control was clicked with the mouse: the field takes focus back right after.
+      if (e.target !== field.current) keep();
+    };
+    document.addEventListener("focusin", onFocus);
+    return () => document.removeEventListener("focusin", onFocus);
+  }, []);
+
+  async function search(value: string) {
+    setText(value);
+    const n = ++asked.current;
+    if (value.trim() === "") {
+      setResults([]);
+      setSelected(-1);
+      return;
+    }
+    try {
+      const found = await desk.search(value);
+      if (n === asked.current) {
+        setResults(found);
+        setSelected(found.length > 0 ? 0 : -1);
+      }
+    } catch (e) {
+      if (n === asked.current) setBanner({ tone: "bad", title: "Search failed", lines: [errorText(e)] });
+    }
+  }
+
+  async function checkIn(code: string) {
+    try {
+      const outcome = await desk.checkIn({ code, gate: null, override_reason: null });
+      const b = bannerFor(outcome, state.identity?.device ?? null);
+      setBanner(b);
+      play(b.tone);
+      setText("");
+      setResults([]);
+      setSelected(-1);
+      asked.current++;
+    } catch (e) {
+      setBanner({ tone: "bad", title: "Not checked in", lines: [errorText(e)] });
+      play("bad");
+    }
+  }
+
+  function onKey(e: KeyboardEvent) {
+    if (e.key === "ArrowDown") {
+      e.preventDefault();
+      setSelected((s) => Math.min(results.length - 1, s + 1));
+    } else if (e.key === "ArrowUp") {
+      e.preventDefault();
+      setSelected((s) => Math.max(0, s - 1));
+    } else if (e.key === "Enter" && e.shiftKey) {
+      e.preventDefault();
+      const r = results[selected];
+      if (r) open(r.code);
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      const code = codeForEnter(text, results, selected);
+      if (code) checkIn(code);
+    }
+  }
+
+  return (
+    <section class="door">
+      <label class="scan-label" for="scan">
+        Scan a ticket or type a name, email, company or code
+      </label>
+      <input
+        id="scan"
+        ref={field}
+        class="scan"
+        autocomplete="off"
+        spellcheck={false}
+        value={text}
+        onInput={(e) => search((e.target as HTMLInputElement).value)}
+        onKeyDown={onKey}
+      />
+      <p class="hint">
+        <kbd>Enter</kbd> check in · <kbd>↑</kbd>
+        <kbd>↓</kbd> choose · <kbd>Shift</kbd>+<kbd>Enter</kbd> open attendee · <kbd>Esc</kbd> back here
+      </p>
+      {banner && (
+        <div id="banner" class={`banner tone-${banner.tone}`} data-tone={banner.tone} role="status">
+          <div class="banner-title">{banner.title}</div>
+          {banner.lines.map((l) => (
+            <div class="banner-line">{l}</div>
+          ))}
+        </div>
+      )}
+      <ol class="results" id="results">
+        {results.map((r, i) => {
+          const type = colours.get(r.attendee_types[0] ?? "");
+          return (
+            <li
+              class={`result ${i === selected ? "selected" : ""}`}
+              data-code={r.code}
+              onClick={() => setSelected(i)}
+              onDblClick={() => open(r.code)}
+            >
+              <span class="band" style={{ background: type?.colour ?? "#94a3b8" }} title={type?.name ?? ""} />
+              <span class="who">
+                <span class="name">{fullName(r)}</span>
+                <span class="company">{r.company}</span>
+              </span>
+              <span class="what">
+                <span>{r.seat_type_name}</span>
+                {r.entitlements.length > 0 && <span class="ent">+ {r.entitlements.join(", ")}</span>}
+              </span>
+              <span class="code">{r.code}</span>
+              <span class="state">
+                {r.withdrawn ? (
+                  <span class="pill bad">withdrawn</span>
+                ) : r.admission ? (
+                  <span class="pill warn">in at {clock(r.admission.at)}</span>
+                ) : r.admits ? (
+                  <span class="pill">not yet in</span>
+                ) : (
+                  <span class="pill bad">add-on only</span>
+                )}
+                {r.provisional && <span class="pill">provisional</span>}
+              </span>
+            </li>
+          );
+        })}
+      </ol>
+    </section>
+  );
+}

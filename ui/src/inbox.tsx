@@ -1,0 +1,78 @@
+import { useEffect, useState } from "preact/hooks";
+import type { ConflictItem } from "./bindings/ConflictItem";
+import { clock, formatMoney } from "./logic";
+import { desk, errorText } from "./ipc";
+
+function detail(c: ConflictItem): string {
+  const k = c.kind;
+  switch (k.kind) {
+    case "walk_in_rejected":
+      return `Refund due: ${formatMoney(k.refund_due)} (${k.tickets.length} ticket(s) withdrawn)`;
+    case "duplicate_admission":
+      return `${k.code}: first at ${clock(k.first.at)} gate ${k.first.gate}, again at ${clock(k.duplicate.at)} gate ${k.duplicate.gate}`;
+    case "invalid_ticket_admission":
+      return `${k.code} let in at ${clock(k.admission.at)} gate ${k.admission.gate} (${k.status.replace(/_/g, " ")})`;
+    case "payment_after_expiry":
+      return "A payment arrived after the order expired";
+  }
+}
+
+/** Everything a person must decide: refunds due, duplicate admissions, unknown tickets let in. */
+export function Inbox() {
+  const [items, setItems] = useState<ConflictItem[]>([]);
+  const [note, setNote] = useState("");
+  const [message, setMessage] = useState<string | null>(null);
+
+  async function load() {
+    setItems(await desk.conflicts());
+  }
+  useEffect(() => {
+    load().catch((e) => setMessage(errorText(e)));
+    const t = setInterval(() => load().catch(() => {}), 1500);
+    return () => clearInterval(t);
+  }, []);
+
+  async function act(c: ConflictItem) {
+    try {
+      if (c.kind.kind === "walk_in_rejected") {
+        await desk.actOnConflict(c.conflict, { action: "record_refund", amount_minor: c.kind.refund_due.amount_minor, method: "cash", note });
+      } else {
+        await desk.actOnConflict(c.conflict, { action: "close", note: note || "checked at the door" });
+      }
+      setNote("");
+      await load();
+    } catch (e) {
+      setMessage(errorText(e));
+    }
+  }
+
+  return (
+    <section class="inbox">
+      <h1>Conflict inbox</h1>
+      <label>
+        Note for the next action
+        <input id="note" value={note} onInput={(e) => setNote((e.target as HTMLInputElement).value)} />
+      </label>
+      {message && <p class="message err">{message}</p>}
+      {items.length === 0 && <p>Nothing to decide.</p>}
+      <ul class="conflicts" id="conflicts">
+        {items.map((c) => (
+          <li class={`conflict ${c.resolution ? "resolved" : "open"}`} data-kind={c.kind.kind}>
+            <div class="label">{c.label}</div>
+            <div>{detail(c)}</div>
+            <div class="meta">
+              {c.opened_at && `opened ${clock(c.opened_at)}`}
+              {c.pending && " · not synced yet"}
+              {c.resolution && ` · ${c.resolution.kind.replace(/_/g, " ")}`}
+            </div>
+            {!c.resolution && (
+              <button class="resolve" onClick={() => act(c)}>
+                {c.kind.kind === "walk_in_rejected" ? "Refund given (cash)" : "Looked at: close"}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import type { CheckInOutcome } from "./bindings/CheckInOutcome";
+import type { RosterEntry } from "./bindings/RosterEntry";
+import { bannerFor, codeForEnter, formatAge, isStale, looksLikeCode, parseAmount, syncSummary } from "./logic";
+
+function entry(code: string, first: string, last: string): RosterEntry {
+  return {
+    code,
+    ticket: `t-${code}`,
+    order: "o",
+    seat_type: "s",
+    seat_type_name: "Conference pass",
+    admits: true,
+    first_name: first,
+    last_name: last,
+    email: "",
+    company: "",
+    attendee_types: [],
+    entitlements: [],
+    walk_in: false,
+    provisional: false,
+    withdrawn: false,
+    admission: null,
+    duplicates: 0,
+    prints: 0,
+  };
+}
+
+describe("the door field on Enter", () => {
+  const ada = entry("AB12-CD34", "Ada", "Lovelace");
+  const alan = entry("ZZ99-YY88", "Alan", "Turing");
+
+  it("checks in a scanned code that is on the roster, even among other results", () => {
+    expect(codeForEnter("ab12-cd34", [alan, ada], 0)).toBe("AB12-CD34");
+  });
+  it("checks in the only result of a typed name", () => {
+    expect(codeForEnter("lovel", [ada], -1)).toBe("AB12-CD34");
+  });
+  it("checks in the highlighted result when there are several", () => {
+    expect(codeForEnter("a", [ada, alan], 1)).toBe("ZZ99-YY88");
+  });
+  it("does nothing for a name with several results and none highlighted", () => {
+    expect(codeForEnter("a", [ada, alan], -1)).toBeNull();
+  });
+  it("sends an unknown scanned code to the desk core, which answers unknown ticket", () => {
+    expect(codeForEnter("QQ11-WW22", [], -1)).toBe("QQ11-WW22");
+  });
+  it("ignores an empty field", () => {
+    expect(codeForEnter("   ", [ada], 0)).toBeNull();
+  });
+  it("tells codes from names", () => {
+    expect(looksLikeCode("AB12-CD34")).toBe(true);
+    expect(looksLikeCode("Łódź")).toBe(false);
+    expect(looksLikeCode("ada lovelace")).toBe(false);
+  });
+});
+
+describe("the result banner", () => {
+  const admission = { admission: "a1", desk: "d1", gate: "North", at: "2026-11-24T08:12:00Z" };
+  it("is green for an admission and says the badge is printing", () => {
+    const o: CheckInOutcome = {
+      outcome: "admitted",
+      entry: entry("AB12-CD34", "Ada", "Lovelace"),
+      admission,
+      overridden: false,
+      print: { badge: "queued", job: "j1" },
+    };
+    const b = bannerFor(o, "d1");
+    expect(b.tone).toBe("ok");
+    expect(b.title).toContain("Ada Lovelace");
+    expect(b.lines).toContain("Badge printing");
+  });
+  it("is amber for a second scan and says where the first one was", () => {
+    const o: CheckInOutcome = { outcome: "already_admitted", entry: null, first: admission };
+    expect(bannerFor(o, "d1").tone).toBe("warn");
+    expect(bannerFor(o, "d1").lines[0]).toContain("this desk");
+    expect(bannerFor(o, "d2").lines[0]).toContain("another desk");
+  });
+  it("is red for unknown and not-entitled tickets", () => {
+    expect(bannerFor({ outcome: "unknown_ticket", code: "X1" }, null).tone).toBe("bad");
+    const o: CheckInOutcome = { outcome: "not_entitled", entry: null, status: "add_on_only" };
+    expect(bannerFor(o, null).tone).toBe("bad");
+    expect(bannerFor(o, null).lines[0]).toContain("add-on");
+  });
+});
+
+describe("small formats", () => {
+  it("ages", () => {
+    expect(formatAge(5)).toBe("5 s");
+    expect(formatAge(300)).toBe("5 min");
+    expect(formatAge(7500)).toBe("2 h 5 min");
+  });
+  it("staleness", () => {
+    const now = new Date("2026-11-24T09:00:00Z");
+    expect(isStale(null, now, 5)).toBe(true);
+    expect(isStale("2026-11-24T08:58:00Z", now, 5)).toBe(false);
+    expect(isStale("2026-11-24T08:50:00Z", now, 5)).toBe(true);
+  });
+  it("amounts", () => {
+    expect(parseAmount("12")).toBe(1200);
+    expect(parseAmount("12,5")).toBe(1250);
+    expect(parseAmount("12.345")).toBeNull();
+    expect(parseAmount("abc")).toBeNull();
+  });
+  it("the sync headline", () => {
+    const base = {
+      online: true, last_sync: null, pending: 0, oldest_pending_age_secs: null, skew_ms: null,
+      skew_warning: false, revoked: false, enrolled: true, last_error: null,
+    };
+    expect(syncSummary(base).label).toBe("Online");
+    expect(syncSummary({ ...base, online: false }).tone).toBe("warn");
+    expect(syncSummary({ ...base, revoked: true }).tone).toBe("bad");
+  });
+});

@@ -1,0 +1,137 @@
+// What the window decides without the desk core: pure functions, tested with Vitest.
+import type { CheckInOutcome } from "./bindings/CheckInOutcome";
+import type { Money } from "./bindings/Money";
+import type { RosterEntry } from "./bindings/RosterEntry";
+import type { SyncStatus } from "./bindings/SyncStatus";
+
+export type Tone = "ok" | "warn" | "bad";
+
+export interface Banner {
+  tone: Tone;
+  title: string;
+  lines: string[];
+}
+
+/** A scanner types the code and Enter; a person types a name. Codes have a digit and no space. */
+export function looksLikeCode(text: string): boolean {
+  const t = text.trim();
+  return t.length >= 4 && t.length <= 32 && /^[A-Za-z0-9-]+$/.test(t) && /[0-9]/.test(t);
+}
+
+export function normaliseCode(text: string): string {
+  return text.trim().toUpperCase();
+}
+
+/**
+ * What Enter in the door field checks in: the exact code among the results, else the one
+ * result, else the highlighted one, else a typed code the roster does not know (the desk core
+ * answers "unknown ticket"). `null`: nothing to check in, keep typing.
+ */
+export function codeForEnter(text: string, results: RosterEntry[], selected: number): string | null {
+  const typed = normaliseCode(text);
+  if (typed === "") return null;
+  const exact = results.find((r) => r.code === typed);
+  if (exact) return exact.code;
+  if (looksLikeCode(text) && results.length === 0) return typed;
+  if (results.length === 1) return results[0].code;
+  if (selected >= 0 && selected < results.length) return results[selected].code;
+  if (looksLikeCode(text)) return typed;
+  return null;
+}
+
+export function fullName(e: { first_name: string; last_name: string }): string {
+  return `${e.first_name} ${e.last_name}`.trim();
+}
+
+export function clock(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+/** The result banner after a check-in: green, amber or red, with what staff must say or do. */
+export function bannerFor(outcome: CheckInOutcome, ownDevice: string | null): Banner {
+  switch (outcome.outcome) {
+    case "admitted": {
+      const who = outcome.entry ? fullName(outcome.entry) : outcome.admission.gate;
+      const lines: string[] = [];
+      if (outcome.entry) {
+        lines.push(outcome.entry.seat_type_name);
+        if (outcome.entry.entitlements.length > 0) lines.push(`Also: ${outcome.entry.entitlements.join(", ")}`);
+      }
+      if (outcome.overridden) lines.push("Let in by override");
+      const p = outcome.print;
+      if (p.badge === "queued") lines.push("Badge printing");
+      else if (p.badge === "no_printer") lines.push("No badge printer chosen");
+      else if (p.badge === "held") lines.push("Badge held: the name does not fit. Open the attendee to print.");
+      return { tone: "ok", title: `Admitted: ${who}`, lines };
+    }
+    case "already_admitted": {
+      const where = outcome.first.desk === ownDevice ? "this desk" : "another desk";
+      const who = outcome.entry ? fullName(outcome.entry) : "This ticket";
+      return {
+        tone: "warn",
+        title: `Already admitted: ${who}`,
+        lines: [`at ${clock(outcome.first.at)}, gate ${outcome.first.gate}, by ${where}`],
+      };
+    }
+    case "unknown_ticket":
+      return { tone: "bad", title: "Unknown ticket", lines: [`No ticket ${outcome.code} on this desk's roster`] };
+    case "not_entitled": {
+      const why =
+        outcome.status === "add_on_only"
+          ? "This ticket is for an add-on only: it does not admit"
+          : outcome.status === "withdrawn"
+            ? "This walk-in ticket was withdrawn: the sale was not honoured"
+            : "This ticket does not admit";
+      const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
+      return { tone: "bad", title: `Not entitled: ${who}`, lines: [why] };
+    }
+  }
+}
+
+export function formatMoney(m: Money): string {
+  const major = m.amount_minor / 100;
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency: m.currency }).format(major);
+  } catch {
+    return `${major.toFixed(2)} ${m.currency}`;
+  }
+}
+
+/** "12 s", "4 min", "2 h 5 min". */
+export function formatAge(secs: number): string {
+  if (secs < 60) return `${Math.max(0, Math.round(secs))} s`;
+  const min = Math.floor(secs / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return `${h} h ${min % 60} min`;
+}
+
+/** Seat counts older than `staleMinutes` (or never synced) are shown as stale. */
+export function isStale(asOf: string | null, now: Date, staleMinutes: number): boolean {
+  if (asOf === null) return true;
+  const t = new Date(asOf).getTime();
+  return Number.isNaN(t) || now.getTime() - t > staleMinutes * 60_000;
+}
+
+export interface SyncSummary {
+  tone: Tone;
+  label: string;
+}
+
+/** The sync bar's headline. */
+export function syncSummary(s: SyncStatus): SyncSummary {
+  if (!s.enrolled) return { tone: "bad", label: "Not enrolled" };
+  if (s.revoked) return { tone: "bad", label: "Desk revoked: syncing stopped, nothing local is lost" };
+  if (!s.online) return { tone: "warn", label: "Offline: everything keeps working" };
+  if (s.pending > 0) return { tone: "ok", label: "Online, sending" };
+  return { tone: "ok", label: "Online" };
+}
+
+/** Minor units from what staff typed ("12", "12.5", "12,50"); `null` if it is not an amount. */
+export function parseAmount(text: string): number | null {
+  const t = text.trim().replace(",", ".");
+  if (!/^\d+(\.\d{1,2})?$/.test(t)) return null;
+  return Math.round(Number(t) * 100);
+}

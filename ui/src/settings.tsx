@@ -1,0 +1,131 @@
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import type { AutoPrint } from "./bindings/AutoPrint";
+import type { DeskState } from "./bindings/DeskState";
+import type { PrinterView } from "./bindings/PrinterView";
+import type { TemplateView } from "./bindings/TemplateView";
+import { desk, errorText } from "./ipc";
+
+/** First start: the server's address and the one-time code head office gave. */
+export function Setup({ state, onDone }: { state: DeskState; onDone: () => void }) {
+  const [server, setServer] = useState("http://127.0.0.1:7300");
+  const [code, setCode] = useState("");
+  const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const codeField = useRef<HTMLInputElement>(null);
+  // Focus the code field in the same task that inserts it (the autofocus attribute may fire
+  // later, in the middle of someone typing the server's address).
+  useLayoutEffect(() => codeField.current?.focus(), []);
+  async function enrol(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      await desk.enrol(server, code);
+      onDone();
+    } catch (err) {
+      setMessage(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <main class="setup">
+      <h1>Set up this desk</h1>
+      <p>Onsite {state.version}. Ask head office for a one-time enrolment code.</p>
+      <form onSubmit={enrol}>
+        <label>
+          Server
+          <input id="server-url" value={server} onInput={(e) => setServer((e.target as HTMLInputElement).value)} />
+        </label>
+        <label>
+          Enrolment code
+          <input id="enrol-code" ref={codeField} value={code} onInput={(e) => setCode((e.target as HTMLInputElement).value)} />
+        </label>
+        <button id="enrol" type="submit" disabled={busy}>
+          {busy ? "Enrolling…" : "Enrol"}
+        </button>
+      </form>
+      {message && (
+        <p class="message err" id="setup-message" role="alert">
+          {message}
+        </p>
+      )}
+    </main>
+  );
+}
+
+export function Settings({ state, onChange }: { state: DeskState; onChange: () => void }) {
+  const [gate, setGate] = useState(state.gate);
+  const [printers, setPrinters] = useState<PrinterView[]>([]);
+  const [templates, setTemplates] = useState<TemplateView[]>([]);
+  const [message, setMessage] = useState<string | null>(null);
+
+  useEffect(() => {
+    desk.printers().then(setPrinters, (e) => setMessage(errorText(e)));
+    desk.badgeTemplates().then(setTemplates, (e) => setMessage(errorText(e)));
+  }, []);
+
+  async function save(what: () => Promise<unknown>) {
+    try {
+      await what();
+      setMessage("Saved");
+      onChange();
+    } catch (e) {
+      setMessage(errorText(e));
+    }
+  }
+
+  return (
+    <section class="settings">
+      <h1>Settings</h1>
+      <dl class="facts">
+        <dt>Desk</dt>
+        <dd>{state.identity?.name}</dd>
+        <dt>Server</dt>
+        <dd>{state.identity?.server_url}</dd>
+        <dt>Version</dt>
+        <dd>{state.version}</dd>
+      </dl>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          save(() => desk.setGate(gate));
+        }}
+      >
+        <label>
+          Gate
+          <input id="gate-input" value={gate} onInput={(e) => setGate((e.target as HTMLInputElement).value)} />
+        </label>
+        <button type="submit">Save gate</button>
+      </form>
+      <label>
+        Badge printer
+        <select id="printer" value={state.print.printer ?? ""} onChange={(e) => save(() => desk.setPrinter((e.target as HTMLSelectElement).value || null))}>
+          <option value="">None</option>
+          {printers.map((p) => (
+            <option value={p.name}>
+              {p.info || p.name}
+              {p.problem ? ` — ${p.problem}` : ""}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Print a badge at check-in
+        <select id="auto-print" value={state.print.auto_print} onChange={(e) => save(() => desk.setAutoPrint((e.target as HTMLSelectElement).value as AutoPrint))}>
+          <option value="always">Always</option>
+          <option value="if_never_printed">Only if never printed</option>
+          <option value="never">Never</option>
+        </select>
+      </label>
+      <label>
+        Badge template
+        <select id="template" value={state.print.template} onChange={(e) => save(() => desk.setBadgeTemplate((e.target as HTMLSelectElement).value))}>
+          {templates.map((t) => (
+            <option value={t.id}>{t.name}</option>
+          ))}
+        </select>
+      </label>
+      {message && <p class="message" id="settings-message">{message}</p>}
+    </section>
+  );
+}

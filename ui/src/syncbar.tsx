@@ -1,0 +1,25 @@
+import type { SyncStatus } from "./bindings/SyncStatus";
+import { clock, formatAge, syncSummary } from "./logic";
+import { desk } from "./ipc";
+
+export function SyncBar({ status }: { status: SyncStatus }) {
+  const head = syncSummary(status);
+  return (
+    <footer class={`syncbar tone-${head.tone}`} id="sync-bar" data-online={String(status.online)}>
+      <span class="dot" aria-hidden="true" />
+      <span id="sync-label">{head.label}</span>
+      <span>Last sync: {status.last_sync ? clock(status.last_sync) : "never"}</span>
+      <span id="sync-pending" data-pending={status.pending}>
+        Pending: {status.pending}
+        {status.oldest_pending_age_secs !== null && status.pending > 0 && ` (oldest ${formatAge(status.oldest_pending_age_secs)})`}
+      </span>
+      {status.skew_warning && status.skew_ms !== null && (
+        <span class="skew">Clock is {formatAge(Math.abs(status.skew_ms) / 1000)} {status.skew_ms > 0 ? "ahead of" : "behind"} the server</span>
+      )}
+      {status.last_error && !status.online && <span class="err" title={status.last_error}>{status.last_error}</span>}
+      <button id="sync-now" onClick={() => desk.syncNow()}>
+        Sync now
+      </button>
+    </footer>
+  );
+}

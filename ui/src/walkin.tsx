@@ -1,0 +1,163 @@
+import { useEffect, useState } from "preact/hooks";
+import type { DeskState } from "./bindings/DeskState";
+import type { PaymentMethod } from "./bindings/PaymentMethod";
+import type { SaleReceipt } from "./bindings/SaleReceipt";
+import type { SaleView } from "./bindings/SaleView";
+import type { SeatAvailability } from "./bindings/SeatAvailability";
+import { clock, formatMoney, fullName, isStale, parseAmount } from "./logic";
+import { desk, errorText } from "./ipc";
+
+/** Seat counts older than this are marked stale (minutes). */
+const STALE_MINUTES = 5;
+
+interface Holder {
+  seat_type: string;
+  first_name: string;
+  last_name: string;
+  email: string;
+  company: string;
+}
+
+export function WalkIn({ state }: { state: DeskState }) {
+  const [seats, setSeats] = useState<SeatAvailability[]>([]);
+  const [sales, setSales] = useState<SaleView[]>([]);
+  const [holders, setHolders] = useState<Holder[]>([]);
+  const [method, setMethod] = useState<PaymentMethod>("card");
+  const [amount, setAmount] = useState("");
+  const [receipt, setReceipt] = useState<SaleReceipt | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+
+  async function load() {
+    setSeats(await desk.availability());
+    setSales(await desk.sales());
+  }
+  useEffect(() => {
+    load().catch((e) => setMessage(errorText(e)));
+    const t = setInterval(() => load().catch(() => {}), 2000);
+    return () => clearInterval(t);
+  }, [state.sync.last_sync]);
+
+  const total = holders.reduce((sum, h) => sum + (seats.find((s) => s.seat_type === h.seat_type)?.price.amount_minor ?? 0), 0);
+  const currency = seats[0]?.price.currency ?? "EUR";
+  const stale = isStale(seats[0]?.as_of ?? null, new Date(), STALE_MINUTES);
+
+  function add(seat: SeatAvailability) {
+    const copy = holders.find((h) => h.seat_type !== seat.seat_type) ?? holders[holders.length - 1];
+    setHolders([...holders, { seat_type: seat.seat_type, first_name: copy?.first_name ?? "", last_name: copy?.last_name ?? "", email: copy?.email ?? "", company: copy?.company ?? "" }]);
+  }
+  function edit(i: number, field: keyof Holder, value: string) {
+    setHolders(holders.map((h, j) => (j === i ? { ...h, [field]: value } : h)));
+  }
+
+  async function confirm(e: Event) {
+    e.preventDefault();
+    const taken = amount.trim() === "" ? total : parseAmount(amount);
+    if (taken === null) {
+      setMessage("The amount taken is not an amount");
+      return;
+    }
+    try {
+      const r = await desk.sell({
+        tickets: holders.map((h) => ({ ...h, attendee_types: [] })),
+        payment_method: method,
+        amount_taken_minor: taken,
+      });
+      setReceipt(r);
+      setHolders([]);
+      setAmount("");
+      setMessage(null);
+      await load();
+    } catch (err) {
+      setMessage(errorText(err));
+    }
+  }
+
+  return (
+    <section class="walkin">
+      <h1>Walk-in sale</h1>
+      <p class={stale ? "stale" : "fresh"} id="seats-as-of">
+        Seats as of {seats[0]?.as_of ? clock(seats[0].as_of) : "never"}
+        {stale && " — stale: another desk or the web may have sold some since"}
+      </p>
+      <table class="seats" id="seats">
+        <tbody>
+          {seats.map((s) => (
+            <tr data-seat={s.name}>
+              <td>{s.name}</td>
+              <td>{formatMoney(s.price)}</td>
+              <td class="remaining">
+                {s.remaining} left
+                {s.pending > 0 && ` (${s.pending} sold here, not confirmed)`}
+              </td>
+              <td>
+                <button class="add-seat" disabled={s.remaining <= 0 && !s.overbook} onClick={() => add(s)}>
+                  Add
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {holders.length > 0 && (
+        <form class="sale" onSubmit={confirm}>
+          {holders.map((h, i) => (
+            <fieldset>
+              <legend>{seats.find((s) => s.seat_type === h.seat_type)?.name}</legend>
+              <input class="first-name" placeholder="First name" value={h.first_name} onInput={(e) => edit(i, "first_name", (e.target as HTMLInputElement).value)} />
+              <input class="last-name" placeholder="Last name" value={h.last_name} onInput={(e) => edit(i, "last_name", (e.target as HTMLInputElement).value)} />
+              <input class="email" placeholder="Email" value={h.email} onInput={(e) => edit(i, "email", (e.target as HTMLInputElement).value)} />
+              <input class="company" placeholder="Company" value={h.company} onInput={(e) => edit(i, "company", (e.target as HTMLInputElement).value)} />
+              <button type="button" onClick={() => setHolders(holders.filter((_, j) => j !== i))}>
+                Remove
+              </button>
+            </fieldset>
+          ))}
+          <label>
+            Payment
+            <select id="payment" value={method} onChange={(e) => setMethod((e.target as HTMLSelectElement).value as PaymentMethod)}>
+              <option value="card">Card</option>
+              <option value="cash">Cash</option>
+              <option value="invoice">Invoice</option>
+              <option value="complimentary">Complimentary</option>
+            </select>
+          </label>
+          <label>
+            Amount taken
+            <input id="amount" placeholder={(total / 100).toFixed(2)} value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} />
+          </label>
+          <p class="total">Total: {formatMoney({ amount_minor: total, currency })}</p>
+          <button id="confirm-sale" type="submit">
+            Confirm sale
+          </button>
+        </form>
+      )}
+      {message && <p class="message err" id="sale-message">{message}</p>}
+      {receipt && (
+        <div class="receipt" id="receipt">
+          <h2>Sold (provisional until the server confirms)</h2>
+          {receipt.tickets.map((t) => (
+            <div class="ticket">
+              {fullName(t.attendee)} — <b>{t.code}</b>
+            </div>
+          ))}
+        </div>
+      )}
+      <h2>Sales at this desk</h2>
+      <table class="sales" id="sales">
+        <tbody>
+          {sales.map((s) => (
+            <tr data-status={s.status} data-pending={String(s.pending)}>
+              <td>{clock(s.sold_at)}</td>
+              <td>{s.tickets.map((t) => fullName(t.attendee)).join(", ")}</td>
+              <td>{formatMoney(s.total)}</td>
+              <td class="status">
+                {s.status.replace("_", " ")}
+                {s.refund_due && ` — refund due ${formatMoney(s.refund_due)}`}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
