@@ -2,6 +2,7 @@
 
 mod badge;
 mod desk;
+mod desk_app;
 mod desk_window;
 mod import;
 mod registration;

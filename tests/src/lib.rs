@@ -8,6 +8,8 @@
 pub mod cups;
 pub mod desk;
 pub mod display;
+pub mod partition;
 pub mod postgres;
 pub mod server;
+pub mod webdriver;
 pub mod workspace;

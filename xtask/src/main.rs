@@ -5,6 +5,9 @@
 //!   and every test, prints a summary, and exits non-zero if anything failed.
 //! - `cargo xtask bench [ARGS]`: builds the release binaries and runs `onsite-bench` (figures
 //!   as ratios against baselines measured in the same run).
+//! - `cargo xtask demo`: the demo conference on a local server, and the desk app enrolled
+//!   against it.
+//! - `cargo xtask bindings`: regenerates the UI's TypeScript types from the Rust types.
 //! - `cargo xtask deps`: only the system packages.
 //!
 //! Deliberately std-only: it must build in seconds on a fresh machine before anything else.
@@ -23,6 +26,7 @@ fn main() -> ExitCode {
         Some("test") => test(&root),
         Some("demo") => demo(&root),
         Some("bench") => bench(&root, &args[1..]),
+        Some("bindings") => bindings(&root),
         Some("deps") => match system::ensure_packages(system::TEST_PACKAGES) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -31,7 +35,7 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask <test|demo|bench|deps>");
+            eprintln!("usage: cargo xtask <test|demo|bench|bindings|deps>");
             eprintln!(
                 "  demo  install what is missing, build, load the demo conference and run the server"
             );
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "  bench build for release and run the benchmarks (onsite-bench --help for options)"
             );
+            eprintln!("  bindings  regenerate ui/src/bindings from the Rust types");
             eprintln!("  deps  install the system packages only");
             ExitCode::from(2)
         }
@@ -105,44 +110,121 @@ fn pure_dependencies(cargo: &str, root: &Path) -> Result<(), String> {
     }
 }
 
-/// Builds the server, loads the demo conference (idempotent: a second run adds nothing but
-/// fresh desk codes) and runs the server in the foreground until Ctrl-C.
+/// Builds the server and the desk app, loads the demo conference (idempotent: a second run
+/// adds nothing but fresh desk codes), runs the server, enrols the desk app's database with one
+/// of the codes and opens the desk window (when there is a display). Runs until Ctrl-C.
 fn demo(root: &Path) -> ExitCode {
-    println!("==> building onsite-server");
-    if !packages_and_build(root, &["build", "-p", "onsite-server"]) {
+    println!("==> building the window, onsite-server and the desk app");
+    let build = [
+        "build",
+        "--locked",
+        "-p",
+        "onsite-server",
+        "-p",
+        "onsite-desk",
+        "-p",
+        "onsite-desk-core",
+        "--bins",
+    ];
+    if !packages_and_build(root, &build) {
         return ExitCode::FAILURE;
     }
-    let target = target_dir(root);
-    let server = target.join("debug").join("onsite-server");
-    let data = target.join("demo-data");
+    let bin = target_dir(root).join("debug");
+    let data = target_dir(root).join("demo-data");
     let listen = env::var("ONSITE_LISTEN").unwrap_or_else(|_| "127.0.0.1:7300".to_owned());
+    let url = format!("http://{listen}");
     println!("==> loading the demo conference into {}", data.display());
-    let loaded = Command::new(&server)
+    let loaded = Command::new(bin.join("onsite-server"))
         .arg("--data-dir")
         .arg(&data)
         .arg("demo")
-        .status();
-    if !loaded.is_ok_and(|s| s.success()) {
+        .output();
+    let Some(out) = loaded.ok().filter(|o| o.status.success()) else {
         eprintln!("xtask: loading the demo failed");
         return ExitCode::FAILURE;
-    }
-    println!();
-    println!("==> the sync server is starting on http://{listen}");
-    println!("    health:        curl http://{listen}/v1/health");
-    println!("    the conference (head office, with the token above):");
-    println!(
-        "                   curl -H 'Authorization: Bearer <token>' http://{listen}/v1/conferences/01930000-0000-7000-8000-000000000001"
-    );
-    println!(
-        "    enrol a desk:  curl -d '{{\"code\":\"<enrolment code>\"}}' -H 'content-type: application/json' http://{listen}/v1/devices/enrol"
-    );
-    println!("    The desk app joins the demo with its own issue. Stop with Ctrl-C.");
-    println!();
-    let served = Command::new(&server)
+    };
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    print!("{printed}");
+    // `desk "North door" enrolment code: XXXX-XXXX-XXXX`: the first code goes to the app.
+    let code = printed.lines().find_map(|l| {
+        l.split_once("enrolment code: ")
+            .map(|(_, c)| c.trim().to_owned())
+    });
+
+    let mut server = match Command::new(bin.join("onsite-server"))
         .arg("--data-dir")
         .arg(&data)
         .args(["serve", "--listen", &listen])
-        .status();
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("xtask: could not start the server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listen.parse::<std::net::SocketAddr>().ok();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while addr.is_some_and(|a| std::net::TcpStream::connect(a).is_err())
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let desk_db = data.join("desk-north.sqlite3");
+    let enrolled = desk_db.exists()
+        || code.as_deref().is_some_and(|code| {
+            Command::new(bin.join("onsite-desk-cli"))
+                .arg("--db")
+                .arg(&desk_db)
+                .args(["enrol", "--server", &url, code])
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+    println!();
+    println!("==> the sync server runs on {url}");
+    println!("    health:        curl {url}/v1/health");
+    println!(
+        "    head office:   curl -H 'Authorization: Bearer <token above>' {url}/v1/conferences/01930000-0000-7000-8000-000000000001"
+    );
+    if !enrolled {
+        eprintln!("xtask: could not enrol the desk app's database");
+    }
+    let mut desk = None;
+    if env::var_os("DISPLAY").is_some() || env::var_os("WAYLAND_DISPLAY").is_some() {
+        println!(
+            "==> opening the desk app (North door, database {})",
+            desk_db.display()
+        );
+        println!("    F1 door · F2 walk-in sale · F3 conflict inbox · F4 settings");
+        println!(
+            "    Try: type a name from the roster and press Enter; scan (type) a ticket code + Enter."
+        );
+        desk = Command::new(bin.join("onsite-desk"))
+            .arg("--db")
+            .arg(&desk_db)
+            .spawn()
+            .ok();
+    } else {
+        println!("==> no display: open the desk app on a desktop with");
+        println!(
+            "    {} --db {}",
+            bin.join("onsite-desk").display(),
+            desk_db.display()
+        );
+        println!("    or drive the same desk from a shell:");
+        println!(
+            "    {} --db {} search ada",
+            bin.join("onsite-desk-cli").display(),
+            desk_db.display()
+        );
+    }
+    println!("    Stop with Ctrl-C.");
+    println!();
+    let served = server.wait();
+    if let Some(mut d) = desk {
+        let _ = d.kill();
+    }
     if served.is_ok_and(|s| s.success()) {
         ExitCode::SUCCESS
     } else {
@@ -179,9 +261,59 @@ fn bench(root: &Path, args: &[String]) -> ExitCode {
     }
 }
 
+/// Builds the desk's window (`ui/` → `ui/dist`, which the Tauri build embeds): `npm ci` from
+/// the committed lockfile when `node_modules` is missing or older than it, the unit tests
+/// (Vitest) when `with_tests`, then the type check and the Vite build.
+fn ui(root: &Path, with_tests: bool) -> Result<(), String> {
+    system::ensure_node()?;
+    let dir = root.join("ui");
+    let npm = |args: &[&str]| -> Result<(), String> {
+        println!("==> ui: npm {}", args.join(" "));
+        let ok = Command::new("npm")
+            .args(args)
+            .current_dir(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("npm {} failed in ui/", args.join(" ")))
+        }
+    };
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let installed = modified(&dir.join("node_modules/.package-lock.json"));
+    if installed.is_none() || installed < modified(&dir.join("package-lock.json")) {
+        npm(&["ci", "--no-audit", "--no-fund"])?;
+    }
+    if with_tests {
+        npm(&["test"])?;
+    }
+    npm(&["run", "build"])
+}
+
+/// Rewrites `ui/src/bindings` from the Rust types (the test that checks them, in write mode).
+fn bindings(root: &Path) -> ExitCode {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let ok = Command::new(&cargo)
+        .args(["test", "-p", "onsite-desk", "--lib", "typescript_bindings"])
+        .env("ONSITE_WRITE_BINDINGS", "1")
+        .current_dir(root)
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 /// Installs the system packages when missing, then runs `cargo <build>`; says what failed.
 fn packages_and_build(root: &Path, build: &[&str]) -> bool {
     if let Err(e) = system::ensure_packages(system::TEST_PACKAGES) {
+        eprintln!("xtask: {e}");
+        return false;
+    }
+    if let Err(e) = ui(root, false) {
         eprintln!("xtask: {e}");
         return false;
     }
@@ -251,7 +383,26 @@ fn test(root: &Path) -> ExitCode {
         ok
     };
 
-    if deps.is_ok() {
+    let tool = |steps: &mut Vec<Step>, name: &'static str, f: &dyn Fn() -> Result<(), String>| {
+        let t = Instant::now();
+        let r = f();
+        if let Err(e) = &r {
+            eprintln!("xtask: {e}");
+        }
+        steps.push(Step {
+            name,
+            ok: r.is_ok(),
+            took: t.elapsed(),
+        });
+        r.is_ok()
+    };
+    let ui_ok = deps.is_ok() && tool(&mut steps, "ui (vitest, build)", &|| ui(root, true));
+    let driver_ok = deps.is_ok()
+        && tool(&mut steps, "tauri-driver", &|| {
+            system::ensure_tauri_driver(&cargo)
+        });
+
+    if deps.is_ok() && ui_ok && driver_ok {
         run(&mut steps, "format", &["fmt", "--all", "--check"]);
         run(
             &mut steps,

@@ -27,6 +27,8 @@ pub(crate) const TEST_PACKAGES: &[&str] = &[
     // Badges: the tests read the PDFs back (pdftotext, pdftoppm, pdfinfo), decode the QR code
     // (zbarimg) and print through a real CUPS with a virtual PDF printer.
     "poppler-utils",
+    // The desk app's end-to-end tests: WebKitWebDriver, behind tauri-driver (from crates.io).
+    "webkit2gtk-driver",
     "zbar-tools",
     "cups",
     "cups-client",
@@ -105,5 +107,43 @@ pub(crate) fn ensure_packages(packages: &[&str]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("still missing after apt-get: {}", still.join(" ")))
+    }
+}
+
+fn runs(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Node.js and npm build the desk's UI. Machines of this kind bring Node 20; a bare Debian gets
+/// its own `nodejs` and `npm` packages (Vite 7 needs Node 20.19 or newer).
+pub(crate) fn ensure_node() -> Result<(), String> {
+    if runs("node", "--version") && runs("npm", "--version") {
+        return Ok(());
+    }
+    ensure_packages(&["nodejs", "npm"])
+}
+
+/// `tauri-driver` (the WebDriver front for Tauri apps) from crates.io, into `~/.cargo/bin`.
+pub(crate) fn ensure_tauri_driver(cargo: &str) -> Result<(), String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")));
+    if home.is_some_and(|h| h.join("bin/tauri-driver").exists()) {
+        return Ok(());
+    }
+    println!("==> installing tauri-driver (cargo install)");
+    let status = Command::new(cargo)
+        .args(["install", "tauri-driver", "--locked", "--version", "2.1.0"])
+        .status()
+        .map_err(|e| format!("could not run cargo install: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo install tauri-driver failed ({status})"))
     }
 }

@@ -1,0 +1,266 @@
+//! The desk app end to end, in its real window (tauri-driver + WebKitWebDriver under Xvfb),
+//! against a real `onsite-server` with the demo conference, a second desk core competing for
+//! seats, a network partition between the app and the server, and the test CUPS printer.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, ensure};
+use fantoccini::{Client, Locator};
+use onsite_desk_core::{Desk, JobState, SaleRequest, SaleTicketRequest};
+use onsite_shared::ids::ConferenceId;
+use onsite_shared::order::PaymentMethod;
+use onsite_tests::cups::{TestPrinter, pdf_pages};
+use onsite_tests::desk::LocalDesk;
+use onsite_tests::display::VirtualDisplay;
+use onsite_tests::partition::Partition;
+use onsite_tests::server::{TempDir, TestServer, server_command};
+use onsite_tests::webdriver::{TauriDriver, key, screenshot, wait_for_text};
+use onsite_tests::workspace;
+
+const DEMO: ConferenceId = ConferenceId::from_u128(0x01930000_0000_7000_8000_000000000001);
+const WAIT: Duration = Duration::from_secs(30);
+
+async fn css(client: &Client, selector: &str) -> Result<fantoccini::elements::Element> {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(selector))
+        .await
+        .with_context(|| format!("waiting for {selector}"))
+}
+
+/// Types into the door field (which always has focus) and presses Enter.
+async fn scan(client: &Client, text: &str) -> Result<()> {
+    let field = css(client, "#scan").await?;
+    field.send_keys(text).await?;
+    field.send_keys(key::ENTER).await?;
+    Ok(())
+}
+
+async fn press(client: &Client, keys: &str) -> Result<()> {
+    client.active_element().await?.send_keys(keys).await?;
+    Ok(())
+}
+
+async fn banner(client: &Client, needle: &str) -> Result<(String, String)> {
+    let text = wait_for_text(client, "#banner", needle, WAIT).await?;
+    let tone = css(client, "#banner")
+        .await?
+        .attr("data-tone")
+        .await?
+        .unwrap_or_default();
+    Ok((text, tone))
+}
+
+async fn fill_holder(client: &Client, first: &str, last: &str) -> Result<()> {
+    // The form for the added seat renders after the click returns.
+    css(client, "form.sale input.first-name").await?;
+    let pick = |class: &'static str| async move {
+        let all = client.find_all(Locator::Css(class)).await?;
+        all.last().cloned().context("a holder field")
+    };
+    pick("input.first-name").await?.send_keys(first).await?;
+    pick("input.last-name").await?.send_keys(last).await?;
+    pick("input.email")
+        .await?
+        .send_keys(&format!("{}@example.com", first.to_lowercase()))
+        .await?;
+    Ok(())
+}
+
+#[test]
+fn door_staff_enrol_check_in_sell_print_and_see_a_compensation_in_the_real_window() -> Result<()> {
+    let dir = TempDir::new("desk-app")?;
+    let printer = TestPrinter::pdf("door-app")?;
+    server_command(dir.path(), None, &["demo", "--attendees", "80"])?;
+    let server = TestServer::start(dir.path())?;
+    // A second desk that competes with the app for the last workshop seats.
+    let rival = LocalDesk::enrol(&server, DEMO, "rival", dir.path())?;
+    rival.sync()?;
+    let people: Vec<_> = rival
+        .search("a")?
+        .into_iter()
+        .filter(|e| e.admits && e.admission.is_none())
+        .collect();
+    ensure!(people.len() >= 3, "the demo has attendees");
+    let (by_name, by_code) = (&people[0], &people[1]);
+
+    let link = Partition::start(&server.url)?;
+    let code = server.enrolment_code(DEMO, "Door app")?;
+    let db = dir.path().join("app.sqlite3");
+    let display = VirtualDisplay::start()?;
+    let driver = TauriDriver::start(
+        &display,
+        &[("ONSITE_DESK_DB", db.to_str().context("utf-8 path")?)],
+    )?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let app = workspace::binary("onsite-desk")?;
+    let result = runtime.block_on(async {
+        let client = driver.session(&app).await?;
+        let outcome = drive(&client, &link, &code, &printer, &rival, by_name, by_code).await;
+        if outcome.is_err() {
+            let _ = screenshot(&client, "desk-app-failure").await;
+        }
+        let _ = client.close().await;
+        outcome
+    });
+    drop(driver);
+    result?;
+
+    // The badge printed at the first check-in reached CUPS at its own page size.
+    let desk = Desk::open(&db)?;
+    let job = desk
+        .print_jobs(10)?
+        .into_iter()
+        .find(|j| j.state == JobState::Completed)
+        .context("a completed print job")?;
+    let pdf = printer.output(job.spooler_job.context("spooler job")?, WAIT)?;
+    let ((w, h), _) = pdf_pages(&pdf)?;
+    ensure!(
+        (w - 288.0).abs() < 1.0 && (h - 216.0).abs() < 1.0,
+        "{w} × {h}"
+    );
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn drive(
+    client: &Client,
+    link: &Partition,
+    code: &str,
+    printer: &TestPrinter,
+    rival: &LocalDesk,
+    by_name: &onsite_desk_core::RosterEntry,
+    by_code: &onsite_desk_core::RosterEntry,
+) -> Result<()> {
+    // Enrol with the one-time code.
+    let server = css(client, "#server-url").await?;
+    server.clear().await?;
+    server.send_keys(&link.url).await?;
+    css(client, "#enrol-code").await?.send_keys(code).await?;
+    screenshot(client, "desk-app-setup").await?;
+    css(client, "#enrol").await?.click().await?;
+    css(client, "#scan").await?;
+    wait_for_text(client, "#sync-label", "Online", WAIT).await?;
+
+    // Settings: the badge printer.
+    press(client, key::F4).await?;
+    // The printers come from the spooler after the screen opened.
+    css(client, &format!("#printer option[value='{}']", printer.name)).await?;
+    css(client, "#printer")
+        .await?
+        .select_by_value(&printer.name)
+        .await?;
+    wait_for_text(client, "#settings-message", "Saved", WAIT).await?;
+    screenshot(client, "desk-app-settings").await?;
+    press(client, key::ESCAPE).await?;
+
+    // Door: a typed name, then Enter, admits; the badge prints by itself.
+    let name = format!("{} {}", by_name.first_name, by_name.last_name);
+    let field = css(client, "#scan").await?;
+    field.send_keys(&name).await?;
+    css(client, &format!(".result[data-code='{}']", by_name.code)).await?;
+    field.send_keys(key::ENTER).await?;
+    let (text, tone) = banner(client, "Admitted").await?;
+    ensure!(
+        tone == "ok" && text.contains(&by_name.last_name),
+        "{tone}: {text}"
+    );
+    screenshot(client, "desk-app-door-admitted").await?;
+
+    // A scanned code + Enter admits; the same scan again is the amber duplicate banner.
+    scan(client, by_code.code.as_str()).await?;
+    let (text, tone) = banner(client, &by_code.last_name).await?;
+    ensure!(tone == "ok" && text.contains("Admitted"), "{tone}: {text}");
+    scan(client, by_code.code.as_str()).await?;
+    let (text, tone) = banner(client, "Already admitted").await?;
+    ensure!(
+        tone == "warn" && text.contains("this desk"),
+        "{tone}: {text}"
+    );
+    screenshot(client, "desk-app-door-duplicate").await?;
+
+    // The attendee screen shows the print job completed by the spooler.
+    let field = css(client, "#scan").await?;
+    field.send_keys(by_name.code.as_str()).await?;
+    css(client, &format!(".result[data-code='{}']", by_name.code)).await?;
+    field
+        .send_keys(&format!("{}{}", key::SHIFT, key::ENTER))
+        .await?;
+    css(client, "#print-jobs tr[data-state='completed']").await?;
+    screenshot(client, "desk-app-attendee").await?;
+    press(client, key::ESCAPE).await?;
+
+    // A walk-in sale, confirmed by the server after sync.
+    let seats = rival.availability()?;
+    let admission = seats
+        .iter()
+        .find(|s| s.admits && s.remaining > 0)
+        .context("an admission seat type")?;
+    press(client, key::F2).await?;
+    css(
+        client,
+        &format!("#seats tr[data-seat='{}'] .add-seat", admission.name),
+    )
+    .await?
+    .click()
+    .await?;
+    fill_holder(client, "Walter", "Walkin").await?;
+    css(client, "#confirm-sale").await?.click().await?;
+    wait_for_text(client, "#receipt", "Walter Walkin", WAIT).await?;
+    css(client, "#sales tr[data-status='confirmed']").await?;
+    screenshot(client, "desk-app-walkin-confirmed").await?;
+
+    // The app loses the server; the rival sells the workshop's last seats meanwhile; the
+    // app, seeing seats as of its last sync, sells one more. After the link heals the server
+    // rejects it and the refund due arrives in the inbox.
+    link.cut();
+    css(client, "#sync-now").await?.click().await?;
+    wait_for_text(client, "#sync-label", "Offline", WAIT).await?;
+    let workshop = rival
+        .availability()?
+        .into_iter()
+        .find(|s| !s.admits && !s.overbook && s.remaining > 0)
+        .context("a workshop with seats left")?;
+    let holder = |i: i64| SaleTicketRequest {
+        seat_type: workshop.seat_type,
+        first_name: format!("Rival{i}"),
+        last_name: "Buyer".into(),
+        email: format!("rival{i}@example.com"),
+        company: String::new(),
+        attendee_types: vec![],
+    };
+    rival.sell(&SaleRequest {
+        tickets: (0..workshop.remaining).map(holder).collect(),
+        payment_method: PaymentMethod::Card,
+        amount_taken_minor: workshop.price.amount_minor * workshop.remaining,
+    })?;
+    // The rival's client blocks on its own runtime: not on this one's thread.
+    std::thread::scope(|s| s.spawn(|| rival.sync()).join())
+        .map_err(|_| anyhow::anyhow!("the rival's sync panicked"))??;
+    press(client, key::F1).await?;
+    press(client, key::F2).await?;
+    css(
+        client,
+        &format!("#seats tr[data-seat='{}'] .add-seat", workshop.name),
+    )
+    .await?
+    .click()
+    .await?;
+    fill_holder(client, "Stella", "Stale").await?;
+    css(client, "#confirm-sale").await?.click().await?;
+    wait_for_text(client, "#receipt", "Stella Stale", WAIT).await?;
+    css(client, "#sales tr[data-status='provisional']").await?;
+    screenshot(client, "desk-app-walkin-offline").await?;
+    link.heal();
+    css(client, "#sync-now").await?.click().await?;
+    wait_for_text(client, "#inbox-count", "1", WAIT).await?;
+    css(client, "#sales tr[data-status='rejected']").await?;
+    press(client, key::F3).await?;
+    let refund = wait_for_text(client, ".conflict.open", "Refund due", WAIT).await?;
+    ensure!(refund.contains("250"), "{refund}");
+    screenshot(client, "desk-app-inbox").await?;
+    Ok(())
+}
