@@ -283,7 +283,13 @@ fn ui(root: &Path, with_tests: bool) -> Result<(), String> {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let installed = modified(&dir.join("node_modules/.package-lock.json"));
     if installed.is_none() || installed < modified(&dir.join("package-lock.json")) {
-        npm(&["ci", "--no-audit", "--no-fund"])?;
+        // npm 11 leaves the foreign-platform builds of rollup's native addon out of the lock it
+        // writes, and then its own `npm ci` calls that lock out of sync. `npm install` with the
+        // committed lock installs the same locked versions.
+        if let Err(e) = npm(&["ci", "--no-audit", "--no-fund"]) {
+            eprintln!("xtask: {e}; installing from the lockfile with npm install instead");
+            npm(&["install", "--no-audit", "--no-fund"])?;
+        }
     }
     if with_tests {
         npm(&["test"])?;
