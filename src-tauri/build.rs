@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "set_auto_print",
     "set_badge_template",
     "badge_templates",
+    "badge_preview",
     "print_badge",
     "retry_print",
     "print_jobs",

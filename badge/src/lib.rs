@@ -4,6 +4,7 @@
 //! - [`layout()`]: where everything goes on one badge, and [`Warning`]s for what does not fit
 //!   (checked before anything is printed).
 //! - [`render_badge`]: one badge as a one-page PDF of the template's page size.
+//! - [`render_svg`]: the same badge as SVG, for a preview on screen.
 //! - [`render_sheets`]: many badges, sorted by name, several per A4 or Letter page.
 //!
 //! The same template and data always give the same bytes.
@@ -12,6 +13,7 @@ mod font;
 mod layout;
 mod pdf;
 mod sheet;
+mod svg;
 pub mod template;
 
 pub use layout::{BadgeData, Layout, Rect, Shape, Warning, layout, on};
@@ -51,6 +53,15 @@ pub fn render_badge(template: &Template, data: &BadgeData) -> Result<Rendered, R
         warnings: laid.warnings,
         page: template.page,
     })
+}
+
+/// The same badge as an SVG document (the preview a screen shows), with the same warnings.
+pub fn render_svg(
+    template: &Template,
+    data: &BadgeData,
+) -> Result<(String, Vec<Warning>), RenderError> {
+    let laid = layout(template, data)?;
+    Ok((svg::write(&laid), laid.warnings))
 }
 
 #[cfg(test)]

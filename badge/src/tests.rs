@@ -231,3 +231,25 @@ fn samples() {
         .unwrap();
     }
 }
+
+#[test]
+fn the_preview_svg_draws_the_same_layout_with_text_escaped() {
+    let set = TemplateSet::default_set();
+    let mut data = ada();
+    data.company = "Smith & <Sons>".into();
+    let (svg, warnings) = render_svg(set.first(), &data).expect("svg");
+    let laid = layout(set.first(), &data).expect("layout");
+    assert_eq!(warnings, laid.warnings);
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    assert!(svg.contains("viewBox=\"0 0 288.00 216.00\""), "{svg}");
+    assert!(svg.contains("Smith &amp; &lt;Sons&gt;"));
+    assert!(svg.contains("Łódź-Zürich"));
+    let texts = laid
+        .shapes
+        .iter()
+        .filter(|s| matches!(s, Shape::Text { .. }))
+        .count();
+    assert_eq!(svg.matches("<text ").count(), texts);
+    // The band in the attendee type's colour.
+    assert!(svg.contains("fill=\"#c0392b\""));
+}

@@ -34,8 +34,8 @@ pub use check_in::{CheckInOutcome, CheckInRequest};
 pub use conflict::{ConflictAction, ConflictItem};
 pub use error::DeskError;
 pub use printing::{
-    AutoPrinted, BadgePreview, JobState, PrintJob, PrintPass, PrintRequest, PrintSettings, Trigger,
-    print_pending, run_printing,
+    AutoPrinted, BadgePreview, BadgeSvg, JobState, PrintJob, PrintPass, PrintRequest,
+    PrintSettings, Trigger, print_pending, run_printing,
 };
 pub use roster::{AdmissionView, AttendeeTypeView, ConferenceView, RosterEntry, SEARCH_LIMIT};
 pub use status::{LocalStatus, OutboxItem};

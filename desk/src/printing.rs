@@ -144,6 +144,14 @@ pub struct BadgePreview {
     pub media: String,
 }
 
+/// A badge preview for the screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct BadgeSvg {
+    pub svg: String,
+    pub warnings: Vec<Warning>,
+    pub template: String,
+}
+
 /// The desk's print settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct PrintSettings {
@@ -521,6 +529,26 @@ impl Desk {
             let id = Desk::identity(conn)?;
             let (conf, entry) = known_entry(conn, id, code)?;
             render(conn, &badge_data(&conf, &entry))
+        })
+    }
+
+    /// The badge as the screen previews it (SVG of the same layout), with its warnings.
+    pub fn badge_svg(&self, code: &str) -> Result<BadgeSvg, DeskError> {
+        self.read(|conn| {
+            let id = Desk::identity(conn)?;
+            let (conf, entry) = known_entry(conn, id, code)?;
+            let set = templates(conn)?;
+            let template_id = template_id(conn, &set)?;
+            let template = set
+                .get(&template_id)
+                .map_err(|e| DeskError::Corrupt(e.to_string()))?;
+            let (svg, warnings) = onsite_badge::render_svg(template, &badge_data(&conf, &entry))
+                .map_err(|e| DeskError::BadInput(e.to_string()))?;
+            Ok(BadgeSvg {
+                svg,
+                warnings,
+                template: template_id,
+            })
         })
     }
 

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use onsite_desk_core::printing::Cups;
 use onsite_desk_core::sync::{self, SyncClient, SyncError, SyncStatus};
 use onsite_desk_core::{
-    CheckInOutcome, CheckInRequest, ConferenceView, ConflictAction, ConflictItem, Correction, Desk,
-    DeskError, PrintJob, PrintRequest, PrintSettings, RosterEntry, SaleReceipt, SaleRequest,
-    SaleView, SeatAvailability,
+    BadgeSvg, CheckInOutcome, CheckInRequest, ConferenceView, ConflictAction, ConflictItem,
+    Correction, Desk, DeskError, PrintJob, PrintRequest, PrintSettings, RosterEntry, SaleReceipt,
+    SaleRequest, SaleView, SeatAvailability,
 };
 use onsite_shared::badge::AutoPrint;
 use onsite_shared::ids::{ConferenceId, ConflictId, DeviceId, PrintJobId};
@@ -255,6 +255,11 @@ pub async fn badge_templates(app: State<'_, DeskApp>) -> Answer<Vec<TemplateView
 }
 
 #[tauri::command]
+pub async fn badge_preview(app: State<'_, DeskApp>, code: String) -> Answer<BadgeSvg> {
+    Ok(app.desk.badge_svg(&code)?)
+}
+
+#[tauri::command]
 pub async fn print_badge(app: State<'_, DeskApp>, req: PrintRequest) -> Answer<PrintJob> {
     let job = app.desk.print_badge(&req)?;
     app.appended();
@@ -302,6 +307,7 @@ mod tests {
         ConflictItem::export_all(&cfg)?;
         ConflictAction::export_all(&cfg)?;
         PrintRequest::export_all(&cfg)?;
+        BadgeSvg::export_all(&cfg)?;
         PrintJob::export_all(&cfg)?;
         AutoPrint::export_all(&cfg)?;
         Ok(())

@@ -91,6 +91,7 @@ pub fn run() {
             ipc::set_auto_print,
             ipc::set_badge_template,
             ipc::badge_templates,
+            ipc::badge_preview,
             ipc::print_badge,
             ipc::retry_print,
             ipc::print_jobs,

@@ -148,7 +148,11 @@ async fn drive(
     // Settings: the badge printer.
     press(client, key::F4).await?;
     // The printers come from the spooler after the screen opened.
-    css(client, &format!("#printer option[value='{}']", printer.name)).await?;
+    css(
+        client,
+        &format!("#printer option[value='{}']", printer.name),
+    )
+    .await?;
     css(client, "#printer")
         .await?
         .select_by_value(&printer.name)
@@ -190,6 +194,20 @@ async fn drive(
         .send_keys(&format!("{}{}", key::SHIFT, key::ENTER))
         .await?;
     css(client, "#print-jobs tr[data-state='completed']").await?;
+    // The badge preview: the same layout as the printed PDF, drawn as SVG.
+    css(client, "#badge-preview svg").await?;
+    let preview = client
+        .execute(
+            "return document.querySelector('#badge-preview svg').textContent",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        preview
+            .as_str()
+            .is_some_and(|t| t.contains(by_name.last_name.as_str())),
+        "{preview}"
+    );
     screenshot(client, "desk-app-attendee").await?;
     press(client, key::ESCAPE).await?;
 

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import type { BadgeSvg } from "./bindings/BadgeSvg";
 import type { PrintJob } from "./bindings/PrintJob";
 import type { RosterEntry } from "./bindings/RosterEntry";
 import { clock, fullName } from "./logic";
@@ -14,6 +15,7 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
   const [last, setLast] = useState("");
   const [company, setCompany] = useState("");
   const [needsAccept, setNeedsAccept] = useState(false);
+  const [preview, setPreview] = useState<BadgeSvg | null>(null);
 
   async function load() {
     const e = await desk.attendee(code);
@@ -25,8 +27,12 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
     }
     setJobs((await desk.printJobs()).filter((j) => j.code === code));
   }
+  async function loadPreview() {
+    setPreview(await desk.badgePreview(code));
+  }
   useEffect(() => {
     load().catch((e) => setMessage(errorText(e)));
+    loadPreview().catch((e) => setMessage(errorText(e)));
     const t = setInterval(() => load().catch(() => {}), 1500);
     return () => clearInterval(t);
   }, [code]);
@@ -38,6 +44,7 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
       setReason("");
       setNeedsAccept(false);
       await load();
+      await loadPreview();
     } catch (e) {
       if (e instanceof DeskFailure && e.code === "badge.layout_warnings") setNeedsAccept(true);
       setMessage(errorText(e));
@@ -68,6 +75,17 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
         <dt>Badge</dt>
         <dd>{entry.prints > 0 ? `printed ${entry.prints}×` : "never printed"}</dd>
       </dl>
+      {preview && (
+        <figure class="badge-preview">
+          {/* SVG from the desk's own badge renderer (text escaped there), same layout as the PDF. */}
+          <div id="badge-preview" data-template={preview.template} dangerouslySetInnerHTML={{ __html: preview.svg }} />
+          {preview.warnings.map((w) => (
+            <figcaption class="err">
+              {w.kind === "overflow" ? `The ${w.field.replace("_", " ")} does not fit: “${w.text}” would be cut short` : `No glyph for ${w.chars} in the ${w.field.replace("_", " ")}`}
+            </figcaption>
+          ))}
+        </figure>
+      )}
       {message && (
         <p class="message" id="attendee-message" role="status">
           {message}

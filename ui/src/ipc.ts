@@ -1,6 +1,7 @@
 // The desk core, as the window reaches it: one typed function per Tauri command (src-tauri/src/ipc.rs).
 // Every type here is generated from the Rust types into ./bindings (cargo xtask bindings).
 import type { AutoPrint } from "./bindings/AutoPrint";
+import type { BadgeSvg } from "./bindings/BadgeSvg";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { CheckInRequest } from "./bindings/CheckInRequest";
 import type { ConflictAction } from "./bindings/ConflictAction";
@@ -72,6 +73,7 @@ export const desk = {
   setAutoPrint: (policy: AutoPrint) => call<null>("set_auto_print", { policy }),
   setBadgeTemplate: (template: string) => call<null>("set_badge_template", { template }),
   badgeTemplates: () => call<TemplateView[]>("badge_templates"),
+  badgePreview: (code: string) => call<BadgeSvg>("badge_preview", { code }),
   printBadge: (req: PrintRequest) => call<PrintJob>("print_badge", { req }),
   retryPrint: (job: string, printer: string | null) => call<PrintJob>("retry_print", { job, printer }),
   printJobs: () => call<PrintJob[]>("print_jobs"),

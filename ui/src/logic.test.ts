@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { RosterEntry } from "./bindings/RosterEntry";
-import { bannerFor, codeForEnter, formatAge, isStale, looksLikeCode, parseAmount, syncSummary } from "./logic";
+import { bannerFor, codeForEnter, formatAge, isStale, looksLikeCode, parseAmount, setStaleMinutes, staleMinutes, syncSummary } from "./logic";
 
 function entry(code: string, first: string, last: string): RosterEntry {
   return {
@@ -110,5 +110,18 @@ describe("small formats", () => {
     expect(syncSummary(base).label).toBe("Online");
     expect(syncSummary({ ...base, online: false }).tone).toBe("warn");
     expect(syncSummary({ ...base, revoked: true }).tone).toBe("bad");
+  });
+});
+
+describe("the stale threshold", () => {
+  it("defaults to 5 minutes and keeps what staff set within 1 to 240", () => {
+    const store = new Map<string, string>();
+    const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
+    expect(staleMinutes(storage)).toBe(5);
+    expect(setStaleMinutes(storage, 12)).toBe(true);
+    expect(staleMinutes(storage)).toBe(12);
+    expect(setStaleMinutes(storage, 0)).toBe(false);
+    expect(setStaleMinutes(storage, Number.NaN)).toBe(false);
+    expect(staleMinutes(storage)).toBe(12);
   });
 });

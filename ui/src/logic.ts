@@ -135,3 +135,17 @@ export function parseAmount(text: string): number | null {
   if (!/^\d+(\.\d{1,2})?$/.test(t)) return null;
   return Math.round(Number(t) * 100);
 }
+
+const STALE_KEY = "onsite.staleMinutes";
+
+/** Minutes after which seat counts are shown as stale: a setting of this window (default 5). */
+export function staleMinutes(storage: Pick<Storage, "getItem"> | null): number {
+  const n = Number(storage?.getItem(STALE_KEY));
+  return Number.isFinite(n) && n >= 1 && n <= 240 ? Math.round(n) : 5;
+}
+
+export function setStaleMinutes(storage: Pick<Storage, "setItem">, minutes: number): boolean {
+  if (!Number.isFinite(minutes) || minutes < 1 || minutes > 240) return false;
+  storage.setItem(STALE_KEY, String(Math.round(minutes)));
+  return true;
+}

@@ -4,6 +4,7 @@ import type { DeskState } from "./bindings/DeskState";
 import type { PrinterView } from "./bindings/PrinterView";
 import type { TemplateView } from "./bindings/TemplateView";
 import { desk, errorText } from "./ipc";
+import { setStaleMinutes, staleMinutes } from "./logic";
 
 /** First start: the server's address and the one-time code head office gave. */
 export function Setup({ state, onDone }: { state: DeskState; onDone: () => void }) {
@@ -58,6 +59,7 @@ export function Settings({ state, onChange }: { state: DeskState; onChange: () =
   const [printers, setPrinters] = useState<PrinterView[]>([]);
   const [templates, setTemplates] = useState<TemplateView[]>([]);
   const [message, setMessage] = useState<string | null>(null);
+  const [stale, setStale] = useState(String(staleMinutes(window.localStorage)));
 
   useEffect(() => {
     desk.printers().then(setPrinters, (e) => setMessage(errorText(e)));
@@ -125,6 +127,18 @@ export function Settings({ state, onChange }: { state: DeskState; onChange: () =
           ))}
         </select>
       </label>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          setMessage(setStaleMinutes(window.localStorage, Number(stale)) ? "Saved" : "Stale after: 1 to 240 minutes");
+        }}
+      >
+        <label>
+          Seat counts are stale after (minutes without a sync)
+          <input id="stale-minutes" inputMode="numeric" value={stale} onInput={(e) => setStale((e.target as HTMLInputElement).value)} />
+        </label>
+        <button type="submit">Save</button>
+      </form>
       {message && <p class="message" id="settings-message">{message}</p>}
     </section>
   );

@@ -4,11 +4,8 @@ import type { PaymentMethod } from "./bindings/PaymentMethod";
 import type { SaleReceipt } from "./bindings/SaleReceipt";
 import type { SaleView } from "./bindings/SaleView";
 import type { SeatAvailability } from "./bindings/SeatAvailability";
-import { clock, formatMoney, fullName, isStale, parseAmount } from "./logic";
+import { clock, formatMoney, fullName, isStale, parseAmount, staleMinutes } from "./logic";
 import { desk, errorText } from "./ipc";
-
-/** Seat counts older than this are marked stale (minutes). */
-const STALE_MINUTES = 5;
 
 interface Holder {
   seat_type: string;
@@ -39,7 +36,7 @@ export function WalkIn({ state }: { state: DeskState }) {
 
   const total = holders.reduce((sum, h) => sum + (seats.find((s) => s.seat_type === h.seat_type)?.price.amount_minor ?? 0), 0);
   const currency = seats[0]?.price.currency ?? "EUR";
-  const stale = isStale(seats[0]?.as_of ?? null, new Date(), STALE_MINUTES);
+  const stale = isStale(seats[0]?.as_of ?? null, new Date(), staleMinutes(window.localStorage));
 
   function add(seat: SeatAvailability) {
     const copy = holders.find((h) => h.seat_type !== seat.seat_type) ?? holders[holders.length - 1];
