@@ -228,6 +228,8 @@ async fn drive(
     fill_holder(client, "Walter", "Walkin").await?;
     css(client, "#confirm-sale").await?.click().await?;
     wait_for_text(client, "#receipt", "Walter Walkin", WAIT).await?;
+    css(client, "#print-receipt").await?.click().await?;
+    wait_for_text(client, "#receipt-printed", "1 badge(s) sent", WAIT).await?;
     css(client, "#sales tr[data-status='confirmed']").await?;
     screenshot(client, "desk-app-walkin-confirmed").await?;
 

@@ -45,6 +45,9 @@ export function App() {
         setScreen({ name: nav.screen } as Screen);
       } else if (e.key === "Escape") {
         setScreen({ name: "door" });
+      } else if (e.key === "F5") {
+        e.preventDefault();
+        desk.syncNow();
       }
     };
     window.addEventListener("keydown", onKey);

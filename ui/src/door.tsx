@@ -51,10 +51,6 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
       const b = bannerFor(outcome, state.identity?.device ?? null);
       setBanner(b);
       play(b.tone);
-      setText("");
-      setResults([]);
-      setSelected(-1);
-      asked.current++;
     } catch (e) {
       setBanner({ tone: "bad", title: "Not checked in", lines: [errorText(e)] });
       play("bad");
@@ -75,7 +71,16 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
     } else if (e.key === "Enter") {
       e.preventDefault();
       const code = codeForEnter(text, results, selected);
-      if (code) checkIn(code);
+      if (code) {
+        // Clear the field now, not when the answer comes: a scanner may already be typing the
+        // next code, and its first characters must not be wiped.
+        if (field.current) field.current.value = "";
+        setText("");
+        setResults([]);
+        setSelected(-1);
+        asked.current++;
+        checkIn(code);
+      }
     }
   }
 

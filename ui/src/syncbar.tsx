@@ -18,7 +18,7 @@ export function SyncBar({ status }: { status: SyncStatus }) {
       )}
       {status.last_error && !status.online && <span class="err" title={status.last_error}>{status.last_error}</span>}
       <button id="sync-now" onClick={() => desk.syncNow()}>
-        Sync now
+        <kbd>F5</kbd> Sync now
       </button>
     </footer>
   );

@@ -23,6 +23,7 @@ export function WalkIn({ state }: { state: DeskState }) {
   const [amount, setAmount] = useState("");
   const [receipt, setReceipt] = useState<SaleReceipt | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  const [printed, setPrinted] = useState<string | null>(null);
 
   async function load() {
     setSeats(await desk.availability());
@@ -60,6 +61,7 @@ export function WalkIn({ state }: { state: DeskState }) {
         amount_taken_minor: taken,
       });
       setReceipt(r);
+      setPrinted(null);
       setHolders([]);
       setAmount("");
       setMessage(null);
@@ -137,6 +139,22 @@ export function WalkIn({ state }: { state: DeskState }) {
               {fullName(t.attendee)} — <b>{t.code}</b>
             </div>
           ))}
+          <button
+            id="print-receipt"
+            onClick={async () => {
+              try {
+                for (const t of receipt.tickets) {
+                  await desk.printBadge({ code: t.code, reprint_reason: null, printer: null, accept_warnings: false });
+                }
+                setPrinted(`${receipt.tickets.length} badge(s) sent to the printer`);
+              } catch (e) {
+                setPrinted(errorText(e));
+              }
+            }}
+          >
+            Print badges
+          </button>
+          {printed && <p id="receipt-printed">{printed}</p>}
         </div>
       )}
       <h2>Sales at this desk</h2>
