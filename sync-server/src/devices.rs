@@ -78,7 +78,7 @@ pub fn normalise_code(raw: &str) -> String {
         .collect()
 }
 
-fn new_token(prefix: &str) -> Result<String, StoreError> {
+pub fn new_token(prefix: &str) -> Result<String, StoreError> {
     let mut token = String::from(prefix);
     for b in random_bytes::<32>()? {
         let _ = write!(token, "{b:02x}");

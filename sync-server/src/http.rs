@@ -296,6 +296,7 @@ impl<S: Store> FromRequestParts<Arc<App<S>>> for AdminAuth {
 
 pub fn router<S: Store>(app: Arc<App<S>>) -> Router {
     Router::new()
+        .merge(crate::dashboard::routes())
         .route("/v1/health", get(health))
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/devices/enrol", post(enrol::<S>))

@@ -24,7 +24,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod accounts;
 pub mod admin;
+pub mod dashboard;
 pub mod demo;
 pub mod devices;
 pub mod head_office;

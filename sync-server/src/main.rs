@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use onsite_server::storage::Store;
 use onsite_server::storage::postgres::PgStore;
 use onsite_server::storage::sqlite::SqliteStore;
-use onsite_server::{demo, devices, import};
+use onsite_server::{accounts, demo, devices, import};
 use onsite_shared::ids::{ConferenceId, DeviceId};
 
 #[derive(Parser)]
@@ -76,6 +76,23 @@ enum Command {
     AdminToken {
         #[command(subcommand)]
         command: AdminTokenCommand,
+    },
+    /// Head-office people who sign in to the dashboard.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Adds a person (or sets a new password for one, ending their sessions).
+    Add {
+        #[arg(long)]
+        email: String,
+        /// At least 12 characters. Prefer the environment variable: a flag shows in `ps`.
+        #[arg(long, env = "ONSITE_PASSWORD", hide_env_values = true)]
+        password: String,
     },
 }
 
@@ -235,8 +252,24 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
                 .await?;
             println!("demo conference {id}: {new} registrations imported");
             println!("head-office token: {token}");
+            // A person for the dashboard, with a fresh password each run.
+            let password = devices::new_token("")?[..20].to_owned();
+            let hashed = accounts::hash_password(&password)?;
+            let email = store
+                .write(move |tx| accounts::set_user(tx, "office@demo.example", &hashed, now))
+                .await?;
+            println!("dashboard: sign in as {email} with password {password}");
             println!("desk \"North door\" enrolment code: {}", north.code);
             println!("desk \"South door\" enrolment code: {}", south.code);
+        }
+        Command::User {
+            command: UserCommand::Add { email, password },
+        } => {
+            let hashed = accounts::hash_password(&password)?;
+            let email = store
+                .write(move |tx| accounts::set_user(tx, &email, &hashed, now))
+                .await?;
+            println!("{email} can sign in to the dashboard");
         }
         Command::AdminToken {
             command: AdminTokenCommand::Create { name },

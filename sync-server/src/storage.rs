@@ -252,6 +252,11 @@ CREATE TABLE IF NOT EXISTS devices (
     last_seen TEXT, app_version TEXT, pending BIGINT, clock_skew_ms BIGINT);
 CREATE TABLE IF NOT EXISTS admin_tokens (
     token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT);
+CREATE TABLE IF NOT EXISTS users (
+    email TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_hash TEXT PRIMARY KEY, email TEXT NOT NULL, csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seat_types (
     conference TEXT NOT NULL, seat_type TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
     price_minor BIGINT NOT NULL, currency TEXT NOT NULL, quota BIGINT NOT NULL, policy TEXT NOT NULL,

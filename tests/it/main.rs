@@ -1,6 +1,7 @@
 //! Onsite's integration tests: one binary, real processes (matklad's "one test binary").
 
 mod badge;
+mod dashboard;
 mod desk;
 mod desk_app;
 mod desk_window;

@@ -183,6 +183,7 @@ fn demo(root: &Path) -> ExitCode {
         });
     println!();
     println!("==> the sync server runs on {url}");
+    println!("    dashboard:     {url}/ (head office; sign in with the email and password above)");
     println!("    health:        curl {url}/v1/health");
     println!(
         "    head office:   curl -H 'Authorization: Bearer <token above>' {url}/v1/conferences/01930000-0000-7000-8000-000000000001"
