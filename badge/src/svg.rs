@@ -4,21 +4,9 @@
 
 use std::fmt::Write as _;
 
-use crate::layout::{Layout, Shape};
+use onsite_shared::text::escape_markup;
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+use crate::layout::{Layout, Shape};
 
 fn hex(rgb: [u8; 3]) -> String {
     format!("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2])
@@ -60,7 +48,7 @@ pub(crate) fn write(layout: &Layout) -> String {
                      xml:space=\"preserve\">{}</text>",
                     if *bold { "bold" } else { "normal" },
                     hex(*rgb),
-                    escape(text)
+                    escape_markup(text)
                 );
             }
         }

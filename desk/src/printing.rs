@@ -19,7 +19,7 @@ pub mod cups;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
-use onsite_badge::{BadgeData, TemplateSet, Warning};
+use onsite_badge::{BadgeData, Template, TemplateSet, Warning};
 use onsite_shared::aggregate::{Aggregate, Timestamp};
 use onsite_shared::badge::{self, AutoPrint, Badge, Print};
 use onsite_shared::conference::Conference;
@@ -223,13 +223,20 @@ pub(crate) fn badge_data(conf: &Conference, entry: &RosterEntry) -> BadgeData {
     }
 }
 
-fn render(conn: &Connection, data: &BadgeData) -> Result<BadgePreview, DeskError> {
+/// The desk's chosen template (the first of its set when none is chosen), with its id.
+fn current_template(conn: &Connection) -> Result<(String, Template), DeskError> {
     let set = templates(conn)?;
     let id = template_id(conn, &set)?;
     let template = set
         .get(&id)
-        .map_err(|e| DeskError::Corrupt(e.to_string()))?;
-    let rendered = onsite_badge::render_badge(template, data)
+        .map_err(|e| DeskError::Corrupt(e.to_string()))?
+        .clone();
+    Ok((id, template))
+}
+
+fn render(conn: &Connection, data: &BadgeData) -> Result<BadgePreview, DeskError> {
+    let (id, template) = current_template(conn)?;
+    let rendered = onsite_badge::render_badge(&template, data)
         .map_err(|e| DeskError::BadInput(e.to_string()))?;
     let (width_mm, height_mm) = template.page.mm();
     Ok(BadgePreview {
@@ -537,12 +544,8 @@ impl Desk {
         self.read(|conn| {
             let id = Desk::identity(conn)?;
             let (conf, entry) = known_entry(conn, id, code)?;
-            let set = templates(conn)?;
-            let template_id = template_id(conn, &set)?;
-            let template = set
-                .get(&template_id)
-                .map_err(|e| DeskError::Corrupt(e.to_string()))?;
-            let (svg, warnings) = onsite_badge::render_svg(template, &badge_data(&conf, &entry))
+            let (template_id, template) = current_template(conn)?;
+            let (svg, warnings) = onsite_badge::render_svg(&template, &badge_data(&conf, &entry))
                 .map_err(|e| DeskError::BadInput(e.to_string()))?;
             Ok(BadgeSvg {
                 svg,

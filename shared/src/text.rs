@@ -1,6 +1,7 @@
 //! Text folding for search: lower case and without diacritics, so that "lucja nunez" finds
 //! "Łucja Ñuñez" and "ZURICH" finds "Zürich". Covers Latin-1 and Latin Extended-A, which is
 //! what attendee names at a European conference use; other scripts pass through lower-cased.
+//! Also: escaping text for HTML and XML (the badge preview's SVG, the dashboard's pages).
 
 /// The letters under common diacritics, and the few letters that are not a base letter plus a
 /// mark (ł, ø, ß, æ, œ, ð, þ, đ, ı).
@@ -50,6 +51,22 @@ pub fn fold(text: &str) -> String {
         match if c.is_ascii() { None } else { base(c) } {
             Some(b) => out.push_str(b),
             None => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text made safe for HTML or XML element content and quoted attribute values.
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
         }
     }
     out

@@ -9,7 +9,8 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,6 +18,7 @@ use axum::{Form, Router};
 use onsite_shared::conference::Conference;
 use onsite_shared::event::StreamId;
 use onsite_shared::ids::ConferenceId;
+use onsite_shared::text::escape_markup as esc;
 use serde::Deserialize;
 
 use crate::accounts::{self, AccountError, Session};
@@ -37,22 +39,6 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
         .route("/login", get(login_page).post(login::<S>))
         .route("/logout", post(logout::<S>))
         .route("/conferences/{conference}", get(overview::<S>))
-}
-
-/// HTML-escapes text for element content and quoted attributes.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 const STYLE: &str = "body{font-family:'DejaVu Sans',system-ui,sans-serif;margin:0;background:#f1f5f9;color:#0f172a}\
@@ -178,25 +164,31 @@ fn failed(e: impl std::fmt::Display) -> Response {
     )
 }
 
-/// The signed-in person, or the way to the sign-in page.
-async fn signed_in<S: Store>(
-    app: &App<S>,
-    headers: &HeaderMap,
-) -> Result<(String, Session), Response> {
-    let to_login = || Redirect::to("/login").into_response();
-    let Some(token) = cookie(headers, SESSION_COOKIE) else {
-        return Err(to_login());
-    };
-    let now = chrono::Utc::now();
-    let t = token.clone();
-    match app
-        .store
-        .read(move |tx| accounts::session(tx, &t, now))
-        .await
-    {
-        Ok(s) => Ok((token, s)),
-        Err(AccountError::NoSession) => Err(to_login()),
-        Err(e) => Err(failed(e)),
+/// The signed-in person (and the session id from the cookie); without a live session the
+/// request is answered with the way to the sign-in page.
+struct SignedIn {
+    token: String,
+    session: Session,
+}
+
+impl<S: Store> FromRequestParts<Arc<App<S>>> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App<S>>) -> Result<Self, Response> {
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(Redirect::to("/login").into_response());
+        };
+        let now = chrono::Utc::now();
+        let t = token.clone();
+        match app
+            .store
+            .read(move |tx| accounts::session(tx, &t, now))
+            .await
+        {
+            Ok(session) => Ok(SignedIn { token, session }),
+            Err(AccountError::NoSession) => Err(Redirect::to("/login").into_response()),
+            Err(e) => Err(failed(e)),
+        }
     }
 }
 
@@ -299,13 +291,10 @@ struct CsrfForm {
 
 async fn logout<S: Store>(
     State(app): State<Arc<App<S>>>,
+    SignedIn { token, session }: SignedIn,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (token, session) = match signed_in(&app, &headers).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
     if cross_site(&headers) || form.csrf != session.csrf {
         return forbidden();
     }
@@ -322,11 +311,10 @@ async fn logout<S: Store>(
 }
 
 /// Every conference the server holds.
-async fn index<S: Store>(State(app): State<Arc<App<S>>>, headers: HeaderMap) -> Response {
-    let (_, session) = match signed_in(&app, &headers).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
+async fn index<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    SignedIn { session, .. }: SignedIn,
+) -> Response {
     let found = app
         .store
         .read(|tx| {
@@ -427,13 +415,9 @@ fn money(minor: i64, currency: Option<&str>) -> String {
 /// One conference at a glance: admitted against expected, arrivals, walk-in sales, conflicts.
 async fn overview<S: Store>(
     State(app): State<Arc<App<S>>>,
-    headers: HeaderMap,
+    SignedIn { session, .. }: SignedIn,
     Path(conference): Path<String>,
 ) -> Response {
-    let (_, session) = match signed_in(&app, &headers).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
     let Ok(id) = conference.parse::<ConferenceId>() else {
         return html(
             StatusCode::NOT_FOUND,

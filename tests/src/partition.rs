@@ -15,7 +15,8 @@ pub struct Partition {
     pub url: String,
     up: Arc<AtomicBool>,
     open: Arc<Mutex<Vec<AbortHandle>>>,
-    runtime: tokio::runtime::Runtime,
+    /// The relay runs on it; dropping it stops the relay.
+    _runtime: tokio::runtime::Runtime,
 }
 
 impl Partition {
@@ -56,7 +57,7 @@ impl Partition {
             url,
             up,
             open,
-            runtime,
+            _runtime: runtime,
         })
     }
 
@@ -82,6 +83,5 @@ impl Partition {
 impl Drop for Partition {
     fn drop(&mut self) {
         self.cut();
-        let _ = &self.runtime;
     }
 }

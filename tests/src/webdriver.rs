@@ -91,7 +91,8 @@ impl TauriDriver {
             "tauri:options".into(),
             serde_json::json!({ "application": application }),
         );
-        // tauri-driver listens before the WebKitWebDriver behind it does: retry briefly.
+        // tauri-driver listens before the WebKitWebDriver behind it does: retry for up to 15 s
+        // (on two busy cores WebKitWebDriver can take seconds to come up).
         let mut attempt = 0;
         loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -101,10 +102,9 @@ impl TauriDriver {
                 .await
             {
                 Ok(client) => return Ok(client),
-                Err(e) if attempt < 20 => {
+                Err(_) if attempt < 60 => {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(250)).await;
-                    let _ = e;
                 }
                 Err(e) => return Err(e).context("a WebDriver session on the desk app"),
             }
