@@ -229,6 +229,10 @@ pub trait Tx {
     fn dialect(&self) -> Dialect;
     /// Tells a backend that retries that this job lost a race and should be decided again.
     fn lost_race(&mut self) {}
+    /// A reader's transaction: it may not write (not even a snapshot).
+    fn read_only(&self) -> bool {
+        false
+    }
 }
 
 /// The schema, the same on both backends. `events.position` and `events.tx` are added per
@@ -600,7 +604,8 @@ pub fn load<A: StreamState>(tx: &mut dyn Tx, stream: &StreamId) -> Result<(A, u6
         }
         version = v;
     }
-    if version - snapshot_version >= SNAPSHOT_EVERY {
+    // Readers leave the snapshot to the next write that loads the stream.
+    if version - snapshot_version >= SNAPSHOT_EVERY && !tx.read_only() {
         save_snapshot(tx, stream, version, &state)?;
     }
     Ok((state, version))

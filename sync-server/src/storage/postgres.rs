@@ -116,6 +116,7 @@ struct PgTx<'a> {
     statements: &'a mut HashMap<String, Statement>,
     /// Set when a statement lost a race; the job is then retried.
     conflict: bool,
+    read_only: bool,
 }
 
 fn bind(value: &SqlValue, ty: &Type) -> Box<dyn ToSql + Sync> {
@@ -201,6 +202,10 @@ impl PgTx<'_> {
 }
 
 impl Tx for PgTx<'_> {
+    fn read_only(&self) -> bool {
+        self.read_only
+    }
+
     fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
         self.run(sql, params, |tx, stmt, p| tx.execute(stmt, p))
     }
@@ -287,6 +292,7 @@ impl Store for PgStore {
                                 tx,
                                 statements,
                                 conflict: false,
+                                read_only: false,
                             };
                             let result = work(&mut ptx);
                             let lost_race = ptx.conflict;
@@ -350,6 +356,7 @@ impl Store for PgStore {
                     tx,
                     statements,
                     conflict: false,
+                    read_only: true,
                 };
                 let result = work(&mut ptx);
                 let _ = ptx.tx.rollback();

@@ -81,6 +81,10 @@ fn db_error(e: rusqlite::Error) -> StoreError {
 }
 
 impl Tx for SqliteTx<'_> {
+    fn read_only(&self) -> bool {
+        self.0.is_readonly(rusqlite::MAIN_DB).unwrap_or(true)
+    }
+
     fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
         let mut stmt = self.0.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
         let n = stmt
