@@ -2,11 +2,18 @@
 //! open conflicts (desks are in `devices`). Plain queries over the projections, the same SQL on
 //! both backends.
 
-use onsite_shared::ids::ConferenceId;
+use onsite_shared::conflict::{self, Actor, Conflict, ConflictKind, Resolution};
+use onsite_shared::event::{Event, StreamId};
+use onsite_shared::ids::{ConferenceId, ConflictId};
+use onsite_shared::order::{self, PaymentMethod};
+use onsite_shared::seat_availability::SeatsAvailability;
+use onsite_shared::walk_in::{self, WalkInSale};
+use onsite_shared::{badge, check_in};
 use serde::{Deserialize, Serialize};
 
 use crate::params;
-use crate::storage::{StoreError, Tx};
+use crate::recorder::{Recorder, Rejected};
+use crate::storage::{Row, StoreError, Tx};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -53,6 +60,31 @@ pub struct Registrations {
     pub registrations: Vec<Registration>,
 }
 
+const REGISTRATION_COLUMNS: &str = "t.code, t.ticket, t.order_id, t.seat_type, COALESCE(s.name, ''), \
+     COALESCE(s.kind, 'admission'), t.status, t.origin, t.first_name, t.last_name, t.email, t.company, \
+     t.attendee_types, t.admitted_at, t.admitted_desk, t.admitted_gate";
+
+fn registration_from(r: &Row) -> Result<Registration, StoreError> {
+    Ok(Registration {
+        code: r.text(0)?,
+        ticket: r.text(1)?,
+        order_id: r.text(2)?,
+        seat_type: r.text(3)?,
+        seat_type_name: r.text(4)?,
+        kind: r.text(5)?,
+        status: r.text(6)?,
+        origin: r.text(7)?,
+        first_name: r.text(8)?,
+        last_name: r.text(9)?,
+        email: r.text(10)?,
+        company: r.text(11)?,
+        attendee_types: r.json(12)?,
+        admitted_at: r.opt_text(13)?,
+        admitted_desk: r.opt_text(14)?,
+        admitted_gate: r.opt_text(15)?,
+    })
+}
+
 const REGISTRATION_FILTER: &str = "FROM tickets t LEFT JOIN seat_types s ON s.conference = t.conference AND s.seat_type = t.seat_type \
      WHERE t.conference = $1 AND ($2 = '' OR t.search LIKE $2) AND ($3 = '' OR t.origin = $3) \
      AND ($4 = '' OR ($4 = 'yes' AND t.admitted_at IS NOT NULL) OR ($4 = 'no' AND t.admitted_at IS NULL)) \
@@ -94,35 +126,14 @@ pub fn registrations(
     page.push(i64::from(q.offset.unwrap_or(0)).into());
     let rows = tx.query(
         &format!(
-            "SELECT t.code, t.ticket, t.order_id, t.seat_type, COALESCE(s.name, ''), COALESCE(s.kind, 'admission'), \
-             t.status, t.origin, t.first_name, t.last_name, t.email, t.company, t.attendee_types, t.admitted_at, \
-             t.admitted_desk, t.admitted_gate {REGISTRATION_FILTER} \
+            "SELECT {REGISTRATION_COLUMNS} {REGISTRATION_FILTER} \
              ORDER BY t.last_name, t.first_name, t.code LIMIT $6 OFFSET $7"
         ),
         &page,
     )?;
     let registrations = rows
         .iter()
-        .map(|r| {
-            Ok(Registration {
-                code: r.text(0)?,
-                ticket: r.text(1)?,
-                order_id: r.text(2)?,
-                seat_type: r.text(3)?,
-                seat_type_name: r.text(4)?,
-                kind: r.text(5)?,
-                status: r.text(6)?,
-                origin: r.text(7)?,
-                first_name: r.text(8)?,
-                last_name: r.text(9)?,
-                email: r.text(10)?,
-                company: r.text(11)?,
-                attendee_types: r.json(12)?,
-                admitted_at: r.opt_text(13)?,
-                admitted_desk: r.opt_text(14)?,
-                admitted_gate: r.opt_text(15)?,
-            })
-        })
+        .map(registration_from)
         .collect::<Result<_, StoreError>>()?;
     Ok(Registrations {
         total,
@@ -280,4 +291,261 @@ pub fn conflicts(
             })
         })
         .collect()
+}
+
+/// One line of a registration's history: an event, who caused it, and both clocks.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    pub event_type: String,
+    /// What happened, in words.
+    pub summary: String,
+    /// The desk's name (or id) when a desk's push is behind the event.
+    pub desk: Option<String>,
+    /// `true` for the desk's own event; `false` for what the server (or head office) decided.
+    pub by_desk: bool,
+    /// When it happened, by the clock of whoever did it (a desk's clock for its own events).
+    pub occurred_at: String,
+    /// When the server recorded it.
+    pub recorded_at: String,
+}
+
+/// A registration (one ticket) and everything recorded about it: its order, its seat
+/// assignment, its walk-in sale, its admissions, its badge and the conflicts that name it.
+pub fn history(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    code: &str,
+) -> Result<Option<(Registration, Vec<HistoryEntry>)>, StoreError> {
+    let rows = tx.query(
+        &format!(
+            "SELECT {REGISTRATION_COLUMNS} FROM tickets t LEFT JOIN seat_types s \
+             ON s.conference = t.conference AND s.seat_type = t.seat_type WHERE t.conference = $1 AND t.code = $2"
+        ),
+        params![conference.to_string(), code],
+    )?;
+    let Some(registration) = rows.first().map(registration_from).transpose()? else {
+        return Ok(None);
+    };
+    let admission = onsite_shared::ids::TicketCode::parse(code)
+        .map(|c| StreamId::admission(conference, &c).id)
+        .unwrap_or_default();
+    let rows = tx.query(
+        "SELECT e.event_type, e.schema_version, e.payload, e.occurred_at, e.recorded_at, e.device_id, d.name, e.client_seq \
+         FROM events e LEFT JOIN devices d ON d.device_id = e.device_id \
+         WHERE (e.stream_type IN ('order', 'seat_assignments', 'walk_in') AND e.stream_id = $2) \
+         OR (e.stream_type = 'admission' AND e.stream_id = $3) \
+         OR (e.stream_type = 'badge' AND e.stream_id = $4) \
+         OR (e.stream_type = 'conflict' AND e.stream_id IN (SELECT conflict_id FROM conflicts \
+             WHERE conference = $1 AND (detail LIKE $5 OR detail LIKE $6))) \
+         ORDER BY e.position",
+        params![
+            conference.to_string(),
+            registration.order_id.clone(),
+            admission,
+            registration.ticket.clone(),
+            format!("%\"{}\"%", registration.order_id),
+            format!("%\"{code}\"%"),
+        ],
+    )?;
+    let entries = rows
+        .iter()
+        .map(|r| {
+            let event_type = r.text(0)?;
+            let schema = u16::try_from(r.int(1)?).unwrap_or(0);
+            let payload = serde_json::from_str(&r.text(2)?)?;
+            let summary = Event::decode(&event_type, schema, payload)
+                .map(|e| describe(&e))
+                .unwrap_or_else(|_| event_type.clone());
+            Ok(HistoryEntry {
+                event_type,
+                summary,
+                desk: r.opt_text(6)?.or(r.opt_text(5)?),
+                by_desk: r.opt_int(7)?.is_some(),
+                occurred_at: r.text(3)?,
+                recorded_at: r.text(4)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Some((registration, entries)))
+}
+
+fn actor(by: &Actor) -> String {
+    match by {
+        Actor::Desk { .. } => "the desk".to_owned(),
+        Actor::HeadOffice { user } => format!("head office ({user})"),
+        Actor::Server => "the server".to_owned(),
+    }
+}
+
+fn with_note(text: String, note: &str) -> String {
+    if note.is_empty() {
+        text
+    } else {
+        format!("{text}: “{note}”")
+    }
+}
+
+/// An event in a sentence, for people reading a history.
+pub fn describe(event: &Event) -> String {
+    match event {
+        Event::Order(order::Event::Placed { origin, .. }) => match origin {
+            order::OrderOrigin::Online => "Order placed online".to_owned(),
+            order::OrderOrigin::Imported { source, .. } => format!("Imported from {source}"),
+            order::OrderOrigin::WalkIn { .. } => "Order placed by a walk-in sale".to_owned(),
+        },
+        Event::CheckIn(check_in::Event::Admitted {
+            admission,
+            override_reason,
+            ..
+        }) => {
+            let text = format!("Admitted at gate {}", admission.gate);
+            with_note(text, override_reason.as_deref().unwrap_or_default())
+        }
+        Event::CheckIn(check_in::Event::Undone { reason, .. }) => {
+            with_note("Admission undone".to_owned(), reason)
+        }
+        Event::CheckIn(check_in::Event::DuplicateFlagged { duplicate, .. }) => format!(
+            "Admitted a second time at gate {} (flagged as a duplicate)",
+            duplicate.gate
+        ),
+        Event::CheckIn(check_in::Event::InvalidTicketFlagged { status, .. }) => {
+            format!("Admitted on a ticket that is {status:?} (flagged)").to_lowercase()
+        }
+        Event::Badge(badge::Event::Printed { .. }) => "Badge printed".to_owned(),
+        Event::Badge(badge::Event::Reprinted { reason, .. }) => {
+            with_note("Badge reprinted".to_owned(), reason)
+        }
+        Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => format!(
+            "Walk-in sale of {} ticket(s), {} taken by {:?}",
+            sale.tickets.len(),
+            sale.amount_taken,
+            sale.payment_method
+        ),
+        Event::WalkIn(walk_in::Event::Confirmed { .. }) => "Sale confirmed".to_owned(),
+        Event::WalkIn(walk_in::Event::PartiallyConfirmed { refund_due, .. }) => {
+            format!("Sale partly confirmed; refund due {refund_due}")
+        }
+        Event::WalkIn(walk_in::Event::Rejected { refund_due, .. }) => {
+            format!("Sale rejected, seats gone; refund due {refund_due}")
+        }
+        Event::WalkIn(walk_in::Event::Honoured { .. }) => {
+            "Sale honoured over the quota by head office".to_owned()
+        }
+        Event::Conflict(conflict::Event::Opened { kind, .. }) => {
+            format!("Conflict opened: {}", kind.label())
+        }
+        Event::Conflict(conflict::Event::Acknowledged { by, note, .. }) => {
+            with_note(format!("Conflict acknowledged by {}", actor(by)), note)
+        }
+        Event::Conflict(conflict::Event::Resolved {
+            resolution,
+            by,
+            note,
+            ..
+        }) => {
+            let what = match resolution {
+                Resolution::RefundRecorded { amount, method } => {
+                    format!("refund of {amount} recorded ({method:?})")
+                }
+                Resolution::SaleHonoured => "sale honoured".to_owned(),
+                Resolution::Dismissed => "dismissed".to_owned(),
+                Resolution::Closed => "closed".to_owned(),
+            };
+            with_note(format!("Conflict {what} by {}", actor(by)), note)
+        }
+        other => {
+            // `order.totals_calculated` → "Order totals calculated".
+            let words = other.event_type().replace(['.', '_'], " ");
+            let mut chars = words.chars();
+            chars.next().map_or_else(String::new, |c| {
+                c.to_uppercase().chain(chars).collect::<String>()
+            })
+        }
+    }
+}
+
+/// What head office decides about a conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The money went back: the refund due (walk-in) or the late payment.
+    RecordRefund(PaymentMethod),
+    /// Override the quota: the sale's withdrawn seats are overbooked and its tickets reinstated.
+    HonourSale,
+    /// Nothing to do; the note says why.
+    Dismiss,
+    /// Seen and handled (flags).
+    Close,
+}
+
+/// Resolves a conflict as head office: the resolution is an event on the conflict's stream,
+/// and honouring a sale records the overbooking and the reinstated tickets in the same
+/// transaction. Desks receive all of it through pull.
+pub fn resolve(
+    rec: &mut Recorder<'_>,
+    conflict_id: ConflictId,
+    decision: Decision,
+    user: &str,
+    note: &str,
+) -> Result<(), Rejected> {
+    let not_found = || Rejected::Domain {
+        code: "conflict.not_found",
+        message: "no such conflict in this conference".to_owned(),
+    };
+    let owner = rec.tx.query(
+        "SELECT conference FROM conflicts WHERE conflict_id = $1",
+        params![conflict_id.to_string()],
+    )?;
+    if owner.first().map(|r| r.text(0)).transpose()? != Some(rec.conference.to_string()) {
+        return Err(not_found());
+    }
+    let stream = StreamId::conflict(conflict_id);
+    let (state, _) = rec.load::<Conflict>(&stream)?;
+    let kind = state.kind.ok_or_else(not_found)?;
+    let resolution = match decision {
+        Decision::RecordRefund(method) => Resolution::RefundRecorded {
+            amount: match &kind {
+                ConflictKind::WalkInRejected { refund_due, .. } => *refund_due,
+                ConflictKind::PaymentAfterExpiry {
+                    payment: order::Payment::Received { amount, .. },
+                    ..
+                } => *amount,
+                _ => {
+                    return Err(Rejected::Domain {
+                        code: "conflict.not_applicable",
+                        message: format!("there is no money to return for a {}", kind.label()),
+                    });
+                }
+            },
+            method,
+        },
+        Decision::HonourSale => Resolution::SaleHonoured,
+        Decision::Dismiss => Resolution::Dismissed,
+        Decision::Close => Resolution::Closed,
+    };
+    rec.execute::<Conflict>(
+        &stream,
+        &conflict::Command::Resolve {
+            resolution,
+            by: Actor::HeadOffice {
+                user: user.to_owned(),
+            },
+            at: rec.now,
+            note: note.to_owned(),
+        },
+    )?;
+    if let (Decision::HonourSale, ConflictKind::WalkInRejected { order, .. }) = (decision, &kind) {
+        let (sale, _) = rec.load::<WalkInSale>(&StreamId::walk_in(*order))?;
+        let (seats, _) = rec.load::<SeatsAvailability>(&StreamId::seats(rec.conference))?;
+        let reason = if note.trim().is_empty() {
+            format!("honoured by head office ({user})")
+        } else {
+            note.trim().to_owned()
+        };
+        let events = walk_in::honour(&sale, &seats, &reason).map_err(|e| Rejected::Domain {
+            code: "walk_in.cannot_honour",
+            message: e.to_string(),
+        })?;
+        rec.record_all(&events)?;
+    }
+    Ok(())
 }

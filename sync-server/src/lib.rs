@@ -29,6 +29,7 @@ pub mod admin;
 pub mod dashboard;
 pub mod demo;
 pub mod devices;
+pub mod export;
 pub mod head_office;
 pub mod http;
 pub mod import;

@@ -1,8 +1,9 @@
 //! The head-office dashboard: HTML pages served by the server, behind a sign-in.
 //!
-//! Server-rendered HTML, no script: the pages are tables, numbers and one SVG chart, all of
-//! which the server already has; forms post back; a page refreshes itself while open. Every
-//! form carries a CSRF token (the session's own; for the sign-in form, a random token in a
+//! Server-rendered HTML: the pages are tables, numbers, one SVG chart and forms that post back,
+//! all of which the server already has. The only script is `refresh.js` (same origin, a dozen
+//! lines): it reloads a page every 15 s while nobody is typing into one of its forms; without
+//! it the pages still work, they just stop refreshing. Every form carries a CSRF token (the session's own; for the sign-in form, a random token in a
 //! `SameSite=Strict` cookie that must match the form), and a cross-site `Origin` is refused.
 //! Session cookies are `HttpOnly; SameSite=Strict`.
 
@@ -23,6 +24,7 @@ use serde::Deserialize;
 
 use crate::accounts::{self, AccountError, Session};
 use crate::devices::new_token;
+use crate::export::Export;
 use crate::head_office;
 use crate::http::App;
 use crate::params;
@@ -38,7 +40,41 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
         .route("/", get(index::<S>))
         .route("/login", get(login_page).post(login::<S>))
         .route("/logout", post(logout::<S>))
+        .route("/assets/refresh.js", get(refresh_script))
         .route("/conferences/{conference}", get(overview::<S>))
+        .merge(registrations::routes())
+        .merge(conflicts::routes())
+        .merge(desks::routes())
+        .route("/conferences/{conference}/exports/{file}", get(export::<S>))
+}
+
+mod conflicts;
+mod desks;
+mod registrations;
+
+const REFRESH_SCRIPT: &str = "// Reloads the page every data-refresh seconds, unless someone is typing into a form.\n\
+const secs = Number(document.body.dataset.refresh || 0);\n\
+let typed = false;\n\
+document.addEventListener('input', () => { typed = true; });\n\
+if (secs > 0) {\n\
+  setInterval(() => {\n\
+    const active = document.activeElement;\n\
+    const busy = active && active.matches('input, select, textarea');\n\
+    if (!typed && !busy) location.reload();\n\
+  }, secs * 1000);\n\
+}\n";
+
+async fn refresh_script() -> Response {
+    let mut res = REFRESH_SCRIPT.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=300"),
+    );
+    res
 }
 
 const STYLE: &str = "body{font-family:'DejaVu Sans',system-ui,sans-serif;margin:0;background:#f1f5f9;color:#0f172a}\
@@ -48,20 +84,21 @@ td,th{padding:.35em .7em;border-bottom:1px solid #e2e8f0;text-align:left}td.n{te
 .big{font-size:2.2em;font-weight:700}.card{background:#fff;padding:.8em 1em;border-radius:8px;margin:.6em 0}\
 .err{color:#b91c1c;font-weight:700}form.inline{display:inline}label{display:block;margin:.5em 0}\
 input{font:inherit;padding:.3em .5em}button{font:inherit;padding:.3em .8em}\
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(18em,1fr));gap:1em}";
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(18em,1fr));gap:1em}\
+nav.tabs{display:flex;flex-wrap:wrap;gap:.3em 1em;align-items:center;margin:-.4em 0 1em}nav.tabs a{padding:.3em .1em}\
+nav.tabs a.on{font-weight:700;border-bottom:3px solid #2563eb}nav.tabs .exports{margin-left:auto;font-size:.9em}\
+.scroll{overflow-x:auto}.muted{color:#64748b}.ok{color:#15803d}.warn{color:#b45309;font-weight:700}\
+textarea,select{font:inherit}form.act{display:inline-block;margin:.3em 1em .3em 0;vertical-align:top}\
+label.inline{display:inline-block;margin:.3em 1em .3em 0}.code{font-family:'DejaVu Sans Mono',monospace;font-size:2em;letter-spacing:.08em}";
 
 fn page(title: &str, session: Option<&Session>, refresh: bool, body: &str) -> String {
     let mut out = String::from("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-    if refresh {
-        let _ = write!(
-            out,
-            "<meta http-equiv=\"refresh\" content=\"{REFRESH_SECS}\">"
-        );
-    }
+    let refresh = if refresh { REFRESH_SECS } else { 0 };
     let _ = write!(
         out,
-        "<title>{} · Onsite head office</title><style>{STYLE}</style></head><body><header>\
+        "<title>{} · Onsite head office</title><style>{STYLE}</style>\
+         <script src=\"/assets/refresh.js\" defer></script></head><body data-refresh=\"{refresh}\"><header>\
          <a href=\"/\"><strong>Onsite</strong> head office</a>",
         esc(title)
     );
@@ -92,7 +129,8 @@ fn html(status: StatusCode, body: String) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'",
         ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -310,6 +348,175 @@ async fn logout<S: Store>(
     res
 }
 
+/// A form post is this dashboard's own: same origin and the session's CSRF token.
+fn form_is_ours(headers: &HeaderMap, session: &Session, csrf: &str) -> bool {
+    !cross_site(headers) && csrf == session.csrf
+}
+
+/// A request the domain refused: say why, change nothing, offer the way back.
+fn refused(session: &Session, message: &str, back: &str) -> Response {
+    html(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        page(
+            "Not done",
+            Some(session),
+            false,
+            &format!(
+                "<p class=\"err\" id=\"refused\">{}</p><p>Nothing was changed. <a href=\"{}\">Back</a></p>",
+                esc(message),
+                esc(back)
+            ),
+        ),
+    )
+}
+
+fn no_such_conference(session: &Session) -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        page("No such conference", Some(session), false, ""),
+    )
+}
+
+/// The conference a page is about (the `{conference}` in its path), and who is signed in.
+/// Without a session the request goes to the sign-in page; an unknown conference is a 404.
+struct ConferencePage {
+    session: Session,
+    id: ConferenceId,
+    conference: Conference,
+    name: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Overview,
+    Registrations,
+    Conflicts,
+    Desks,
+}
+
+impl<S: Store> FromRequestParts<Arc<App<S>>> for ConferencePage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App<S>>) -> Result<Self, Response> {
+        let SignedIn { session, .. } = SignedIn::from_request_parts(parts, app).await?;
+        let params =
+            Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, app)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let Some(id) = params
+            .get("conference")
+            .and_then(|raw| raw.parse::<ConferenceId>().ok())
+        else {
+            return Err(no_such_conference(&session));
+        };
+        let conference = app
+            .store
+            .read(move |tx| {
+                crate::storage::load::<Conference>(tx, &StreamId::conference(id)).map(|(c, _)| c)
+            })
+            .await
+            .map_err(failed)?;
+        let Some(name) = conference.details.as_ref().map(|d| d.name.clone()) else {
+            return Err(no_such_conference(&session));
+        };
+        Ok(Self {
+            session,
+            id,
+            conference,
+            name,
+        })
+    }
+}
+
+impl ConferencePage {
+    fn href(&self, rest: &str) -> String {
+        format!("/conferences/{}{rest}", self.id)
+    }
+
+    /// A page of this conference, with its tabs.
+    fn render(&self, tab: Tab, title: &str, refresh: bool, body: &str) -> Response {
+        let mut nav = String::from("<nav class=\"tabs\">");
+        for (t, label, rest) in [
+            (Tab::Overview, "Overview", ""),
+            (Tab::Registrations, "Registrations", "/registrations"),
+            (Tab::Conflicts, "Conflicts", "/conflicts"),
+            (Tab::Desks, "Desks", "/desks"),
+        ] {
+            let _ = write!(
+                nav,
+                "<a href=\"{}\"{}>{label}</a>",
+                self.href(rest),
+                if t == tab {
+                    " class=\"on\" aria-current=\"page\""
+                } else {
+                    ""
+                }
+            );
+        }
+        nav.push_str("<span class=\"exports\">CSV:");
+        for e in [Export::Attendees, Export::Admissions, Export::WalkIns] {
+            let _ = write!(
+                nav,
+                " <a download href=\"{}\">{}</a>",
+                self.href(&format!("/exports/{}", e.file_name())),
+                e.file_name()
+            );
+        }
+        nav.push_str("</span></nav>");
+        let heading = if tab == Tab::Overview {
+            self.name.clone()
+        } else {
+            format!("{title} · {}", self.name)
+        };
+        html(
+            StatusCode::OK,
+            page(
+                &heading,
+                Some(&self.session),
+                refresh,
+                &format!("{nav}{body}"),
+            ),
+        )
+    }
+}
+
+/// A CSV export, as a download.
+async fn export<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    conf: ConferencePage,
+    Path((_, file)): Path<(String, String)>,
+) -> Response {
+    let Some(which) = Export::from_file_name(&file) else {
+        return html(
+            StatusCode::NOT_FOUND,
+            page("No such export", Some(&conf.session), false, ""),
+        );
+    };
+    let id = conf.id;
+    match app
+        .store
+        .read(move |tx| crate::export::write(tx, id, which))
+        .await
+    {
+        Ok(bytes) => {
+            let mut res = bytes.into_response();
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"{}\"", which.file_name()))
+            {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => failed(e),
+    }
+}
+
 /// Every conference the server holds.
 async fn index<S: Store>(
     State(app): State<Arc<App<S>>>,
@@ -404,30 +611,22 @@ fn arrivals_chart(times: &[chrono::DateTime<chrono::Utc>]) -> String {
 }
 
 fn money(minor: i64, currency: Option<&str>) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
     format!(
-        "{}.{:02} {}",
-        minor / 100,
-        (minor % 100).abs(),
+        "{sign}{}.{:02} {}",
+        abs / 100,
+        abs % 100,
         currency.unwrap_or("")
     )
 }
 
 /// One conference at a glance: admitted against expected, arrivals, walk-in sales, conflicts.
-async fn overview<S: Store>(
-    State(app): State<Arc<App<S>>>,
-    SignedIn { session, .. }: SignedIn,
-    Path(conference): Path<String>,
-) -> Response {
-    let Ok(id) = conference.parse::<ConferenceId>() else {
-        return html(
-            StatusCode::NOT_FOUND,
-            page("No such conference", Some(&session), false, ""),
-        );
-    };
+async fn overview<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) -> Response {
+    let id = conf.id;
     let read = app
         .store
         .read(move |tx| {
-            let (c, _) = crate::storage::load::<Conference>(tx, &StreamId::conference(id))?;
             let admissions = head_office::admissions(tx, id)?;
             let walk_ins = head_office::walk_ins(tx, id)?;
             let open = head_office::conflicts(tx, id, true)?.len();
@@ -441,25 +640,23 @@ async fn overview<S: Store>(
                 .filter_map(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
                 .map(|t| t.with_timezone(&chrono::Utc))
                 .collect::<Vec<_>>();
-            Ok::<_, StoreError>((c, admissions, walk_ins, open, times))
+            Ok::<_, StoreError>((admissions, walk_ins, open, times))
         })
         .await;
-    let (c, adm, walk, open, times) = match read {
+    let (adm, walk, open, times) = match read {
         Ok(r) => r,
         Err(e) => return failed(e),
-    };
-    let Some(details) = c.details else {
-        return html(
-            StatusCode::NOT_FOUND,
-            page("No such conference", Some(&session), false, ""),
-        );
     };
     let mut body = String::new();
     let _ = write!(
         body,
         "<div class=\"grid\"><div class=\"card\">Admitted<div class=\"big\" id=\"admitted\" data-admitted=\"{}\" data-expected=\"{}\">{} of {}</div></div>\
-         <div class=\"card\">Open conflicts<div class=\"big\" id=\"open-conflicts\">{open}</div></div></div>",
-        adm.admitted, adm.expected, adm.admitted, adm.expected
+         <div class=\"card\">Open conflicts<div class=\"big\" id=\"open-conflicts\"><a href=\"{}\">{open}</a></div></div></div>",
+        adm.admitted,
+        adm.expected,
+        adm.admitted,
+        adm.expected,
+        conf.href("/conflicts"),
     );
     body.push_str("<h2>By seat type</h2><table id=\"by-seat-type\"><tr><th>Seat type</th><th>Admitted</th><th>Expected</th></tr>");
     for s in &adm.by_seat_type {
@@ -483,7 +680,9 @@ async fn overview<S: Store>(
         );
     }
     body.push_str("</table><h2>Arrivals per 15 minutes</h2>");
+    body.push_str("<div class=\"scroll\">");
     body.push_str(&arrivals_chart(&times));
+    body.push_str("</div>");
     body.push_str("<h2>Walk-in sales</h2><table id=\"walk-ins\"><tr><th>Payment</th><th>Sales</th><th>Tickets</th><th>Taken</th><th>Refund due</th></tr>");
     for p in &walk.by_payment_method {
         let _ = write!(
@@ -497,10 +696,7 @@ async fn overview<S: Store>(
         );
     }
     body.push_str("</table>");
-    html(
-        StatusCode::OK,
-        page(&details.name, Some(&session), true, &body),
-    )
+    conf.render(Tab::Overview, "Overview", true, &body)
 }
 
 #[cfg(test)]

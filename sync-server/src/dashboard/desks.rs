@@ -1,0 +1,247 @@
+//! Desks: each enrolled desk's last contact, the pending events it reported, its app version
+//! and clock skew; enrolling a new desk (its one-time code, and a QR code of it that a
+//! scanner types into the desk's setup screen) and revoking one.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use onsite_shared::ids::DeviceId;
+use serde::Deserialize;
+
+use super::{ConferencePage, Tab, esc, failed, forbidden, form_is_ours, refused};
+use crate::devices::{self, AuthError, DeviceRow};
+use crate::http::App;
+use crate::storage::Store;
+
+pub(super) fn routes<S: Store>() -> Router<Arc<App<S>>> {
+    Router::new()
+        .route(
+            "/conferences/{conference}/desks",
+            get(list::<S>).post(enrol::<S>),
+        )
+        .route(
+            "/conferences/{conference}/desks/{device}/revoke",
+            post(revoke::<S>),
+        )
+}
+
+/// How long ago, in words a person reads at a glance.
+fn ago(then: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(then) else {
+        return esc(then);
+    };
+    let secs = (now - t.with_timezone(&chrono::Utc)).num_seconds().max(0);
+    match secs {
+        0..60 => format!("{secs} s ago"),
+        60..3600 => format!("{} min ago", secs / 60),
+        3600..86_400 => format!("{} h ago", secs / 3600),
+        _ => format!("{} days ago", secs / 86_400),
+    }
+}
+
+fn skew(ms: i64) -> String {
+    // Rounded to a tenth of a second, without a sign on zero.
+    let tenths = (ms as f64 / 100.0).round() as i64;
+    let text = if tenths == 0 {
+        "0.0 s".to_owned()
+    } else {
+        format!("{:+.1} s", tenths as f64 / 10.0)
+    };
+    if ms.abs() > 60_000 {
+        format!("<span class=\"warn\">{text}</span>")
+    } else {
+        text
+    }
+}
+
+fn table(rows: &[DeviceRow], csrf: &str, conf: &ConferencePage) -> String {
+    let now = chrono::Utc::now();
+    let mut out = String::from(
+        "<div class=\"scroll\"><table id=\"desks\"><tr><th>Desk</th><th>State</th><th>Last contact</th>\
+         <th>Pending</th><th>App version</th><th>Clock skew</th><th></th></tr>",
+    );
+    for d in rows {
+        let state = match (&d.revoked_at, &d.enrolled_at) {
+            (Some(_), _) => "<span class=\"warn\">revoked</span>",
+            (None, Some(_)) => "<span class=\"ok\">active</span>",
+            (None, None) => "<span class=\"muted\">waiting for its code</span>",
+        };
+        let revoke = if d.revoked_at.is_none() {
+            format!(
+                "<form class=\"inline\" method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+                 <button class=\"revoke\">Revoke</button></form>",
+                conf.href(&format!("/desks/{}/revoke", esc(&d.device_id))),
+                esc(csrf)
+            )
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            out,
+            "<tr data-device=\"{}\" data-state=\"{}\"><td>{}</td><td>{state}</td><td>{}</td><td class=\"n\">{}</td>\
+             <td>{}</td><td>{}</td><td>{revoke}</td></tr>",
+            esc(&d.device_id),
+            if d.revoked_at.is_some() {
+                "revoked"
+            } else if d.enrolled_at.is_some() {
+                "active"
+            } else {
+                "waiting"
+            },
+            esc(&d.name),
+            d.last_seen
+                .as_deref()
+                .map_or_else(|| "never".to_owned(), |t| ago(t, now)),
+            d.pending.map(|p| p.to_string()).unwrap_or_default(),
+            esc(d.app_version.as_deref().unwrap_or_default()),
+            d.clock_skew_ms.map(skew).unwrap_or_default(),
+        );
+    }
+    out.push_str("</table></div>");
+    out
+}
+
+fn enrol_form(csrf: &str, conf: &ConferencePage) -> String {
+    format!(
+        "<form method=\"post\" action=\"{}\" class=\"card\" id=\"enrol\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <label class=\"inline\">New desk's name <input id=\"desk-name\" name=\"name\" required placeholder=\"e.g. North door 2\"></label> \
+         <button id=\"enrol-desk\">Enrol a desk</button></form>",
+        conf.href("/desks"),
+        esc(csrf)
+    )
+}
+
+async fn read_desks<S: Store>(
+    app: &App<S>,
+    conf: &ConferencePage,
+) -> Result<Vec<DeviceRow>, Response> {
+    let id = conf.id;
+    app.store
+        .read(move |tx| devices::list(tx, Some(id)))
+        .await
+        .map_err(failed)
+}
+
+async fn list<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) -> Response {
+    let rows = match read_desks(&app, &conf).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    let body = format!(
+        "{}{}",
+        table(&rows, &conf.session.csrf, &conf),
+        enrol_form(&conf.session.csrf, &conf)
+    );
+    conf.render(Tab::Desks, "Desks", true, &body)
+}
+
+#[derive(Deserialize)]
+struct EnrolForm {
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// The code as a QR code, drawn as inline SVG.
+fn qr_svg(code: &str) -> String {
+    let Ok(qr) = qrcode::QrCode::new(code.as_bytes()) else {
+        return String::new();
+    };
+    let svg = qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build();
+    // The renderer writes a standalone document; inline, only the <svg> element is wanted.
+    let svg = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+    svg.replacen(
+        "<svg",
+        "<svg id=\"enrolment-qr\" role=\"img\" aria-label=\"QR code of the enrolment code\"",
+        1,
+    )
+}
+
+async fn enrol<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    conf: ConferencePage,
+    headers: HeaderMap,
+    Form(form): Form<EnrolForm>,
+) -> Response {
+    if !form_is_ours(&headers, &conf.session, &form.csrf) {
+        return forbidden();
+    }
+    let (id, name, now) = (conf.id, form.name.clone(), chrono::Utc::now());
+    let enrolment = match app
+        .store
+        .write(move |tx| devices::enroll(tx, id, &name, now))
+        .await
+    {
+        Ok(e) => e,
+        Err(AuthError::Store(e)) => return failed(e),
+        Err(e) => return refused(&conf.session, &e.to_string(), &conf.href("/desks")),
+    };
+    let rows = match read_desks(&app, &conf).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    let body = format!(
+        "<section class=\"card\" id=\"enrolment\"><h2>Enrol “{}”</h2>\
+         <p>On the desk, open <em>Setup</em>, enter this server's address and this code (or scan it). \
+         It works once and expires {}.</p><p class=\"code\" id=\"enrolment-code\">{}</p>{}</section>{}{}",
+        esc(form.name.trim()),
+        enrolment.expires_at.format("%Y-%m-%d %H:%M UTC"),
+        esc(&enrolment.code),
+        qr_svg(&enrolment.code),
+        table(&rows, &conf.session.csrf, &conf),
+        enrol_form(&conf.session.csrf, &conf)
+    );
+    // Not refreshed: the code is shown this once.
+    conf.render(Tab::Desks, "Desks", false, &body)
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn revoke<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    conf: ConferencePage,
+    headers: HeaderMap,
+    Path((_, device)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !form_is_ours(&headers, &conf.session, &form.csrf) {
+        return forbidden();
+    }
+    let back = conf.href("/desks");
+    let rows = match read_desks(&app, &conf).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    let Some(device) = device
+        .parse::<DeviceId>()
+        .ok()
+        .filter(|d| rows.iter().any(|r| r.device_id == d.to_string()))
+    else {
+        return refused(
+            &conf.session,
+            "There is no such desk at this conference.",
+            &back,
+        );
+    };
+    let now = chrono::Utc::now();
+    match app
+        .store
+        .write(move |tx| devices::revoke(tx, device, now))
+        .await
+    {
+        Ok(()) => Redirect::to(&back).into_response(),
+        Err(AuthError::Store(e)) => failed(e),
+        Err(e) => refused(&conf.session, &e.to_string(), &back),
+    }
+}
