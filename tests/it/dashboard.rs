@@ -88,14 +88,26 @@ fn login(c: &Client, url: &str, cookie: &str, csrf: &str, password: &str) -> Res
 #[test]
 fn head_office_signs_in_sees_what_desks_pushed_and_forged_or_anonymous_requests_are_refused()
 -> Result<()> {
+    sign_in_read_and_decide(None)
+}
+
+#[test]
+fn on_postgres_head_office_signs_in_reads_and_decides() -> Result<()> {
+    let pg = onsite_tests::postgres::PgCluster::start()?;
+    let url = pg.database("onsite")?;
+    sign_in_read_and_decide(Some(&url))
+}
+
+/// Everything the dashboard does over plain HTTP, on SQLite (`None`) or PostgreSQL.
+fn sign_in_read_and_decide(database_url: Option<&str>) -> Result<()> {
     let dir = TempDir::new("dashboard")?;
-    server_command(dir.path(), None, &["demo", "--attendees", "40"])?;
+    server_command(dir.path(), database_url, &["demo", "--attendees", "40"])?;
     server_command(
         dir.path(),
-        None,
+        database_url,
         &["user", "add", "--email", EMAIL, "--password", PASSWORD],
     )?;
-    let server = TestServer::start(dir.path())?;
+    let server = TestServer::start_with(dir.path(), database_url)?;
     let url = server.url.clone();
     let c = client()?;
 
@@ -147,17 +159,34 @@ fn head_office_signs_in_sees_what_desks_pushed_and_forged_or_anonymous_requests_
     );
     let session = format!("onsite_session={}", cookie_value(&set));
 
-    // A desk checks two people in; the overview shows what the head-office API shows.
+    // A desk checks two people in; another, offline, admits the first of them again. The
+    // overview shows what the head-office API shows.
     let desk = LocalDesk::enrol(&server, DEMO, "North", dir.path())?;
+    let south = LocalDesk::enrol(&server, DEMO, "South", dir.path())?;
     desk.sync()?;
-    for e in desk.search("a")?.into_iter().filter(|e| e.admits).take(2) {
+    south.sync()?;
+    let admitted: Vec<_> = desk
+        .search("a")?
+        .into_iter()
+        .filter(|e| e.admits)
+        .take(2)
+        .collect();
+    for (i, e) in admitted.iter().enumerate() {
         desk.check_in(&CheckInRequest {
             code: e.code.to_string(),
             gate: Some("north".into()),
             override_reason: None,
         })?;
+        if i == 0 {
+            south.check_in(&CheckInRequest {
+                code: e.code.to_string(),
+                gate: Some("south".into()),
+                override_reason: None,
+            })?;
+        }
     }
     desk.sync()?;
+    south.sync()?;
     let index = c.get(format!("{url}/")).header(COOKIE, &session).send()?;
     ensure!(index.status() == StatusCode::OK);
     let index = index.text()?;
@@ -192,6 +221,100 @@ fn head_office_signs_in_sees_what_desks_pushed_and_forged_or_anonymous_requests_
         "the arrivals chart has the two admissions"
     );
 
+    // A registration's history names both desks.
+    let code = admitted[0].code.to_string();
+    let history = c
+        .get(format!("{url}/conferences/{DEMO}/registrations/{code}"))
+        .header(COOKIE, &session)
+        .send()?
+        .text()?;
+    ensure!(
+        history.contains("desk North") && history.contains("desk South"),
+        "{history}"
+    );
+    ensure!(history.contains("admission.duplicate_flagged"));
+
+    // The duplicate is a conflict. A decision with a forged token, or from another site,
+    // changes nothing; the real one closes it, and the desks pull the closing.
+    let conflicts = c
+        .get(format!("{url}/conferences/{DEMO}/conflicts"))
+        .header(COOKIE, &session)
+        .send()?
+        .text()?;
+    let at = conflicts
+        .find(&format!("action=\"/conferences/{DEMO}/conflicts/"))
+        .context("a decision form")?
+        + 8;
+    let action = conflicts[at..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let open = |server: &TestServer| -> Result<usize> {
+        let list = server.admin(
+            reqwest::Method::GET,
+            &format!("/v1/conferences/{DEMO}/conflicts"),
+            None,
+        )?;
+        Ok(list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["resolved_at"].is_null())
+            .count())
+    };
+    ensure!(open(&server)? == 1);
+    let decide = |csrf: &str, origin: Option<&str>| -> Result<Response> {
+        let mut req = c
+            .post(format!("{url}{action}"))
+            .header(COOKIE, &session)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(o) = origin {
+            req = req.header(ORIGIN, o);
+        }
+        Ok(req
+            .body(form(&[
+                ("csrf", csrf),
+                ("decision", "close"),
+                ("note", "same person"),
+            ]))
+            .send()?)
+    };
+    let token = hidden_csrf(&conflicts)?;
+    ensure!(decide("forged", None)?.status() == StatusCode::FORBIDDEN);
+    ensure!(decide(&token, Some("http://evil.example"))?.status() == StatusCode::FORBIDDEN);
+    ensure!(open(&server)? == 1, "refused requests changed nothing");
+    ensure!(decide(&token, None)?.status() == StatusCode::SEE_OTHER);
+    ensure!(open(&server)? == 0);
+    ensure!(
+        decide(&token, None)?.status() == StatusCode::UNPROCESSABLE_ENTITY,
+        "a second decision on the same conflict is refused"
+    );
+    south.sync()?;
+    ensure!(south.open_conflicts()? == 0, "the closing reached the desk");
+
+    // The exports are CSV downloads with a row per registration / admission event.
+    for (file, rows) in [
+        (
+            "attendees.csv",
+            api["expected"].as_u64().unwrap_or(0) as usize,
+        ),
+        ("admissions.csv", 4),
+    ] {
+        let res = c
+            .get(format!("{url}/conferences/{DEMO}/exports/{file}"))
+            .header(COOKIE, &session)
+            .send()?;
+        ensure!(res.status() == StatusCode::OK);
+        ensure!(res.headers()[CONTENT_TYPE] == "text/csv; charset=utf-8");
+        let text = res.text()?;
+        ensure!(
+            text.lines().count() > rows,
+            "{file}: {} lines, {rows} rows expected at least",
+            text.lines().count()
+        );
+    }
+
     // Signing out needs the session's own token.
     let bad = c
         .post(format!("{url}/logout"))
@@ -215,5 +338,254 @@ fn head_office_signs_in_sees_what_desks_pushed_and_forged_or_anonymous_requests_
     ensure!(out.status() == StatusCode::SEE_OTHER);
     let after = c.get(format!("{url}/")).header(COOKIE, &session).send()?;
     ensure!(after.status() == StatusCode::SEE_OTHER, "the session ended");
+    Ok(())
+}
+
+fn device_id(server: &TestServer, name: &str) -> Result<String> {
+    let list = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{DEMO}/devices"),
+        None,
+    )?;
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["name"] == name)
+        .and_then(|d| d["device_id"].as_str())
+        .map(str::to_owned)
+        .with_context(|| format!("desk {name}"))
+}
+
+fn read_csv(path: &std::path::Path) -> Result<Vec<std::collections::HashMap<String, String>>> {
+    let mut reader = csv::Reader::from_path(path).with_context(|| path.display().to_string())?;
+    let headers = reader.headers()?.clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r?;
+            Ok(headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect())
+        })
+        .collect()
+}
+
+/// Playwright driving Debian's Chromium (`ui/browser/dashboard.mjs`) against a real server
+/// holding demo data and what three desks pushed; this side sets the scene and checks what
+/// the browser's actions did: events reaching desks through pull, a revoked desk, a working
+/// enrolment code, the rows of each CSV.
+#[test]
+fn head_office_works_the_dashboard_in_a_real_browser() -> Result<()> {
+    let script = onsite_tests::workspace::root().join("ui/browser/dashboard.mjs");
+    let playwright = onsite_tests::workspace::root().join("ui/node_modules/playwright-core");
+    ensure!(
+        playwright.is_dir(),
+        "playwright-core is missing: `cargo xtask test` installs ui/'s packages (npm ci)"
+    );
+    let dir = TempDir::new("dashboard-browser")?;
+    server_command(dir.path(), None, &["demo", "--attendees", "60"])?;
+    server_command(
+        dir.path(),
+        None,
+        &["user", "add", "--email", EMAIL, "--password", PASSWORD],
+    )?;
+    let server = TestServer::start(dir.path())?;
+    let north = LocalDesk::enrol(&server, DEMO, "North", dir.path())?;
+    let south = LocalDesk::enrol(&server, DEMO, "South", dir.path())?;
+    let west = LocalDesk::enrol(&server, DEMO, "West", dir.path())?;
+    for d in [&north, &south, &west] {
+        d.sync()?;
+    }
+
+    // Head office lowers a seat type's quota so that one seat is left.
+    let seat = north
+        .availability()?
+        .into_iter()
+        .find(|s| s.admits && !s.overbook)
+        .context("an admission seat type that rejects")?;
+    let conf = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{DEMO}"),
+        None,
+    )?;
+    let quota = conf["seat_types"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["id"] == seat.seat_type.to_string())
+        .and_then(|s| s["quota"].as_i64())
+        .context("quota")?;
+    let remaining = conf["remaining"][seat.seat_type.to_string()]
+        .as_i64()
+        .context("remaining")?;
+    server.admin(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{DEMO}/seat-types/{}/quota", seat.seat_type),
+        Some(serde_json::json!({ "quota": quota - remaining + 1 })),
+    )?;
+
+    // Offline, North admits three people and South admits the first of them again.
+    let people: Vec<_> = north
+        .search("e")?
+        .into_iter()
+        .filter(|e| e.admits)
+        .take(3)
+        .collect();
+    ensure!(people.len() == 3);
+    let scan = |code: &str, gate: &str| CheckInRequest {
+        code: code.to_owned(),
+        gate: Some(gate.to_owned()),
+        override_reason: None,
+    };
+    for p in &people {
+        north.check_in(&scan(p.code.as_str(), "north"))?;
+    }
+    south.check_in(&scan(people[0].code.as_str(), "south"))?;
+    north.sync()?;
+    south.sync()?;
+
+    // Both desks sell the last seat; North reaches the server first.
+    let sale = |who: &str| onsite_desk_core::SaleRequest {
+        tickets: vec![onsite_desk_core::SaleTicketRequest {
+            seat_type: seat.seat_type,
+            first_name: who.to_owned(),
+            last_name: "Walker".into(),
+            email: format!("{}@example.com", who.to_lowercase()),
+            company: "Door Sales Ltd".into(),
+            attendee_types: vec![],
+        }],
+        payment_method: onsite_shared::order::PaymentMethod::Cash,
+        amount_taken_minor: seat.price.amount_minor,
+    };
+    north.sell(&sale("Nora"))?;
+    let lost = south.sell(&sale("Sam"))?;
+    north.sync()?;
+    south.sync()?;
+    ensure!(
+        south.sales()?[0].status == onsite_shared::walk_in::SaleStatus::Rejected,
+        "South's sale came too late"
+    );
+
+    let admissions = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{DEMO}/admissions"),
+        None,
+    )?;
+    ensure!(admissions["admitted"] == 3);
+    let out = onsite_tests::workspace::artefacts("dashboard")?;
+    let expect = serde_json::json!({
+        "conference": DEMO.to_string(),
+        "email": EMAIL,
+        "password": PASSWORD,
+        "admitted": admissions["admitted"],
+        "expected": admissions["expected"],
+        "open_conflicts": 2,
+        "walk_in_tickets": 2,
+        "duplicate_code": people[0].code.as_str(),
+        "revoke_device": device_id(&server, "West")?,
+        "forged_device": device_id(&server, "North")?,
+    });
+    let run = std::process::Command::new("node")
+        .arg(&script)
+        .current_dir(onsite_tests::workspace::root().join("ui"))
+        .env("ONSITE_URL", &server.url)
+        .env("ONSITE_OUT", &out)
+        .env("ONSITE_EXPECT", expect.to_string())
+        .output()
+        .context("running node (cargo xtask test installs it)")?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    println!("{said}");
+    ensure!(run.status.success(), "the browser run failed:\n{said}");
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("result.json"))?)?;
+
+    // The honoured sale reaches South through pull: confirmed, the refund no longer due,
+    // the inbox item resolved, the ticket admits again.
+    south.sync()?;
+    let sales = south.sales()?;
+    ensure!(
+        sales[0].status == onsite_shared::walk_in::SaleStatus::Confirmed
+            && sales[0].refund_due.is_none(),
+        "{sales:?}"
+    );
+    ensure!(south.open_conflicts()? == 0, "South's inbox is clear");
+    let admitted = south.check_in(&scan(lost.tickets[0].code.as_str(), "south"))?;
+    ensure!(
+        matches!(admitted, onsite_desk_core::CheckInOutcome::Admitted { .. }),
+        "{admitted:?}"
+    );
+    // The closed duplicate reaches North.
+    north.sync()?;
+    ensure!(north.open_conflicts()? == 0, "North's inbox is clear");
+    // West was revoked in the browser; the forged request did not revoke North.
+    let revoked = west.try_sync();
+    ensure!(
+        matches!(&revoked, Err(onsite_desk_core::sync::SyncError::Revoked)),
+        "{revoked:?}"
+    );
+    // The code shown in the browser enrols a real desk.
+    let code = result["enrolment_code"].as_str().context("a code")?;
+    let gate_c = LocalDesk::enrol_with_code(&server.url, code, &dir.path().join("gate-c.sqlite3"))?;
+    gate_c.sync()?;
+
+    // The CSVs have the rows the server holds.
+    let registrations = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{DEMO}/registrations?limit=1"),
+        None,
+    )?;
+    let attendees = read_csv(&out.join("attendees.csv"))?;
+    ensure!(
+        Some(attendees.len() as i64) == registrations["total"].as_i64(),
+        "one row per registration"
+    );
+    ensure!(
+        attendees.iter().filter(|r| r["admitted"] == "yes").count() == 3,
+        "three admitted when the CSV was taken"
+    );
+    let first = attendees
+        .iter()
+        .find(|r| r["ticket_code"] == people[0].code.as_str())
+        .context("the duplicate's row")?;
+    ensure!(
+        first["gate"] == "north" && first["desk"] == "North",
+        "{first:?}"
+    );
+    let log = read_csv(&out.join("admissions.csv"))?;
+    let what = |w: &str| log.iter().filter(|r| r["what"] == w).count();
+    // Every scan that let someone in is in the log (North's three, South's second one), and
+    // the server's flag on the second.
+    ensure!(
+        what("admitted") == 4 && what("duplicate_flagged") == 1,
+        "{log:?}"
+    );
+    let walk_ins = read_csv(&out.join("walk-ins.csv"))?;
+    ensure!(walk_ins.len() == 2, "{walk_ins:?}");
+    let honoured = walk_ins
+        .iter()
+        .find(|r| r["order_id"] == lost.order.to_string())
+        .context("South's sale")?;
+    ensure!(
+        honoured["status"] == "honoured"
+            && honoured["conflict_resolution"] == "sale_honoured"
+            && honoured["desk"] == "South"
+            && honoured["refund_due"] == "0.00",
+        "{honoured:?}"
+    );
+    for shot in [
+        "dashboard-overview",
+        "dashboard-registration",
+        "dashboard-conflicts-resolved",
+        "dashboard-desks",
+        "dashboard-tablet-overview",
+    ] {
+        ensure!(out.join(format!("{shot}.png")).is_file(), "{shot} saved");
+    }
     Ok(())
 }

@@ -55,6 +55,14 @@ impl LocalDesk {
         Ok(desk)
     }
 
+    /// Opens a desk database at `db` and enrols it with a code someone was given.
+    pub fn enrol_with_code(server_url: &str, code: &str, db: &Path) -> Result<Self> {
+        let desk = Self::open(db)?;
+        desk.runtime
+            .block_on(sync::enrol(&desk.desk, server_url, code))?;
+        Ok(desk)
+    }
+
     /// Opens an existing (or new, unenrolled) desk database.
     pub fn open(db: &Path) -> Result<Self> {
         let desk = Arc::new(Desk::open(db)?);

@@ -34,6 +34,8 @@ pub(crate) const TEST_PACKAGES: &[&str] = &[
     "cups-client",
     "cups-bsd",
     "printer-driver-cups-pdf",
+    // The head-office dashboard's browser tests: Debian's Chromium, driven by playwright-core.
+    "chromium",
 ];
 
 fn is_installed(package: &str) -> bool {
