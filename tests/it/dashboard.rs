@@ -187,6 +187,7 @@ fn sign_in_read_and_decide(database_url: Option<&str>) -> Result<()> {
     }
     desk.sync()?;
     south.sync()?;
+    let lost = last_seat_sold_twice(&server, &desk, &south)?;
     let index = c.get(format!("{url}/")).header(COOKIE, &session).send()?;
     ensure!(index.status() == StatusCode::OK);
     let index = index.text()?;
@@ -263,7 +264,7 @@ fn sign_in_read_and_decide(database_url: Option<&str>) -> Result<()> {
             .filter(|c| c["resolved_at"].is_null())
             .count())
     };
-    ensure!(open(&server)? == 1);
+    ensure!(open(&server)? == 2);
     let decide = |csrf: &str, origin: Option<&str>| -> Result<Response> {
         let mut req = c
             .post(format!("{url}{action}"))
@@ -283,15 +284,42 @@ fn sign_in_read_and_decide(database_url: Option<&str>) -> Result<()> {
     let token = hidden_csrf(&conflicts)?;
     ensure!(decide("forged", None)?.status() == StatusCode::FORBIDDEN);
     ensure!(decide(&token, Some("http://evil.example"))?.status() == StatusCode::FORBIDDEN);
-    ensure!(open(&server)? == 1, "refused requests changed nothing");
+    ensure!(open(&server)? == 2, "refused requests changed nothing");
     ensure!(decide(&token, None)?.status() == StatusCode::SEE_OTHER);
-    ensure!(open(&server)? == 0);
+    ensure!(open(&server)? == 1);
     ensure!(
         decide(&token, None)?.status() == StatusCode::UNPROCESSABLE_ENTITY,
         "a second decision on the same conflict is refused"
     );
+    // The rejected sale: head office records the refund in cash.
+    let at = conflicts
+        .find("data-kind=\"walk_in_rejected\"")
+        .context("the rejected sale")?;
+    let at = at + conflicts[at..].find("action=\"").context("its form")? + 8;
+    let refund_action = conflicts[at..].split('"').next().unwrap_or_default();
+    let refunded = c
+        .post(format!("{url}{refund_action}"))
+        .header(COOKIE, &session)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf", token.as_str()),
+            ("decision", "refund"),
+            ("method", "cash"),
+            ("note", "receipt 17"),
+        ]))
+        .send()?;
+    ensure!(refunded.status() == StatusCode::SEE_OTHER);
+    ensure!(open(&server)? == 0);
     south.sync()?;
-    ensure!(south.open_conflicts()? == 0, "the closing reached the desk");
+    ensure!(
+        south.open_conflicts()? == 0,
+        "the closing and the refund reached the desk"
+    );
+    let sales = south.sales()?;
+    ensure!(
+        sales[0].status == onsite_shared::walk_in::SaleStatus::Rejected,
+        "a refund keeps the sale rejected: {sales:?}"
+    );
 
     // The exports are CSV downloads with a row per registration / admission event.
     for (file, rows) in [
@@ -300,6 +328,7 @@ fn sign_in_read_and_decide(database_url: Option<&str>) -> Result<()> {
             api["expected"].as_u64().unwrap_or(0) as usize,
         ),
         ("admissions.csv", 4),
+        ("walk-ins.csv", 2),
     ] {
         let res = c
             .get(format!("{url}/conferences/{DEMO}/exports/{file}"))
@@ -308,6 +337,13 @@ fn sign_in_read_and_decide(database_url: Option<&str>) -> Result<()> {
         ensure!(res.status() == StatusCode::OK);
         ensure!(res.headers()[CONTENT_TYPE] == "text/csv; charset=utf-8");
         let text = res.text()?;
+        if file == "walk-ins.csv" {
+            let row = text
+                .lines()
+                .find(|l| l.starts_with(&lost.order.to_string()))
+                .context("the refunded sale")?;
+            ensure!(row.ends_with(",rejected,refund_recorded"), "{row}");
+        }
         ensure!(
             text.lines().count() > rows,
             "{file}: {} lines, {rows} rows expected at least",
@@ -372,6 +408,64 @@ fn read_csv(path: &std::path::Path) -> Result<Vec<std::collections::HashMap<Stri
         .collect()
 }
 
+/// Head office lowers an admission seat type's quota so that one seat is left; `first` and
+/// `second` both sell it offline and sync in that order: `second`'s sale is rejected with a
+/// refund due. Returns `second`'s receipt.
+fn last_seat_sold_twice(
+    server: &TestServer,
+    first: &LocalDesk,
+    second: &LocalDesk,
+) -> Result<onsite_desk_core::SaleReceipt> {
+    let seat = first
+        .availability()?
+        .into_iter()
+        .find(|s| s.admits && !s.overbook)
+        .context("an admission seat type that rejects")?;
+    let conf = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{DEMO}"),
+        None,
+    )?;
+    let quota = conf["seat_types"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["id"] == seat.seat_type.to_string())
+        .and_then(|s| s["quota"].as_i64())
+        .context("quota")?;
+    let remaining = conf["remaining"][seat.seat_type.to_string()]
+        .as_i64()
+        .context("remaining")?;
+    server.admin(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{DEMO}/seat-types/{}/quota", seat.seat_type),
+        Some(serde_json::json!({ "quota": quota - remaining + 1 })),
+    )?;
+    first.sync()?;
+    second.sync()?;
+    let sale = |who: &str| onsite_desk_core::SaleRequest {
+        tickets: vec![onsite_desk_core::SaleTicketRequest {
+            seat_type: seat.seat_type,
+            first_name: who.to_owned(),
+            last_name: "Walker".into(),
+            email: format!("{}@example.com", who.to_lowercase()),
+            company: "Door Sales Ltd".into(),
+            attendee_types: vec![],
+        }],
+        payment_method: onsite_shared::order::PaymentMethod::Cash,
+        amount_taken_minor: seat.price.amount_minor,
+    };
+    first.sell(&sale("Nora"))?;
+    let lost = second.sell(&sale("Sam"))?;
+    first.sync()?;
+    second.sync()?;
+    ensure!(
+        second.sales()?[0].status == onsite_shared::walk_in::SaleStatus::Rejected,
+        "the second sale came too late"
+    );
+    Ok(lost)
+}
+
 /// Playwright driving Debian's Chromium (`ui/browser/dashboard.mjs`) against a real server
 /// holding demo data and what three desks pushed; this side sets the scene and checks what
 /// the browser's actions did: events reaching desks through pull, a revoked desk, a working
@@ -399,33 +493,6 @@ fn head_office_works_the_dashboard_in_a_real_browser() -> Result<()> {
         d.sync()?;
     }
 
-    // Head office lowers a seat type's quota so that one seat is left.
-    let seat = north
-        .availability()?
-        .into_iter()
-        .find(|s| s.admits && !s.overbook)
-        .context("an admission seat type that rejects")?;
-    let conf = server.admin(
-        reqwest::Method::GET,
-        &format!("/v1/conferences/{DEMO}"),
-        None,
-    )?;
-    let quota = conf["seat_types"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|s| s["id"] == seat.seat_type.to_string())
-        .and_then(|s| s["quota"].as_i64())
-        .context("quota")?;
-    let remaining = conf["remaining"][seat.seat_type.to_string()]
-        .as_i64()
-        .context("remaining")?;
-    server.admin(
-        reqwest::Method::PUT,
-        &format!("/v1/conferences/{DEMO}/seat-types/{}/quota", seat.seat_type),
-        Some(serde_json::json!({ "quota": quota - remaining + 1 })),
-    )?;
-
     // Offline, North admits three people and South admits the first of them again.
     let people: Vec<_> = north
         .search("e")?
@@ -447,26 +514,7 @@ fn head_office_works_the_dashboard_in_a_real_browser() -> Result<()> {
     south.sync()?;
 
     // Both desks sell the last seat; North reaches the server first.
-    let sale = |who: &str| onsite_desk_core::SaleRequest {
-        tickets: vec![onsite_desk_core::SaleTicketRequest {
-            seat_type: seat.seat_type,
-            first_name: who.to_owned(),
-            last_name: "Walker".into(),
-            email: format!("{}@example.com", who.to_lowercase()),
-            company: "Door Sales Ltd".into(),
-            attendee_types: vec![],
-        }],
-        payment_method: onsite_shared::order::PaymentMethod::Cash,
-        amount_taken_minor: seat.price.amount_minor,
-    };
-    north.sell(&sale("Nora"))?;
-    let lost = south.sell(&sale("Sam"))?;
-    north.sync()?;
-    south.sync()?;
-    ensure!(
-        south.sales()?[0].status == onsite_shared::walk_in::SaleStatus::Rejected,
-        "South's sale came too late"
-    );
+    let lost = last_seat_sold_twice(&server, &north, &south)?;
 
     let admissions = server.admin(
         reqwest::Method::GET,
