@@ -49,7 +49,8 @@ fn cell(text: &str) -> String {
     }
 }
 
-fn amount(minor: i64) -> String {
+/// Minor units in major units with two decimals and the sign kept: `-1950` → `-19.50`.
+pub(crate) fn amount(minor: i64) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
     format!("{sign}{}.{:02}", abs / 100, abs % 100)

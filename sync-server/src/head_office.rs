@@ -385,6 +385,21 @@ fn with_note(text: String, note: &str) -> String {
     }
 }
 
+/// A conflict's resolution in words: "refund of EUR 199.00 recorded (cash)", "sale honoured".
+pub fn resolution_words(resolution: &Resolution) -> String {
+    match resolution {
+        Resolution::RefundRecorded { amount, method } => {
+            format!(
+                "refund of {amount} recorded ({})",
+                format!("{method:?}").to_lowercase()
+            )
+        }
+        Resolution::SaleHonoured => "sale honoured".to_owned(),
+        Resolution::Dismissed => "dismissed".to_owned(),
+        Resolution::Closed => "closed".to_owned(),
+    }
+}
+
 /// An event in a sentence, for people reading a history.
 pub fn describe(event: &Event) -> String {
     match event {
@@ -443,14 +458,7 @@ pub fn describe(event: &Event) -> String {
             note,
             ..
         }) => {
-            let what = match resolution {
-                Resolution::RefundRecorded { amount, method } => {
-                    format!("refund of {amount} recorded ({method:?})")
-                }
-                Resolution::SaleHonoured => "sale honoured".to_owned(),
-                Resolution::Dismissed => "dismissed".to_owned(),
-                Resolution::Closed => "closed".to_owned(),
-            };
+            let what = resolution_words(resolution);
             with_note(format!("Conflict {what} by {}", actor(by)), note)
         }
         other => {

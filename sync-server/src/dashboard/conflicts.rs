@@ -181,21 +181,11 @@ fn actions(csrf: &str, href: &str, kind: &ConflictKind) -> String {
 }
 
 fn resolution_text(row: &ConflictRow) -> String {
-    let Some(r) = row
-        .resolution
+    row.resolution
         .clone()
         .and_then(|r| serde_json::from_value::<onsite_shared::conflict::Resolution>(r).ok())
-    else {
-        return String::new();
-    };
-    match r {
-        onsite_shared::conflict::Resolution::RefundRecorded { amount, method } => {
-            format!("refund of {amount} recorded ({method:?})").to_lowercase()
-        }
-        onsite_shared::conflict::Resolution::SaleHonoured => "sale honoured".to_owned(),
-        onsite_shared::conflict::Resolution::Dismissed => "dismissed".to_owned(),
-        onsite_shared::conflict::Resolution::Closed => "closed".to_owned(),
-    }
+        .map(|r| head_office::resolution_words(&r))
+        .unwrap_or_default()
 }
 
 async fn list<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) -> Response {

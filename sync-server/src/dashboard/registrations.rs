@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ConferencePage, Tab, esc, failed, html, page};
 use crate::head_office::{self, RegistrationQuery};
@@ -28,7 +28,7 @@ pub(super) fn routes<S: Store>() -> Router<Arc<App<S>>> {
 }
 
 /// The search form as the browser sends it: every field a string, empty meaning "any".
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(default)]
 struct Filter {
     q: String,
@@ -57,22 +57,13 @@ impl Filter {
 
     /// This filter's query string, on another page.
     fn link(&self, page: u32) -> String {
-        let enc = |s: &str| {
-            s.bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect::<String>()
+        let on_page = Self {
+            page,
+            ..self.clone()
         };
         format!(
-            "?q={}&origin={}&admitted={}&attendee_type={}&page={page}",
-            enc(&self.q),
-            enc(&self.origin),
-            enc(&self.admitted),
-            enc(&self.attendee_type)
+            "?{}",
+            serde_urlencoded::to_string(&on_page).unwrap_or_default()
         )
     }
 }
