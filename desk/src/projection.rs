@@ -252,13 +252,13 @@ fn insert_ticket(
         attendee_types: vec![],
     };
     let a = t.attendee.unwrap_or(&empty);
-    let id: i64 = conn
-        .prepare_cached(
-            "INSERT INTO roster (code, source, stream, ticket, order_id, position, seat_type, first_name, \
-             last_name, email, company, attendee_types, withdrawn, provisional) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
-        )?
-        .query_row(params![
+    // The new row's id from `last_insert_rowid`, not `RETURNING` (see `log::insert_remote`).
+    conn.prepare_cached(
+        "INSERT INTO roster (code, source, stream, ticket, order_id, position, seat_type, first_name, \
+         last_name, email, company, attendee_types, withdrawn, provisional) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
         t.seat.code.as_str(),
         source,
         key,
@@ -271,9 +271,10 @@ fn insert_ticket(
         a.email,
         a.company,
         serde_json::to_string(&a.attendee_types)?,
-            t.withdrawn,
-            t.provisional,
-        ], |r| r.get(0))?;
+        t.withdrawn,
+        t.provisional,
+    ])?;
+    let id = conn.last_insert_rowid();
     // Folded like the query (`text::fold`): FTS5's own folding leaves ł, ø, ß and the like.
     let text = onsite_shared::text::fold(
         &[

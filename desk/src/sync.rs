@@ -114,8 +114,10 @@ impl DecodedPage {
         let page: PullPage<'_> = serde_json::from_slice(body)?;
         let mut events = Vec::with_capacity(page.events.len());
         for raw in &page.events {
-            let envelope: Envelope = serde_json::from_str(raw.get())?;
-            let event = envelope.decode()?;
+            let mut envelope: Envelope = serde_json::from_str(raw.get())?;
+            // The raw JSON is what the log keeps; the parsed payload would only be dropped
+            // later, on the writer's thread, which is a bootstrap's bottleneck.
+            let event = envelope.take_event()?;
             events.push((raw.get().to_owned(), envelope, event));
         }
         Ok(Self {

@@ -518,6 +518,13 @@ impl Envelope {
     pub fn decode(&self) -> Result<Event, DecodeError> {
         Event::decode(&self.event_type, self.schema_version, self.payload.clone())
     }
+
+    /// The typed event, moving the payload out (it is left `null`): for a reader that keeps
+    /// only the envelope's header and the event, without copying the JSON tree.
+    pub fn take_event(&mut self) -> Result<Event, DecodeError> {
+        let payload = std::mem::take(&mut self.payload);
+        Event::decode(&self.event_type, self.schema_version, payload)
+    }
 }
 
 #[cfg(test)]

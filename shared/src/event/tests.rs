@@ -509,7 +509,14 @@ fn golden_every_fixture_of_every_version_still_decodes() {
             )),
             "{name}: misnamed"
         );
-        stored.decode().unwrap_or_else(|e| panic!("{name}: {e}"));
+        let decoded = stored.decode().unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut taken = stored.clone();
+        assert_eq!(
+            taken.take_event().as_ref(),
+            Ok(&decoded),
+            "{name}: take_event"
+        );
+        assert!(taken.payload.is_null(), "{name}: the payload was moved out");
         seen += 1;
     }
     assert!(
