@@ -166,11 +166,15 @@ pub struct Admissions {
 /// Admitted against expected: valid tickets of admission seat types.
 pub fn admissions(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Admissions, StoreError> {
     let rows = tx.query(
-        "SELECT s.seat_type, s.name, COUNT(t.code), \
-         CAST(COALESCE(SUM(CASE WHEN t.admitted_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
-         FROM seat_types s LEFT JOIN tickets t ON t.conference = s.conference AND t.seat_type = s.seat_type \
-         AND t.status = 'valid' WHERE s.conference = $1 AND s.kind = 'admission' \
-         GROUP BY s.seat_type, s.name ORDER BY s.name",
+        // The tickets are counted in one pass and then joined to their seat types: joined
+        // first, every admission seat type would scan the conference's tickets again.
+        "SELECT s.seat_type, s.name, CAST(COALESCE(t.expected, 0) AS BIGINT), \
+         CAST(COALESCE(t.admitted, 0) AS BIGINT) \
+         FROM seat_types s LEFT JOIN (SELECT seat_type, COUNT(*) AS expected, \
+         SUM(CASE WHEN admitted_at IS NOT NULL THEN 1 ELSE 0 END) AS admitted \
+         FROM tickets WHERE conference = $1 AND status = 'valid' GROUP BY seat_type) t \
+         ON t.seat_type = s.seat_type WHERE s.conference = $1 AND s.kind = 'admission' \
+         ORDER BY s.name",
         params![conference.to_string()],
     )?;
     let by_seat_type: Vec<SeatTypeAdmissions> = rows
