@@ -376,17 +376,20 @@ async fn push<S: Store>(
 ) -> Result<Json<PushResponse>, ApiError> {
     let now = now();
     let skew = req.device_time.map(|t| (t - now).num_milliseconds());
-    let req = Arc::new(req);
+    let checked = Arc::new(sync::check(desk, req)?);
+    // Held here too, so that the request is freed on this task rather than by the writer.
+    let request = Arc::clone(&checked);
     let response = app
         .store
         .write(move |tx| {
-            let response = sync::push(tx, desk, &req, now)?;
+            let response = sync::push(tx, desk, &checked, now)?;
             if let Some(skew) = skew {
                 devices::record_skew(tx, desk.device, skew)?;
             }
             Ok::<_, PushError>(response)
         })
         .await?;
+    drop(request);
     Ok(Json(response))
 }
 

@@ -361,6 +361,9 @@ async fn import_registrations<S: Store>(
         progress.inc(n);
     }
     progress.finish_with_message("imported");
+    store
+        .write(|tx| onsite_server::storage::refresh_statistics(tx))
+        .await?;
     Ok(new)
 }
 

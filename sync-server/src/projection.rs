@@ -7,12 +7,14 @@
 //! Each statement is idempotent for its event, and all of them are plain SQL that both
 //! backends run.
 
+use std::collections::HashMap;
+
 use onsite_shared::event::Event;
 use onsite_shared::ids::ConferenceId;
 use onsite_shared::{check_in, conference, conflict, order, seat_assignments, walk_in};
 
 use crate::params;
-use crate::storage::{StoreError, Tx, time_text};
+use crate::storage::{Row, SqlValue, StoreError, Tx, time_text};
 
 fn kind_text(kind: conference::SeatKind) -> &'static str {
     match kind {
@@ -426,7 +428,45 @@ pub fn ticket_status(
     let Some(row) = rows.first() else {
         return Ok(check_in::TicketStatus::Unknown);
     };
-    Ok(match (row.text(0)?.as_str(), row.text(1)?.as_str()) {
+    status_of(row, 0)
+}
+
+/// [`ticket_status`] of many tickets in one query (a push of a hundred admissions asks
+/// once). A code that is not in the map is unknown.
+pub fn ticket_statuses(
+    tx: &mut dyn Tx,
+    conf: ConferenceId,
+    codes: &[&onsite_shared::ids::TicketCode],
+) -> Result<HashMap<onsite_shared::ids::TicketCode, check_in::TicketStatus>, StoreError> {
+    if codes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let list = (0..codes.len())
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut values = vec![SqlValue::from(conf.to_string())];
+    values.extend(codes.iter().map(|c| SqlValue::from(c.as_str())));
+    let rows = tx.query(
+        &format!(
+            "SELECT t.status, COALESCE(s.kind, 'admission'), t.code FROM tickets t \
+             LEFT JOIN seat_types s ON s.conference = t.conference AND s.seat_type = t.seat_type \
+             WHERE t.conference = $1 AND t.code IN ({list})"
+        ),
+        &values,
+    )?;
+    rows.iter()
+        .map(|r| {
+            let code = onsite_shared::ids::TicketCode::parse(&r.text(2)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((code, status_of(r, 0)?))
+        })
+        .collect()
+}
+
+/// A ticket's status from its `status` and its seat type's `kind`, at `at` and `at + 1`.
+fn status_of(row: &Row, at: usize) -> Result<check_in::TicketStatus, StoreError> {
+    Ok(match (row.text(at)?.as_str(), row.text(at + 1)?.as_str()) {
         ("withdrawn", _) => check_in::TicketStatus::Withdrawn,
         (_, "add_on") => check_in::TicketStatus::AddOnOnly,
         _ => check_in::TicketStatus::Valid,

@@ -14,12 +14,14 @@
 //!   policy, or compensated: partial/rejected, refund due, conflict opened);
 //! - conflict acknowledgements and resolutions from a desk: decided on the conflict.
 
+use std::collections::HashMap;
+
 use onsite_shared::aggregate::{Aggregate, DomainError, Timestamp};
-use onsite_shared::check_in::{self, CheckIn};
+use onsite_shared::check_in::{self, CheckIn, TicketStatus};
 use onsite_shared::conference::Conference;
 use onsite_shared::conflict::{self, Actor, Conflict, ConflictKind, Resolution};
 use onsite_shared::event::{DecodeError, Envelope, Event, StreamId};
-use onsite_shared::ids::{ClientId, ConferenceId, ConflictId, DeviceId, EventId};
+use onsite_shared::ids::{ClientId, ConferenceId, ConflictId, DeviceId, EventId, TicketCode};
 use onsite_shared::protocol::{
     MAX_PUSH_ITEMS, OutcomeStatus, PROTOCOL_VERSION, PushOutcome, PushRequest, PushResponse, reason,
 };
@@ -107,13 +109,19 @@ impl Decided {
     }
 }
 
-/// Handles one push, inside the caller's transaction.
-pub fn push(
-    tx: &mut dyn Tx,
-    desk: Desk,
-    req: &PushRequest,
-    now: Timestamp,
-) -> Result<PushResponse, PushError> {
+/// A push that passed every check that needs no database, its events decoded. The writer
+/// (one thread on SQLite, a row lock on PostgreSQL) is every push's bottleneck, so what can
+/// happen before it does.
+#[derive(Debug)]
+pub struct CheckedPush {
+    req: PushRequest,
+    events: Vec<Event>,
+}
+
+/// Checks a push before it is written: protocol version, size, consecutive sequences, and
+/// every event decodable and about the desk's conference. An unknown event type or schema
+/// version refuses the whole push, so nothing is stored.
+pub fn check(desk: Desk, req: PushRequest) -> Result<CheckedPush, PushError> {
     if req.protocol_version != PROTOCOL_VERSION {
         return Err(PushError::BadRequest {
             code: onsite_shared::protocol::error_code::UNSUPPORTED_PROTOCOL,
@@ -132,9 +140,7 @@ pub fn push(
             ),
         });
     }
-    // Everything is checked before anything is written: an unknown event type or schema
-    // version refuses the whole push and stores nothing.
-    let mut decoded = Vec::with_capacity(req.items.len());
+    let mut events = Vec::with_capacity(req.items.len());
     for (i, item) in req.items.iter().enumerate() {
         if i > 0 && item.client_seq != req.items[i - 1].client_seq + 1 {
             return Err(PushError::BadRequest {
@@ -158,9 +164,19 @@ pub fn push(
                 item.client_seq, desk.conference
             )));
         }
-        decoded.push(event);
+        events.push(event);
     }
+    Ok(CheckedPush { req, events })
+}
 
+/// Handles one checked push, inside the caller's transaction.
+pub fn push(
+    tx: &mut dyn Tx,
+    desk: Desk,
+    checked: &CheckedPush,
+    now: Timestamp,
+) -> Result<PushResponse, PushError> {
+    let req = &checked.req;
     let last = client_sequence(tx, req.client_id, desk.device)?;
     if let Some(first) = req.items.first()
         && first.client_seq > last + 1
@@ -173,27 +189,34 @@ pub fn push(
     let fresh: Vec<(&onsite_shared::protocol::PushItem, &Event)> = req
         .items
         .iter()
-        .zip(&decoded)
+        .zip(&checked.events)
         .filter(|(item, _)| item.client_seq > last)
         .collect();
     let ids: Vec<EventId> = fresh.iter().map(|(item, _)| item.event.event_id).collect();
     let mut known = storage::existing_events(tx, &ids)?;
-    let admissions: Vec<StreamId> = fresh
+    let codes: Vec<&TicketCode> = fresh
         .iter()
         .filter_map(|(_, event)| match event {
-            Event::CheckIn(check_in::Event::Admitted {
-                conference, code, ..
-            }) => Some(StreamId::admission(*conference, code)),
+            Event::CheckIn(check_in::Event::Admitted { code, .. }) => Some(code),
             _ => None,
         })
         .collect();
-    let mut rec = Recorder::new(tx, desk.conference, now);
+    let admissions: Vec<StreamId> = codes
+        .iter()
+        .map(|code| StreamId::admission(desk.conference, code))
+        .collect();
+    // Good while the push only admits: any other decision may create or withdraw tickets
+    // (a walk-in sale admitted in the same push), and then statuses are read one by one.
+    let mut statuses = Some(projection::ticket_statuses(tx, desk.conference, &codes)?);
+    let mut rec = Recorder::new(tx, desk.conference, now).batched();
     rec.device = Some(desk.device);
     rec.preload::<CheckIn>(&admissions)?;
 
     let mut outcomes = Vec::with_capacity(req.items.len());
+    // The outcomes of the new items (the last ones: a push repeats seen items first).
+    let mut fresh_outcomes = 0;
     let mut last_seq = last;
-    for (item, event) in req.items.iter().zip(decoded) {
+    for (item, event) in req.items.iter().zip(&checked.events) {
         if item.client_seq <= last {
             outcomes.push(stored_outcome(
                 rec.tx,
@@ -213,7 +236,10 @@ pub fn push(
             }
         } else {
             rec.causation = Some(item.event.event_id);
-            let decided = decide(&mut rec, &item.event, &event)?;
+            if !matches!(event, Event::CheckIn(check_in::Event::Admitted { .. })) {
+                statuses = None;
+            }
+            let decided = decide(&mut rec, &item.event, event, statuses.as_ref())?;
             PushOutcome {
                 client_seq: item.client_seq,
                 event_id: item.event.event_id,
@@ -222,18 +248,16 @@ pub fn push(
                 result_event_ids: rec.take_recorded(),
             }
         };
-        rec.tx.execute(
-            "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES ($1, $2, $3)",
-            params![
-                req.client_id.to_string(),
-                item.client_seq,
-                serde_json::to_string(&outcome).map_err(StoreError::from)?
-            ],
-        )?;
         last_seq = item.client_seq;
+        fresh_outcomes += 1;
         outcomes.push(outcome);
     }
-    let tx = rec.tx;
+    let tx = rec.finish()?;
+    store_outcomes(
+        tx,
+        req.client_id,
+        &outcomes[outcomes.len() - fresh_outcomes..],
+    )?;
     tx.execute(
         "UPDATE clients SET last_client_seq = $2, app_version = $3, pending = $4, last_seen = $5 WHERE client_id = $1",
         params![req.client_id.to_string(), last_seq, req.app_version.clone(), req.pending_after, time_text(&now)],
@@ -285,6 +309,33 @@ pub fn client_sequence(
     Ok(u64::try_from(row.int(1)?).unwrap_or(0))
 }
 
+/// Keeps the outcomes of a push's new items, so that a repeat gets them back.
+fn store_outcomes(
+    tx: &mut dyn Tx,
+    client: ClientId,
+    outcomes: &[PushOutcome],
+) -> Result<(), PushError> {
+    let client = client.to_string();
+    for chunk in outcomes.chunks(storage::MAX_ROWS_PER_INSERT) {
+        let mut values = Vec::with_capacity(chunk.len() * 3);
+        for o in chunk {
+            values.extend([
+                storage::SqlValue::from(client.as_str()),
+                storage::SqlValue::from(o.client_seq),
+                storage::SqlValue::from(serde_json::to_string(o).map_err(StoreError::from)?),
+            ]);
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES {}",
+                storage::placeholders(chunk.len(), 3)
+            ),
+            &values,
+        )?;
+    }
+    Ok(())
+}
+
 fn stored_outcome(
     tx: &mut dyn Tx,
     client: ClientId,
@@ -308,10 +359,13 @@ fn stored_outcome(
     Ok(outcome)
 }
 
+/// Decides one desk event. `statuses` are the tickets' statuses read ahead for this push
+/// (a code missing from them is unknown), or `None` to read each one when needed.
 fn decide(
     rec: &mut Recorder<'_>,
     envelope: &Envelope,
     event: &Event,
+    statuses: Option<&HashMap<TicketCode, TicketStatus>>,
 ) -> Result<Decided, PushError> {
     if !is_desk_event(event) {
         return Ok(Decided::rejected(reason::NOT_A_DESK_EVENT));
@@ -326,7 +380,10 @@ fn decide(
         }) => {
             let stream = StreamId::admission(*conference, code);
             let (state, _) = rec.load::<CheckIn>(&stream)?;
-            let status = projection::ticket_status(rec.tx, *conference, code)?;
+            let status = match statuses {
+                Some(known) => known.get(code).copied().unwrap_or(TicketStatus::Unknown),
+                None => projection::ticket_status(rec.tx, *conference, code)?,
+            };
             let command = check_in::Command::RecordAdmission {
                 conference: *conference,
                 code: code.clone(),
