@@ -47,7 +47,7 @@ fn options() -> Result<Options> {
     let mut o = Options {
         attendees: 50_000,
         pg_attendees: 10_000,
-        pushes_per_desk: 10,
+        pushes_per_desk: 50,
         only: None,
     };
     let mut args = std::env::args().skip(1);
@@ -129,10 +129,10 @@ fn load_demo(dir: &Path, database_url: Option<&str>, attendees: u32) -> Result<(
 fn pushing_desks(
     servers: &[&TestServer],
     events: &[Envelope],
-    o: &Options,
+    pushes_per_desk: usize,
 ) -> Result<Vec<(TestDesk, Vec<Vec<PushItem>>)>> {
     let codes = admission_codes(events)?;
-    let per_desk = o.pushes_per_desk * BATCH;
+    let per_desk = pushes_per_desk * BATCH;
     if codes.len() < DESKS * per_desk {
         bail!(
             "{} admission tickets, {} needed",
@@ -144,7 +144,7 @@ fn pushing_desks(
     for (i, chunk) in codes.chunks(per_desk).take(DESKS).enumerate() {
         let server = servers[i % servers.len()];
         let mut desk = server.desk(DEMO, &format!("Desk {i}"))?;
-        let batches = admission_batches(&mut desk, chunk, o.pushes_per_desk);
+        let batches = admission_batches(&mut desk, chunk, pushes_per_desk);
         work.push((desk, batches));
     }
     Ok(work)
@@ -260,13 +260,18 @@ fn push_all(work: Vec<(TestDesk, Vec<Vec<PushItem>>)>) -> Result<(usize, Duratio
         .iter()
         .map(|(_, b)| b.iter().map(Vec::len).sum::<usize>())
         .sum();
+    // One kept-alive client per desk, made before the clock starts (as a desk's sync client).
+    let work = work
+        .into_iter()
+        .map(|(desk, batches)| Ok((desk, batches, onsite_tests::server::http_client().build()?)))
+        .collect::<Result<Vec<_>>>()?;
     let started = Instant::now();
     let handles: Vec<_> = work
         .into_iter()
-        .map(|(desk, batches)| {
+        .map(|(desk, batches, http)| {
             std::thread::spawn(move || -> Result<()> {
                 for batch in batches {
-                    let res = desk.push(batch)?;
+                    let res = desk.push_on(&http, batch)?;
                     if let Some(bad) = res
                         .outcomes
                         .iter()
@@ -392,7 +397,7 @@ fn sqlite(o: &Options) -> Result<()> {
         }
     );
 
-    let work = pushing_desks(&[&server], &events, o)?;
+    let work = pushing_desks(&[&server], &events, o.pushes_per_desk)?;
     let baseline_rows = rows(&work);
     let (pushed, push_time) = push_all(work)?;
     let (raw, raw_time) = raw_sqlite(&dir.path().join("raw.sqlite"), &baseline_rows, Rows::Event)?;
@@ -480,13 +485,17 @@ fn postgres(o: &Options) -> Result<()> {
         per_second(events.len(), took)
     );
     // Half the desks talk to each server process.
-    let work = pushing_desks(&[&first, &second], &events, o)?;
+    // As many pushes as the (smaller) conference has distinct admission tickets for.
+    let pushes = o
+        .pushes_per_desk
+        .min(admission_codes(&events)?.len() / (DESKS * BATCH));
+    let work = pushing_desks(&[&first, &second], &events, pushes)?;
     let baseline: Vec<_> = work.iter().map(|w| rows(std::slice::from_ref(w))).collect();
     let (pushed, push_time) = push_all(work)?;
     let (raw, raw_time) = raw_postgres(&url, baseline)?;
     println!(
         "  push ingest: {DESKS} desks over 2 servers × {} pushes of {BATCH} admissions",
-        o.pushes_per_desk
+        pushes
     );
     report(
         "push ingest",
