@@ -165,14 +165,14 @@ pub(crate) fn refresh(
 /// Refreshes every stream a page of pulled events touched (events in position order).
 pub(crate) fn refresh_page(
     conn: &Connection,
-    page: &[(i64, Envelope, Event)],
+    page: &[(i64, &Envelope, &Event)],
 ) -> Result<(), DeskError> {
     let mut by_stream: BTreeMap<&StreamId, Vec<(i64, &Event)>> = BTreeMap::new();
-    for (position, envelope, event) in page {
+    for &(position, envelope, event) in page {
         by_stream
             .entry(&envelope.stream)
             .or_default()
-            .push((*position, event));
+            .push((position, event));
     }
     for (stream, fresh) in by_stream {
         refresh(conn, stream, &fresh)?;
@@ -486,8 +486,8 @@ pub(crate) fn rebuild(conn: &Connection) -> Result<(), DeskError> {
         let mut page = Vec::new();
         for row in rows {
             let (position, raw) = row?;
-            let envelope: Envelope = serde_json::from_str(&raw)?;
-            let event = envelope.decode()?;
+            let mut envelope: Envelope = serde_json::from_str(&raw)?;
+            let event = envelope.take_event()?;
             page.push((position, envelope, event));
         }
         drop(stmt);
@@ -495,6 +495,7 @@ pub(crate) fn rebuild(conn: &Connection) -> Result<(), DeskError> {
             break;
         };
         after = *last;
+        let page: Vec<_> = page.iter().map(|(p, e, v)| (*p, e, v)).collect();
         refresh_page(conn, &page)?;
     }
     // Then every stream the desk has its own events in.

@@ -26,7 +26,7 @@ pub const NEXT_CURSOR_HEADER: &str = "x-onsite-next-cursor";
 pub const HAS_MORE_HEADER: &str = "x-onsite-has-more";
 
 /// The most events one pull may return.
-pub const MAX_PULL_LIMIT: u32 = 5_000;
+pub const MAX_PULL_LIMIT: u32 = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
