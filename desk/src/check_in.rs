@@ -69,7 +69,7 @@ impl Desk {
                 Some(g) => g.trim().to_owned(),
                 None => setting(tx, "gate")?.unwrap_or_else(|| "main".to_owned()),
             };
-            let conf = roster::conference(tx, id)?;
+            let conf = self.conference(tx, id)?;
             let entry = roster::entry(tx, &conf, &code)?;
             let status = entry
                 .as_ref()
@@ -109,7 +109,11 @@ impl Desk {
                 log::append(tx, id, &Event::CheckIn(e.clone()), now)?;
             }
             projection::refresh(tx, &stream, &[])?;
-            let entry = roster::entry(tx, &conf, &code)?;
+            // Only the admission changed: the rest of the entry read above still holds.
+            let mut entry = entry;
+            if let Some(e) = entry.as_mut() {
+                (e.admission, e.duplicates) = roster::admission_state(tx, &code)?;
+            }
             let print = printing::auto_print(tx, &conf, entry.as_ref(), now)?;
             Ok(CheckInOutcome::Admitted {
                 entry,

@@ -91,6 +91,17 @@ pub(crate) fn authority<A: Stream>(conn: &Connection, stream: &StreamId) -> Resu
     })
 }
 
+/// The log position an authoritative singleton stream is folded to (`None`: nothing yet).
+pub(crate) fn authority_position(
+    conn: &Connection,
+    stream: &StreamId,
+) -> Result<Option<i64>, DeskError> {
+    Ok(conn
+        .prepare_cached("SELECT position FROM authority WHERE stream = ?1")?
+        .query_row([stream_key(stream)], |r| r.get(0))
+        .optional()?)
+}
+
 fn refresh_authority<A: Stream>(
     conn: &Connection,
     stream: &StreamId,

@@ -168,35 +168,7 @@ pub(crate) fn entry(
     let seat_type: SeatTypeId = parse(&row.seat_type, "seat type")?;
     let st = conf.seat_type(seat_type);
     let ticket: TicketId = parse(&row.ticket, "ticket")?;
-    let admission = conn
-        .prepare_cached(
-            "SELECT admission, desk, gate, at, pending, duplicates FROM admissions WHERE code = ?1",
-        )?
-        .query_row([code.as_str()], |r| {
-            Ok((
-                r.get::<_, Option<String>>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, bool>(4)?,
-                r.get::<_, u32>(5)?,
-            ))
-        })
-        .optional()?;
-    let (admission, duplicates) = match admission {
-        Some((Some(id), Some(desk), Some(gate), Some(at), pending, duplicates)) => (
-            Some(AdmissionView {
-                admission: parse(&id, "admission")?,
-                desk: parse(&desk, "desk")?,
-                gate,
-                at: parse_time(&at)?,
-                pending,
-            }),
-            duplicates,
-        ),
-        Some((.., duplicates)) => (None, duplicates),
-        None => (None, 0),
-    };
+    let (admission, duplicates) = admission_state(conn, code)?;
     let prints: u32 = conn
         .prepare_cached("SELECT prints FROM prints WHERE ticket = ?1")?
         .query_row([&row.ticket], |r| r.get(0))
@@ -237,6 +209,43 @@ pub(crate) fn entry(
     }))
 }
 
+/// A ticket's admission as the desk sees it, and how many duplicate admissions the server
+/// flagged: the part of a [`RosterEntry`] a check-in changes.
+pub(crate) fn admission_state(
+    conn: &Connection,
+    code: &TicketCode,
+) -> Result<(Option<AdmissionView>, u32), DeskError> {
+    let admission = conn
+        .prepare_cached(
+            "SELECT admission, desk, gate, at, pending, duplicates FROM admissions WHERE code = ?1",
+        )?
+        .query_row([code.as_str()], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, u32>(5)?,
+            ))
+        })
+        .optional()?;
+    Ok(match admission {
+        Some((Some(id), Some(desk), Some(gate), Some(at), pending, duplicates)) => (
+            Some(AdmissionView {
+                admission: parse(&id, "admission")?,
+                desk: parse(&desk, "desk")?,
+                gate,
+                at: parse_time(&at)?,
+                pending,
+            }),
+            duplicates,
+        ),
+        Some((.., duplicates)) => (None, duplicates),
+        None => (None, 0),
+    })
+}
+
 /// The FTS5 query for what was typed: every folded word as a prefix, all required.
 fn match_query(text: &str) -> Option<String> {
     let folded = fold(text);
@@ -250,19 +259,18 @@ fn match_query(text: &str) -> Option<String> {
 
 pub(crate) fn search(
     conn: &Connection,
-    id: Identity,
+    conf: &Conference,
     text: &str,
 ) -> Result<Vec<RosterEntry>, DeskError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(vec![]);
     }
-    let conf = conference(conn, id)?;
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     // An exact ticket code first: a scanner types the code and Enter.
     if let Ok(code) = TicketCode::parse(text)
-        && let Some(e) = entry(conn, &conf, &code)?
+        && let Some(e) = entry(conn, conf, &code)?
     {
         seen.insert(code);
         out.push(e);
@@ -284,7 +292,7 @@ pub(crate) fn search(
         if !seen.insert(code.clone()) {
             continue;
         }
-        if let Some(e) = entry(conn, &conf, &code)? {
+        if let Some(e) = entry(conn, conf, &code)? {
             found.push(e);
         }
         if out.len() + found.len() >= SEARCH_LIMIT {
@@ -305,7 +313,10 @@ pub(crate) fn search(
 impl Desk {
     /// Search-as-you-type over the roster (name, email, company, ticket code).
     pub fn search(&self, text: &str) -> Result<Vec<RosterEntry>, DeskError> {
-        self.read(|conn| search(conn, Desk::identity(conn)?, text))
+        self.read(|conn| {
+            let conf = self.conference(conn, Desk::identity(conn)?)?;
+            search(conn, &conf, text)
+        })
     }
 
     /// One ticket by its code.

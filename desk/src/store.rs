@@ -1,12 +1,14 @@
 //! The desk's SQLite file: opening, settings, transactions, enrolment.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
 use onsite_shared::aggregate::Timestamp;
+use onsite_shared::conference::Conference;
+use onsite_shared::event::StreamId;
 use onsite_shared::ids::{ClientId, ConferenceId, DeviceId};
 use onsite_shared::protocol::DeskCredentials;
 
@@ -21,6 +23,9 @@ pub struct Desk {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
     path: PathBuf,
+    /// The conference's folded state by the log position it was folded to: every check-in
+    /// and search needs it, and parsing it each time cost a tenth of a check-in.
+    conference: Mutex<Option<(i64, Arc<Conference>)>>,
 }
 
 /// What enrolment gave this desk.
@@ -60,9 +65,8 @@ fn connection(path: &Path, flags: OpenFlags) -> Result<Connection, DeskError> {
 
 pub(crate) fn setting(conn: &Connection, key: &str) -> Result<Option<String>, DeskError> {
     Ok(conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
         .optional()?)
 }
 
@@ -139,6 +143,7 @@ impl Desk {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             path,
+            conference: Mutex::new(None),
         };
         if rebuild {
             desk.rebuild_projections()?;
@@ -148,6 +153,54 @@ impl Desk {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The conference as `conn` sees it (`Conference::default()` before the first pull),
+    /// parsed again only when the log moved it.
+    pub(crate) fn conference(
+        &self,
+        conn: &Connection,
+        id: Identity,
+    ) -> Result<Arc<Conference>, DeskError> {
+        let stream = StreamId::conference(id.conference);
+        let Some(position) = projection::authority_position(conn, &stream)? else {
+            return Ok(Arc::new(Conference::default()));
+        };
+        let mut cached = self
+            .conference
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((at, conf)) = cached.as_ref()
+            && *at == position
+        {
+            return Ok(Arc::clone(conf));
+        }
+        let conf = Arc::new(projection::authority::<Conference>(conn, &stream)?);
+        *cached = Some((position, Arc::clone(&conf)));
+        Ok(conf)
+    }
+
+    /// Copies the write-ahead log into the database file, on a thread and a connection of
+    /// its own (a `PASSIVE` checkpoint never blocks the writer or the readers). After a large
+    /// pull the log holds tens of megabytes; left to SQLite, that checkpoint would run inside
+    /// whichever commit next crosses the threshold: the first check-in at the door.
+    pub fn checkpoint_in_background(&self) {
+        let path = self.path.clone();
+        let started = std::thread::Builder::new()
+            .name("desk-checkpoint".into())
+            .spawn(move || {
+                let done = connection(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .and_then(|c| Ok(c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?));
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "checkpoint failed; SQLite's own will follow");
+                }
+            });
+        if let Err(e) = started {
+            tracing::warn!(error = %e, "no thread for a checkpoint; SQLite's own will follow");
+        }
     }
 
     fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {

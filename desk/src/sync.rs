@@ -465,6 +465,10 @@ impl SyncClient {
         self.push_all(&enrolment, &mut report).await?;
         self.pull_all(&enrolment, &mut report).await?;
         self.desk.sync_succeeded(chrono::Utc::now())?;
+        if report.pulled >= u64::from(PULL_LIMIT) {
+            // A bootstrap or a long time offline: checkpoint now, not in a check-in.
+            self.desk.checkpoint_in_background();
+        }
         Ok(report)
     }
 
