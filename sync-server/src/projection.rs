@@ -441,10 +441,7 @@ pub fn ticket_statuses(
     if codes.is_empty() {
         return Ok(HashMap::new());
     }
-    let list = (0..codes.len())
-        .map(|i| format!("${}", i + 2))
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = crate::storage::in_list(2, codes.len());
     let mut values = vec![SqlValue::from(conf.to_string())];
     values.extend(codes.iter().map(|c| SqlValue::from(c.as_str())));
     let rows = tx.query(

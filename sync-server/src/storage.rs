@@ -397,10 +397,7 @@ pub fn load_many<A: StreamState>(
     let mut ids: Vec<&str> = streams.iter().map(|s| s.id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let list = (0..ids.len())
-        .map(|i| format!("${}", i + 2))
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = in_list(2, ids.len());
     let mut values = vec![SqlValue::from(stream_type.as_str())];
     values.extend(ids.iter().map(|id| SqlValue::from(*id)));
     for id in &ids {
@@ -470,10 +467,7 @@ pub fn existing_events(
     if ids.is_empty() {
         return Ok(std::collections::HashSet::new());
     }
-    let list = (1..=ids.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = in_list(1, ids.len());
     let values: Vec<SqlValue> = ids
         .iter()
         .map(|id| SqlValue::from(id.to_string()))
@@ -549,6 +543,14 @@ pub fn insert_events(
 
 /// Rows per multi-row insert: far below both backends' limits on bound parameters.
 pub(crate) const MAX_ROWS_PER_INSERT: usize = 200;
+
+/// `$first,…` for an `IN (…)` of `n` values numbered from `first`.
+pub(crate) fn in_list(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
 /// `($1,$2),($3,$4)…` for `rows` rows of `columns` values.
 pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
@@ -689,5 +691,22 @@ impl fmt::Display for Dialect {
             Dialect::Sqlite => "sqlite",
             Dialect::Postgres => "postgres",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_rows_then_columns() {
+        assert_eq!(placeholders(2, 3), "($1,$2,$3),($4,$5,$6)");
+        assert_eq!(placeholders(1, 1), "($1)");
+    }
+
+    #[test]
+    fn in_lists_start_where_asked() {
+        assert_eq!(in_list(2, 3), "$2,$3,$4");
+        assert_eq!(in_list(1, 1), "$1");
     }
 }
