@@ -116,7 +116,7 @@ impl Desk {
             let by = Actor::Desk { device: id.device };
             let currency = match &state.kind {
                 Some(ConflictKind::WalkInRejected { refund_due, .. }) => refund_due.currency,
-                _ => roster::currency(tx, id)?,
+                _ => roster::currency(&*self.conference(tx, id)?)?,
             };
             let command = match action {
                 ConflictAction::Acknowledge { note } => conflict::Command::Acknowledge {

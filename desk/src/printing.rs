@@ -16,6 +16,8 @@
 
 pub mod cups;
 
+use std::sync::Arc;
+
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
@@ -249,17 +251,20 @@ fn render(conn: &Connection, data: &BadgeData) -> Result<BadgePreview, DeskError
     })
 }
 
-fn known_entry(
-    conn: &Connection,
-    id: Identity,
-    code: &str,
-) -> Result<(Conference, RosterEntry), DeskError> {
-    let parsed =
-        TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
-    let conf = roster::conference(conn, id)?;
-    let entry = roster::entry(conn, &conf, &parsed)?
-        .ok_or_else(|| DeskError::NoSuchTicket(code.trim().to_owned()))?;
-    Ok((conf, entry))
+impl Desk {
+    fn known_entry(
+        &self,
+        conn: &Connection,
+        id: Identity,
+        code: &str,
+    ) -> Result<(Arc<Conference>, RosterEntry), DeskError> {
+        let parsed =
+            TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        let conf = self.conference(conn, id)?;
+        let entry = roster::entry(conn, &conf, &parsed)?
+            .ok_or_else(|| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        Ok((conf, entry))
+    }
 }
 
 /// Printed before, or on its way to a printer now.
@@ -534,7 +539,7 @@ impl Desk {
     pub fn badge_preview(&self, code: &str) -> Result<BadgePreview, DeskError> {
         self.read(|conn| {
             let id = Desk::identity(conn)?;
-            let (conf, entry) = known_entry(conn, id, code)?;
+            let (conf, entry) = self.known_entry(conn, id, code)?;
             render(conn, &badge_data(&conf, &entry))
         })
     }
@@ -543,7 +548,7 @@ impl Desk {
     pub fn badge_svg(&self, code: &str) -> Result<BadgeSvg, DeskError> {
         self.read(|conn| {
             let id = Desk::identity(conn)?;
-            let (conf, entry) = known_entry(conn, id, code)?;
+            let (conf, entry) = self.known_entry(conn, id, code)?;
             let (template_id, template) = current_template(conn)?;
             let (svg, warnings) = onsite_badge::render_svg(&template, &badge_data(&conf, &entry))
                 .map_err(|e| DeskError::BadInput(e.to_string()))?;
@@ -559,7 +564,7 @@ impl Desk {
     pub fn badge_data(&self, code: &str) -> Result<BadgeData, DeskError> {
         self.read(|conn| {
             let id = Desk::identity(conn)?;
-            let (conf, entry) = known_entry(conn, id, code)?;
+            let (conf, entry) = self.known_entry(conn, id, code)?;
             Ok(badge_data(&conf, &entry))
         })
     }
@@ -571,7 +576,7 @@ impl Desk {
         let reason = clean(req.reprint_reason.as_deref());
         self.write(|tx| {
             let id = Desk::identity(tx)?;
-            let (conf, entry) = known_entry(tx, id, &req.code)?;
+            let (conf, entry) = self.known_entry(tx, id, &req.code)?;
             let printer = match clean(req.printer.as_deref()) {
                 Some(p) => p,
                 None => setting(tx, "printer")?.ok_or_else(|| {
@@ -620,7 +625,7 @@ impl Desk {
                     failed.state.as_str()
                 )));
             }
-            let (conf, entry) = known_entry(tx, id, failed.code.as_str())?;
+            let (conf, entry) = self.known_entry(tx, id, failed.code.as_str())?;
             let printed = printed_or_printing(tx, entry.ticket)?;
             let preview = render(tx, &badge_data(&conf, &entry))?;
             let new = insert_job(

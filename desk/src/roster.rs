@@ -13,15 +13,13 @@ use serde::Serialize;
 use onsite_shared::aggregate::Timestamp;
 use onsite_shared::check_in::TicketStatus;
 use onsite_shared::conference::{Conference, SeatKind};
-use onsite_shared::event::StreamId;
 use onsite_shared::ids::{
     AdmissionId, AttendeeTypeId, DeviceId, OrderId, SeatTypeId, TicketCode, TicketId,
 };
 use onsite_shared::text::fold;
 
 use crate::error::DeskError;
-use crate::projection;
-use crate::store::{Desk, Identity, parse_time};
+use crate::store::{Desk, parse_time};
 
 /// The most results one search returns.
 pub const SEARCH_LIMIT: usize = 20;
@@ -99,16 +97,8 @@ impl RosterEntry {
     }
 }
 
-pub(crate) fn conference(conn: &Connection, id: Identity) -> Result<Conference, DeskError> {
-    projection::authority(conn, &StreamId::conference(id.conference))
-}
-
-pub(crate) fn currency(
-    conn: &Connection,
-    id: Identity,
-) -> Result<onsite_shared::money::Currency, DeskError> {
-    conference(conn, id)?
-        .currency()
+pub(crate) fn currency(conf: &Conference) -> Result<onsite_shared::money::Currency, DeskError> {
+    conf.currency()
         .ok_or_else(|| DeskError::refused(&onsite_shared::walk_in::Error::NoConference))
 }
 
@@ -325,7 +315,7 @@ impl Desk {
             return Ok(None);
         };
         self.read(|conn| {
-            let conf = conference(conn, Desk::identity(conn)?)?;
+            let conf = self.conference(conn, Desk::identity(conn)?)?;
             entry(conn, &conf, &code)
         })
     }
@@ -337,7 +327,7 @@ impl Desk {
             let Ok(id) = Desk::identity(conn) else {
                 return Ok(None);
             };
-            let conf = conference(conn, id)?;
+            let conf = self.conference(conn, id)?;
             let Some(details) = conf.details.as_ref() else {
                 return Ok(None);
             };

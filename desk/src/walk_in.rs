@@ -17,7 +17,7 @@ use onsite_shared::walk_in::{self, DeskView, SaleStatus, SaleTicket, WalkInSale}
 
 use crate::error::DeskError;
 use crate::store::{Desk, Identity, parse_time, setting};
-use crate::{log, projection, roster};
+use crate::{log, projection};
 
 /// One seat type as the walk-in screen shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -163,7 +163,8 @@ impl Desk {
     pub fn availability(&self) -> Result<Vec<SeatAvailability>, DeskError> {
         self.read(|conn| {
             let id = Desk::identity(conn)?;
-            availability(conn, id, &roster::conference(conn, id)?)
+            let conf = self.conference(conn, id)?;
+            availability(conn, id, &conf)
         })
     }
 
@@ -173,7 +174,7 @@ impl Desk {
         let now = chrono::Utc::now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;
-            let conf = roster::conference(tx, id)?;
+            let conf = self.conference(tx, id)?;
             let remaining = availability(tx, id, &conf)?
                 .into_iter()
                 .map(|a| (a.seat_type, a.remaining))
@@ -203,7 +204,7 @@ impl Desk {
             let order = OrderId::from_uuid(uuid::Uuid::now_v7());
             let command = walk_in::Command::Sell {
                 view: DeskView {
-                    conference: conf.id.is_some().then(|| conf.clone()),
+                    conference: conf.id.is_some().then(|| Conference::clone(&conf)),
                     remaining,
                 },
                 conference: id.conference,

@@ -419,16 +419,9 @@ pub fn ticket_status(
     conf: ConferenceId,
     code: &onsite_shared::ids::TicketCode,
 ) -> Result<check_in::TicketStatus, StoreError> {
-    let rows = tx.query(
-        "SELECT t.status, COALESCE(s.kind, 'admission') FROM tickets t \
-         LEFT JOIN seat_types s ON s.conference = t.conference AND s.seat_type = t.seat_type \
-         WHERE t.conference = $1 AND t.code = $2",
-        params![conf.to_string(), code.as_str()],
-    )?;
-    let Some(row) = rows.first() else {
-        return Ok(check_in::TicketStatus::Unknown);
-    };
-    status_of(row, 0)
+    Ok(ticket_statuses(tx, conf, &[code])?
+        .remove(code)
+        .unwrap_or(check_in::TicketStatus::Unknown))
 }
 
 /// [`ticket_status`] of many tickets in one query (a push of a hundred admissions asks
