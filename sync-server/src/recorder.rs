@@ -9,11 +9,32 @@ use onsite_shared::event::{Envelope, Event, Metadata, StreamId};
 use onsite_shared::ids::{ConferenceId, DeviceId, EventId};
 
 use crate::projection;
-use crate::storage::{self, StoreError, StreamState, Tx};
+use crate::storage::{self, Append, StoreError, StreamState, Tx};
 
 /// Mints a UUIDv7 event id: time-ordered, so the log's unique index stays local.
 pub fn new_event_id() -> EventId {
     EventId::from_uuid(uuid::Uuid::now_v7())
+}
+
+/// A pushed event, decoded, and the form the log stores it in (its type and payload text):
+/// made on the request's task, so that the writer, every push's bottleneck, does not
+/// serialize what the desk sent.
+#[derive(Debug)]
+pub struct Prepared {
+    pub event: Event,
+    event_type: String,
+    payload: String,
+}
+
+impl Prepared {
+    pub fn new(event: Event) -> Result<Self, StoreError> {
+        let (event_type, payload) = event.to_parts();
+        Ok(Self {
+            payload: serde_json::to_string(&payload)?,
+            event_type,
+            event,
+        })
+    }
 }
 
 /// Appends events for one conference inside one transaction.
@@ -30,7 +51,7 @@ pub struct Recorder<'t> {
     states: HashMap<StreamId, Box<dyn Any + Send>>,
     recorded: Vec<EventId>,
     /// Events recorded but not inserted yet: only when [`Recorder::batched`].
-    pending: Vec<Envelope>,
+    pending: Vec<Append>,
     batched: bool,
 }
 
@@ -50,10 +71,11 @@ impl<'t> Recorder<'t> {
         }
     }
 
-    /// Collects appends and writes them with multi-row inserts: before anything reads the
-    /// log again (a load) and in [`Recorder::finish`], which the job must call. A push of a
-    /// hundred admissions then costs a few statements instead of hundreds (on PostgreSQL
-    /// each one is a round trip). Projections still move at once, event by event.
+    /// Collects appends and writes them as many rows per statement as the backend likes
+    /// ([`storage::Dialect::rows_per_insert`]): before anything reads the log again (a load)
+    /// and in [`Recorder::finish`], which the job must call. On PostgreSQL a push of a hundred
+    /// admissions then costs a few round trips instead of hundreds. Projections still move at
+    /// once, event by event.
     pub fn batched(mut self) -> Self {
         self.batched = true;
         self
@@ -63,7 +85,7 @@ impl<'t> Recorder<'t> {
     fn flush(&mut self) -> Result<(), StoreError> {
         if !self.pending.is_empty() {
             let pending = std::mem::take(&mut self.pending);
-            storage::insert_events(self.tx, self.conference, &pending)?;
+            storage::insert_events(self.tx, self.conference, pending)?;
         }
         Ok(())
     }
@@ -75,15 +97,15 @@ impl<'t> Recorder<'t> {
         Ok(self.tx)
     }
 
-    fn append(&mut self, e: Envelope) -> Result<(), StoreError> {
+    fn append(&mut self, e: Append) -> Result<(), StoreError> {
         if self.batched {
             self.pending.push(e);
-            if self.pending.len() >= storage::MAX_ROWS_PER_INSERT {
+            if self.pending.len() >= self.tx.dialect().rows_per_insert() {
                 self.flush()?;
             }
             Ok(())
         } else {
-            storage::insert_event(self.tx, self.conference, &e)
+            storage::insert_events(self.tx, self.conference, vec![e])
         }
     }
 
@@ -157,15 +179,23 @@ impl<'t> Recorder<'t> {
     }
 
     /// Records a desk's own event as it was pushed: its id, device time, device and sequence
-    /// are kept; the server adds the stream version and its own time.
+    /// are kept; the server adds the stream version and its own time. `event` is what the
+    /// server decided to record; when it is the pushed event unchanged (the usual case), the
+    /// stored form made before the writer ran is used.
     pub fn record_pushed(
         &mut self,
         envelope: &Envelope,
         event: &Event,
+        pushed: &Prepared,
     ) -> Result<EventId, StoreError> {
         // The desk's payload is not copied: the event (perhaps as the server decided it, and
         // always in the current schema) is what is stored.
-        let (event_type, payload) = event.to_parts();
+        let (event_type, payload) = if *event == pushed.event {
+            (pushed.event_type.clone(), pushed.payload.clone())
+        } else {
+            let (event_type, payload) = event.to_parts();
+            (event_type, serde_json::to_string(&payload)?)
+        };
         let stream = event.stream();
         let e = Envelope {
             event_id: envelope.event_id,
@@ -180,11 +210,14 @@ impl<'t> Recorder<'t> {
             client_seq: envelope.client_seq,
             causation_id: envelope.causation_id,
             correlation_id: envelope.correlation_id,
-            payload,
+            payload: serde_json::Value::Null,
         };
         let id = e.event_id;
         self.states.remove(&e.stream);
-        self.append(e)?;
+        self.append(Append {
+            envelope: e,
+            payload,
+        })?;
         projection::apply(self.tx, self.conference, event)?;
         self.recorded.push(id);
         Ok(id)
@@ -203,7 +236,7 @@ impl<'t> Recorder<'t> {
         let mut e = Envelope::new(new_event_id(), event, version, self.now, meta);
         e.recorded_at = Some(self.now);
         let id = e.event_id;
-        self.append(e)?;
+        self.append(Append::new(e)?)?;
         projection::apply(self.tx, self.conference, event)?;
         self.states.remove(&stream);
         self.recorded.push(id);

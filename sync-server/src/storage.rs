@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::fmt::Write as _;
 
 use onsite_shared::aggregate::Aggregate;
 use onsite_shared::event::{DecodeError, Envelope, Event, StreamId};
@@ -35,8 +36,9 @@ pub enum CursorError {
 }
 
 /// What every storage backend offers the server. Work is a closure over a [`Tx`]; `write`
-/// may run it more than once (a backend retries when another process won a race), so it must
-/// have no effects outside the transaction.
+/// may run it more than once (PostgreSQL retries when another process won a race; SQLite
+/// runs a group commit again when another job of the group failed), so it must have no
+/// effects outside the transaction.
 pub trait Store: Send + Sync + 'static {
     fn write<T, E, F>(&self, work: F) -> impl std::future::Future<Output = Result<T, E>> + Send
     where
@@ -220,6 +222,19 @@ impl From<serde_json::Error> for StoreError {
 pub enum Dialect {
     Sqlite,
     Postgres,
+}
+
+impl Dialect {
+    /// Rows per insert statement. On PostgreSQL every statement is a round trip, so many
+    /// (far below its limit on bound parameters). On SQLite a statement is a function call,
+    /// and one that writes many rows runs as a statement transaction, which first copies every
+    /// page it touches into a rollback journal: one row per statement is cheaper there.
+    pub(crate) fn rows_per_insert(self) -> usize {
+        match self {
+            Dialect::Sqlite => 1,
+            Dialect::Postgres => 200,
+        }
+    }
 }
 
 /// An open transaction (or savepoint). Everything the server writes goes through one.
@@ -490,36 +505,49 @@ pub fn event_exists(tx: &mut dyn Tx, event_id: EventId) -> Result<bool, StoreErr
         .is_empty())
 }
 
-/// Appends one envelope (its version already set). A clash on `(stream, version)` or on
-/// `event_id` becomes [`StoreError::Conflict`].
-pub fn insert_event(
-    tx: &mut dyn Tx,
-    conference: ConferenceId,
-    e: &Envelope,
-) -> Result<(), StoreError> {
-    insert_events(tx, conference, std::slice::from_ref(e))
+/// An envelope ready for the log, its payload already the JSON text the log keeps (the
+/// envelope's own `payload` is not read). A push makes that text before the writer runs.
+#[derive(Debug)]
+pub struct Append {
+    pub envelope: Envelope,
+    pub payload: String,
 }
 
-/// Appends envelopes with multi-row inserts (a few statements for a whole push: on
-/// PostgreSQL each statement is a round trip). Clashes as [`insert_event`].
+impl Append {
+    pub fn new(mut envelope: Envelope) -> Result<Self, StoreError> {
+        let payload = serde_json::to_string(&std::mem::take(&mut envelope.payload))?;
+        Ok(Self { envelope, payload })
+    }
+}
+
+/// Appends envelopes (their versions already set), as many rows per statement as the backend
+/// likes ([`Dialect::rows_per_insert`]). A clash on
+/// `(stream, version)` or on `event_id` becomes [`StoreError::Conflict`].
 pub fn insert_events(
     tx: &mut dyn Tx,
     conference: ConferenceId,
-    events: &[Envelope],
+    events: Vec<Append>,
 ) -> Result<(), StoreError> {
     const COLUMNS: usize = 14;
     let conference = conference.to_string();
-    for chunk in events.chunks(MAX_ROWS_PER_INSERT) {
-        let mut values = Vec::with_capacity(chunk.len() * COLUMNS);
-        for e in chunk {
+    let per_statement = tx.dialect().rows_per_insert();
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let mut values = Vec::with_capacity(per_statement.min(events.len()) * COLUMNS);
+        let mut rows = 0;
+        for Append {
+            envelope: e,
+            payload,
+        } in events.by_ref().take(per_statement)
+        {
             let recorded_at = e.recorded_at.map(|t| time_text(&t)).unwrap_or_default();
             values.extend([
                 SqlValue::from(e.event_id.to_string()),
                 SqlValue::from(conference.as_str()),
                 SqlValue::from(e.stream.stream_type.as_str()),
-                SqlValue::from(e.stream.id.as_str()),
+                SqlValue::from(e.stream.id),
                 SqlValue::from(e.version),
-                SqlValue::from(e.event_type.as_str()),
+                SqlValue::from(e.event_type),
                 SqlValue::from(i64::from(e.schema_version)),
                 SqlValue::from(time_text(&e.occurred_at)),
                 SqlValue::from(recorded_at),
@@ -527,29 +555,42 @@ pub fn insert_events(
                 SqlValue::from(e.client_seq),
                 SqlValue::from(e.causation_id.map(|d| d.to_string())),
                 SqlValue::from(e.correlation_id.map(|d| d.to_string())),
-                SqlValue::from(serde_json::to_string(&e.payload)?),
+                SqlValue::from(payload),
             ]);
+            rows += 1;
         }
-        tx.execute(
-            &format!(
+        // SQLite inserts one row per statement, for every event: its statement is made once.
+        static ONE_ROW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
                 "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
-                placeholders(chunk.len(), COLUMNS)
-            ),
-            &values,
-        )?;
+                placeholders(1, COLUMNS)
+            )
+        });
+        if rows == 1 {
+            tx.execute(&ONE_ROW, &values)?;
+        } else {
+            tx.execute(
+                &format!(
+                    "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
+                    placeholders(rows, COLUMNS)
+                ),
+                &values,
+            )?;
+        }
     }
     Ok(())
 }
 
-/// Rows per multi-row insert: far below both backends' limits on bound parameters.
-pub(crate) const MAX_ROWS_PER_INSERT: usize = 200;
-
 /// `$first,…` for an `IN (…)` of `n` values numbered from `first`.
 pub(crate) fn in_list(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
+    let mut out = String::with_capacity(n * 5);
+    for i in first..first + n {
+        if i > first {
+            out.push(',');
+        }
+        let _ = write!(out, "${i}");
+    }
+    out
 }
 
 /// `($1,$2),($3,$4)…` for `rows` rows of `columns` values.
@@ -564,8 +605,7 @@ pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
             if c > 0 {
                 out.push(',');
             }
-            out.push('$');
-            out.push_str(&(r * columns + c + 1).to_string());
+            let _ = write!(out, "${}", r * columns + c + 1);
         }
         out.push(')');
     }

@@ -32,7 +32,7 @@ use onsite_shared::{badge, badge::Badge};
 
 use crate::params;
 use crate::projection;
-use crate::recorder::Recorder;
+use crate::recorder::{Prepared, Recorder};
 use crate::storage::{self, StoreError, Tx, time_text};
 
 /// The desk a request comes from, as its token says.
@@ -115,7 +115,7 @@ impl Decided {
 #[derive(Debug)]
 pub struct CheckedPush {
     req: PushRequest,
-    events: Vec<Event>,
+    events: Vec<Prepared>,
 }
 
 /// Checks a push before it is written: protocol version, size, consecutive sequences, and
@@ -164,7 +164,7 @@ pub fn check(desk: Desk, req: PushRequest) -> Result<CheckedPush, PushError> {
                 item.client_seq, desk.conference
             )));
         }
-        events.push(event);
+        events.push(Prepared::new(event)?);
     }
     Ok(CheckedPush { req, events })
 }
@@ -189,7 +189,7 @@ pub fn push(
     let fresh: Vec<(&onsite_shared::protocol::PushItem, &Event)> = req
         .items
         .iter()
-        .zip(&checked.events)
+        .zip(checked.events.iter().map(|p| &p.event))
         .filter(|(item, _)| item.client_seq > last)
         .collect();
     let ids: Vec<EventId> = fresh.iter().map(|(item, _)| item.event.event_id).collect();
@@ -216,7 +216,7 @@ pub fn push(
     // The outcomes of the new items (the last ones: a push repeats seen items first).
     let mut fresh_outcomes = 0;
     let mut last_seq = last;
-    for (item, event) in req.items.iter().zip(&checked.events) {
+    for (item, pushed) in req.items.iter().zip(&checked.events) {
         if item.client_seq <= last {
             outcomes.push(stored_outcome(
                 rec.tx,
@@ -236,10 +236,13 @@ pub fn push(
             }
         } else {
             rec.causation = Some(item.event.event_id);
-            if !matches!(event, Event::CheckIn(check_in::Event::Admitted { .. })) {
+            if !matches!(
+                pushed.event,
+                Event::CheckIn(check_in::Event::Admitted { .. })
+            ) {
                 statuses = None;
             }
-            let decided = decide(&mut rec, &item.event, event, statuses.as_ref())?;
+            let decided = decide(&mut rec, &item.event, pushed, statuses.as_ref())?;
             PushOutcome {
                 client_seq: item.client_seq,
                 event_id: item.event.event_id,
@@ -316,7 +319,7 @@ fn store_outcomes(
     outcomes: &[PushOutcome],
 ) -> Result<(), PushError> {
     let client = client.to_string();
-    for chunk in outcomes.chunks(storage::MAX_ROWS_PER_INSERT) {
+    for chunk in outcomes.chunks(tx.dialect().rows_per_insert()) {
         let mut values = Vec::with_capacity(chunk.len() * 3);
         for o in chunk {
             values.extend([
@@ -325,13 +328,20 @@ fn store_outcomes(
                 storage::SqlValue::from(serde_json::to_string(o).map_err(StoreError::from)?),
             ]);
         }
-        tx.execute(
-            &format!(
-                "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES {}",
-                storage::placeholders(chunk.len(), 3)
-            ),
-            &values,
-        )?;
+        if chunk.len() == 1 {
+            tx.execute(
+                "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES ($1, $2, $3)",
+                &values,
+            )?;
+        } else {
+            tx.execute(
+                &format!(
+                    "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES {}",
+                    storage::placeholders(chunk.len(), 3)
+                ),
+                &values,
+            )?;
+        }
     }
     Ok(())
 }
@@ -364,9 +374,10 @@ fn stored_outcome(
 fn decide(
     rec: &mut Recorder<'_>,
     envelope: &Envelope,
-    event: &Event,
+    pushed: &Prepared,
     statuses: Option<&HashMap<TicketCode, TicketStatus>>,
 ) -> Result<Decided, PushError> {
+    let event = &pushed.event;
     if !is_desk_event(event) {
         return Ok(Decided::rejected(reason::NOT_A_DESK_EVENT));
     }
@@ -397,7 +408,7 @@ fn decide(
             for (i, e) in events.iter().enumerate() {
                 let e = Event::CheckIn(e.clone());
                 if i == 0 {
-                    rec.record_pushed(envelope, &e)?;
+                    rec.record_pushed(envelope, &e, pushed)?;
                     continue;
                 }
                 rec.record(&e)?;
@@ -455,7 +466,7 @@ fn decide(
             if state.decide(&command).map_err(domain)?.is_empty() {
                 return Ok(Decided::rejected("admission.not_admitted"));
             }
-            rec.record_pushed(envelope, event)?;
+            rec.record_pushed(envelope, event, pushed)?;
             Ok(Decided::accepted())
         }
         Event::Badge(e) => {
@@ -469,7 +480,7 @@ fn decide(
                 reprint_reason,
             };
             if !state.decide(&command).map_err(domain)?.is_empty() {
-                rec.record_pushed(envelope, event)?;
+                rec.record_pushed(envelope, event, pushed)?;
             }
             Ok(Decided::accepted())
         }
@@ -505,7 +516,7 @@ fn decide(
                         ticket: *ticket,
                         attendee: attendee.validate().map_err(domain)?,
                     });
-                    rec.record_pushed(envelope, &e)?;
+                    rec.record_pushed(envelope, &e, pushed)?;
                     Ok(Decided::accepted())
                 }
                 _ => Ok(Decided::rejected("seat_assignments.reassigned")),
@@ -535,7 +546,7 @@ fn decide(
             let mut decided = Decided::accepted();
             for (i, e) in events.iter().enumerate() {
                 if i == 0 {
-                    rec.record_pushed(envelope, e)?;
+                    rec.record_pushed(envelope, e, pushed)?;
                     continue;
                 }
                 rec.record(e)?;
@@ -564,7 +575,7 @@ fn decide(
         }) => decide_conflict(
             rec,
             envelope,
-            event,
+            pushed,
             *id,
             &conflict::Command::Acknowledge {
                 by: by.clone(),
@@ -589,7 +600,7 @@ fn decide(
                 at: *at,
                 note: note.clone(),
             };
-            decide_conflict(rec, envelope, event, *id, &command)
+            decide_conflict(rec, envelope, pushed, *id, &command)
         }
         _ => Ok(Decided::rejected(reason::NOT_A_DESK_EVENT)),
     }
@@ -598,7 +609,7 @@ fn decide(
 fn decide_conflict(
     rec: &mut Recorder<'_>,
     envelope: &Envelope,
-    event: &Event,
+    pushed: &Prepared,
     id: ConflictId,
     command: &conflict::Command,
 ) -> Result<Decided, PushError> {
@@ -606,7 +617,7 @@ fn decide_conflict(
     match state.decide(command) {
         Ok(events) if events.is_empty() => Ok(Decided::accepted()),
         Ok(_) => {
-            rec.record_pushed(envelope, event)?;
+            rec.record_pushed(envelope, &pushed.event, pushed)?;
             Ok(Decided::accepted())
         }
         Err(e) => Ok(Decided::rejected(e.code())),

@@ -1,16 +1,16 @@
 //! The embedded default: a SQLite file in WAL mode with `synchronous=FULL`.
 //!
-//! One writer thread owns the write connection. It takes every job that is queued, runs each in
-//! its own savepoint inside one transaction, commits once (group commit: one fsync for many
-//! pushes), and only then answers the callers. A job that fails rolls back to its savepoint and
-//! leaves the others untouched. Readers use their own connections, so a pull never waits for
+//! One writer thread owns the write connection. It takes every job that is queued, runs them
+//! in one transaction, commits once (group commit: one fsync for many pushes), and only then
+//! answers the callers. A job that fails leaves the others untouched: the group is rolled back
+//! and run again without it, each job in its own savepoint. Readers use their own connections, so a pull never waits for
 //! a write. With a single writer, commit order is position order: the pull cursor is a position.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::oneshot;
 
@@ -46,26 +46,27 @@ const MAX_GROUP: usize = 512;
 
 struct SqliteTx<'c>(&'c Connection);
 
-fn to_value(v: &SqlValue) -> Value {
-    match v {
-        SqlValue::Null => Value::Null,
-        SqlValue::Int(n) => Value::Integer(*n),
-        SqlValue::Text(s) => Value::Text(s.clone()),
+/// Values are bound by reference (SQLite copies them itself): a push binds every payload.
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            SqlValue::Null => ValueRef::Null,
+            SqlValue::Int(n) => ValueRef::Integer(*n),
+            SqlValue::Text(s) => ValueRef::Text(s.as_bytes()),
+        }))
     }
 }
 
 /// `$1` → `?1`: SQLite's numbered parameters, so the same statements run on both backends.
+/// Runs for every statement, so on bytes: one ASCII byte replaced by another keeps UTF-8.
 fn sqlite_sql(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('?');
-        } else {
-            out.push(c);
+    let mut out = sql.as_bytes().to_vec();
+    for i in 1..out.len() {
+        if out[i - 1] == b'$' && out[i].is_ascii_digit() {
+            out[i - 1] = b'?';
         }
     }
-    out
+    String::from_utf8(out).unwrap_or_else(|_| sql.to_owned())
 }
 
 #[expect(clippy::needless_pass_by_value, reason = "shaped for map_err")]
@@ -88,7 +89,7 @@ impl Tx for SqliteTx<'_> {
     fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
         let mut stmt = self.0.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
         let n = stmt
-            .execute(rusqlite::params_from_iter(params.iter().map(to_value)))
+            .execute(rusqlite::params_from_iter(params))
             .map_err(db_error)?;
         Ok(n as u64)
     }
@@ -97,7 +98,7 @@ impl Tx for SqliteTx<'_> {
         let mut stmt = self.0.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
         let columns = stmt.column_count();
         let mut rows = stmt
-            .query(rusqlite::params_from_iter(params.iter().map(to_value)))
+            .query(rusqlite::params_from_iter(params))
             .map_err(db_error)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(db_error)? {
@@ -124,14 +125,17 @@ impl Tx for SqliteTx<'_> {
 
 /// A unit of work for the writer thread.
 trait WriteJob: Send {
-    /// Runs inside a savepoint; `false` rolls the savepoint back.
+    /// Runs the work in the group's transaction; `false` when it failed, and its effects must
+    /// be rolled back. A job that has not failed may be run again after a rollback.
     fn run(&mut self, tx: &mut dyn Tx) -> bool;
+    /// Whether the job ran and failed: its error is its answer, it does not run again.
+    fn failed(&self) -> bool;
     /// Called after the group's commit (or its failure).
     fn finish(self: Box<Self>, committed: Result<(), String>);
 }
 
 struct Job<T, E, F> {
-    work: Option<F>,
+    work: F,
     result: Option<Result<T, E>>,
     reply: oneshot::Sender<Result<T, E>>,
 }
@@ -140,16 +144,17 @@ impl<T, E, F> WriteJob for Job<T, E, F>
 where
     T: Send,
     E: From<StoreError> + Send,
-    F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send,
+    F: FnMut(&mut dyn Tx) -> Result<T, E> + Send,
 {
     fn run(&mut self, tx: &mut dyn Tx) -> bool {
-        let Some(work) = self.work.take() else {
-            return false;
-        };
-        let result = work(tx);
+        let result = (self.work)(tx);
         let ok = result.is_ok();
         self.result = Some(result);
         ok
+    }
+
+    fn failed(&self) -> bool {
+        matches!(self.result, Some(Err(_)))
     }
 
     fn finish(self: Box<Self>, committed: Result<(), String>) {
@@ -202,10 +207,13 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
         // 64 MB of page cache for the one writer (SQLite's default is 2 MB): a push touches
         // tickets and streams all over the file, and every page it misses is a read. And a
         // checkpoint every 40 MB of log rather than 4 MB: pushes rewrite the same index pages,
-        // and each checkpoint (run inside a commit) copies them to the file again.
+        // and each checkpoint (run inside a commit) copies them to the file again. Statement
+        // and savepoint journals in memory: every job of a group commit runs in a savepoint,
+        // and SQLite otherwise spills the pages it saves for a rollback to a temporary file
+        // (a write per page, for a rollback that almost never happens).
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; \
-             PRAGMA wal_autocheckpoint = 10000;",
+             PRAGMA wal_autocheckpoint = 10000; PRAGMA temp_store = MEMORY;",
         )
         .map_err(db_error)?;
     }
@@ -256,28 +264,6 @@ impl SqliteStore {
         &self.epoch
     }
 
-    /// Runs `work` in the writer's transaction (a savepoint of a group commit) and answers once
-    /// the group is durable.
-    pub async fn write_once<T, E, F>(&self, work: F) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
-    {
-        let (reply, answer) = oneshot::channel();
-        let job: Box<dyn WriteJob> = Box::new(Job {
-            work: Some(work),
-            result: None,
-            reply,
-        });
-        {
-            let writer = self.writer.lock().map_err(|_| StoreError::Closed)?;
-            let queue = writer.as_ref().ok_or(StoreError::Closed)?;
-            queue.send(job).map_err(|_| StoreError::Closed)?;
-        }
-        answer.await.map_err(|_| StoreError::Closed)?
-    }
-
     /// Runs `work` on a reader connection, in a read transaction (one consistent snapshot).
     pub async fn read_snapshot<T, E, F>(&self, work: F) -> Result<T, E>
     where
@@ -320,9 +306,20 @@ impl Store for SqliteStore {
         E: From<StoreError> + Send + 'static,
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        // One writer: there is no race to lose, so the work runs exactly once.
-        let mut work = work;
-        self.write_once(move |tx| work(tx)).await
+        // One writer, so no race to lose; the work runs again only when another job of its
+        // group failed (see `run_group`).
+        let (reply, answer) = oneshot::channel();
+        let job: Box<dyn WriteJob> = Box::new(Job {
+            work,
+            result: None,
+            reply,
+        });
+        {
+            let writer = self.writer.lock().map_err(|_| StoreError::Closed)?;
+            let queue = writer.as_ref().ok_or(StoreError::Closed)?;
+            queue.send(job).map_err(|_| StoreError::Closed)?;
+        }
+        answer.await.map_err(|_| StoreError::Closed)?
     }
 
     async fn read<T, E, F>(&self, work: F) -> Result<T, E>
@@ -384,22 +381,52 @@ fn writer_loop(mut conn: Connection, jobs: &mpsc::Receiver<Box<dyn WriteJob>>) {
     }
 }
 
+/// Runs a group of jobs in one transaction and commits it (one fsync for all of them).
+///
+/// First with no savepoints: SQLite copies every page a savepoint changes into a journal, a
+/// cost every push would pay for a rollback that almost never happens. When a job fails, the
+/// transaction is rolled back and the group runs again, each job in its own savepoint and the
+/// failed one left out (its error is its answer). The others are decided again as if it had
+/// never come; work may run more than once (see [`Store::write`]).
 fn run_group(conn: &mut Connection, group: &mut [Box<dyn WriteJob>]) -> Result<(), String> {
+    if run_jobs(conn, group, false)? {
+        return Ok(());
+    }
+    if group.iter().all(|job| job.failed()) {
+        return Ok(());
+    }
+    run_jobs(conn, group, true).map(|_| ())
+}
+
+/// Runs the group's jobs that have not failed, and commits. Without savepoints, stops at the
+/// first failure, rolls everything back and returns `false`.
+fn run_jobs(
+    conn: &mut Connection,
+    group: &mut [Box<dyn WriteJob>],
+    savepoints: bool,
+) -> Result<bool, String> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| e.to_string())?;
-    for job in group.iter_mut() {
+    for job in group.iter_mut().filter(|job| !job.failed()) {
+        if !savepoints {
+            if !job.run(&mut SqliteTx(&tx)) {
+                tx.rollback().map_err(|e| e.to_string())?;
+                return Ok(false);
+            }
+            continue;
+        }
         tx.execute_batch("SAVEPOINT job")
             .map_err(|e| e.to_string())?;
-        let keep = job.run(&mut SqliteTx(&tx));
-        if keep {
+        if job.run(&mut SqliteTx(&tx)) {
             tx.execute_batch("RELEASE job").map_err(|e| e.to_string())?;
         } else {
             tx.execute_batch("ROLLBACK TO job; RELEASE job")
                 .map_err(|e| e.to_string())?;
         }
     }
-    tx.commit().map_err(|e| e.to_string())
+    tx.commit().map_err(|e| e.to_string())?;
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -412,5 +439,96 @@ mod tests {
             sqlite_sql("a = $1 AND b = $12 AND c = '$'"),
             "a = ?1 AND b = ?12 AND c = '$'"
         );
+    }
+
+    fn job(
+        value: i64,
+        fail: bool,
+    ) -> (
+        Box<dyn WriteJob>,
+        oneshot::Receiver<Result<usize, StoreError>>,
+    ) {
+        let (reply, answer) = oneshot::channel();
+        let mut runs = 0;
+        let work = move |tx: &mut dyn Tx| {
+            runs += 1;
+            tx.execute("INSERT INTO t (v) VALUES ($1)", &[SqlValue::Int(value)])?;
+            if fail {
+                return Err(StoreError::Corrupt(format!("job {value} fails")));
+            }
+            Ok(runs)
+        };
+        let job: Box<dyn WriteJob> = Box::new(Job {
+            work,
+            result: None,
+            reply,
+        });
+        (job, answer)
+    }
+
+    /// A writer connection on a file of its own, removed with the returned guard.
+    fn scratch() -> (Connection, ScratchFile) {
+        let path =
+            std::env::temp_dir().join(format!("onsite-group-{}.sqlite", uuid::Uuid::now_v7()));
+        let conn = open(&path, false).unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        (conn, ScratchFile(path))
+    }
+
+    struct ScratchFile(PathBuf);
+
+    impl Drop for ScratchFile {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut path = self.0.clone().into_os_string();
+                path.push(suffix);
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+
+    fn values(conn: &Connection) -> Vec<i64> {
+        let mut stmt = conn.prepare("SELECT v FROM t ORDER BY v").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_failed_job_leaves_the_rest_of_its_group_committed() {
+        let (mut conn, _file) = scratch();
+        let (a, a_answer) = job(1, false);
+        let (b, b_answer) = job(2, true);
+        let (c, c_answer) = job(3, false);
+        let mut group = vec![a, b, c];
+        run_group(&mut conn, &mut group).unwrap();
+        for job in group {
+            job.finish(Ok(()));
+        }
+        // The job before the failure ran twice (its first run was rolled back), the one
+        // after it once; the failed job's insert is gone.
+        assert_eq!(a_answer.blocking_recv().unwrap().unwrap(), 2);
+        assert!(matches!(
+            b_answer.blocking_recv().unwrap(),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert_eq!(c_answer.blocking_recv().unwrap().unwrap(), 1);
+        assert_eq!(values(&conn), vec![1, 3]);
+    }
+
+    #[test]
+    fn a_group_that_succeeds_runs_each_job_once() {
+        let (mut conn, _file) = scratch();
+        let (a, a_answer) = job(1, false);
+        let (b, b_answer) = job(2, false);
+        let mut group = vec![a, b];
+        run_group(&mut conn, &mut group).unwrap();
+        for job in group {
+            job.finish(Ok(()));
+        }
+        assert_eq!(a_answer.blocking_recv().unwrap().unwrap(), 1);
+        assert_eq!(b_answer.blocking_recv().unwrap().unwrap(), 1);
+        assert_eq!(values(&conn), vec![1, 2]);
     }
 }
