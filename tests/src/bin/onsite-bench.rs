@@ -3,7 +3,8 @@
 //! Every figure is reported next to a baseline measured in the same run on the same machine,
 //! as a ratio, because absolute numbers from a 2-core CI box mean little on their own:
 //! - push ingest through a real `onsite-server` on SQLite vs raw batched SQLite inserts of the
-//!   same event rows (target ≥ 50 %);
+//!   same event rows (target ≥ 50 %), and of every row a push writes; pushes and baselines
+//!   take turns (see [`ROUNDS`]);
 //! - the same on PostgreSQL with two server processes vs raw batched inserts (target ≥ 40 %);
 //! - pull throughput, and the time a fresh desk needs to pull a 50,000-attendee conference
 //!   (target ≤ 3 s).
@@ -255,55 +256,93 @@ fn admission_batches(
 }
 
 /// Every desk pushes its batches at once (one thread each); returns the items and wall time.
-fn push_all(work: Vec<(TestDesk, Vec<Vec<PushItem>>)>) -> Result<(usize, Duration)> {
-    let items: usize = work
+/// Push ingest and its raw baselines run in this many turns, one after the other, and each
+/// is timed over all of its turns: this machine's disk and CPU drift by up to ×2 within a
+/// minute, and a baseline measured only after the pushes compared two different machines.
+const ROUNDS: usize = 5;
+
+/// Each desk's batches for `round` of [`ROUNDS`].
+fn round_of<T: Clone>(per_desk: &[Vec<T>], round: usize) -> Vec<Vec<T>> {
+    per_desk
         .iter()
-        .map(|(_, b)| b.iter().map(Vec::len).sum::<usize>())
-        .sum();
-    // One kept-alive client per desk, made before the clock starts (as a desk's sync client).
-    let work = work
-        .into_iter()
-        .map(|(desk, batches)| Ok((desk, batches, onsite_tests::server::http_client().build()?)))
-        .collect::<Result<Vec<_>>>()?;
-    let started = Instant::now();
-    let handles: Vec<_> = work
-        .into_iter()
-        .map(|(desk, batches, http)| {
-            std::thread::spawn(move || -> Result<()> {
-                for batch in batches {
-                    let res = desk.push_on(&http, batch)?;
-                    if let Some(bad) = res
-                        .outcomes
-                        .iter()
-                        .find(|o| o.status != OutcomeStatus::Accepted)
-                    {
-                        bail!("an admission was not simply accepted: {bad:?}");
-                    }
-                }
-                Ok(())
-            })
+        .map(|batches| {
+            let per_round = batches.len().div_ceil(ROUNDS);
+            batches
+                .iter()
+                .skip(round * per_round)
+                .take(per_round)
+                .cloned()
+                .collect()
         })
-        .collect();
-    for h in handles {
-        h.join()
-            .map_err(|_| anyhow::anyhow!("a pusher panicked"))??;
-    }
+        .collect()
+}
+
+/// Every desk pushes its batches at once, each on its own kept-alive client (as a desk's
+/// sync client). Returns the items pushed and the time.
+fn push_round(
+    desks: &[(TestDesk, reqwest::blocking::Client)],
+    round: Vec<Vec<Vec<PushItem>>>,
+) -> Result<(usize, Duration)> {
+    let items: usize = round
+        .iter()
+        .map(|b| b.iter().map(Vec::len).sum::<usize>())
+        .sum();
+    let started = Instant::now();
+    std::thread::scope(|scope| -> Result<()> {
+        let handles: Vec<_> = desks
+            .iter()
+            .zip(round)
+            .map(|((desk, http), batches)| {
+                scope.spawn(move || -> Result<()> {
+                    for batch in batches {
+                        let res = desk.push_on(http, batch)?;
+                        if let Some(bad) = res
+                            .outcomes
+                            .iter()
+                            .find(|o| o.status != OutcomeStatus::Accepted)
+                        {
+                            bail!("an admission was not simply accepted: {bad:?}");
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("a pusher panicked"))??;
+        }
+        Ok(())
+    })?;
     Ok((items, started.elapsed()))
 }
 
-/// The rows a push stores, as a raw baseline inserts them.
-fn rows(work: &[(TestDesk, Vec<Vec<PushItem>>)]) -> Vec<Vec<(String, String, String)>> {
+/// Sums `(items, time)` pairs.
+fn add(total: &mut (usize, Duration), (n, t): (usize, Duration)) {
+    total.0 += n;
+    total.1 += t;
+}
+
+/// A raw baseline's row per pushed item: event id, stream, envelope.
+type RawRow = (String, String, String);
+
+/// The rows each desk's pushes store, batch by batch, as a raw baseline inserts them.
+fn rows(work: &[(TestDesk, Vec<Vec<PushItem>>)]) -> Vec<Vec<Vec<RawRow>>> {
     work.iter()
-        .flat_map(|(_, batches)| batches.iter())
-        .map(|batch| {
-            batch
+        .map(|(_, batches)| {
+            batches
                 .iter()
-                .map(|item| {
-                    (
-                        item.event.event_id.to_string(),
-                        item.event.stream.to_string(),
-                        serde_json::to_string(&item.event).unwrap_or_default(),
-                    )
+                .map(|batch| {
+                    batch
+                        .iter()
+                        .map(|item| {
+                            (
+                                item.event.event_id.to_string(),
+                                item.event.stream.to_string(),
+                                serde_json::to_string(&item.event).unwrap_or_default(),
+                            )
+                        })
+                        .collect()
                 })
                 .collect()
         })
@@ -320,58 +359,71 @@ enum Rows {
     Everything,
 }
 
-fn raw_sqlite(
-    path: &Path,
-    batches: &[Vec<(String, String, String)>],
+/// Raw batched SQLite inserts, on a file of their own (WAL, `synchronous=FULL`, as the
+/// server): one transaction per batch.
+struct RawSqlite {
+    db: rusqlite::Connection,
     rows: Rows,
-) -> Result<(usize, Duration)> {
-    let mut db = rusqlite::Connection::open(path)?;
-    db.pragma_update(None, "journal_mode", "wal")?;
-    db.pragma_update(None, "synchronous", "full")?;
-    db.execute_batch(
-        "CREATE TABLE events (position INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
-             stream TEXT NOT NULL, version INTEGER NOT NULL, envelope TEXT NOT NULL,
-             UNIQUE (stream, version));
-         CREATE TABLE outcomes (client_id TEXT NOT NULL, client_seq INTEGER NOT NULL,
-             outcome TEXT NOT NULL, PRIMARY KEY (client_id, client_seq));
-         CREATE TABLE tickets (code TEXT PRIMARY KEY, admission_id TEXT, admitted_at TEXT);",
-    )?;
-    {
-        let tx = db.transaction()?;
-        for (id, stream, _) in batches.iter().flatten() {
-            tx.execute(
-                "INSERT INTO tickets (code) VALUES (?1)",
-                (format!("{stream}{id}"),),
-            )?;
-        }
-        tx.commit()?;
-    }
-    let started = Instant::now();
-    let mut n = 0;
-    for batch in batches {
-        let tx = db.transaction()?;
+    n: usize,
+}
+
+impl RawSqlite {
+    /// Creates the tables; the tickets that `Rows::Everything` updates exist beforehand.
+    fn open(path: &Path, all: &[Vec<Vec<RawRow>>], rows: Rows) -> Result<Self> {
+        let mut db = rusqlite::Connection::open(path)?;
+        db.pragma_update(None, "journal_mode", "wal")?;
+        db.pragma_update(None, "synchronous", "full")?;
+        db.execute_batch(
+            "CREATE TABLE events (position INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+                 stream TEXT NOT NULL, version INTEGER NOT NULL, envelope TEXT NOT NULL,
+                 UNIQUE (stream, version));
+             CREATE TABLE outcomes (client_id TEXT NOT NULL, client_seq INTEGER NOT NULL,
+                 outcome TEXT NOT NULL, PRIMARY KEY (client_id, client_seq));
+             CREATE TABLE tickets (code TEXT PRIMARY KEY, admission_id TEXT, admitted_at TEXT);",
+        )?;
         {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO events (event_id, stream, version, envelope) VALUES (?1, ?2, 1, ?3)",
-            )?;
-            let mut outcome = tx.prepare_cached(
-                "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES ('c', ?1, ?2)",
-            )?;
-            let mut ticket = tx.prepare_cached(
-                "UPDATE tickets SET admission_id = ?2, admitted_at = ?3 WHERE code = ?1",
-            )?;
-            for (id, stream, envelope) in batch {
-                insert.execute((id, stream, envelope))?;
-                n += 1;
-                if rows == Rows::Everything {
-                    outcome.execute((i64::try_from(n)?, id))?;
-                    ticket.execute((format!("{stream}{id}"), id, "2026-11-23T09:00:00Z"))?;
+            let tx = db.transaction()?;
+            for (id, stream, _) in all.iter().flatten().flatten() {
+                tx.execute(
+                    "INSERT INTO tickets (code) VALUES (?1)",
+                    (format!("{stream}{id}"),),
+                )?;
+            }
+            tx.commit()?;
+        }
+        Ok(Self { db, rows, n: 0 })
+    }
+
+    /// Inserts every desk's batches of one round; returns the rows and the time.
+    fn insert(&mut self, round: &[Vec<Vec<RawRow>>]) -> Result<(usize, Duration)> {
+        let started = Instant::now();
+        let mut n = 0;
+        for batch in round.iter().flatten() {
+            let tx = self.db.transaction()?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO events (event_id, stream, version, envelope) VALUES (?1, ?2, 1, ?3)",
+                )?;
+                let mut outcome = tx.prepare_cached(
+                    "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES ('c', ?1, ?2)",
+                )?;
+                let mut ticket = tx.prepare_cached(
+                    "UPDATE tickets SET admission_id = ?2, admitted_at = ?3 WHERE code = ?1",
+                )?;
+                for (id, stream, envelope) in batch {
+                    insert.execute((id, stream, envelope))?;
+                    n += 1;
+                    self.n += 1;
+                    if self.rows == Rows::Everything {
+                        outcome.execute((i64::try_from(self.n)?, id))?;
+                        ticket.execute((format!("{stream}{id}"), id, "2026-11-23T09:00:00Z"))?;
+                    }
                 }
             }
+            tx.commit()?;
         }
-        tx.commit()?;
+        Ok((n, started.elapsed()))
     }
-    Ok((n, started.elapsed()))
 }
 
 fn sqlite(o: &Options) -> Result<()> {
@@ -399,15 +451,26 @@ fn sqlite(o: &Options) -> Result<()> {
 
     let work = pushing_desks(&[&server], &events, o.pushes_per_desk)?;
     let baseline_rows = rows(&work);
-    let (pushed, push_time) = push_all(work)?;
-    let (raw, raw_time) = raw_sqlite(&dir.path().join("raw.sqlite"), &baseline_rows, Rows::Event)?;
-    let (all, all_time) = raw_sqlite(
+    let mut raw_events =
+        RawSqlite::open(&dir.path().join("raw.sqlite"), &baseline_rows, Rows::Event)?;
+    let mut raw_all = RawSqlite::open(
         &dir.path().join("raw-all.sqlite"),
         &baseline_rows,
         Rows::Everything,
     )?;
+    let (desks, batches) = with_clients(work)?;
+    let (mut pushed, mut raw, mut all) = Default::default();
+    for round in 0..ROUNDS {
+        add(&mut pushed, push_round(&desks, round_of(&batches, round))?);
+        add(
+            &mut raw,
+            raw_events.insert(&round_of(&baseline_rows, round))?,
+        );
+        add(&mut all, raw_all.insert(&round_of(&baseline_rows, round))?);
+    }
+    let ((pushed, push_time), (raw, raw_time), (all, all_time)) = (pushed, raw, all);
     println!(
-        "  push ingest: {DESKS} desks × {} pushes of {BATCH} admissions",
+        "  push ingest: {DESKS} desks × {} pushes of {BATCH} admissions, in {ROUNDS} turns with the baselines",
         o.pushes_per_desk
     );
     report(
@@ -423,46 +486,80 @@ fn sqlite(o: &Options) -> Result<()> {
     Ok(())
 }
 
-fn raw_postgres(
-    url: &str,
-    work: Vec<Vec<Vec<(String, String, String)>>>,
-) -> Result<(usize, Duration)> {
-    let mut setup = postgres::Client::connect(url, postgres::NoTls)?;
-    setup.batch_execute(
-        "CREATE TABLE raw_events (position BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
-             stream TEXT NOT NULL, version BIGINT NOT NULL, envelope TEXT NOT NULL,
-             UNIQUE (stream, version))",
-    )?;
-    let started = Instant::now();
-    let handles: Vec<_> = work
-        .into_iter()
-        .map(|batches| {
-            let url = url.to_owned();
-            std::thread::spawn(move || -> Result<usize> {
-                let mut db = postgres::Client::connect(&url, postgres::NoTls)?;
-                let mut n = 0;
-                for batch in batches {
-                    let mut tx = db.transaction()?;
-                    let insert = tx.prepare(
-                        "INSERT INTO raw_events (event_id, stream, version, envelope) VALUES ($1, $2, 1, $3)",
-                    )?;
-                    for (id, stream, envelope) in &batch {
-                        tx.execute(&insert, &[id, stream, envelope])?;
-                        n += 1;
-                    }
-                    tx.commit()?;
-                }
-                Ok(n)
-            })
-        })
-        .collect();
-    let mut n = 0;
-    for h in handles {
-        n += h
-            .join()
-            .map_err(|_| anyhow::anyhow!("an inserter panicked"))??;
+/// Raw batched PostgreSQL inserts: one connection per desk, all at once, one transaction
+/// per batch.
+struct RawPostgres {
+    connections: Vec<postgres::Client>,
+}
+
+impl RawPostgres {
+    fn open(url: &str) -> Result<Self> {
+        let mut setup = postgres::Client::connect(url, postgres::NoTls)?;
+        setup.batch_execute(
+            "CREATE TABLE raw_events (position BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+                 stream TEXT NOT NULL, version BIGINT NOT NULL, envelope TEXT NOT NULL,
+                 UNIQUE (stream, version))",
+        )?;
+        let connections = (0..DESKS)
+            .map(|_| Ok(postgres::Client::connect(url, postgres::NoTls)?))
+            .collect::<Result<_>>()?;
+        Ok(Self { connections })
     }
-    Ok((n, started.elapsed()))
+
+    /// Inserts every desk's batches of one round, each desk on its connection.
+    fn insert(&mut self, round: Vec<Vec<Vec<RawRow>>>) -> Result<(usize, Duration)> {
+        let started = Instant::now();
+        let n = std::thread::scope(|scope| -> Result<usize> {
+            let handles: Vec<_> = self
+                .connections
+                .iter_mut()
+                .zip(round)
+                .map(|(db, batches)| {
+                    scope.spawn(move || -> Result<usize> {
+                        let mut n = 0;
+                        for batch in batches {
+                            let mut tx = db.transaction()?;
+                            let insert = tx.prepare(
+                                "INSERT INTO raw_events (event_id, stream, version, envelope) VALUES ($1, $2, 1, $3)",
+                            )?;
+                            for (id, stream, envelope) in &batch {
+                                tx.execute(&insert, &[id, stream, envelope])?;
+                                n += 1;
+                            }
+                            tx.commit()?;
+                        }
+                        Ok(n)
+                    })
+                })
+                .collect();
+            let mut n = 0;
+            for h in handles {
+                n += h
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("an inserter panicked"))??;
+            }
+            Ok(n)
+        })?;
+        Ok((n, started.elapsed()))
+    }
+}
+
+/// The pushing desks, each with the kept-alive client its pushes go through (made before any
+/// clock starts, as a desk's sync client), and their batches.
+#[expect(clippy::type_complexity, reason = "a pair of two plain lists")]
+fn with_clients(
+    work: Vec<(TestDesk, Vec<Vec<PushItem>>)>,
+) -> Result<(
+    Vec<(TestDesk, reqwest::blocking::Client)>,
+    Vec<Vec<Vec<PushItem>>>,
+)> {
+    let mut desks = Vec::new();
+    let mut batches = Vec::new();
+    for (desk, b) in work {
+        desks.push((desk, onsite_tests::server::http_client().build()?));
+        batches.push(b);
+    }
+    Ok((desks, batches))
 }
 
 fn postgres(o: &Options) -> Result<()> {
@@ -490,12 +587,17 @@ fn postgres(o: &Options) -> Result<()> {
         .pushes_per_desk
         .min(admission_codes(&events)?.len() / (DESKS * BATCH));
     let work = pushing_desks(&[&first, &second], &events, pushes)?;
-    let baseline: Vec<_> = work.iter().map(|w| rows(std::slice::from_ref(w))).collect();
-    let (pushed, push_time) = push_all(work)?;
-    let (raw, raw_time) = raw_postgres(&url, baseline)?;
+    let baseline = rows(&work);
+    let mut raw_inserts = RawPostgres::open(&url)?;
+    let (desks, batches) = with_clients(work)?;
+    let (mut pushed, mut raw) = Default::default();
+    for round in 0..ROUNDS {
+        add(&mut pushed, push_round(&desks, round_of(&batches, round))?);
+        add(&mut raw, raw_inserts.insert(round_of(&baseline, round))?);
+    }
+    let ((pushed, push_time), (raw, raw_time)) = (pushed, raw);
     println!(
-        "  push ingest: {DESKS} desks over 2 servers × {} pushes of {BATCH} admissions",
-        pushes
+        "  push ingest: {DESKS} desks over 2 servers × {pushes} pushes of {BATCH} admissions, in {ROUNDS} turns with the baseline"
     );
     report(
         "push ingest",
