@@ -108,7 +108,9 @@ impl Desk {
             for e in &events {
                 log::append(tx, id, &Event::CheckIn(e.clone()), now)?;
             }
-            projection::refresh(tx, &stream, &[])?;
+            // The stream is its view moved forward by what was just appended.
+            let state = events.iter().fold(state, CheckIn::evolve);
+            projection::write_own_admission(tx, &stream, &state)?;
             // Only the admission changed: the rest of the entry read above still holds.
             let mut entry = entry;
             if let Some(e) = entry.as_mut() {

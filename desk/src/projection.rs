@@ -388,6 +388,18 @@ fn write_sale(
     Ok(())
 }
 
+/// Writes the admission row of `stream` from its state with the desk's own events just
+/// appended on top (so pending): what [`refresh`] would fold from the two logs, when the
+/// caller holds that state already (a check-in moves its [`view`] forward by the events it
+/// decided, rather than reading and decoding the stream again).
+pub(crate) fn write_own_admission(
+    conn: &Connection,
+    stream: &StreamId,
+    state: &CheckIn,
+) -> Result<(), DeskError> {
+    write_admission(conn, stream, state, true)
+}
+
 fn write_admission(
     conn: &Connection,
     stream: &StreamId,

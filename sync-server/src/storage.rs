@@ -392,7 +392,6 @@ pub fn stream_version(tx: &mut dyn Tx, stream: &StreamId) -> Result<u64, StoreEr
         .unwrap_or(0))
 }
 
-/// Whether an event with this id is already in the log.
 /// The states of many streams of one aggregate type at once (three queries, whatever their
 /// number): a push of a hundred admissions reads its hundred tickets' streams together.
 pub fn load_many<A: StreamState>(
@@ -496,6 +495,7 @@ pub fn existing_events(
     .collect()
 }
 
+/// Whether an event with this id is already in the log.
 pub fn event_exists(tx: &mut dyn Tx, event_id: EventId) -> Result<bool, StoreError> {
     Ok(!tx
         .query(
