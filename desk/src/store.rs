@@ -63,6 +63,30 @@ fn connection(path: &Path, flags: OpenFlags) -> Result<Connection, DeskError> {
     Ok(conn)
 }
 
+/// The writer's page cache while it stores pulled pages of thousands of events (or rebuilds
+/// the projections): a page and its projections fit, instead of spilling to the WAL before
+/// the commit. Otherwise the writer keeps SQLite's default (2 MB): see
+/// [`Desk::settle_after_bulk_write`].
+const BULK_CACHE_KIB: i64 = 32_000;
+
+/// Pulled pages at least this large are stored with [`BULK_CACHE_KIB`] of cache.
+pub(crate) const BULK_PAGE: usize = 1_000;
+
+/// The connection that writes: its scratch tables, and a checkpoint every 40 MB of WAL
+/// rather than 4 MB (a bootstrap rewrites the same index pages in every page it applies,
+/// and each checkpoint copies them to the file again).
+fn writer_connection(path: &Path) -> Result<Connection, DeskError> {
+    let writer = connection(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    writer.execute_batch(schema::WRITER_TEMP)?;
+    writer.pragma_update(None, "wal_autocheckpoint", 10_000)?;
+    Ok(writer)
+}
+
 pub(crate) fn setting(conn: &Connection, key: &str) -> Result<Option<String>, DeskError> {
     Ok(conn
         .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
@@ -111,20 +135,8 @@ impl Desk {
                 DeskError::BadInput(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
-        let mut writer = connection(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let mut writer = writer_connection(&path)?;
         let rebuild = schema::migrate(&mut writer)?;
-        writer.execute_batch(schema::WRITER_TEMP)?;
-        // A pulled page (thousands of events and their projections) fits in the writer's
-        // page cache instead of spilling to the WAL before it commits.
-        writer.pragma_update(None, "cache_size", -32_000)?;
-        // Checkpoint every 40 MB of WAL instead of 4 MB: a bootstrap rewrites the same index
-        // pages in every page it applies, and each checkpoint copies them to the file again.
-        writer.pragma_update(None, "wal_autocheckpoint", 10_000)?;
         {
             let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
             if setting(&tx, "client_id")?.is_none() {
@@ -184,7 +196,7 @@ impl Desk {
     /// its own (a `PASSIVE` checkpoint never blocks the writer or the readers). After a large
     /// pull the log holds tens of megabytes; left to SQLite, that checkpoint would run inside
     /// whichever commit next crosses the threshold: the first check-in at the door.
-    pub fn checkpoint_in_background(&self) {
+    fn checkpoint_in_background(&self) {
         let path = self.path.clone();
         let started = std::thread::Builder::new()
             .name("desk-checkpoint".into())
@@ -318,6 +330,7 @@ impl Desk {
     /// Drops every projection and derives it again from the two logs. Prints nothing, sends
     /// nothing: it only reads the logs.
     pub fn rebuild_projections(&self) -> Result<(), DeskError> {
+        self.prepare_bulk_write()?;
         self.write(|tx| {
             projection::rebuild(tx)?;
             set_setting(
@@ -325,7 +338,28 @@ impl Desk {
                 "projection_version",
                 &schema::PROJECTION_VERSION.to_string(),
             )
-        })
+        })?;
+        self.settle_after_bulk_write()
+    }
+
+    /// Gives the writer a page cache that a bulk write (a pulled page of thousands of events,
+    /// a rebuild) fits in.
+    pub(crate) fn prepare_bulk_write(&self) -> Result<(), DeskError> {
+        Self::lock(&self.writer).pragma_update(None, "cache_size", -BULK_CACHE_KIB)?;
+        Ok(())
+    }
+
+    /// After bulk writes: the log is checkpointed in the background (see
+    /// [`Desk::checkpoint_in_background`]), and the writer starts again with a connection of
+    /// SQLite's default cache size. Its big cache cost every later commit: when an insert
+    /// rebalances a B-tree, SQLite lends a page the lock-byte page's number, and the commit
+    /// then walks its whole page cache to drop pages past the end of the file (9 % of a
+    /// check-in with 32 MB of cache).
+    pub fn settle_after_bulk_write(&self) -> Result<(), DeskError> {
+        self.checkpoint_in_background();
+        let fresh = writer_connection(&self.path)?;
+        *Self::lock(&self.writer) = fresh;
+        Ok(())
     }
 
     /// Every projection row, as text, table by table in a stable order: for tests that compare

@@ -233,6 +233,9 @@ impl Desk {
     /// Stores one decoded pull page and everything it changes, in one transaction.
     pub fn store_pull_page(&self, page: DecodedPage) -> Result<PageApplied, DeskError> {
         let received = page.events.len();
+        if received >= crate::store::BULK_PAGE {
+            self.prepare_bulk_write()?;
+        }
         let applied = self.write(|tx| {
             let mut fresh = Vec::with_capacity(received);
             for (raw, envelope, event) in &page.events {
@@ -466,8 +469,9 @@ impl SyncClient {
         self.pull_all(&enrolment, &mut report).await?;
         self.desk.sync_succeeded(chrono::Utc::now())?;
         if report.pulled >= u64::from(PULL_LIMIT) {
-            // A bootstrap or a long time offline: checkpoint now, not in a check-in.
-            self.desk.checkpoint_in_background();
+            // A bootstrap or a long time offline: checkpoint now, not in a check-in, and let
+            // the writer's cache go.
+            self.desk.settle_after_bulk_write()?;
         }
         Ok(report)
     }
