@@ -178,6 +178,49 @@ impl Event {
         .map_err(bad)
     }
 
+    /// Decodes a payload given as JSON text: straight into the typed event when it is of the
+    /// current schema (no JSON tree in between), through [`Event::decode`] otherwise.
+    pub fn decode_json(
+        event_type: &str,
+        schema_version: u16,
+        payload: &str,
+    ) -> Result<Event, DecodeError> {
+        let bad = |e: serde_json::Error| DecodeError::BadPayload {
+            event_type: event_type.to_owned(),
+            message: e.to_string(),
+        };
+        if current_schema_version(event_type) != Some(schema_version) {
+            return Event::decode(
+                event_type,
+                schema_version,
+                serde_json::from_str(payload).map_err(bad)?,
+            );
+        }
+        // One JSON value and nothing else, before it is spliced into the tagged form.
+        let payload = serde_json::from_str::<&serde_json::value::RawValue>(payload)
+            .map_err(bad)?
+            .get();
+        // The enums are tagged `{"event_type": …, "payload": …}`, tag first: serde reads the
+        // tag, then the payload straight into the variant.
+        let tagged = format!(
+            "{{\"event_type\":{},\"payload\":{payload}}}",
+            serde_json::to_string(event_type).map_err(bad)?
+        );
+        let prefix = event_type.split_once('.').map_or(event_type, |(p, _)| p);
+        match prefix {
+            "conference" => serde_json::from_str(&tagged).map(Event::Conference),
+            "seats" => serde_json::from_str(&tagged).map(Event::Seats),
+            "order" => serde_json::from_str(&tagged).map(Event::Order),
+            "seat_assignments" => serde_json::from_str(&tagged).map(Event::SeatAssignments),
+            "admission" => serde_json::from_str(&tagged).map(Event::CheckIn),
+            "badge" => serde_json::from_str(&tagged).map(Event::Badge),
+            "walk_in" => serde_json::from_str(&tagged).map(Event::WalkIn),
+            "conflict" => serde_json::from_str(&tagged).map(Event::Conflict),
+            _ => return Err(DecodeError::UnknownEventType(event_type.to_owned())),
+        }
+        .map_err(bad)
+    }
+
     /// Decodes a payload of any known schema version, upcasting old ones.
     pub fn decode(
         event_type: &str,

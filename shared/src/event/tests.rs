@@ -517,6 +517,12 @@ fn golden_every_fixture_of_every_version_still_decodes() {
             "{name}: take_event"
         );
         assert!(taken.payload.is_null(), "{name}: the payload was moved out");
+        let payload = serde_json::to_string(&stored.payload).unwrap();
+        assert_eq!(
+            Event::decode_json(&stored.event_type, stored.schema_version, &payload).as_ref(),
+            Ok(&decoded),
+            "{name}: decode_json"
+        );
         seen += 1;
     }
     assert!(
@@ -543,6 +549,11 @@ fn readers_ignore_fields_they_do_not_know() {
     json["payload"]["another_one"] = serde_json::json!({"x": 1});
     let stored: Envelope = serde_json::from_value(json).unwrap();
     assert_eq!(stored.decode().as_ref(), Ok(sample));
+    let payload = serde_json::to_string(&stored.payload).unwrap();
+    assert_eq!(
+        Event::decode_json(&stored.event_type, stored.schema_version, &payload).as_ref(),
+        Ok(sample)
+    );
 }
 
 #[test]
@@ -567,6 +578,30 @@ fn unknown_types_and_versions_are_clear_errors() {
         ),
         Err(DecodeError::BadPayload { .. })
     ));
+    // The same from JSON text, which may also be no JSON at all.
+    assert_eq!(
+        Event::decode_json("teleport.happened", 1, "{}"),
+        Err(DecodeError::UnknownEventType("teleport.happened".into()))
+    );
+    assert!(matches!(
+        Event::decode_json("order.expired", 9, "{}"),
+        Err(DecodeError::UnknownSchemaVersion { version: 9, .. })
+    ));
+    for bad in [
+        r#"{"order": "not a uuid"}"#,
+        "{",
+        "",
+        "null",
+        r#"{}, "payload": {}"#,
+    ] {
+        assert!(
+            matches!(
+                Event::decode_json("order.expired", 1, bad),
+                Err(DecodeError::BadPayload { .. })
+            ),
+            "{bad:?}"
+        );
+    }
 }
 
 #[test]
