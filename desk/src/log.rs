@@ -2,10 +2,12 @@
 //! (authoritative events pulled from the server, unique by event id).
 
 use rusqlite::{Connection, params};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use onsite_shared::aggregate::Timestamp;
 use onsite_shared::event::{Envelope, Event, Metadata, StreamId};
-use onsite_shared::ids::EventId;
+use onsite_shared::ids::{DeviceId, EventId};
 
 use crate::error::DeskError;
 use crate::store::{Identity, time_text};
@@ -23,9 +25,63 @@ const OVERLAY_SQL: &str = "SELECT envelope FROM outbox o WHERE o.stream = ?1 \
      AND NOT EXISTS (SELECT 1 FROM remote r WHERE r.event_id = o.event_id) \
      ORDER BY o.client_seq";
 
+/// An envelope as the logs store it and a pull sends it, with its payload left as JSON text.
+/// The payload is decoded straight into the typed event, without a JSON tree in between (a
+/// tree per event was a fifth of a bootstrap's work), and the envelope is kept without it:
+/// the raw text is what the logs keep. The fields are [`Envelope`]'s; building one from this
+/// lists every one of them, so a field added there cannot be forgotten here.
+#[derive(Deserialize)]
+struct WireEnvelope<'a> {
+    event_id: EventId,
+    stream: StreamId,
+    version: u64,
+    event_type: String,
+    schema_version: u16,
+    occurred_at: Timestamp,
+    #[serde(default)]
+    recorded_at: Option<Timestamp>,
+    #[serde(default)]
+    device_id: Option<DeviceId>,
+    #[serde(default)]
+    client_seq: Option<u64>,
+    #[serde(default)]
+    causation_id: Option<EventId>,
+    #[serde(default)]
+    correlation_id: Option<EventId>,
+    #[serde(borrow)]
+    payload: &'a RawValue,
+}
+
+impl WireEnvelope<'_> {
+    /// The typed event, and the envelope without its payload (`null`).
+    fn decode(self) -> Result<(Envelope, Event), DeskError> {
+        let event = Event::decode_json(&self.event_type, self.schema_version, self.payload.get())?;
+        let envelope = Envelope {
+            event_id: self.event_id,
+            stream: self.stream,
+            version: self.version,
+            event_type: self.event_type,
+            schema_version: self.schema_version,
+            occurred_at: self.occurred_at,
+            recorded_at: self.recorded_at,
+            device_id: self.device_id,
+            client_seq: self.client_seq,
+            causation_id: self.causation_id,
+            correlation_id: self.correlation_id,
+            payload: serde_json::Value::Null,
+        };
+        Ok((envelope, event))
+    }
+}
+
+/// A stored or pulled envelope's text: the envelope (its payload `null`) and its event.
+pub(crate) fn decode_envelope(text: &str) -> Result<(Envelope, Event), DeskError> {
+    let wire: WireEnvelope<'_> = serde_json::from_str(text)?;
+    wire.decode()
+}
+
 fn decode(envelope: &str) -> Result<Event, DeskError> {
-    let envelope: Envelope = serde_json::from_str(envelope)?;
-    Ok(envelope.decode()?)
+    Ok(decode_envelope(envelope)?.1)
 }
 
 /// The desk's own events of `stream` that the server's state does not contain yet, in order.

@@ -509,8 +509,7 @@ pub(crate) fn rebuild(conn: &Connection) -> Result<(), DeskError> {
         let mut page = Vec::new();
         for row in rows {
             let (position, raw) = row?;
-            let mut envelope: Envelope = serde_json::from_str(&raw)?;
-            let event = envelope.take_event()?;
+            let (envelope, event) = log::decode_envelope(&raw)?;
             page.push((position, envelope, event));
         }
         drop(stmt);

@@ -19,7 +19,6 @@ use serde_json::value::RawValue;
 
 use onsite_shared::aggregate::Timestamp;
 use onsite_shared::event::{Envelope, Event, StreamId};
-use onsite_shared::ids::{DeviceId, EventId};
 use onsite_shared::protocol::{
     self, DeskCredentials, EnrolRequest, ErrorBody, OutcomeStatus, PROTOCOL_VERSION, PushItem,
     PushRequest, PushResponse, error_code,
@@ -102,55 +101,6 @@ struct PullPage<'a> {
     has_more: bool,
 }
 
-/// An event as a pull sends it, with its payload left as JSON text. The payload is decoded
-/// straight into the typed event, without a JSON tree in between (a tree per event was a
-/// fifth of a bootstrap's work), and the envelope is kept without it: the raw text is what
-/// the log stores. The fields are [`Envelope`]'s; building one from this lists every one of
-/// them, so a field added there cannot be forgotten here.
-#[derive(Deserialize)]
-struct WireEnvelope<'a> {
-    event_id: EventId,
-    stream: StreamId,
-    version: u64,
-    event_type: String,
-    schema_version: u16,
-    occurred_at: Timestamp,
-    #[serde(default)]
-    recorded_at: Option<Timestamp>,
-    #[serde(default)]
-    device_id: Option<DeviceId>,
-    #[serde(default)]
-    client_seq: Option<u64>,
-    #[serde(default)]
-    causation_id: Option<EventId>,
-    #[serde(default)]
-    correlation_id: Option<EventId>,
-    #[serde(borrow)]
-    payload: &'a RawValue,
-}
-
-impl WireEnvelope<'_> {
-    /// The typed event, and the envelope without its payload (`null`).
-    fn decode(self) -> Result<(Envelope, Event), DeskError> {
-        let event = Event::decode_json(&self.event_type, self.schema_version, self.payload.get())?;
-        let envelope = Envelope {
-            event_id: self.event_id,
-            stream: self.stream,
-            version: self.version,
-            event_type: self.event_type,
-            schema_version: self.schema_version,
-            occurred_at: self.occurred_at,
-            recorded_at: self.recorded_at,
-            device_id: self.device_id,
-            client_seq: self.client_seq,
-            causation_id: self.causation_id,
-            correlation_id: self.correlation_id,
-            payload: serde_json::Value::Null,
-        };
-        Ok((envelope, event))
-    }
-}
-
 /// A pull page decoded and checked, ready to store (decoding needs no database, so it runs
 /// while the previous page is being written).
 pub struct DecodedPage {
@@ -164,8 +114,7 @@ impl DecodedPage {
         let page: PullPage<'_> = serde_json::from_slice(body)?;
         let mut events = Vec::with_capacity(page.events.len());
         for raw in &page.events {
-            let wire: WireEnvelope<'_> = serde_json::from_str(raw.get())?;
-            let (envelope, event) = wire.decode()?;
+            let (envelope, event) = log::decode_envelope(raw.get())?;
             events.push((raw.get().to_owned(), envelope, event));
         }
         Ok(Self {

@@ -18,6 +18,36 @@ use crate::{
     badge, check_in, conference, conflict, order, seat_assignments, seat_availability, walk_in,
 };
 
+fn bad_payload(event_type: &str, e: &serde_json::Error) -> DecodeError {
+    DecodeError::BadPayload {
+        event_type: event_type.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// Deserializes an event's tagged form, `{"event_type": …, "payload": …}`, into the enum of
+/// the aggregate its type names (the prefix before the dot); `None` when no aggregate has
+/// that prefix.
+fn from_tagged<'de, D: serde::Deserializer<'de>>(
+    event_type: &str,
+    tagged: D,
+) -> Option<Result<Event, D::Error>> {
+    let prefix = event_type.split_once('.').map_or(event_type, |(p, _)| p);
+    Some(match prefix {
+        "conference" => conference::Event::deserialize(tagged).map(Event::Conference),
+        "seats" => seat_availability::Event::deserialize(tagged).map(Event::Seats),
+        "order" => order::Event::deserialize(tagged).map(Event::Order),
+        "seat_assignments" => {
+            seat_assignments::Event::deserialize(tagged).map(Event::SeatAssignments)
+        }
+        "admission" => check_in::Event::deserialize(tagged).map(Event::CheckIn),
+        "badge" => badge::Event::deserialize(tagged).map(Event::Badge),
+        "walk_in" => walk_in::Event::deserialize(tagged).map(Event::WalkIn),
+        "conflict" => conflict::Event::deserialize(tagged).map(Event::Conflict),
+        _ => return None,
+    })
+}
+
 /// Every event the system can record, by aggregate. Adding a variant is a compatible change;
 /// changing or removing one is not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,24 +188,9 @@ impl Event {
             Value::String(event_type.to_owned()),
         );
         tagged.insert("payload".to_owned(), payload);
-        let tagged = Value::Object(tagged);
-        let bad = |e: serde_json::Error| DecodeError::BadPayload {
-            event_type: event_type.to_owned(),
-            message: e.to_string(),
-        };
-        let prefix = event_type.split_once('.').map_or(event_type, |(p, _)| p);
-        match prefix {
-            "conference" => serde_json::from_value(tagged).map(Event::Conference),
-            "seats" => serde_json::from_value(tagged).map(Event::Seats),
-            "order" => serde_json::from_value(tagged).map(Event::Order),
-            "seat_assignments" => serde_json::from_value(tagged).map(Event::SeatAssignments),
-            "admission" => serde_json::from_value(tagged).map(Event::CheckIn),
-            "badge" => serde_json::from_value(tagged).map(Event::Badge),
-            "walk_in" => serde_json::from_value(tagged).map(Event::WalkIn),
-            "conflict" => serde_json::from_value(tagged).map(Event::Conflict),
-            _ => return Err(DecodeError::UnknownEventType(event_type.to_owned())),
-        }
-        .map_err(bad)
+        from_tagged(event_type, Value::Object(tagged))
+            .ok_or_else(|| DecodeError::UnknownEventType(event_type.to_owned()))?
+            .map_err(|e| bad_payload(event_type, &e))
     }
 
     /// Decodes a payload given as JSON text: straight into the typed event when it is of the
@@ -185,10 +200,7 @@ impl Event {
         schema_version: u16,
         payload: &str,
     ) -> Result<Event, DecodeError> {
-        let bad = |e: serde_json::Error| DecodeError::BadPayload {
-            event_type: event_type.to_owned(),
-            message: e.to_string(),
-        };
+        let bad = |e: serde_json::Error| bad_payload(event_type, &e);
         if current_schema_version(event_type) != Some(schema_version) {
             return Event::decode(
                 event_type,
@@ -200,25 +212,17 @@ impl Event {
         let payload = serde_json::from_str::<&serde_json::value::RawValue>(payload)
             .map_err(bad)?
             .get();
-        // The enums are tagged `{"event_type": …, "payload": …}`, tag first: serde reads the
-        // tag, then the payload straight into the variant.
+        // Tag first: serde reads the tag, then the payload straight into the variant.
         let tagged = format!(
             "{{\"event_type\":{},\"payload\":{payload}}}",
             serde_json::to_string(event_type).map_err(bad)?
         );
-        let prefix = event_type.split_once('.').map_or(event_type, |(p, _)| p);
-        match prefix {
-            "conference" => serde_json::from_str(&tagged).map(Event::Conference),
-            "seats" => serde_json::from_str(&tagged).map(Event::Seats),
-            "order" => serde_json::from_str(&tagged).map(Event::Order),
-            "seat_assignments" => serde_json::from_str(&tagged).map(Event::SeatAssignments),
-            "admission" => serde_json::from_str(&tagged).map(Event::CheckIn),
-            "badge" => serde_json::from_str(&tagged).map(Event::Badge),
-            "walk_in" => serde_json::from_str(&tagged).map(Event::WalkIn),
-            "conflict" => serde_json::from_str(&tagged).map(Event::Conflict),
-            _ => return Err(DecodeError::UnknownEventType(event_type.to_owned())),
-        }
-        .map_err(bad)
+        let mut de = serde_json::Deserializer::from_str(&tagged);
+        let event = from_tagged(event_type, &mut de)
+            .ok_or_else(|| DecodeError::UnknownEventType(event_type.to_owned()))?
+            .map_err(bad)?;
+        de.end().map_err(bad)?;
+        Ok(event)
     }
 
     /// Decodes a payload of any known schema version, upcasting old ones.
