@@ -48,7 +48,7 @@ fn options() -> Result<Options> {
     let mut o = Options {
         attendees: 50_000,
         pg_attendees: 10_000,
-        pushes_per_desk: 50,
+        pushes_per_desk: 100,
         only: None,
     };
     let mut args = std::env::args().skip(1);
@@ -317,10 +317,30 @@ fn push_round(
     Ok((items, started.elapsed()))
 }
 
-/// Sums `(items, time)` pairs.
-fn add(total: &mut (usize, Duration), (n, t): (usize, Duration)) {
-    total.0 += n;
-    total.1 += t;
+/// The `(items, time)` of each turn of one side of a comparison.
+type Turns = Vec<(usize, Duration)>;
+
+/// Items per second over all of `turns`.
+fn rate(turns: &Turns) -> f64 {
+    let (n, t) = turns
+        .iter()
+        .fold((0, Duration::ZERO), |(n, t), (m, u)| (n + m, t + *u));
+    per_second(n, t)
+}
+
+/// `measured` against `baseline` turn by turn, as "lowest–median–highest %": how far the
+/// headline ratio (over all turns) can be trusted on a machine whose speed drifts.
+fn turn_by_turn(measured: &Turns, baseline: &Turns) -> String {
+    let mut ratios: Vec<f64> = measured
+        .iter()
+        .zip(baseline)
+        .map(|(&(n, t), &(m, u))| 100.0 * per_second(n, t) / per_second(m, u))
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    match (ratios.first(), ratios.get(ratios.len() / 2), ratios.last()) {
+        (Some(lo), Some(mid), Some(hi)) => format!("turn by turn {lo:.0}–{mid:.0}–{hi:.0} %"),
+        _ => "no turns".to_owned(),
+    }
 }
 
 /// A raw baseline's row per pushed item: event id, stream, envelope.
@@ -459,29 +479,27 @@ fn sqlite(o: &Options) -> Result<()> {
         Rows::Everything,
     )?;
     let (desks, batches) = with_clients(work)?;
-    let (mut pushed, mut raw, mut all) = Default::default();
+    let (mut pushed, mut raw, mut all) = (Turns::new(), Turns::new(), Turns::new());
     for round in 0..ROUNDS {
-        add(&mut pushed, push_round(&desks, round_of(&batches, round))?);
-        add(
-            &mut raw,
-            raw_events.insert(&round_of(&baseline_rows, round))?,
-        );
-        add(&mut all, raw_all.insert(&round_of(&baseline_rows, round))?);
+        pushed.push(push_round(&desks, round_of(&batches, round))?);
+        raw.push(raw_events.insert(&round_of(&baseline_rows, round))?);
+        all.push(raw_all.insert(&round_of(&baseline_rows, round))?);
     }
-    let ((pushed, push_time), (raw, raw_time), (all, all_time)) = (pushed, raw, all);
     println!(
         "  push ingest: {DESKS} desks × {} pushes of {BATCH} admissions, in {ROUNDS} turns with the baselines",
         o.pushes_per_desk
     );
     report(
         "push ingest vs the event rows alone",
-        per_second(pushed, push_time),
-        per_second(raw, raw_time),
+        rate(&pushed),
+        rate(&raw),
         0.5,
     );
+    println!("    {}", turn_by_turn(&pushed, &raw));
     println!(
-        "  push ingest vs every row it writes (event, outcome, ticket state): {:.0} %",
-        100.0 * per_second(pushed, push_time) / per_second(all, all_time)
+        "  push ingest vs every row it writes (event, outcome, ticket state): {:.0} % ({})",
+        100.0 * rate(&pushed) / rate(&all),
+        turn_by_turn(&pushed, &all)
     );
     Ok(())
 }
@@ -590,21 +608,16 @@ fn postgres(o: &Options) -> Result<()> {
     let baseline = rows(&work);
     let mut raw_inserts = RawPostgres::open(&url)?;
     let (desks, batches) = with_clients(work)?;
-    let (mut pushed, mut raw) = Default::default();
+    let (mut pushed, mut raw) = (Turns::new(), Turns::new());
     for round in 0..ROUNDS {
-        add(&mut pushed, push_round(&desks, round_of(&batches, round))?);
-        add(&mut raw, raw_inserts.insert(round_of(&baseline, round))?);
+        pushed.push(push_round(&desks, round_of(&batches, round))?);
+        raw.push(raw_inserts.insert(round_of(&baseline, round))?);
     }
-    let ((pushed, push_time), (raw, raw_time)) = (pushed, raw);
     println!(
         "  push ingest: {DESKS} desks over 2 servers × {pushes} pushes of {BATCH} admissions, in {ROUNDS} turns with the baseline"
     );
-    report(
-        "push ingest",
-        per_second(pushed, push_time),
-        per_second(raw, raw_time),
-        0.4,
-    );
+    report("push ingest", rate(&pushed), rate(&raw), 0.4);
+    println!("    {}", turn_by_turn(&pushed, &raw));
     Ok(())
 }
 
