@@ -463,13 +463,18 @@ impl SyncClient {
         let enrolment = self.credentials()?;
         let mut report = SyncReport::default();
         self.push_all(&enrolment, &mut report).await?;
-        self.pull_all(&enrolment, &mut report).await?;
+        let pulled = self.pull_all(&enrolment, &mut report).await;
+        // Large pages were stored (a bootstrap, a long time offline), whether or not the pull
+        // then completed: checkpoint now, not in a check-in, and let the writer's big cache go
+        // (it costs every later commit). The pull's own error, if any, is the one reported.
+        let settled = if self.desk.in_bulk_write() {
+            self.desk.settle_after_bulk_write()
+        } else {
+            Ok(())
+        };
+        pulled?;
+        settled?;
         self.desk.sync_succeeded(chrono::Utc::now())?;
-        if report.pulled >= u64::from(PULL_LIMIT) {
-            // A bootstrap or a long time offline: checkpoint now, not in a check-in, and let
-            // the writer's cache go.
-            self.desk.settle_after_bulk_write()?;
-        }
         Ok(report)
     }
 

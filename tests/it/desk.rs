@@ -565,6 +565,35 @@ fn the_roster_is_searched_accent_and_case_blind_with_a_scanned_code_first() -> R
     Ok(())
 }
 
+/// A pull of a few thousand events (a desk back after an hour offline) is stored with the
+/// writer's bulk page cache, like a bootstrap; the round must let that cache go, or every
+/// later check-in pays for it (SQLite walks the whole cache at each commit).
+#[test]
+fn a_desk_lets_its_bulk_cache_go_after_a_pull_smaller_than_a_bootstrap() -> Result<()> {
+    let dir = TempDir::new("desk-bulk")?;
+    let server = demo_server(&dir, 400)?;
+    let desk = LocalDesk::enrol(&server, DEMO, "bulk", dir.path())?;
+    let usual = desk.writer_cache_size()?;
+    let report = desk.sync()?;
+    ensure!(
+        (1_000..u64::from(onsite_desk_core::sync::PULL_LIMIT)).contains(&report.pulled),
+        "the pull must be a large page but less than a full one: {} events",
+        report.pulled
+    );
+    ensure!(
+        desk.writer_cache_size()? == usual,
+        "the writer kept its bulk cache ({}) after the round; its usual one is {usual}",
+        desk.writer_cache_size()?
+    );
+    // And the desk still works on its fresh writer connection.
+    let ticket = admission_ticket(&desk, "a")?;
+    ensure!(matches!(
+        desk.check_in(&scan(ticket.code.as_str()))?,
+        CheckInOutcome::Admitted { .. }
+    ));
+    Ok(())
+}
+
 #[test]
 fn an_older_desk_database_opens_and_a_newer_one_is_refused_untouched() -> Result<()> {
     let dir = TempDir::new("desk-migrate")?;
