@@ -1,7 +1,6 @@
 //! The desk's SQLite file: opening, settings, transactions, enrolment.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -27,9 +26,6 @@ pub struct Desk {
     /// The conference's folded state by the log position it was folded to: every check-in
     /// and search needs it, and parsing it each time cost a tenth of a check-in.
     conference: Mutex<Option<(i64, Arc<Conference>)>>,
-    /// The writer holds the bulk page cache (see [`Desk::prepare_bulk_write`]) until
-    /// [`Desk::settle_after_bulk_write`] lets it go.
-    bulk: AtomicBool,
 }
 
 /// What enrolment gave this desk.
@@ -160,7 +156,6 @@ impl Desk {
             reader: Mutex::new(reader),
             path,
             conference: Mutex::new(None),
-            bulk: AtomicBool::new(false),
         };
         if rebuild {
             desk.rebuild_projections()?;
@@ -351,14 +346,17 @@ impl Desk {
     /// a rebuild) fits in.
     pub(crate) fn prepare_bulk_write(&self) -> Result<(), DeskError> {
         Self::lock(&self.writer).pragma_update(None, "cache_size", -BULK_CACHE_KIB)?;
-        self.bulk.store(true, Ordering::SeqCst);
         Ok(())
     }
 
-    /// Whether the writer still holds the bulk page cache: a sync round that stored a large
-    /// page, even one that then failed, settles before it returns.
-    pub(crate) fn in_bulk_write(&self) -> bool {
-        self.bulk.load(Ordering::SeqCst)
+    /// Settles (see [`Desk::settle_after_bulk_write`]) if the writer still holds the bulk
+    /// page cache: a sync round that stored a large page, even one that then failed, calls
+    /// this before it returns.
+    pub(crate) fn settle_if_bulk_write(&self) -> Result<(), DeskError> {
+        if self.writer_cache_size()? == -BULK_CACHE_KIB {
+            self.settle_after_bulk_write()?;
+        }
+        Ok(())
     }
 
     /// The writer connection's page cache, as `PRAGMA cache_size` says it (negative: KiB).
@@ -377,7 +375,6 @@ impl Desk {
         self.checkpoint_in_background();
         let fresh = writer_connection(&self.path)?;
         *Self::lock(&self.writer) = fresh;
-        self.bulk.store(false, Ordering::SeqCst);
         Ok(())
     }
 

@@ -467,11 +467,7 @@ impl SyncClient {
         // Large pages were stored (a bootstrap, a long time offline), whether or not the pull
         // then completed: checkpoint now, not in a check-in, and let the writer's big cache go
         // (it costs every later commit). The pull's own error, if any, is the one reported.
-        let settled = if self.desk.in_bulk_write() {
-            self.desk.settle_after_bulk_write()
-        } else {
-            Ok(())
-        };
+        let settled = self.desk.settle_if_bulk_write();
         pulled?;
         settled?;
         self.desk.sync_succeeded(chrono::Utc::now())?;

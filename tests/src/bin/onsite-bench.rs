@@ -98,14 +98,18 @@ fn per_second(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
 
-fn report(label: &str, value: f64, baseline: f64, target: f64) {
-    let ratio = value / baseline;
+/// Reports `measured` against `baseline` over all their turns, judged by `target`, and turn
+/// by turn beneath.
+fn report(label: &str, measured: &Turns, baseline: &Turns, target: f64) {
+    let (value, base) = (rate(measured), rate(baseline));
+    let ratio = value / base;
     let verdict = if ratio >= target { "meets" } else { "misses" };
     println!(
-        "  {label}: {value:.0}/s vs baseline {baseline:.0}/s = {:.0} % ({verdict} the {:.0} % target)",
+        "  {label}: {value:.0}/s vs baseline {base:.0}/s = {:.0} % ({verdict} the {:.0} % target)",
         ratio * 100.0,
         target * 100.0
     );
+    println!("    {}", turn_by_turn(measured, baseline));
 }
 
 /// Loads the demo conference into a store and reports how long the import took.
@@ -489,13 +493,7 @@ fn sqlite(o: &Options) -> Result<()> {
         "  push ingest: {DESKS} desks × {} pushes of {BATCH} admissions, in {ROUNDS} turns with the baselines",
         o.pushes_per_desk
     );
-    report(
-        "push ingest vs the event rows alone",
-        rate(&pushed),
-        rate(&raw),
-        0.5,
-    );
-    println!("    {}", turn_by_turn(&pushed, &raw));
+    report("push ingest vs the event rows alone", &pushed, &raw, 0.5);
     println!(
         "  push ingest vs every row it writes (event, outcome, ticket state): {:.0} % ({})",
         100.0 * rate(&pushed) / rate(&all),
@@ -616,8 +614,7 @@ fn postgres(o: &Options) -> Result<()> {
     println!(
         "  push ingest: {DESKS} desks over 2 servers × {pushes} pushes of {BATCH} admissions, in {ROUNDS} turns with the baseline"
     );
-    report("push ingest", rate(&pushed), rate(&raw), 0.4);
-    println!("    {}", turn_by_turn(&pushed, &raw));
+    report("push ingest", &pushed, &raw, 0.4);
     Ok(())
 }
 
