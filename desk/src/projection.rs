@@ -198,51 +198,54 @@ fn delete_row(conn: &Connection, table: &str, key: &str) -> Result<(), DeskError
     Ok(())
 }
 
-/// Deletes the tickets `stream` owns, with their search rows.
+/// Deletes the tickets `stream` owns, with their words in the search index.
 fn delete_tickets(conn: &Connection, key: &str) -> Result<(), DeskError> {
-    let ids: Vec<i64> = conn
-        .prepare_cached("SELECT id FROM roster WHERE stream = ?1")?
-        .query_map([key], |r| r.get(0))?
+    let rows: Vec<(i64, String)> = conn
+        .prepare_cached("SELECT id, search FROM roster WHERE stream = ?1")?
+        .query_map([key], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    for id in ids {
-        queue_search(conn, id, None)?;
+    for (id, text) in rows {
+        queue_search(conn, id, &text, true)?;
         conn.prepare_cached("DELETE FROM roster WHERE id = ?1")?
             .execute([id])?;
     }
     Ok(())
 }
 
-/// Queues a change of the full-text index (`None` deletes the row) for [`flush_search`].
+/// Queues a change of the full-text index for [`flush_search`]: the words of `text` go in
+/// for roster row `id`, or out again (`deleted`; the index is external-content, so taking a
+/// row out needs the text it was indexed with).
 ///
 /// Why a queue: FTS5 writes its pending terms out as a new segment whenever a statement
 /// opens a savepoint while the index is part of the transaction, and many statements do
 /// (`RETURNING`, upserts, triggers). Written in place, a bootstrap makes and merges tens of
 /// thousands of tiny segments; queued, each transaction writes the index once, at the end.
-fn queue_search(conn: &Connection, id: i64, text: Option<&str>) -> Result<(), DeskError> {
-    conn.prepare_cached("INSERT INTO temp.search_queue (id, text) VALUES (?1, ?2)")?
-        .execute(params![id, text])?;
+fn queue_search(conn: &Connection, id: i64, text: &str, deleted: bool) -> Result<(), DeskError> {
+    conn.prepare_cached("INSERT INTO temp.search_queue (id, text, deleted) VALUES (?1, ?2, ?3)")?
+        .execute(params![id, text, deleted])?;
     Ok(())
 }
 
 /// Applies the queued changes to the full-text index, in order. [`crate::store::Desk::write`]
 /// calls it before every commit.
 pub(crate) fn flush_search(conn: &Connection) -> Result<(), DeskError> {
-    let ops: Vec<(i64, Option<String>)> = conn
-        .prepare_cached("SELECT id, text FROM temp.search_queue ORDER BY seq")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+    let ops: Vec<(i64, String, bool)> = conn
+        .prepare_cached("SELECT id, text, deleted FROM temp.search_queue ORDER BY seq")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     if ops.is_empty() {
         return Ok(());
     }
-    for (id, text) in ops {
-        match text {
-            None => conn
-                .prepare_cached("DELETE FROM roster_search WHERE rowid = ?1")?
-                .execute([id])?,
-            Some(text) => conn
-                .prepare_cached("INSERT INTO roster_search (rowid, text) VALUES (?1, ?2)")?
-                .execute(params![id, text])?,
-        };
+    for (id, text, deleted) in ops {
+        if deleted {
+            conn.prepare_cached(
+                "INSERT INTO roster_search (roster_search, rowid, search) VALUES ('delete', ?1, ?2)",
+            )?
+            .execute(params![id, text])?;
+        } else {
+            conn.prepare_cached("INSERT INTO roster_search (rowid, search) VALUES (?1, ?2)")?
+                .execute(params![id, text])?;
+        }
     }
     conn.prepare_cached("DELETE FROM temp.search_queue")?
         .execute([])?;
@@ -263,11 +266,22 @@ fn insert_ticket(
         attendee_types: vec![],
     };
     let a = t.attendee.unwrap_or(&empty);
+    // Folded like the query (`text::fold`): FTS5's own folding leaves ł, ø, ß and the like.
+    let search = onsite_shared::text::fold(
+        &[
+            a.first_name.as_str(),
+            &a.last_name,
+            &a.email,
+            &a.company,
+            t.seat.code.as_str(),
+        ]
+        .join(" "),
+    );
     // The new row's id from `last_insert_rowid`, not `RETURNING` (see `log::insert_remote`).
     conn.prepare_cached(
         "INSERT INTO roster (code, source, stream, ticket, order_id, position, seat_type, first_name, \
-         last_name, email, company, attendee_types, withdrawn, provisional) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         last_name, email, company, attendee_types, withdrawn, provisional, search) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         t.seat.code.as_str(),
@@ -284,20 +298,9 @@ fn insert_ticket(
         serde_json::to_string(&a.attendee_types)?,
         t.withdrawn,
         t.provisional,
+        search,
     ])?;
-    let id = conn.last_insert_rowid();
-    // Folded like the query (`text::fold`): FTS5's own folding leaves ł, ø, ß and the like.
-    let text = onsite_shared::text::fold(
-        &[
-            a.first_name.as_str(),
-            &a.last_name,
-            &a.email,
-            &a.company,
-            t.seat.code.as_str(),
-        ]
-        .join(" "),
-    );
-    queue_search(conn, id, Some(&text))
+    queue_search(conn, conn.last_insert_rowid(), &search, false)
 }
 
 struct TicketRow<'a> {
@@ -494,7 +497,10 @@ fn write_conflict(
 
 /// Derives every projection again from the two logs.
 pub(crate) fn rebuild(conn: &Connection) -> Result<(), DeskError> {
-    for table in PROJECTION_TABLES {
+    // The index first, while the rows it was made from are there (and in one go).
+    conn.execute_batch("INSERT INTO roster_search (roster_search) VALUES ('delete-all');")?;
+    conn.execute_batch("DELETE FROM temp.search_queue;")?;
+    for table in PROJECTION_TABLES.iter().filter(|t| **t != "roster_search") {
         conn.execute_batch(&format!("DELETE FROM {table};"))?;
     }
     // The remote log in pages, exactly as a pull applies it.
@@ -537,11 +543,18 @@ pub(crate) fn rebuild(conn: &Connection) -> Result<(), DeskError> {
 
 /// Every projection row as text, in a stable order.
 pub(crate) fn dump(conn: &Connection) -> Result<Vec<String>, DeskError> {
+    // Every word the search index holds, by the ticket it finds (a word left behind by a
+    // ticket that is gone shows with no code): the index, not the text it was made from.
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.roster_search_words \
+         USING fts5vocab(main, roster_search, instance);",
+    )?;
     let queries = [
         "SELECT stream, position, state FROM authority ORDER BY stream",
         "SELECT code, source, stream, ticket, order_id, position, seat_type, first_name, last_name, email, \
-         company, attendee_types, withdrawn, provisional FROM roster ORDER BY code, source",
-        "SELECT r.code, r.source, s.text FROM roster r JOIN roster_search s ON s.rowid = r.id ORDER BY r.code, r.source",
+         company, attendee_types, withdrawn, provisional, search FROM roster ORDER BY code, source",
+        "SELECT r.code, r.source, w.term, w.offset FROM roster_search_words w \
+         LEFT JOIN roster r ON r.id = w.doc ORDER BY r.code, r.source, w.offset, w.term",
         "SELECT stream, code, admission, desk, gate, at, admissions, duplicates, pending FROM admissions ORDER BY stream",
         "SELECT stream, order_id, sold_at, status, state, pending FROM sales ORDER BY stream",
         "SELECT stream, conflict, opened_at, open, state, pending FROM conflicts ORDER BY stream",

@@ -64,7 +64,7 @@ const LOG_MIGRATIONS: &[&str] = &[
 ];
 
 /// Bump when a projection table changes; the projections are then rebuilt from the logs.
-pub(crate) const PROJECTION_VERSION: i64 = 2;
+pub(crate) const PROJECTION_VERSION: i64 = 3;
 
 pub(crate) const PROJECTION_TABLES: &[&str] = &[
     "authority",
@@ -100,14 +100,19 @@ CREATE TABLE IF NOT EXISTS roster (
     attendee_types TEXT NOT NULL,
     withdrawn INTEGER NOT NULL,
     provisional INTEGER NOT NULL,
+    -- What search finds the ticket by, folded (lower case, no diacritics): names, email,
+    -- company, code. The full-text index below holds its words.
+    search TEXT NOT NULL,
     UNIQUE (code, source));
 CREATE INDEX IF NOT EXISTS roster_by_stream ON roster (stream);
 CREATE INDEX IF NOT EXISTS roster_by_email ON roster (email COLLATE NOCASE);
-CREATE INDEX IF NOT EXISTS roster_by_ticket ON roster (ticket);
--- Search text (folded: lower case, no diacritics), word prefixes indexed from one character.
+-- The words of `roster.search`, word prefixes indexed from one character. The text itself
+-- stays in `roster` (external content) and no per-row sizes are kept (nothing ranks): each
+-- ticket costs the index its words only, not two more rows.
 -- Kept by the projection code through a queue (not by triggers: see `projection::queue_search`).
 CREATE VIRTUAL TABLE IF NOT EXISTS roster_search USING fts5 (
-    text, tokenize = 'unicode61', prefix = '1 2 3');
+    search, content = 'roster', content_rowid = 'id', columnsize = 0,
+    tokenize = 'unicode61', prefix = '1 2 3');
 CREATE TABLE IF NOT EXISTS admissions (
     stream TEXT PRIMARY KEY,
     code TEXT NOT NULL UNIQUE,
@@ -145,7 +150,9 @@ pub(crate) const WRITER_TEMP: &str = "
     CREATE TEMP TABLE IF NOT EXISTS search_queue (
         seq INTEGER PRIMARY KEY,
         id INTEGER NOT NULL,
-        text TEXT);";
+        -- The row's search text: to index it, or (`deleted`) to take its words out again.
+        text TEXT NOT NULL,
+        deleted INTEGER NOT NULL);";
 
 /// Brings the logs up to date. Returns whether the projections must be rebuilt.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<bool, DeskError> {

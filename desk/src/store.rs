@@ -378,6 +378,19 @@ impl Desk {
         Ok(())
     }
 
+    /// Checks the search index against the roster it was made from (FTS5's `integrity-check`
+    /// against its content): a word left behind by a ticket that is gone, or a ticket whose
+    /// words are missing, is an error. For tests and diagnostics.
+    pub fn check_search_index(&self) -> Result<(), DeskError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO roster_search (roster_search, rank) VALUES ('integrity-check', 1)",
+                [],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Every projection row, as text, table by table in a stable order: for tests that compare
     /// a rebuilt store with an incrementally maintained one.
     pub fn projection_dump(&self) -> Result<Vec<String>, DeskError> {

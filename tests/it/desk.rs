@@ -488,9 +488,11 @@ fn rebuilding_the_projections_gives_exactly_the_incremental_state_after_a_random
     desks[0].sync()?;
     ensure!(desks[1].local_status()?.pending > 0 || desks[0].local_status()?.pending == 0);
     for d in &desks {
+        d.check_search_index()?;
         let incremental = d.projection_dump()?;
         ensure!(incremental.len() > 100, "a session that did something");
         d.rebuild_projections()?;
+        d.check_search_index()?;
         let rebuilt = d.projection_dump()?;
         if incremental != rebuilt {
             let diff: Vec<_> = incremental

@@ -8,8 +8,8 @@
 //! - the same on PostgreSQL with two server processes vs raw batched inserts (target ≥ 40 %);
 //! - pull throughput, and the time a fresh desk needs to pull a 50,000-attendee conference
 //!   (target ≤ 3 s).
-//! - the desk core: a fresh desk's bootstrap of 50,000 attendees (target ≤ 3 s, next to the
-//!   pull alone), search-as-you-type latency (target p99 ≤ 2 ms), a durable check-in vs a bare
+//! - the desk core: a fresh desk's bootstrap of 50,000 attendees (target ≤ 3 s, the median of
+//!   `--bootstraps` fresh desks, next to the pull alone), search-as-you-type latency (target p99 ≤ 2 ms), a durable check-in vs a bare
 //!   one-row SQLite commit on the same file system (target ≤ 1.5×), and the resident memory of
 //!   a desk process holding the roster (target ≤ 150 MB).
 //! - badges: rendering one badge (target ≤ 10 ms) and 1,000 badges, separately and as sheets
@@ -41,6 +41,7 @@ struct Options {
     attendees: u32,
     pg_attendees: u32,
     pushes_per_desk: usize,
+    bootstraps: usize,
     only: Option<String>,
 }
 
@@ -49,6 +50,7 @@ fn options() -> Result<Options> {
         attendees: 50_000,
         pg_attendees: 10_000,
         pushes_per_desk: 100,
+        bootstraps: 3,
         only: None,
     };
     let mut args = std::env::args().skip(1);
@@ -58,10 +60,11 @@ fn options() -> Result<Options> {
             "--attendees" => o.attendees = value()?.parse()?,
             "--pg-attendees" => o.pg_attendees = value()?.parse()?,
             "--pushes-per-desk" => o.pushes_per_desk = value()?.parse()?,
+            "--bootstraps" => o.bootstraps = value()?.parse::<usize>()?.max(1),
             "--only" => o.only = Some(value()?),
             "-h" | "--help" => {
                 println!(
-                    "onsite-bench [--attendees N] [--pg-attendees N] [--pushes-per-desk N] [--only sqlite|postgres|desk|badges]"
+                    "onsite-bench [--attendees N] [--pg-attendees N] [--pushes-per-desk N] [--bootstraps N] [--only sqlite|postgres|desk|badges]"
                 );
                 std::process::exit(0);
             }
@@ -637,19 +640,41 @@ fn desk(o: &Options) -> Result<()> {
     load_demo(dir.path(), None, o.attendees)?;
     let server = TestServer::start(dir.path())?;
 
-    // Bootstrap, next to the pull alone (download and parse, nothing stored).
+    // Bootstrap, next to the pull alone (download and parse, nothing stored), taken in turns
+    // and judged by the median: one run on this machine varies by a tenth either way.
     let reader = server.desk(DEMO, "Reader")?;
-    let (events, pull_only) = bootstrap(&reader)?;
-    let desk = LocalDesk::enrol(&server, DEMO, "Bench desk", dir.path())?;
-    let started = Instant::now();
-    let report = desk.sync()?;
-    let boot = started.elapsed();
+    let (mut boots, mut pulls) = (Vec::new(), Vec::new());
+    let mut last = None;
+    for i in 0..o.bootstraps {
+        let (events, pull_only) = bootstrap(&reader)?;
+        pulls.push(pull_only);
+        if let Some((old, _, _)) = last.take() {
+            let old: LocalDesk = old;
+            let db = old.db.clone();
+            drop(old);
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+        }
+        let desk = LocalDesk::enrol(&server, DEMO, &format!("Bench desk {i}"), dir.path())?;
+        let started = Instant::now();
+        let report = desk.sync()?;
+        boots.push(started.elapsed());
+        last = Some((desk, events, report));
+    }
+    let (desk, events, report) = last.context("at least one bootstrap")?;
     let tickets = desk.roster_size()?;
+    boots.sort();
+    pulls.sort();
+    let (boot, pull_only) = (boots[boots.len() / 2], pulls[pulls.len() / 2]);
     println!(
         "  fresh desk bootstrap: {} events, {tickets} tickets stored and projected in {:.2} s \
-         (the pull alone {:.2} s, ×{:.1}; target ≤ 3 s for 50,000 attendees: {})",
+         (median of {}: {:.2}–{:.2} s; the pull alone {:.2} s, ×{:.1}; target ≤ 3 s for 50,000 attendees: {})",
         report.pulled,
         boot.as_secs_f64(),
+        boots.len(),
+        boots[0].as_secs_f64(),
+        boots[boots.len() - 1].as_secs_f64(),
         pull_only.as_secs_f64(),
         boot.as_secs_f64() / pull_only.as_secs_f64(),
         match (o.attendees >= 50_000, boot <= Duration::from_secs(3)) {
