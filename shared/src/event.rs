@@ -519,17 +519,20 @@ pub struct Envelope {
     /// The recording device's clock: data, never used to decide an expiry (F20).
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub occurred_at: Timestamp,
+    // The optional metadata is left out of the JSON when absent (a reader takes a missing
+    // field as `None`): most events carry none of it, and a fresh desk pulls hundreds of
+    // thousands of them.
     /// The server's clock when it recorded the event; `None` until then.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub recorded_at: Option<Timestamp>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<DeviceId>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_seq: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub causation_id: Option<EventId>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<EventId>,
     pub payload: Value,
 }

@@ -331,14 +331,15 @@ pub(crate) fn envelope_json_from_row(row: &Row, at: usize) -> Result<String, Sto
         serde_json::to_writer(&mut *out, value)?;
         Ok(())
     }
-    fn opt_text(out: &mut Vec<u8>, value: Option<String>) -> Result<(), StoreError> {
-        match value {
-            Some(v) => text(out, &v),
-            None => {
-                out.extend_from_slice(b"null");
-                Ok(())
-            }
+    /// An optional field, left out when absent (as [`Envelope`] serialises it).
+    fn opt_text(out: &mut Vec<u8>, name: &str, value: Option<String>) -> Result<(), StoreError> {
+        if let Some(v) = value {
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\":");
+            text(out, &v)?;
         }
+        Ok(())
     }
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(b"{\"event_id\":");
@@ -355,19 +356,17 @@ pub(crate) fn envelope_json_from_row(row: &Row, at: usize) -> Result<String, Sto
         format!(",\"schema_version\":{},\"occurred_at\":", row.int(at + 6)?).as_bytes(),
     );
     text(&mut out, &row.text(at + 7)?)?;
-    out.extend_from_slice(b",\"recorded_at\":");
-    opt_text(&mut out, row.opt_text(at + 8)?.filter(|t| !t.is_empty()))?;
-    out.extend_from_slice(b",\"device_id\":");
-    opt_text(&mut out, row.opt_text(at + 9)?)?;
-    out.extend_from_slice(b",\"client_seq\":");
-    match row.opt_int(at + 10)? {
-        Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
-        None => out.extend_from_slice(b"null"),
+    opt_text(
+        &mut out,
+        "recorded_at",
+        row.opt_text(at + 8)?.filter(|t| !t.is_empty()),
+    )?;
+    opt_text(&mut out, "device_id", row.opt_text(at + 9)?)?;
+    if let Some(n) = row.opt_int(at + 10)? {
+        out.extend_from_slice(format!(",\"client_seq\":{n}").as_bytes());
     }
-    out.extend_from_slice(b",\"causation_id\":");
-    opt_text(&mut out, row.opt_text(at + 11)?)?;
-    out.extend_from_slice(b",\"correlation_id\":");
-    opt_text(&mut out, row.opt_text(at + 12)?)?;
+    opt_text(&mut out, "causation_id", row.opt_text(at + 11)?)?;
+    opt_text(&mut out, "correlation_id", row.opt_text(at + 12)?)?;
     out.extend_from_slice(b",\"payload\":");
     out.extend_from_slice(row.text(at + 13)?.as_bytes());
     out.push(b'}');
@@ -742,6 +741,48 @@ mod tests {
     fn placeholders_number_rows_then_columns() {
         assert_eq!(placeholders(2, 3), "($1,$2,$3),($4,$5,$6)");
         assert_eq!(placeholders(1, 1), "($1)");
+    }
+
+    /// The pull writes envelopes from columns; they must read as [`Envelope`] writes them,
+    /// absent metadata left out rather than `null`.
+    #[test]
+    fn envelope_json_from_columns_is_the_envelope_serialised() {
+        let at = "2026-11-23T09:00:00Z";
+        let event_id = "01930000-0000-7000-8000-0000000000e1";
+        let columns = |device: SqlValue, seq: SqlValue, cause: SqlValue| {
+            Row(vec![
+                SqlValue::Int(7),
+                event_id.into(),
+                "conference-x".into(),
+                "admission".into(),
+                "c/ABC123".into(),
+                SqlValue::Int(1),
+                "admission.admitted".into(),
+                SqlValue::Int(2),
+                at.into(),
+                at.into(),
+                device,
+                seq,
+                cause.clone(),
+                cause,
+                r#"{"ticket":"ABC123"}"#.into(),
+            ])
+        };
+        let bare = columns(SqlValue::Null, SqlValue::Null, SqlValue::Null);
+        let full = columns(
+            "01930000-0000-7000-8000-0000000000d1".into(),
+            SqlValue::Int(42),
+            "01930000-0000-7000-8000-0000000000c1".into(),
+        );
+        for (row, metadata) in [(bare, false), (full, true)] {
+            let json = envelope_json_from_row(&row, 1).unwrap();
+            let envelope: Envelope = serde_json::from_str(&json).unwrap();
+            assert_eq!(envelope.client_seq.is_some(), metadata);
+            assert_eq!(envelope.causation_id.is_some(), metadata);
+            let written: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(written, serde_json::to_value(&envelope).unwrap(), "{json}");
+            assert!(!json.contains("null"), "{json}");
+        }
     }
 
     #[test]
