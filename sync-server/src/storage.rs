@@ -261,6 +261,8 @@ CREATE TABLE IF NOT EXISTS clients (
     client_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, last_client_seq BIGINT NOT NULL,
     app_version TEXT NOT NULL DEFAULT '', pending BIGINT NOT NULL DEFAULT 0,
     last_seen TEXT, clock_skew_ms BIGINT);
+-- One row per pushed item, as servers before `push_outcomes` (per backend) kept them: read
+-- when a desk repeats an item that old, never written any more.
 CREATE TABLE IF NOT EXISTS outcomes (
     client_id TEXT NOT NULL, client_seq BIGINT NOT NULL, outcome TEXT NOT NULL,
     PRIMARY KEY (client_id, client_seq));

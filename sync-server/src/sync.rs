@@ -213,12 +213,13 @@ pub fn push(
     rec.preload::<CheckIn>(&admissions)?;
 
     let mut outcomes = Vec::with_capacity(req.items.len());
+    let mut stored = StoredOutcomes::default();
     // The outcomes of the new items (the last ones: a push repeats seen items first).
     let mut fresh_outcomes = 0;
     let mut last_seq = last;
     for (item, pushed) in req.items.iter().zip(&checked.events) {
         if item.client_seq <= last {
-            outcomes.push(stored_outcome(
+            outcomes.push(stored.get(
                 rec.tx,
                 req.client_id,
                 item.client_seq,
@@ -312,61 +313,103 @@ pub fn client_sequence(
     Ok(u64::try_from(row.int(1)?).unwrap_or(0))
 }
 
-/// Keeps the outcomes of a push's new items, so that a repeat gets them back.
+/// Keeps the outcomes of a push's new items (consecutive sequences), so that a repeat gets
+/// them back: one row for the whole push, not one per item (a row per item was a tenth of
+/// the rows a push of admissions wrote).
 fn store_outcomes(
     tx: &mut dyn Tx,
     client: ClientId,
     outcomes: &[PushOutcome],
 ) -> Result<(), PushError> {
-    let client = client.to_string();
-    for chunk in outcomes.chunks(tx.dialect().rows_per_insert()) {
-        let mut values = Vec::with_capacity(chunk.len() * 3);
-        for o in chunk {
-            values.extend([
-                storage::SqlValue::from(client.as_str()),
-                storage::SqlValue::from(o.client_seq),
-                storage::SqlValue::from(serde_json::to_string(o).map_err(StoreError::from)?),
-            ]);
-        }
-        if chunk.len() == 1 {
-            tx.execute(
-                "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES ($1, $2, $3)",
-                &values,
-            )?;
-        } else {
-            tx.execute(
-                &format!(
-                    "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES {}",
-                    storage::placeholders(chunk.len(), 3)
-                ),
-                &values,
-            )?;
-        }
-    }
+    let (Some(first), Some(last)) = (outcomes.first(), outcomes.last()) else {
+        return Ok(());
+    };
+    tx.execute(
+        "INSERT INTO push_outcomes (client_id, first_seq, last_seq, outcomes) VALUES ($1, $2, $3, $4)",
+        params![
+            client.to_string(),
+            first.client_seq,
+            last.client_seq,
+            serde_json::to_string(outcomes).map_err(StoreError::from)?
+        ],
+    )?;
     Ok(())
 }
 
-fn stored_outcome(
-    tx: &mut dyn Tx,
-    client: ClientId,
-    seq: u64,
-    event_id: EventId,
-) -> Result<PushOutcome, PushError> {
-    let rows = tx.query(
-        "SELECT outcome FROM outcomes WHERE client_id = $1 AND client_seq = $2",
-        params![client.to_string(), seq],
-    )?;
-    let outcome: PushOutcome = rows
-        .first()
-        .ok_or_else(|| StoreError::Corrupt(format!("no stored outcome for client_seq {seq}")))?
-        .json(0)?;
-    if outcome.event_id != event_id {
-        return Err(PushError::BadRequest {
-            code: onsite_shared::protocol::error_code::MALFORMED,
-            message: format!("client_seq {seq} was pushed before with another event"),
+/// The stored outcomes of one earlier push, by sequence: a push that repeats items repeats
+/// them from the same few earlier pushes, so each is read once.
+#[derive(Default)]
+struct StoredOutcomes {
+    pushes: Vec<(u64, Vec<PushOutcome>)>,
+}
+
+impl StoredOutcomes {
+    fn get(
+        &mut self,
+        tx: &mut dyn Tx,
+        client: ClientId,
+        seq: u64,
+        event_id: EventId,
+    ) -> Result<PushOutcome, PushError> {
+        let cached = self.pushes.iter().find_map(|(first, outcomes)| {
+            let i = usize::try_from(seq.checked_sub(*first)?).ok()?;
+            outcomes.get(i)
         });
+        let outcome = match cached {
+            Some(o) => o.clone(),
+            None => self.read(tx, client, seq)?,
+        };
+        if outcome.client_seq != seq {
+            return Err(StoreError::Corrupt(format!(
+                "the outcome stored for client_seq {seq} is for {}",
+                outcome.client_seq
+            ))
+            .into());
+        }
+        if outcome.event_id != event_id {
+            return Err(PushError::BadRequest {
+                code: onsite_shared::protocol::error_code::MALFORMED,
+                message: format!("client_seq {seq} was pushed before with another event"),
+            });
+        }
+        Ok(outcome)
     }
-    Ok(outcome)
+
+    fn read(
+        &mut self,
+        tx: &mut dyn Tx,
+        client: ClientId,
+        seq: u64,
+    ) -> Result<PushOutcome, PushError> {
+        let rows = tx.query(
+            "SELECT first_seq, last_seq, outcomes FROM push_outcomes \
+             WHERE client_id = $1 AND first_seq <= $2 ORDER BY first_seq DESC LIMIT 1",
+            params![client.to_string(), seq],
+        )?;
+        if let Some(row) = rows.first()
+            && u64::try_from(row.int(1)?).unwrap_or(0) >= seq
+        {
+            let first = u64::try_from(row.int(0)?).unwrap_or(0);
+            let outcomes: Vec<PushOutcome> = row.json(2)?;
+            let found = usize::try_from(seq - first)
+                .ok()
+                .and_then(|i| outcomes.get(i))
+                .cloned();
+            self.pushes.push((first, outcomes));
+            return found.ok_or_else(|| {
+                StoreError::Corrupt(format!("no stored outcome for client_seq {seq}")).into()
+            });
+        }
+        // Kept one row per item by an older server.
+        let rows = tx.query(
+            "SELECT outcome FROM outcomes WHERE client_id = $1 AND client_seq = $2",
+            params![client.to_string(), seq],
+        )?;
+        Ok(rows
+            .first()
+            .ok_or_else(|| StoreError::Corrupt(format!("no stored outcome for client_seq {seq}")))?
+            .json(0)?)
+    }
 }
 
 /// Decides one desk event. `statuses` are the tickets' statuses read ahead for this push

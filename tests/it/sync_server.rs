@@ -158,6 +158,59 @@ fn a_repeated_push_returns_identical_outcomes_and_changes_nothing() -> Result<()
     Ok(())
 }
 
+/// A server that kept one outcome row per pushed item (before `push_outcomes`) is upgraded
+/// in place: an item pushed to it and repeated afterwards gets its stored outcome back.
+#[test]
+fn an_item_pushed_before_an_upgrade_is_answered_from_its_stored_outcome() -> Result<()> {
+    let dir = TempDir::new("sync-upgrade")?;
+    let mut server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North 1")?;
+    let (s, codes) = sale(&conf, &desk, conf.general, 19_900, 1);
+    let items = desk.items(&[sale_event(s), admission(&conf, &desk, &codes[0])]);
+    let first = desk.push(items.clone())?;
+    server.kill_hard();
+
+    // The file as the older server left it: the outcomes one row per item.
+    {
+        let db = rusqlite::Connection::open(dir.path().join("onsite.sqlite3"))?;
+        let tx = db.unchecked_transaction()?;
+        let pushes: Vec<(String, String)> = tx
+            .prepare("SELECT client_id, outcomes FROM push_outcomes")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        assert_eq!(pushes.len(), 1, "one row for the push");
+        for (client, outcomes) in pushes {
+            let outcomes: Vec<serde_json::Value> = serde_json::from_str(&outcomes)?;
+            assert_eq!(outcomes.len(), 2);
+            for o in outcomes {
+                tx.execute(
+                    "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![client, o["client_seq"].as_i64(), o.to_string()],
+                )?;
+            }
+        }
+        tx.execute("DELETE FROM push_outcomes", [])?;
+        tx.commit()?;
+    }
+    server.restart()?;
+    desk.url = server.url.clone();
+    let before = desk.pull_all()?.len();
+    assert_eq!(
+        desk.push(items.clone())?,
+        first,
+        "the stored outcomes, verbatim"
+    );
+    assert_eq!(desk.pull_all()?.len(), before, "nothing applied twice");
+    // Old and new stored outcomes side by side.
+    let mut overlap = items[1..].to_vec();
+    overlap.extend(desk.items(&[admission(&conf, &desk, &codes[0])]));
+    let third = desk.push(overlap.clone())?;
+    assert_eq!(third.outcomes[0], first.outcomes[1]);
+    assert_eq!(desk.push(overlap)?, third);
+    Ok(())
+}
+
 #[test]
 fn a_gap_in_the_client_sequence_is_refused_with_the_expected_sequence() -> Result<()> {
     let dir = TempDir::new("sync-gap")?;

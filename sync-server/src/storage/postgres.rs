@@ -45,6 +45,11 @@ CREATE TABLE IF NOT EXISTS events (
     payload TEXT NOT NULL,
     UNIQUE (stream_type, stream_id, version));
 CREATE INDEX IF NOT EXISTS events_pull ON events (conference, tx, position);
+-- The outcomes of one push's new items (see `COMMON_SCHEMA`'s `outcomes`), one row per push.
+CREATE TABLE IF NOT EXISTS push_outcomes (
+    client_id TEXT NOT NULL, first_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL,
+    outcomes TEXT NOT NULL,
+    PRIMARY KEY (client_id, first_seq));
 "#;
 
 /// How often a job is decided again after losing a race before the error is returned.

@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS events (
     payload TEXT NOT NULL,
     UNIQUE (stream_type, stream_id, version));
 CREATE INDEX IF NOT EXISTS events_by_conference ON events (conference, position);
+-- The outcomes of one push's new items (see `COMMON_SCHEMA`'s `outcomes`), one row per push.
+CREATE TABLE IF NOT EXISTS push_outcomes (
+    client_id TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+    outcomes TEXT NOT NULL,
+    PRIMARY KEY (client_id, first_seq)) WITHOUT ROWID;
 "#;
 
 /// The most jobs committed together.

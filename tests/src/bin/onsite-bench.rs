@@ -381,8 +381,8 @@ fn rows(work: &[(TestDesk, Vec<Vec<PushItem>>)]) -> Vec<Vec<Vec<RawRow>>> {
 enum Rows {
     /// Only the event row.
     Event,
-    /// Every row the server writes for an admission: the event, the push outcome and the
-    /// ticket's admission state.
+    /// Every row the server writes for a push of admissions: each event and each ticket's
+    /// admission state, and the push's outcomes (one row per push).
     Everything,
 }
 
@@ -404,8 +404,8 @@ impl RawSqlite {
             "CREATE TABLE events (position INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
                  stream TEXT NOT NULL, version INTEGER NOT NULL, envelope TEXT NOT NULL,
                  UNIQUE (stream, version));
-             CREATE TABLE outcomes (client_id TEXT NOT NULL, client_seq INTEGER NOT NULL,
-                 outcome TEXT NOT NULL, PRIMARY KEY (client_id, client_seq));
+             CREATE TABLE outcomes (client_id TEXT NOT NULL, first_seq INTEGER NOT NULL,
+                 outcomes TEXT NOT NULL, PRIMARY KEY (client_id, first_seq)) WITHOUT ROWID;
              CREATE TABLE tickets (code TEXT PRIMARY KEY, admission_id TEXT, admitted_at TEXT);",
         )?;
         {
@@ -432,19 +432,24 @@ impl RawSqlite {
                     "INSERT INTO events (event_id, stream, version, envelope) VALUES (?1, ?2, 1, ?3)",
                 )?;
                 let mut outcome = tx.prepare_cached(
-                    "INSERT INTO outcomes (client_id, client_seq, outcome) VALUES ('c', ?1, ?2)",
+                    "INSERT INTO outcomes (client_id, first_seq, outcomes) VALUES ('c', ?1, ?2)",
                 )?;
                 let mut ticket = tx.prepare_cached(
                     "UPDATE tickets SET admission_id = ?2, admitted_at = ?3 WHERE code = ?1",
                 )?;
+                let first = self.n + 1;
                 for (id, stream, envelope) in batch {
                     insert.execute((id, stream, envelope))?;
                     n += 1;
                     self.n += 1;
                     if self.rows == Rows::Everything {
-                        outcome.execute((i64::try_from(self.n)?, id))?;
                         ticket.execute((format!("{stream}{id}"), id, "2026-11-23T09:00:00Z"))?;
                     }
+                }
+                // As the server keeps them: one row per push, its items' outcomes together.
+                if self.rows == Rows::Everything {
+                    let ids: Vec<&str> = batch.iter().map(|(id, _, _)| id.as_str()).collect();
+                    outcome.execute((i64::try_from(first)?, serde_json::to_string(&ids)?))?;
                 }
             }
             tx.commit()?;
