@@ -52,6 +52,8 @@ pub struct Recorder<'t> {
     recorded: Vec<EventId>,
     /// Events recorded but not inserted yet: only when [`Recorder::batched`].
     pending: Vec<Append>,
+    /// Admissions recorded but not projected yet: only when batched on PostgreSQL.
+    admitted: Vec<projection::Admitted>,
     batched: bool,
 }
 
@@ -67,6 +69,7 @@ impl<'t> Recorder<'t> {
             states: HashMap::new(),
             recorded: Vec::new(),
             pending: Vec::new(),
+            admitted: Vec::new(),
             batched: false,
         }
     }
@@ -74,8 +77,9 @@ impl<'t> Recorder<'t> {
     /// Collects appends and writes them as many rows per statement as the backend likes
     /// ([`storage::Dialect::rows_per_insert`]): before anything reads the log again (a load)
     /// and in [`Recorder::finish`], which the job must call. On PostgreSQL a push of a hundred
-    /// admissions then costs a few round trips instead of hundreds. Projections still move at
-    /// once, event by event.
+    /// admissions then costs a few round trips instead of hundreds. On PostgreSQL the
+    /// admissions' projection is collected the same way (every other projection change moves
+    /// at once, after the admissions collected before it).
     pub fn batched(mut self) -> Self {
         self.batched = true;
         self
@@ -87,7 +91,28 @@ impl<'t> Recorder<'t> {
             let pending = std::mem::take(&mut self.pending);
             storage::insert_events(self.tx, self.conference, pending)?;
         }
+        self.flush_admitted()
+    }
+
+    fn flush_admitted(&mut self) -> Result<(), StoreError> {
+        if !self.admitted.is_empty() {
+            let admitted = std::mem::take(&mut self.admitted);
+            projection::admit_many(self.tx, self.conference, admitted)?;
+        }
         Ok(())
+    }
+
+    /// Moves the projections by `event`, in the order events are recorded.
+    fn project(&mut self, event: &Event) -> Result<(), StoreError> {
+        if self.batched
+            && self.tx.dialect() == storage::Dialect::Postgres
+            && let Some(admitted) = projection::Admitted::of(event)
+        {
+            self.admitted.push(admitted);
+            return Ok(());
+        }
+        self.flush_admitted()?;
+        projection::apply(self.tx, self.conference, event)
     }
 
     /// Ends the job's recording (inserting what is still collected) and gives the
@@ -218,7 +243,7 @@ impl<'t> Recorder<'t> {
             envelope: e,
             payload,
         })?;
-        projection::apply(self.tx, self.conference, event)?;
+        self.project(event)?;
         self.recorded.push(id);
         Ok(id)
     }
@@ -237,7 +262,7 @@ impl<'t> Recorder<'t> {
         e.recorded_at = Some(self.now);
         let id = e.event_id;
         self.append(Append::new(e)?)?;
-        projection::apply(self.tx, self.conference, event)?;
+        self.project(event)?;
         self.states.remove(&stream);
         self.recorded.push(id);
         Ok(id)

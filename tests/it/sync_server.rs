@@ -872,6 +872,27 @@ fn head_office_reads_match_what_was_pushed(server: &TestServer) -> Result<()> {
         desk["last_seen"].is_string() && desk["clock_skew_ms"].is_i64(),
         "{desk}"
     );
+
+    // One push admitting a ticket twice (on PostgreSQL a push's admissions reach `tickets`
+    // together): the first admission is the one head office sees.
+    let first = admission(&conf, &north, &cash_codes[1]);
+    let mut second = admission(&conf, &north, &cash_codes[1]);
+    if let Event::CheckIn(check_in::Event::Admitted { admission, .. }) = &mut second {
+        admission.gate = "side".into();
+        admission.at += chrono::Duration::minutes(1);
+    }
+    north.push_events(&[first, second])?;
+    let admitted = server.admin(
+        reqwest::Method::GET,
+        &format!("{base}/registrations?admitted=true"),
+        None,
+    )?;
+    assert_eq!(admitted["total"], 2, "{admitted}");
+    let gates: Vec<_> = admitted["registrations"]
+        .as_array()
+        .map(|r| r.iter().map(|r| r["admitted_gate"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(gates, [json!("north"), json!("north")], "{admitted}");
     Ok(())
 }
 

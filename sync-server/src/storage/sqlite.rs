@@ -522,6 +522,63 @@ mod tests {
         assert_eq!(values(&conn), vec![1, 3]);
     }
 
+    /// `admit_many` (one statement for many admissions, for PostgreSQL) records what
+    /// `projection::apply` would, admission by admission: of two admissions of one ticket,
+    /// the first.
+    #[test]
+    fn many_admissions_at_once_keep_the_first_of_each_ticket() {
+        use onsite_shared::check_in::{self, Admission};
+        use onsite_shared::event::Event;
+        use onsite_shared::ids::{AdmissionId, DeviceId, TicketCode};
+
+        let (conn, _file) = scratch();
+        conn.execute_batch(COMMON_SCHEMA).unwrap();
+        let conf = ConferenceId::from_u128(1);
+        for code in ["AAAA-0001", "BBBB-0002"] {
+            conn.execute(
+                "INSERT INTO tickets (conference, code, ticket, order_id, seat_type, status, origin) \
+                 VALUES (?1, ?2, 't', 'o', 's', 'valid', 'imported')",
+                (conf.to_string(), code),
+            )
+            .unwrap();
+        }
+        let admit = |code: &str, gate: &str, n: u128| {
+            crate::projection::Admitted::of(&Event::CheckIn(check_in::Event::Admitted {
+                conference: conf,
+                code: TicketCode::parse(code).unwrap(),
+                ticket: None,
+                admission: Admission {
+                    admission: AdmissionId::from_u128(n),
+                    desk: DeviceId::from_u128(9),
+                    gate: gate.into(),
+                    at: chrono::DateTime::UNIX_EPOCH,
+                },
+                override_reason: None,
+            }))
+            .unwrap()
+        };
+        let admitted = vec![
+            admit("AAAA-0001", "north", 1),
+            admit("AAAA-0001", "side", 2),
+            admit("BBBB-0002", "east", 3),
+        ];
+        crate::projection::admit_many(&mut SqliteTx(&conn), conf, admitted).unwrap();
+        let gates: Vec<(String, String)> = conn
+            .prepare("SELECT code, admitted_gate FROM tickets ORDER BY code")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            gates,
+            [
+                ("AAAA-0001".to_owned(), "north".to_owned()),
+                ("BBBB-0002".to_owned(), "east".to_owned())
+            ]
+        );
+    }
+
     #[test]
     fn a_group_that_succeeds_runs_each_job_once() {
         let (mut conn, _file) = scratch();
