@@ -497,7 +497,8 @@ fn write_conflict(
 
 /// Derives every projection again from the two logs.
 pub(crate) fn rebuild(conn: &Connection) -> Result<(), DeskError> {
-    // The index first, while the rows it was made from are there (and in one go).
+    // The index is emptied whole by FTS5's `delete-all`: an external-content index takes a
+    // row out only given the text it was indexed with, and the roster is emptied below.
     conn.execute_batch("INSERT INTO roster_search (roster_search) VALUES ('delete-all');")?;
     conn.execute_batch("DELETE FROM temp.search_queue;")?;
     for table in PROJECTION_TABLES.iter().filter(|t| **t != "roster_search") {
