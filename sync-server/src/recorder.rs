@@ -52,7 +52,8 @@ pub struct Recorder<'t> {
     recorded: Vec<EventId>,
     /// Events recorded but not inserted yet: only when [`Recorder::batched`].
     pending: Vec<Append>,
-    /// Admissions recorded but not projected yet: only when batched on PostgreSQL.
+    /// Admissions recorded but not projected yet: only when batched on a backend that
+    /// batches appends (PostgreSQL).
     admitted: Vec<projection::Admitted>,
     batched: bool,
 }
@@ -104,8 +105,9 @@ impl<'t> Recorder<'t> {
 
     /// Moves the projections by `event`, in the order events are recorded.
     fn project(&mut self, event: &Event) -> Result<(), StoreError> {
+        // Where the backend batches appends (a statement is a round trip), admissions too.
         if self.batched
-            && self.tx.dialect() == storage::Dialect::Postgres
+            && self.tx.dialect().rows_per_insert() > 1
             && let Some(admitted) = projection::Admitted::of(event)
         {
             self.admitted.push(admitted);

@@ -351,14 +351,12 @@ impl StoredOutcomes {
         seq: u64,
         event_id: EventId,
     ) -> Result<PushOutcome, PushError> {
-        let cached = self.pushes.iter().find_map(|(first, outcomes)| {
-            let i = usize::try_from(seq.checked_sub(*first)?).ok()?;
-            outcomes.get(i)
-        });
-        let outcome = match cached {
-            Some(o) => o.clone(),
-            None => self.read(tx, client, seq)?,
-        };
+        let outcome = match self.cached(seq) {
+            Some(o) => Some(o),
+            None if self.read_push(tx, client, seq)? => self.cached(seq),
+            None => legacy_outcome(tx, client, seq)?,
+        }
+        .ok_or_else(|| StoreError::Corrupt(format!("no stored outcome for client_seq {seq}")))?;
         if outcome.client_seq != seq {
             return Err(StoreError::Corrupt(format!(
                 "the outcome stored for client_seq {seq} is for {}",
@@ -375,41 +373,48 @@ impl StoredOutcomes {
         Ok(outcome)
     }
 
-    fn read(
+    fn cached(&self, seq: u64) -> Option<PushOutcome> {
+        self.pushes.iter().find_map(|(first, outcomes)| {
+            let i = usize::try_from(seq.checked_sub(*first)?).ok()?;
+            outcomes.get(i).cloned()
+        })
+    }
+
+    /// Reads the stored push that holds `seq`, if one does, into the cache.
+    fn read_push(
         &mut self,
         tx: &mut dyn Tx,
         client: ClientId,
         seq: u64,
-    ) -> Result<PushOutcome, PushError> {
+    ) -> Result<bool, PushError> {
         let rows = tx.query(
             "SELECT first_seq, last_seq, outcomes FROM push_outcomes \
              WHERE client_id = $1 AND first_seq <= $2 ORDER BY first_seq DESC LIMIT 1",
             params![client.to_string(), seq],
         )?;
-        if let Some(row) = rows.first()
-            && u64::try_from(row.int(1)?).unwrap_or(0) >= seq
-        {
-            let first = u64::try_from(row.int(0)?).unwrap_or(0);
-            let outcomes: Vec<PushOutcome> = row.json(2)?;
-            let found = usize::try_from(seq - first)
-                .ok()
-                .and_then(|i| outcomes.get(i))
-                .cloned();
-            self.pushes.push((first, outcomes));
-            return found.ok_or_else(|| {
-                StoreError::Corrupt(format!("no stored outcome for client_seq {seq}")).into()
-            });
+        let Some(row) = rows.first() else {
+            return Ok(false);
+        };
+        if u64::try_from(row.int(1)?).unwrap_or(0) < seq {
+            return Ok(false);
         }
-        // Kept one row per item by an older server.
-        let rows = tx.query(
-            "SELECT outcome FROM outcomes WHERE client_id = $1 AND client_seq = $2",
-            params![client.to_string(), seq],
-        )?;
-        Ok(rows
-            .first()
-            .ok_or_else(|| StoreError::Corrupt(format!("no stored outcome for client_seq {seq}")))?
-            .json(0)?)
+        let first = u64::try_from(row.int(0)?).unwrap_or(0);
+        self.pushes.push((first, row.json(2)?));
+        Ok(true)
     }
+}
+
+/// An outcome kept one row per item, by an older server.
+fn legacy_outcome(
+    tx: &mut dyn Tx,
+    client: ClientId,
+    seq: u64,
+) -> Result<Option<PushOutcome>, PushError> {
+    let rows = tx.query(
+        "SELECT outcome FROM outcomes WHERE client_id = $1 AND client_seq = $2",
+        params![client.to_string(), seq],
+    )?;
+    Ok(rows.first().map(|r| r.json(0)).transpose()?)
 }
 
 /// Decides one desk event. `statuses` are the tickets' statuses read ahead for this push

@@ -9,9 +9,10 @@
 //! - pull throughput, and the time a fresh desk needs to pull a 50,000-attendee conference
 //!   (target ≤ 3 s).
 //! - the desk core: a fresh desk's bootstrap of 50,000 attendees (target ≤ 3 s, the median of
-//!   `--bootstraps` fresh desks, next to the pull alone), search-as-you-type latency (target p99 ≤ 2 ms), a durable check-in vs a bare
-//!   one-row SQLite commit on the same file system (target ≤ 1.5×), and the resident memory of
-//!   a desk process holding the roster (target ≤ 150 MB).
+//!   `--bootstraps` fresh desks, next to the pull alone), search-as-you-type latency (target
+//!   p99 ≤ 2 ms), a durable check-in vs a bare one-row SQLite commit on the same file system
+//!   (target ≤ 1.5×), and the resident memory of a desk process holding the roster (target
+//!   ≤ 150 MB).
 //! - badges: rendering one badge (target ≤ 10 ms) and 1,000 badges, separately and as sheets
 //!   (target ≤ 5 s), next to printpdf writing a one-page PDF with a single rectangle; and the
 //!   time from "print" at a desk to the local CUPS accepting the job, next to `lp` handing the
@@ -649,12 +650,12 @@ fn desk(o: &Options) -> Result<()> {
     // and judged by the median: one run on this machine varies by a tenth either way.
     let reader = server.desk(DEMO, "Reader")?;
     let (mut boots, mut pulls) = (Vec::new(), Vec::new());
-    let mut last = None;
+    let mut last: Option<(LocalDesk, _, _)> = None;
     for i in 0..o.bootstraps {
         let (events, pull_only) = bootstrap(&reader)?;
         pulls.push(pull_only);
+        // The previous fresh desk's file goes: five of them are a gigabyte.
         if let Some((old, _, _)) = last.take() {
-            let old: LocalDesk = old;
             let db = old.db.clone();
             drop(old);
             for suffix in ["", "-wal", "-shm"] {
