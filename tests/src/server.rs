@@ -387,11 +387,8 @@ impl TestDesk {
     /// Pushes; returns the status and the raw body.
     /// A push on a new connection (a test may have restarted the server in between).
     pub fn push_raw(&self, body: &Value) -> Result<(u16, Value)> {
-        self.push_raw_on(&http_client().build()?, body)
-    }
-
-    fn push_raw_on(&self, http: &reqwest::blocking::Client, body: &Value) -> Result<(u16, Value)> {
-        let res = http
+        let res = http_client()
+            .build()?
             .post(format!("{}/v1/sync/push", self.url))
             .bearer_auth(&self.token)
             .json(body)
@@ -401,17 +398,7 @@ impl TestDesk {
     }
 
     pub fn push(&self, items: Vec<PushItem>) -> Result<PushResponse> {
-        self.push_on(&http_client().build()?, items)
-    }
-
-    /// A push on `http`'s kept-alive connections, as a desk's sync client sends them (a new
-    /// client per push would load the system's root certificates every time).
-    pub fn push_on(
-        &self,
-        http: &reqwest::blocking::Client,
-        items: Vec<PushItem>,
-    ) -> Result<PushResponse> {
-        let (status, body) = self.push_raw_on(http, &serde_json::to_value(self.request(items))?)?;
+        let (status, body) = self.push_raw(&serde_json::to_value(self.request(items))?)?;
         if status != 200 {
             bail!("push: {status} {body}");
         }

@@ -3,8 +3,9 @@
 //! Every figure is reported next to a baseline measured in the same run on the same machine,
 //! as a ratio, because absolute numbers from a 2-core CI box mean little on their own:
 //! - push ingest through a real `onsite-server` on SQLite vs raw batched SQLite inserts of the
-//!   same event rows (target ≥ 50 %), and of every row a push writes; pushes and baselines
-//!   take turns (see [`ROUNDS`]);
+//!   same event rows (target ≥ 50 %), and of every row a push writes, appended to a log as
+//!   long as the server's; pushes and baselines take turns (see [`ROUNDS`]), and both start
+//!   from serialised input (push bodies, rows);
 //! - the same on PostgreSQL with two server processes vs raw batched inserts (target ≥ 40 %);
 //! - pull throughput, and the time a fresh desk needs to pull a 50,000-attendee conference
 //!   (target ≤ 3 s).
@@ -26,7 +27,7 @@ use onsite_shared::check_in::{self, Admission};
 use onsite_shared::conference::{self, SeatKind};
 use onsite_shared::event::{Envelope, Event};
 use onsite_shared::ids::{AdmissionId, ConferenceId, SeatTypeId, TicketCode};
-use onsite_shared::protocol::{OutcomeStatus, PushItem};
+use onsite_shared::protocol::{OutcomeStatus, PushItem, PushResponse};
 use onsite_shared::seat_assignments;
 use onsite_tests::postgres::PgCluster;
 use onsite_tests::server::{TempDir, TestDesk, TestServer, server_command};
@@ -286,43 +287,63 @@ fn round_of<T: Clone>(per_desk: &[Vec<T>], round: usize) -> Vec<Vec<T>> {
 }
 
 /// Every desk pushes its batches at once, each on its own kept-alive client (as a desk's
-/// sync client). Returns the items pushed and the time.
+/// sync client). Returns the items pushed and the time. The bodies were serialised before
+/// (as the raw baselines' rows are) and the answers are read after the clock stops: the
+/// desks are other machines, and on this 2-core one their JSON work would be charged to the
+/// server it competes with.
 fn push_round(
     desks: &[(TestDesk, reqwest::blocking::Client)],
-    round: Vec<Vec<Vec<PushItem>>>,
+    round: Vec<Vec<Push>>,
 ) -> Result<(usize, Duration)> {
-    let items: usize = round
-        .iter()
-        .map(|b| b.iter().map(Vec::len).sum::<usize>())
-        .sum();
+    let items: usize = round.iter().flatten().map(|p| p.items).sum();
     let started = Instant::now();
-    std::thread::scope(|scope| -> Result<()> {
+    let answers = std::thread::scope(|scope| -> Result<Vec<Vec<Vec<u8>>>> {
         let handles: Vec<_> = desks
             .iter()
             .zip(round)
-            .map(|((desk, http), batches)| {
-                scope.spawn(move || -> Result<()> {
-                    for batch in batches {
-                        let res = desk.push_on(http, batch)?;
-                        if let Some(bad) = res
-                            .outcomes
-                            .iter()
-                            .find(|o| o.status != OutcomeStatus::Accepted)
-                        {
-                            bail!("an admission was not simply accepted: {bad:?}");
+            .map(|((desk, http), pushes)| {
+                scope.spawn(move || -> Result<Vec<Vec<u8>>> {
+                    let mut answers = Vec::with_capacity(pushes.len());
+                    for push in pushes {
+                        let res = http
+                            .post(format!("{}/v1/sync/push", desk.url))
+                            .bearer_auth(&desk.token)
+                            .header(reqwest::header::CONTENT_TYPE, "application/json")
+                            .body(push.body)
+                            .send()?;
+                        let status = res.status();
+                        let body = res.bytes()?.to_vec();
+                        if !status.is_success() {
+                            bail!("push: {status} {}", String::from_utf8_lossy(&body));
                         }
+                        answers.push(body);
                     }
-                    Ok(())
+                    Ok(answers)
                 })
             })
             .collect();
-        for h in handles {
-            h.join()
-                .map_err(|_| anyhow::anyhow!("a pusher panicked"))??;
-        }
-        Ok(())
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| anyhow::anyhow!("a pusher panicked"))?)
+            .collect()
     })?;
-    Ok((items, started.elapsed()))
+    let took = started.elapsed();
+    let mut answered = 0;
+    for body in answers.iter().flatten() {
+        let res: PushResponse = serde_json::from_slice(body)?;
+        if let Some(bad) = res
+            .outcomes
+            .iter()
+            .find(|o| o.status != OutcomeStatus::Accepted)
+        {
+            bail!("an admission was not simply accepted: {bad:?}");
+        }
+        answered += res.outcomes.len();
+    }
+    if answered != items {
+        bail!("{items} items pushed, {answered} outcomes");
+    }
+    Ok((items, took))
 }
 
 /// The `(items, time)` of each turn of one side of a comparison.
@@ -396,16 +417,43 @@ struct RawSqlite {
 }
 
 impl RawSqlite {
-    /// Creates the tables; the tickets that `Rows::Everything` updates exist beforehand.
-    fn open(path: &Path, all: &[Vec<Vec<RawRow>>], rows: Rows) -> Result<Self> {
+    /// A file holding `log` as the baseline stores events: a raw baseline appends to a log
+    /// as long as the server's, not to an empty table whose indexes are a fraction of the
+    /// size (and all in memory).
+    fn log_file(path: &Path, log: &[Envelope]) -> Result<()> {
+        let mut db = rusqlite::Connection::open(path)?;
+        db.execute_batch(
+            "CREATE TABLE events (position INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+                 stream TEXT NOT NULL, version INTEGER NOT NULL, envelope TEXT NOT NULL,
+                 UNIQUE (stream, version));",
+        )?;
+        let tx = db.transaction()?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO events (event_id, stream, version, envelope) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for e in log {
+                insert.execute((
+                    e.event_id.to_string(),
+                    e.stream.to_string(),
+                    i64::try_from(e.version)?,
+                    serde_json::to_string(e)?,
+                ))?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Opens a copy of `log` (see [`RawSqlite::log_file`]) and creates the other tables; the
+    /// tickets that `Rows::Everything` updates exist beforehand.
+    fn open(log: &Path, path: &Path, all: &[Vec<Vec<RawRow>>], rows: Rows) -> Result<Self> {
+        std::fs::copy(log, path)?;
         let mut db = rusqlite::Connection::open(path)?;
         db.pragma_update(None, "journal_mode", "wal")?;
         db.pragma_update(None, "synchronous", "full")?;
         db.execute_batch(
-            "CREATE TABLE events (position INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
-                 stream TEXT NOT NULL, version INTEGER NOT NULL, envelope TEXT NOT NULL,
-                 UNIQUE (stream, version));
-             CREATE TABLE outcomes (client_id TEXT NOT NULL, first_seq INTEGER NOT NULL,
+            "CREATE TABLE outcomes (client_id TEXT NOT NULL, first_seq INTEGER NOT NULL,
                  outcomes TEXT NOT NULL, PRIMARY KEY (client_id, first_seq)) WITHOUT ROWID;
              CREATE TABLE tickets (code TEXT PRIMARY KEY, admission_id TEXT, admitted_at TEXT);",
         )?;
@@ -484,9 +532,16 @@ fn sqlite(o: &Options) -> Result<()> {
 
     let work = pushing_desks(&[&server], &events, o.pushes_per_desk)?;
     let baseline_rows = rows(&work);
-    let mut raw_events =
-        RawSqlite::open(&dir.path().join("raw.sqlite"), &baseline_rows, Rows::Event)?;
+    let log = dir.path().join("raw-log.sqlite");
+    RawSqlite::log_file(&log, &events)?;
+    let mut raw_events = RawSqlite::open(
+        &log,
+        &dir.path().join("raw.sqlite"),
+        &baseline_rows,
+        Rows::Event,
+    )?;
     let mut raw_all = RawSqlite::open(
+        &log,
         &dir.path().join("raw-all.sqlite"),
         &baseline_rows,
         Rows::Everything,
@@ -569,22 +624,36 @@ impl RawPostgres {
     }
 }
 
+/// One push request, serialised.
+#[derive(Clone)]
+struct Push {
+    items: usize,
+    body: Vec<u8>,
+}
+
 /// The pushing desks, each with the kept-alive client its pushes go through (made before any
-/// clock starts, as a desk's sync client), and their batches.
+/// clock starts, as a desk's sync client), and their pushes, serialised.
 #[expect(clippy::type_complexity, reason = "a pair of two plain lists")]
 fn with_clients(
     work: Vec<(TestDesk, Vec<Vec<PushItem>>)>,
-) -> Result<(
-    Vec<(TestDesk, reqwest::blocking::Client)>,
-    Vec<Vec<Vec<PushItem>>>,
-)> {
+) -> Result<(Vec<(TestDesk, reqwest::blocking::Client)>, Vec<Vec<Push>>)> {
     let mut desks = Vec::new();
-    let mut batches = Vec::new();
-    for (desk, b) in work {
+    let mut pushes = Vec::new();
+    for (desk, batches) in work {
+        pushes.push(
+            batches
+                .into_iter()
+                .map(|batch| {
+                    Ok(Push {
+                        items: batch.len(),
+                        body: serde_json::to_vec(&desk.request(batch))?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+        );
         desks.push((desk, onsite_tests::server::http_client().build()?));
-        batches.push(b);
     }
-    Ok((desks, batches))
+    Ok((desks, pushes))
 }
 
 fn postgres(o: &Options) -> Result<()> {
