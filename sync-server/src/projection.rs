@@ -14,7 +14,7 @@ use onsite_shared::ids::ConferenceId;
 use onsite_shared::{check_in, conference, conflict, order, seat_assignments, walk_in};
 
 use crate::params;
-use crate::storage::{Row, SqlValue, StoreError, Tx, time_text};
+use crate::storage::{SqlValue, StoreError, Tx, time_text};
 
 fn kind_text(kind: conference::SeatKind) -> &'static str {
     match kind {
@@ -494,7 +494,8 @@ pub fn ticket_status(
 }
 
 /// [`ticket_status`] of many tickets in one query (a push of a hundred admissions asks
-/// once). A code that is not in the map is unknown.
+/// once), and one for the conference's add-on seat types. A code that is not in the map is
+/// unknown.
 pub fn ticket_statuses(
     tx: &mut dyn Tx,
     conf: ConferenceId,
@@ -503,14 +504,21 @@ pub fn ticket_statuses(
     if codes.is_empty() {
         return Ok(HashMap::new());
     }
+    // A handful of seat types, read once, rather than joined to every ticket.
+    let add_ons: std::collections::HashSet<String> = tx
+        .query(
+            "SELECT seat_type FROM seat_types WHERE conference = $1 AND kind = 'add_on'",
+            params![conf.to_string()],
+        )?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<Result<_, _>>()?;
     let list = crate::storage::in_list(2, codes.len());
     let mut values = vec![SqlValue::from(conf.to_string())];
     values.extend(codes.iter().map(|c| SqlValue::from(c.as_str())));
     let rows = tx.query(
         &format!(
-            "SELECT t.status, COALESCE(s.kind, 'admission'), t.code FROM tickets t \
-             LEFT JOIN seat_types s ON s.conference = t.conference AND s.seat_type = t.seat_type \
-             WHERE t.conference = $1 AND t.code IN ({list})"
+            "SELECT status, seat_type, code FROM tickets WHERE conference = $1 AND code IN ({list})"
         ),
         &values,
     )?;
@@ -518,16 +526,12 @@ pub fn ticket_statuses(
         .map(|r| {
             let code = onsite_shared::ids::TicketCode::parse(&r.text(2)?)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Ok((code, status_of(r, 0)?))
+            let status = match r.text(0)?.as_str() {
+                "withdrawn" => check_in::TicketStatus::Withdrawn,
+                _ if add_ons.contains(&r.text(1)?) => check_in::TicketStatus::AddOnOnly,
+                _ => check_in::TicketStatus::Valid,
+            };
+            Ok((code, status))
         })
         .collect()
-}
-
-/// A ticket's status from its `status` and its seat type's `kind`, at `at` and `at + 1`.
-fn status_of(row: &Row, at: usize) -> Result<check_in::TicketStatus, StoreError> {
-    Ok(match (row.text(at)?.as_str(), row.text(at + 1)?.as_str()) {
-        ("withdrawn", _) => check_in::TicketStatus::Withdrawn,
-        (_, "add_on") => check_in::TicketStatus::AddOnOnly,
-        _ => check_in::TicketStatus::Valid,
-    })
 }

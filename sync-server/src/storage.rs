@@ -393,8 +393,12 @@ pub fn stream_version(tx: &mut dyn Tx, stream: &StreamId) -> Result<u64, StoreEr
         .unwrap_or(0))
 }
 
-/// The states of many streams of one aggregate type at once (three queries, whatever their
-/// number): a push of a hundred admissions reads its hundred tickets' streams together.
+/// The states of many streams of one aggregate type at once (one query, whatever their
+/// number): a push of a hundred admissions reads its hundred tickets' streams together. For
+/// streams that stay short (a ticket's admissions): each is read from its first event, and
+/// the snapshots [`load`] keeps of long streams are not looked up (a hundred more lookups
+/// in every push, for a snapshot a ticket's stream gets only after a hundred admissions and
+/// undos).
 pub fn load_many<A: StreamState>(
     tx: &mut dyn Tx,
     streams: &[StreamId],
@@ -423,20 +427,6 @@ pub fn load_many<A: StreamState>(
             },
             (A::default(), 0),
         );
-    }
-    let snapshots = tx.query(
-        &format!("SELECT stream_id, version, state FROM snapshots WHERE stream_type = $1 AND stream_id IN ({list})"),
-        &values,
-    )?;
-    for r in &snapshots {
-        // A snapshot of an older shape is ignored: the log is the truth.
-        if let Ok(state) = serde_json::from_str::<A>(&r.text(2)?) {
-            let stream = StreamId {
-                stream_type,
-                id: r.text(0)?,
-            };
-            out.insert(stream, (state, u64::try_from(r.int(1)?).unwrap_or(0)));
-        }
     }
     // Sorted here, not by `ORDER BY`: asked for the index's order, PostgreSQL (before 17)
     // scans every stream of the type and filters by the list, which grows with the log.

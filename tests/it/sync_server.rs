@@ -304,6 +304,49 @@ fn an_admission_of_an_unknown_ticket_is_accepted_and_flagged() -> Result<()> {
     Ok(())
 }
 
+/// Admissions of tickets that admit nobody here, in one push with valid ones (a push reads
+/// its tickets' statuses together): an add-on ticket and a ticket withdrawn by a
+/// compensation are flagged, each with its status; the valid ones are simply accepted.
+#[test]
+fn a_push_flags_the_admissions_of_add_on_and_withdrawn_tickets() -> Result<()> {
+    let dir = TempDir::new("sync-statuses")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(3)?;
+    let mut north = server.desk(conf.id, "North 1")?;
+    let mut south = server.desk(conf.id, "South 1")?;
+    let (general, kept) = sale(&conf, &north, conf.general, 19_900, 2);
+    let (workshop, add_on) = sale(&conf, &north, conf.workshop, 5_000, 1);
+    north.push_events(&[sale_event(general), sale_event(workshop)])?;
+    let (late, partly) = sale(&conf, &south, conf.general, 19_900, 2);
+    let r = south.push_events(&[sale_event(late)])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Compensated);
+
+    let codes = [&kept[0], &add_on[0], &partly[0], &partly[1]];
+    let admissions: Vec<Event> = codes.iter().map(|c| admission(&conf, &north, c)).collect();
+    let r = north.push_events(&admissions)?;
+    assert!(
+        r.outcomes
+            .iter()
+            .all(|o| o.status == OutcomeStatus::Accepted)
+    );
+    let flagged = r.outcomes.iter().filter(|o| o.reason.is_some()).count();
+    assert_eq!(flagged, 2, "{r:?}");
+    assert_eq!(r.outcomes[0].reason, None);
+    assert_eq!(
+        r.outcomes[1].reason.as_deref(),
+        Some("admission.invalid_ticket")
+    );
+    let mut statuses: Vec<String> = north
+        .pull_all()?
+        .iter()
+        .filter(|e| e.event_type == "admission.invalid_ticket_flagged")
+        .map(|e| e.payload["status"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, ["add_on_only", "withdrawn"]);
+    Ok(())
+}
+
 #[test]
 fn two_desks_selling_the_last_seats_offline_one_wins_and_the_other_is_compensated() -> Result<()> {
     let dir = TempDir::new("sync-last-seat")?;
@@ -893,7 +936,44 @@ fn head_office_reads_match_what_was_pushed(server: &TestServer) -> Result<()> {
         .map(|r| r.iter().map(|r| r["admitted_gate"].clone()).collect())
         .unwrap_or_default();
     assert_eq!(gates, [json!("north"), json!("north")], "{admitted}");
+
+    // The admission in force undone: that ticket is no longer admitted.
+    let undo = undo_of(&north.pull_all()?, &cash_codes[0])?;
+    let r = north.push_events(&[undo])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted);
+    let admitted = server.admin(
+        reqwest::Method::GET,
+        &format!("{base}/registrations?admitted=true"),
+        None,
+    )?;
+    assert_eq!(admitted["total"], 1, "{admitted}");
+    assert_eq!(admitted["registrations"][0]["code"], cash_codes[1].as_str());
     Ok(())
+}
+
+/// An undo, by the desk that admitted it, of the first admission of `code` in `log`.
+fn undo_of(log: &[onsite_shared::Envelope], code: &TicketCode) -> Result<Event> {
+    let (conference, admission) = log
+        .iter()
+        .filter(|e| e.event_type == "admission.admitted")
+        .find_map(|e| match e.decode() {
+            Ok(Event::CheckIn(check_in::Event::Admitted {
+                conference,
+                code: c,
+                admission,
+                ..
+            })) if c == *code => Some((conference, admission)),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow::anyhow!("{} was never admitted", code.as_str()))?;
+    Ok(Event::CheckIn(check_in::Event::Undone {
+        conference,
+        code: code.clone(),
+        admission: admission.admission,
+        desk: admission.desk,
+        at: chrono::Utc::now(),
+        reason: "let in by mistake".into(),
+    }))
 }
 
 #[test]
