@@ -86,19 +86,29 @@ pub fn write(
                 "desk",
             ])
             .map_err(csv_error)?;
+            // Every ticket's admission in force, read once and matched in memory (see
+            // `admissions` in the schema for why not a join per ticket).
+            let mut admitted = std::collections::HashMap::new();
+            for r in &tx.query(
+                "SELECT a.code, a.admitted_at, a.gate, COALESCE(d.name, a.desk) FROM admissions a \
+                 LEFT JOIN devices d ON d.device_id = a.desk WHERE a.conference = $1",
+                params![c.clone()],
+            )? {
+                admitted.insert(r.text(0)?, [r.text(1)?, r.text(2)?, r.text(3)?]);
+            }
             let rows = tx.query(
                 "SELECT t.code, t.first_name, t.last_name, t.email, t.company, COALESCE(s.name, t.seat_type), \
-                 t.attendee_types, t.origin, t.status, t.admitted_at, t.admitted_gate, COALESCE(d.name, t.admitted_desk) \
+                 t.attendee_types, t.origin, t.status \
                  FROM tickets t LEFT JOIN seat_types s ON s.conference = t.conference AND s.seat_type = t.seat_type \
-                 LEFT JOIN devices d ON d.device_id = t.admitted_desk \
                  WHERE t.conference = $1 ORDER BY t.last_name, t.first_name, t.code",
                 params![c],
             )?;
             for r in &rows {
+                let code = r.text(0)?;
                 let types: Vec<String> = r.json(6)?;
-                let admitted_at = r.opt_text(9)?;
+                let [at, gate, desk] = admitted.remove(&code).unwrap_or_default();
                 out.write_record([
-                    r.text(0)?,
+                    code,
                     cell(&r.text(1)?),
                     cell(&r.text(2)?),
                     cell(&r.text(3)?),
@@ -107,10 +117,10 @@ pub fn write(
                     types.join(" "),
                     r.text(7)?,
                     r.text(8)?,
-                    if admitted_at.is_some() { "yes" } else { "no" }.to_owned(),
-                    admitted_at.unwrap_or_default(),
-                    cell(&r.opt_text(10)?.unwrap_or_default()),
-                    cell(&r.opt_text(11)?.unwrap_or_default()),
+                    if at.is_empty() { "no" } else { "yes" }.to_owned(),
+                    at,
+                    cell(&gate),
+                    cell(&desk),
                 ])
                 .map_err(csv_error)?;
             }

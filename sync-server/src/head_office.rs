@@ -2,6 +2,8 @@
 //! open conflicts (desks are in `devices`). Plain queries over the projections, the same SQL on
 //! both backends.
 
+use std::collections::HashMap;
+
 use onsite_shared::conflict::{self, Actor, Conflict, ConflictKind, Resolution};
 use onsite_shared::event::{Event, StreamId};
 use onsite_shared::ids::{ConferenceId, ConflictId};
@@ -13,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::params;
 use crate::recorder::{Recorder, Rejected};
-use crate::storage::{Row, StoreError, Tx};
+use crate::storage::{Row, SqlValue, StoreError, Tx};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -62,8 +64,10 @@ pub struct Registrations {
 
 const REGISTRATION_COLUMNS: &str = "t.code, t.ticket, t.order_id, t.seat_type, COALESCE(s.name, ''), \
      COALESCE(s.kind, 'admission'), t.status, t.origin, t.first_name, t.last_name, t.email, t.company, \
-     t.attendee_types, t.admitted_at, t.admitted_desk, t.admitted_gate";
+     t.attendee_types";
 
+/// A registration as `REGISTRATION_COLUMNS` read it; its admission comes from
+/// [`with_admissions`].
 fn registration_from(r: &Row) -> Result<Registration, StoreError> {
     Ok(Registration {
         code: r.text(0)?,
@@ -79,15 +83,55 @@ fn registration_from(r: &Row) -> Result<Registration, StoreError> {
         email: r.text(10)?,
         company: r.text(11)?,
         attendee_types: r.json(12)?,
-        admitted_at: r.opt_text(13)?,
-        admitted_desk: r.opt_text(14)?,
-        admitted_gate: r.opt_text(15)?,
+        admitted_at: None,
+        admitted_desk: None,
+        admitted_gate: None,
     })
+}
+
+/// Fills in each registration's admission in force, with one query for all of them (a page
+/// of registrations; see `admissions` in the schema for why not a join per ticket).
+fn with_admissions(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    registrations: &mut [Registration],
+) -> Result<(), StoreError> {
+    if registrations.is_empty() {
+        return Ok(());
+    }
+    let mut values = vec![SqlValue::from(conference.to_string())];
+    values.extend(
+        registrations
+            .iter()
+            .map(|r| SqlValue::from(r.code.as_str())),
+    );
+    let rows = tx.query(
+        &format!(
+            "SELECT code, admitted_at, desk, gate FROM admissions \
+             WHERE conference = $1 AND code IN ({})",
+            crate::storage::in_list(2, registrations.len())
+        ),
+        &values,
+    )?;
+    let mut admitted = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        admitted.insert(r.text(0)?, (r.text(1)?, r.text(2)?, r.text(3)?));
+    }
+    for registration in registrations {
+        if let Some((at, desk, gate)) = admitted.remove(&registration.code) {
+            registration.admitted_at = Some(at);
+            registration.admitted_desk = Some(desk);
+            registration.admitted_gate = Some(gate);
+        }
+    }
+    Ok(())
 }
 
 const REGISTRATION_FILTER: &str = "FROM tickets t LEFT JOIN seat_types s ON s.conference = t.conference AND s.seat_type = t.seat_type \
      WHERE t.conference = $1 AND ($2 = '' OR t.search LIKE $2) AND ($3 = '' OR t.origin = $3) \
-     AND ($4 = '' OR ($4 = 'yes' AND t.admitted_at IS NOT NULL) OR ($4 = 'no' AND t.admitted_at IS NULL)) \
+     AND ($4 = '' \
+       OR ($4 = 'yes' AND t.code IN (SELECT code FROM admissions WHERE conference = $1)) \
+       OR ($4 = 'no' AND t.code NOT IN (SELECT code FROM admissions WHERE conference = $1))) \
      AND ($5 = '' OR t.attendee_types LIKE $5)";
 
 pub fn registrations(
@@ -131,10 +175,11 @@ pub fn registrations(
         ),
         &page,
     )?;
-    let registrations = rows
+    let mut registrations = rows
         .iter()
         .map(registration_from)
-        .collect::<Result<_, StoreError>>()?;
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    with_admissions(tx, conference, &mut registrations)?;
     Ok(Registrations {
         total,
         registrations,
@@ -171,7 +216,8 @@ pub fn admissions(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Admission
         "SELECT s.seat_type, s.name, CAST(COALESCE(t.expected, 0) AS BIGINT), \
          CAST(COALESCE(t.admitted, 0) AS BIGINT) \
          FROM seat_types s LEFT JOIN (SELECT seat_type, COUNT(*) AS expected, \
-         SUM(CASE WHEN admitted_at IS NOT NULL THEN 1 ELSE 0 END) AS admitted \
+         SUM(CASE WHEN code IN (SELECT code FROM admissions WHERE conference = $1) \
+         THEN 1 ELSE 0 END) AS admitted \
          FROM tickets WHERE conference = $1 AND status = 'valid' GROUP BY seat_type) t \
          ON t.seat_type = s.seat_type WHERE s.conference = $1 AND s.kind = 'admission' \
          ORDER BY s.name",
@@ -189,8 +235,8 @@ pub fn admissions(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Admission
         })
         .collect::<Result<_, StoreError>>()?;
     let gates = tx.query(
-        "SELECT COALESCE(admitted_gate, ''), COUNT(*) FROM tickets WHERE conference = $1 AND admitted_at IS NOT NULL \
-         GROUP BY admitted_gate ORDER BY admitted_gate",
+        "SELECT gate, COUNT(*) FROM admissions WHERE conference = $1 \
+         AND code IN (SELECT code FROM tickets WHERE conference = $1) GROUP BY gate ORDER BY gate",
         params![conference.to_string()],
     )?;
     let by_gate = gates
@@ -323,13 +369,15 @@ pub fn history(
     let rows = tx.query(
         &format!(
             "SELECT {REGISTRATION_COLUMNS} FROM tickets t LEFT JOIN seat_types s \
-             ON s.conference = t.conference AND s.seat_type = t.seat_type WHERE t.conference = $1 AND t.code = $2"
+             ON s.conference = t.conference AND s.seat_type = t.seat_type \
+             WHERE t.conference = $1 AND t.code = $2"
         ),
         params![conference.to_string(), code],
     )?;
-    let Some(registration) = rows.first().map(registration_from).transpose()? else {
+    let Some(mut registration) = rows.first().map(registration_from).transpose()? else {
         return Ok(None);
     };
+    with_admissions(tx, conference, std::slice::from_mut(&mut registration))?;
     let admission = onsite_shared::ids::TicketCode::parse(code)
         .map(|c| StreamId::admission(conference, &c).id)
         .unwrap_or_default();

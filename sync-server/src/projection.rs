@@ -34,7 +34,7 @@ fn json_text<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     Ok(serde_json::to_string(v)?)
 }
 
-/// A ticket's admission, as [`apply`] records an `Admitted` event in `tickets`.
+/// A ticket's admission, as [`apply`] records an `Admitted` event in `admissions`.
 #[derive(Debug)]
 pub struct Admitted {
     code: String,
@@ -63,44 +63,58 @@ impl Admitted {
 }
 
 /// Records many admissions with one statement per `rows_per_insert` of them, exactly as
-/// [`apply`] would one by one in this order (a ticket already admitted stays as it was, so
-/// of two admissions of one ticket the first counts). For PostgreSQL, where each statement
-/// is a round trip: a push of a hundred admissions made a hundred.
+/// [`apply`] would one by one. For PostgreSQL, where each statement is a round trip: a push
+/// of a hundred admissions made a hundred.
 pub fn admit_many(
     tx: &mut dyn Tx,
     conf: ConferenceId,
-    admitted: Vec<Admitted>,
+    admitted: &[Admitted],
 ) -> Result<(), StoreError> {
-    let mut seen = std::collections::HashSet::new();
-    let admitted: Vec<Admitted> = admitted
-        .into_iter()
-        .filter(|a| seen.insert(a.code.clone()))
-        .collect();
+    let conf = conf.to_string();
     for chunk in admitted.chunks(tx.dialect().rows_per_insert()) {
-        let mut values = Vec::with_capacity(chunk.len() * 5 + 1);
+        let mut values = Vec::with_capacity(chunk.len() * 6);
         for a in chunk {
             values.extend([
-                SqlValue::from(a.code.as_str()),
+                SqlValue::from(conf.as_str()),
+                a.code.as_str().into(),
                 a.admission.as_str().into(),
                 a.at.as_str().into(),
                 a.desk.as_str().into(),
                 a.gate.as_str().into(),
             ]);
         }
-        values.push(conf.to_string().into());
-        tx.execute(
-            &format!(
-                "WITH v (code, admission, at, desk, gate) AS (VALUES {}) \
-                 UPDATE tickets SET admission_id = v.admission, admitted_at = v.at, \
-                 admitted_desk = v.desk, admitted_gate = v.gate FROM v \
-                 WHERE tickets.conference = ${} AND tickets.code = v.code AND tickets.admitted_at IS NULL",
-                crate::storage::placeholders(chunk.len(), 5),
-                chunk.len() * 5 + 1
-            ),
-            &values,
-        )?;
+        // SQLite inserts one row per statement, every admission: its statement is made once.
+        static ONE_ROW: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| insert_admissions(1));
+        if chunk.len() == 1 {
+            tx.execute(&ONE_ROW, &values)?;
+        } else {
+            tx.execute(&insert_admissions(chunk.len()), &values)?;
+        }
     }
     Ok(())
+}
+
+/// Takes an admission out of `admissions` (nothing, if it is not there).
+fn leave(
+    tx: &mut dyn Tx,
+    c: &str,
+    code: &onsite_shared::ids::TicketCode,
+    admission: onsite_shared::ids::AdmissionId,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM admissions WHERE conference = $1 AND code = $2 AND admission_id = $3",
+        params![c, code.as_str(), admission.to_string()],
+    )?;
+    Ok(())
+}
+
+fn insert_admissions(rows: usize) -> String {
+    format!(
+        "INSERT INTO admissions (conference, code, admission_id, admitted_at, desk, gate) \
+         VALUES {} ON CONFLICT (admission_id) DO NOTHING",
+        crate::storage::placeholders(rows, 6),
+    )
 }
 
 /// Moves the read models for one recorded event.
@@ -167,33 +181,21 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
         Event::SeatAssignments(e) => apply_assignments(tx, &c, e)?,
         Event::WalkIn(e) => apply_walk_in(tx, &c, e)?,
         Event::CheckIn(e) => match e {
-            check_in::Event::Admitted {
-                code, admission, ..
-            } => {
-                tx.execute(
-                    "UPDATE tickets SET admission_id = $3, admitted_at = $4, admitted_desk = $5, admitted_gate = $6 \
-                     WHERE conference = $1 AND code = $2 AND admitted_at IS NULL",
-                    params![
-                        c,
-                        code.as_str(),
-                        admission.admission.to_string(),
-                        time_text(&admission.at),
-                        admission.desk.to_string(),
-                        admission.gate.clone(),
-                    ],
-                )?;
+            // The first admission of a ticket not admitted now comes into force; a later one
+            // is flagged a duplicate right after it, and leaves. An undo of the admission in
+            // force takes it away (an undo of another changes nothing).
+            check_in::Event::Admitted { .. } => {
+                if let Some(admitted) = Admitted::of(event) {
+                    admit_many(tx, conf, &[admitted])?;
+                }
             }
+            check_in::Event::DuplicateFlagged {
+                code, duplicate, ..
+            } => leave(tx, &c, code, duplicate.admission)?,
             check_in::Event::Undone {
                 code, admission, ..
-            } => {
-                tx.execute(
-                    "UPDATE tickets SET admission_id = NULL, admitted_at = NULL, admitted_desk = NULL, \
-                     admitted_gate = NULL WHERE conference = $1 AND code = $2 AND admission_id = $3",
-                    params![c, code.as_str(), admission.to_string()],
-                )?;
-            }
-            check_in::Event::DuplicateFlagged { .. }
-            | check_in::Event::InvalidTicketFlagged { .. } => {}
+            } => leave(tx, &c, code, *admission)?,
+            check_in::Event::InvalidTicketFlagged { .. } => {}
         },
         Event::Conflict(e) => apply_conflict(tx, &c, e)?,
         Event::Seats(_) | Event::Badge(_) => {}

@@ -98,7 +98,7 @@ impl<'t> Recorder<'t> {
     fn flush_admitted(&mut self) -> Result<(), StoreError> {
         if !self.admitted.is_empty() {
             let admitted = std::mem::take(&mut self.admitted);
-            projection::admit_many(self.tx, self.conference, admitted)?;
+            projection::admit_many(self.tx, self.conference, &admitted)?;
         }
         Ok(())
     }

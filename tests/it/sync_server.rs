@@ -916,8 +916,8 @@ fn head_office_reads_match_what_was_pushed(server: &TestServer) -> Result<()> {
         "{desk}"
     );
 
-    // One push admitting a ticket twice (on PostgreSQL a push's admissions reach `tickets`
-    // together): the first admission is the one head office sees.
+    // One push admitting a ticket twice (on PostgreSQL a push's admissions reach
+    // `admissions` together): the first admission is the one head office sees.
     let first = admission(&conf, &north, &cash_codes[1]);
     let mut second = admission(&conf, &north, &cash_codes[1]);
     if let Event::CheckIn(check_in::Event::Admitted { admission, .. }) = &mut second {
@@ -974,6 +974,95 @@ fn undo_of(log: &[onsite_shared::Envelope], code: &TicketCode) -> Result<Event> 
         at: chrono::Utc::now(),
         reason: "let in by mistake".into(),
     }))
+}
+
+/// Rewinds a server's database to the layout before the `admissions` table: each ticket's
+/// admission in force on `tickets` itself. The same SQL on both backends.
+const ADMISSIONS_ON_TICKETS: &str = "\
+    ALTER TABLE tickets ADD COLUMN admission_id TEXT; ALTER TABLE tickets ADD COLUMN admitted_at TEXT; \
+    ALTER TABLE tickets ADD COLUMN admitted_desk TEXT; ALTER TABLE tickets ADD COLUMN admitted_gate TEXT; \
+    UPDATE tickets SET \
+      admission_id = (SELECT a.admission_id FROM admissions a WHERE a.conference = tickets.conference AND a.code = tickets.code), \
+      admitted_at = (SELECT a.admitted_at FROM admissions a WHERE a.conference = tickets.conference AND a.code = tickets.code), \
+      admitted_desk = (SELECT a.desk FROM admissions a WHERE a.conference = tickets.conference AND a.code = tickets.code), \
+      admitted_gate = (SELECT a.gate FROM admissions a WHERE a.conference = tickets.conference AND a.code = tickets.code); \
+    DROP TABLE admissions;";
+
+/// A database written by a server that kept admissions on `tickets` is moved over when a
+/// newer server starts on it: head office sees the same admissions, and the ones that come
+/// after (an undo of an admission from before the upgrade included).
+fn admissions_survive_the_upgrade(
+    server: &mut TestServer,
+    rewind: &dyn Fn(&str) -> Result<()>,
+) -> Result<()> {
+    let conf = server.conference(3)?;
+    let mut desk = server.desk(conf.id, "North 1")?;
+    let (s, codes) = sale(&conf, &desk, conf.general, 19_900, 3);
+    desk.push_events(&[
+        sale_event(s),
+        admission(&conf, &desk, &codes[0]),
+        admission(&conf, &desk, &codes[1]),
+    ])?;
+    server.kill_hard();
+    rewind(ADMISSIONS_ON_TICKETS)?;
+    server.restart()?;
+    desk.url = server.url.clone();
+
+    let base = format!("/v1/conferences/{}", conf.id);
+    let admitted = |server: &TestServer| -> Result<Vec<String>> {
+        let r = server.admin(
+            reqwest::Method::GET,
+            &format!("{base}/registrations?admitted=true"),
+            None,
+        )?;
+        let mut codes: Vec<String> = r["registrations"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|r| r["code"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        codes.sort();
+        Ok(codes)
+    };
+    let mut before = vec![codes[0].as_str().to_owned(), codes[1].as_str().to_owned()];
+    before.sort();
+    assert_eq!(admitted(server)?, before, "moved over");
+    let undo = undo_of(&desk.pull_all()?, &codes[0])?;
+    desk.push_events(&[undo, admission(&conf, &desk, &codes[2])])?;
+    let mut after = vec![codes[1].as_str().to_owned(), codes[2].as_str().to_owned()];
+    after.sort();
+    assert_eq!(admitted(server)?, after);
+    // Started again on the moved database: nothing moved twice.
+    server.kill_hard();
+    server.restart()?;
+    assert_eq!(admitted(server)?, after);
+    Ok(())
+}
+
+#[test]
+fn admissions_survive_the_upgrade_on_sqlite() -> Result<()> {
+    let dir = TempDir::new("admissions-upgrade")?;
+    let mut server = TestServer::start(dir.path())?;
+    let file = dir.path().join("onsite.sqlite3");
+    admissions_survive_the_upgrade(&mut server, &|sql| {
+        rusqlite::Connection::open(&file)?.execute_batch(&format!("BEGIN; {sql} COMMIT;"))?;
+        Ok(())
+    })
+}
+
+#[test]
+fn admissions_survive_the_upgrade_on_postgres() -> Result<()> {
+    let pg = PgCluster::start()?;
+    let url = pg.database("onsite")?;
+    let dir = TempDir::new("admissions-upgrade-pg")?;
+    let mut server = TestServer::start_with(dir.path(), Some(&url))?;
+    admissions_survive_the_upgrade(&mut server, &|sql| {
+        postgres::Client::connect(&url, postgres::NoTls)?
+            .batch_execute(&format!("BEGIN; {sql} COMMIT;"))?;
+        Ok(())
+    })
 }
 
 #[test]

@@ -632,7 +632,8 @@ async fn overview<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage
             let open = head_office::conflicts(tx, id, true)?.len();
             let times = tx
                 .query(
-                    "SELECT admitted_at FROM tickets WHERE conference = $1 AND admitted_at IS NOT NULL",
+                    "SELECT admitted_at FROM admissions WHERE conference = $1 \
+                     AND code IN (SELECT code FROM tickets WHERE conference = $1)",
                     params![id.to_string()],
                 )?
                 .iter()

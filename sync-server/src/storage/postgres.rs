@@ -22,7 +22,8 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 
 use super::{
-    COMMON_SCHEMA, CursorError, Dialect, PullError, PullPage, Row, SqlValue, Store, StoreError, Tx,
+    COMMON_SCHEMA, CursorError, Dialect, MOVE_ADMISSIONS_OUT_OF_TICKETS, PullError, PullPage, Row,
+    SqlValue, Store, StoreError, Tx,
 };
 
 const SCHEMA: &str = r#"
@@ -50,6 +51,10 @@ CREATE TABLE IF NOT EXISTS push_outcomes (
     client_id TEXT NOT NULL, first_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL,
     outcomes TEXT NOT NULL,
     PRIMARY KEY (client_id, first_seq));
+-- `admissions`: see `COMMON_SCHEMA`.
+CREATE TABLE IF NOT EXISTS admissions (
+    admission_id TEXT PRIMARY KEY, conference TEXT NOT NULL, code TEXT NOT NULL,
+    admitted_at TEXT NOT NULL, desk TEXT NOT NULL, gate TEXT NOT NULL);
 "#;
 
 /// How often a job is decided again after losing a race before the error is returned.
@@ -254,6 +259,9 @@ impl PgStore {
         let new_epoch = uuid::Uuid::now_v7().simple().to_string();
         let setup = format!(
             "SELECT pg_advisory_lock(727274);\n{SCHEMA}\n{COMMON_SCHEMA}\n\
+             DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = 'tickets' \
+             AND column_name = 'admitted_at') THEN {MOVE_ADMISSIONS_OUT_OF_TICKETS} END IF; END $$;\n\
              INSERT INTO meta (key, value) VALUES ('epoch', '{new_epoch}') ON CONFLICT (key) DO NOTHING;\n\
              SELECT pg_advisory_unlock(727274);"
         );

@@ -17,7 +17,8 @@ use tokio::sync::oneshot;
 use onsite_shared::ids::ConferenceId;
 
 use super::{
-    COMMON_SCHEMA, CursorError, Dialect, PullError, PullPage, Row, SqlValue, Store, StoreError, Tx,
+    COMMON_SCHEMA, CursorError, Dialect, MOVE_ADMISSIONS_OUT_OF_TICKETS, PullError, PullPage, Row,
+    SqlValue, Store, StoreError, Tx,
 };
 
 const SCHEMA: &str = r#"
@@ -44,6 +45,11 @@ CREATE TABLE IF NOT EXISTS push_outcomes (
     client_id TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
     outcomes TEXT NOT NULL,
     PRIMARY KEY (client_id, first_seq)) WITHOUT ROWID;
+-- `admissions`: see `COMMON_SCHEMA`.
+-- Without a rowid, the rows are the primary key's b-tree: one b-tree to write, not two.
+CREATE TABLE IF NOT EXISTS admissions (
+    admission_id TEXT PRIMARY KEY, conference TEXT NOT NULL, code TEXT NOT NULL,
+    admitted_at TEXT NOT NULL, desk TEXT NOT NULL, gate TEXT NOT NULL) WITHOUT ROWID;
 "#;
 
 /// The most jobs committed together.
@@ -231,6 +237,21 @@ impl SqliteStore {
         let mut conn = open(path, false)?;
         conn.execute_batch(SCHEMA).map_err(db_error)?;
         conn.execute_batch(COMMON_SCHEMA).map_err(db_error)?;
+        {
+            let tx = conn.transaction().map_err(db_error)?;
+            let legacy: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM pragma_table_info('tickets') WHERE name = 'admitted_at'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(db_error)?;
+            if legacy > 0 {
+                tx.execute_batch(MOVE_ADMISSIONS_OUT_OF_TICKETS)
+                    .map_err(db_error)?;
+            }
+            tx.commit().map_err(db_error)?;
+        }
         let epoch = {
             let tx = conn.transaction().map_err(db_error)?;
             let existing: Option<String> = tx
@@ -522,61 +543,81 @@ mod tests {
         assert_eq!(values(&conn), vec![1, 3]);
     }
 
-    /// `admit_many` (one statement for many admissions, for PostgreSQL) records what
-    /// `projection::apply` would, admission by admission: of two admissions of one ticket,
-    /// the first.
+    /// The `admissions` projection holds, for each ticket, the admission in force as the
+    /// `CheckIn` aggregate has it, through duplicates, undos of the admission in force and of
+    /// a duplicate, and admissions again after an undo.
     #[test]
-    fn many_admissions_at_once_keep_the_first_of_each_ticket() {
-        use onsite_shared::check_in::{self, Admission};
+    fn the_admissions_projection_follows_the_check_in_aggregate() {
+        use std::collections::BTreeMap;
+
+        use onsite_shared::aggregate::Aggregate;
+        use onsite_shared::check_in::{CheckIn, Command, TicketStatus};
         use onsite_shared::event::Event;
         use onsite_shared::ids::{AdmissionId, DeviceId, TicketCode};
 
         let (conn, _file) = scratch();
+        conn.execute_batch(SCHEMA).unwrap();
         conn.execute_batch(COMMON_SCHEMA).unwrap();
         let conf = ConferenceId::from_u128(1);
-        for code in ["AAAA-0001", "BBBB-0002"] {
-            conn.execute(
-                "INSERT INTO tickets (conference, code, ticket, order_id, seat_type, status, origin) \
-                 VALUES (?1, ?2, 't', 'o', 's', 'valid', 'imported')",
-                (conf.to_string(), code),
-            )
-            .unwrap();
-        }
-        let admit = |code: &str, gate: &str, n: u128| {
-            crate::projection::Admitted::of(&Event::CheckIn(check_in::Event::Admitted {
-                conference: conf,
-                code: TicketCode::parse(code).unwrap(),
-                ticket: None,
-                admission: Admission {
-                    admission: AdmissionId::from_u128(n),
-                    desk: DeviceId::from_u128(9),
-                    gate: gate.into(),
-                    at: chrono::DateTime::UNIX_EPOCH,
-                },
-                override_reason: None,
-            }))
-            .unwrap()
+        let desk = DeviceId::from_u128(9);
+        let at = chrono::DateTime::UNIX_EPOCH;
+        let admit = |code: &str, n: u128| Command::RecordAdmission {
+            conference: conf,
+            code: TicketCode::parse(code).unwrap(),
+            ticket: None,
+            status: TicketStatus::Valid,
+            admission: onsite_shared::check_in::Admission {
+                admission: AdmissionId::from_u128(n),
+                desk,
+                gate: format!("gate {n}"),
+                at,
+            },
+            override_reason: None,
         };
-        let admitted = vec![
-            admit("AAAA-0001", "north", 1),
-            admit("AAAA-0001", "side", 2),
-            admit("BBBB-0002", "east", 3),
+        let undo = |n: u128| Command::RecordUndo {
+            admission: AdmissionId::from_u128(n),
+            desk,
+            at,
+            reason: "wrong person".into(),
+        };
+        let steps = [
+            ("AAAA-0001", admit("AAAA-0001", 1)),
+            ("AAAA-0001", admit("AAAA-0001", 2)),
+            ("BBBB-0002", admit("BBBB-0002", 3)),
+            ("BBBB-0002", admit("BBBB-0002", 6)),
+            ("AAAA-0001", undo(1)),
+            ("AAAA-0001", admit("AAAA-0001", 4)),
+            ("AAAA-0001", undo(2)),
+            ("BBBB-0002", undo(3)),
+            ("CCCC-0003", admit("CCCC-0003", 5)),
+            ("CCCC-0003", admit("CCCC-0003", 5)),
         ];
-        crate::projection::admit_many(&mut SqliteTx(&conn), conf, admitted).unwrap();
-        let gates: Vec<(String, String)> = conn
-            .prepare("SELECT code, admitted_gate FROM tickets ORDER BY code")
+        let mut states: BTreeMap<&str, CheckIn> = BTreeMap::new();
+        for (code, command) in &steps {
+            let state = states.remove(code).unwrap_or_default();
+            let events = state.decide(command).unwrap();
+            for e in &events {
+                crate::projection::apply(&mut SqliteTx(&conn), conf, &Event::CheckIn(e.clone()))
+                    .unwrap();
+            }
+            states.insert(code, events.iter().fold(state, CheckIn::evolve));
+        }
+        let in_force: Vec<(String, String)> = states
+            .iter()
+            .filter_map(|(code, s)| {
+                let a = s.current.as_ref()?;
+                Some(((*code).to_owned(), a.admission.to_string()))
+            })
+            .collect();
+        assert_eq!(in_force.len(), 2, "AAAA-0001 by 4 and CCCC-0003 by 5");
+        let rows: Vec<(String, String)> = conn
+            .prepare("SELECT code, admission_id FROM admissions ORDER BY code")
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(
-            gates,
-            [
-                ("AAAA-0001".to_owned(), "north".to_owned()),
-                ("BBBB-0002".to_owned(), "east".to_owned())
-            ]
-        );
+        assert_eq!(rows, in_force);
     }
 
     #[test]
