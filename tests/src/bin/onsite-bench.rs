@@ -403,8 +403,9 @@ fn rows(work: &[(TestDesk, Vec<Vec<PushItem>>)]) -> Vec<Vec<Vec<RawRow>>> {
 enum Rows {
     /// Only the event row.
     Event,
-    /// Every row the server writes for a push of admissions: each event and each ticket's
-    /// admission state, and the push's outcomes (one row per push).
+    /// Every row the server writes for a push of admissions: each event and each admission
+    /// in force (keyed by its UUIDv7, as the server's `admissions`), and the push's outcomes
+    /// (one row per push).
     Everything,
 }
 
@@ -445,28 +446,18 @@ impl RawSqlite {
         Ok(())
     }
 
-    /// Opens a copy of `log` (see [`RawSqlite::log_file`]) and creates the other tables; the
-    /// tickets that `Rows::Everything` updates exist beforehand.
-    fn open(log: &Path, path: &Path, all: &[Vec<Vec<RawRow>>], rows: Rows) -> Result<Self> {
+    /// Opens a copy of `log` (see [`RawSqlite::log_file`]) and creates the other tables.
+    fn open(log: &Path, path: &Path, rows: Rows) -> Result<Self> {
         std::fs::copy(log, path)?;
-        let mut db = rusqlite::Connection::open(path)?;
+        let db = rusqlite::Connection::open(path)?;
         db.pragma_update(None, "journal_mode", "wal")?;
         db.pragma_update(None, "synchronous", "full")?;
         db.execute_batch(
             "CREATE TABLE outcomes (client_id TEXT NOT NULL, first_seq INTEGER NOT NULL,
                  outcomes TEXT NOT NULL, PRIMARY KEY (client_id, first_seq)) WITHOUT ROWID;
-             CREATE TABLE tickets (code TEXT PRIMARY KEY, admission_id TEXT, admitted_at TEXT);",
+             CREATE TABLE admissions (admission_id TEXT PRIMARY KEY, code TEXT NOT NULL,
+                 admitted_at TEXT NOT NULL) WITHOUT ROWID;",
         )?;
-        {
-            let tx = db.transaction()?;
-            for (id, stream, _) in all.iter().flatten().flatten() {
-                tx.execute(
-                    "INSERT INTO tickets (code) VALUES (?1)",
-                    (format!("{stream}{id}"),),
-                )?;
-            }
-            tx.commit()?;
-        }
         Ok(Self { db, rows, n: 0 })
     }
 
@@ -483,8 +474,8 @@ impl RawSqlite {
                 let mut outcome = tx.prepare_cached(
                     "INSERT INTO outcomes (client_id, first_seq, outcomes) VALUES ('c', ?1, ?2)",
                 )?;
-                let mut ticket = tx.prepare_cached(
-                    "UPDATE tickets SET admission_id = ?2, admitted_at = ?3 WHERE code = ?1",
+                let mut admission = tx.prepare_cached(
+                    "INSERT INTO admissions (admission_id, code, admitted_at) VALUES (?1, ?2, ?3)",
                 )?;
                 let first = self.n + 1;
                 for (id, stream, envelope) in batch {
@@ -492,7 +483,7 @@ impl RawSqlite {
                     n += 1;
                     self.n += 1;
                     if self.rows == Rows::Everything {
-                        ticket.execute((format!("{stream}{id}"), id, "2026-11-23T09:00:00Z"))?;
+                        admission.execute((id, stream, "2026-11-23T09:00:00Z"))?;
                     }
                 }
                 // As the server keeps them: one row per push, its items' outcomes together.
@@ -534,18 +525,8 @@ fn sqlite(o: &Options) -> Result<()> {
     let baseline_rows = rows(&work);
     let log = dir.path().join("raw-log.sqlite");
     RawSqlite::log_file(&log, &events)?;
-    let mut raw_events = RawSqlite::open(
-        &log,
-        &dir.path().join("raw.sqlite"),
-        &baseline_rows,
-        Rows::Event,
-    )?;
-    let mut raw_all = RawSqlite::open(
-        &log,
-        &dir.path().join("raw-all.sqlite"),
-        &baseline_rows,
-        Rows::Everything,
-    )?;
+    let mut raw_events = RawSqlite::open(&log, &dir.path().join("raw.sqlite"), Rows::Event)?;
+    let mut raw_all = RawSqlite::open(&log, &dir.path().join("raw-all.sqlite"), Rows::Everything)?;
     let (desks, batches) = with_clients(work)?;
     let (mut pushed, mut raw, mut all) = (Turns::new(), Turns::new(), Turns::new());
     for round in 0..ROUNDS {
@@ -559,7 +540,7 @@ fn sqlite(o: &Options) -> Result<()> {
     );
     report("push ingest vs the event rows alone", &pushed, &raw, 0.5);
     println!(
-        "  push ingest vs every row it writes (event, outcome, ticket state): {:.0} % ({})",
+        "  push ingest vs every row it writes (event, admission, outcomes): {:.0} % ({})",
         100.0 * rate(&pushed) / rate(&all),
         turn_by_turn(&pushed, &all)
     );
