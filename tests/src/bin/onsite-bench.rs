@@ -548,7 +548,7 @@ fn sqlite(o: &Options) -> Result<()> {
 }
 
 /// Head office reading the numbers after the rush, on the server the pushes just filled
-/// (40,000 admissions): each read that asks about admissions next to the plain registration
+/// (40,000 admissions by default): each read that asks about admissions next to the plain registration
 /// list (medians of 5). Admissions have no index by ticket (see the server's schema), so a
 /// read that looked them up ticket by ticket would show here as seconds, not milliseconds.
 fn head_office_after_the_rush(server: &TestServer) -> Result<()> {
