@@ -1,13 +1,23 @@
-//! The embedded default: a SQLite file in WAL mode with `synchronous=FULL`.
+//! The embedded default: a SQLite file in WAL mode, every answer durable.
 //!
 //! One writer thread owns the write connection. It takes every job that is queued, runs them
-//! in one transaction, commits once (group commit: one fsync for many pushes), and only then
-//! answers the callers. A job that fails leaves the others untouched: the group is rolled back
-//! and run again without it, each job in its own savepoint. Readers use their own connections, so a pull never waits for
-//! a write. With a single writer, commit order is position order: the pull cursor is a position.
+//! in one transaction and commits once (group commit). A job that fails leaves the others
+//! untouched: the group is rolled back and run again without it, each job in its own
+//! savepoint. Readers use their own connections, so a pull never waits for a write. With a
+//! single writer, commit order is position order: the pull cursor is a position.
+//!
+//! Durability is what `synchronous=FULL` gives (every answer is on disk), with the log's sync
+//! taken off the writer's path: the writer commits with `synchronous=NORMAL` (SQLite does not
+//! sync the log at commit) and hands the group to the syncer thread, which syncs the log file
+//! once for every group that came in meanwhile and only then answers their callers. The writer
+//! runs the next group during the sync instead of waiting for it. A commit is visible to
+//! readers before it is durable, so a read waits, before it answers, until every commit it may
+//! have seen is durable ([`Durability::wait`]): no answer, written or read, shows anything a
+//! power cut could take back, and a pull never hands out a position that could be reused.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, mpsc};
 use std::thread;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -187,7 +197,90 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Option<Queue>>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    durability: Arc<Durability>,
     epoch: String,
+}
+
+/// How far the writer's commits are on disk; shared by the writer, the syncer and the readers.
+#[derive(Default)]
+struct Durability {
+    /// Commits begun, counted just before each `COMMIT`: a reader that saw a commit reads a
+    /// count that includes it.
+    begun: AtomicU64,
+    synced: Mutex<Synced>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct Synced {
+    /// Every commit counted up to this one is on disk.
+    durable: u64,
+    /// Why syncing the log failed. Then nothing is answered any more, neither a write nor a
+    /// read: what SQLite shows may not be what the disk holds.
+    failed: Option<String>,
+}
+
+impl Durability {
+    fn begin_commit(&self) {
+        self.begun.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn begun(&self) -> u64 {
+        self.begun.load(Ordering::SeqCst)
+    }
+
+    fn synced(&self) -> std::sync::MutexGuard<'_, Synced> {
+        self.synced.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records that every commit counted up to `upto` is on disk, or that syncing failed.
+    fn advance(&self, upto: u64, result: Result<(), String>) {
+        let mut synced = self.synced();
+        match result {
+            Ok(()) => synced.durable = synced.durable.max(upto),
+            Err(e) => {
+                synced.failed.get_or_insert(e);
+            }
+        }
+        self.changed.notify_all();
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.synced()
+            .failed
+            .as_ref()
+            .map(|e| format!("the log could not be synced to disk: {e}"))
+    }
+
+    /// Blocks until every commit begun so far is on disk: called after a read, it covers every
+    /// commit the read saw. At most one sync of the log while the writer is busy; none when
+    /// it is not.
+    fn wait(&self) -> Result<(), StoreError> {
+        let need = self.begun();
+        let mut synced = self.synced();
+        loop {
+            if let Some(e) = &synced.failed {
+                return Err(StoreError::Database(format!(
+                    "the log could not be synced to disk: {e}"
+                )));
+            }
+            if synced.durable >= need {
+                return Ok(());
+            }
+            synced = self
+                .changed
+                .wait(synced)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// A group the writer has committed (or failed to), on its way to the syncer.
+struct Committed {
+    group: Vec<Box<dyn WriteJob>>,
+    result: Result<(), String>,
+    /// The commits begun when the writer was done with the group: this one's included.
+    upto: u64,
 }
 
 fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
@@ -221,9 +314,10 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
         // and each checkpoint (run inside a commit) copies them to the file again. Statement
         // and savepoint journals in memory: every job of a group commit runs in a savepoint,
         // and SQLite otherwise spills the pages it saves for a rollback to a temporary file
-        // (a write per page, for a rollback that almost never happens).
+        // (a write per page, for a rollback that almost never happens). `synchronous=NORMAL`:
+        // the syncer thread syncs the log before anything is answered (see the module).
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; \
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; \
              PRAGMA wal_autocheckpoint = 10000; PRAGMA temp_store = MEMORY;",
         )
         .map_err(db_error)?;
@@ -271,15 +365,33 @@ impl SqliteStore {
             tx.commit().map_err(db_error)?;
             epoch
         };
+        // The log file, to sync; it stays while the writer's connection is open. Synced now
+        // too: what a server that stopped left in the OS's cache is on disk before it is read.
+        let wal = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(wal_path(path))
+            .map_err(|e| StoreError::Database(format!("cannot open the log file: {e}")))?;
+        wal.sync_data()
+            .map_err(|e| StoreError::Database(format!("cannot sync the log file: {e}")))?;
+        let durability = Arc::new(Durability::default());
         let (queue, jobs) = mpsc::channel::<Box<dyn WriteJob>>();
+        let (to_syncer, committed) = mpsc::channel::<Committed>();
+        let syncer = Arc::clone(&durability);
+        thread::Builder::new()
+            .name("sqlite-syncer".into())
+            .spawn(move || syncer_loop(&wal, &syncer, &committed))
+            .map_err(|e| StoreError::Database(format!("cannot start the syncer thread: {e}")))?;
+        let writer = Arc::clone(&durability);
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, &jobs))
+            .spawn(move || writer_loop(conn, &jobs, &writer, &to_syncer))
             .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             path: path.to_owned(),
             writer: Mutex::new(Some(queue)),
             readers: Arc::default(),
+            durability,
             epoch,
         })
     }
@@ -290,7 +402,8 @@ impl SqliteStore {
         &self.epoch
     }
 
-    /// Runs `work` on a reader connection, in a read transaction (one consistent snapshot).
+    /// Runs `work` on a reader connection, in a read transaction (one consistent snapshot),
+    /// and returns once everything it may have seen is on disk.
     pub async fn read_snapshot<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -299,6 +412,7 @@ impl SqliteStore {
     {
         let readers = Arc::clone(&self.readers);
         let path = self.path.clone();
+        let durability = Arc::clone(&self.durability);
         tokio::task::spawn_blocking(move || {
             let pooled = readers.lock().map_err(|_| StoreError::Closed)?.pop();
             let mut conn = match pooled {
@@ -318,6 +432,7 @@ impl SqliteStore {
             {
                 pool.push(conn);
             }
+            durability.wait()?;
             result
         })
         .await
@@ -388,7 +503,19 @@ impl Store for SqliteStore {
     }
 }
 
-fn writer_loop(mut conn: Connection, jobs: &mpsc::Receiver<Box<dyn WriteJob>>) {
+/// The log file next to the database file.
+fn wal_path(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+fn writer_loop(
+    mut conn: Connection,
+    jobs: &mpsc::Receiver<Box<dyn WriteJob>>,
+    durability: &Durability,
+    syncer: &mpsc::Sender<Committed>,
+) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -397,31 +524,82 @@ fn writer_loop(mut conn: Connection, jobs: &mpsc::Receiver<Box<dyn WriteJob>>) {
                 Err(_) => break,
             }
         }
-        let committed = run_group(&mut conn, &mut group);
-        if let Err(e) = &committed {
+        let result = match durability.failure() {
+            Some(e) => Err(e),
+            None => run_group(&mut conn, &mut group, durability),
+        };
+        if let Err(e) = &result {
             tracing::error!(error = %e, jobs = group.len(), "group commit failed");
         }
-        for job in group {
-            job.finish(committed.clone());
+        let committed = Committed {
+            group,
+            result,
+            upto: durability.begun(),
+        };
+        if let Err(mpsc::SendError(lost)) = syncer.send(committed) {
+            let e = "the syncer thread stopped".to_owned();
+            durability.advance(lost.upto, Err(e.clone()));
+            for job in lost.group {
+                job.finish(Err(e.clone()));
+            }
         }
     }
 }
 
-/// Runs a group of jobs in one transaction and commits it (one fsync for all of them).
+/// Syncs the log once for every group committed since the last sync, then answers them.
+fn syncer_loop(
+    wal: &std::fs::File,
+    durability: &Durability,
+    committed: &mpsc::Receiver<Committed>,
+) {
+    let mut durable = 0;
+    while let Ok(first) = committed.recv() {
+        let mut batch = vec![first];
+        while let Ok(more) = committed.try_recv() {
+            batch.push(more);
+        }
+        let upto = batch.iter().map(|c| c.upto).max().unwrap_or(durable);
+        if upto > durable {
+            let synced = wal.sync_data().map_err(|e| e.to_string());
+            if let Err(e) = &synced {
+                tracing::error!(error = %e, "syncing the log failed; nothing more is answered");
+            }
+            durability.advance(upto, synced);
+            durable = upto;
+        }
+        let failure = durability.failure();
+        for c in batch {
+            let result = match (c.result, &failure) {
+                (Ok(()), Some(e)) => Err(e.clone()),
+                (result, _) => result,
+            };
+            for job in c.group {
+                job.finish(result.clone());
+            }
+        }
+    }
+}
+
+/// Runs a group of jobs in one transaction and commits it (the syncer then syncs the log once
+/// for all of them, and for the groups committed while it syncs).
 ///
 /// First with no savepoints: SQLite copies every page a savepoint changes into a journal, a
 /// cost every push would pay for a rollback that almost never happens. When a job fails, the
 /// transaction is rolled back and the group runs again, each job in its own savepoint and the
 /// failed one left out (its error is its answer). The others are decided again as if it had
 /// never come; work may run more than once (see [`Store::write`]).
-fn run_group(conn: &mut Connection, group: &mut [Box<dyn WriteJob>]) -> Result<(), String> {
-    if run_jobs(conn, group, false)? {
+fn run_group(
+    conn: &mut Connection,
+    group: &mut [Box<dyn WriteJob>],
+    durability: &Durability,
+) -> Result<(), String> {
+    if run_jobs(conn, group, false, durability)? {
         return Ok(());
     }
     if group.iter().all(|job| job.failed()) {
         return Ok(());
     }
-    run_jobs(conn, group, true).map(|_| ())
+    run_jobs(conn, group, true, durability).map(|_| ())
 }
 
 /// Runs the group's jobs that have not failed, and commits. Without savepoints, stops at the
@@ -430,6 +608,7 @@ fn run_jobs(
     conn: &mut Connection,
     group: &mut [Box<dyn WriteJob>],
     savepoints: bool,
+    durability: &Durability,
 ) -> Result<bool, String> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -451,6 +630,7 @@ fn run_jobs(
                 .map_err(|e| e.to_string())?;
         }
     }
+    durability.begin_commit();
     tx.commit().map_err(|e| e.to_string())?;
     Ok(true)
 }
@@ -528,7 +708,7 @@ mod tests {
         let (b, b_answer) = job(2, true);
         let (c, c_answer) = job(3, false);
         let mut group = vec![a, b, c];
-        run_group(&mut conn, &mut group).unwrap();
+        run_group(&mut conn, &mut group, &Durability::default()).unwrap();
         for job in group {
             job.finish(Ok(()));
         }
@@ -626,12 +806,83 @@ mod tests {
         let (a, a_answer) = job(1, false);
         let (b, b_answer) = job(2, false);
         let mut group = vec![a, b];
-        run_group(&mut conn, &mut group).unwrap();
+        run_group(&mut conn, &mut group, &Durability::default()).unwrap();
         for job in group {
             job.finish(Ok(()));
         }
         assert_eq!(a_answer.blocking_recv().unwrap().unwrap(), 1);
         assert_eq!(b_answer.blocking_recv().unwrap().unwrap(), 1);
         assert_eq!(values(&conn), vec![1, 2]);
+    }
+
+    #[test]
+    fn a_read_waits_until_the_commits_it_may_have_seen_are_on_disk() {
+        let durability = Arc::new(Durability::default());
+        durability.begin_commit();
+        let (done, finished) = mpsc::channel();
+        let reader = Arc::clone(&durability);
+        let handle = thread::spawn(move || {
+            let waited = reader.wait();
+            let _ = done.send(());
+            waited
+        });
+        assert!(
+            finished
+                .recv_timeout(std::time::Duration::from_millis(200))
+                .is_err(),
+            "answered before the commit was synced"
+        );
+        durability.advance(1, Ok(()));
+        finished
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("answered once synced");
+        assert!(handle.join().unwrap().is_ok());
+        // Nothing begun since: no wait.
+        assert!(durability.wait().is_ok());
+    }
+
+    #[test]
+    fn after_a_failed_sync_nothing_is_answered() {
+        let durability = Durability::default();
+        durability.begin_commit();
+        durability.advance(1, Err("I/O error".into()));
+        assert!(matches!(durability.wait(), Err(StoreError::Database(_))));
+        assert!(durability.failure().unwrap().contains("I/O error"));
+        // A later success does not undo it.
+        durability.advance(2, Ok(()));
+        assert!(durability.wait().is_err());
+    }
+
+    #[test]
+    fn a_write_is_answered_once_the_log_is_synced() {
+        let path =
+            std::env::temp_dir().join(format!("onsite-synced-{}.sqlite", uuid::Uuid::now_v7()));
+        let _file = ScratchFile(path.clone());
+        let store = SqliteStore::open(&path).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            for i in 0..20 {
+                store
+                    .write(move |tx| {
+                        tx.execute(
+                            "INSERT INTO meta (key, value) VALUES ($1, 'x')",
+                            &[SqlValue::Text(format!("k{i}"))],
+                        )
+                    })
+                    .await
+                    .unwrap();
+                let begun = store.durability.begun();
+                assert!(begun > 0);
+                assert_eq!(store.durability.synced().durable, begun);
+            }
+            let n = store
+                .read(|tx| tx.query("SELECT COUNT(*) FROM meta WHERE value = 'x'", &[]))
+                .await
+                .unwrap();
+            assert_eq!(n[0].int(0).unwrap(), 20);
+        });
     }
 }
