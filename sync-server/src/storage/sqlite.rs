@@ -185,7 +185,9 @@ where
                 Err(StoreError::Database(format!("commit failed: {e}")).into())
             }
             (_, Some(Err(e))) => Err(e),
-            (_, None) => Err(StoreError::Closed.into()),
+            // Not run: the writer refused the group (see `Durability`).
+            (Err(e), None) => Err(StoreError::Database(e).into()),
+            (Ok(()), None) => Err(StoreError::Closed.into()),
         };
         let _ = self.reply.send(result);
     }
@@ -246,10 +248,7 @@ impl Durability {
     }
 
     fn failure(&self) -> Option<String> {
-        self.synced()
-            .failed
-            .as_ref()
-            .map(|e| format!("the log could not be synced to disk: {e}"))
+        self.synced().failed.as_deref().map(unsynced)
     }
 
     /// Blocks until every commit begun so far is on disk: called after a read, it covers every
@@ -260,9 +259,7 @@ impl Durability {
         let mut synced = self.synced();
         loop {
             if let Some(e) = &synced.failed {
-                return Err(StoreError::Database(format!(
-                    "the log could not be synced to disk: {e}"
-                )));
+                return Err(StoreError::Database(unsynced(e)));
             }
             if synced.durable >= need {
                 return Ok(());
@@ -273,6 +270,10 @@ impl Durability {
                 .unwrap_or_else(PoisonError::into_inner);
         }
     }
+}
+
+fn unsynced(error: &str) -> String {
+    format!("the log could not be synced to disk: {error}")
 }
 
 /// A group the writer has committed (or failed to), on its way to the syncer.
@@ -884,5 +885,37 @@ mod tests {
                 .unwrap();
             assert_eq!(n[0].int(0).unwrap(), 20);
         });
+    }
+
+    #[test]
+    fn after_a_failed_sync_the_store_refuses_writes_and_reads() {
+        let path =
+            std::env::temp_dir().join(format!("onsite-unsynced-{}.sqlite", uuid::Uuid::now_v7()));
+        let _file = ScratchFile(path.clone());
+        let store = SqliteStore::open(&path).unwrap();
+        store.durability.advance(0, Err("I/O error".into()));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let written =
+            runtime
+                .block_on(store.write(|tx| {
+                    tx.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')", &[])
+                }));
+        assert!(
+            matches!(&written, Err(StoreError::Database(e)) if e.contains("I/O error")),
+            "{written:?}"
+        );
+        let read = runtime.block_on(store.read(|tx| tx.query("SELECT 1", &[])));
+        assert!(read.is_err());
+        drop(store);
+        let conn = open(&path, true).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM meta WHERE key = 'k'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(n, 0, "the refused write changed nothing");
     }
 }
