@@ -409,8 +409,9 @@ enum Rows {
     Everything,
 }
 
-/// Raw batched SQLite inserts, on a file of their own (WAL, `synchronous=FULL`, as the
-/// server): one transaction per batch.
+/// Raw batched SQLite inserts, on a file of their own (WAL, `synchronous=FULL`): one
+/// transaction per batch, on disk when its commit returns, as every answer of the server is
+/// (the server syncs its log on a thread of its own, see its `storage::sqlite`).
 struct RawSqlite {
     db: rusqlite::Connection,
     rows: Rows,
