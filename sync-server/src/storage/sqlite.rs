@@ -854,16 +854,23 @@ mod tests {
         assert!(durability.wait().is_err());
     }
 
-    #[test]
-    fn a_write_is_answered_once_the_log_is_synced() {
+    /// A store on a scratch file, and a runtime to drive it from a test (the file first, so
+    /// that it is removed after the store has closed).
+    fn scratch_store(name: &str) -> (ScratchFile, SqliteStore, tokio::runtime::Runtime) {
         let path =
-            std::env::temp_dir().join(format!("onsite-synced-{}.sqlite", uuid::Uuid::now_v7()));
-        let _file = ScratchFile(path.clone());
-        let store = SqliteStore::open(&path).unwrap();
+            std::env::temp_dir().join(format!("onsite-{name}-{}.sqlite", uuid::Uuid::now_v7()));
+        let file = ScratchFile(path);
+        let store = SqliteStore::open(&file.0).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
+        (file, store, runtime)
+    }
+
+    #[test]
+    fn a_write_is_answered_once_the_log_is_synced() {
+        let (_file, store, runtime) = scratch_store("synced");
         runtime.block_on(async {
             for i in 0..20 {
                 store
@@ -889,15 +896,8 @@ mod tests {
 
     #[test]
     fn after_a_failed_sync_the_store_refuses_writes_and_reads() {
-        let path =
-            std::env::temp_dir().join(format!("onsite-unsynced-{}.sqlite", uuid::Uuid::now_v7()));
-        let _file = ScratchFile(path.clone());
-        let store = SqliteStore::open(&path).unwrap();
+        let (file, store, runtime) = scratch_store("unsynced");
         store.durability.advance(0, Err("I/O error".into()));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
         let written =
             runtime
                 .block_on(store.write(|tx| {
@@ -910,7 +910,7 @@ mod tests {
         let read = runtime.block_on(store.read(|tx| tx.query("SELECT 1", &[])));
         assert!(read.is_err());
         drop(store);
-        let conn = open(&path, true).unwrap();
+        let conn = open(&file.0, true).unwrap();
         let n: i64 = conn
             .query_row("SELECT COUNT(*) FROM meta WHERE key = 'k'", [], |r| {
                 r.get(0)
