@@ -1,4 +1,5 @@
 use onsite_shared::aggregate::DomainError;
+use onsite_shared::error_code;
 
 /// Why a desk command or query did not happen. Nothing is written when one is returned.
 #[derive(Debug, thiserror::Error)]
@@ -34,16 +35,16 @@ impl DeskError {
     /// A stable code for the UI.
     pub fn code(&self) -> &'static str {
         match self {
-            DeskError::NotEnrolled => "desk.not_enrolled",
-            DeskError::AlreadyEnrolled(_) => "desk.already_enrolled",
+            DeskError::NotEnrolled => error_code::DESK_NOT_ENROLLED,
+            DeskError::AlreadyEnrolled(_) => error_code::DESK_ALREADY_ENROLLED,
             DeskError::Refused { code, .. } => code,
-            DeskError::BadInput(_) => "desk.bad_input",
-            DeskError::NoSuchTicket(_) => "desk.no_such_ticket",
-            DeskError::NoSuchConflict => "desk.no_such_conflict",
-            DeskError::BadgeWarnings(_) => "badge.layout_warnings",
-            DeskError::TooNew { .. } => "desk.database_too_new",
-            DeskError::Database(_) => "desk.database",
-            DeskError::Corrupt(_) => "desk.corrupt",
+            DeskError::BadInput(_) => error_code::DESK_BAD_INPUT,
+            DeskError::NoSuchTicket(_) => error_code::DESK_NO_SUCH_TICKET,
+            DeskError::NoSuchConflict => error_code::DESK_NO_SUCH_CONFLICT,
+            DeskError::BadgeWarnings(_) => error_code::BADGE_LAYOUT_WARNINGS,
+            DeskError::TooNew { .. } => error_code::DESK_DATABASE_TOO_NEW,
+            DeskError::Database(_) => error_code::DESK_DATABASE,
+            DeskError::Corrupt(_) => error_code::DESK_CORRUPT,
         }
     }
 

@@ -18,10 +18,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use onsite_shared::aggregate::Timestamp;
+use onsite_shared::error_code;
 use onsite_shared::event::{Envelope, Event, StreamId};
 use onsite_shared::protocol::{
     self, DeskCredentials, EnrolRequest, ErrorBody, OutcomeStatus, PROTOCOL_VERSION, PushItem,
-    PushRequest, PushResponse, error_code,
+    PushRequest, PushResponse,
 };
 
 use crate::error::DeskError;
@@ -58,9 +59,9 @@ pub enum SyncError {
 impl SyncError {
     pub fn code(&self) -> &str {
         match self {
-            SyncError::NotEnrolled => "sync.not_enrolled",
+            SyncError::NotEnrolled => error_code::SYNC_NOT_ENROLLED,
             SyncError::Revoked => error_code::REVOKED,
-            SyncError::Unreachable(_) => "sync.unreachable",
+            SyncError::Unreachable(_) => error_code::SYNC_UNREACHABLE,
             SyncError::Server { code, .. } => code,
             SyncError::Desk(e) => e.code(),
         }
@@ -310,7 +311,7 @@ async fn refused(res: reqwest::Response) -> SyncError {
     let status = res.status().as_u16();
     let body: Option<ErrorBody> = res.json().await.ok();
     let (code, message) = body.map_or_else(
-        || ("http.error".to_owned(), format!("HTTP {status}")),
+        || (error_code::HTTP_ERROR.to_owned(), format!("HTTP {status}")),
         |b| (b.code, b.message),
     );
     if code == error_code::REVOKED {

@@ -292,6 +292,18 @@ impl Conference {
         self.details.as_ref().map(|d| d.currency)
     }
 
+    /// Every seat type with its name and price: what an order is priced from.
+    pub fn price_list(&self) -> Vec<crate::order::SeatPrice> {
+        self.seat_types
+            .values()
+            .map(|s| crate::order::SeatPrice {
+                seat_type: s.id,
+                name: s.name.clone(),
+                unit_price: s.price,
+            })
+            .collect()
+    }
+
     fn existing(&self) -> Result<(ConferenceId, &ConferenceDetails), Error> {
         match (self.id, &self.details) {
             (Some(id), Some(details)) => Ok((id, details)),

@@ -12,7 +12,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::aggregate::Timestamp;
+use crate::aggregate::{Aggregate, Timestamp};
 use crate::ids::{ConferenceId, DeviceId, EventId, OrderId, TicketCode, TicketId};
 use crate::{
     badge, check_in, conference, conflict, order, seat_assignments, seat_availability, walk_in,
@@ -25,41 +25,116 @@ fn bad_payload(event_type: &str, e: &serde_json::Error) -> DecodeError {
     }
 }
 
-/// Deserializes an event's tagged form, `{"event_type": …, "payload": …}`, into the enum of
-/// the aggregate its type names (the prefix before the dot); `None` when no aggregate has
-/// that prefix.
-fn from_tagged<'de, D: serde::Deserializer<'de>>(
-    event_type: &str,
-    tagged: D,
-) -> Option<Result<Event, D::Error>> {
-    let prefix = event_type.split_once('.').map_or(event_type, |(p, _)| p);
-    Some(match prefix {
-        "conference" => conference::Event::deserialize(tagged).map(Event::Conference),
-        "seats" => seat_availability::Event::deserialize(tagged).map(Event::Seats),
-        "order" => order::Event::deserialize(tagged).map(Event::Order),
-        "seat_assignments" => {
-            seat_assignments::Event::deserialize(tagged).map(Event::SeatAssignments)
+/// The one list of aggregates: each with the variant of [`Event`] that carries its events,
+/// its state type, the prefix of its event types and its [`StreamType`]. Everything that
+/// goes by aggregate (the enum, its tagged JSON form, the stream types, [`StreamAggregate`])
+/// is generated from it, so a new aggregate is added here once.
+macro_rules! aggregates {
+    ($($variant:ident($module:ident::$state:ident) = $prefix:literal, $stream_type:ident;)*) => {
+        /// Every event the system can record, by aggregate. Adding a variant is a compatible
+        /// change; changing or removing one is not.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Event {
+            $($variant($module::Event),)*
         }
-        "admission" => check_in::Event::deserialize(tagged).map(Event::CheckIn),
-        "badge" => badge::Event::deserialize(tagged).map(Event::Badge),
-        "walk_in" => walk_in::Event::deserialize(tagged).map(Event::WalkIn),
-        "conflict" => conflict::Event::deserialize(tagged).map(Event::Conflict),
-        _ => return None,
-    })
+
+        /// The kind of aggregate a stream belongs to.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum StreamType {
+            $($stream_type,)*
+        }
+
+        impl StreamType {
+            /// Also the prefix of its events' types (`admission.admitted`).
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    $(StreamType::$stream_type => $prefix,)*
+                }
+            }
+        }
+
+        /// Deserializes an event's tagged form, `{"event_type": …, "payload": …}`, into the
+        /// enum of the aggregate its type names (the prefix before the dot); `None` when no
+        /// aggregate has that prefix.
+        fn from_tagged<'de, D: serde::Deserializer<'de>>(
+            event_type: &str,
+            tagged: D,
+        ) -> Option<Result<Event, D::Error>> {
+            let prefix = event_type.split_once('.').map_or(event_type, |(p, _)| p);
+            Some(match prefix {
+                $($prefix => $module::Event::deserialize(tagged).map(Event::$variant),)*
+                _ => return None,
+            })
+        }
+
+        impl Serialize for Event {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $(Event::$variant(e) => e.serialize(serializer),)*
+                }
+            }
+        }
+
+        $(
+            impl From<$module::Event> for Event {
+                fn from(e: $module::Event) -> Self {
+                    Event::$variant(e)
+                }
+            }
+
+            impl StreamAggregate for $module::$state {
+                const STREAM_TYPE: StreamType = StreamType::$stream_type;
+
+                fn pick(event: &Event) -> Option<&Self::Event> {
+                    match event {
+                        Event::$variant(e) => Some(e),
+                        _ => None,
+                    }
+                }
+
+                fn pick_owned(event: Event) -> Option<Self::Event> {
+                    match event {
+                        Event::$variant(e) => Some(e),
+                        _ => None,
+                    }
+                }
+            }
+        )*
+    };
 }
 
-/// Every event the system can record, by aggregate. Adding a variant is a compatible change;
-/// changing or removing one is not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    Conference(conference::Event),
-    Seats(seat_availability::Event),
-    Order(order::Event),
-    SeatAssignments(seat_assignments::Event),
-    CheckIn(check_in::Event),
-    Badge(badge::Event),
-    WalkIn(walk_in::Event),
-    Conflict(conflict::Event),
+aggregates! {
+    Conference(conference::Conference) = "conference", Conference;
+    Seats(seat_availability::SeatsAvailability) = "seats", Seats;
+    Order(order::Order) = "order", Order;
+    SeatAssignments(seat_assignments::SeatAssignments) = "seat_assignments", SeatAssignments;
+    CheckIn(check_in::CheckIn) = "admission", Admission;
+    Badge(badge::Badge) = "badge", Badge;
+    WalkIn(walk_in::WalkInSale) = "walk_in", WalkIn;
+    Conflict(conflict::Conflict) = "conflict", Conflict;
+}
+
+/// An aggregate whose events make up the streams of one [`StreamType`]: what the desk and the
+/// server both need to load one from a log of [`Event`]s and to keep its state as JSON.
+pub trait StreamAggregate:
+    Aggregate<Event: Clone + 'static> + Clone + Serialize + serde::de::DeserializeOwned
+{
+    const STREAM_TYPE: StreamType;
+
+    /// This aggregate's event, if `event` is one.
+    fn pick(event: &Event) -> Option<&Self::Event>;
+
+    fn pick_owned(event: Event) -> Option<Self::Event>;
+
+    /// The state after `events`, skipping other aggregates' events.
+    fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Self {
+        events
+            .into_iter()
+            .filter_map(Self::pick)
+            .fold(Self::default(), Self::evolve)
+    }
 }
 
 /// Every event type with its current schema version. Kept in step with the enums by the
@@ -153,17 +228,7 @@ impl Event {
     pub fn to_parts(&self) -> (String, Value) {
         // Serializing our own plain-data enums to a `Value` cannot fail (no maps with
         // non-string keys, no custom serializers that error).
-        let tagged = match self {
-            Event::Conference(e) => serde_json::to_value(e),
-            Event::Seats(e) => serde_json::to_value(e),
-            Event::Order(e) => serde_json::to_value(e),
-            Event::SeatAssignments(e) => serde_json::to_value(e),
-            Event::CheckIn(e) => serde_json::to_value(e),
-            Event::Badge(e) => serde_json::to_value(e),
-            Event::WalkIn(e) => serde_json::to_value(e),
-            Event::Conflict(e) => serde_json::to_value(e),
-        }
-        .unwrap_or(Value::Null);
+        let tagged = serde_json::to_value(self).unwrap_or(Value::Null);
         let Value::Object(mut map) = tagged else {
             return (String::new(), Value::Null);
         };
@@ -291,6 +356,39 @@ impl Event {
             }),
         }
     }
+    /// Whether a desk may push this event: what staff do at the door (admissions and undos,
+    /// badge prints, attendee corrections, walk-in sales, acknowledging and resolving
+    /// conflicts). Everything else is the server's to record.
+    pub fn is_desk_event(&self) -> bool {
+        matches!(
+            self,
+            Event::CheckIn(check_in::Event::Admitted { .. } | check_in::Event::Undone { .. })
+                | Event::Badge(_)
+                | Event::SeatAssignments(seat_assignments::Event::Updated { .. })
+                | Event::WalkIn(walk_in::Event::SaleRecorded { .. })
+                | Event::Conflict(
+                    conflict::Event::Acknowledged { .. } | conflict::Event::Resolved { .. }
+                )
+        )
+    }
+
+    /// The conference a door event names in its payload (admissions, badge prints, walk-in
+    /// sales); `None` for the others.
+    pub fn door_conference(&self) -> Option<ConferenceId> {
+        match self {
+            Event::CheckIn(
+                check_in::Event::Admitted { conference, .. }
+                | check_in::Event::Undone { conference, .. }
+                | check_in::Event::DuplicateFlagged { conference, .. }
+                | check_in::Event::InvalidTicketFlagged { conference, .. },
+            ) => Some(*conference),
+            Event::Badge(
+                badge::Event::Printed { print } | badge::Event::Reprinted { print, .. },
+            ) => Some(print.conference),
+            Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => Some(sale.conference),
+            _ => None,
+        }
+    }
 }
 
 fn conference_of(e: &conference::Event) -> ConferenceId {
@@ -308,21 +406,6 @@ fn conference_of(e: &conference::Event) -> ConferenceId {
     }
 }
 
-impl Serialize for Event {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Event::Conference(e) => e.serialize(serializer),
-            Event::Seats(e) => e.serialize(serializer),
-            Event::Order(e) => e.serialize(serializer),
-            Event::SeatAssignments(e) => e.serialize(serializer),
-            Event::CheckIn(e) => e.serialize(serializer),
-            Event::Badge(e) => e.serialize(serializer),
-            Event::WalkIn(e) => e.serialize(serializer),
-            Event::Conflict(e) => e.serialize(serializer),
-        }
-    }
-}
-
 impl<'de> Deserialize<'de> for Event {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -335,27 +418,6 @@ impl<'de> Deserialize<'de> for Event {
         Event::from_parts(&tagged.event_type, tagged.payload).map_err(serde::de::Error::custom)
     }
 }
-
-macro_rules! from_aggregate_event {
-    ($($variant:ident($ty:ty)),* $(,)?) => {
-        $(impl From<$ty> for Event {
-            fn from(e: $ty) -> Self {
-                Event::$variant(e)
-            }
-        })*
-    };
-}
-
-from_aggregate_event!(
-    Conference(conference::Event),
-    Seats(seat_availability::Event),
-    Order(order::Event),
-    SeatAssignments(seat_assignments::Event),
-    CheckIn(check_in::Event),
-    Badge(badge::Event),
-    WalkIn(walk_in::Event),
-    Conflict(conflict::Event),
-);
 
 /// Turns an old payload into the current schema version of its type.
 ///
@@ -394,36 +456,6 @@ pub fn upcast(event_type: &str, schema_version: u16, payload: Value) -> Result<V
             Ok(Value::Object(old))
         }
         _ => Err(unknown()),
-    }
-}
-
-/// The kind of aggregate a stream belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum StreamType {
-    Conference,
-    Seats,
-    Order,
-    SeatAssignments,
-    Admission,
-    Badge,
-    WalkIn,
-    Conflict,
-}
-
-impl StreamType {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            StreamType::Conference => "conference",
-            StreamType::Seats => "seats",
-            StreamType::Order => "order",
-            StreamType::SeatAssignments => "seat_assignments",
-            StreamType::Admission => "admission",
-            StreamType::Badge => "badge",
-            StreamType::WalkIn => "walk_in",
-            StreamType::Conflict => "conflict",
-        }
     }
 }
 

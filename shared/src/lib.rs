@@ -9,8 +9,11 @@
 //! - Aggregates, one module per domain noun: [`conference`], [`seat_availability`], [`order`],
 //!   [`seat_assignments`], [`check_in`], [`badge`], [`walk_in`], [`conflict`].
 //! - [`registration`]: the registration process manager (a pure state machine).
+//! - [`reconciliation`]: the server's pure re-decision of every event a desk pushes, and of
+//!   walk-in sales against the authoritative seats.
 //! - [`event`]: the envelope, the closed set of events, stream ids, upcasters.
-//! - [`protocol`]: the sync protocol (version 1) between desks and the server.
+//! - [`protocol`]: the sync protocol (version 1) between desks and the server;
+//!   [`error_code`]: every stable error code outside the domain's own.
 //! - [`ids`], [`money`]: value types; [`text`]: folding for accent- and case-insensitive search.
 //! - `testing` (tests and the `testing` feature): given/when/then for aggregates.
 
@@ -19,11 +22,13 @@ pub mod badge;
 pub mod check_in;
 pub mod conference;
 pub mod conflict;
+pub mod error_code;
 pub mod event;
 pub mod ids;
 pub mod money;
 pub mod order;
 pub mod protocol;
+pub mod reconciliation;
 pub mod registration;
 pub mod seat_assignments;
 pub mod seat_availability;

@@ -74,6 +74,10 @@ pub mod reason {
     pub const WALK_IN_REJECTED: &str = "walk_in.rejected";
     pub const WALK_IN_OVERBOOKED: &str = "walk_in.overbooked";
     pub const NOT_A_DESK_EVENT: &str = "event.not_a_desk_event";
+    pub const NOT_ADMITTED: &str = "admission.not_admitted";
+    pub const UNKNOWN_TICKET: &str = "seat_assignments.unknown_ticket";
+    pub const REASSIGNED: &str = "seat_assignments.reassigned";
+    pub const CONFLICT_NOT_FOR_DESKS: &str = "conflict.not_for_desks";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,40 +150,10 @@ pub struct ErrorBody {
     pub expected_client_seq: Option<u64>,
 }
 
-/// Stable error codes.
-pub mod error_code {
-    pub const GAP: &str = "sync.gap";
-    pub const UNSUPPORTED_PROTOCOL: &str = "sync.unsupported_protocol";
-    pub const TOO_MANY_ITEMS: &str = "sync.too_many_items";
-    pub const BAD_CURSOR: &str = "sync.bad_cursor";
-    pub const UNAUTHENTICATED: &str = "auth.unauthenticated";
-    pub const REVOKED: &str = "auth.revoked";
-    pub const FORBIDDEN: &str = "auth.forbidden";
-    pub const MALFORMED: &str = "request.malformed";
-    pub const TOO_LARGE: &str = "request.too_large";
-}
-
-/// Where a push must resume, given the last `client_seq` the server has and what is pending
-/// locally: items with `client_seq > last` in order. A pure planning helper for the desk.
-pub fn resume_from(last_client_seq: u64, pending: &[u64]) -> Vec<u64> {
-    let mut out: Vec<u64> = pending
-        .iter()
-        .copied()
-        .filter(|s| *s > last_client_seq)
-        .collect();
-    out.sort_unstable();
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_push_resumes_after_the_last_sequence_the_server_has() {
-        assert_eq!(resume_from(3, &[5, 2, 4, 3]), vec![4, 5]);
-        assert_eq!(resume_from(0, &[]), Vec::<u64>::new());
-    }
+    use crate::error_code;
 
     #[test]
     fn error_bodies_omit_the_expected_sequence_unless_it_is_a_gap() {

@@ -32,6 +32,24 @@ pub struct Attendee {
     pub attendee_types: Vec<AttendeeTypeId>,
 }
 
+/// The text a ticket is found by, folded for search ([`crate::text::fold`]): its holder's
+/// names, email and company, then its code. The desk's roster and the server's head-office
+/// search both keep this, so a search finds the same tickets at the door and at head office.
+pub fn search_text(holder: Option<&Attendee>, code: &TicketCode) -> String {
+    let text = match holder {
+        Some(a) => [
+            a.first_name.as_str(),
+            &a.last_name,
+            &a.email,
+            &a.company,
+            code.as_str(),
+        ]
+        .join(" "),
+        None => code.as_str().to_owned(),
+    };
+    crate::text::fold(&text)
+}
+
 impl Attendee {
     pub fn full_name(&self) -> String {
         match (self.first_name.is_empty(), self.last_name.is_empty()) {

@@ -12,6 +12,7 @@ use onsite_desk_core::{
     SaleRequest, SaleView, SeatAvailability,
 };
 use onsite_shared::badge::AutoPrint;
+use onsite_shared::error_code;
 use onsite_shared::ids::{ConferenceId, ConflictId, DeviceId, PrintJobId};
 use serde::Serialize;
 use tauri::State;
@@ -204,7 +205,7 @@ pub struct PrinterView {
 #[tauri::command]
 pub async fn printers(app: State<'_, DeskApp>) -> Answer<Vec<PrinterView>> {
     let printers = app.cups.printers().await.map_err(|e| Failure {
-        code: "printing.spooler".into(),
+        code: error_code::PRINTING_SPOOLER.into(),
         message: e.to_string(),
     })?;
     Ok(printers

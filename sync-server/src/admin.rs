@@ -6,6 +6,7 @@
 use onsite_shared::conference::{
     self, AttendeeType, Colour, Conference, ConferenceDetails, OversellPolicy, SeatKind, SeatType,
 };
+use onsite_shared::error_code;
 use onsite_shared::event::{Event, StreamId};
 use onsite_shared::ids::{AttendeeTypeId, ConferenceId, SeatTypeId};
 use onsite_shared::money::Money;
@@ -69,9 +70,12 @@ pub fn create_conference(
 pub fn add_seat_type(rec: &mut Recorder<'_>, new: &NewSeatType) -> Result<SeatTypeId, Rejected> {
     let conference = rec.conference;
     let (state, _) = rec.load::<Conference>(&StreamId::conference(conference))?;
-    let currency = state
-        .currency()
-        .ok_or_else(|| invalid("conference.not_found", "the conference does not exist"))?;
+    let currency = state.currency().ok_or_else(|| {
+        invalid(
+            error_code::CONFERENCE_NOT_FOUND,
+            "the conference does not exist",
+        )
+    })?;
     let id = new
         .id
         .unwrap_or_else(|| SeatTypeId::from_uuid(uuid::Uuid::now_v7()));
@@ -135,9 +139,9 @@ pub fn change_quota(
 
 pub fn define_attendee_type(rec: &mut Recorder<'_>, new: &NewAttendeeType) -> Result<(), Rejected> {
     let id = AttendeeTypeId::parse(&new.id)
-        .map_err(|e| invalid("conference.bad_attendee_type", e.to_string()))?;
+        .map_err(|e| invalid(error_code::BAD_ATTENDEE_TYPE, e.to_string()))?;
     let badge_colour = Colour::parse(&new.badge_colour)
-        .map_err(|e| invalid("conference.bad_colour", e.to_string()))?;
+        .map_err(|e| invalid(error_code::BAD_COLOUR, e.to_string()))?;
     let command = conference::Command::DefineAttendeeType(AttendeeType {
         id,
         name: new.name.clone(),

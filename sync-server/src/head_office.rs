@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use onsite_shared::conflict::{self, Actor, Conflict, ConflictKind, Resolution};
+use onsite_shared::error_code;
 use onsite_shared::event::{Event, StreamId};
 use onsite_shared::ids::{ConferenceId, ConflictId};
 use onsite_shared::order::{self, PaymentMethod};
@@ -548,7 +549,7 @@ pub fn resolve(
     note: &str,
 ) -> Result<(), Rejected> {
     let not_found = || Rejected::Domain {
-        code: "conflict.not_found",
+        code: error_code::CONFLICT_NOT_FOUND,
         message: "no such conflict in this conference".to_owned(),
     };
     let owner = rec.tx.query(
@@ -571,7 +572,7 @@ pub fn resolve(
                 } => *amount,
                 _ => {
                     return Err(Rejected::Domain {
-                        code: "conflict.not_applicable",
+                        code: error_code::CONFLICT_NOT_APPLICABLE,
                         message: format!("there is no money to return for a {}", kind.label()),
                     });
                 }
@@ -601,10 +602,11 @@ pub fn resolve(
         } else {
             note.trim().to_owned()
         };
-        let events = walk_in::honour(&sale, &seats, &reason).map_err(|e| Rejected::Domain {
-            code: "walk_in.cannot_honour",
-            message: e.to_string(),
-        })?;
+        let events = onsite_shared::reconciliation::walk_in::honour(&sale, &seats, &reason)
+            .map_err(|e| Rejected::Domain {
+                code: error_code::CANNOT_HONOUR,
+                message: e.to_string(),
+            })?;
         rec.record_all(&events)?;
     }
     Ok(())

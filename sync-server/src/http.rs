@@ -16,14 +16,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use onsite_shared::conference::Conference;
+use onsite_shared::error_code;
 use onsite_shared::event::StreamId;
 use onsite_shared::ids::{
     ClientId, ConferenceId, DeviceId, OrderId, SeatTypeId, TicketCode, TicketId,
 };
 use onsite_shared::order::{OrderOrigin, OrderStatus, Payment, Registrant};
-use onsite_shared::protocol::{
-    ErrorBody, MAX_PULL_LIMIT, PullResponse, PushRequest, PushResponse, error_code,
-};
+use onsite_shared::protocol::{ErrorBody, MAX_PULL_LIMIT, PullResponse, PushRequest, PushResponse};
 use onsite_shared::seat_assignments::{Attendee, SeatAssignments};
 use onsite_shared::seat_availability::SeatQuantity;
 use serde::{Deserialize, Serialize};
@@ -95,7 +94,7 @@ impl From<StoreError> for ApiError {
         tracing::error!(error = %e, "storage failed");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "server.storage",
+            error_code::STORAGE,
             "the server could not store or read data",
         )
     }
@@ -112,18 +111,24 @@ impl From<AuthError> for ApiError {
             AuthError::Revoked => {
                 ApiError::new(StatusCode::UNAUTHORIZED, error_code::REVOKED, e.to_string())
             }
-            AuthError::BadCode => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "auth.bad_code", e.to_string())
-            }
-            AuthError::NoConference => {
-                ApiError::new(StatusCode::NOT_FOUND, "conference.not_found", e.to_string())
-            }
-            AuthError::NoDevice => {
-                ApiError::new(StatusCode::NOT_FOUND, "device.not_found", e.to_string())
-            }
+            AuthError::BadCode => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                error_code::BAD_ENROLMENT_CODE,
+                e.to_string(),
+            ),
+            AuthError::NoConference => ApiError::new(
+                StatusCode::NOT_FOUND,
+                error_code::CONFERENCE_NOT_FOUND,
+                e.to_string(),
+            ),
+            AuthError::NoDevice => ApiError::new(
+                StatusCode::NOT_FOUND,
+                error_code::DEVICE_NOT_FOUND,
+                e.to_string(),
+            ),
             AuthError::NameRequired => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "device.name_required",
+                error_code::DEVICE_NAME_REQUIRED,
                 e.to_string(),
             ),
             AuthError::Store(e) => e.into(),
@@ -170,7 +175,7 @@ impl From<PullError> for ApiError {
                 c.to_string(),
             ),
             PullError::Cursor(c @ CursorError::OtherDatabase) => {
-                ApiError::new(StatusCode::GONE, "sync.cursor_reset", c.to_string())
+                ApiError::new(StatusCode::GONE, error_code::CURSOR_RESET, c.to_string())
             }
             PullError::Store(e) => e.into(),
         }
@@ -476,7 +481,7 @@ async fn pull<S: Store>(
                 axum::http::HeaderValue::from_str(&page.next_cursor).map_err(|_| {
                     ApiError::new(
                         StatusCode::INTERNAL_SERVER_ERROR,
-                        "server.cursor",
+                        error_code::SERVER_CURSOR,
                         "the cursor is not a header value",
                     )
                 })?,
@@ -546,7 +551,7 @@ async fn get_conference<S: Store>(
     let details = c.details.clone().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "conference.not_found",
+            error_code::CONFERENCE_NOT_FOUND,
             "no such conference",
         )
     })?;
@@ -745,9 +750,9 @@ fn access_code(parts: &axum::http::HeaderMap) -> Result<String, ApiError> {
 fn not_found(e: Rejected) -> ApiError {
     match e {
         Rejected::Domain {
-            code: "order.not_found",
+            code: error_code::ORDER_NOT_FOUND,
             message,
-        } => ApiError::new(StatusCode::NOT_FOUND, "order.not_found", message),
+        } => ApiError::new(StatusCode::NOT_FOUND, error_code::ORDER_NOT_FOUND, message),
         other => other.into(),
     }
 }
@@ -878,12 +883,12 @@ async fn pay_order<S: Store>(
         registration::PaymentResult::Confirmed => Ok(StatusCode::NO_CONTENT),
         registration::PaymentResult::Pending => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "order.not_reserved",
+            error_code::ORDER_NOT_RESERVED,
             "no seats are reserved for this order yet",
         )),
         registration::PaymentResult::Escalated => Err(ApiError::new(
             StatusCode::CONFLICT,
-            "order.expired",
+            error_code::ORDER_EXPIRED,
             "the reservation expired before the payment arrived; the organiser has been asked to refund it",
         )),
     }

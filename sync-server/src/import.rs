@@ -13,9 +13,10 @@
 use std::collections::BTreeMap;
 
 use onsite_shared::conference::Conference;
+use onsite_shared::error_code;
 use onsite_shared::event::StreamId;
 use onsite_shared::ids::{AttendeeTypeId, ConferenceId, OrderId, SeatTypeId, TicketCode, TicketId};
-use onsite_shared::order::{self, Order, OrderOrigin, OrderStatus, Payment, Registrant, SeatPrice};
+use onsite_shared::order::{self, Order, OrderOrigin, OrderStatus, Payment, Registrant};
 use onsite_shared::seat_assignments::{self, Attendee, Seat, SeatAssignments};
 use onsite_shared::seat_availability::{self, SeatQuantity, SeatsAvailability};
 use serde::{Deserialize, Serialize};
@@ -134,7 +135,7 @@ pub fn registrations_from_csv(rows: Vec<CsvRow>) -> Result<Vec<ImportRegistratio
 
 fn invalid(message: impl Into<String>) -> Rejected {
     Rejected::Domain {
-        code: "import.invalid",
+        code: error_code::IMPORT_INVALID,
         message: message.into(),
     }
 }
@@ -250,15 +251,7 @@ pub fn import_registration(
             quantity: *q,
         })
         .collect();
-    let prices: Vec<SeatPrice> = conf
-        .seat_types
-        .values()
-        .map(|s| SeatPrice {
-            seat_type: s.id,
-            name: s.name.clone(),
-            unit_price: s.price,
-        })
-        .collect();
+    let prices = conf.price_list();
 
     // The order, as it was in the source system: placed, reserved, confirmed.
     let order_stream = StreamId::order(order);

@@ -9,6 +9,7 @@ use onsite_server::storage::Store;
 use onsite_server::storage::postgres::PgStore;
 use onsite_server::storage::sqlite::SqliteStore;
 use onsite_server::{accounts, demo, devices, import};
+use onsite_shared::error_code;
 use onsite_shared::ids::{ConferenceId, DeviceId};
 
 #[derive(Parser)]
@@ -343,7 +344,7 @@ async fn import_registrations<S: Store>(
                     )?;
                 if conf.id.is_none() {
                     return Err(onsite_server::recorder::Rejected::Domain {
-                        code: "conference.not_found",
+                        code: error_code::CONFERENCE_NOT_FOUND,
                         message: format!("no conference {conference}"),
                     });
                 }

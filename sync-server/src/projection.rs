@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use onsite_shared::event::Event;
-use onsite_shared::ids::ConferenceId;
+use onsite_shared::ids::{ConferenceId, TicketCode};
 use onsite_shared::{check_in, conference, conflict, order, seat_assignments, walk_in};
 
 use crate::params;
@@ -290,11 +290,22 @@ fn apply_order(tx: &mut dyn Tx, c: &str, e: &order::Event) -> Result<(), StoreEr
     Ok(())
 }
 
+/// Sets a ticket's holder and the text head office finds it by
+/// ([`seat_assignments::search_text`], as the desk's roster has it).
 fn set_holder(
     tx: &mut dyn Tx,
     ticket: &onsite_shared::ids::TicketId,
     a: Option<&seat_assignments::Attendee>,
 ) -> Result<(), StoreError> {
+    let rows = tx.query(
+        "SELECT code FROM tickets WHERE ticket = $1",
+        params![ticket.to_string()],
+    )?;
+    let Some(row) = rows.first() else {
+        return Ok(());
+    };
+    let code = TicketCode::parse(&row.text(0)?)
+        .map_err(|e| StoreError::Corrupt(format!("a ticket's code: {e}")))?;
     let empty = seat_assignments::Attendee {
         first_name: String::new(),
         last_name: String::new(),
@@ -302,10 +313,11 @@ fn set_holder(
         company: String::new(),
         attendee_types: vec![],
     };
+    let search = seat_assignments::search_text(a, &code);
     let a = a.unwrap_or(&empty);
     tx.execute(
         "UPDATE tickets SET first_name = $2, last_name = $3, email = $4, company = $5, attendee_types = $6, \
-         search = $7 || ' ' || LOWER(code) WHERE ticket = $1",
+         search = $7 WHERE ticket = $1",
         params![
             ticket.to_string(),
             a.first_name.clone(),
@@ -313,7 +325,7 @@ fn set_holder(
             a.email.clone(),
             a.company.clone(),
             json_text(&a.attendee_types)?,
-            onsite_shared::text::fold(&format!("{} {} {} {}", a.first_name, a.last_name, a.email, a.company)),
+            search,
         ],
     )?;
     Ok(())
@@ -431,8 +443,8 @@ fn apply_walk_in(tx: &mut dyn Tx, c: &str, e: &walk_in::Event) -> Result<(), Sto
             for t in &sale.tickets {
                 tx.execute(
                     "INSERT INTO tickets (conference, code, ticket, order_id, seat_type, status, origin, \
-                     first_name, last_name, email, company, attendee_types) \
-                     VALUES ($1, $2, $3, $4, $5, 'provisional', 'walk_in', $6, $7, $8, $9, $10) \
+                     first_name, last_name, email, company, attendee_types, search) \
+                     VALUES ($1, $2, $3, $4, $5, 'provisional', 'walk_in', $6, $7, $8, $9, $10, $11) \
                      ON CONFLICT (conference, code) DO NOTHING",
                     params![
                         c,
@@ -445,9 +457,9 @@ fn apply_walk_in(tx: &mut dyn Tx, c: &str, e: &walk_in::Event) -> Result<(), Sto
                         t.attendee.email.clone(),
                         t.attendee.company.clone(),
                         json_text(&t.attendee.attendee_types)?,
+                        seat_assignments::search_text(Some(&t.attendee), &t.code),
                     ],
                 )?;
-                set_holder(tx, &t.ticket, Some(&t.attendee))?;
             }
         }
         walk_in::Event::Confirmed { order, tickets, .. } => {

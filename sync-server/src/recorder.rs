@@ -5,11 +5,11 @@ use std::any::Any;
 use std::collections::HashMap;
 
 use onsite_shared::aggregate::{DomainError, Timestamp};
-use onsite_shared::event::{Envelope, Event, Metadata, StreamId};
+use onsite_shared::event::{Envelope, Event, Metadata, StreamAggregate, StreamId};
 use onsite_shared::ids::{ConferenceId, DeviceId, EventId};
 
 use crate::projection;
-use crate::storage::{self, Append, StoreError, StreamState, Tx};
+use crate::storage::{self, Append, StoreError, Tx};
 
 /// Mints a UUIDv7 event id: time-ordered, so the log's unique index stays local.
 pub fn new_event_id() -> EventId {
@@ -140,7 +140,7 @@ impl<'t> Recorder<'t> {
     /// stream continue from the version the decision saw, so if another process appended in
     /// between, the insert hits `UNIQUE(stream, version)` and the job is decided again —
     /// never appended on top of a state it did not see.
-    pub fn load<A: StreamState + Send + 'static>(
+    pub fn load<A: StreamAggregate + Send + 'static>(
         &mut self,
         stream: &StreamId,
     ) -> Result<(A, u64), StoreError> {
@@ -165,7 +165,7 @@ impl<'t> Recorder<'t> {
 
     /// Reads many streams of one aggregate type together, so that the decisions that follow
     /// find them loaded.
-    pub fn preload<A: StreamState + Send + 'static>(
+    pub fn preload<A: StreamAggregate + Send + 'static>(
         &mut self,
         streams: &[StreamId],
     ) -> Result<(), StoreError> {
@@ -284,7 +284,7 @@ impl<'t> Recorder<'t> {
         command: &A::Command,
     ) -> Result<Vec<Event>, Rejected>
     where
-        A: StreamState + Send + 'static,
+        A: StreamAggregate + Send + 'static,
         A::Error: DomainError,
         A::Event: Clone,
         Event: From<A::Event>,

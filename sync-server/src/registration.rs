@@ -14,9 +14,10 @@ use onsite_shared::aggregate::Timestamp;
 use onsite_shared::conference::Conference;
 use onsite_shared::conflict;
 use onsite_shared::conflict::ConflictKind;
+use onsite_shared::error_code;
 use onsite_shared::event::{Event, StreamId};
 use onsite_shared::ids::{CommandId, ConferenceId, ConflictId, OrderId, TicketCode, TicketId};
-use onsite_shared::order::{self, Order, OrderOrigin, OrderStatus, Payment, Registrant, SeatPrice};
+use onsite_shared::order::{self, Order, OrderOrigin, OrderStatus, Payment, Registrant};
 use onsite_shared::registration::{Input, Output, RegistrationProcess, react};
 use onsite_shared::seat_assignments::{self, Attendee, Seat, SeatAssignments};
 use onsite_shared::seat_availability::{self, SeatQuantity, SeatsAvailability};
@@ -211,7 +212,7 @@ fn create_assignments(rec: &mut Recorder<'_>, order: OrderId) -> Result<(), Reje
     let (state, _) = rec.load::<Order>(&StreamId::order(order))?;
     let conference = state
         .conference
-        .ok_or_else(|| rejected("order.not_found", "the order does not exist"))?;
+        .ok_or_else(|| rejected(error_code::ORDER_NOT_FOUND, "the order does not exist"))?;
     let mut seats = Vec::new();
     let mut position = 0u32;
     for line in &state.seats {
@@ -253,25 +254,17 @@ pub fn place_order(
     let (conference, _) = rec.load::<Conference>(&StreamId::conference(conference_id))?;
     if conference.id.is_none() {
         return Err(rejected(
-            "conference.not_found",
+            error_code::CONFERENCE_NOT_FOUND,
             "the conference does not exist",
         ));
     }
     if !conference.published && origin == OrderOrigin::Online {
         return Err(rejected(
-            "conference.not_published",
+            error_code::CONFERENCE_NOT_PUBLISHED,
             "the conference is not open for registration",
         ));
     }
-    let prices: Vec<SeatPrice> = conference
-        .seat_types
-        .values()
-        .map(|s| SeatPrice {
-            seat_type: s.id,
-            name: s.name.clone(),
-            unit_price: s.price,
-        })
-        .collect();
+    let prices = conference.price_list();
     let access_code = random_code(6)?;
     let expires = rec.now + hold;
     let events = rec.execute::<Order>(
@@ -331,7 +324,7 @@ pub fn check_access(tx: &mut dyn Tx, order: OrderId, access_code: &str) -> Resul
         || access_code.is_empty()
     {
         return Err(rejected(
-            "order.not_found",
+            error_code::ORDER_NOT_FOUND,
             "no order with this id and access code",
         ));
     }

@@ -18,8 +18,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::fmt::Write as _;
 
-use onsite_shared::aggregate::Aggregate;
-use onsite_shared::event::{DecodeError, Envelope, Event, StreamId};
+use onsite_shared::event::{DecodeError, Envelope, Event, StreamAggregate, StreamId};
 use onsite_shared::ids::{ConferenceId, EventId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -419,7 +418,7 @@ pub fn stream_version(tx: &mut dyn Tx, stream: &StreamId) -> Result<u64, StoreEr
 /// the snapshots [`load`] keeps of long streams are not looked up (a hundred more lookups
 /// in every push, for a snapshot a ticket's stream gets only after a hundred admissions and
 /// undos).
-pub fn load_many<A: StreamState>(
+pub fn load_many<A: StreamAggregate>(
     tx: &mut dyn Tx,
     streams: &[StreamId],
 ) -> Result<HashMap<StreamId, (A, u64)>, StoreError> {
@@ -472,7 +471,7 @@ pub fn load_many<A: StreamState>(
             let payload = serde_json::from_str(&r.text(4)?)?;
             let schema = u16::try_from(r.int(3)?).unwrap_or(0);
             let event = Event::decode(&r.text(2)?, schema, payload)?;
-            let state = match A::pick(event) {
+            let state = match A::pick_owned(event) {
                 Some(e) => state.evolve(&e),
                 None => state,
             };
@@ -660,43 +659,15 @@ pub fn stream_events(
         .collect()
 }
 
-/// An aggregate whose state the server loads from its stream (and snapshots).
-pub trait StreamState: Aggregate + Clone + Serialize + DeserializeOwned {
-    /// This aggregate's events out of the closed set.
-    fn pick(event: Event) -> Option<Self::Event>;
-}
-
-macro_rules! stream_state {
-    ($ty:ty, $variant:ident) => {
-        impl StreamState for $ty {
-            fn pick(event: Event) -> Option<Self::Event> {
-                match event {
-                    Event::$variant(e) => Some(e),
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-stream_state!(onsite_shared::conference::Conference, Conference);
-stream_state!(onsite_shared::seat_availability::SeatsAvailability, Seats);
-stream_state!(onsite_shared::order::Order, Order);
-stream_state!(
-    onsite_shared::seat_assignments::SeatAssignments,
-    SeatAssignments
-);
-stream_state!(onsite_shared::check_in::CheckIn, CheckIn);
-stream_state!(onsite_shared::badge::Badge, Badge);
-stream_state!(onsite_shared::walk_in::WalkInSale, WalkIn);
-stream_state!(onsite_shared::conflict::Conflict, Conflict);
-
 /// How many events past its snapshot a stream may grow before loading it writes a new one.
 const SNAPSHOT_EVERY: u64 = 100;
 
 /// Loads an aggregate: its snapshot (if any) plus the events after it. Long tails are
 /// snapshotted in the same transaction, so a snapshot never disagrees with the log.
-pub fn load<A: StreamState>(tx: &mut dyn Tx, stream: &StreamId) -> Result<(A, u64), StoreError> {
+pub fn load<A: StreamAggregate>(
+    tx: &mut dyn Tx,
+    stream: &StreamId,
+) -> Result<(A, u64), StoreError> {
     let rows = tx.query(
         "SELECT version, state FROM snapshots WHERE stream_type = $1 AND stream_id = $2",
         params![stream.stream_type.as_str(), stream.id.as_str()],
@@ -711,7 +682,7 @@ pub fn load<A: StreamState>(tx: &mut dyn Tx, stream: &StreamId) -> Result<(A, u6
     };
     let snapshot_version = version;
     for (v, event) in stream_events(tx, stream, version)? {
-        if let Some(e) = A::pick(event) {
+        if let Some(e) = A::pick_owned(event) {
             state = state.evolve(&e);
         }
         version = v;

@@ -6,29 +6,20 @@
 //! event id is already in the log (the same event pushed under another client id after a
 //! reinstall) is a `duplicate`. A gap refuses the whole push with the sequence expected.
 //!
-//! The server's decisions, per desk event (see `onsite_shared` for the rules):
-//! - admissions, undos, badge prints: physical facts, always recorded; a second admission of a
-//!   ticket or an admission of a ticket that admits nobody is flagged and opens a conflict;
-//! - attendee corrections: recorded when the ticket still belongs to the same person;
-//! - walk-in sales: reconciled against the authoritative seats (confirmed, overbooked by
-//!   policy, or compensated: partial/rejected, refund due, conflict opened);
-//! - conflict acknowledgements and resolutions from a desk: decided on the conflict.
+//! What the server decides about each desk event is [`onsite_shared::reconciliation`], pure:
+//! this module loads what it needs and records what it decided.
 
 use std::collections::HashMap;
 
-use onsite_shared::aggregate::{Aggregate, DomainError, Timestamp};
+use onsite_shared::aggregate::Timestamp;
 use onsite_shared::check_in::{self, CheckIn, TicketStatus};
-use onsite_shared::conference::Conference;
-use onsite_shared::conflict::{self, Actor, Conflict, ConflictKind, Resolution};
+use onsite_shared::error_code;
 use onsite_shared::event::{DecodeError, Envelope, Event, StreamId};
 use onsite_shared::ids::{ClientId, ConferenceId, ConflictId, DeviceId, EventId, TicketCode};
 use onsite_shared::protocol::{
-    MAX_PUSH_ITEMS, OutcomeStatus, PROTOCOL_VERSION, PushOutcome, PushRequest, PushResponse, reason,
+    MAX_PUSH_ITEMS, OutcomeStatus, PROTOCOL_VERSION, PushOutcome, PushRequest, PushResponse,
 };
-use onsite_shared::seat_assignments::{self, SeatAssignments};
-use onsite_shared::seat_availability::SeatsAvailability;
-use onsite_shared::walk_in::{self, Authority, WalkInSale};
-use onsite_shared::{badge, badge::Badge};
+use onsite_shared::reconciliation::{self, Loaded, Minted, Need};
 
 use crate::params;
 use crate::projection;
@@ -63,52 +54,6 @@ impl From<DecodeError> for PushError {
     }
 }
 
-/// Desk events the server accepts from a push, by type.
-fn is_desk_event(event: &Event) -> bool {
-    matches!(
-        event,
-        Event::CheckIn(check_in::Event::Admitted { .. } | check_in::Event::Undone { .. })
-            | Event::Badge(_)
-            | Event::SeatAssignments(seat_assignments::Event::Updated { .. })
-            | Event::WalkIn(walk_in::Event::SaleRecorded { .. })
-            | Event::Conflict(
-                conflict::Event::Acknowledged { .. } | conflict::Event::Resolved { .. }
-            )
-    )
-}
-
-struct Decided {
-    status: OutcomeStatus,
-    reason: Option<&'static str>,
-}
-
-impl Decided {
-    fn accepted() -> Self {
-        Self {
-            status: OutcomeStatus::Accepted,
-            reason: None,
-        }
-    }
-    fn flagged(reason: &'static str) -> Self {
-        Self {
-            status: OutcomeStatus::Accepted,
-            reason: Some(reason),
-        }
-    }
-    fn compensated(reason: &'static str) -> Self {
-        Self {
-            status: OutcomeStatus::Compensated,
-            reason: Some(reason),
-        }
-    }
-    fn rejected(reason: &'static str) -> Self {
-        Self {
-            status: OutcomeStatus::Rejected,
-            reason: Some(reason),
-        }
-    }
-}
-
 /// A push that passed every check that needs no database, its events decoded. The writer
 /// (one thread on SQLite, a row lock on PostgreSQL) is every push's bottleneck, so what can
 /// happen before it does.
@@ -124,7 +69,7 @@ pub struct CheckedPush {
 pub fn check(desk: Desk, req: PushRequest) -> Result<CheckedPush, PushError> {
     if req.protocol_version != PROTOCOL_VERSION {
         return Err(PushError::BadRequest {
-            code: onsite_shared::protocol::error_code::UNSUPPORTED_PROTOCOL,
+            code: error_code::UNSUPPORTED_PROTOCOL,
             message: format!(
                 "this server speaks sync protocol {PROTOCOL_VERSION}, not {}",
                 req.protocol_version
@@ -133,7 +78,7 @@ pub fn check(desk: Desk, req: PushRequest) -> Result<CheckedPush, PushError> {
     }
     if req.items.len() > MAX_PUSH_ITEMS {
         return Err(PushError::BadRequest {
-            code: onsite_shared::protocol::error_code::TOO_MANY_ITEMS,
+            code: error_code::TOO_MANY_ITEMS,
             message: format!(
                 "at most {MAX_PUSH_ITEMS} items per push, got {}",
                 req.items.len()
@@ -144,13 +89,13 @@ pub fn check(desk: Desk, req: PushRequest) -> Result<CheckedPush, PushError> {
     for (i, item) in req.items.iter().enumerate() {
         if i > 0 && item.client_seq != req.items[i - 1].client_seq + 1 {
             return Err(PushError::BadRequest {
-                code: onsite_shared::protocol::error_code::MALFORMED,
+                code: error_code::MALFORMED,
                 message: "items must have consecutive client_seq values".into(),
             });
         }
         if item.event.client_seq.is_some_and(|s| s != item.client_seq) {
             return Err(PushError::BadRequest {
-                code: onsite_shared::protocol::error_code::MALFORMED,
+                code: error_code::MALFORMED,
                 message: format!(
                     "item {} carries an event with another client_seq",
                     item.client_seq
@@ -158,7 +103,10 @@ pub fn check(desk: Desk, req: PushRequest) -> Result<CheckedPush, PushError> {
             });
         }
         let event = item.event.decode()?;
-        if event_conference(&event).is_some_and(|c| c != desk.conference) {
+        if event
+            .door_conference()
+            .is_some_and(|c| c != desk.conference)
+        {
             return Err(PushError::Forbidden(format!(
                 "item {} is about another conference; this desk is enrolled for {}",
                 item.client_seq, desk.conference
@@ -366,7 +314,7 @@ impl StoredOutcomes {
         }
         if outcome.event_id != event_id {
             return Err(PushError::BadRequest {
-                code: onsite_shared::protocol::error_code::MALFORMED,
+                code: error_code::MALFORMED,
                 message: format!("client_seq {seq} was pushed before with another event"),
             });
         }
@@ -417,300 +365,52 @@ fn legacy_outcome(
     Ok(rows.first().map(|r| r.json(0)).transpose()?)
 }
 
-/// Decides one desk event. `statuses` are the tickets' statuses read ahead for this push
-/// (a code missing from them is unknown), or `None` to read each one when needed.
+/// Decides one desk event again ([`reconciliation::redecide`]) and records the outcome: the
+/// desk's event as decided, then the server's own. `statuses` are the tickets' statuses read
+/// ahead for this push (a code missing from them is unknown), or `None` to read each one
+/// when needed.
 fn decide(
     rec: &mut Recorder<'_>,
     envelope: &Envelope,
     pushed: &Prepared,
     statuses: Option<&HashMap<TicketCode, TicketStatus>>,
-) -> Result<Decided, PushError> {
+) -> Result<reconciliation::Outcome, PushError> {
     let event = &pushed.event;
-    if !is_desk_event(event) {
-        return Ok(Decided::rejected(reason::NOT_A_DESK_EVENT));
-    }
-    match event {
-        Event::CheckIn(check_in::Event::Admitted {
-            conference,
-            code,
-            ticket,
-            admission,
-            override_reason,
-        }) => {
-            let stream = StreamId::admission(*conference, code);
-            let (state, _) = rec.load::<CheckIn>(&stream)?;
-            let status = match statuses {
-                Some(known) => known.get(code).copied().unwrap_or(TicketStatus::Unknown),
-                None => projection::ticket_status(rec.tx, *conference, code)?,
-            };
-            let command = check_in::Command::RecordAdmission {
-                conference: *conference,
-                code: code.clone(),
-                ticket: *ticket,
-                status,
-                admission: admission.clone(),
-                override_reason: override_reason.clone(),
-            };
-            let events = state.decide(&command).map_err(domain)?;
-            let mut decided = Decided::accepted();
-            for (i, e) in events.iter().enumerate() {
-                let e = Event::CheckIn(e.clone());
-                if i == 0 {
-                    rec.record_pushed(envelope, &e, pushed)?;
-                    continue;
-                }
-                rec.record(&e)?;
-                let kind = match &e {
-                    Event::CheckIn(check_in::Event::DuplicateFlagged {
-                        code,
-                        duplicate,
-                        first,
-                        ..
-                    }) => {
-                        decided = Decided::flagged(reason::DUPLICATE_ADMISSION);
-                        ConflictKind::DuplicateAdmission {
-                            code: code.clone(),
-                            first: first.clone(),
-                            duplicate: duplicate.clone(),
-                        }
-                    }
-                    Event::CheckIn(check_in::Event::InvalidTicketFlagged {
-                        code,
-                        admission,
-                        status,
-                        ..
-                    }) => {
-                        if decided.reason.is_none() {
-                            decided = Decided::flagged(reason::INVALID_TICKET_ADMISSION);
-                        }
-                        ConflictKind::InvalidTicketAdmission {
-                            code: code.clone(),
-                            admission: admission.clone(),
-                            status: *status,
-                        }
-                    }
-                    _ => continue,
-                };
-                open_conflict(rec, *conference, kind)?;
-            }
-            Ok(decided)
-        }
-        Event::CheckIn(check_in::Event::Undone {
-            conference,
-            code,
-            admission,
-            desk: d,
-            at,
-            reason: why,
-        }) => {
-            let stream = StreamId::admission(*conference, code);
-            let (state, _) = rec.load::<CheckIn>(&stream)?;
-            let command = check_in::Command::RecordUndo {
-                admission: *admission,
-                desk: *d,
-                at: *at,
-                reason: why.clone(),
-            };
-            if state.decide(&command).map_err(domain)?.is_empty() {
-                return Ok(Decided::rejected("admission.not_admitted"));
-            }
-            rec.record_pushed(envelope, event, pushed)?;
-            Ok(Decided::accepted())
-        }
-        Event::Badge(e) => {
-            let (print, reprint_reason) = match e {
-                badge::Event::Printed { print } => (print, None),
-                badge::Event::Reprinted { print, reason } => (print, Some(reason.clone())),
-            };
-            let (state, _) = rec.load::<Badge>(&StreamId::badge(print.ticket))?;
-            let command = badge::Command::RecordPushedPrint {
-                print: print.clone(),
-                reprint_reason,
-            };
-            if !state.decide(&command).map_err(domain)?.is_empty() {
-                rec.record_pushed(envelope, event, pushed)?;
-            }
-            Ok(Decided::accepted())
-        }
-        Event::SeatAssignments(seat_assignments::Event::Updated {
-            order,
-            ticket,
-            attendee,
-            ..
-        }) => {
-            let (state, _) = rec.load::<SeatAssignments>(&StreamId::seat_assignments(*order))?;
-            let Some(position) = state.positions.iter().find(|p| p.seat.ticket == *ticket) else {
-                return Ok(Decided::rejected("seat_assignments.unknown_ticket"));
-            };
-            let same_person = position
-                .attendee
-                .as_ref()
-                .is_some_and(|a| a.email.eq_ignore_ascii_case(&attendee.email));
-            if !same_person {
-                // The seat went to someone else meanwhile; a desk's correction must not undo that.
-                return Ok(Decided::rejected("seat_assignments.reassigned"));
-            }
-            let command = seat_assignments::Command::Assign {
-                position: position.seat.position,
-                attendee: attendee.clone(),
-            };
-            let events = state.decide(&command).map_err(domain)?;
-            match events.as_slice() {
-                [] => Ok(Decided::accepted()),
-                [seat_assignments::Event::Updated { position: p, .. }] => {
-                    let e = Event::SeatAssignments(seat_assignments::Event::Updated {
-                        order: *order,
-                        position: *p,
-                        ticket: *ticket,
-                        attendee: attendee.validate().map_err(domain)?,
-                    });
-                    rec.record_pushed(envelope, &e, pushed)?;
-                    Ok(Decided::accepted())
-                }
-                _ => Ok(Decided::rejected("seat_assignments.reassigned")),
-            }
-        }
-        Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => {
-            let (existing, _) = rec.load::<WalkInSale>(&StreamId::walk_in(sale.order))?;
-            if existing.sale.is_some() {
-                return Ok(Decided {
-                    status: OutcomeStatus::Duplicate,
-                    reason: None,
-                });
-            }
-            let (conference, _) = rec.load::<Conference>(&StreamId::conference(sale.conference))?;
-            let (seats, _) = rec.load::<SeatsAvailability>(&StreamId::seats(sale.conference))?;
-            let conflict = ConflictId::from_uuid(uuid::Uuid::now_v7());
-            let events = walk_in::reconcile(
-                sale,
-                Authority {
-                    conference: &conference,
-                    seats: &seats,
-                    conflict,
-                    now: rec.now,
-                },
-            )
-            .map_err(domain)?;
-            let mut decided = Decided::accepted();
-            for (i, e) in events.iter().enumerate() {
-                if i == 0 {
-                    rec.record_pushed(envelope, e, pushed)?;
-                    continue;
-                }
-                rec.record(e)?;
-                match e {
-                    Event::WalkIn(walk_in::Event::PartiallyConfirmed { .. }) => {
-                        decided = Decided::compensated(reason::WALK_IN_PARTIAL);
-                    }
-                    Event::WalkIn(walk_in::Event::Rejected { .. }) => {
-                        decided = Decided::compensated(reason::WALK_IN_REJECTED)
-                    }
-                    Event::WalkIn(walk_in::Event::Confirmed { overbooked, .. })
-                        if !overbooked.is_empty() =>
-                    {
-                        decided = Decided::flagged(reason::WALK_IN_OVERBOOKED);
-                    }
-                    _ => {}
+    let mut loaded = Loaded::default();
+    for need in reconciliation::needs(event) {
+        match need {
+            Need::CheckIn(s) => loaded.check_in = rec.load(&s)?.0,
+            Need::TicketStatus { conference, code } => {
+                loaded.ticket_status = match statuses {
+                    Some(known) => known.get(&code).copied().unwrap_or(TicketStatus::Unknown),
+                    None => projection::ticket_status(rec.tx, conference, &code)?,
                 }
             }
-            Ok(decided)
+            Need::Badge(s) => loaded.badge = rec.load(&s)?.0,
+            Need::Assignments(s) => loaded.assignments = rec.load(&s)?.0,
+            Need::Sale(s) => loaded.sale = rec.load(&s)?.0,
+            Need::Conference(s) => loaded.conference = rec.load(&s)?.0,
+            Need::Seats(s) => loaded.seats = rec.load(&s)?.0,
+            Need::Conflict(s) => loaded.conflict = rec.load(&s)?.0,
         }
-        Event::Conflict(conflict::Event::Acknowledged {
-            conflict: id,
-            by,
-            at,
-            note,
-        }) => decide_conflict(
-            rec,
-            envelope,
-            pushed,
-            *id,
-            &conflict::Command::Acknowledge {
-                by: by.clone(),
-                at: *at,
-                note: note.clone(),
-            },
-        ),
-        Event::Conflict(conflict::Event::Resolved {
-            conflict: id,
-            resolution,
-            by,
-            at,
-            note,
-        }) => {
-            if *resolution == Resolution::SaleHonoured || !matches!(by, Actor::Desk { .. }) {
-                // Overriding a quota is head office's decision, not a desk's.
-                return Ok(Decided::rejected("conflict.not_for_desks"));
-            }
-            let command = conflict::Command::Resolve {
-                resolution: resolution.clone(),
-                by: by.clone(),
-                at: *at,
-                note: note.clone(),
-            };
-            decide_conflict(rec, envelope, pushed, *id, &command)
-        }
-        _ => Ok(Decided::rejected(reason::NOT_A_DESK_EVENT)),
     }
-}
-
-fn decide_conflict(
-    rec: &mut Recorder<'_>,
-    envelope: &Envelope,
-    pushed: &Prepared,
-    id: ConflictId,
-    command: &conflict::Command,
-) -> Result<Decided, PushError> {
-    let (state, _) = rec.load::<Conflict>(&StreamId::conflict(id))?;
-    match state.decide(command) {
-        Ok(events) if events.is_empty() => Ok(Decided::accepted()),
-        Ok(_) => {
-            rec.record_pushed(envelope, &pushed.event, pushed)?;
-            Ok(Decided::accepted())
-        }
-        Err(e) => Ok(Decided::rejected(e.code())),
+    let outcome = reconciliation::redecide(
+        event,
+        &loaded,
+        Minted {
+            now: rec.now,
+            conflicts: std::iter::repeat_with(|| ConflictId::from_uuid(uuid::Uuid::now_v7())),
+        },
+    )
+    .map_err(|e| PushError::BadRequest {
+        code: e.code,
+        message: e.message,
+    })?;
+    if let Some(e) = &outcome.desk_event {
+        rec.record_pushed(envelope, e, pushed)?;
     }
-}
-
-fn open_conflict(
-    rec: &mut Recorder<'_>,
-    conference: ConferenceId,
-    kind: ConflictKind,
-) -> Result<(), StoreError> {
-    let id = ConflictId::from_uuid(uuid::Uuid::now_v7());
-    let e = Event::Conflict(conflict::Event::Opened {
-        conflict: id,
-        conference,
-        kind,
-        at: rec.now,
-    });
-    rec.record(&e)?;
-    Ok(())
-}
-
-/// A domain rule refused what a desk says it did: the desk sent something inconsistent.
-#[expect(clippy::needless_pass_by_value, reason = "shaped for map_err")]
-fn domain<E: DomainError>(e: E) -> PushError {
-    PushError::BadRequest {
-        code: e.code(),
-        message: e.to_string(),
-    }
-}
-
-fn event_conference(event: &Event) -> Option<ConferenceId> {
-    match event {
-        Event::CheckIn(
-            check_in::Event::Admitted { conference, .. }
-            | check_in::Event::Undone { conference, .. }
-            | check_in::Event::DuplicateFlagged { conference, .. }
-            | check_in::Event::InvalidTicketFlagged { conference, .. },
-        ) => Some(*conference),
-        Event::Badge(badge::Event::Printed { print } | badge::Event::Reprinted { print, .. }) => {
-            Some(print.conference)
-        }
-        Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => Some(sale.conference),
-        _ => None,
-    }
+    rec.record_all(&outcome.events)?;
+    Ok(outcome)
 }
 
 // ---- pull ----

@@ -1,0 +1,53 @@
+//! Every stable error code the system answers with, outside the domain's own
+//! ([`crate::DomainError::code`], next to each aggregate's rules) and the push outcomes'
+//! reasons ([`crate::protocol::reason`]). A code is a contract with the desk window, head
+//! office's scripts and older desks: it is never reused for another meaning.
+
+// The sync protocol.
+pub const GAP: &str = "sync.gap";
+pub const UNSUPPORTED_PROTOCOL: &str = "sync.unsupported_protocol";
+pub const TOO_MANY_ITEMS: &str = "sync.too_many_items";
+pub const BAD_CURSOR: &str = "sync.bad_cursor";
+/// The pull cursor belongs to another database (a restore, a new file): start again.
+pub const CURSOR_RESET: &str = "sync.cursor_reset";
+
+// Requests and credentials.
+pub const UNAUTHENTICATED: &str = "auth.unauthenticated";
+pub const REVOKED: &str = "auth.revoked";
+pub const FORBIDDEN: &str = "auth.forbidden";
+pub const BAD_ENROLMENT_CODE: &str = "auth.bad_code";
+pub const MALFORMED: &str = "request.malformed";
+pub const TOO_LARGE: &str = "request.too_large";
+
+// The server.
+pub const STORAGE: &str = "server.storage";
+pub const SERVER_CURSOR: &str = "server.cursor";
+pub const CONFERENCE_NOT_FOUND: &str = "conference.not_found";
+pub const CONFERENCE_NOT_PUBLISHED: &str = "conference.not_published";
+pub const BAD_ATTENDEE_TYPE: &str = "conference.bad_attendee_type";
+pub const BAD_COLOUR: &str = "conference.bad_colour";
+pub const DEVICE_NOT_FOUND: &str = "device.not_found";
+pub const DEVICE_NAME_REQUIRED: &str = "device.name_required";
+pub const ORDER_NOT_FOUND: &str = "order.not_found";
+pub const ORDER_NOT_RESERVED: &str = "order.not_reserved";
+pub const ORDER_EXPIRED: &str = "order.expired";
+pub const CONFLICT_NOT_FOUND: &str = "conflict.not_found";
+pub const CONFLICT_NOT_APPLICABLE: &str = "conflict.not_applicable";
+pub const CANNOT_HONOUR: &str = "walk_in.cannot_honour";
+pub const IMPORT_INVALID: &str = "import.invalid";
+
+// The desk.
+pub const DESK_NOT_ENROLLED: &str = "desk.not_enrolled";
+pub const DESK_ALREADY_ENROLLED: &str = "desk.already_enrolled";
+pub const DESK_BAD_INPUT: &str = "desk.bad_input";
+pub const DESK_NO_SUCH_TICKET: &str = "desk.no_such_ticket";
+pub const DESK_NO_SUCH_CONFLICT: &str = "desk.no_such_conflict";
+pub const BADGE_LAYOUT_WARNINGS: &str = "badge.layout_warnings";
+pub const DESK_DATABASE_TOO_NEW: &str = "desk.database_too_new";
+pub const DESK_DATABASE: &str = "desk.database";
+pub const DESK_CORRUPT: &str = "desk.corrupt";
+pub const SYNC_NOT_ENROLLED: &str = "sync.not_enrolled";
+pub const SYNC_UNREACHABLE: &str = "sync.unreachable";
+/// A server answered with an error body the desk could not read.
+pub const HTTP_ERROR: &str = "http.error";
+pub const PRINTING_SPOOLER: &str = "printing.spooler";

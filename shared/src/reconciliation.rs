@@ -1,0 +1,433 @@
+//! The server's re-decision of what desks did offline, pure.
+//!
+//! Every event a desk pushes is decided again against the authoritative aggregates. The shell
+//! asks [`needs`] what to load, loads it into [`Loaded`], calls [`redecide`] and records the
+//! [`Outcome`]: the desk's event as the server keeps it (its id, device time and sequence are
+//! the shell's to keep), then the server's own events after it. The rules, per desk event:
+//! - admissions, undos, badge prints: physical facts, always recorded; a second admission of a
+//!   ticket, or an admission of a ticket that admits nobody, is flagged and opens a conflict;
+//!   an undo of what is not admitted is rejected;
+//! - attendee corrections: recorded when the ticket still belongs to the same person;
+//! - walk-in sales: reconciled against the authoritative seats ([`walk_in::reconcile`]:
+//!   confirmed, overbooked by policy, or compensated: partial/rejected, refund due, conflict
+//!   opened); a sale the server already has is a duplicate;
+//! - conflict acknowledgements and resolutions: decided on the conflict; honouring a sale over
+//!   the quota is head office's, never a desk's;
+//! - anything else is not a desk's to push, and is rejected.
+//!
+//! A desk event that contradicts the domain's rules outright (a correction without a name)
+//! is an [`Error`]: the desk sent something inconsistent, and the whole push is refused.
+
+pub mod walk_in;
+
+use crate::aggregate::{Aggregate, DomainError, Timestamp};
+use crate::badge::{self, Badge};
+use crate::check_in::{self, CheckIn, TicketStatus};
+use crate::conference::Conference;
+use crate::conflict::{self, Actor, Conflict, ConflictKind, Resolution};
+use crate::event::{Event, StreamId};
+use crate::ids::{ConferenceId, ConflictId, TicketCode};
+use crate::protocol::{OutcomeStatus, reason};
+use crate::seat_assignments::{self, SeatAssignments};
+use crate::seat_availability::SeatsAvailability;
+use crate::walk_in::{self as sale, WalkInSale};
+
+/// Something re-deciding an event needs loaded: a stream (into the [`Loaded`] field of its
+/// aggregate) or a ticket's status as the server's roster has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Need {
+    CheckIn(StreamId),
+    TicketStatus {
+        conference: ConferenceId,
+        code: TicketCode,
+    },
+    Badge(StreamId),
+    Assignments(StreamId),
+    Sale(StreamId),
+    Conference(StreamId),
+    Seats(StreamId),
+    Conflict(StreamId),
+}
+
+/// What the shell loaded for one event, as [`needs`] asked (the rest stays default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub check_in: CheckIn,
+    pub ticket_status: TicketStatus,
+    pub badge: Badge,
+    pub assignments: SeatAssignments,
+    pub sale: WalkInSale,
+    pub conference: Conference,
+    pub seats: SeatsAvailability,
+    pub conflict: Conflict,
+}
+
+impl Default for Loaded {
+    fn default() -> Self {
+        Self {
+            check_in: CheckIn::default(),
+            ticket_status: TicketStatus::Unknown,
+            badge: Badge::default(),
+            assignments: SeatAssignments::default(),
+            sale: WalkInSale::default(),
+            conference: Conference::default(),
+            seats: SeatsAvailability::default(),
+            conflict: Conflict::default(),
+        }
+    }
+}
+
+/// What the server decided about one desk event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: OutcomeStatus,
+    /// Why, for anything but a plain acceptance ([`reason`], or a domain error's code).
+    pub reason: Option<&'static str>,
+    /// The desk's event as the server records it (it may differ from what was pushed: a
+    /// reason trimmed, an attendee normalised); `None` when none of it is recorded.
+    pub desk_event: Option<Event>,
+    /// The server's own events, recorded after the desk's, in order.
+    pub events: Vec<Event>,
+}
+
+impl Outcome {
+    fn new(status: OutcomeStatus, reason: Option<&'static str>) -> Self {
+        Self {
+            status,
+            reason,
+            desk_event: None,
+            events: vec![],
+        }
+    }
+
+    fn accepted() -> Self {
+        Self::new(OutcomeStatus::Accepted, None)
+    }
+
+    fn rejected(reason: &'static str) -> Self {
+        Self::new(OutcomeStatus::Rejected, Some(reason))
+    }
+
+    fn recording(mut self, event: Event) -> Self {
+        self.desk_event = Some(event);
+        self
+    }
+}
+
+/// A desk event the domain's rules contradict: the push that carries it is refused whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl DomainError for Error {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+fn inconsistent<E: DomainError>(e: &E) -> Error {
+    Error {
+        code: e.code(),
+        message: e.to_string(),
+    }
+}
+
+/// What the server supplies that a pure function cannot make: its clock, and ids for the
+/// conflicts a decision opens (taken one by one, only when one is opened).
+pub struct Minted<I> {
+    pub now: Timestamp,
+    pub conflicts: I,
+}
+
+impl<I: Iterator<Item = ConflictId>> Minted<I> {
+    fn conflict(&mut self) -> Result<ConflictId, Error> {
+        self.conflicts.next().ok_or_else(|| Error {
+            code: "reconciliation.no_ids",
+            message: "no conflict id was supplied".into(),
+        })
+    }
+}
+
+/// What re-deciding `event` needs loaded.
+pub fn needs(event: &Event) -> Vec<Need> {
+    if !event.is_desk_event() {
+        return vec![];
+    }
+    match event {
+        Event::CheckIn(check_in::Event::Admitted {
+            conference, code, ..
+        }) => vec![
+            Need::CheckIn(StreamId::admission(*conference, code)),
+            Need::TicketStatus {
+                conference: *conference,
+                code: code.clone(),
+            },
+        ],
+        Event::CheckIn(check_in::Event::Undone {
+            conference, code, ..
+        }) => vec![Need::CheckIn(StreamId::admission(*conference, code))],
+        Event::Badge(badge::Event::Printed { print } | badge::Event::Reprinted { print, .. }) => {
+            vec![Need::Badge(StreamId::badge(print.ticket))]
+        }
+        Event::SeatAssignments(seat_assignments::Event::Updated { order, .. }) => {
+            vec![Need::Assignments(StreamId::seat_assignments(*order))]
+        }
+        Event::WalkIn(sale::Event::SaleRecorded { sale }) => vec![
+            Need::Sale(StreamId::walk_in(sale.order)),
+            Need::Conference(StreamId::conference(sale.conference)),
+            Need::Seats(StreamId::seats(sale.conference)),
+        ],
+        Event::Conflict(
+            conflict::Event::Acknowledged { conflict, .. }
+            | conflict::Event::Resolved { conflict, .. },
+        ) => vec![Need::Conflict(StreamId::conflict(*conflict))],
+        _ => vec![],
+    }
+}
+
+/// Decides a desk's event again against what [`needs`] loaded.
+pub fn redecide<I: Iterator<Item = ConflictId>>(
+    event: &Event,
+    loaded: &Loaded,
+    mut minted: Minted<I>,
+) -> Result<Outcome, Error> {
+    if !event.is_desk_event() {
+        return Ok(Outcome::rejected(reason::NOT_A_DESK_EVENT));
+    }
+    match event {
+        Event::CheckIn(check_in::Event::Admitted {
+            conference,
+            code,
+            ticket,
+            admission,
+            override_reason,
+        }) => {
+            let decided = loaded
+                .check_in
+                .decide(&check_in::Command::RecordAdmission {
+                    conference: *conference,
+                    code: code.clone(),
+                    ticket: *ticket,
+                    status: loaded.ticket_status,
+                    admission: admission.clone(),
+                    override_reason: override_reason.clone(),
+                })
+                .map_err(|e| inconsistent(&e))?;
+            let mut outcome = Outcome::accepted();
+            let mut decided = decided.into_iter().map(Event::CheckIn);
+            outcome.desk_event = decided.next();
+            for e in decided {
+                let kind = match &e {
+                    Event::CheckIn(check_in::Event::DuplicateFlagged {
+                        code,
+                        duplicate,
+                        first,
+                        ..
+                    }) => {
+                        outcome.reason = Some(reason::DUPLICATE_ADMISSION);
+                        Some(ConflictKind::DuplicateAdmission {
+                            code: code.clone(),
+                            first: first.clone(),
+                            duplicate: duplicate.clone(),
+                        })
+                    }
+                    Event::CheckIn(check_in::Event::InvalidTicketFlagged {
+                        code,
+                        admission,
+                        status,
+                        ..
+                    }) => {
+                        outcome
+                            .reason
+                            .get_or_insert(reason::INVALID_TICKET_ADMISSION);
+                        Some(ConflictKind::InvalidTicketAdmission {
+                            code: code.clone(),
+                            admission: admission.clone(),
+                            status: *status,
+                        })
+                    }
+                    _ => None,
+                };
+                outcome.events.push(e);
+                if let Some(kind) = kind {
+                    outcome.events.push(
+                        conflict::Event::Opened {
+                            conflict: minted.conflict()?,
+                            conference: *conference,
+                            kind,
+                            at: minted.now,
+                        }
+                        .into(),
+                    );
+                }
+            }
+            Ok(outcome)
+        }
+        Event::CheckIn(check_in::Event::Undone {
+            admission,
+            desk,
+            at,
+            reason: why,
+            ..
+        }) => {
+            let decided = loaded
+                .check_in
+                .decide(&check_in::Command::RecordUndo {
+                    admission: *admission,
+                    desk: *desk,
+                    at: *at,
+                    reason: why.clone(),
+                })
+                .map_err(|e| inconsistent(&e))?;
+            Ok(if decided.is_empty() {
+                Outcome::rejected(reason::NOT_ADMITTED)
+            } else {
+                Outcome::accepted().recording(event.clone())
+            })
+        }
+        Event::Badge(e) => {
+            let (print, reprint_reason) = match e {
+                badge::Event::Printed { print } => (print, None),
+                badge::Event::Reprinted { print, reason } => (print, Some(reason.clone())),
+            };
+            let decided = loaded
+                .badge
+                .decide(&badge::Command::RecordPushedPrint {
+                    print: print.clone(),
+                    reprint_reason,
+                })
+                .map_err(|e| inconsistent(&e))?;
+            // A print the server has (the same job) is accepted again and recorded once.
+            Ok(if decided.is_empty() {
+                Outcome::accepted()
+            } else {
+                Outcome::accepted().recording(event.clone())
+            })
+        }
+        Event::SeatAssignments(seat_assignments::Event::Updated {
+            order,
+            ticket,
+            attendee,
+            ..
+        }) => {
+            let state = &loaded.assignments;
+            let Some(position) = state.positions.iter().find(|p| p.seat.ticket == *ticket) else {
+                return Ok(Outcome::rejected(reason::UNKNOWN_TICKET));
+            };
+            let same_person = position
+                .attendee
+                .as_ref()
+                .is_some_and(|a| a.email.eq_ignore_ascii_case(&attendee.email));
+            if !same_person {
+                // The seat went to someone else meanwhile; a desk's correction must not undo that.
+                return Ok(Outcome::rejected(reason::REASSIGNED));
+            }
+            let decided = state
+                .decide(&seat_assignments::Command::Assign {
+                    position: position.seat.position,
+                    attendee: attendee.clone(),
+                })
+                .map_err(|e| inconsistent(&e))?;
+            match decided.as_slice() {
+                [] => Ok(Outcome::accepted()),
+                [seat_assignments::Event::Updated { position, .. }] => Ok(Outcome::accepted()
+                    .recording(
+                        seat_assignments::Event::Updated {
+                            order: *order,
+                            position: *position,
+                            ticket: *ticket,
+                            attendee: attendee.validate().map_err(|e| inconsistent(&e))?,
+                        }
+                        .into(),
+                    )),
+                _ => Ok(Outcome::rejected(reason::REASSIGNED)),
+            }
+        }
+        Event::WalkIn(sale::Event::SaleRecorded { sale }) => {
+            if loaded.sale.sale.is_some() {
+                return Ok(Outcome::new(OutcomeStatus::Duplicate, None));
+            }
+            let reconciled = walk_in::reconcile(
+                sale,
+                walk_in::Authority {
+                    conference: &loaded.conference,
+                    seats: &loaded.seats,
+                    conflict: minted.conflict()?,
+                    now: minted.now,
+                },
+            )
+            .map_err(|e| inconsistent(&e))?;
+            let mut outcome = Outcome::accepted();
+            let mut reconciled = reconciled.into_iter();
+            outcome.desk_event = reconciled.next();
+            for e in reconciled {
+                match &e {
+                    Event::WalkIn(sale::Event::PartiallyConfirmed { .. }) => {
+                        outcome.status = OutcomeStatus::Compensated;
+                        outcome.reason = Some(reason::WALK_IN_PARTIAL);
+                    }
+                    Event::WalkIn(sale::Event::Rejected { .. }) => {
+                        outcome.status = OutcomeStatus::Compensated;
+                        outcome.reason = Some(reason::WALK_IN_REJECTED);
+                    }
+                    Event::WalkIn(sale::Event::Confirmed { overbooked, .. })
+                        if !overbooked.is_empty() =>
+                    {
+                        outcome.reason = Some(reason::WALK_IN_OVERBOOKED);
+                    }
+                    _ => {}
+                }
+                outcome.events.push(e);
+            }
+            Ok(outcome)
+        }
+        Event::Conflict(conflict::Event::Acknowledged { by, at, note, .. }) => Ok(on_conflict(
+            event,
+            &loaded.conflict,
+            &conflict::Command::Acknowledge {
+                by: by.clone(),
+                at: *at,
+                note: note.clone(),
+            },
+        )),
+        Event::Conflict(conflict::Event::Resolved {
+            resolution,
+            by,
+            at,
+            note,
+            ..
+        }) => {
+            if *resolution == Resolution::SaleHonoured || !matches!(by, Actor::Desk { .. }) {
+                // Overriding a quota is head office's decision, not a desk's.
+                return Ok(Outcome::rejected(reason::CONFLICT_NOT_FOR_DESKS));
+            }
+            Ok(on_conflict(
+                event,
+                &loaded.conflict,
+                &conflict::Command::Resolve {
+                    resolution: resolution.clone(),
+                    by: by.clone(),
+                    at: *at,
+                    note: note.clone(),
+                },
+            ))
+        }
+        _ => Ok(Outcome::rejected(reason::NOT_A_DESK_EVENT)),
+    }
+}
+
+/// A desk's action on a conflict: recorded as pushed when the conflict takes it, accepted
+/// without a record when it changes nothing, rejected with the conflict's reason otherwise.
+fn on_conflict(event: &Event, state: &Conflict, command: &conflict::Command) -> Outcome {
+    match state.decide(command) {
+        Ok(events) if events.is_empty() => Outcome::accepted(),
+        Ok(_) => Outcome::accepted().recording(event.clone()),
+        Err(e) => Outcome::rejected(e.code()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

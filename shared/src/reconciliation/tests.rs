@@ -1,0 +1,626 @@
+//! Given what the server has loaded, when a desk's event arrives, then this outcome: one test
+//! per desk event type and outcome.
+
+use super::*;
+use crate::aggregate::replay;
+use crate::check_in::Admission;
+use crate::ids::{AdmissionId, DeviceId, OrderId, PrintJobId, SeatTypeId, TicketId};
+use crate::order::{self, PaymentMethod};
+use crate::seat_assignments::{Attendee, Seat};
+use crate::testing::at;
+use crate::walk_in::tests::{
+    CONF, DESK_A, DESK_B, GENERAL, SALE_A, STANDING, conference, eur, recorded, seats_with, sell,
+    ticket,
+};
+
+const TICKET: TicketId = TicketId::from_u128(71);
+const FIRST: AdmissionId = AdmissionId::from_u128(301);
+const SECOND: AdmissionId = AdmissionId::from_u128(302);
+const ORDER: OrderId = OrderId::from_u128(501);
+const C1: ConflictId = ConflictId::from_u128(901);
+const C2: ConflictId = ConflictId::from_u128(902);
+const JOB: PrintJobId = PrintJobId::from_u128(401);
+
+fn code() -> TicketCode {
+    TicketCode::parse("K7QF-3XP9").unwrap()
+}
+
+/// When: the server re-decides `event` against `given`, at ten, with conflict ids C1, C2, ….
+fn when(given: &Loaded, event: impl Into<Event>) -> Result<Outcome, Error> {
+    redecide(
+        &event.into(),
+        given,
+        Minted {
+            now: at(10, 0),
+            conflicts: (901..).map(ConflictId::from_u128),
+        },
+    )
+}
+
+fn outcome(
+    status: OutcomeStatus,
+    reason: Option<&'static str>,
+    desk_event: Option<Event>,
+    events: Vec<Event>,
+) -> Result<Outcome, Error> {
+    Ok(Outcome {
+        status,
+        reason,
+        desk_event,
+        events,
+    })
+}
+
+// ---- admissions ----
+
+fn admission(id: AdmissionId, desk: DeviceId, minute: u32) -> Admission {
+    Admission {
+        admission: id,
+        desk,
+        gate: "north".into(),
+        at: at(9, minute),
+    }
+}
+
+fn admitted(a: Admission) -> check_in::Event {
+    check_in::Event::Admitted {
+        conference: CONF,
+        code: code(),
+        ticket: Some(TICKET),
+        admission: a,
+        override_reason: None,
+    }
+}
+
+fn loaded_admissions(history: &[check_in::Event], status: TicketStatus) -> Loaded {
+    Loaded {
+        check_in: replay(history),
+        ticket_status: status,
+        ..Loaded::default()
+    }
+}
+
+#[test]
+fn needs_of_an_admission_are_its_stream_and_its_tickets_status() {
+    assert_eq!(
+        needs(&admitted(admission(FIRST, DESK_A, 1)).into()),
+        vec![
+            Need::CheckIn(StreamId::admission(CONF, &code())),
+            Need::TicketStatus {
+                conference: CONF,
+                code: code()
+            }
+        ]
+    );
+}
+
+#[test]
+fn a_first_admission_of_a_valid_ticket_is_accepted_as_it_was() {
+    let given = loaded_admissions(&[], TicketStatus::Valid);
+    let event = admitted(admission(FIRST, DESK_A, 1));
+    assert_eq!(
+        when(&given, event.clone()),
+        outcome(OutcomeStatus::Accepted, None, Some(event.into()), vec![])
+    );
+}
+
+#[test]
+fn a_second_admission_is_recorded_flagged_and_opens_a_conflict() {
+    let first = admission(FIRST, DESK_A, 1);
+    let second = admission(SECOND, DESK_B, 2);
+    let given = loaded_admissions(&[admitted(first.clone())], TicketStatus::Valid);
+    assert_eq!(
+        when(&given, admitted(second.clone())),
+        outcome(
+            OutcomeStatus::Accepted,
+            Some(reason::DUPLICATE_ADMISSION),
+            Some(admitted(second.clone()).into()),
+            vec![
+                check_in::Event::DuplicateFlagged {
+                    conference: CONF,
+                    code: code(),
+                    duplicate: second.clone(),
+                    first: first.clone(),
+                }
+                .into(),
+                conflict::Event::Opened {
+                    conflict: C1,
+                    conference: CONF,
+                    kind: ConflictKind::DuplicateAdmission {
+                        code: code(),
+                        first,
+                        duplicate: second,
+                    },
+                    at: at(10, 0),
+                }
+                .into(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn an_admission_of_a_ticket_that_admits_nobody_is_flagged_with_a_conflict() {
+    let given = loaded_admissions(&[], TicketStatus::Withdrawn);
+    let a = admission(FIRST, DESK_A, 1);
+    let then = when(&given, admitted(a.clone())).unwrap();
+    assert_eq!(then.status, OutcomeStatus::Accepted);
+    assert_eq!(then.reason, Some(reason::INVALID_TICKET_ADMISSION));
+    assert_eq!(
+        then.events[1],
+        conflict::Event::Opened {
+            conflict: C1,
+            conference: CONF,
+            kind: ConflictKind::InvalidTicketAdmission {
+                code: code(),
+                admission: a,
+                status: TicketStatus::Withdrawn,
+            },
+            at: at(10, 0),
+        }
+        .into()
+    );
+}
+
+#[test]
+fn a_second_admission_of_an_invalid_ticket_opens_two_conflicts_and_says_duplicate() {
+    let given = loaded_admissions(
+        &[admitted(admission(FIRST, DESK_A, 1))],
+        TicketStatus::Unknown,
+    );
+    let then = when(&given, admitted(admission(SECOND, DESK_B, 2))).unwrap();
+    assert_eq!(then.reason, Some(reason::DUPLICATE_ADMISSION));
+    let opened: Vec<ConflictId> = then
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Conflict(conflict::Event::Opened { conflict, .. }) => Some(*conflict),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(opened, vec![C1, C2]);
+}
+
+#[test]
+fn an_admission_pushed_again_is_accepted_and_records_nothing() {
+    let a = admission(FIRST, DESK_A, 1);
+    let given = loaded_admissions(&[admitted(a.clone())], TicketStatus::Valid);
+    assert_eq!(
+        when(&given, admitted(a)),
+        outcome(OutcomeStatus::Accepted, None, None, vec![])
+    );
+}
+
+fn undone(admission: AdmissionId) -> check_in::Event {
+    check_in::Event::Undone {
+        conference: CONF,
+        code: code(),
+        admission,
+        desk: DESK_A,
+        at: at(9, 30),
+        reason: "wrong person".into(),
+    }
+}
+
+#[test]
+fn an_undo_of_an_admission_is_accepted() {
+    let given = loaded_admissions(
+        &[admitted(admission(FIRST, DESK_A, 1))],
+        TicketStatus::Valid,
+    );
+    assert_eq!(
+        when(&given, undone(FIRST)),
+        outcome(
+            OutcomeStatus::Accepted,
+            None,
+            Some(undone(FIRST).into()),
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn an_undo_of_a_ticket_never_admitted_is_rejected() {
+    let given = loaded_admissions(&[], TicketStatus::Valid);
+    assert_eq!(
+        when(&given, undone(FIRST)),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::NOT_ADMITTED),
+            None,
+            vec![]
+        )
+    );
+}
+
+// ---- badges ----
+
+fn printed(job: PrintJobId) -> badge::Event {
+    badge::Event::Printed {
+        print: badge::Print {
+            conference: CONF,
+            ticket: TICKET,
+            code: code(),
+            desk: DESK_A,
+            printer: "Badges".into(),
+            job,
+            at: at(9, 1),
+        },
+    }
+}
+
+#[test]
+fn a_badge_print_is_accepted_and_recorded_once() {
+    let fresh = Loaded::default();
+    assert_eq!(
+        needs(&printed(JOB).into()),
+        vec![Need::Badge(StreamId::badge(TICKET))]
+    );
+    assert_eq!(
+        when(&fresh, printed(JOB)),
+        outcome(
+            OutcomeStatus::Accepted,
+            None,
+            Some(printed(JOB).into()),
+            vec![]
+        )
+    );
+    let known = Loaded {
+        badge: replay(&[printed(JOB)]),
+        ..Loaded::default()
+    };
+    assert_eq!(
+        when(&known, printed(JOB)),
+        outcome(OutcomeStatus::Accepted, None, None, vec![])
+    );
+}
+
+// ---- attendee corrections ----
+
+fn attendee(first: &str, email: &str) -> Attendee {
+    Attendee {
+        first_name: first.into(),
+        last_name: "Lovelace".into(),
+        email: email.into(),
+        company: String::new(),
+        attendee_types: vec![],
+    }
+}
+
+fn assigned_to(holder: Attendee) -> Loaded {
+    Loaded {
+        assignments: replay(&[
+            seat_assignments::Event::Created {
+                order: ORDER,
+                conference: CONF,
+                seats: vec![Seat {
+                    position: 1,
+                    ticket: TICKET,
+                    code: code(),
+                    seat_type: GENERAL,
+                }],
+            },
+            seat_assignments::Event::Assigned {
+                order: ORDER,
+                position: 1,
+                ticket: TICKET,
+                attendee: holder,
+            },
+        ]),
+        ..Loaded::default()
+    }
+}
+
+fn corrected(ticket: TicketId, to: Attendee) -> seat_assignments::Event {
+    seat_assignments::Event::Updated {
+        order: ORDER,
+        position: 1,
+        ticket,
+        attendee: to,
+    }
+}
+
+#[test]
+fn a_correction_of_the_same_person_is_accepted_normalised() {
+    let given = assigned_to(attendee("Ada", "ada@example.com"));
+    let typed = attendee("  Adah ", "ADA@example.com");
+    assert_eq!(
+        when(&given, corrected(TICKET, typed)),
+        outcome(
+            OutcomeStatus::Accepted,
+            None,
+            Some(corrected(TICKET, attendee("Adah", "ADA@example.com")).into()),
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn a_correction_of_a_seat_that_went_to_someone_else_is_rejected() {
+    let given = assigned_to(attendee("Ada", "ada@example.com"));
+    assert_eq!(
+        when(
+            &given,
+            corrected(TICKET, attendee("Bob", "bob@example.com"))
+        ),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::REASSIGNED),
+            None,
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn a_correction_of_a_ticket_the_order_does_not_have_is_rejected() {
+    let given = assigned_to(attendee("Ada", "ada@example.com"));
+    let other = TicketId::from_u128(72);
+    assert_eq!(
+        when(&given, corrected(other, attendee("Ada", "ada@example.com"))),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::UNKNOWN_TICKET),
+            None,
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn a_correction_without_a_name_refuses_the_push() {
+    let given = assigned_to(attendee("Ada", "ada@example.com"));
+    let nameless = Attendee {
+        first_name: " ".into(),
+        last_name: String::new(),
+        ..attendee("", "ada@example.com")
+    };
+    assert_eq!(
+        when(&given, corrected(TICKET, nameless)).map_err(|e| e.code),
+        Err("seat_assignments.name_required")
+    );
+}
+
+// ---- walk-in sales ----
+
+fn loaded_sale(remaining: i64) -> Loaded {
+    Loaded {
+        conference: conference(10),
+        seats: seats_with(remaining),
+        ..Loaded::default()
+    }
+}
+
+fn sale_of(seat_type: SeatTypeId, n: u128) -> crate::walk_in::Sale {
+    let tickets = (1..=n).map(|i| ticket(i, seat_type, "Ann")).collect();
+    recorded(sell(
+        SALE_A,
+        DESK_A,
+        10,
+        tickets,
+        19_900 * i64::try_from(n).unwrap(),
+    ))
+}
+
+fn sale_recorded(sale: crate::walk_in::Sale) -> sale::Event {
+    sale::Event::SaleRecorded { sale }
+}
+
+#[test]
+fn a_sale_with_seats_left_is_accepted_and_confirmed() {
+    let sale = sale_of(GENERAL, 2);
+    assert_eq!(
+        needs(&sale_recorded(sale.clone()).into()),
+        vec![
+            Need::Sale(StreamId::walk_in(SALE_A)),
+            Need::Conference(StreamId::conference(CONF)),
+            Need::Seats(StreamId::seats(CONF)),
+        ]
+    );
+    let then = when(&loaded_sale(5), sale_recorded(sale.clone())).unwrap();
+    assert_eq!(then.status, OutcomeStatus::Accepted);
+    assert_eq!(then.reason, None);
+    assert_eq!(then.desk_event, Some(sale_recorded(sale).into()));
+    assert!(matches!(
+        then.events.last(),
+        Some(Event::WalkIn(sale::Event::Confirmed { .. }))
+    ));
+    assert!(
+        then.events
+            .iter()
+            .any(|e| matches!(e, Event::Order(order::Event::Confirmed { .. })))
+    );
+}
+
+#[test]
+fn a_sale_with_no_seats_left_is_compensated_with_a_refund_and_a_conflict() {
+    let sale = sale_of(GENERAL, 1);
+    let then = when(&loaded_sale(0), sale_recorded(sale)).unwrap();
+    assert_eq!(then.status, OutcomeStatus::Compensated);
+    assert_eq!(then.reason, Some(reason::WALK_IN_REJECTED));
+    assert!(then.events.iter().any(|e| matches!(
+        e,
+        Event::WalkIn(sale::Event::Rejected { refund_due, conflict: C1, .. })
+            if *refund_due == eur(19_900)
+    )));
+    assert!(then.events.iter().any(|e| matches!(
+        e,
+        Event::Conflict(conflict::Event::Opened { conflict: C1, .. })
+    )));
+}
+
+#[test]
+fn a_sale_that_partly_fits_is_compensated_partially() {
+    let then = when(&loaded_sale(1), sale_recorded(sale_of(GENERAL, 2))).unwrap();
+    assert_eq!(then.status, OutcomeStatus::Compensated);
+    assert_eq!(then.reason, Some(reason::WALK_IN_PARTIAL));
+}
+
+#[test]
+fn a_sale_over_the_quota_of_an_overbook_seat_type_is_flagged_as_overbooked() {
+    let then = when(&loaded_sale(0), sale_recorded(sale_of(STANDING, 1))).unwrap();
+    assert_eq!(then.status, OutcomeStatus::Accepted);
+    assert_eq!(then.reason, Some(reason::WALK_IN_OVERBOOKED));
+}
+
+#[test]
+fn a_sale_the_server_has_already_is_a_duplicate_and_records_nothing() {
+    let sale = sale_of(GENERAL, 1);
+    let given = Loaded {
+        sale: replay(&[sale_recorded(sale.clone())]),
+        ..loaded_sale(5)
+    };
+    assert_eq!(
+        when(&given, sale_recorded(sale)),
+        outcome(OutcomeStatus::Duplicate, None, None, vec![])
+    );
+}
+
+// ---- conflicts ----
+
+fn opened() -> conflict::Event {
+    conflict::Event::Opened {
+        conflict: C1,
+        conference: CONF,
+        kind: ConflictKind::WalkInRejected {
+            order: SALE_A,
+            desk: DESK_A,
+            tickets: vec![TicketId::from_u128(701)],
+            refund_due: eur(19_900),
+        },
+        at: at(9, 50),
+    }
+}
+
+fn loaded_conflict(history: &[conflict::Event]) -> Loaded {
+    Loaded {
+        conflict: replay(history),
+        ..Loaded::default()
+    }
+}
+
+fn acknowledged() -> conflict::Event {
+    conflict::Event::Acknowledged {
+        conflict: C1,
+        by: Actor::Desk { device: DESK_A },
+        at: at(10, 1),
+        note: "looking for her".into(),
+    }
+}
+
+fn resolved(resolution: Resolution, by: Actor) -> conflict::Event {
+    conflict::Event::Resolved {
+        conflict: C1,
+        resolution,
+        by,
+        at: at(10, 2),
+        note: "done".into(),
+    }
+}
+
+#[test]
+fn a_desk_acknowledging_an_open_conflict_is_accepted() {
+    assert_eq!(
+        when(&loaded_conflict(&[opened()]), acknowledged()),
+        outcome(
+            OutcomeStatus::Accepted,
+            None,
+            Some(acknowledged().into()),
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn a_desk_recording_a_refund_resolves_the_conflict() {
+    let refund = resolved(
+        Resolution::RefundRecorded {
+            amount: eur(19_900),
+            method: PaymentMethod::Cash,
+        },
+        Actor::Desk { device: DESK_A },
+    );
+    assert_eq!(
+        when(&loaded_conflict(&[opened()]), refund.clone()),
+        outcome(OutcomeStatus::Accepted, None, Some(refund.into()), vec![])
+    );
+}
+
+#[test]
+fn a_desk_acting_on_a_conflict_the_server_does_not_have_is_rejected_with_its_reason() {
+    assert_eq!(
+        when(&loaded_conflict(&[]), acknowledged()),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some("conflict.not_found"),
+            None,
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn honouring_a_sale_or_acting_as_head_office_is_not_a_desks_to_push() {
+    let given = loaded_conflict(&[opened()]);
+    for event in [
+        resolved(Resolution::SaleHonoured, Actor::Desk { device: DESK_A }),
+        resolved(
+            Resolution::Closed,
+            Actor::HeadOffice {
+                user: "lena@example.com".into(),
+            },
+        ),
+    ] {
+        assert_eq!(
+            when(&given, event),
+            outcome(
+                OutcomeStatus::Rejected,
+                Some(reason::CONFLICT_NOT_FOR_DESKS),
+                None,
+                vec![]
+            )
+        );
+    }
+}
+
+#[test]
+fn an_action_on_a_resolved_conflict_is_rejected() {
+    let closed = resolved(Resolution::Closed, Actor::Desk { device: DESK_B });
+    assert_eq!(
+        when(&loaded_conflict(&[opened(), closed]), acknowledged()),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some("conflict.already_resolved"),
+            None,
+            vec![]
+        )
+    );
+}
+
+// ---- what desks may not push ----
+
+#[test]
+fn an_event_only_the_server_records_is_rejected_and_needs_nothing() {
+    let expired: Event = order::Event::Expired { order: ORDER }.into();
+    assert!(needs(&expired).is_empty());
+    assert_eq!(
+        when(&Loaded::default(), expired),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::NOT_A_DESK_EVENT),
+            None,
+            vec![]
+        )
+    );
+    let flagged: Event = check_in::Event::DuplicateFlagged {
+        conference: CONF,
+        code: code(),
+        duplicate: admission(SECOND, DESK_B, 2),
+        first: admission(FIRST, DESK_A, 1),
+    }
+    .into();
+    assert_eq!(
+        when(&Loaded::default(), flagged).map(|o| o.status),
+        Ok(OutcomeStatus::Rejected)
+    );
+}
