@@ -6,14 +6,13 @@
 //! correctable at the door: it identifies the person, and the server refuses a correction
 //! whose email differs (the seat may have gone to someone else meanwhile).
 
-use onsite_shared::aggregate::Aggregate;
-use onsite_shared::event::{Event, StreamId};
+use onsite_shared::event::StreamId;
 use onsite_shared::ids::TicketCode;
 use onsite_shared::seat_assignments::{self, SeatAssignments};
 
+use crate::command;
 use crate::error::DeskError;
 use crate::store::Desk;
-use crate::{log, projection};
 
 /// The fields a door correction may change; `None` keeps the current value.
 #[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
@@ -44,19 +43,15 @@ impl Desk {
                 .parse()
                 .map_err(|_| DeskError::Corrupt(format!("bad order {order:?}")))?;
             let stream = StreamId::seat_assignments(order);
-            let (state, _) = projection::view::<SeatAssignments>(tx, &stream)?;
-            let events = state
-                .decide(&seat_assignments::Command::Correct {
+            command::execute::<SeatAssignments>(tx, id, &stream, now, |_| {
+                Ok(seat_assignments::Command::Correct {
                     position,
                     first_name: correction.first_name.clone(),
                     last_name: correction.last_name.clone(),
                     company: correction.company.clone(),
                 })
-                .map_err(|e| DeskError::refused(&e))?;
-            for e in &events {
-                log::append(tx, id, &Event::SeatAssignments(e.clone()), now)?;
-            }
-            projection::refresh(tx, &stream, &[])
+            })?;
+            Ok(())
         })
     }
 }

@@ -2,16 +2,15 @@
 
 use serde::Serialize;
 
-use onsite_shared::aggregate::Aggregate;
 use onsite_shared::check_in::{self, Admission, CheckIn, TicketStatus};
-use onsite_shared::event::{Event, StreamId};
+use onsite_shared::event::StreamId;
 use onsite_shared::ids::{AdmissionId, TicketCode};
 
+use crate::command::{self, Refused};
 use crate::error::DeskError;
 use crate::printing::{self, AutoPrinted};
 use crate::roster::{self, RosterEntry};
 use crate::store::{Desk, setting};
-use crate::{log, projection};
 
 #[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
 pub struct CheckInRequest {
@@ -75,7 +74,6 @@ impl Desk {
                 .as_ref()
                 .map_or(TicketStatus::Unknown, RosterEntry::status);
             let stream = StreamId::admission(id.conference, &code);
-            let (state, _) = projection::view::<CheckIn>(tx, &stream)?;
             let admission = Admission {
                 admission: AdmissionId::from_uuid(uuid::Uuid::now_v7()),
                 desk: id.device,
@@ -90,27 +88,23 @@ impl Desk {
                 admission: admission.clone(),
                 override_reason: req.override_reason.clone(),
             };
-            let events = match state.decide(&command) {
-                Ok(events) => events,
-                Err(check_in::Error::AlreadyAdmitted { first }) => {
-                    return Ok(CheckInOutcome::AlreadyAdmitted { entry, first });
-                }
-                Err(check_in::Error::UnknownTicket) => {
-                    return Ok(CheckInOutcome::UnknownTicket {
-                        code: code.to_string(),
-                    });
-                }
-                Err(check_in::Error::NotEntitled(status)) => {
-                    return Ok(CheckInOutcome::NotEntitled { entry, status });
-                }
-                Err(e) => return Err(DeskError::refused(&e)),
-            };
-            for e in &events {
-                log::append(tx, id, &Event::CheckIn(e.clone()), now)?;
+            if let Err(refused) = command::execute::<CheckIn>(tx, id, &stream, now, |_| Ok(command))
+            {
+                return match refused {
+                    Refused::Domain(check_in::Error::AlreadyAdmitted { first }) => {
+                        Ok(CheckInOutcome::AlreadyAdmitted { entry, first })
+                    }
+                    Refused::Domain(check_in::Error::UnknownTicket) => {
+                        Ok(CheckInOutcome::UnknownTicket {
+                            code: code.to_string(),
+                        })
+                    }
+                    Refused::Domain(check_in::Error::NotEntitled(status)) => {
+                        Ok(CheckInOutcome::NotEntitled { entry, status })
+                    }
+                    other => Err(other.into()),
+                };
             }
-            // The stream is its view moved forward by what was just appended.
-            let state = events.iter().fold(state, CheckIn::evolve);
-            projection::write_own_admission(tx, &stream, &state)?;
             // Only the admission changed: the rest of the entry read above still holds.
             let mut entry = entry;
             if let Some(e) = entry.as_mut() {
@@ -134,18 +128,14 @@ impl Desk {
         self.write(|tx| {
             let id = Desk::identity(tx)?;
             let stream = StreamId::admission(id.conference, &code);
-            let (state, _) = projection::view::<CheckIn>(tx, &stream)?;
-            let events = state
-                .decide(&check_in::Command::Undo {
+            command::execute::<CheckIn>(tx, id, &stream, now, |_| {
+                Ok(check_in::Command::Undo {
                     desk: id.device,
                     at: now,
                     reason: reason.to_owned(),
                 })
-                .map_err(|e| DeskError::refused(&e))?;
-            for e in &events {
-                log::append(tx, id, &Event::CheckIn(e.clone()), now)?;
-            }
-            projection::refresh(tx, &stream, &[])
+            })?;
+            Ok(())
         })
     }
 }

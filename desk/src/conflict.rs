@@ -3,16 +3,17 @@
 
 use serde::Serialize;
 
-use onsite_shared::aggregate::{Aggregate, Timestamp};
+use onsite_shared::aggregate::Timestamp;
 use onsite_shared::conflict::{self, Actor, Conflict, ConflictKind, Resolution};
-use onsite_shared::event::{Event, StreamId};
+use onsite_shared::event::StreamId;
 use onsite_shared::ids::ConflictId;
 use onsite_shared::money::Money;
 use onsite_shared::order::PaymentMethod;
 
+use crate::command;
 use crate::error::DeskError;
+use crate::roster;
 use crate::store::{Desk, parse_time};
-use crate::{log, projection, roster};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ConflictItem {
@@ -109,52 +110,50 @@ impl Desk {
         self.write(|tx| {
             let id = Desk::identity(tx)?;
             let stream = StreamId::conflict(conflict);
-            let (state, _) = projection::view::<Conflict>(tx, &stream)?;
-            if state.id.is_none() {
-                return Err(DeskError::NoSuchConflict);
-            }
-            let by = Actor::Desk { device: id.device };
-            let currency = match &state.kind {
-                Some(ConflictKind::WalkInRejected { refund_due, .. }) => refund_due.currency,
-                _ => roster::currency(&*self.conference(tx, id)?)?,
-            };
-            let command = match action {
-                ConflictAction::Acknowledge { note } => conflict::Command::Acknowledge {
-                    by,
-                    at: now,
-                    note: note.clone(),
-                },
-                ConflictAction::RecordRefund {
-                    amount_minor,
-                    method,
-                    note,
-                } => conflict::Command::Resolve {
-                    resolution: Resolution::RefundRecorded {
-                        amount: Money::new(*amount_minor, currency),
-                        method: *method,
+            let conf = self.conference(tx, id)?;
+            command::execute::<Conflict>(tx, id, &stream, now, |state| {
+                if state.id.is_none() {
+                    return Err(DeskError::NoSuchConflict);
+                }
+                let by = Actor::Desk { device: id.device };
+                let currency = match &state.kind {
+                    Some(ConflictKind::WalkInRejected { refund_due, .. }) => refund_due.currency,
+                    _ => roster::currency(&conf)?,
+                };
+                Ok(match action {
+                    ConflictAction::Acknowledge { note } => conflict::Command::Acknowledge {
+                        by,
+                        at: now,
+                        note: note.clone(),
                     },
-                    by,
-                    at: now,
-                    note: note.clone(),
-                },
-                ConflictAction::Dismiss { note } => conflict::Command::Resolve {
-                    resolution: Resolution::Dismissed,
-                    by,
-                    at: now,
-                    note: note.clone(),
-                },
-                ConflictAction::Close { note } => conflict::Command::Resolve {
-                    resolution: Resolution::Closed,
-                    by,
-                    at: now,
-                    note: note.clone(),
-                },
-            };
-            let events = state.decide(&command).map_err(|e| DeskError::refused(&e))?;
-            for e in &events {
-                log::append(tx, id, &Event::Conflict(e.clone()), now)?;
-            }
-            projection::refresh(tx, &stream, &[])
+                    ConflictAction::RecordRefund {
+                        amount_minor,
+                        method,
+                        note,
+                    } => conflict::Command::Resolve {
+                        resolution: Resolution::RefundRecorded {
+                            amount: Money::new(*amount_minor, currency),
+                            method: *method,
+                        },
+                        by,
+                        at: now,
+                        note: note.clone(),
+                    },
+                    ConflictAction::Dismiss { note } => conflict::Command::Resolve {
+                        resolution: Resolution::Dismissed,
+                        by,
+                        at: now,
+                        note: note.clone(),
+                    },
+                    ConflictAction::Close { note } => conflict::Command::Resolve {
+                        resolution: Resolution::Closed,
+                        by,
+                        at: now,
+                        note: note.clone(),
+                    },
+                })
+            })?;
+            Ok(())
         })
     }
 }

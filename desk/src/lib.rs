@@ -12,14 +12,17 @@
 //! They can always be rebuilt from the two logs, and rebuilding never prints anything.
 //!
 //! Commands ([`Desk::check_in`], [`Desk::sell`], …) decide with the pure deciders of
-//! `onsite-shared` against that view; queries read the projections. [`sync::SyncClient`] moves
+//! `onsite-shared` against that view, all through one path (`command::execute`); queries read
+//! the projections. [`sync::SyncClient`] moves
 //! the logs over HTTP. Nothing here knows about windows: the Tauri app calls this crate.
 
 mod attendee;
 pub use attendee::Correction;
 mod check_in;
+mod command;
 mod conflict;
 mod error;
+pub mod http;
 mod log;
 pub mod printing;
 mod projection;
@@ -41,3 +44,17 @@ pub use roster::{AdmissionView, AttendeeTypeView, ConferenceView, RosterEntry, S
 pub use status::{LocalStatus, OutboxItem};
 pub use store::{Desk, Enrolment};
 pub use walk_in::{SaleReceipt, SaleRequest, SaleTicketRequest, SaleView, SeatAvailability};
+
+impl Desk {
+    /// Opens (or creates) the desk database at `path`: the file and its logs (migrated
+    /// forward), the search index's queue flushed before every commit, print jobs a crash left
+    /// half sent marked failed, and the projections rebuilt when their layout changed.
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self, DeskError> {
+        let (desk, rebuild) = Desk::open_file(path.as_ref(), projection::flush_search)?;
+        desk.write(|tx| printing::recover(tx))?;
+        if rebuild {
+            desk.rebuild_projections()?;
+        }
+        Ok(desk)
+    }
+}

@@ -1,16 +1,20 @@
-//! The two logs: the outbox (the desk's own events, gapless `client_seq`) and the remote log
-//! (authoritative events pulled from the server, unique by event id).
+//! The two logs: the outbox (the desk's own events, gapless `client_seq`, the server's answer
+//! to each) and the remote log (authoritative events pulled from the server, unique by event
+//! id, in pull order), with the sequence the server acknowledged.
+//!
+//! This module is the only code that reads or writes the `outbox` and `remote` tables.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use onsite_shared::aggregate::Timestamp;
 use onsite_shared::event::{Envelope, Event, Metadata, StreamId};
 use onsite_shared::ids::{DeviceId, EventId};
+use onsite_shared::protocol::{OutcomeStatus, PushItem, PushOutcome};
 
 use crate::error::DeskError;
-use crate::store::{Identity, time_text};
+use crate::store::{Identity, parse_setting, parse_time, set_setting, time_text};
 
 /// The text key a stream is stored under (`admission-<conference>/<code>`).
 pub(crate) fn stream_key(stream: &StreamId) -> String {
@@ -53,10 +57,9 @@ struct WireEnvelope<'a> {
 }
 
 impl WireEnvelope<'_> {
-    /// The typed event, and the envelope without its payload (`null`).
-    fn decode(self) -> Result<(Envelope, Event), DeskError> {
-        let event = Event::decode_json(&self.event_type, self.schema_version, self.payload.get())?;
-        let envelope = Envelope {
+    /// The envelope with `payload` in place of the one it carries.
+    fn with_payload(self, payload: serde_json::Value) -> Envelope {
+        Envelope {
             event_id: self.event_id,
             stream: self.stream,
             version: self.version,
@@ -68,9 +71,14 @@ impl WireEnvelope<'_> {
             client_seq: self.client_seq,
             causation_id: self.causation_id,
             correlation_id: self.correlation_id,
-            payload: serde_json::Value::Null,
-        };
-        Ok((envelope, event))
+            payload,
+        }
+    }
+
+    /// The typed event, and the envelope without its payload (`null`).
+    fn decode(self) -> Result<(Envelope, Event), DeskError> {
+        let event = Event::decode_json(&self.event_type, self.schema_version, self.payload.get())?;
+        Ok((self.with_payload(serde_json::Value::Null), event))
     }
 }
 
@@ -78,6 +86,19 @@ impl WireEnvelope<'_> {
 pub(crate) fn decode_envelope(text: &str) -> Result<(Envelope, Event), DeskError> {
     let wire: WireEnvelope<'_> = serde_json::from_str(text)?;
     wire.decode()
+}
+
+/// A stored envelope whole, its payload as it was stored: what a push sends.
+fn stored_envelope(text: &str) -> Result<Envelope, DeskError> {
+    let wire: WireEnvelope<'_> = serde_json::from_str(text)?;
+    let payload = serde_json::from_str(wire.payload.get())?;
+    Ok(wire.with_payload(payload))
+}
+
+/// The stream a stored envelope belongs to, without decoding its event.
+fn stored_stream(text: &str) -> Result<StreamId, DeskError> {
+    let wire: WireEnvelope<'_> = serde_json::from_str(text)?;
+    Ok(wire.stream)
 }
 
 fn decode(envelope: &str) -> Result<Event, DeskError> {
@@ -202,4 +223,224 @@ pub(crate) fn insert_remote(
             raw
         ])?;
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))
+}
+
+/// The highest `client_seq` the server has acknowledged (0: none).
+pub(crate) fn acknowledged(conn: &Connection) -> Result<u64, DeskError> {
+    Ok(parse_setting(conn, "acked_seq")?.unwrap_or(0))
+}
+
+/// Records that the server has every item up to `seq` (and no further: a 409 says where it
+/// wants to resume).
+pub(crate) fn set_acknowledged(conn: &Connection, seq: u64) -> Result<(), DeskError> {
+    set_setting(conn, "acked_seq", &seq.to_string())
+}
+
+/// The next items to push, in `client_seq` order, and how many are pending in all.
+pub(crate) fn pending(conn: &Connection, limit: usize) -> Result<(Vec<PushItem>, u64), DeskError> {
+    let acked = acknowledged(conn)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT client_seq, envelope FROM outbox WHERE client_seq > ?1 ORDER BY client_seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![acked, limit], |r| {
+        Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut items = Vec::new();
+    for row in rows {
+        let (client_seq, text) = row?;
+        items.push(PushItem {
+            client_seq,
+            event: stored_envelope(&text)?,
+        });
+    }
+    let total: u64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM outbox WHERE client_seq > ?1")?
+        .query_row([acked], |r| r.get(0))?;
+    Ok((items, total))
+}
+
+pub(crate) fn outcome_text(s: OutcomeStatus) -> &'static str {
+    match s {
+        OutcomeStatus::Accepted => "accepted",
+        OutcomeStatus::Duplicate => "duplicate",
+        OutcomeStatus::Compensated => "compensated",
+        OutcomeStatus::Rejected => "rejected",
+    }
+}
+
+fn parse_outcome(s: &str) -> Option<OutcomeStatus> {
+    match s {
+        "accepted" => Some(OutcomeStatus::Accepted),
+        "duplicate" => Some(OutcomeStatus::Duplicate),
+        "compensated" => Some(OutcomeStatus::Compensated),
+        "rejected" => Some(OutcomeStatus::Rejected),
+        _ => None,
+    }
+}
+
+/// Keeps the server's answer to one pushed item. Returns the item's stream when the answer
+/// takes it out of the overlay (the server did not record it, or holds it under another id)
+/// for the first time: its projection rows must be written again.
+pub(crate) fn record_outcome(
+    conn: &Connection,
+    outcome: &PushOutcome,
+) -> Result<Option<StreamId>, DeskError> {
+    let changed: Option<String> = conn
+        .prepare_cached(
+            "UPDATE outbox SET outcome = ?3, reason = ?4 WHERE client_seq = ?1 AND event_id = ?2 \
+             AND outcome IS NOT ?3 RETURNING envelope",
+        )?
+        .query_row(
+            params![
+                outcome.client_seq,
+                outcome.event_id.to_string(),
+                outcome_text(outcome.status),
+                outcome.reason
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let leaves_overlay = matches!(
+        outcome.status,
+        OutcomeStatus::Rejected | OutcomeStatus::Duplicate
+    );
+    match changed {
+        Some(text) if leaves_overlay => Ok(Some(stored_stream(&text)?)),
+        _ => Ok(None),
+    }
+}
+
+/// The local half of the sync status, as the logs have it.
+pub(crate) struct Counts {
+    pub acknowledged: u64,
+    pub pending: u64,
+    pub oldest_pending_at: Option<Timestamp>,
+    pub appended: u64,
+    pub pulled: u64,
+}
+
+pub(crate) fn counts(conn: &Connection) -> Result<Counts, DeskError> {
+    let acknowledged = acknowledged(conn)?;
+    let (pending, oldest): (u64, Option<String>) = conn.query_row(
+        "SELECT COUNT(*), MIN(occurred_at) FROM outbox WHERE client_seq > ?1",
+        [acknowledged],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let appended: u64 =
+        conn.query_row("SELECT COALESCE(MAX(client_seq), 0) FROM outbox", [], |r| {
+            r.get(0)
+        })?;
+    let pulled: u64 = conn.query_row("SELECT COUNT(*) FROM remote", [], |r| r.get(0))?;
+    Ok(Counts {
+        acknowledged,
+        pending,
+        oldest_pending_at: oldest.map(|t| parse_time(&t)).transpose()?,
+        appended,
+        pulled,
+    })
+}
+
+/// One of the desk's own events, with the server's answer.
+pub(crate) struct OwnEvent {
+    pub client_seq: u64,
+    pub event_id: EventId,
+    pub event_type: String,
+    pub occurred_at: Timestamp,
+    pub outcome: Option<OutcomeStatus>,
+    pub reason: Option<String>,
+}
+
+/// The desk's own events after `after_seq`, oldest first.
+pub(crate) fn own_events(
+    conn: &Connection,
+    after_seq: u64,
+    limit: u32,
+) -> Result<Vec<OwnEvent>, DeskError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT client_seq, event_id, event_type, occurred_at, outcome, reason FROM outbox \
+         WHERE client_seq > ?1 ORDER BY client_seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after_seq, limit], |r| {
+        Ok((
+            r.get::<_, u64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (client_seq, event_id, event_type, occurred_at, outcome, reason) = row?;
+        out.push(OwnEvent {
+            client_seq,
+            event_id: event_id
+                .parse()
+                .map_err(|_| DeskError::Corrupt(format!("bad event id {event_id:?}")))?,
+            event_type,
+            occurred_at: parse_time(&occurred_at)?,
+            outcome: outcome.as_deref().and_then(parse_outcome),
+            reason,
+        });
+    }
+    Ok(out)
+}
+
+/// A page of the remote log after `after`, in position order, decoded.
+pub(crate) fn remote_page(
+    conn: &Connection,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<(i64, Envelope, Event)>, DeskError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT position, envelope FROM remote WHERE position > ?1 ORDER BY position LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after, limit], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut page = Vec::new();
+    for row in rows {
+        let (position, raw) = row?;
+        let (envelope, event) = decode_envelope(&raw)?;
+        page.push((position, envelope, event));
+    }
+    Ok(page)
+}
+
+/// Every stream the desk has appended its own events to, in the order it first did.
+pub(crate) fn own_streams(conn: &Connection) -> Result<Vec<StreamId>, DeskError> {
+    let texts: Vec<String> = conn
+        .prepare_cached(
+            "SELECT envelope FROM outbox WHERE client_seq IN \
+             (SELECT MIN(client_seq) FROM outbox GROUP BY stream) ORDER BY client_seq",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    texts.iter().map(|t| stored_stream(t)).collect()
+}
+
+/// When the first remote event of `stream` happened, as its payload says (`$.payload.at`):
+/// a conflict's opening time.
+pub(crate) fn first_remote_at(
+    conn: &Connection,
+    stream: &str,
+) -> Result<Option<String>, DeskError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT json_extract(envelope, '$.payload.at') FROM remote WHERE stream = ?1 \
+             ORDER BY position LIMIT 1",
+        )?
+        .query_row([stream], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// How many streams the remote log holds.
+pub(crate) fn remote_stream_count(conn: &Connection) -> Result<u64, DeskError> {
+    Ok(
+        conn.query_row("SELECT COUNT(DISTINCT stream) FROM remote", [], |r| {
+            r.get(0)
+        })?,
+    )
 }

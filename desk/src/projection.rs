@@ -11,76 +11,104 @@
 //! folded incrementally into `authority`, with the last position folded.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use onsite_shared::aggregate::Aggregate;
-use onsite_shared::badge::{self, Badge};
-use onsite_shared::check_in::{self, CheckIn};
-use onsite_shared::conference::{self, Conference};
-use onsite_shared::conflict::{self, Conflict};
-use onsite_shared::event::{Envelope, Event, StreamId, StreamType};
+use onsite_shared::badge::Badge;
+use onsite_shared::check_in::CheckIn;
+use onsite_shared::conference::Conference;
+use onsite_shared::conflict::Conflict;
+use onsite_shared::event::{Envelope, Event, StreamAggregate, StreamId, StreamType};
 use onsite_shared::seat_assignments::{self, SeatAssignments};
-use onsite_shared::seat_availability::{self, SeatsAvailability};
-use onsite_shared::walk_in::{self, SaleStatus, WalkInSale};
+use onsite_shared::seat_availability::SeatsAvailability;
+use onsite_shared::walk_in::{SaleStatus, WalkInSale};
 
 use crate::error::DeskError;
 use crate::log::{self, stream_key};
-use crate::schema::PROJECTION_TABLES;
-use crate::store::time_text;
+use crate::schema::{self, PROJECTION_TABLES};
+use crate::store::{Desk, Identity, set_setting, time_text};
 
-/// Events of one aggregate type, picked out of the closed enum.
-pub(crate) trait Stream: Aggregate<Event: 'static> + Serialize + DeserializeOwned {
-    fn pick(event: &Event) -> Option<&Self::Event>;
+/// An aggregate whose streams the desk projects into rows: [`Projected::write`] replaces a
+/// stream's rows with what its state says.
+pub(crate) trait Projected: StreamAggregate {
+    /// Writes the rows of `stream` from `state`, the stream as the desk sees it (`pending`:
+    /// with events of the desk's own the server has not sent back yet).
+    fn write(
+        conn: &Connection,
+        stream: &StreamId,
+        state: &Self,
+        pending: bool,
+    ) -> Result<(), DeskError>;
 }
 
-macro_rules! stream {
-    ($state:ty, $variant:ident, $event:ty) => {
-        impl Stream for $state {
-            fn pick(event: &Event) -> Option<&$event> {
-                match event {
-                    Event::$variant(e) => Some(e),
-                    _ => None,
-                }
-            }
-        }
-    };
+impl Projected for SeatAssignments {
+    fn write(conn: &Connection, stream: &StreamId, state: &Self, _: bool) -> Result<(), DeskError> {
+        write_assignments(conn, &stream_key(stream), state)
+    }
 }
 
-stream!(Conference, Conference, conference::Event);
-stream!(SeatsAvailability, Seats, seat_availability::Event);
-stream!(SeatAssignments, SeatAssignments, seat_assignments::Event);
-stream!(CheckIn, CheckIn, check_in::Event);
-stream!(Badge, Badge, badge::Event);
-stream!(WalkInSale, WalkIn, walk_in::Event);
-stream!(Conflict, Conflict, conflict::Event);
+impl Projected for WalkInSale {
+    fn write(
+        conn: &Connection,
+        stream: &StreamId,
+        state: &Self,
+        pending: bool,
+    ) -> Result<(), DeskError> {
+        write_sale(conn, &stream_key(stream), state, pending)
+    }
+}
+
+impl Projected for CheckIn {
+    fn write(
+        conn: &Connection,
+        stream: &StreamId,
+        state: &Self,
+        pending: bool,
+    ) -> Result<(), DeskError> {
+        write_admission(conn, stream, state, pending)
+    }
+}
+
+impl Projected for Badge {
+    fn write(
+        conn: &Connection,
+        stream: &StreamId,
+        state: &Self,
+        pending: bool,
+    ) -> Result<(), DeskError> {
+        write_badge(conn, &stream_key(stream), state, pending)
+    }
+}
+
+impl Projected for Conflict {
+    fn write(
+        conn: &Connection,
+        stream: &StreamId,
+        state: &Self,
+        pending: bool,
+    ) -> Result<(), DeskError> {
+        write_conflict(conn, &stream_key(stream), state, pending)
+    }
+}
 
 /// The state of a stream as the desk sees it: remote events, then the overlay.
 /// Returns the state and whether the overlay was not empty.
-pub(crate) fn view<A: Stream>(
+pub(crate) fn view<A: StreamAggregate>(
     conn: &Connection,
     stream: &StreamId,
 ) -> Result<(A, bool), DeskError> {
     let key = stream_key(stream);
     let remote = log::remote_events(conn, &key, None)?;
     let overlay = log::overlay(conn, &key)?;
-    Ok((
-        fold::<A>(remote.iter().chain(&overlay)),
-        !overlay.is_empty(),
-    ))
-}
-
-fn fold<'a, A: Stream>(events: impl IntoIterator<Item = &'a Event>) -> A {
-    events
-        .into_iter()
-        .filter_map(A::pick)
-        .fold(A::default(), A::evolve)
+    Ok((A::fold(remote.iter().chain(&overlay)), !overlay.is_empty()))
 }
 
 /// The folded state of an authoritative singleton stream (conference, seats).
-pub(crate) fn authority<A: Stream>(conn: &Connection, stream: &StreamId) -> Result<A, DeskError> {
+pub(crate) fn authority<A: StreamAggregate>(
+    conn: &Connection,
+    stream: &StreamId,
+) -> Result<A, DeskError> {
     let state: Option<String> = conn
         .prepare_cached("SELECT state FROM authority WHERE stream = ?1")?
         .query_row([stream_key(stream)], |r| r.get(0))
@@ -102,7 +130,7 @@ pub(crate) fn authority_position(
         .optional()?)
 }
 
-fn refresh_authority<A: Stream>(
+fn refresh_authority<A: StreamAggregate>(
     conn: &Connection,
     stream: &StreamId,
     fresh: &[(i64, &Event)],
@@ -154,23 +182,34 @@ pub(crate) fn refresh(
         StreamType::Order => return Ok(()),
         _ => {}
     }
+    match stream.stream_type {
+        StreamType::SeatAssignments => refresh_rows::<SeatAssignments>(conn, stream, fresh),
+        StreamType::WalkIn => refresh_rows::<WalkInSale>(conn, stream, fresh),
+        StreamType::Admission => refresh_rows::<CheckIn>(conn, stream, fresh),
+        StreamType::Badge => refresh_rows::<Badge>(conn, stream, fresh),
+        StreamType::Conflict => refresh_rows::<Conflict>(conn, stream, fresh),
+        StreamType::Conference | StreamType::Seats | StreamType::Order => Ok(()),
+    }
+}
+
+/// Folds a stream's remote events (those stored before `fresh`, then `fresh`) and its overlay,
+/// and writes its rows.
+fn refresh_rows<A: Projected>(
+    conn: &Connection,
+    stream: &StreamId,
+    fresh: &[(i64, &Event)],
+) -> Result<(), DeskError> {
     let key = stream_key(stream);
     let before = fresh.first().map(|(p, _)| *p);
     let earlier = log::remote_events(conn, &key, before)?;
     let overlay = log::overlay(conn, &key)?;
-    let events = earlier
-        .iter()
-        .chain(fresh.iter().map(|(_, e)| *e))
-        .chain(&overlay);
-    let pending = !overlay.is_empty();
-    match stream.stream_type {
-        StreamType::SeatAssignments => write_assignments(conn, &key, &fold(events)),
-        StreamType::WalkIn => write_sale(conn, &key, &fold(events), pending),
-        StreamType::Admission => write_admission(conn, stream, &fold(events), pending),
-        StreamType::Badge => write_badge(conn, &key, &fold(events), pending),
-        StreamType::Conflict => write_conflict(conn, &key, &fold(events), pending),
-        StreamType::Conference | StreamType::Seats | StreamType::Order => Ok(()),
-    }
+    let state = A::fold(
+        earlier
+            .iter()
+            .chain(fresh.iter().map(|(_, e)| *e))
+            .chain(&overlay),
+    );
+    A::write(conn, stream, &state, !overlay.is_empty())
 }
 
 /// Refreshes every stream a page of pulled events touched (events in position order).
@@ -226,8 +265,8 @@ fn queue_search(conn: &Connection, id: i64, text: &str, deleted: bool) -> Result
     Ok(())
 }
 
-/// Applies the queued changes to the full-text index, in order. [`crate::store::Desk::write`]
-/// calls it before every commit.
+/// Applies the queued changes to the full-text index, in order. [`Desk::write`] runs it
+/// before every commit (the hook [`Desk::open`] gives the store).
 pub(crate) fn flush_search(conn: &Connection) -> Result<(), DeskError> {
     let ops: Vec<(i64, String, bool)> = conn
         .prepare_cached("SELECT id, text, deleted FROM temp.search_queue ORDER BY seq")?
@@ -265,18 +304,8 @@ fn insert_ticket(
         company: String::new(),
         attendee_types: vec![],
     };
+    let search = seat_assignments::search_text(t.attendee, &t.seat.code);
     let a = t.attendee.unwrap_or(&empty);
-    // Folded like the query (`text::fold`): FTS5's own folding leaves ł, ø, ß and the like.
-    let search = onsite_shared::text::fold(
-        &[
-            a.first_name.as_str(),
-            &a.last_name,
-            &a.email,
-            &a.company,
-            t.seat.code.as_str(),
-        ]
-        .join(" "),
-    );
     // The new row's id from `last_insert_rowid`, not `RETURNING` (see `log::insert_remote`).
     conn.prepare_cached(
         "INSERT INTO roster (code, source, stream, ticket, order_id, position, seat_type, first_name, \
@@ -391,18 +420,6 @@ fn write_sale(
     Ok(())
 }
 
-/// Writes the admission row of `stream` from its state with the desk's own events just
-/// appended on top (so pending): what [`refresh`] would fold from the two logs, when the
-/// caller holds that state already (a check-in moves its [`view`] forward by the events it
-/// decided, rather than reading and decoding the stream again).
-pub(crate) fn write_own_admission(
-    conn: &Connection,
-    stream: &StreamId,
-    state: &CheckIn,
-) -> Result<(), DeskError> {
-    write_admission(conn, stream, state, true)
-}
-
 fn write_admission(
     conn: &Connection,
     stream: &StreamId,
@@ -474,13 +491,7 @@ fn write_conflict(
         return Ok(());
     };
     // The opening time is in the opening event; the state keeps what decisions need.
-    let opened_at: Option<String> = conn
-        .prepare_cached(
-            "SELECT json_extract(envelope, '$.payload.at') FROM remote WHERE stream = ?1 ORDER BY position LIMIT 1",
-        )?
-        .query_row([key], |r| r.get(0))
-        .optional()?
-        .flatten();
+    let opened_at = log::first_remote_at(conn, key)?;
     conn.prepare_cached(
         "INSERT INTO conflicts (stream, conflict, opened_at, open, state, pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
@@ -507,19 +518,7 @@ pub(crate) fn rebuild(conn: &Connection) -> Result<(), DeskError> {
     // The remote log in pages, exactly as a pull applies it.
     let mut after = 0i64;
     loop {
-        let mut stmt = conn.prepare_cached(
-            "SELECT position, envelope FROM remote WHERE position > ?1 ORDER BY position LIMIT 5000",
-        )?;
-        let rows = stmt.query_map([after], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })?;
-        let mut page = Vec::new();
-        for row in rows {
-            let (position, raw) = row?;
-            let (envelope, event) = log::decode_envelope(&raw)?;
-            page.push((position, envelope, event));
-        }
-        drop(stmt);
+        let page = log::remote_page(conn, after, 5_000)?;
         let Some((last, _, _)) = page.last() else {
             break;
         };
@@ -528,16 +527,8 @@ pub(crate) fn rebuild(conn: &Connection) -> Result<(), DeskError> {
         refresh_page(conn, &page)?;
     }
     // Then every stream the desk has its own events in.
-    let streams: Vec<String> = conn
-        .prepare(
-            "SELECT envelope FROM outbox WHERE client_seq IN \
-             (SELECT MIN(client_seq) FROM outbox GROUP BY stream)",
-        )?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    for raw in streams {
-        let envelope: Envelope = serde_json::from_str(&raw)?;
-        refresh(conn, &envelope.stream, &[])?;
+    for stream in log::own_streams(conn)? {
+        refresh(conn, &stream, &[])?;
     }
     Ok(())
 }
@@ -576,4 +567,54 @@ pub(crate) fn dump(conn: &Connection) -> Result<Vec<String>, DeskError> {
         }
     }
     Ok(out)
+}
+
+impl Desk {
+    /// The conference as `conn` sees it (`Conference::default()` before the first pull),
+    /// folded again only when the log moved it.
+    pub(crate) fn conference(
+        &self,
+        conn: &Connection,
+        id: Identity,
+    ) -> Result<Arc<Conference>, DeskError> {
+        let stream = StreamId::conference(id.conference);
+        let Some(position) = authority_position(conn, &stream)? else {
+            return Ok(Arc::new(Conference::default()));
+        };
+        self.conference_at(position, || authority::<Conference>(conn, &stream))
+    }
+
+    /// Drops every projection and derives it again from the two logs. Prints nothing, sends
+    /// nothing: it only reads the logs.
+    pub fn rebuild_projections(&self) -> Result<(), DeskError> {
+        self.prepare_bulk_write()?;
+        self.write(|tx| {
+            rebuild(tx)?;
+            set_setting(
+                tx,
+                "projection_version",
+                &schema::PROJECTION_VERSION.to_string(),
+            )
+        })?;
+        self.settle_after_bulk_write()
+    }
+
+    /// Checks the search index against the roster it was made from (FTS5's `integrity-check`
+    /// against its content): a word left behind by a ticket that is gone, or a ticket whose
+    /// words are missing, is an error. For tests and diagnostics.
+    pub fn check_search_index(&self) -> Result<(), DeskError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO roster_search (roster_search, rank) VALUES ('integrity-check', 1)",
+                [],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Every projection row, as text, table by table in a stable order: for tests that compare
+    /// a rebuilt store with an incrementally maintained one.
+    pub fn projection_dump(&self) -> Result<Vec<String>, DeskError> {
+        self.read(dump)
+    }
 }

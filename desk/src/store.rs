@@ -1,4 +1,6 @@
-//! The desk's SQLite file: opening, settings, transactions, enrolment.
+//! The desk's SQLite file: connections, transactions, settings, enrolment. The floor of the
+//! crate: it knows the schema and nothing above it (the projections and the print log hook in
+//! through [`Desk::open`], in `lib.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -8,12 +10,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, Transactio
 
 use onsite_shared::aggregate::Timestamp;
 use onsite_shared::conference::Conference;
-use onsite_shared::event::StreamId;
 use onsite_shared::ids::{ClientId, ConferenceId, DeviceId};
 use onsite_shared::protocol::DeskCredentials;
 
 use crate::error::DeskError;
-use crate::{projection, schema};
+use crate::schema;
 
 /// One desk's local store. Cheap to share (`Arc<Desk>`): every method takes `&self`.
 ///
@@ -26,7 +27,12 @@ pub struct Desk {
     /// The conference's folded state by the log position it was folded to: every check-in
     /// and search needs it, and parsing it each time cost a tenth of a check-in.
     conference: Mutex<Option<(i64, Arc<Conference>)>>,
+    /// Runs in every write transaction before it commits (the search index's queue).
+    before_commit: BeforeCommit,
 }
+
+/// What [`Desk::write`] runs before each commit.
+pub(crate) type BeforeCommit = fn(&Connection) -> Result<(), DeskError>;
 
 /// What enrolment gave this desk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,10 +132,14 @@ pub(crate) fn parse_time(s: &str) -> Result<Timestamp, DeskError> {
 }
 
 impl Desk {
-    /// Opens (or creates) the desk database at `path`, migrating its logs forward and
-    /// rebuilding the projections when their layout changed.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, DeskError> {
-        let path = path.as_ref().to_owned();
+    /// Opens (or creates) the desk database file at `path` and migrates its logs forward;
+    /// `true` when the projections' layout changed and they must be rebuilt.
+    /// [`Desk::open`] is the whole open sequence.
+    pub(crate) fn open_file(
+        path: &Path,
+        before_commit: BeforeCommit,
+    ) -> Result<(Self, bool), DeskError> {
+        let path = path.to_owned();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 DeskError::BadInput(format!("cannot create {}: {e}", dir.display()))
@@ -144,7 +154,6 @@ impl Desk {
                 let client = ClientId::from_uuid(uuid::Uuid::now_v7());
                 set_setting(&tx, "client_id", &client.to_string())?;
             }
-            crate::printing::recover(&tx)?;
             tx.commit()?;
         }
         let reader = connection(
@@ -156,28 +165,22 @@ impl Desk {
             reader: Mutex::new(reader),
             path,
             conference: Mutex::new(None),
+            before_commit,
         };
-        if rebuild {
-            desk.rebuild_projections()?;
-        }
-        Ok(desk)
+        Ok((desk, rebuild))
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The conference as `conn` sees it (`Conference::default()` before the first pull),
-    /// parsed again only when the log moved it.
-    pub(crate) fn conference(
+    /// The conference folded to log `position`: the one folded last if it is that one, else
+    /// `fold`'s, which is kept for next time.
+    pub(crate) fn conference_at(
         &self,
-        conn: &Connection,
-        id: Identity,
+        position: i64,
+        fold: impl FnOnce() -> Result<Conference, DeskError>,
     ) -> Result<Arc<Conference>, DeskError> {
-        let stream = StreamId::conference(id.conference);
-        let Some(position) = projection::authority_position(conn, &stream)? else {
-            return Ok(Arc::new(Conference::default()));
-        };
         let mut cached = self
             .conference
             .lock()
@@ -187,7 +190,7 @@ impl Desk {
         {
             return Ok(Arc::clone(conf));
         }
-        let conf = Arc::new(projection::authority::<Conference>(conn, &stream)?);
+        let conf = Arc::new(fold()?);
         *cached = Some((position, Arc::clone(&conf)));
         Ok(conf)
     }
@@ -229,7 +232,7 @@ impl Desk {
         let mut conn = Self::lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
-        projection::flush_search(&tx)?;
+        (self.before_commit)(&tx)?;
         tx.commit()?;
         Ok(out)
     }
@@ -327,21 +330,6 @@ impl Desk {
         self.write(|tx| set_setting(tx, "gate", gate))
     }
 
-    /// Drops every projection and derives it again from the two logs. Prints nothing, sends
-    /// nothing: it only reads the logs.
-    pub fn rebuild_projections(&self) -> Result<(), DeskError> {
-        self.prepare_bulk_write()?;
-        self.write(|tx| {
-            projection::rebuild(tx)?;
-            set_setting(
-                tx,
-                "projection_version",
-                &schema::PROJECTION_VERSION.to_string(),
-            )
-        })?;
-        self.settle_after_bulk_write()
-    }
-
     /// Gives the writer a page cache that a bulk write (a pulled page of thousands of events,
     /// a rebuild) fits in.
     pub(crate) fn prepare_bulk_write(&self) -> Result<(), DeskError> {
@@ -376,24 +364,5 @@ impl Desk {
         let fresh = writer_connection(&self.path)?;
         *Self::lock(&self.writer) = fresh;
         Ok(())
-    }
-
-    /// Checks the search index against the roster it was made from (FTS5's `integrity-check`
-    /// against its content): a word left behind by a ticket that is gone, or a ticket whose
-    /// words are missing, is an error. For tests and diagnostics.
-    pub fn check_search_index(&self) -> Result<(), DeskError> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO roster_search (roster_search, rank) VALUES ('integrity-check', 1)",
-                [],
-            )?;
-            Ok(())
-        })
-    }
-
-    /// Every projection row, as text, table by table in a stable order: for tests that compare
-    /// a rebuilt store with an incrementally maintained one.
-    pub fn projection_dump(&self) -> Result<Vec<String>, DeskError> {
-        self.read(projection::dump)
     }
 }

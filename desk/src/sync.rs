@@ -21,14 +21,14 @@ use onsite_shared::aggregate::Timestamp;
 use onsite_shared::error_code;
 use onsite_shared::event::{Envelope, Event, StreamId};
 use onsite_shared::protocol::{
-    self, DeskCredentials, EnrolRequest, ErrorBody, OutcomeStatus, PROTOCOL_VERSION, PushItem,
-    PushRequest, PushResponse,
+    self, DeskCredentials, EnrolRequest, ErrorBody, OutcomeStatus, PROTOCOL_VERSION, PushRequest,
+    PushResponse,
 };
 
 use crate::error::DeskError;
+use crate::http;
 use crate::log;
 use crate::projection;
-use crate::status::outcome_text;
 use crate::store::{Desk, Enrolment, parse_setting, set_setting, setting, time_text};
 
 /// Items per push.
@@ -138,31 +138,12 @@ impl Desk {
     /// The next batch to push: items after the last acknowledged sequence.
     fn push_request(&self, limit: usize) -> Result<Option<PushRequest>, DeskError> {
         self.read(|conn| {
-            let acked: u64 = parse_setting(conn, "acked_seq")?.unwrap_or(0);
             let client_id = parse_setting(conn, "client_id")?
                 .ok_or_else(|| DeskError::Corrupt("no client id".into()))?;
-            let mut stmt = conn.prepare_cached(
-                "SELECT client_seq, envelope FROM outbox WHERE client_seq > ?1 ORDER BY client_seq LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(rusqlite::params![acked, limit], |r| {
-                Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
-            })?;
-            let mut items = Vec::new();
-            for row in rows {
-                let (client_seq, envelope) = row?;
-                items.push(PushItem {
-                    client_seq,
-                    event: serde_json::from_str(&envelope)?,
-                });
-            }
+            let (items, total) = log::pending(conn, limit)?;
             if items.is_empty() {
                 return Ok(None);
             }
-            let total: u64 = conn.query_row(
-                "SELECT COUNT(*) FROM outbox WHERE client_seq > ?1",
-                [acked],
-                |r| r.get(0),
-            )?;
             Ok(Some(PushRequest {
                 protocol_version: PROTOCOL_VERSION,
                 client_id,
@@ -180,31 +161,10 @@ impl Desk {
         self.write(|tx| {
             let mut refresh: Vec<StreamId> = Vec::new();
             for o in &response.outcomes {
-                let changed = tx
-                    .prepare_cached(
-                        "UPDATE outbox SET outcome = ?3, reason = ?4 WHERE client_seq = ?1 AND event_id = ?2 \
-                         AND outcome IS NOT ?3 RETURNING envelope",
-                    )?
-                    .query_map(
-                        rusqlite::params![
-                            o.client_seq,
-                            o.event_id.to_string(),
-                            outcome_text(o.status),
-                            o.reason
-                        ],
-                        |r| r.get::<_, String>(0),
-                    )?
-                    .collect::<Result<Vec<_>, _>>()?;
-                if matches!(o.status, OutcomeStatus::Rejected | OutcomeStatus::Duplicate) {
-                    for envelope in changed {
-                        let envelope: Envelope = serde_json::from_str(&envelope)?;
-                        refresh.push(envelope.stream);
-                    }
-                }
+                refresh.extend(log::record_outcome(tx, o)?);
             }
-            let acked: u64 = parse_setting(tx, "acked_seq")?.unwrap_or(0);
-            if response.last_client_seq > acked {
-                set_setting(tx, "acked_seq", &response.last_client_seq.to_string())?;
+            if response.last_client_seq > log::acknowledged(tx)? {
+                log::set_acknowledged(tx, response.last_client_seq)?;
             }
             refresh.sort();
             refresh.dedup();
@@ -216,7 +176,7 @@ impl Desk {
     }
 
     fn set_acked(&self, seq: u64) -> Result<(), DeskError> {
-        self.write(|tx| set_setting(tx, "acked_seq", &seq.to_string()))
+        self.write(|tx| log::set_acknowledged(tx, seq))
     }
 
     fn pull_cursor(&self) -> Result<Option<String>, DeskError> {
@@ -268,43 +228,19 @@ impl Desk {
 
     /// The remote log's stream keys, for tests and diagnostics.
     pub fn remote_streams(&self) -> Result<u64, DeskError> {
-        self.read(|conn| {
-            Ok(
-                conn.query_row("SELECT COUNT(DISTINCT stream) FROM remote", [], |r| {
-                    r.get(0)
-                })?,
-            )
-        })
+        self.read(log::remote_stream_count)
     }
 }
 
-/// Installs rustls's ring provider for the process (reqwest is built without a default one,
-/// to stay clear of aws-lc's C build). Every HTTP client in the process needs it; calling it
-/// again does nothing.
-pub fn install_tls() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 fn http_client() -> Result<reqwest::Client, SyncError> {
-    install_tls();
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .timeout(Duration::from_secs(60))
+    http::client(Duration::from_secs(60))
         .gzip(true)
         .build()
         .map_err(|e| SyncError::Unreachable(e.to_string()))
 }
 
 fn unreachable(e: &reqwest::Error) -> SyncError {
-    // The cause chain says what happened (connection refused, timed out).
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    SyncError::Unreachable(text)
+    SyncError::Unreachable(http::failure(e))
 }
 
 async fn refused(res: reqwest::Response) -> SyncError {

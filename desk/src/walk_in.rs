@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use onsite_shared::aggregate::{Aggregate, Timestamp};
+use onsite_shared::aggregate::Timestamp;
 use onsite_shared::conference::{Conference, OversellPolicy, SeatKind};
-use onsite_shared::event::{Event, StreamId};
+use onsite_shared::event::StreamId;
 use onsite_shared::ids::{AttendeeTypeId, OrderId, SeatTypeId, TicketCode, TicketId};
 use onsite_shared::money::Money;
 use onsite_shared::order::PaymentMethod;
@@ -15,9 +15,10 @@ use onsite_shared::seat_assignments::Attendee;
 use onsite_shared::seat_availability::SeatsAvailability;
 use onsite_shared::walk_in::{self, DeskView, SaleStatus, SaleTicket, WalkInSale};
 
+use crate::command;
 use crate::error::DeskError;
+use crate::projection;
 use crate::store::{Desk, Identity, parse_time, setting};
-use crate::{log, projection};
 
 /// One seat type as the walk-in screen shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -215,23 +216,19 @@ impl Desk {
                 payment_method: req.payment_method,
                 amount_taken: Money::new(req.amount_taken_minor, currency),
             };
-            let events = WalkInSale::default()
-                .decide(&command)
-                .map_err(|e| DeskError::refused(&e))?;
-            let mut receipt = None;
-            for e in &events {
-                if let walk_in::Event::SaleRecorded { sale } = e {
-                    receipt = Some(SaleReceipt {
-                        order: sale.order,
-                        tickets: sale.tickets.clone(),
-                        total: sale.total,
-                        amount_taken: sale.amount_taken,
-                    });
-                }
-                log::append(tx, id, &Event::WalkIn(e.clone()), now)?;
-            }
-            projection::refresh(tx, &StreamId::walk_in(order), &[])?;
-            receipt.ok_or_else(|| DeskError::Corrupt("a sale recorded nothing".into()))
+            let sold =
+                command::execute::<WalkInSale>(tx, id, &StreamId::walk_in(order), now, |_| {
+                    Ok(command)
+                })?;
+            let sale = sold
+                .sale
+                .ok_or_else(|| DeskError::Corrupt("a sale recorded nothing".into()))?;
+            Ok(SaleReceipt {
+                order: sale.order,
+                tickets: sale.tickets,
+                total: sale.total,
+                amount_taken: sale.amount_taken,
+            })
         })
     }
 

@@ -18,7 +18,7 @@ use crate::workspace;
 
 /// A blocking HTTP client builder for tests (TLS provider installed, as in the desk).
 pub fn http_client() -> reqwest::blocking::ClientBuilder {
-    onsite_desk_core::sync::install_tls();
+    onsite_desk_core::http::install_tls();
     reqwest::blocking::Client::builder()
 }
 

@@ -139,11 +139,7 @@ impl Default for Cups {
 
 impl Cups {
     pub fn new(server: &str) -> Self {
-        crate::sync::install_tls();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
-            .user_agent(concat!("onsite-desk/", env!("CARGO_PKG_VERSION")))
+        let http = crate::http::client(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
         Cups {
@@ -195,10 +191,10 @@ impl Cups {
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| unreachable(e.to_string()))?
+            .map_err(|e| unreachable(crate::http::failure(&e)))?
             .bytes()
             .await
-            .map_err(|e| unreachable(e.to_string()))?;
+            .map_err(|e| unreachable(crate::http::failure(&e)))?;
         let response = IppParser::new(std::io::Cursor::new(reply))
             .parse()
             .map_err(|e| unreachable(format!("unreadable answer: {e}")))?;

@@ -1,42 +1,25 @@
-//! Badges and the print pipeline.
-//!
-//! A print job is a row in `print_jobs`, a log of side effects (never rebuilt from events):
-//! `queued` (by a print command, or by auto-print in the check-in's own transaction) →
-//! `sending` → `sent` (the spooler accepted it and gave a job id) → `completed`, or `failed`
-//! with the spooler's reason. [`print_pending`] moves jobs along; it is the only code that
-//! talks to the spooler, and only the command path queues jobs: pulling events or rebuilding
-//! projections never prints.
-//!
-//! `BadgePrinted` (or `BadgeReprinted`) is appended when the spooler reports the job
-//! completed, in the same transaction as the job's new state. A job the spooler accepted but
-//! that cannot finish (the printer was stopped, the job aborted) is cancelled at the spooler
-//! and fails with its reason, so it records no print and cannot come out later by surprise.
-//! A desk that stops between handing a job over and hearing the answer finds it `sending` on
-//! the next open and marks it failed ("check the printer"), rather than risk a second badge.
-
-pub mod cups;
-
-use std::sync::Arc;
+//! The print log (`print_jobs`: a log of side effects, never rebuilt from events) and the
+//! commands that queue a job (a print, a retry, auto-print inside a check-in) and record one
+//! the spooler completed.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
-use onsite_badge::{BadgeData, Template, TemplateSet, Warning};
-use onsite_shared::aggregate::{Aggregate, Timestamp};
+use onsite_badge::Warning;
+use onsite_shared::aggregate::Timestamp;
 use onsite_shared::badge::{self, AutoPrint, Badge, Print};
 use onsite_shared::conference::Conference;
-use onsite_shared::event::{Event, StreamId};
+use onsite_shared::event::StreamId;
 use onsite_shared::ids::{PrintJobId, TicketCode, TicketId};
 
+use super::clean;
+use super::render::{BadgePreview, badge_data, render};
+use super::settings::auto_print_setting;
+use crate::command;
 use crate::error::DeskError;
-use crate::roster::{self, RosterEntry};
-use crate::store::{Desk, Identity, parse_time, set_setting, setting, time_text};
-use crate::{log, projection};
-
-pub use cups::{Cups, JobState as SpoolerJobState, Printer, PrinterState, SpoolerError};
-
-/// The band colour of a badge whose holder has no attendee type.
-const NEUTRAL_BAND: [u8; 3] = [0x5A, 0x62, 0x70];
+use crate::projection;
+use crate::roster::RosterEntry;
+use crate::store::{Desk, parse_time, setting, time_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -134,34 +117,6 @@ pub struct PrintRequest {
     pub accept_warnings: bool,
 }
 
-/// A badge rendered for the screen, before anything is printed.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-pub struct BadgePreview {
-    #[serde(skip)]
-    pub pdf: Vec<u8>,
-    pub warnings: Vec<Warning>,
-    pub template: String,
-    pub width_mm: f32,
-    pub height_mm: f32,
-    pub media: String,
-}
-
-/// A badge preview for the screen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-pub struct BadgeSvg {
-    pub svg: String,
-    pub warnings: Vec<Warning>,
-    pub template: String,
-}
-
-/// The desk's print settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-pub struct PrintSettings {
-    pub printer: Option<String>,
-    pub auto_print: AutoPrint,
-    pub template: String,
-}
-
 /// What a fresh admission did about the badge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "badge", rename_all = "snake_case")]
@@ -177,94 +132,6 @@ pub enum AutoPrinted {
     Queued {
         job: PrintJobId,
     },
-}
-
-fn auto_print_setting(conn: &Connection) -> Result<AutoPrint, DeskError> {
-    Ok(match setting(conn, "auto_print")?.as_deref() {
-        Some("always") => AutoPrint::Always,
-        Some("never") => AutoPrint::Never,
-        _ => AutoPrint::IfNeverPrinted,
-    })
-}
-
-fn templates(conn: &Connection) -> Result<TemplateSet, DeskError> {
-    match setting(conn, "badge_templates")? {
-        Some(json) => TemplateSet::from_json(&json)
-            .map_err(|e| DeskError::Corrupt(format!("stored badge templates: {e}"))),
-        None => Ok(TemplateSet::default_set()),
-    }
-}
-
-fn template_id(conn: &Connection, set: &TemplateSet) -> Result<String, DeskError> {
-    Ok(setting(conn, "badge_template")?
-        .filter(|id| set.get(id).is_ok())
-        .unwrap_or_else(|| set.first().id.clone()))
-}
-
-/// What goes on a ticket holder's badge.
-pub(crate) fn badge_data(conf: &Conference, entry: &RosterEntry) -> BadgeData {
-    let kind = entry
-        .attendee_types
-        .iter()
-        .find_map(|id| conf.attendee_types.get(id));
-    BadgeData {
-        conference: conf
-            .details
-            .as_ref()
-            .map(|d| d.name.clone())
-            .unwrap_or_default(),
-        attendee_type: kind.map_or_else(|| entry.seat_type_name.clone(), |k| k.name.clone()),
-        band: kind
-            .and_then(|k| onsite_badge::template::parse_hex(k.badge_colour.as_str()))
-            .unwrap_or(NEUTRAL_BAND),
-        first_name: entry.first_name.clone(),
-        last_name: entry.last_name.clone(),
-        company: entry.company.clone(),
-        entitlements: entry.entitlements.clone(),
-        ticket_code: entry.code.to_string(),
-    }
-}
-
-/// The desk's chosen template (the first of its set when none is chosen), with its id.
-fn current_template(conn: &Connection) -> Result<(String, Template), DeskError> {
-    let set = templates(conn)?;
-    let id = template_id(conn, &set)?;
-    let template = set
-        .get(&id)
-        .map_err(|e| DeskError::Corrupt(e.to_string()))?
-        .clone();
-    Ok((id, template))
-}
-
-fn render(conn: &Connection, data: &BadgeData) -> Result<BadgePreview, DeskError> {
-    let (id, template) = current_template(conn)?;
-    let rendered = onsite_badge::render_badge(&template, data)
-        .map_err(|e| DeskError::BadInput(e.to_string()))?;
-    let (width_mm, height_mm) = template.page.mm();
-    Ok(BadgePreview {
-        pdf: rendered.pdf,
-        warnings: rendered.warnings,
-        template: id,
-        width_mm,
-        height_mm,
-        media: template.page.media(),
-    })
-}
-
-impl Desk {
-    fn known_entry(
-        &self,
-        conn: &Connection,
-        id: Identity,
-        code: &str,
-    ) -> Result<(Arc<Conference>, RosterEntry), DeskError> {
-        let parsed =
-            TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
-        let conf = self.conference(conn, id)?;
-        let entry = roster::entry(conn, &conf, &parsed)?
-            .ok_or_else(|| DeskError::NoSuchTicket(code.trim().to_owned()))?;
-        Ok((conf, entry))
-    }
 }
 
 /// Printed before, or on its way to a printer now.
@@ -430,7 +297,7 @@ fn load_job(conn: &Connection, job: PrintJobId) -> Result<Option<PrintJob>, Desk
     .transpose()
 }
 
-fn jobs_in(conn: &Connection, state: JobState) -> Result<Vec<PrintJob>, DeskError> {
+pub(super) fn jobs_in(conn: &Connection, state: JobState) -> Result<Vec<PrintJob>, DeskError> {
     let rows = conn
         .prepare_cached(&format!(
             "SELECT {JOB_COLUMNS} FROM print_jobs WHERE state = ?1 ORDER BY seq"
@@ -440,7 +307,7 @@ fn jobs_in(conn: &Connection, state: JobState) -> Result<Vec<PrintJob>, DeskErro
     rows.into_iter().map(parse_job).collect()
 }
 
-fn set_state(
+pub(super) fn set_state(
     tx: &Connection,
     job: PrintJobId,
     state: JobState,
@@ -473,102 +340,7 @@ pub(crate) fn recover(tx: &Connection) -> Result<(), DeskError> {
     Ok(())
 }
 
-fn clean(reason: Option<&str>) -> Option<String> {
-    reason
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned)
-}
-
 impl Desk {
-    pub fn print_settings(&self) -> Result<PrintSettings, DeskError> {
-        self.read(|conn| {
-            let set = templates(conn)?;
-            Ok(PrintSettings {
-                printer: setting(conn, "printer")?,
-                auto_print: auto_print_setting(conn)?,
-                template: template_id(conn, &set)?,
-            })
-        })
-    }
-
-    /// Chooses this desk's badge printer (a spooler queue name); `None` forgets it.
-    pub fn set_printer(&self, printer: Option<&str>) -> Result<(), DeskError> {
-        let printer = clean(printer);
-        self.write(|tx| match printer {
-            Some(p) => set_setting(tx, "printer", &p),
-            None => {
-                tx.execute("DELETE FROM settings WHERE key = 'printer'", [])?;
-                Ok(())
-            }
-        })
-    }
-
-    pub fn set_auto_print(&self, policy: AutoPrint) -> Result<(), DeskError> {
-        let value = match policy {
-            AutoPrint::Always => "always",
-            AutoPrint::IfNeverPrinted => "if_never_printed",
-            AutoPrint::Never => "never",
-        };
-        self.write(|tx| set_setting(tx, "auto_print", value))
-    }
-
-    /// The badge templates this desk can use (the default set until others are loaded).
-    pub fn badge_templates(&self) -> Result<TemplateSet, DeskError> {
-        self.read(templates)
-    }
-
-    /// Loads a template set (JSON, format 1). A set that does not read changes nothing.
-    pub fn set_badge_templates(&self, json: &str) -> Result<(), DeskError> {
-        let set = TemplateSet::from_json(json).map_err(|e| DeskError::BadInput(e.to_string()))?;
-        let text = serde_json::to_string(&set)?;
-        self.write(|tx| set_setting(tx, "badge_templates", &text))
-    }
-
-    pub fn set_badge_template(&self, id: &str) -> Result<(), DeskError> {
-        self.write(|tx| {
-            templates(tx)?
-                .get(id)
-                .map_err(|e| DeskError::BadInput(e.to_string()))?;
-            set_setting(tx, "badge_template", id)
-        })
-    }
-
-    /// The ticket holder's badge, rendered with the desk's template: for the screen, and to
-    /// see the warnings before printing.
-    pub fn badge_preview(&self, code: &str) -> Result<BadgePreview, DeskError> {
-        self.read(|conn| {
-            let id = Desk::identity(conn)?;
-            let (conf, entry) = self.known_entry(conn, id, code)?;
-            render(conn, &badge_data(&conf, &entry))
-        })
-    }
-
-    /// The badge as the screen previews it (SVG of the same layout), with its warnings.
-    pub fn badge_svg(&self, code: &str) -> Result<BadgeSvg, DeskError> {
-        self.read(|conn| {
-            let id = Desk::identity(conn)?;
-            let (conf, entry) = self.known_entry(conn, id, code)?;
-            let (template_id, template) = current_template(conn)?;
-            let (svg, warnings) = onsite_badge::render_svg(&template, &badge_data(&conf, &entry))
-                .map_err(|e| DeskError::BadInput(e.to_string()))?;
-            Ok(BadgeSvg {
-                svg,
-                warnings,
-                template: template_id,
-            })
-        })
-    }
-
-    /// Every badge's data, for sheets printed ahead of the event.
-    pub fn badge_data(&self, code: &str) -> Result<BadgeData, DeskError> {
-        self.read(|conn| {
-            let id = Desk::identity(conn)?;
-            let (conf, entry) = self.known_entry(conn, id, code)?;
-            Ok(badge_data(&conf, &entry))
-        })
-    }
-
     /// Queues a badge for printing. A reprint needs a reason; a badge with layout warnings
     /// needs `accept_warnings`; nothing is queued otherwise.
     pub fn print_badge(&self, req: &PrintRequest) -> Result<PrintJob, DeskError> {
@@ -676,26 +448,25 @@ impl Desk {
         })
     }
 
-    fn job_failed(&self, job: PrintJobId, reason: &str) -> Result<(), DeskError> {
+    pub(super) fn job_failed(&self, job: PrintJobId, reason: &str) -> Result<(), DeskError> {
         let now = chrono::Utc::now();
         self.write(|tx| set_state(tx, job, JobState::Failed, None, Some(reason), now))
     }
 
     /// The spooler printed it: record the print as an event, with the job's new state.
-    fn job_completed(&self, job: &PrintJob) -> Result<(), DeskError> {
+    pub(super) fn job_completed(&self, job: &PrintJob) -> Result<(), DeskError> {
         let now = chrono::Utc::now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;
-            let stream = StreamId::badge(job.ticket);
-            let (state, _) = projection::view::<Badge>(tx, &stream)?;
-            // Two first prints can race (a retry and a manual print): the second is a reprint.
-            let reason = job.reprint_reason.clone().or_else(|| {
-                state
-                    .was_printed()
-                    .then(|| "printed again before the first print was recorded".to_owned())
-            });
-            let events = state
-                .decide(&badge::Command::RecordPrint {
+            command::execute::<Badge>(tx, id, &StreamId::badge(job.ticket), now, |state| {
+                // Two first prints can race (a retry and a manual print): the second is a
+                // reprint.
+                let reason = job.reprint_reason.clone().or_else(|| {
+                    state
+                        .was_printed()
+                        .then(|| "printed again before the first print was recorded".to_owned())
+                });
+                Ok(badge::Command::RecordPrint {
                     print: Print {
                         conference: id.conference,
                         ticket: job.ticket,
@@ -707,149 +478,8 @@ impl Desk {
                     },
                     reprint_reason: reason,
                 })
-                .map_err(|e| DeskError::refused(&e))?;
-            for e in &events {
-                log::append(tx, id, &Event::Badge(e.clone()), now)?;
-            }
-            projection::refresh(tx, &stream, &[])?;
+            })?;
             set_state(tx, job.job, JobState::Completed, None, None, now)
         })
-    }
-}
-
-/// What one pass of the print pipeline left behind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ts_rs::TS)]
-pub struct PrintPass {
-    /// Jobs still queued or at the spooler.
-    pub active: usize,
-}
-
-/// Moves every job along once: sends the queued ones, asks the spooler about the sent ones.
-/// Call it after a print command and every few hundred milliseconds while `active > 0`.
-pub async fn print_pending(desk: &Desk, cups: &Cups) -> Result<PrintPass, DeskError> {
-    let queued = desk.read(|conn| jobs_in(conn, JobState::Queued))?;
-    for job in queued {
-        send(desk, cups, &job).await?;
-    }
-    let sent = desk.read(|conn| jobs_in(conn, JobState::Sent))?;
-    for job in sent {
-        follow(desk, cups, &job).await?;
-    }
-    let active = desk.read(|conn| {
-        Ok(conn.query_row(
-            "SELECT COUNT(*) FROM print_jobs WHERE state IN ('queued', 'sending', 'sent')",
-            [],
-            |r| r.get::<_, i64>(0),
-        )?)
-    })?;
-    Ok(PrintPass {
-        active: usize::try_from(active).unwrap_or(0),
-    })
-}
-
-/// Runs [`print_pending`] until `shutdown` resolves: every `interval` while jobs are active,
-/// and at once when `wake` is notified (after a print command or a check-in).
-pub async fn run_printing(
-    desk: std::sync::Arc<Desk>,
-    cups: Cups,
-    wake: std::sync::Arc<tokio::sync::Notify>,
-    interval: std::time::Duration,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
-    tokio::pin!(shutdown);
-    loop {
-        let active = match print_pending(&desk, &cups).await {
-            Ok(pass) => pass.active,
-            Err(e) => {
-                tracing::warn!(error = %e, "print pipeline");
-                1
-            }
-        };
-        let idle = if active > 0 {
-            interval
-        } else {
-            std::time::Duration::from_secs(3600)
-        };
-        tokio::select! {
-            () = &mut shutdown => return,
-            () = wake.notified() => {}
-            () = tokio::time::sleep(idle) => {}
-        }
-    }
-}
-
-async fn send(desk: &Desk, cups: &Cups, job: &PrintJob) -> Result<(), DeskError> {
-    // Is the printer there and able to print? A stopped printer would accept the job and
-    // hold it; better to say so now.
-    match cups.printer(&job.printer).await {
-        Ok(p) => {
-            if let Some(problem) = p.problem() {
-                return desk.job_failed(job.job, &problem);
-            }
-        }
-        Err(e) => return desk.job_failed(job.job, &e.to_string()),
-    }
-    let now = chrono::Utc::now();
-    desk.write(|tx| set_state(tx, job.job, JobState::Sending, None, None, now))?;
-    let pdf = desk
-        .print_job_pdf(job.job)?
-        .ok_or_else(|| DeskError::Corrupt("print job without its PDF".into()))?;
-    let title = format!("Badge {}", job.code);
-    let submitted = cups
-        .submit(
-            &job.printer,
-            &cups::Submission {
-                title: &title,
-                media: &job.media,
-                pdf: &pdf,
-            },
-        )
-        .await;
-    let now = chrono::Utc::now();
-    match submitted {
-        Ok(spooler_job) => {
-            desk.write(|tx| set_state(tx, job.job, JobState::Sent, Some(spooler_job), None, now))
-        }
-        Err(e) => desk.write(|tx| {
-            set_state(
-                tx,
-                job.job,
-                JobState::Failed,
-                None,
-                Some(&e.to_string()),
-                now,
-            )
-        }),
-    }
-}
-
-async fn follow(desk: &Desk, cups: &Cups, job: &PrintJob) -> Result<(), DeskError> {
-    let Some(spooler_job) = job.spooler_job else {
-        return desk.job_failed(job.job, "sent without a spooler job id");
-    };
-    match cups.job(&job.printer, spooler_job).await {
-        Ok(SpoolerJobState::Completed) => desk.job_completed(job),
-        Ok(SpoolerJobState::Failed(reason)) => {
-            // A stopped job can be resumed at the printer; cancel it so it cannot print later.
-            let _ = cups.cancel(&job.printer, spooler_job).await;
-            desk.job_failed(job.job, &reason)
-        }
-        Ok(SpoolerJobState::Active) => match cups.printer(&job.printer).await {
-            Ok(p) => match p.problem() {
-                Some(problem) => {
-                    let _ = cups.cancel(&job.printer, spooler_job).await;
-                    desk.job_failed(job.job, &format!("{problem}; the job was cancelled"))
-                }
-                None => Ok(()),
-            },
-            // The spooler went away for a moment: ask again on the next pass.
-            Err(_) => Ok(()),
-        },
-        // The spooler forgot the job (restarted without its history): nobody can say.
-        Err(SpoolerError::Refused(reason)) => desk.job_failed(
-            job.job,
-            &format!("the spooler lost track of job {spooler_job}: {reason}"),
-        ),
-        Err(_) => Ok(()),
     }
 }

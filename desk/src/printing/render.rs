@@ -1,0 +1,142 @@
+//! What goes on a badge, and the badge rendered: the PDF that prints, the SVG the screen shows
+//! (the same layout, so the screen and the paper cannot disagree).
+
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use onsite_badge::{BadgeData, Template, Warning};
+use onsite_shared::conference::Conference;
+use onsite_shared::ids::TicketCode;
+
+use super::settings::{template_id, templates};
+use crate::error::DeskError;
+use crate::roster::{self, RosterEntry};
+use crate::store::{Desk, Identity};
+
+/// The band colour of a badge whose holder has no attendee type.
+const NEUTRAL_BAND: [u8; 3] = [0x5A, 0x62, 0x70];
+
+/// A badge rendered for the screen, before anything is printed.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct BadgePreview {
+    #[serde(skip)]
+    pub pdf: Vec<u8>,
+    pub warnings: Vec<Warning>,
+    pub template: String,
+    pub width_mm: f32,
+    pub height_mm: f32,
+    pub media: String,
+}
+
+/// A badge preview for the screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct BadgeSvg {
+    pub svg: String,
+    pub warnings: Vec<Warning>,
+    pub template: String,
+}
+
+/// What goes on a ticket holder's badge.
+pub(crate) fn badge_data(conf: &Conference, entry: &RosterEntry) -> BadgeData {
+    let kind = entry
+        .attendee_types
+        .iter()
+        .find_map(|id| conf.attendee_types.get(id));
+    BadgeData {
+        conference: conf
+            .details
+            .as_ref()
+            .map(|d| d.name.clone())
+            .unwrap_or_default(),
+        attendee_type: kind.map_or_else(|| entry.seat_type_name.clone(), |k| k.name.clone()),
+        band: kind
+            .and_then(|k| onsite_badge::template::parse_hex(k.badge_colour.as_str()))
+            .unwrap_or(NEUTRAL_BAND),
+        first_name: entry.first_name.clone(),
+        last_name: entry.last_name.clone(),
+        company: entry.company.clone(),
+        entitlements: entry.entitlements.clone(),
+        ticket_code: entry.code.to_string(),
+    }
+}
+
+/// The desk's chosen template (the first of its set when none is chosen), with its id.
+pub(super) fn current_template(conn: &Connection) -> Result<(String, Template), DeskError> {
+    let set = templates(conn)?;
+    let id = template_id(conn, &set)?;
+    let template = set
+        .get(&id)
+        .map_err(|e| DeskError::Corrupt(e.to_string()))?
+        .clone();
+    Ok((id, template))
+}
+
+pub(super) fn render(conn: &Connection, data: &BadgeData) -> Result<BadgePreview, DeskError> {
+    let (id, template) = current_template(conn)?;
+    let rendered = onsite_badge::render_badge(&template, data)
+        .map_err(|e| DeskError::BadInput(e.to_string()))?;
+    let (width_mm, height_mm) = template.page.mm();
+    Ok(BadgePreview {
+        pdf: rendered.pdf,
+        warnings: rendered.warnings,
+        template: id,
+        width_mm,
+        height_mm,
+        media: template.page.media(),
+    })
+}
+
+impl Desk {
+    pub(super) fn known_entry(
+        &self,
+        conn: &Connection,
+        id: Identity,
+        code: &str,
+    ) -> Result<(Arc<Conference>, RosterEntry), DeskError> {
+        let parsed =
+            TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        let conf = self.conference(conn, id)?;
+        let entry = roster::entry(conn, &conf, &parsed)?
+            .ok_or_else(|| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        Ok((conf, entry))
+    }
+}
+
+impl Desk {
+    /// The ticket holder's badge, rendered with the desk's template: for the screen, and to
+    /// see the warnings before printing.
+    pub fn badge_preview(&self, code: &str) -> Result<BadgePreview, DeskError> {
+        self.read(|conn| {
+            let id = Desk::identity(conn)?;
+            let (conf, entry) = self.known_entry(conn, id, code)?;
+            render(conn, &badge_data(&conf, &entry))
+        })
+    }
+
+    /// The badge as the screen previews it (SVG of the same layout), with its warnings.
+    pub fn badge_svg(&self, code: &str) -> Result<BadgeSvg, DeskError> {
+        self.read(|conn| {
+            let id = Desk::identity(conn)?;
+            let (conf, entry) = self.known_entry(conn, id, code)?;
+            let (template_id, template) = current_template(conn)?;
+            let (svg, warnings) = onsite_badge::render_svg(&template, &badge_data(&conf, &entry))
+                .map_err(|e| DeskError::BadInput(e.to_string()))?;
+            Ok(BadgeSvg {
+                svg,
+                warnings,
+                template: template_id,
+            })
+        })
+    }
+
+    /// Every badge's data, for sheets printed ahead of the event.
+    pub fn badge_data(&self, code: &str) -> Result<BadgeData, DeskError> {
+        self.read(|conn| {
+            let id = Desk::identity(conn)?;
+            let (conf, entry) = self.known_entry(conn, id, code)?;
+            Ok(badge_data(&conf, &entry))
+        })
+    }
+}
