@@ -22,9 +22,10 @@ use onsite_shared::seat_availability::{self, SeatQuantity, SeatsAvailability};
 use serde::{Deserialize, Serialize};
 
 use crate::admin::{self, NewAttendeeType, NewConference, NewSeatType};
+use crate::event_log;
 use crate::params;
 use crate::recorder::{Recorder, Rejected};
-use crate::storage::{self, StoreError, Tx};
+use crate::storage::{StoreError, Tx};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImportFile {
@@ -148,7 +149,7 @@ pub fn conference_by_slug(tx: &mut dyn Tx, slug: &str) -> Result<Option<Conferen
     )?;
     for row in rows {
         let id: ConferenceId = row.parse(0)?;
-        let (c, _) = storage::load::<Conference>(tx, &StreamId::conference(id))?;
+        let (c, _) = event_log::load::<Conference>(tx, &StreamId::conference(id))?;
         if c.details.as_ref().is_some_and(|d| d.slug == slug) {
             return Ok(Some(id));
         }

@@ -3,15 +3,17 @@
 //! and enrols desks through the same API.
 //!
 //! # Layout
-//! - [`storage`]: the SQL interface both backends implement, the event log, snapshots;
-//!   `storage::sqlite` is the embedded default.
+//! - [`storage`]: the SQL interface both backends implement, and the pull;
+//!   `storage::sqlite` is the embedded default. [`event_log`]: appending and loading streams
+//!   (with snapshots), on top of it.
 //! - [`recorder`]: appending events with versions and metadata, projections in the same
 //!   transaction; [`projection`]: the server's read models.
 //! - [`sync`]: push (re-deciding desk events) and pull.
 //! - [`devices`]: desk enrolment and tokens, head-office tokens.
 //! - [`admin`]: conference administration; [`registration`]: online orders and their timers;
 //!   [`import`] and [`demo`]: bringing registrations in; [`head_office`]: what head office reads.
-//! - [`http`]: the axum routes and error mapping.
+//! - [`http`]: the `/v1` API, one module per noun, and its error mapping; [`dashboard`]: the
+//!   head-office web pages. Both are routers over [`App`], merged in [`app`].
 //!
 //! The server is a function of a listener and a shutdown future ([`serve`]), so tests start it
 //! on port 0.
@@ -29,6 +31,7 @@ pub mod admin;
 pub mod dashboard;
 pub mod demo;
 pub mod devices;
+pub mod event_log;
 pub mod export;
 pub mod head_office;
 pub mod http;
@@ -39,15 +42,38 @@ pub mod registration;
 pub mod storage;
 pub mod sync;
 
-pub use http::{App, Config};
 pub use storage::Store;
+
+/// Shared state of the running server: what every route of the API and the dashboard gets.
+pub struct App<S> {
+    pub store: S,
+    pub config: Config,
+}
+
+/// Settings of a running server.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// How long an online reservation holds its seats before it expires (the book: 15 min).
+    pub reservation_hold: chrono::Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            reservation_hold: chrono::Duration::minutes(15),
+        }
+    }
+}
 
 /// The largest request body accepted (a push of 1,000 events with room to spare).
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The whole HTTP application for a store.
 pub fn app<S: Store>(app: Arc<App<S>>) -> axum::Router {
-    http::router(app)
+    axum::Router::new()
+        .merge(http::router())
+        .merge(dashboard::routes())
+        .with_state(app)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestDecompressionLayer::new())
         // The fastest gzip level: a fresh desk's pull is dozens of megabytes of JSON that

@@ -338,7 +338,7 @@ async fn import_registrations<S: Store>(
             .write(move |tx| {
                 let mut rec = onsite_server::recorder::Recorder::new(tx, conference, now);
                 let (conf, _) =
-                    onsite_server::storage::load::<onsite_shared::conference::Conference>(
+                    onsite_server::event_log::load::<onsite_shared::conference::Conference>(
                         rec.tx,
                         &onsite_shared::event::StreamId::conference(conference),
                     )?;

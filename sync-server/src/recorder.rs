@@ -8,8 +8,9 @@ use onsite_shared::aggregate::{DomainError, Timestamp};
 use onsite_shared::event::{Envelope, Event, Metadata, StreamAggregate, StreamId};
 use onsite_shared::ids::{ConferenceId, DeviceId, EventId};
 
+use crate::event_log::{self, Append};
 use crate::projection;
-use crate::storage::{self, Append, StoreError, Tx};
+use crate::storage::{StoreError, Tx};
 
 /// Mints a UUIDv7 event id: time-ordered, so the log's unique index stays local.
 pub fn new_event_id() -> EventId {
@@ -90,7 +91,7 @@ impl<'t> Recorder<'t> {
     fn flush(&mut self) -> Result<(), StoreError> {
         if !self.pending.is_empty() {
             let pending = std::mem::take(&mut self.pending);
-            storage::insert_events(self.tx, self.conference, pending)?;
+            event_log::insert_events(self.tx, self.conference, pending)?;
         }
         self.flush_admitted()
     }
@@ -132,7 +133,7 @@ impl<'t> Recorder<'t> {
             }
             Ok(())
         } else {
-            storage::insert_events(self.tx, self.conference, vec![e])
+            event_log::insert_events(self.tx, self.conference, vec![e])
         }
     }
 
@@ -151,7 +152,7 @@ impl<'t> Recorder<'t> {
             return Ok((state.clone(), *version));
         }
         self.flush()?;
-        let (state, version) = storage::load::<A>(self.tx, stream)?;
+        let (state, version) = event_log::load::<A>(self.tx, stream)?;
         let expected = *self.versions.entry(stream.clone()).or_insert(version);
         if expected != version {
             // Another process appended since this job first read the stream: decide again.
@@ -175,7 +176,7 @@ impl<'t> Recorder<'t> {
             .cloned()
             .collect();
         self.flush()?;
-        for (stream, (state, version)) in storage::load_many::<A>(self.tx, &unknown)? {
+        for (stream, (state, version)) in event_log::load_many::<A>(self.tx, &unknown)? {
             self.versions.insert(stream.clone(), version);
             self.states.insert(stream, Box::new(state));
         }
@@ -198,7 +199,7 @@ impl<'t> Recorder<'t> {
             Some(v) => *v,
             None => {
                 self.flush()?;
-                storage::stream_version(self.tx, stream)?
+                event_log::stream_version(self.tx, stream)?
             }
         };
         self.versions.insert(stream.clone(), current + 1);

@@ -22,9 +22,10 @@ use onsite_shared::registration::{Input, Output, RegistrationProcess, react};
 use onsite_shared::seat_assignments::{self, Attendee, Seat, SeatAssignments};
 use onsite_shared::seat_availability::{self, SeatQuantity, SeatsAvailability};
 
+use crate::event_log;
 use crate::params;
 use crate::recorder::{Recorder, Rejected};
-use crate::storage::{self, StoreError, Tx, time_text};
+use crate::storage::{StoreError, Tx, time_text};
 
 fn rejected(code: &'static str, message: impl Into<String>) -> Rejected {
     Rejected::Domain {
@@ -318,7 +319,7 @@ pub fn place_order(
 /// Checks the order's access code (the book's record locator): a wrong one is "not found",
 /// never "wrong code", so codes cannot be probed.
 pub fn check_access(tx: &mut dyn Tx, order: OrderId, access_code: &str) -> Result<Order, Rejected> {
-    let (state, _) = storage::load::<Order>(tx, &StreamId::order(order))?;
+    let (state, _) = event_log::load::<Order>(tx, &StreamId::order(order))?;
     if state.id.is_none()
         || !state.access_code.eq_ignore_ascii_case(access_code.trim())
         || access_code.is_empty()

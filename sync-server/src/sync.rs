@@ -21,6 +21,7 @@ use onsite_shared::protocol::{
 };
 use onsite_shared::reconciliation::{self, Loaded, Minted, Need};
 
+use crate::event_log;
 use crate::params;
 use crate::projection;
 use crate::recorder::{Prepared, Recorder};
@@ -141,7 +142,7 @@ pub fn push(
         .filter(|(item, _)| item.client_seq > last)
         .collect();
     let ids: Vec<EventId> = fresh.iter().map(|(item, _)| item.event.event_id).collect();
-    let mut known = storage::existing_events(tx, &ids)?;
+    let mut known = event_log::existing_events(tx, &ids)?;
     let codes: Vec<&TicketCode> = fresh
         .iter()
         .filter_map(|(_, event)| match event {
@@ -414,46 +415,6 @@ fn decide(
 }
 
 // ---- pull ----
-
-/// One page of the log for a conference.
-#[derive(Debug)]
-pub struct Page {
-    /// Wire JSON of each envelope.
-    pub events: Vec<String>,
-    pub next_position: i64,
-    pub has_more: bool,
-}
-
-/// The events of a conference after `after` (SQLite positions are commit order).
-pub fn pull_sqlite(
-    tx: &mut dyn Tx,
-    conference: ConferenceId,
-    after: i64,
-    limit: u32,
-    scope: storage::PullScope,
-) -> Result<Page, StoreError> {
-    let rows = tx.query(
-        &format!(
-            "SELECT position, event_id, conference, stream_type, stream_id, version, event_type, schema_version, \
-             occurred_at, recorded_at, device_id, client_seq, causation_id, correlation_id, payload \
-             FROM events WHERE conference = $1 AND position > $2{} ORDER BY position LIMIT $3",
-            scope.condition()
-        ),
-        params![conference.to_string(), after, i64::from(limit) + 1],
-    )?;
-    let has_more = rows.len() > limit as usize;
-    let mut next = after;
-    let mut events = Vec::with_capacity(rows.len().min(limit as usize));
-    for row in rows.iter().take(limit as usize) {
-        next = row.int(0)?;
-        events.push(storage::envelope_json_from_row(row, 1)?);
-    }
-    Ok(Page {
-        events,
-        next_position: next,
-        has_more,
-    })
-}
 
 /// The last sequence the server recorded for a client (0 if it never pushed).
 pub fn last_client_seq(tx: &mut dyn Tx, client: Option<ClientId>) -> Result<u64, StoreError> {

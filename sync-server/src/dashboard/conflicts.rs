@@ -16,8 +16,8 @@ use onsite_shared::order::PaymentMethod;
 use serde::Deserialize;
 
 use super::{ConferencePage, Tab, esc, failed, forbidden, form_is_ours, refused};
+use crate::App;
 use crate::head_office::{self, ConflictRow, Decision};
-use crate::http::App;
 use crate::recorder::{Recorder, Rejected};
 use crate::storage::Store;
 

@@ -14,8 +14,8 @@ use onsite_shared::ids::DeviceId;
 use serde::Deserialize;
 
 use super::{ConferencePage, Tab, esc, failed, forbidden, form_is_ours, refused};
+use crate::App;
 use crate::devices::{self, AuthError, DeviceRow};
-use crate::http::App;
 use crate::storage::Store;
 
 pub(super) fn routes<S: Store>() -> Router<Arc<App<S>>> {

@@ -10,25 +10,21 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::Router;
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use onsite_shared::conference::Conference;
 use onsite_shared::event::StreamId;
 use onsite_shared::ids::ConferenceId;
 use onsite_shared::text::escape_markup as esc;
-use serde::Deserialize;
 
-use crate::accounts::{self, AccountError, Session};
-use crate::devices::new_token;
+use crate::App;
+use crate::accounts::Session;
 use crate::export::Export;
-use crate::head_office;
-use crate::http::App;
-use crate::params;
-use crate::storage::{Store, StoreError};
+use crate::storage::Store;
 
 const SESSION_COOKIE: &str = "onsite_session";
 const LOGIN_CSRF_COOKIE: &str = "onsite_login_csrf";
@@ -37,20 +33,28 @@ const REFRESH_SECS: u32 = 15;
 
 pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
     Router::new()
-        .route("/", get(index::<S>))
-        .route("/login", get(login_page).post(login::<S>))
-        .route("/logout", post(logout::<S>))
+        .route("/", get(overview::index::<S>))
+        .route("/login", get(session::login_page).post(session::login::<S>))
+        .route("/logout", post(session::logout::<S>))
         .route("/assets/refresh.js", get(refresh_script))
-        .route("/conferences/{conference}", get(overview::<S>))
+        .route("/conferences/{conference}", get(overview::overview::<S>))
         .merge(registrations::routes())
         .merge(conflicts::routes())
         .merge(desks::routes())
-        .route("/conferences/{conference}/exports/{file}", get(export::<S>))
+        .route(
+            "/conferences/{conference}/exports/{file}",
+            get(exports::export::<S>),
+        )
 }
 
 mod conflicts;
 mod desks;
+mod exports;
+mod overview;
 mod registrations;
+mod session;
+
+use session::{SignedIn, form_is_ours};
 
 const REFRESH_SCRIPT: &str = "// Reloads the page every data-refresh seconds, unless someone is typing into a form.\n\
 const secs = Number(document.body.dataset.refresh || 0);\n\
@@ -142,40 +146,6 @@ fn html(status: StatusCode, body: String) -> Response {
     res
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-fn set_cookie(res: &mut Response, name: &str, value: &str, max_age: i64) {
-    let c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}");
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-}
-
-/// A request from another site: its `Origin` (when the browser sends one) is not this host.
-fn cross_site(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
-        return false;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    let bare = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .unwrap_or(origin);
-    bare != host
-}
-
 fn forbidden() -> Response {
     html(
         StatusCode::FORBIDDEN,
@@ -200,157 +170,6 @@ fn failed(e: impl std::fmt::Display) -> Response {
             "<p class=\"err\">The server could not answer; try again.</p>",
         ),
     )
-}
-
-/// The signed-in person (and the session id from the cookie); without a live session the
-/// request is answered with the way to the sign-in page.
-struct SignedIn {
-    token: String,
-    session: Session,
-}
-
-impl<S: Store> FromRequestParts<Arc<App<S>>> for SignedIn {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App<S>>) -> Result<Self, Response> {
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Err(Redirect::to("/login").into_response());
-        };
-        let now = chrono::Utc::now();
-        let t = token.clone();
-        match app
-            .store
-            .read(move |tx| accounts::session(tx, &t, now))
-            .await
-        {
-            Ok(session) => Ok(SignedIn { token, session }),
-            Err(AccountError::NoSession) => Err(Redirect::to("/login").into_response()),
-            Err(e) => Err(failed(e)),
-        }
-    }
-}
-
-fn login_form(csrf: &str, message: Option<&str>) -> String {
-    let mut body = String::new();
-    if let Some(m) = message {
-        let _ = write!(body, "<p class=\"err\" id=\"login-error\">{}</p>", esc(m));
-    }
-    let _ = write!(
-        body,
-        "<form method=\"post\" action=\"/login\" class=\"card\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <label>Email <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required></label>\
-         <label>Password <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
-         <button id=\"sign-in\">Sign in</button></form>",
-        esc(csrf)
-    );
-    body
-}
-
-/// A sign-in page with a fresh CSRF token in its cookie.
-fn login_response(status: StatusCode, message: Option<&str>) -> Response {
-    let csrf = match new_token("") {
-        Ok(t) => t,
-        Err(e) => return failed(e),
-    };
-    let mut res = html(
-        status,
-        page("Sign in", None, false, &login_form(&csrf, message)),
-    );
-    set_cookie(&mut res, LOGIN_CSRF_COOKIE, &csrf, 3600);
-    res
-}
-
-async fn login_page() -> Response {
-    login_response(StatusCode::OK, None)
-}
-
-#[derive(Deserialize)]
-struct LoginForm {
-    email: String,
-    password: String,
-    csrf: String,
-}
-
-async fn login<S: Store>(
-    State(app): State<Arc<App<S>>>,
-    headers: HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Response {
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE);
-    if cross_site(&headers) || expected.is_none() || expected.as_deref() != Some(form.csrf.as_str())
-    {
-        return forbidden();
-    }
-    let email = form.email.clone();
-    let stored = match app
-        .store
-        .read(move |tx| accounts::password_hash_of(tx, &email))
-        .await
-    {
-        Ok(h) => h,
-        Err(e) => return failed(e),
-    };
-    let password = form.password;
-    let ok = tokio::task::spawn_blocking(move || {
-        accounts::password_matches(&password, stored.as_deref())
-    })
-    .await
-    .unwrap_or(false);
-    if !ok {
-        return login_response(StatusCode::UNAUTHORIZED, Some("Wrong email or password."));
-    }
-    let now = chrono::Utc::now();
-    let email = form.email;
-    match app
-        .store
-        .write(move |tx| accounts::open_session(tx, &email, now))
-        .await
-    {
-        Ok(s) => {
-            let mut res = Redirect::to("/").into_response();
-            set_cookie(
-                &mut res,
-                SESSION_COOKIE,
-                &s.token,
-                accounts::SESSION_HOURS * 3600,
-            );
-            set_cookie(&mut res, LOGIN_CSRF_COOKIE, "", 0);
-            res
-        }
-        Err(e) => failed(e),
-    }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
-async fn logout<S: Store>(
-    State(app): State<Arc<App<S>>>,
-    SignedIn { token, session }: SignedIn,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if cross_site(&headers) || form.csrf != session.csrf {
-        return forbidden();
-    }
-    if let Err(e) = app
-        .store
-        .write(move |tx| accounts::close_session(tx, &token))
-        .await
-    {
-        return failed(e);
-    }
-    let mut res = Redirect::to("/login").into_response();
-    set_cookie(&mut res, SESSION_COOKIE, "", 0);
-    res
-}
-
-/// A form post is this dashboard's own: same origin and the session's CSRF token.
-fn form_is_ours(headers: &HeaderMap, session: &Session, csrf: &str) -> bool {
-    !cross_site(headers) && csrf == session.csrf
 }
 
 /// A request the domain refused: say why, change nothing, offer the way back.
@@ -412,7 +231,7 @@ impl<S: Store> FromRequestParts<Arc<App<S>>> for ConferencePage {
         let conference = app
             .store
             .read(move |tx| {
-                crate::storage::load::<Conference>(tx, &StreamId::conference(id)).map(|(c, _)| c)
+                crate::event_log::load::<Conference>(tx, &StreamId::conference(id)).map(|(c, _)| c)
             })
             .await
             .map_err(failed)?;
@@ -480,226 +299,6 @@ impl ConferencePage {
     }
 }
 
-/// A CSV export, as a download.
-async fn export<S: Store>(
-    State(app): State<Arc<App<S>>>,
-    conf: ConferencePage,
-    Path((_, file)): Path<(String, String)>,
-) -> Response {
-    let Some(which) = Export::from_file_name(&file) else {
-        return html(
-            StatusCode::NOT_FOUND,
-            page("No such export", Some(&conf.session), false, ""),
-        );
-    };
-    let id = conf.id;
-    match app
-        .store
-        .read(move |tx| crate::export::write(tx, id, which))
-        .await
-    {
-        Ok(bytes) => {
-            let mut res = bytes.into_response();
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"{}\"", which.file_name()))
-            {
-                h.insert(header::CONTENT_DISPOSITION, v);
-            }
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            res
-        }
-        Err(e) => failed(e),
-    }
-}
-
-/// Every conference the server holds.
-async fn index<S: Store>(
-    State(app): State<Arc<App<S>>>,
-    SignedIn { session, .. }: SignedIn,
-) -> Response {
-    let found = app
-        .store
-        .read(|tx| {
-            let rows = tx.query(
-                "SELECT DISTINCT stream_id FROM events WHERE stream_type = 'conference' ORDER BY stream_id",
-                params![],
-            )?;
-            let mut out = Vec::new();
-            for r in rows {
-                let Ok(id) = r.text(0)?.parse::<ConferenceId>() else {
-                    continue;
-                };
-                let (c, _) = crate::storage::load::<Conference>(tx, &StreamId::conference(id))?;
-                if let Some(d) = c.details {
-                    out.push((id, d.name, d.venue));
-                }
-            }
-            Ok::<_, StoreError>(out)
-        })
-        .await;
-    let conferences = match found {
-        Ok(c) => c,
-        Err(e) => return failed(e),
-    };
-    let mut body =
-        String::from("<table id=\"conferences\"><tr><th>Conference</th><th>Venue</th></tr>");
-    for (id, name, venue) in &conferences {
-        let _ = write!(
-            body,
-            "<tr><td><a href=\"/conferences/{id}\">{}</a></td><td>{}</td></tr>",
-            esc(name),
-            esc(venue)
-        );
-    }
-    body.push_str("</table>");
-    html(
-        StatusCode::OK,
-        page("Conferences", Some(&session), false, &body),
-    )
-}
-
-/// Admissions per 15 minutes, as SVG bars.
-fn arrivals_chart(times: &[chrono::DateTime<chrono::Utc>]) -> String {
-    let Some(first) = times.iter().min() else {
-        return "<p>No admissions yet.</p>".to_owned();
-    };
-    let last = times.iter().max().unwrap_or(first);
-    let slot = |t: &chrono::DateTime<chrono::Utc>| (t.timestamp() - first.timestamp()) / 900;
-    let slots = usize::try_from(slot(last) + 1).unwrap_or(1).min(96);
-    let mut counts = vec![0u32; slots];
-    for t in times {
-        if let Some(c) = usize::try_from(slot(t))
-            .ok()
-            .and_then(|i| counts.get_mut(i))
-        {
-            *c += 1;
-        }
-    }
-    let max = counts.iter().copied().max().unwrap_or(1).max(1);
-    let (w, h, bar) = (40.0 + slots as f32 * 28.0, 180.0, 22.0);
-    let start = first.timestamp() - first.timestamp() % 900;
-    let mut svg = format!(
-        "<svg id=\"arrivals\" role=\"img\" aria-label=\"Admissions per 15 minutes\" viewBox=\"0 0 {w} {}\" width=\"{w}\" height=\"{}\">",
-        h + 30.0,
-        h + 30.0
-    );
-    for (i, c) in counts.iter().enumerate() {
-        let bh = (*c as f32 / max as f32) * (h - 20.0);
-        let x = 30.0 + i as f32 * 28.0;
-        let label = chrono::DateTime::from_timestamp(start + i as i64 * 900, 0)
-            .map(|t| t.format("%H:%M").to_string())
-            .unwrap_or_default();
-        let _ = write!(
-            svg,
-            "<rect class=\"bar\" data-count=\"{c}\" x=\"{x}\" y=\"{:.1}\" width=\"{bar}\" height=\"{bh:.1}\" fill=\"#2563eb\"><title>{label}: {c}</title></rect>\
-             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{c}</text>\
-             <text x=\"{:.1}\" y=\"{}\" font-size=\"9\" text-anchor=\"middle\">{label}</text>",
-            h - bh,
-            x + bar / 2.0,
-            h - bh - 3.0,
-            x + bar / 2.0,
-            h + 14.0
-        );
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
-fn money(minor: i64, currency: Option<&str>) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!(
-        "{sign}{}.{:02} {}",
-        abs / 100,
-        abs % 100,
-        currency.unwrap_or("")
-    )
-}
-
-/// One conference at a glance: admitted against expected, arrivals, walk-in sales, conflicts.
-async fn overview<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) -> Response {
-    let id = conf.id;
-    let read = app
-        .store
-        .read(move |tx| {
-            let admissions = head_office::admissions(tx, id)?;
-            let walk_ins = head_office::walk_ins(tx, id)?;
-            let open = head_office::conflicts(tx, id, true)?.len();
-            let times = tx
-                .query(
-                    "SELECT admitted_at FROM admissions WHERE conference = $1 \
-                     AND code IN (SELECT code FROM tickets WHERE conference = $1)",
-                    params![id.to_string()],
-                )?
-                .iter()
-                .filter_map(|r| r.text(0).ok())
-                .filter_map(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .collect::<Vec<_>>();
-            Ok::<_, StoreError>((admissions, walk_ins, open, times))
-        })
-        .await;
-    let (adm, walk, open, times) = match read {
-        Ok(r) => r,
-        Err(e) => return failed(e),
-    };
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<div class=\"grid\"><div class=\"card\">Admitted<div class=\"big\" id=\"admitted\" data-admitted=\"{}\" data-expected=\"{}\">{} of {}</div></div>\
-         <div class=\"card\">Open conflicts<div class=\"big\" id=\"open-conflicts\"><a href=\"{}\">{open}</a></div></div></div>",
-        adm.admitted,
-        adm.expected,
-        adm.admitted,
-        adm.expected,
-        conf.href("/conflicts"),
-    );
-    body.push_str("<h2>By seat type</h2><table id=\"by-seat-type\"><tr><th>Seat type</th><th>Admitted</th><th>Expected</th></tr>");
-    for s in &adm.by_seat_type {
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(&s.name),
-            s.admitted,
-            s.expected
-        );
-    }
-    body.push_str(
-        "</table><h2>By gate</h2><table id=\"by-gate\"><tr><th>Gate</th><th>Admitted</th></tr>",
-    );
-    for g in &adm.by_gate {
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
-            esc(&g.gate),
-            g.admitted
-        );
-    }
-    body.push_str("</table><h2>Arrivals per 15 minutes</h2>");
-    body.push_str("<div class=\"scroll\">");
-    body.push_str(&arrivals_chart(&times));
-    body.push_str("</div>");
-    body.push_str("<h2>Walk-in sales</h2><table id=\"walk-ins\"><tr><th>Payment</th><th>Sales</th><th>Tickets</th><th>Taken</th><th>Refund due</th></tr>");
-    for p in &walk.by_payment_method {
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(&p.payment_method),
-            p.sales,
-            p.tickets,
-            money(p.taken_minor, walk.currency.as_deref()),
-            money(p.refund_due_minor, walk.currency.as_deref())
-        );
-    }
-    body.push_str("</table>");
-    conf.render(Tab::Overview, "Overview", true, &body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -710,30 +309,5 @@ mod tests {
             esc("<a href=\"x\">O'Neil & co</a>"),
             "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;"
         );
-    }
-
-    #[test]
-    fn a_foreign_origin_is_cross_site_and_a_missing_one_is_not() {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:7300"));
-        assert!(!cross_site(&h));
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://127.0.0.1:7300"),
-        );
-        assert!(!cross_site(&h));
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://evil.example"),
-        );
-        assert!(cross_site(&h));
-    }
-
-    #[test]
-    fn the_arrivals_chart_has_a_bar_per_quarter_hour() {
-        let t = |m: i64| chrono::DateTime::from_timestamp(1_800_000_000 + m * 60, 0).unwrap();
-        let svg = arrivals_chart(&[t(0), t(1), t(20), t(50)]);
-        assert_eq!(svg.matches("class=\"bar\"").count(), 4);
-        assert!(svg.contains("data-count=\"2\""));
     }
 }

@@ -12,8 +12,8 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use super::{ConferencePage, Tab, esc, failed, html, page};
+use crate::App;
 use crate::head_office::{self, RegistrationQuery};
-use crate::http::App;
 use crate::storage::Store;
 
 const PAGE_SIZE: u32 = 50;

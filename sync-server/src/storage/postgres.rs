@@ -22,8 +22,8 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 
 use super::{
-    COMMON_SCHEMA, CursorError, Dialect, MOVE_ADMISSIONS_OUT_OF_TICKETS, PullError, PullPage, Row,
-    SqlValue, Store, StoreError, Tx,
+    COMMON_SCHEMA, Cursor, Dialect, EVENT_COLUMNS, MOVE_ADMISSIONS_OUT_OF_TICKETS, PullError,
+    PullPage, Row, SqlValue, Store, StoreError, Tx,
 };
 
 const SCHEMA: &str = r#"
@@ -389,48 +389,24 @@ impl Store for PgStore {
         limit: u32,
         scope: super::PullScope,
     ) -> Result<PullPage, PullError> {
-        let (tx_after, position_after) = match cursor.as_deref().filter(|c| !c.is_empty()) {
-            None => ("0".to_owned(), 0i64),
-            Some(c) => {
-                let mut parts = c.splitn(3, '.');
-                let (Some(epoch), Some(tx), Some(position)) =
-                    (parts.next(), parts.next(), parts.next())
-                else {
-                    return Err(CursorError::Malformed.into());
-                };
-                if epoch != self.epoch {
-                    return Err(CursorError::OtherDatabase.into());
-                }
-                if tx.parse::<u64>().is_err() {
-                    return Err(CursorError::Malformed.into());
-                }
-                (
-                    tx.to_owned(),
-                    position
-                        .parse::<i64>()
-                        .map_err(|_| CursorError::Malformed)?,
-                )
-            }
-        };
+        let after = Cursor::parse(cursor.as_deref(), &self.epoch, Dialect::Postgres)?;
         let epoch = self.epoch.clone();
         let page = self
             .read(move |tx| {
                 let rows = tx.query(
-                    &format!("SELECT position, tx::text, event_id, conference, stream_type, stream_id, version, event_type, \
-                     schema_version, occurred_at, recorded_at, device_id, client_seq, causation_id, correlation_id, payload \
+                    &format!("SELECT position, tx::text, {EVENT_COLUMNS} \
                      FROM events WHERE conference = $1 AND (tx, position) > ($2::text::xid8, $3) \
                      AND tx < pg_snapshot_xmin(pg_current_snapshot()){} ORDER BY tx, position LIMIT $4", scope.condition()),
-                    crate::params![conference.to_string(), tx_after.clone(), position_after, i64::from(limit) + 1],
+                    crate::params![conference.to_string(), after.tx.unwrap_or(0).to_string(), after.position, i64::from(limit) + 1],
                 )?;
                 let has_more = rows.len() > limit as usize;
-                let (mut last_tx, mut last_position) = (tx_after, position_after);
+                let mut next = after;
                 let mut events = Vec::with_capacity(rows.len().min(limit as usize));
                 for row in rows.iter().take(limit as usize) {
-                    last_position = row.int(0)?;
-                    last_tx = row.text(1)?;
+                    next = Cursor { tx: Some(row.parse(1)?), position: row.int(0)? };
                     events.push(super::envelope_json_from_row(row, 2)?);
                 }
-                Ok::<_, StoreError>(PullPage { events, next_cursor: format!("{epoch}.{last_tx}.{last_position}"), has_more })
+                Ok::<_, StoreError>(PullPage { events, next_cursor: next.to_text(&epoch), has_more })
             })
             .await?;
         Ok(page)

@@ -27,8 +27,8 @@ use tokio::sync::oneshot;
 use onsite_shared::ids::ConferenceId;
 
 use super::{
-    COMMON_SCHEMA, CursorError, Dialect, MOVE_ADMISSIONS_OUT_OF_TICKETS, PullError, PullPage, Row,
-    SqlValue, Store, StoreError, Tx,
+    COMMON_SCHEMA, Cursor, Dialect, EVENT_COLUMNS, MOVE_ADMISSIONS_OUT_OF_TICKETS, PullError,
+    PullPage, Row, SqlValue, Store, StoreError, Tx,
 };
 
 const SCHEMA: &str = r#"
@@ -480,27 +480,33 @@ impl Store for SqliteStore {
         limit: u32,
         scope: super::PullScope,
     ) -> Result<PullPage, PullError> {
-        let after = match cursor.as_deref().filter(|c| !c.is_empty()) {
-            None => 0,
-            Some(c) => {
-                let (epoch, position) = c.split_once('.').ok_or(CursorError::Malformed)?;
-                if epoch != self.epoch {
-                    return Err(CursorError::OtherDatabase.into());
-                }
-                position
-                    .parse::<i64>()
-                    .map_err(|_| CursorError::Malformed)?
-            }
-        };
+        let after = Cursor::parse(cursor.as_deref(), &self.epoch, Dialect::Sqlite)?;
         let epoch = self.epoch.clone();
         let page = self
-            .read_snapshot(move |tx| crate::sync::pull_sqlite(tx, conference, after, limit, scope))
+            .read_snapshot(move |tx| {
+                let rows = tx.query(
+                    &format!(
+                        "SELECT position, {EVENT_COLUMNS} FROM events \
+                         WHERE conference = $1 AND position > $2{} ORDER BY position LIMIT $3",
+                        scope.condition()
+                    ),
+                    crate::params![conference.to_string(), after.position, i64::from(limit) + 1],
+                )?;
+                let has_more = rows.len() > limit as usize;
+                let mut next = after;
+                let mut events = Vec::with_capacity(rows.len().min(limit as usize));
+                for row in rows.iter().take(limit as usize) {
+                    next.position = row.int(0)?;
+                    events.push(super::envelope_json_from_row(row, 1)?);
+                }
+                Ok::<_, StoreError>(PullPage {
+                    events,
+                    next_cursor: next.to_text(&epoch),
+                    has_more,
+                })
+            })
             .await?;
-        Ok(PullPage {
-            events: page.events,
-            next_cursor: format!("{epoch}.{}", page.next_position),
-            has_more: page.has_more,
-        })
+        Ok(page)
     }
 }
 

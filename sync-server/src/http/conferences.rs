@@ -1,0 +1,202 @@
+//! Conference administration by head office: create, read, seat types and quotas, attendee
+//! types, publishing.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use onsite_shared::error_code;
+use onsite_shared::protocol::ErrorBody;
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::extract::{AdminAuth, Body, Params};
+use super::now;
+use crate::App;
+use crate::storage::Store;
+use onsite_shared::conference::Conference;
+use onsite_shared::event::StreamId;
+use onsite_shared::ids::{ConferenceId, SeatTypeId};
+
+use crate::admin;
+use crate::recorder::{Recorder, Rejected};
+use crate::storage::StoreError;
+
+pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
+    Router::new()
+        .route("/v1/conferences", post(create_conference::<S>))
+        .route("/v1/conferences/{conference}", get(get_conference::<S>))
+        .route(
+            "/v1/conferences/{conference}/seat-types",
+            post(add_seat_type::<S>),
+        )
+        .route(
+            "/v1/conferences/{conference}/seat-types/{seat_type}/quota",
+            put(change_quota::<S>),
+        )
+        .route(
+            "/v1/conferences/{conference}/attendee-types",
+            post(define_attendee_type::<S>),
+        )
+        .route("/v1/conferences/{conference}/publish", post(publish::<S>))
+        .route(
+            "/v1/conferences/{conference}/unpublish",
+            post(unpublish::<S>),
+        )
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct Created {
+    id: String,
+}
+
+#[utoipa::path(post, path = "/v1/conferences", tag = "admin", request_body = admin::NewConference, security(("head_office" = [])), responses((status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "A domain rule", body = ErrorBody)))]
+pub(super) async fn create_conference<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Body(new): Body<admin::NewConference>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let now = now();
+    let id = new
+        .id
+        .unwrap_or_else(|| ConferenceId::from_uuid(uuid::Uuid::now_v7()));
+    let id = app
+        .store
+        .write(move |tx| {
+            let mut rec = Recorder::new(tx, id, now);
+            admin::create_conference(&mut rec, &new)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct ConferenceView {
+    id: ConferenceId,
+    details: onsite_shared::conference::ConferenceDetails,
+    published: bool,
+    seat_types: Vec<onsite_shared::conference::SeatType>,
+    attendee_types: Vec<onsite_shared::conference::AttendeeType>,
+    remaining: std::collections::BTreeMap<SeatTypeId, i64>,
+}
+
+#[utoipa::path(get, path = "/v1/conferences/{conference}", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = ConferenceView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn get_conference<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Params(conference): Params<ConferenceId>,
+) -> Result<Json<ConferenceView>, ApiError> {
+    let view = app
+        .store
+        .read(move |tx| {
+            let (c, _) =
+                crate::event_log::load::<Conference>(tx, &StreamId::conference(conference))?;
+            let (seats, _) = crate::event_log::load::<
+                onsite_shared::seat_availability::SeatsAvailability,
+            >(tx, &StreamId::seats(conference))?;
+            Ok::<_, StoreError>((c, seats))
+        })
+        .await?;
+    let (c, seats) = view;
+    let details = c.details.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            error_code::CONFERENCE_NOT_FOUND,
+            "no such conference",
+        )
+    })?;
+    Ok(Json(ConferenceView {
+        id: conference,
+        details,
+        published: c.published,
+        seat_types: c.seat_types.values().cloned().collect(),
+        attendee_types: c.attendee_types.values().cloned().collect(),
+        remaining: seats.remaining,
+    }))
+}
+
+pub(super) async fn admin_write<S, T, F>(
+    app: &App<S>,
+    conference: ConferenceId,
+    work: F,
+) -> Result<T, ApiError>
+where
+    S: Store,
+    T: Send + 'static,
+    F: Fn(&mut Recorder<'_>) -> Result<T, Rejected> + Send + 'static,
+{
+    let now = now();
+    Ok(app
+        .store
+        .write(move |tx| {
+            let mut rec = Recorder::new(tx, conference, now);
+            work(&mut rec)
+        })
+        .await?)
+}
+
+#[utoipa::path(post, path = "/v1/conferences/{conference}/seat-types", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = admin::NewSeatType, security(("head_office" = [])), responses((status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn add_seat_type<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Params(conference): Params<ConferenceId>,
+    Body(new): Body<admin::NewSeatType>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let id = admin_write(&app, conference, move |rec| admin::add_seat_type(rec, &new)).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct QuotaChange {
+    quota: u32,
+}
+
+#[utoipa::path(put, path = "/v1/conferences/{conference}/seat-types/{seat_type}/quota", tag = "admin", params(("conference" = String, Path, format = Uuid), ("seat_type" = String, Path, format = Uuid)), request_body = QuotaChange, security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn change_quota<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Params((conference, seat_type)): Params<(ConferenceId, SeatTypeId)>,
+    Body(change): Body<QuotaChange>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(&app, conference, move |rec| {
+        admin::change_quota(rec, seat_type, change.quota)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/conferences/{conference}/attendee-types", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = admin::NewAttendeeType, security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn define_attendee_type<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Params(conference): Params<ConferenceId>,
+    Body(new): Body<admin::NewAttendeeType>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(&app, conference, move |rec| {
+        admin::define_attendee_type(rec, &new)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/conferences/{conference}/publish", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn publish<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Params(conference): Params<ConferenceId>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(&app, conference, move |rec| admin::publish(rec, true)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/conferences/{conference}/unpublish", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn unpublish<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Params(conference): Params<ConferenceId>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(&app, conference, move |rec| admin::publish(rec, false)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

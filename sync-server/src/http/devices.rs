@@ -1,0 +1,89 @@
+//! Desks: enrolment with a one-time code, and head office's enrolling, listing and revoking.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use onsite_shared::protocol::ErrorBody;
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::extract::{AdminAuth, Body, Params};
+use super::now;
+use crate::App;
+use crate::storage::Store;
+use onsite_shared::ids::{ConferenceId, DeviceId};
+use onsite_shared::protocol::{DeskCredentials, EnrolRequest};
+
+use crate::devices;
+
+pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
+    Router::new()
+        .route("/v1/devices/enrol", post(enrol::<S>))
+        .route(
+            "/v1/conferences/{conference}/devices",
+            post(enroll_device::<S>).get(list_devices::<S>),
+        )
+        .route("/v1/devices/{device}/revoke", post(revoke_device::<S>))
+}
+
+#[utoipa::path(post, path = "/v1/devices/enrol", tag = "devices", request_body = EnrolRequest, responses((status = 200, description = "The desk's token, scoped to its conference", body = DeskCredentials), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
+pub(super) async fn enrol<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Body(req): Body<EnrolRequest>,
+) -> Result<Json<DeskCredentials>, ApiError> {
+    let now = now();
+    let credentials = app
+        .store
+        .write(move |tx| devices::redeem(tx, &req.code, now))
+        .await?;
+    Ok(Json(credentials))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct NewDevice {
+    name: String,
+}
+
+#[utoipa::path(post, path = "/v1/conferences/{conference}/devices", tag = "devices", params(("conference" = String, Path, format = Uuid)), request_body = NewDevice, security(("head_office" = [])), responses((status = 201, description = "The one-time enrolment code", body = devices::Enrolment), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn enroll_device<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Params(conference): Params<ConferenceId>,
+    Body(new): Body<NewDevice>,
+) -> Result<(StatusCode, Json<devices::Enrolment>), ApiError> {
+    let now = now();
+    let enrolment = app
+        .store
+        .write(move |tx| devices::enroll(tx, conference, &new.name, now))
+        .await?;
+    Ok((StatusCode::CREATED, Json(enrolment)))
+}
+
+#[utoipa::path(get, path = "/v1/conferences/{conference}/devices", tag = "devices", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = Vec<devices::DeviceRow>), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
+pub(super) async fn list_devices<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Params(conference): Params<ConferenceId>,
+) -> Result<Json<Vec<devices::DeviceRow>>, ApiError> {
+    Ok(Json(
+        app.store
+            .read(move |tx| devices::list(tx, Some(conference)))
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/devices/{device}/revoke", tag = "devices", params(("device" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn revoke_device<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Params(device): Params<DeviceId>,
+) -> Result<StatusCode, ApiError> {
+    let now = now();
+    app.store
+        .write(move |tx| devices::revoke(tx, device, now))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

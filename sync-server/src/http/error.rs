@@ -1,0 +1,140 @@
+//! Every error the API answers with: `{code, message}` and a status, from the errors of the
+//! layers below.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use onsite_shared::error_code;
+use onsite_shared::protocol::ErrorBody;
+
+use crate::devices::AuthError;
+use crate::recorder::Rejected;
+use crate::storage::{CursorError, PullError, StoreError};
+use crate::sync::PushError;
+
+/// Every error the API returns.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    pub(super) body: ErrorBody,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                code: code.to_owned(),
+                message: message.into(),
+                expected_client_seq: None,
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(code = %self.body.code, message = %self.body.message, "request failed");
+        }
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "storage failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            error_code::STORAGE,
+            "the server could not store or read data",
+        )
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Unknown => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                error_code::UNAUTHENTICATED,
+                e.to_string(),
+            ),
+            AuthError::Revoked => {
+                ApiError::new(StatusCode::UNAUTHORIZED, error_code::REVOKED, e.to_string())
+            }
+            AuthError::BadCode => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                error_code::BAD_ENROLMENT_CODE,
+                e.to_string(),
+            ),
+            AuthError::NoConference => ApiError::new(
+                StatusCode::NOT_FOUND,
+                error_code::CONFERENCE_NOT_FOUND,
+                e.to_string(),
+            ),
+            AuthError::NoDevice => ApiError::new(
+                StatusCode::NOT_FOUND,
+                error_code::DEVICE_NOT_FOUND,
+                e.to_string(),
+            ),
+            AuthError::NameRequired => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                error_code::DEVICE_NAME_REQUIRED,
+                e.to_string(),
+            ),
+            AuthError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<Rejected> for ApiError {
+    fn from(e: Rejected) -> Self {
+        match e {
+            Rejected::Domain { code, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
+            Rejected::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<PushError> for ApiError {
+    fn from(e: PushError) -> Self {
+        match e {
+            PushError::Gap { expected } => {
+                let mut err = ApiError::new(StatusCode::CONFLICT, error_code::GAP, e.to_string());
+                err.body.expected_client_seq = Some(expected);
+                err
+            }
+            PushError::BadRequest { code, message } => {
+                ApiError::new(StatusCode::BAD_REQUEST, code, message)
+            }
+            PushError::Forbidden(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, error_code::FORBIDDEN, message)
+            }
+            PushError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<PullError> for ApiError {
+    fn from(e: PullError) -> Self {
+        match e {
+            PullError::Cursor(c @ CursorError::Malformed) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                error_code::BAD_CURSOR,
+                c.to_string(),
+            ),
+            PullError::Cursor(c @ CursorError::OtherDatabase) => {
+                ApiError::new(StatusCode::GONE, error_code::CURSOR_RESET, c.to_string())
+            }
+            PullError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A request that does not parse: 400 `request.malformed`.
+pub(super) fn malformed(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, error_code::MALFORMED, message)
+}

@@ -1,0 +1,51 @@
+//! The HTTP API under `/v1`: JSON in and out, errors as `{code, message}`.
+//!
+//! Status codes: no or unknown credentials 401 (`auth.unauthenticated`), a revoked desk 401
+//! (`auth.revoked`), another conference 403 (`auth.forbidden`), malformed JSON 400
+//! (`request.malformed`), a body over the limit 413 (`request.too_large`), an unknown event type
+//! or schema version 400 with its own code, a domain rule 422 with the rule's code, a sync gap
+//! 409 with `expected_client_seq`. None of them changes any state.
+
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::App;
+use crate::storage::Store;
+
+mod conferences;
+mod devices;
+mod error;
+mod extract;
+mod openapi;
+mod orders;
+mod reads;
+mod sync;
+
+pub use error::ApiError;
+pub use extract::{AdminAuth, Body, DeskAuth, Params, QueryParams};
+pub use openapi::ApiDoc;
+pub use orders::{OrderView, PlacedOrder, TicketView};
+pub use sync::{HAS_MORE_HEADER, NEXT_CURSOR_HEADER};
+
+/// Every `/v1` route, each noun's own router merged here.
+pub fn router<S: Store>() -> Router<Arc<App<S>>> {
+    Router::new()
+        .route("/v1/health", get(health))
+        .merge(openapi::router())
+        .merge(sync::router())
+        .merge(devices::router())
+        .merge(conferences::router())
+        .merge(orders::router())
+        .merge(reads::router())
+}
+
+fn now() -> onsite_shared::Timestamp {
+    chrono::Utc::now()
+}
+
+#[utoipa::path(get, path = "/v1/health", tag = "server", responses((status = 200, description = "The server is up", body = Object)))]
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}

@@ -1,0 +1,252 @@
+//! Online registration: an order placed by a buyer, read and changed with its access code.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use onsite_shared::error_code;
+use onsite_shared::protocol::ErrorBody;
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::extract::{Body, Params};
+use super::now;
+use crate::App;
+use crate::storage::Store;
+use onsite_shared::event::StreamId;
+use onsite_shared::ids::{ConferenceId, OrderId, SeatTypeId, TicketCode, TicketId};
+use onsite_shared::order::{OrderOrigin, OrderStatus, Payment, Registrant};
+use onsite_shared::seat_assignments::{Attendee, SeatAssignments};
+use onsite_shared::seat_availability::SeatQuantity;
+
+use super::conferences::admin_write;
+use crate::recorder::{Recorder, Rejected};
+use crate::registration;
+
+pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
+    Router::new()
+        .route(
+            "/v1/conferences/{conference}/orders",
+            post(place_order::<S>),
+        )
+        .route("/v1/orders/{order}", get(get_order::<S>))
+        .route("/v1/orders/{order}/registrant", put(assign_registrant::<S>))
+        .route("/v1/orders/{order}/payment", post(pay_order::<S>))
+        .route("/v1/orders/{order}/seats/{position}", put(assign_seat::<S>))
+}
+
+// ---- online registration ----
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct NewOrder {
+    #[serde(default)]
+    order_id: Option<OrderId>,
+    seats: Vec<SeatQuantity>,
+}
+
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlacedOrder {
+    pub order_id: OrderId,
+    pub access_code: String,
+}
+
+#[utoipa::path(post, path = "/v1/conferences/{conference}/orders", tag = "orders", params(("conference" = String, Path, format = Uuid)), request_body = NewOrder, responses((status = 201, description = "The order and the access code that reads and changes it", body = PlacedOrder), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn place_order<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Params(conference): Params<ConferenceId>,
+    Body(new): Body<NewOrder>,
+) -> Result<(StatusCode, Json<PlacedOrder>), ApiError> {
+    let order_id = new
+        .order_id
+        .unwrap_or_else(|| OrderId::from_uuid(uuid::Uuid::now_v7()));
+    let hold = app.config.reservation_hold;
+    let access_code = admin_write(&app, conference, move |rec| {
+        registration::place_order(rec, order_id, new.seats.clone(), hold, OrderOrigin::Online)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PlacedOrder {
+            order_id,
+            access_code,
+        }),
+    ))
+}
+
+fn access_code(parts: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    parts
+        .get("x-access-code")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                error_code::UNAUTHENTICATED,
+                "the order's access code is required",
+            )
+        })
+}
+
+fn not_found(e: Rejected) -> ApiError {
+    match e {
+        Rejected::Domain {
+            code: error_code::ORDER_NOT_FOUND,
+            message,
+        } => ApiError::new(StatusCode::NOT_FOUND, error_code::ORDER_NOT_FOUND, message),
+        other => other.into(),
+    }
+}
+
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TicketView {
+    pub position: u32,
+    pub ticket: TicketId,
+    pub code: TicketCode,
+    pub seat_type: SeatTypeId,
+    pub attendee: Option<Attendee>,
+}
+
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderView {
+    pub order_id: OrderId,
+    pub conference_id: ConferenceId,
+    pub status: OrderStatus,
+    pub seats: Vec<SeatQuantity>,
+    pub lines: Vec<onsite_shared::order::OrderLine>,
+    pub total: Option<onsite_shared::money::Money>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub reservation_expires_at: Option<onsite_shared::Timestamp>,
+    pub registrant: Option<Registrant>,
+    pub tickets: Vec<TicketView>,
+}
+
+#[utoipa::path(get, path = "/v1/orders/{order}", tag = "orders", params(("order" = String, Path, format = Uuid)), security(("access_code" = [])), responses((status = 200, body = OrderView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn get_order<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Params(order): Params<OrderId>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<OrderView>, ApiError> {
+    let code = access_code(&headers)?;
+    let view = app
+        .store
+        .read(move |tx| {
+            let state = registration::check_access(tx, order, &code)?;
+            let (assignments, _) =
+                crate::event_log::load::<SeatAssignments>(tx, &StreamId::seat_assignments(order))?;
+            Ok::<_, Rejected>((state, assignments))
+        })
+        .await
+        .map_err(not_found)?;
+    let (state, assignments) = view;
+    Ok(Json(OrderView {
+        order_id: order,
+        conference_id: state.conference.unwrap_or(ConferenceId::from_u128(0)),
+        status: state.status,
+        seats: state.seats,
+        lines: state.lines,
+        total: state.total,
+        reservation_expires_at: state.reservation_expires_at,
+        registrant: state.registrant,
+        tickets: assignments
+            .positions
+            .into_iter()
+            .map(|p| TicketView {
+                position: p.seat.position,
+                ticket: p.seat.ticket,
+                code: p.seat.code,
+                seat_type: p.seat.seat_type,
+                attendee: p.attendee,
+            })
+            .collect(),
+    }))
+}
+
+/// Runs `work` for an order whose access code was checked, with a recorder for its conference.
+pub(super) async fn order_write<S, T, F>(
+    app: &App<S>,
+    order: OrderId,
+    code: String,
+    work: F,
+) -> Result<T, ApiError>
+where
+    S: Store,
+    T: Send + 'static,
+    F: Fn(&mut Recorder<'_>) -> Result<T, Rejected> + Send + 'static,
+{
+    let now = now();
+    app.store
+        .write(move |tx| {
+            let state = registration::check_access(tx, order, &code)?;
+            let conference = state.conference.unwrap_or(ConferenceId::from_u128(0));
+            let mut rec = Recorder::new(tx, conference, now);
+            work(&mut rec)
+        })
+        .await
+        .map_err(not_found)
+}
+
+#[utoipa::path(put, path = "/v1/orders/{order}/registrant", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body = Registrant, security(("access_code" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn assign_registrant<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Params(order): Params<OrderId>,
+    headers: axum::http::HeaderMap,
+    Body(registrant): Body<Registrant>,
+) -> Result<StatusCode, ApiError> {
+    let code = access_code(&headers)?;
+    order_write(&app, order, code, move |rec| {
+        registration::assign_registrant(rec, order, registrant.clone())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct NewPayment {
+    #[serde(default)]
+    payment: Option<Payment>,
+}
+
+#[utoipa::path(post, path = "/v1/orders/{order}/payment", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body = NewPayment, security(("access_code" = [])), responses((status = 204, description = "Confirmed"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "The reservation expired; escalated for a refund", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn pay_order<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Params(order): Params<OrderId>,
+    headers: axum::http::HeaderMap,
+    Body(new): Body<NewPayment>,
+) -> Result<StatusCode, ApiError> {
+    let code = access_code(&headers)?;
+    let payment = new.payment.unwrap_or(Payment::NotRequired);
+    let result = order_write(&app, order, code, move |rec| {
+        registration::pay(rec, order, payment.clone())
+    })
+    .await?;
+    match result {
+        registration::PaymentResult::Confirmed => Ok(StatusCode::NO_CONTENT),
+        registration::PaymentResult::Pending => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            error_code::ORDER_NOT_RESERVED,
+            "no seats are reserved for this order yet",
+        )),
+        registration::PaymentResult::Escalated => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            error_code::ORDER_EXPIRED,
+            "the reservation expired before the payment arrived; the organiser has been asked to refund it",
+        )),
+    }
+}
+
+#[utoipa::path(put, path = "/v1/orders/{order}/seats/{position}", tag = "orders", params(("order" = String, Path, format = Uuid), ("position" = u32, Path)), request_body = Attendee, security(("access_code" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn assign_seat<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Params((order, position)): Params<(OrderId, u32)>,
+    headers: axum::http::HeaderMap,
+    Body(attendee): Body<Attendee>,
+) -> Result<StatusCode, ApiError> {
+    let code = access_code(&headers)?;
+    order_write(&app, order, code, move |rec| {
+        registration::assign_seat(rec, order, position, attendee.clone())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,152 @@
+//! The sync protocol's routes: push and pull for enrolled desks.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use onsite_shared::error_code;
+use onsite_shared::protocol::ErrorBody;
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::extract::{Body, DeskAuth, QueryParams};
+use super::now;
+use crate::App;
+use crate::storage::Store;
+use axum::response::{IntoResponse, Response};
+use onsite_shared::ids::{ClientId, ConferenceId};
+use onsite_shared::protocol::{MAX_PULL_LIMIT, PullResponse, PushRequest, PushResponse};
+
+use crate::devices;
+use crate::sync::{self, PushError};
+
+pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
+    Router::new()
+        .route("/v1/sync/push", post(push::<S>))
+        .route("/v1/sync/pull", get(pull::<S>))
+}
+
+#[utoipa::path(post, path = "/v1/sync/push", tag = "sync", request_body = PushRequest, security(("desk" = [])), responses((status = 200, description = "One outcome per item, in order", body = PushResponse), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 403, description = "Another conference", body = ErrorBody), (status = 409, description = "A gap: `expected_client_seq` says where to resume", body = ErrorBody), (status = 413, description = "Body over the limit", body = ErrorBody)))]
+pub(super) async fn push<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    DeskAuth(desk): DeskAuth,
+    Body(req): Body<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let now = now();
+    let skew = req.device_time.map(|t| (t - now).num_milliseconds());
+    let checked = Arc::new(sync::check(desk, req)?);
+    // Held here too, so that the request is freed on this task rather than by the writer.
+    let request = Arc::clone(&checked);
+    let response = app
+        .store
+        .write(move |tx| {
+            let response = sync::push(tx, desk, &checked, now)?;
+            if let Some(skew) = skew {
+                devices::record_skew(tx, desk.device, skew)?;
+            }
+            Ok::<_, PushError>(response)
+        })
+        .await?;
+    drop(request);
+    Ok(Json(response))
+}
+
+/// `next_cursor` of a pull, also sent as a header.
+pub const NEXT_CURSOR_HEADER: &str = onsite_shared::protocol::NEXT_CURSOR_HEADER;
+/// `has_more` of a pull, also sent as a header.
+pub const HAS_MORE_HEADER: &str = onsite_shared::protocol::HAS_MORE_HEADER;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct PullQuery {
+    #[serde(default)]
+    cursor: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    client_id: Option<ClientId>,
+    #[serde(default)]
+    conference: Option<ConferenceId>,
+    /// `door` leaves out what a door desk does not project (the order streams); `all` by default.
+    #[serde(default)]
+    #[param(inline)]
+    scope: Option<crate::storage::PullScope>,
+}
+
+#[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullQuery), security(("desk" = [])), responses((status = 200, description = "The authoritative events after the cursor", body = PullResponse), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 403, description = "Another conference", body = ErrorBody), (status = 410, description = "The cursor belongs to another database; start again", body = ErrorBody)))]
+pub(super) async fn pull<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    DeskAuth(desk): DeskAuth,
+    QueryParams(q): QueryParams<PullQuery>,
+) -> Result<Response, ApiError> {
+    if q.conference.is_some_and(|c| c != desk.conference) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            error_code::FORBIDDEN,
+            "this desk is enrolled for another conference",
+        ));
+    }
+    let limit = q.limit.unwrap_or(1_000).clamp(1, MAX_PULL_LIMIT);
+    let client = q.client_id;
+    // Read the client's sequence first: anything it covers is then surely in the page or before.
+    let last_client_seq = app
+        .store
+        .read(move |tx| sync::last_client_seq(tx, client))
+        .await?;
+    let page = app
+        .store
+        .pull(
+            desk.conference,
+            q.cursor,
+            limit,
+            q.scope.unwrap_or_default(),
+        )
+        .await?;
+    // A `PullResponse`, written by hand: the events are stored as their wire JSON already.
+    let mut body =
+        String::with_capacity(page.events.iter().map(|e| e.len() + 1).sum::<usize>() + 128);
+    body.push_str("{\"events\":[");
+    for (i, e) in page.events.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(e);
+    }
+    let tail = serde_json::json!({
+        "next_cursor": page.next_cursor,
+        "has_more": page.has_more,
+        "last_client_seq": last_client_seq,
+    })
+    .to_string();
+    body.push_str("],");
+    body.push_str(&tail[1..]);
+    // The cursor is in the headers too, so a client can ask for the next page while it is
+    // still parsing this one.
+    let has_more = if page.has_more { "true" } else { "false" };
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            ),
+            (
+                axum::http::HeaderName::from_static(NEXT_CURSOR_HEADER),
+                axum::http::HeaderValue::from_str(&page.next_cursor).map_err(|_| {
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        error_code::SERVER_CURSOR,
+                        "the cursor is not a header value",
+                    )
+                })?,
+            ),
+            (
+                axum::http::HeaderName::from_static(HAS_MORE_HEADER),
+                axum::http::HeaderValue::from_static(has_more),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
