@@ -4,32 +4,13 @@
 
 use std::path::Path;
 
-/// Every command in `src/ipc.rs`, as registered in `lib.rs`.
-const COMMANDS: &[&str] = &[
-    "desk_state",
-    "enrol",
-    "sync_now",
-    "search",
-    "attendee",
-    "check_in",
-    "undo_check_in",
-    "correct_attendee",
-    "availability",
-    "sell",
-    "sales",
-    "conflicts",
-    "act_on_conflict",
-    "set_gate",
-    "printers",
-    "set_printer",
-    "set_auto_print",
-    "set_badge_template",
-    "badge_templates",
-    "badge_preview",
-    "print_badge",
-    "retry_print",
-    "print_jobs",
-];
+/// The commands, from the one list in `src/commands.rs`.
+macro_rules! desk_commands {
+    ($($name:ident),* $(,)?) => {
+        const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+include!("src/commands.rs");
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -38,6 +19,7 @@ fn main() {
         root.join("tauri.conf.json").display()
     );
     println!("cargo:rerun-if-changed={}", root.join("ui/dist").display());
+    println!("cargo:rerun-if-changed=src/commands.rs");
     std::env::set_current_dir(&root).expect("the repository root exists");
     // The app's own commands get permissions (`allow-<command>`), so that the capability in
     // tauri.conf.json can name exactly the ones the window may call.

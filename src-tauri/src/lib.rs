@@ -3,12 +3,27 @@
 //! # Layout
 //! - `run` opens the desk's database, starts the two background tasks (sync with the server,
 //!   the print pipeline) and opens the window that loads `ui/dist`.
-//! - `ipc` holds the commands the window calls; each is a thin call into the desk core.
+//! - `ipc` holds the commands the window calls; each is a thin call into the desk core. They
+//!   are listed once, in `commands.rs`, which the build script and [`COMMANDS`] both read.
 //!
 //! The database is `--db PATH`, else `ONSITE_DESK_DB`, else `desk.sqlite3` in the app's data
 //! directory. The print spooler is `CUPS_SERVER`, else the local CUPS.
 
 pub mod ipc;
+
+/// The commands, from the one list in `src/commands.rs`: their names, and their handlers.
+macro_rules! desk_commands {
+    ($($name:ident),* $(,)?) => {
+        /// Every command the window may call.
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        fn invoke_handler<R: tauri::Runtime>()
+        -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$(ipc::$name),*]
+        }
+    };
+}
+include!("commands.rs");
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,31 +86,57 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
 pub fn run() {
     tauri::Builder::default()
         .setup(setup)
-        .invoke_handler(tauri::generate_handler![
-            ipc::desk_state,
-            ipc::enrol,
-            ipc::sync_now,
-            ipc::search,
-            ipc::attendee,
-            ipc::check_in,
-            ipc::undo_check_in,
-            ipc::correct_attendee,
-            ipc::availability,
-            ipc::sell,
-            ipc::sales,
-            ipc::conflicts,
-            ipc::act_on_conflict,
-            ipc::set_gate,
-            ipc::printers,
-            ipc::set_printer,
-            ipc::set_auto_print,
-            ipc::set_badge_template,
-            ipc::badge_templates,
-            ipc::badge_preview,
-            ipc::print_badge,
-            ipc::retry_print,
-            ipc::print_jobs,
-        ])
+        .invoke_handler(invoke_handler())
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the desk app failed to start");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::COMMANDS;
+
+    fn read(path: &str) -> String {
+        let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+    }
+
+    /// The names in `text` that follow each `start` and end at the next `end`.
+    fn names_after(text: &str, start: &str, end: char) -> BTreeSet<String> {
+        text.split(start)
+            .skip(1)
+            .filter_map(|rest| rest.split_once(end).map(|(name, _)| name.trim().to_owned()))
+            .collect()
+    }
+
+    /// `commands.rs` is the one list; the handlers, the capability and the window's calls
+    /// must name exactly the same commands (the build script and `generate_handler!` read the
+    /// list itself).
+    #[test]
+    fn the_handlers_the_capability_and_the_window_name_the_listed_commands() {
+        let listed: BTreeSet<String> = COMMANDS.iter().map(|c| (*c).to_owned()).collect();
+
+        let handlers = names_after(&read("src/ipc.rs"), "#[tauri::command]\npub async fn ", '(');
+        assert_eq!(handlers, listed, "src/ipc.rs against src/commands.rs");
+
+        let config: serde_json::Value =
+            serde_json::from_str(&read("../tauri.conf.json")).expect("tauri.conf.json parses");
+        let capability: BTreeSet<String> =
+            config["app"]["security"]["capabilities"][0]["permissions"]
+                .as_array()
+                .expect("the main window's capability lists permissions")
+                .iter()
+                .filter_map(|p| p.as_str()?.strip_prefix("allow-"))
+                .map(|p| p.replace('-', "_"))
+                .collect();
+        assert_eq!(
+            capability, listed,
+            "tauri.conf.json against src/commands.rs"
+        );
+
+        let window = names_after(&read("../ui/src/ipc.ts"), ">(\"", '"');
+        assert_eq!(window, listed, "ui/src/ipc.ts against src/commands.rs");
+    }
 }
