@@ -135,21 +135,23 @@ fn load_demo(dir: &Path, database_url: Option<&str>, attendees: u32) -> Result<(
 }
 
 /// `DESKS` desks, enrolled in turn on `servers`, each with its batches of admissions of
-/// distinct tickets taken from a pulled log.
+/// distinct tickets taken from a pulled log: `pushes_per_desk` batches, or as many as the
+/// conference has distinct admission tickets for (a smaller conference, fewer pushes).
 fn pushing_desks(
     servers: &[&TestServer],
     events: &[Envelope],
     pushes_per_desk: usize,
 ) -> Result<Vec<(TestDesk, Vec<Vec<PushItem>>)>> {
     let codes = admission_codes(events)?;
-    let per_desk = pushes_per_desk * BATCH;
-    if codes.len() < DESKS * per_desk {
+    let pushes_per_desk = pushes_per_desk.min(codes.len() / (DESKS * BATCH));
+    if pushes_per_desk == 0 {
         bail!(
-            "{} admission tickets, {} needed",
+            "{} admission tickets: {DESKS} desks need at least {} for one push of {BATCH} each",
             codes.len(),
-            DESKS * per_desk
+            DESKS * BATCH
         );
     }
+    let per_desk = pushes_per_desk * BATCH;
     let mut work = Vec::new();
     for (i, chunk) in codes.chunks(per_desk).take(DESKS).enumerate() {
         let server = servers[i % servers.len()];
@@ -537,7 +539,7 @@ fn sqlite(o: &Options) -> Result<()> {
     }
     println!(
         "  push ingest: {DESKS} desks × {} pushes of {BATCH} admissions, in {ROUNDS} turns with the baselines",
-        o.pushes_per_desk
+        batches[0].len()
     );
     report("push ingest vs the event rows alone", &pushed, &raw, 0.5);
     println!(
@@ -699,11 +701,7 @@ fn postgres(o: &Options) -> Result<()> {
         per_second(events.len(), took)
     );
     // Half the desks talk to each server process.
-    // As many pushes as the (smaller) conference has distinct admission tickets for.
-    let pushes = o
-        .pushes_per_desk
-        .min(admission_codes(&events)?.len() / (DESKS * BATCH));
-    let work = pushing_desks(&[&first, &second], &events, pushes)?;
+    let work = pushing_desks(&[&first, &second], &events, o.pushes_per_desk)?;
     let baseline = rows(&work);
     let mut raw_inserts = RawPostgres::open(&url)?;
     let (desks, batches) = with_clients(work)?;
@@ -713,7 +711,8 @@ fn postgres(o: &Options) -> Result<()> {
         raw.push(raw_inserts.insert(round_of(&baseline, round))?);
     }
     println!(
-        "  push ingest: {DESKS} desks over 2 servers × {pushes} pushes of {BATCH} admissions, in {ROUNDS} turns with the baseline"
+        "  push ingest: {DESKS} desks over 2 servers × {} pushes of {BATCH} admissions, in {ROUNDS} turns with the baseline",
+        batches[0].len()
     );
     report("push ingest", &pushed, &raw, 0.4);
     Ok(())
