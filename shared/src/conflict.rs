@@ -42,6 +42,15 @@ pub enum ConflictKind {
         order: OrderId,
         payment: Payment,
     },
+    /// A desk's walk-in sale the server would not record at all (it named tickets that exist
+    /// already, or did not add up): the money the desk says it took must be found.
+    SaleRefused {
+        order: OrderId,
+        desk: DeviceId,
+        /// The stable code of what was wrong with it.
+        reason: String,
+        amount_taken: Money,
+    },
 }
 
 impl ConflictKind {
@@ -51,6 +60,7 @@ impl ConflictKind {
             ConflictKind::DuplicateAdmission { .. } => "duplicate admission",
             ConflictKind::InvalidTicketAdmission { .. } => "admission of an invalid ticket",
             ConflictKind::PaymentAfterExpiry { .. } => "payment after expiry",
+            ConflictKind::SaleRefused { .. } => "walk-in sale refused",
         }
     }
 }
@@ -159,6 +169,8 @@ impl DomainError for Error {
 #[serde(default)]
 pub struct Conflict {
     pub id: Option<ConflictId>,
+    /// The conference it belongs to (from its opening).
+    pub conference: Option<ConferenceId>,
     pub kind: Option<ConflictKind>,
     pub resolution: Option<Resolution>,
     pub acknowledged: bool,
@@ -215,6 +227,7 @@ impl Aggregate for Conflict {
                         kind,
                         ConflictKind::WalkInRejected { .. }
                             | ConflictKind::PaymentAfterExpiry { .. }
+                            | ConflictKind::SaleRefused { .. }
                     ),
                     Resolution::SaleHonoured => matches!(kind, ConflictKind::WalkInRejected { .. }),
                     Resolution::Dismissed | Resolution::Closed => true,
@@ -247,8 +260,14 @@ impl Aggregate for Conflict {
 
     fn evolve(mut self, event: &Event) -> Self {
         match event {
-            Event::Opened { conflict, kind, .. } => {
+            Event::Opened {
+                conflict,
+                conference,
+                kind,
+                ..
+            } => {
                 self.id = Some(*conflict);
+                self.conference = Some(*conference);
                 self.kind = Some(kind.clone());
             }
             Event::Acknowledged { .. } => self.acknowledged = true,

@@ -10,6 +10,8 @@ pub const TOO_MANY_ITEMS: &str = "sync.too_many_items";
 pub const BAD_CURSOR: &str = "sync.bad_cursor";
 /// The pull cursor belongs to another database (a restore, a new file): start again.
 pub const CURSOR_RESET: &str = "sync.cursor_reset";
+/// A pushed event names another desk than the one the token belongs to.
+pub const WRONG_DESK: &str = "sync.wrong_desk";
 
 // Requests and credentials.
 pub const UNAUTHENTICATED: &str = "auth.unauthenticated";

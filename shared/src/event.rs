@@ -372,6 +372,27 @@ impl Event {
         )
     }
 
+    /// The desk a desk event says acted (the admitting, undoing or printing desk, the desk
+    /// that sold, the desk acting on a conflict); `None` when it names none. The server takes
+    /// the desk from the token, and refuses an event that names another.
+    pub fn acting_desk(&self) -> Option<DeviceId> {
+        match self {
+            Event::CheckIn(check_in::Event::Admitted { admission, .. }) => Some(admission.desk),
+            Event::CheckIn(check_in::Event::Undone { desk, .. }) => Some(*desk),
+            Event::Badge(
+                badge::Event::Printed { print } | badge::Event::Reprinted { print, .. },
+            ) => Some(print.desk),
+            Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => Some(sale.desk),
+            Event::Conflict(
+                conflict::Event::Acknowledged { by, .. } | conflict::Event::Resolved { by, .. },
+            ) => match by {
+                conflict::Actor::Desk { device } => Some(*device),
+                conflict::Actor::HeadOffice { .. } | conflict::Actor::Server => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The conference a door event names in its payload (admissions, badge prints, walk-in
     /// sales); `None` for the others.
     pub fn door_conference(&self) -> Option<ConferenceId> {

@@ -62,7 +62,8 @@ pub enum OutcomeStatus {
     Duplicate,
     /// Recorded, and compensating events were recorded with it (see `reason`).
     Compensated,
-    /// Not recorded (e.g. an event a desk may not push); nothing changed.
+    /// Not recorded (e.g. an event a desk may not push, or a sale that does not add up); a
+    /// conflict may have been opened for head office (see `result_event_ids`).
     Rejected,
 }
 
@@ -78,6 +79,11 @@ pub mod reason {
     pub const UNKNOWN_TICKET: &str = "seat_assignments.unknown_ticket";
     pub const REASSIGNED: &str = "seat_assignments.reassigned";
     pub const CONFLICT_NOT_FOR_DESKS: &str = "conflict.not_for_desks";
+    /// The event names a stream of another conference than the desk's.
+    pub const OTHER_CONFERENCE: &str = "event.other_conference";
+    /// A walk-in sale named a ticket that exists already (by id anywhere, or by code in the
+    /// conference): the sale is not recorded and a conflict is opened.
+    pub const TICKET_EXISTS: &str = "walk_in.ticket_exists";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,12 +8,18 @@
 //!   ticket, or an admission of a ticket that admits nobody, is flagged and opens a conflict;
 //!   an undo of what is not admitted is rejected;
 //! - attendee corrections: recorded when the ticket still belongs to the same person;
-//! - walk-in sales: reconciled against the authoritative seats ([`walk_in::reconcile`]:
-//!   confirmed, overbooked by policy, or compensated: partial/rejected, refund due, conflict
-//!   opened); a sale the server already has is a duplicate;
+//! - walk-in sales: a sale the server already has is a duplicate; a sale that does not add up
+//!   ([`crate::walk_in::Sale::check`]) or names a ticket that exists already is not recorded
+//!   and opens a conflict (the money the desk took must be found); the rest is reconciled
+//!   against the authoritative seats ([`walk_in::reconcile`]: confirmed, overbooked by
+//!   policy, or compensated: partial/rejected, refund due, conflict opened);
 //! - conflict acknowledgements and resolutions: decided on the conflict; honouring a sale over
-//!   the quota is head office's, never a desk's;
+//!   the quota, or acting as anyone but a desk, is not a desk's to push;
+//! - an event that touches a stream of another conference than the desk's (a correction, a
+//!   conflict, a badge of another conference's ticket) is rejected;
 //! - anything else is not a desk's to push, and is rejected.
+//!
+//! Which desk acted is the shell's to check against the desk's token before any of this.
 //!
 //! A desk event that contradicts the domain's rules outright (a correction without a name)
 //! is an [`Error`]: the desk sent something inconsistent, and the whole push is refused.
@@ -26,7 +32,7 @@ use crate::check_in::{self, CheckIn, TicketStatus};
 use crate::conference::Conference;
 use crate::conflict::{self, Actor, Conflict, ConflictKind, Resolution};
 use crate::event::{Event, StreamId};
-use crate::ids::{ConferenceId, ConflictId, TicketCode};
+use crate::ids::{ConferenceId, ConflictId, TicketCode, TicketId};
 use crate::protocol::{OutcomeStatus, reason};
 use crate::seat_assignments::{self, SeatAssignments};
 use crate::seat_availability::SeatsAvailability;
@@ -42,7 +48,16 @@ pub enum Need {
         code: TicketCode,
     },
     Badge(StreamId),
+    /// The conference a ticket belongs to, if the server knows the ticket.
+    TicketConference(TicketId),
     Assignments(StreamId),
+    /// How many of these tickets exist already: by id in any conference, or by code in
+    /// `conference`.
+    ExistingTickets {
+        conference: ConferenceId,
+        tickets: Vec<TicketId>,
+        codes: Vec<TicketCode>,
+    },
     Sale(StreamId),
     Conference(StreamId),
     Seats(StreamId),
@@ -55,7 +70,9 @@ pub struct Loaded {
     pub check_in: CheckIn,
     pub ticket_status: TicketStatus,
     pub badge: Badge,
+    pub ticket_conference: Option<ConferenceId>,
     pub assignments: SeatAssignments,
+    pub existing_tickets: usize,
     pub sale: WalkInSale,
     pub conference: Conference,
     pub seats: SeatsAvailability,
@@ -68,7 +85,9 @@ impl Default for Loaded {
             check_in: CheckIn::default(),
             ticket_status: TicketStatus::Unknown,
             badge: Badge::default(),
+            ticket_conference: None,
             assignments: SeatAssignments::default(),
+            existing_tickets: 0,
             sale: WalkInSale::default(),
             conference: Conference::default(),
             seats: SeatsAvailability::default(),
@@ -135,14 +154,16 @@ fn inconsistent<E: DomainError>(e: &E) -> Error {
     }
 }
 
-/// What the server supplies that a pure function cannot make: its clock, and ids for the
+/// What the server supplies that the event cannot say and a pure function cannot make: the
+/// conference of the desk that pushed (from its token), the server's clock, and ids for the
 /// conflicts a decision opens (taken one by one, only when one is opened).
-pub struct Minted<I> {
+pub struct Context<I> {
+    pub conference: ConferenceId,
     pub now: Timestamp,
     pub conflicts: I,
 }
 
-impl<I: Iterator<Item = ConflictId>> Minted<I> {
+impl<I: Iterator<Item = ConflictId>> Context<I> {
     fn conflict(&mut self) -> Result<ConflictId, Error> {
         self.conflicts.next().ok_or_else(|| Error {
             code: "reconciliation.no_ids",
@@ -170,13 +191,21 @@ pub fn needs(event: &Event) -> Vec<Need> {
             conference, code, ..
         }) => vec![Need::CheckIn(StreamId::admission(*conference, code))],
         Event::Badge(badge::Event::Printed { print } | badge::Event::Reprinted { print, .. }) => {
-            vec![Need::Badge(StreamId::badge(print.ticket))]
+            vec![
+                Need::Badge(StreamId::badge(print.ticket)),
+                Need::TicketConference(print.ticket),
+            ]
         }
         Event::SeatAssignments(seat_assignments::Event::Updated { order, .. }) => {
             vec![Need::Assignments(StreamId::seat_assignments(*order))]
         }
         Event::WalkIn(sale::Event::SaleRecorded { sale }) => vec![
             Need::Sale(StreamId::walk_in(sale.order)),
+            Need::ExistingTickets {
+                conference: sale.conference,
+                tickets: sale.tickets.iter().map(|t| t.ticket).collect(),
+                codes: sale.tickets.iter().map(|t| t.code.clone()).collect(),
+            },
             Need::Conference(StreamId::conference(sale.conference)),
             Need::Seats(StreamId::seats(sale.conference)),
         ],
@@ -192,7 +221,7 @@ pub fn needs(event: &Event) -> Vec<Need> {
 pub fn redecide<I: Iterator<Item = ConflictId>>(
     event: &Event,
     loaded: &Loaded,
-    mut minted: Minted<I>,
+    mut context: Context<I>,
 ) -> Result<Outcome, Error> {
     if !event.is_desk_event() {
         return Ok(Outcome::rejected(reason::NOT_A_DESK_EVENT));
@@ -255,10 +284,10 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
                 if let Some(kind) = kind {
                     outcome.events.push(
                         conflict::Event::Opened {
-                            conflict: minted.conflict()?,
+                            conflict: context.conflict()?,
                             conference: *conference,
                             kind,
-                            at: minted.now,
+                            at: context.now,
                         }
                         .into(),
                     );
@@ -289,6 +318,12 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
             })
         }
         Event::Badge(e) => {
+            if loaded
+                .ticket_conference
+                .is_some_and(|c| c != context.conference)
+            {
+                return Ok(Outcome::rejected(reason::OTHER_CONFERENCE));
+            }
             let (print, reprint_reason) = match e {
                 badge::Event::Printed { print } => (print, None),
                 badge::Event::Reprinted { print, reason } => (print, Some(reason.clone())),
@@ -314,6 +349,9 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
             ..
         }) => {
             let state = &loaded.assignments;
+            if state.conference.is_some_and(|c| c != context.conference) {
+                return Ok(Outcome::rejected(reason::OTHER_CONFERENCE));
+            }
             let Some(position) = state.positions.iter().find(|p| p.seat.ticket == *ticket) else {
                 return Ok(Outcome::rejected(reason::UNKNOWN_TICKET));
             };
@@ -350,13 +388,37 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
             if loaded.sale.sale.is_some() {
                 return Ok(Outcome::new(OutcomeStatus::Duplicate, None));
             }
+            let refused = match loaded.conference.currency() {
+                _ if loaded.existing_tickets > 0 => Some(reason::TICKET_EXISTS),
+                Some(currency) => sale.check(currency).err().map(|e| e.code()),
+                // No conference to reconcile against: `reconcile` rejects what it cannot place.
+                None => None,
+            };
+            if let Some(why) = refused {
+                let mut outcome = Outcome::rejected(why);
+                outcome.events.push(
+                    conflict::Event::Opened {
+                        conflict: context.conflict()?,
+                        conference: context.conference,
+                        kind: ConflictKind::SaleRefused {
+                            order: sale.order,
+                            desk: sale.desk,
+                            reason: why.to_owned(),
+                            amount_taken: sale.amount_taken,
+                        },
+                        at: context.now,
+                    }
+                    .into(),
+                );
+                return Ok(outcome);
+            }
             let reconciled = walk_in::reconcile(
                 sale,
                 walk_in::Authority {
                     conference: &loaded.conference,
                     seats: &loaded.seats,
-                    conflict: minted.conflict()?,
-                    now: minted.now,
+                    conflict: context.conflict()?,
+                    now: context.now,
                 },
             )
             .map_err(|e| inconsistent(&e))?;
@@ -384,15 +446,28 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
             }
             Ok(outcome)
         }
-        Event::Conflict(conflict::Event::Acknowledged { by, at, note, .. }) => Ok(on_conflict(
-            event,
-            &loaded.conflict,
-            &conflict::Command::Acknowledge {
-                by: by.clone(),
-                at: *at,
-                note: note.clone(),
-            },
-        )),
+        Event::Conflict(_)
+            if loaded
+                .conflict
+                .conference
+                .is_some_and(|c| c != context.conference) =>
+        {
+            Ok(Outcome::rejected(reason::OTHER_CONFERENCE))
+        }
+        Event::Conflict(conflict::Event::Acknowledged { by, at, note, .. }) => {
+            if !matches!(by, Actor::Desk { .. }) {
+                return Ok(Outcome::rejected(reason::CONFLICT_NOT_FOR_DESKS));
+            }
+            Ok(on_conflict(
+                event,
+                &loaded.conflict,
+                &conflict::Command::Acknowledge {
+                    by: by.clone(),
+                    at: *at,
+                    note: note.clone(),
+                },
+            ))
+        }
         Event::Conflict(conflict::Event::Resolved {
             resolution,
             by,

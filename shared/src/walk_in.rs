@@ -50,7 +50,86 @@ pub struct Sale {
     pub total: Money,
 }
 
+/// The most tickets one walk-in sale may carry (a family, a team; larger groups register).
+pub const MAX_TICKETS: usize = 50;
+/// The most a walk-in sale, or one of its prices, may be, in minor units (1,000,000.00).
+pub const MAX_AMOUNT_MINOR: i64 = 100_000_000;
+
 impl Sale {
+    /// Checks that the sale adds up, as the desk's decision made it: tickets (at least one,
+    /// at most [`MAX_TICKETS`], distinct ids and codes, valid attendees), a line per seat type
+    /// sold with its count, the total the lines make, amounts between zero and
+    /// [`MAX_AMOUNT_MINOR`] in `currency`, and at least the total taken for cash or card.
+    /// The server runs it on every pushed sale before it decides anything.
+    pub fn check(&self, currency: Currency) -> Result<(), Error> {
+        if self.tickets.is_empty() {
+            return Err(Error::NoTickets);
+        }
+        if self.tickets.len() > MAX_TICKETS {
+            return Err(Error::TooManyTickets {
+                max: MAX_TICKETS,
+                got: self.tickets.len(),
+            });
+        }
+        let mut ids: Vec<TicketId> = self.tickets.iter().map(|t| t.ticket).collect();
+        let mut codes: Vec<&TicketCode> = self.tickets.iter().map(|t| &t.code).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        codes.sort_unstable();
+        codes.dedup();
+        if ids.len() != self.tickets.len() || codes.len() != self.tickets.len() {
+            return Err(Error::DuplicateTicket);
+        }
+        for t in &self.tickets {
+            t.attendee.validate()?;
+        }
+        let mut sold: BTreeMap<SeatTypeId, u32> = BTreeMap::new();
+        for t in &self.tickets {
+            *sold.entry(t.seat_type).or_default() += 1;
+        }
+        let mut lines: BTreeMap<SeatTypeId, u32> = BTreeMap::new();
+        let in_range =
+            |m: &Money| m.currency == currency && (0..=MAX_AMOUNT_MINOR).contains(&m.amount_minor);
+        let mut total = Money::zero(currency);
+        for l in &self.lines {
+            if lines.insert(l.seat_type, l.quantity).is_some() {
+                return Err(Error::LinesDisagree);
+            }
+            if !in_range(&l.unit_price) {
+                return Err(Error::AmountOutOfRange);
+            }
+            total = total.plus(l.unit_price.times(l.quantity)?)?;
+        }
+        if lines != sold {
+            return Err(Error::LinesDisagree);
+        }
+        if total != self.total {
+            return Err(Error::TotalDisagrees);
+        }
+        for m in [&self.total, &self.amount_taken] {
+            if m.currency != currency {
+                return Err(Error::WrongCurrency {
+                    expected: currency,
+                    got: m.currency,
+                });
+            }
+            if !in_range(m) {
+                return Err(Error::AmountOutOfRange);
+            }
+        }
+        let must_pay_now = matches!(
+            self.payment_method,
+            PaymentMethod::Cash | PaymentMethod::Card
+        );
+        if must_pay_now && self.amount_taken.amount_minor < self.total.amount_minor {
+            return Err(Error::AmountShort {
+                taken: self.amount_taken,
+                total: self.total,
+            });
+        }
+        Ok(())
+    }
+
     /// The sale's lines as an order's price list (a complimentary sale's prices are zero).
     pub fn price_list(&self) -> Vec<SeatPrice> {
         self.lines
@@ -171,6 +250,14 @@ pub enum Error {
     AlreadyRecorded,
     #[error("two tickets have the same id or code")]
     DuplicateTicket,
+    #[error("a sale may carry at most {max} tickets, this one has {got}")]
+    TooManyTickets { max: usize, got: usize },
+    #[error("an amount is negative or above the most a sale may be")]
+    AmountOutOfRange,
+    #[error("the sale's lines do not match its tickets")]
+    LinesDisagree,
+    #[error("the sale's total is not what its lines make")]
+    TotalDisagrees,
     #[error(transparent)]
     Money(#[from] crate::money::MoneyError),
 }
@@ -187,6 +274,10 @@ impl DomainError for Error {
             Error::WrongCurrency { .. } => "walk_in.wrong_currency",
             Error::AlreadyRecorded => "walk_in.already_recorded",
             Error::DuplicateTicket => "walk_in.duplicate_ticket",
+            Error::TooManyTickets { .. } => "walk_in.too_many_tickets",
+            Error::AmountOutOfRange => "walk_in.amount_out_of_range",
+            Error::LinesDisagree => "walk_in.lines_disagree",
+            Error::TotalDisagrees => "walk_in.total_disagrees",
             Error::Money(_) => "walk_in.money",
         }
     }
@@ -301,19 +392,20 @@ impl Aggregate for WalkInSale {
                 total,
             });
         }
-        Ok(vec![Event::SaleRecorded {
-            sale: Sale {
-                conference: *conference,
-                order: *order,
-                desk: *desk,
-                sold_at: *sold_at,
-                lines,
-                tickets: clean_tickets,
-                payment_method: *payment_method,
-                amount_taken: *amount_taken,
-                total,
-            },
-        }])
+        let sale = Sale {
+            conference: *conference,
+            order: *order,
+            desk: *desk,
+            sold_at: *sold_at,
+            lines,
+            tickets: clean_tickets,
+            payment_method: *payment_method,
+            amount_taken: *amount_taken,
+            total,
+        };
+        // What the server will check again: a sale this desk records always adds up.
+        sale.check(currency)?;
+        Ok(vec![Event::SaleRecorded { sale }])
     }
 
     fn evolve(mut self, event: &Event) -> Self {

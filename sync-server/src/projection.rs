@@ -549,3 +549,53 @@ pub fn ticket_statuses(
         })
         .collect()
 }
+
+/// The conference a ticket belongs to, if any ticket has this id.
+pub fn ticket_conference(
+    tx: &mut dyn Tx,
+    ticket: onsite_shared::ids::TicketId,
+) -> Result<Option<ConferenceId>, StoreError> {
+    let rows = tx.query(
+        "SELECT conference FROM tickets WHERE ticket = $1 LIMIT 1",
+        params![ticket.to_string()],
+    )?;
+    rows.first().map(|r| r.parse(0)).transpose()
+}
+
+/// How many tickets exist already among `tickets` (by id, in any conference) and `codes` (in
+/// `conference`): a desk's new tickets must be new.
+pub fn existing_tickets(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    tickets: &[onsite_shared::ids::TicketId],
+    codes: &[TicketCode],
+) -> Result<usize, StoreError> {
+    if tickets.is_empty() && codes.is_empty() {
+        return Ok(0);
+    }
+    let ids = crate::storage::in_list(2, tickets.len().max(1));
+    let by_code = crate::storage::in_list(2 + tickets.len().max(1), codes.len().max(1));
+    let mut values = vec![SqlValue::from(conference.to_string())];
+    // An empty list would be `IN ()`, which not every database takes: a value no ticket has.
+    values.extend(tickets.iter().map(|t| SqlValue::from(t.to_string())));
+    if tickets.is_empty() {
+        values.push(SqlValue::from(""));
+    }
+    values.extend(codes.iter().map(|c| SqlValue::from(c.as_str())));
+    if codes.is_empty() {
+        values.push(SqlValue::from(""));
+    }
+    let rows = tx.query(
+        &format!(
+            "SELECT COUNT(*) FROM tickets WHERE ticket IN ({ids}) \
+             OR (conference = $1 AND code IN ({by_code}))"
+        ),
+        &values,
+    )?;
+    Ok(rows
+        .first()
+        .map(|r| r.int(0))
+        .transpose()?
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0))
+}

@@ -234,7 +234,8 @@ impl<'t> Recorder<'t> {
             event_type,
             occurred_at: envelope.occurred_at,
             recorded_at: Some(self.now),
-            device_id: envelope.device_id,
+            // The desk as its token says (a push that claimed another was refused).
+            device_id: self.device.or(envelope.device_id),
             client_seq: envelope.client_seq,
             causation_id: envelope.causation_id,
             correlation_id: envelope.correlation_id,

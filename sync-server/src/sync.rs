@@ -19,7 +19,7 @@ use onsite_shared::ids::{ClientId, ConferenceId, ConflictId, DeviceId, EventId, 
 use onsite_shared::protocol::{
     MAX_PUSH_ITEMS, OutcomeStatus, PROTOCOL_VERSION, PushOutcome, PushRequest, PushResponse,
 };
-use onsite_shared::reconciliation::{self, Loaded, Minted, Need};
+use onsite_shared::reconciliation::{self, Loaded, Need};
 
 use crate::event_log;
 use crate::params;
@@ -42,6 +42,9 @@ pub enum PushError {
     BadRequest { code: &'static str, message: String },
     #[error("{0}")]
     Forbidden(String),
+    /// An event claims another desk than the token's.
+    #[error("{0}")]
+    WrongDesk(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -65,7 +68,8 @@ pub struct CheckedPush {
 }
 
 /// Checks a push before it is written: protocol version, size, consecutive sequences, and
-/// every event decodable and about the desk's conference. An unknown event type or schema
+/// every event decodable, naming no other desk than the token's and about the desk's
+/// conference. An unknown event type or schema
 /// version refuses the whole push, so nothing is stored.
 pub fn check(desk: Desk, req: PushRequest) -> Result<CheckedPush, PushError> {
     if req.protocol_version != PROTOCOL_VERSION {
@@ -104,6 +108,13 @@ pub fn check(desk: Desk, req: PushRequest) -> Result<CheckedPush, PushError> {
             });
         }
         let event = item.event.decode()?;
+        let claimed = [item.event.device_id, event.acting_desk()];
+        if let Some(other) = claimed.into_iter().flatten().find(|d| *d != desk.device) {
+            return Err(PushError::WrongDesk(format!(
+                "item {} says desk {other} did it; this token is desk {}",
+                item.client_seq, desk.device
+            )));
+        }
         if event
             .door_conference()
             .is_some_and(|c| c != desk.conference)
@@ -388,6 +399,17 @@ fn decide(
                 }
             }
             Need::Badge(s) => loaded.badge = rec.load(&s)?.0,
+            Need::TicketConference(ticket) => {
+                loaded.ticket_conference = projection::ticket_conference(rec.tx, ticket)?;
+            }
+            Need::ExistingTickets {
+                conference,
+                tickets,
+                codes,
+            } => {
+                loaded.existing_tickets =
+                    projection::existing_tickets(rec.tx, conference, &tickets, &codes)?;
+            }
             Need::Assignments(s) => loaded.assignments = rec.load(&s)?.0,
             Need::Sale(s) => loaded.sale = rec.load(&s)?.0,
             Need::Conference(s) => loaded.conference = rec.load(&s)?.0,
@@ -398,7 +420,8 @@ fn decide(
     let outcome = reconciliation::redecide(
         event,
         &loaded,
-        Minted {
+        reconciliation::Context {
+            conference: rec.conference,
             now: rec.now,
             conflicts: std::iter::repeat_with(|| ConflictId::from_uuid(uuid::Uuid::now_v7())),
         },

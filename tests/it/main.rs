@@ -5,6 +5,7 @@ mod dashboard;
 mod desk;
 mod desk_app;
 mod desk_window;
+mod hostile;
 mod import;
 mod registration;
 mod sync_server;

@@ -2,88 +2,13 @@
 //! flags, crashes, and the auth and bad-input matrix.
 
 use anyhow::Result;
-use onsite_shared::check_in::{self, Admission};
+use onsite_shared::check_in;
 use onsite_shared::event::Event;
-use onsite_shared::ids::{AdmissionId, OrderId, SeatTypeId, TicketCode, TicketId};
-use onsite_shared::money::{Currency, Money};
+use onsite_shared::ids::TicketCode;
 use onsite_shared::order::PaymentMethod;
 use onsite_shared::protocol::OutcomeStatus;
-use onsite_shared::seat_assignments::Attendee;
-use onsite_shared::walk_in::{self, Sale, SaleLine, SaleTicket};
-use onsite_tests::server::{TempDir, TestConference, TestDesk, TestServer};
+use onsite_tests::server::{TempDir, TestServer, admission, new_id, sale, sale_event};
 use serde_json::json;
-
-fn new_id() -> uuid::Uuid {
-    uuid::Uuid::now_v7()
-}
-
-/// A walk-in sale of `n` seats of one type, paid in cash.
-fn sale(
-    conf: &TestConference,
-    desk: &TestDesk,
-    seat_type: SeatTypeId,
-    price: i64,
-    n: usize,
-) -> (Sale, Vec<TicketCode>) {
-    let order = OrderId::from_uuid(new_id());
-    let tickets: Vec<SaleTicket> = (0..n)
-        .map(|i| {
-            let id = new_id();
-            SaleTicket {
-                ticket: TicketId::from_uuid(id),
-                code: TicketCode::from_entropy(id.as_u128() as u64),
-                seat_type,
-                attendee: Attendee {
-                    first_name: format!("Walker{i}"),
-                    last_name: "Zürich".into(),
-                    email: format!("walker{i}.{}@example.com", id.simple()),
-                    company: String::new(),
-                    attendee_types: vec![],
-                },
-            }
-        })
-        .collect();
-    let codes = tickets.iter().map(|t| t.code.clone()).collect();
-    let total = Money::new(price * n as i64, Currency::EUR);
-    (
-        Sale {
-            conference: conf.id,
-            order,
-            desk: desk.device,
-            sold_at: chrono::Utc::now(),
-            lines: vec![SaleLine {
-                seat_type,
-                name: "General admission".into(),
-                unit_price: Money::new(price, Currency::EUR),
-                quantity: n as u32,
-            }],
-            tickets,
-            payment_method: PaymentMethod::Cash,
-            amount_taken: total,
-            total,
-        },
-        codes,
-    )
-}
-
-fn admission(conf: &TestConference, desk: &TestDesk, code: &TicketCode) -> Event {
-    Event::CheckIn(check_in::Event::Admitted {
-        conference: conf.id,
-        code: code.clone(),
-        ticket: None,
-        admission: Admission {
-            admission: AdmissionId::from_uuid(new_id()),
-            desk: desk.device,
-            gate: "north".into(),
-            at: chrono::Utc::now(),
-        },
-        override_reason: None,
-    })
-}
-
-fn sale_event(s: Sale) -> Event {
-    Event::WalkIn(walk_in::Event::SaleRecorded { sale: s })
-}
 
 fn count(events: &[onsite_shared::Envelope], event_type: &str) -> usize {
     events.iter().filter(|e| e.event_type == event_type).count()

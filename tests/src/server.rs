@@ -6,11 +6,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
+use onsite_shared::check_in::{self, Admission};
 use onsite_shared::event::{Envelope, Event, Metadata};
-use onsite_shared::ids::{ClientId, ConferenceId, DeviceId, EventId, SeatTypeId};
+use onsite_shared::ids::{
+    AdmissionId, ClientId, ConferenceId, DeviceId, EventId, OrderId, SeatTypeId, TicketCode,
+    TicketId,
+};
+use onsite_shared::money::{Currency, Money};
+use onsite_shared::order::PaymentMethod;
 use onsite_shared::protocol::{
     PROTOCOL_VERSION, PullResponse, PushItem, PushRequest, PushResponse,
 };
+use onsite_shared::seat_assignments::Attendee;
+use onsite_shared::walk_in::{self, Sale, SaleLine, SaleTicket};
 use serde_json::{Value, json};
 
 use crate::display::terminate;
@@ -453,4 +461,78 @@ impl TestDesk {
             }
         }
     }
+}
+
+// ---- events a desk pushes, made by hand ----
+
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}
+
+/// A walk-in sale of `n` seats of one type, paid in cash.
+pub fn sale(
+    conf: &TestConference,
+    desk: &TestDesk,
+    seat_type: SeatTypeId,
+    price: i64,
+    n: usize,
+) -> (Sale, Vec<TicketCode>) {
+    let order = OrderId::from_uuid(new_id());
+    let tickets: Vec<SaleTicket> = (0..n)
+        .map(|i| {
+            let id = new_id();
+            SaleTicket {
+                ticket: TicketId::from_uuid(id),
+                code: TicketCode::from_entropy(id.as_u128() as u64),
+                seat_type,
+                attendee: Attendee {
+                    first_name: format!("Walker{i}"),
+                    last_name: "Zürich".into(),
+                    email: format!("walker{i}.{}@example.com", id.simple()),
+                    company: String::new(),
+                    attendee_types: vec![],
+                },
+            }
+        })
+        .collect();
+    let codes = tickets.iter().map(|t| t.code.clone()).collect();
+    let total = Money::new(price * n as i64, Currency::EUR);
+    (
+        Sale {
+            conference: conf.id,
+            order,
+            desk: desk.device,
+            sold_at: chrono::Utc::now(),
+            lines: vec![SaleLine {
+                seat_type,
+                name: "General admission".into(),
+                unit_price: Money::new(price, Currency::EUR),
+                quantity: n as u32,
+            }],
+            tickets,
+            payment_method: PaymentMethod::Cash,
+            amount_taken: total,
+            total,
+        },
+        codes,
+    )
+}
+
+pub fn admission(conf: &TestConference, desk: &TestDesk, code: &TicketCode) -> Event {
+    Event::CheckIn(check_in::Event::Admitted {
+        conference: conf.id,
+        code: code.clone(),
+        ticket: None,
+        admission: Admission {
+            admission: AdmissionId::from_uuid(new_id()),
+            desk: desk.device,
+            gate: "north".into(),
+            at: chrono::Utc::now(),
+        },
+        override_reason: None,
+    })
+}
+
+pub fn sale_event(s: Sale) -> Event {
+    Event::WalkIn(walk_in::Event::SaleRecorded { sale: s })
 }

@@ -14,6 +14,20 @@ function detail(c: ConflictItem): string {
       return `${k.code} let in at ${clock(k.admission.at)} gate ${k.admission.gate} (${k.status.replace(/_/g, " ")})`;
     case "payment_after_expiry":
       return "A payment arrived after the order expired";
+    case "sale_refused":
+      return `The server did not record this sale (${k.reason.replace(/[._]/g, " ")}); ${formatMoney(k.amount_taken)} was taken`;
+  }
+}
+
+/** What the desk gives back for an item, when it is money (a withdrawn or refused sale). */
+function refund(c: ConflictItem) {
+  switch (c.kind.kind) {
+    case "walk_in_rejected":
+      return c.kind.refund_due;
+    case "sale_refused":
+      return c.kind.amount_taken;
+    default:
+      return null;
   }
 }
 
@@ -34,8 +48,9 @@ export function Inbox() {
 
   async function act(c: ConflictItem) {
     try {
-      if (c.kind.kind === "walk_in_rejected") {
-        await desk.actOnConflict(c.conflict, { action: "record_refund", amount_minor: c.kind.refund_due.amount_minor, method: "cash", note });
+      const money = refund(c);
+      if (money) {
+        await desk.actOnConflict(c.conflict, { action: "record_refund", amount_minor: money.amount_minor, method: "cash", note });
       } else {
         await desk.actOnConflict(c.conflict, { action: "close", note: note || "checked at the door" });
       }
@@ -67,7 +82,7 @@ export function Inbox() {
             </div>
             {!c.resolution && (
               <button class="resolve" onClick={() => act(c)}>
-                {c.kind.kind === "walk_in_rejected" ? "Refund given (cash)" : "Looked at: close"}
+                {refund(c) ? "Refund given (cash)" : "Looked at: close"}
               </button>
             )}
           </li>

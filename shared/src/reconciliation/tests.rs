@@ -30,7 +30,8 @@ fn when(given: &Loaded, event: impl Into<Event>) -> Result<Outcome, Error> {
     redecide(
         &event.into(),
         given,
-        Minted {
+        Context {
+            conference: CONF,
             now: at(10, 0),
             conflicts: (901..).map(ConflictId::from_u128),
         },
@@ -254,7 +255,10 @@ fn a_badge_print_is_accepted_and_recorded_once() {
     let fresh = Loaded::default();
     assert_eq!(
         needs(&printed(JOB).into()),
-        vec![Need::Badge(StreamId::badge(TICKET))]
+        vec![
+            Need::Badge(StreamId::badge(TICKET)),
+            Need::TicketConference(TICKET)
+        ]
     );
     assert_eq!(
         when(&fresh, printed(JOB)),
@@ -413,6 +417,11 @@ fn a_sale_with_seats_left_is_accepted_and_confirmed() {
         needs(&sale_recorded(sale.clone()).into()),
         vec![
             Need::Sale(StreamId::walk_in(SALE_A)),
+            Need::ExistingTickets {
+                conference: CONF,
+                tickets: sale.tickets.iter().map(|t| t.ticket).collect(),
+                codes: sale.tickets.iter().map(|t| t.code.clone()).collect(),
+            },
             Need::Conference(StreamId::conference(CONF)),
             Need::Seats(StreamId::seats(CONF)),
         ]
@@ -622,5 +631,173 @@ fn an_event_only_the_server_records_is_rejected_and_needs_nothing() {
     assert_eq!(
         when(&Loaded::default(), flagged).map(|o| o.status),
         Ok(OutcomeStatus::Rejected)
+    );
+}
+
+// ---- what a desk may not do to another conference, or claim ----
+
+const OTHER: ConferenceId = ConferenceId::from_u128(2);
+
+#[test]
+fn a_correction_of_another_conferences_order_is_rejected() {
+    let mut given = assigned_to(attendee("Ada", "ada@example.com"));
+    given.assignments.conference = Some(OTHER);
+    assert_eq!(
+        when(
+            &given,
+            corrected(TICKET, attendee("Adah", "ada@example.com"))
+        ),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::OTHER_CONFERENCE),
+            None,
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn an_action_on_another_conferences_conflict_is_rejected() {
+    let other = match opened() {
+        conflict::Event::Opened {
+            conflict, kind, at, ..
+        } => conflict::Event::Opened {
+            conflict,
+            conference: OTHER,
+            kind,
+            at,
+        },
+        e => e,
+    };
+    assert_eq!(
+        when(&loaded_conflict(&[other]), acknowledged()),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::OTHER_CONFERENCE),
+            None,
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn a_desk_acknowledging_as_head_office_is_rejected() {
+    let as_head_office = conflict::Event::Acknowledged {
+        conflict: C1,
+        by: Actor::HeadOffice {
+            user: "lena@example.com".into(),
+        },
+        at: at(10, 1),
+        note: "seen".into(),
+    };
+    assert_eq!(
+        when(&loaded_conflict(&[opened()]), as_head_office),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::CONFLICT_NOT_FOR_DESKS),
+            None,
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn a_badge_print_of_another_conferences_ticket_is_rejected() {
+    let given = Loaded {
+        ticket_conference: Some(OTHER),
+        ..Loaded::default()
+    };
+    assert_eq!(
+        when(&given, printed(JOB)),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::OTHER_CONFERENCE),
+            None,
+            vec![]
+        )
+    );
+}
+
+fn refused(sale: &crate::walk_in::Sale, why: &'static str) -> Vec<Event> {
+    vec![
+        conflict::Event::Opened {
+            conflict: C1,
+            conference: CONF,
+            kind: ConflictKind::SaleRefused {
+                order: sale.order,
+                desk: sale.desk,
+                reason: why.to_owned(),
+                amount_taken: sale.amount_taken,
+            },
+            at: at(10, 0),
+        }
+        .into(),
+    ]
+}
+
+#[test]
+fn a_sale_naming_a_ticket_that_exists_is_not_recorded_and_opens_a_conflict() {
+    let sale = sale_of(GENERAL, 2);
+    let given = Loaded {
+        existing_tickets: 1,
+        ..loaded_sale(5)
+    };
+    assert_eq!(
+        when(&given, sale_recorded(sale.clone())),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::TICKET_EXISTS),
+            None,
+            refused(&sale, reason::TICKET_EXISTS)
+        )
+    );
+}
+
+#[test]
+fn a_sale_that_does_not_add_up_is_not_recorded_and_opens_a_conflict() {
+    let honest = sale_of(GENERAL, 1);
+    let huge = crate::walk_in::Sale {
+        amount_taken: eur(i64::MAX),
+        ..honest.clone()
+    };
+    let cheap = crate::walk_in::Sale {
+        total: eur(1),
+        ..honest.clone()
+    };
+    let twice = crate::walk_in::Sale {
+        tickets: vec![honest.tickets[0].clone(), honest.tickets[0].clone()],
+        ..honest.clone()
+    };
+    for (sale, why) in [
+        (huge, "walk_in.amount_out_of_range"),
+        (cheap, "walk_in.total_disagrees"),
+        (twice, "walk_in.duplicate_ticket"),
+    ] {
+        assert_eq!(
+            when(&loaded_sale(5), sale_recorded(sale.clone())),
+            outcome(
+                OutcomeStatus::Rejected,
+                Some(why),
+                None,
+                refused(&sale, why)
+            ),
+            "{why}"
+        );
+    }
+}
+
+#[test]
+fn the_acting_desk_is_the_one_each_desk_event_names() {
+    let a = admission(FIRST, DESK_A, 1);
+    assert_eq!(Event::from(admitted(a)).acting_desk(), Some(DESK_A));
+    assert_eq!(Event::from(printed(JOB)).acting_desk(), Some(DESK_A));
+    assert_eq!(Event::from(acknowledged()).acting_desk(), Some(DESK_A));
+    assert_eq!(
+        Event::from(sale_recorded(sale_of(GENERAL, 1))).acting_desk(),
+        Some(DESK_A)
+    );
+    assert_eq!(
+        Event::from(corrected(TICKET, attendee("Ada", "ada@example.com"))).acting_desk(),
+        None
     );
 }

@@ -113,6 +113,18 @@ fn detail(
         ConflictKind::PaymentAfterExpiry { order, payment } => {
             format!("Order {order} was paid after its reservation expired ({payment:?}).")
         }
+        ConflictKind::SaleRefused {
+            order,
+            desk: d,
+            reason,
+            amount_taken,
+        } => format!(
+            "Walk-in sale at desk {} (order {order}) refused by the server ({}): nothing of it \
+             was recorded. <strong>The desk says it took {}</strong>.",
+            desk(names, d),
+            esc(reason),
+            esc(&amount_taken.to_string())
+        ),
     }
 }
 
@@ -136,7 +148,9 @@ fn actions(csrf: &str, href: &str, kind: &ConflictKind) -> String {
     let mut out = String::new();
     let money_back = matches!(
         kind,
-        ConflictKind::WalkInRejected { .. } | ConflictKind::PaymentAfterExpiry { .. }
+        ConflictKind::WalkInRejected { .. }
+            | ConflictKind::PaymentAfterExpiry { .. }
+            | ConflictKind::SaleRefused { .. }
     );
     if money_back {
         let mut methods = String::from("<select name=\"method\">");

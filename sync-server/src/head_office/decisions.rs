@@ -53,6 +53,7 @@ pub fn resolve(
         Decision::RecordRefund(method) => Resolution::RefundRecorded {
             amount: match &kind {
                 ConflictKind::WalkInRejected { refund_due, .. } => *refund_due,
+                ConflictKind::SaleRefused { amount_taken, .. } => *amount_taken,
                 ConflictKind::PaymentAfterExpiry {
                     payment: order::Payment::Received { amount, .. },
                     ..

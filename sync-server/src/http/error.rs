@@ -113,6 +113,9 @@ impl From<PushError> for ApiError {
             PushError::Forbidden(message) => {
                 ApiError::new(StatusCode::FORBIDDEN, error_code::FORBIDDEN, message)
             }
+            PushError::WrongDesk(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, error_code::WRONG_DESK, message)
+            }
             PushError::Store(e) => e.into(),
         }
     }

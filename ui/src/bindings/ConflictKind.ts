@@ -8,4 +8,8 @@ import type { TicketCode } from "./TicketCode";
 import type { TicketId } from "./TicketId";
 import type { TicketStatus } from "./TicketStatus";
 
-export type ConflictKind = { "kind": "walk_in_rejected", order: OrderId, desk: DeviceId, tickets: Array<TicketId>, refund_due: Money, } | { "kind": "duplicate_admission", code: TicketCode, first: Admission, duplicate: Admission, } | { "kind": "invalid_ticket_admission", code: TicketCode, admission: Admission, status: TicketStatus, } | { "kind": "payment_after_expiry", order: OrderId, payment: Payment, };
+export type ConflictKind = { "kind": "walk_in_rejected", order: OrderId, desk: DeviceId, tickets: Array<TicketId>, refund_due: Money, } | { "kind": "duplicate_admission", code: TicketCode, first: Admission, duplicate: Admission, } | { "kind": "invalid_ticket_admission", code: TicketCode, admission: Admission, status: TicketStatus, } | { "kind": "payment_after_expiry", order: OrderId, payment: Payment, } | { "kind": "sale_refused", order: OrderId, desk: DeviceId, 
+/**
+ * The stable code of what was wrong with it.
+ */
+reason: string, amount_taken: Money, };

@@ -1,0 +1,316 @@
+//! The server as an attacker finds it: desks, buyers and strangers that claim what is not
+//! theirs. Each test was seen failing on the server before its fix; each asserts a clear
+//! `{code, message}` (or outcome) and that nothing changed for anyone else.
+
+use anyhow::{Context, Result};
+use onsite_shared::conflict::{self, Actor, Resolution};
+use onsite_shared::event::Event;
+use onsite_shared::ids::ConflictId;
+use onsite_shared::money::{Currency, Money};
+use onsite_shared::protocol::{OutcomeStatus, reason};
+use onsite_shared::seat_assignments::{self, Attendee};
+use onsite_shared::walk_in;
+use onsite_tests::server::{
+    TempDir, TestConference, TestDesk, TestServer, admission, sale, sale_event,
+};
+use serde_json::Value;
+
+fn registrations(server: &TestServer, conf: &TestConference) -> Result<Vec<Value>> {
+    let page = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}/registrations?limit=500", conf.id),
+        None,
+    )?;
+    Ok(page["registrations"]
+        .as_array()
+        .context("registrations")?
+        .clone())
+}
+
+fn conflicts(server: &TestServer, conf: &TestConference) -> Result<Vec<Value>> {
+    let rows = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}/conflicts", conf.id),
+        None,
+    )?;
+    Ok(rows.as_array().context("conflicts")?.clone())
+}
+
+/// A conference with two walk-in tickets sold by its own desk, and that desk.
+fn conference_with_tickets(
+    server: &TestServer,
+) -> Result<(TestConference, TestDesk, walk_in::Sale)> {
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North")?;
+    let (honest, _) = sale(&conf, &desk, conf.general, 19_900, 2);
+    let r = desk.push_events(&[sale_event(honest.clone())])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted, "{r:?}");
+    Ok((conf, desk, honest))
+}
+
+/// Finding 3: a walk-in sale that reuses ticket ids every desk has through pull withdrew
+/// imported tickets and replaced their holders, in its own conference and in another one.
+#[test]
+fn a_sale_naming_existing_tickets_is_refused_whole_with_a_conflict_in_any_conference() -> Result<()>
+{
+    let dir = TempDir::new("hostile-tickets")?;
+    let server = TestServer::start(dir.path())?;
+    let (victim, _, honest) = conference_with_tickets(&server)?;
+    let before = registrations(&server, &victim)?;
+    let attacker_conf = server.conference(100)?;
+
+    for (conf, name) in [
+        (&victim, "Rogue in the same conference"),
+        (&attacker_conf, "Rogue next door"),
+    ] {
+        let mut rogue = server.desk(conf.id, name)?;
+        // The attacker's sale: fresh order, but the victim's ticket ids, other holders.
+        let (mut forged, _) = sale(conf, &rogue, conf.general, 19_900, 2);
+        for (t, stolen) in forged.tickets.iter_mut().zip(&honest.tickets) {
+            t.ticket = stolen.ticket;
+        }
+        let r = rogue.push_events(&[sale_event(forged.clone())])?;
+        assert_eq!(r.outcomes[0].status, OutcomeStatus::Rejected, "{r:?}");
+        assert_eq!(r.outcomes[0].reason.as_deref(), Some(reason::TICKET_EXISTS));
+        // Head office of the desk's conference hears of it, with the money the desk took.
+        let opened = conflicts(&server, conf)?;
+        let refused = opened
+            .iter()
+            .find(|c| c["kind"] == "sale_refused")
+            .context("a sale_refused conflict")?;
+        assert_eq!(refused["detail"]["order"], forged.order.to_string());
+        assert_eq!(refused["detail"]["reason"], reason::TICKET_EXISTS);
+        assert_eq!(
+            refused["detail"]["amount_taken"]["amount_minor"],
+            forged.amount_taken.amount_minor
+        );
+        // The sale itself left no trace: no order, no tickets.
+        let events = rogue.pull_all()?;
+        assert!(
+            !events
+                .iter()
+                .any(|e| e.stream.id == forged.order.to_string()),
+            "nothing of the refused sale is in the log"
+        );
+    }
+    assert_eq!(
+        registrations(&server, &victim)?,
+        before,
+        "the victim's tickets keep their holders and status"
+    );
+
+    // The same sale's codes, reused under fresh ids in the same conference: refused too.
+    let mut rogue = server.desk(victim.id, "Code reuser")?;
+    let (mut forged, _) = sale(&victim, &rogue, victim.general, 19_900, 1);
+    forged.tickets[0].code = honest.tickets[0].code.clone();
+    let r = rogue.push_events(&[sale_event(forged)])?;
+    assert_eq!(r.outcomes[0].reason.as_deref(), Some(reason::TICKET_EXISTS));
+    assert_eq!(registrations(&server, &victim)?, before);
+    Ok(())
+}
+
+/// Finding 3: attendee corrections and conflict actions skipped the conference check, and
+/// renamed an attendee and dismissed a conflict of another conference.
+#[test]
+fn a_desk_cannot_rename_or_decide_anything_of_another_conference() -> Result<()> {
+    let dir = TempDir::new("hostile-conference")?;
+    let server = TestServer::start(dir.path())?;
+    let (victim, mut north, honest) = conference_with_tickets(&server)?;
+    // A duplicate admission opens a conflict in the victim's conference.
+    let code = honest.tickets[0].code.clone();
+    north.push_events(&[admission(&victim, &north, &code)])?;
+    north.push_events(&[admission(&victim, &north, &code)])?;
+    let open = conflicts(&server, &victim)?;
+    assert_eq!(open.len(), 1, "{open:?}");
+    let conflict: ConflictId = open[0]["conflict_id"].as_str().context("id")?.parse()?;
+    let before = registrations(&server, &victim)?;
+
+    let other = server.conference(10)?;
+    let mut rogue = server.desk(other.id, "Rogue")?;
+    let renamed = Event::SeatAssignments(seat_assignments::Event::Updated {
+        order: honest.order,
+        position: 1,
+        ticket: honest.tickets[0].ticket,
+        attendee: Attendee {
+            first_name: "Mallory".into(),
+            ..honest.tickets[0].attendee.clone()
+        },
+    });
+    let dismissed = Event::Conflict(conflict::Event::Resolved {
+        conflict,
+        resolution: Resolution::Dismissed,
+        by: Actor::Desk {
+            device: rogue.device,
+        },
+        at: chrono::Utc::now(),
+        note: "nothing to see".into(),
+    });
+    let r = rogue.push_events(&[renamed, dismissed])?;
+    for o in &r.outcomes {
+        assert_eq!(o.status, OutcomeStatus::Rejected, "{r:?}");
+        assert_eq!(o.reason.as_deref(), Some(reason::OTHER_CONFERENCE));
+    }
+    assert_eq!(registrations(&server, &victim)?, before, "nobody renamed");
+    let after = conflicts(&server, &victim)?;
+    assert!(after[0]["resolution"].is_null(), "still open: {after:?}");
+    Ok(())
+}
+
+/// Finding 6: the server stored the `device_id`, `admission.desk` and `sale.desk` a desk
+/// sent, so head office attributed North's admission to South.
+#[test]
+fn a_desk_claiming_to_be_another_desk_is_refused_and_nothing_is_recorded() -> Result<()> {
+    let dir = TempDir::new("hostile-desk")?;
+    let server = TestServer::start(dir.path())?;
+    let (conf, mut north, honest) = conference_with_tickets(&server)?;
+    let south = server.desk(conf.id, "South")?;
+    let code = honest.tickets[0].code.clone();
+
+    // North's admission, written as South's.
+    let resume = north.next_seq;
+    let as_south = admission(&conf, &south, &code);
+    let items = north.items(&[as_south]);
+    let (status, body) = north.push_raw(&serde_json::to_value(north.request(items))?)?;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "sync.wrong_desk");
+
+    // The right payload in an envelope that names South.
+    let mut items = north.items(&[admission(&conf, &north, &code)]);
+    items[0].event.device_id = Some(south.device);
+    let (status, body) = north.push_raw(&serde_json::to_value(north.request(items))?)?;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "sync.wrong_desk");
+
+    // A sale in South's name.
+    let (as_south, _) = sale(&conf, &south, conf.general, 19_900, 1);
+    let items = north.items(&[sale_event(as_south)]);
+    let (status, _) = north.push_raw(&serde_json::to_value(north.request(items))?)?;
+    assert_eq!(status, 403);
+
+    let admissions = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}/admissions", conf.id),
+        None,
+    )?;
+    assert_eq!(
+        admissions["admitted"], 0,
+        "nothing was recorded: {admissions}"
+    );
+    // The refused pushes took no sequence numbers.
+    north.next_seq = resume;
+
+    // Acting on a conflict as head office is not a desk's to push.
+    north.push_events(&[admission(&conf, &north, &code)])?;
+    north.push_events(&[admission(&conf, &north, &code)])?;
+    let open = conflicts(&server, &conf)?;
+    let conflict: ConflictId = open[0]["conflict_id"].as_str().context("id")?.parse()?;
+    let r = north.push_events(&[Event::Conflict(conflict::Event::Acknowledged {
+        conflict,
+        by: Actor::HeadOffice {
+            user: "lena@example.com".into(),
+        },
+        at: chrono::Utc::now(),
+        note: "seen".into(),
+    })])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Rejected);
+    assert_eq!(
+        r.outcomes[0].reason.as_deref(),
+        Some(reason::CONFLICT_NOT_FOR_DESKS)
+    );
+    assert_eq!(conflicts(&server, &conf)?[0]["acknowledged"], false);
+
+    // An honest push from North still goes through, attributed to North.
+    let r = north.push_events(&[admission(&conf, &north, &honest.tickets[1].code)])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted);
+    let events = north.pull_all()?;
+    let last = events
+        .iter()
+        .rev()
+        .find(|e| e.event_type == "admission.admitted")
+        .context("an admission")?;
+    assert_eq!(last.device_id, Some(north.device));
+    Ok(())
+}
+
+/// Findings 8 and 3: two sales with `amount_taken = i64::MAX` broke head office for good
+/// (SQLite's sum overflowed); a sale whose figures do not add up was taken at its word.
+#[test]
+fn a_sale_that_does_not_add_up_is_refused_and_head_office_keeps_answering() -> Result<()> {
+    let dir = TempDir::new("hostile-money")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North")?;
+    let eur = |minor: i64| Money::new(minor, Currency::EUR);
+
+    let (mut huge, _) = sale(&conf, &desk, conf.general, 19_900, 1);
+    huge.amount_taken = eur(i64::MAX);
+    let (mut again, _) = sale(&conf, &desk, conf.general, 19_900, 1);
+    again.amount_taken = eur(i64::MAX);
+    let (mut cheap, _) = sale(&conf, &desk, conf.general, 19_900, 2);
+    cheap.total = eur(1);
+    cheap.amount_taken = eur(1);
+    let (mut twice, _) = sale(&conf, &desk, conf.general, 19_900, 2);
+    twice.tickets[1].ticket = twice.tickets[0].ticket;
+    let (mut too_many, _) = sale(&conf, &desk, conf.general, 19_900, walk_in::MAX_TICKETS + 1);
+    too_many.lines[0].quantity = too_many.tickets.len() as u32;
+
+    let r = desk.push_events(&[
+        sale_event(huge),
+        sale_event(again),
+        sale_event(cheap),
+        sale_event(twice),
+        sale_event(too_many),
+    ])?;
+    let reasons: Vec<_> = r.outcomes.iter().map(|o| o.reason.as_deref()).collect();
+    assert_eq!(
+        reasons,
+        [
+            Some("walk_in.amount_out_of_range"),
+            Some("walk_in.amount_out_of_range"),
+            Some("walk_in.total_disagrees"),
+            Some("walk_in.duplicate_ticket"),
+            Some("walk_in.too_many_tickets"),
+        ]
+    );
+    assert!(
+        r.outcomes
+            .iter()
+            .all(|o| o.status == OutcomeStatus::Rejected)
+    );
+    assert_eq!(
+        conflicts(&server, &conf)?.len(),
+        5,
+        "one conflict per refused sale"
+    );
+
+    let base = format!("/v1/conferences/{}", conf.id);
+    let walk_ins = server.admin(reqwest::Method::GET, &format!("{base}/walk-ins"), None)?;
+    assert_eq!(
+        walk_ins["by_payment_method"].as_array().map(Vec::len),
+        Some(0),
+        "no refused sale is counted: {walk_ins}"
+    );
+    server.admin(reqwest::Method::GET, &format!("{base}/admissions"), None)?;
+    Ok(())
+}
+
+/// The refused sale's desk is told, and an honest desk that reuses nothing is not affected.
+#[test]
+fn an_honest_sale_after_refused_ones_is_decided_as_usual() -> Result<()> {
+    let dir = TempDir::new("hostile-honest")?;
+    let server = TestServer::start(dir.path())?;
+    let (conf, mut north, honest) = conference_with_tickets(&server)?;
+    let (mut forged, _) = sale(&conf, &north, conf.general, 19_900, 1);
+    forged.tickets[0].ticket = honest.tickets[0].ticket;
+    let (fresh, codes) = sale(&conf, &north, conf.general, 19_900, 1);
+    let r = north.push_events(&[sale_event(forged), sale_event(fresh)])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Rejected);
+    assert_eq!(r.outcomes[1].status, OutcomeStatus::Accepted, "{r:?}");
+    let found = registrations(&server, &conf)?;
+    assert!(
+        found
+            .iter()
+            .any(|t| t["code"] == codes[0].as_str() && t["status"] == "valid")
+    );
+    Ok(())
+}
