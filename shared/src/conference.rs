@@ -38,7 +38,14 @@ pub struct ConferenceDetails {
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
     pub currency: Currency,
+    /// The most seats one online order may hold ([`DEFAULT_MAX_SEATS_PER_ORDER`] when not
+    /// set): nobody holds every remaining seat with one anonymous order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seats_per_order: Option<u32>,
 }
+
+/// The most seats an online order may hold unless the conference says otherwise.
+pub const DEFAULT_MAX_SEATS_PER_ORDER: u32 = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -290,6 +297,14 @@ impl Conference {
 
     pub fn currency(&self) -> Option<Currency> {
         self.details.as_ref().map(|d| d.currency)
+    }
+
+    /// The most seats one online order may hold.
+    pub fn max_seats_per_order(&self) -> u32 {
+        self.details
+            .as_ref()
+            .and_then(|d| d.max_seats_per_order)
+            .unwrap_or(DEFAULT_MAX_SEATS_PER_ORDER)
     }
 
     /// Every seat type with its name and price: what an order is priced from.

@@ -37,6 +37,11 @@ pub const CONFLICT_NOT_FOUND: &str = "conflict.not_found";
 pub const CONFLICT_NOT_APPLICABLE: &str = "conflict.not_applicable";
 pub const CANNOT_HONOUR: &str = "walk_in.cannot_honour";
 pub const IMPORT_INVALID: &str = "import.invalid";
+/// A buyer said an order was paid: only head office or a signed provider webhook may.
+pub const PAYMENT_NOT_TRUSTED: &str = "payment.not_trusted";
+pub const WEBHOOK_DISABLED: &str = "payment.webhook_disabled";
+pub const WEBHOOK_SIGNATURE: &str = "payment.bad_signature";
+pub const WEBHOOK_REPLAYED: &str = "payment.replayed";
 
 // The desk.
 pub const DESK_NOT_ENROLLED: &str = "desk.not_enrolled";

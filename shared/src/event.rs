@@ -155,7 +155,7 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("seats.reservation_cancelled", 1),
     ("seats.reservation_committed", 1),
     ("seats.overbooked", 1),
-    ("order.placed", 1),
+    ("order.placed", 2),
     ("order.totals_calculated", 1),
     ("order.updated", 1),
     ("order.partially_reserved", 1),
@@ -443,6 +443,8 @@ impl<'de> Deserialize<'de> for Event {
 /// Turns an old payload into the current schema version of its type.
 ///
 /// History:
+/// - `order.placed` v1 carried the order's access code; v2 carries its hash
+///   ([`crate::order::access_code_hash`]), so that pulled events hand out no secret.
 /// - `admission.admitted` v1 was the single-door shape: `{conference, code, ticket,
 ///   admission_id, desk, at}`. v2 nests the admission with the gate it happened at; a v1
 ///   admission happened at the only gate there was, `main`.
@@ -458,6 +460,23 @@ pub fn upcast(event_type: &str, schema_version: u16, payload: Value) -> Result<V
         current,
     };
     match (event_type, schema_version) {
+        ("order.placed", 1) => {
+            let Value::Object(mut old) = payload else {
+                return Err(DecodeError::BadPayload {
+                    event_type: event_type.to_owned(),
+                    message: "not an object".into(),
+                });
+            };
+            let code = match old.remove("access_code") {
+                Some(Value::String(code)) => code,
+                _ => String::new(),
+            };
+            old.insert(
+                "access_code_hash".into(),
+                Value::String(crate::order::access_code_hash(&code)),
+            );
+            Ok(Value::Object(old))
+        }
         ("admission.admitted", 1) => {
             let Value::Object(mut old) = payload else {
                 return Err(DecodeError::BadPayload {

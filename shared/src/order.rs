@@ -115,6 +115,9 @@ pub enum Command {
         access_code: String,
         reservation_expires_at: Timestamp,
         origin: OrderOrigin,
+        /// The most seats the order may hold (an online buyer's bound); `None` for orders
+        /// that were sold already (imported, walk-in).
+        max_seats: Option<u32>,
     },
     /// The registrant changes the seats before confirmation; they are reserved again.
     UpdateSeats {
@@ -140,13 +143,15 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event_type", content = "payload")]
 pub enum Event {
+    /// Schema 2: the access code's hash ([`access_code_hash`]) instead of the code, so that
+    /// a pulled event never hands out what reads and changes the order.
     #[serde(rename = "order.placed")]
     Placed {
         order: OrderId,
         conference: ConferenceId,
         seats: Vec<SeatQuantity>,
         reservation_expires_at: Timestamp,
-        access_code: String,
+        access_code_hash: String,
         origin: OrderOrigin,
     },
     #[serde(rename = "order.totals_calculated")]
@@ -214,6 +219,10 @@ pub enum Error {
     Required { field: &'static str },
     #[error("{0:?} is not an email address")]
     BadEmail(String),
+    #[error("an order may hold at most {max} seats, this one asks for {asked}")]
+    TooManySeats { max: u32, asked: u64 },
+    #[error("the payment of {paid} is not the total of {total}")]
+    PaymentNotTotal { paid: Money, total: Money },
 }
 
 impl DomainError for Error {
@@ -228,6 +237,8 @@ impl DomainError for Error {
             Error::Expired => "order.expired",
             Error::Cancelled => "order.cancelled",
             Error::NotReserved => "order.not_reserved",
+            Error::TooManySeats { .. } => "order.too_many_seats",
+            Error::PaymentNotTotal { .. } => "order.payment_not_total",
             Error::PaymentRequired(_) => "order.payment_required",
             Error::PaymentShort { .. } => "order.payment_short",
             Error::Required { .. } => "order.required",
@@ -262,12 +273,49 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     pub total: Option<Money>,
     pub reservation_expires_at: Option<Timestamp>,
-    pub access_code: String,
+    /// The access code's hash; empty for an order placed without one (walk-in, import).
+    pub access_code_hash: String,
     pub registrant: Option<Registrant>,
     pub origin: Option<OrderOrigin>,
 }
 
+/// The hash an access code is kept as: SHA-256 (hex) of the code as typed, trimmed and upper
+/// case; empty for no code. A code is six characters of 32, so the hash does not hide it from
+/// someone who tries them all, but nobody reads it off a pulled event.
+pub fn access_code_hash(code: &str) -> String {
+    use sha2::Digest as _;
+    let code = code.trim().to_ascii_uppercase();
+    if code.is_empty() {
+        return String::new();
+    }
+    sha2::Sha256::digest(code.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl Order {
+    /// Whether `payment` settles this order exactly: what a trusted party (head office, a
+    /// payment provider) may confirm it with. Money received must be the total, in its
+    /// currency; "not required" only for a free order. (`Confirm` itself takes more than the
+    /// total: a desk may have taken more in cash than a sale cost.)
+    pub fn settled_by(&self, payment: &Payment) -> Result<(), Error> {
+        let total = self.total.ok_or(Error::NotReserved)?;
+        match payment {
+            Payment::NotRequired if !total.is_zero() => Err(Error::PaymentRequired(total)),
+            Payment::Received { amount, .. } if *amount != total => Err(Error::PaymentNotTotal {
+                paid: *amount,
+                total,
+            }),
+            Payment::NotRequired | Payment::Received { .. } | Payment::Invoiced { .. } => Ok(()),
+        }
+    }
+
+    /// Whether `code` opens this order (never for an order without a code).
+    pub fn opens_with(&self, code: &str) -> bool {
+        !self.access_code_hash.is_empty() && access_code_hash(code) == self.access_code_hash
+    }
+
     pub fn is_free_of_charge(&self) -> bool {
         self.total.is_some_and(|t| t.is_zero())
     }
@@ -354,9 +402,16 @@ impl Aggregate for Order {
                 access_code,
                 reservation_expires_at,
                 origin,
+                max_seats,
             } => {
                 if self.id.is_some() {
                     return Err(Error::AlreadyExists);
+                }
+                let asked: u64 = seats.iter().map(|s| u64::from(s.quantity)).sum();
+                if let Some(max) = *max_seats
+                    && asked > u64::from(max)
+                {
+                    return Err(Error::TooManySeats { max, asked });
                 }
                 let seats = normalise(seats);
                 if seats.is_empty() {
@@ -369,7 +424,7 @@ impl Aggregate for Order {
                         conference: *conference,
                         seats,
                         reservation_expires_at: *reservation_expires_at,
-                        access_code: access_code.clone(),
+                        access_code_hash: access_code_hash(access_code),
                         origin: origin.clone(),
                     },
                     totals,
@@ -504,14 +559,14 @@ impl Aggregate for Order {
                 conference,
                 seats,
                 reservation_expires_at,
-                access_code,
+                access_code_hash,
                 origin,
             } => {
                 self.id = Some(*order);
                 self.conference = Some(*conference);
                 self.seats = seats.clone();
                 self.reservation_expires_at = Some(*reservation_expires_at);
-                self.access_code = access_code.clone();
+                self.access_code_hash = access_code_hash.clone();
                 self.origin = Some(origin.clone());
                 self.status = OrderStatus::Created;
             }

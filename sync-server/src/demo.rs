@@ -308,6 +308,7 @@ pub fn demo_file(attendees: usize, seed: u64) -> ImportFile {
                     starts_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default(),
                     ends_on: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default(),
                     currency: Currency::EUR,
+                    max_seats_per_order: None,
                 },
                 owner_email: "events@contoso.example".into(),
             },

@@ -269,6 +269,7 @@ pub fn import_registration(
                 source: source.to_owned(),
                 source_id: registration.source_id.clone(),
             },
+            max_seats: None,
         },
     )?;
 

@@ -11,6 +11,7 @@
 //! - [`sync`]: push (re-deciding desk events) and pull.
 //! - [`devices`]: desk enrolment and tokens, head-office tokens.
 //! - [`admin`]: conference administration; [`registration`]: online orders and their timers;
+//!   [`payments`]: who may say an order was paid (head office, a signed provider webhook);
 //!   [`import`] and [`demo`]: bringing registrations in; [`head_office`]: what head office reads.
 //! - [`http`]: the `/v1` API, one module per noun, and its error mapping; [`dashboard`]: the
 //!   head-office web pages. Both are routers over [`App`], merged in [`app`].
@@ -36,6 +37,7 @@ pub mod export;
 pub mod head_office;
 pub mod http;
 pub mod import;
+pub mod payments;
 pub mod projection;
 pub mod recorder;
 pub mod registration;
@@ -51,16 +53,19 @@ pub struct App<S> {
 }
 
 /// Settings of a running server.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// How long an online reservation holds its seats before it expires (the book: 15 min).
     pub reservation_hold: chrono::Duration,
+    /// The secret payment webhooks are signed with ([`payments`]); none: no webhooks.
+    pub payment_webhook_secret: Option<String>,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
             reservation_hold: chrono::Duration::minutes(15),
+            payment_webhook_secret: None,
         }
     }
 }

@@ -45,6 +45,10 @@ enum Command {
         /// How long an online reservation holds its seats before it expires.
         #[arg(long, env = "ONSITE_RESERVATION_HOLD_SECONDS", default_value_t = 900)]
         reservation_hold_seconds: i64,
+        /// The secret the payment provider signs its webhooks with (HMAC-SHA-256); without
+        /// it, `POST /v1/payments/webhook` is off and only head office confirms payments.
+        #[arg(long, env = "ONSITE_PAYMENT_WEBHOOK_SECRET", hide_env_values = true)]
+        payment_webhook_secret: Option<String>,
     },
     /// Imports a conference and its confirmed registrations (JSON), or registrations into an
     /// existing conference (CSV). Importing the same file twice changes nothing.
@@ -163,6 +167,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
         Command::Serve {
             listen,
             reservation_hold_seconds,
+            payment_webhook_secret,
         } => {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -173,6 +178,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             tracing::info!(%addr, "onsite-server started");
             let config = onsite_server::Config {
                 reservation_hold: chrono::Duration::seconds(reservation_hold_seconds),
+                payment_webhook_secret: payment_webhook_secret.filter(|s| !s.is_empty()),
             };
             onsite_server::serve(listener, store, config, shutdown_signal()).await?;
         }

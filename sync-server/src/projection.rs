@@ -214,7 +214,6 @@ fn apply_order(tx: &mut dyn Tx, c: &str, e: &order::Event) -> Result<(), StoreEr
         order::Event::Placed {
             order,
             reservation_expires_at,
-            access_code,
             origin,
             ..
         } => {
@@ -236,14 +235,13 @@ fn apply_order(tx: &mut dyn Tx, c: &str, e: &order::Event) -> Result<(), StoreEr
                 ),
             };
             tx.execute(
-                "INSERT INTO orders (order_id, conference, origin, status, access_code, payment_method, \
-                 amount_taken_minor, desk, source_id, expires_at) VALUES ($1,$2,$3,'created',$4,$5,$6,$7,$8,$9) \
+                "INSERT INTO orders (order_id, conference, origin, status, payment_method, \
+                 amount_taken_minor, desk, source_id, expires_at) VALUES ($1,$2,$3,'created',$4,$5,$6,$7,$8) \
                  ON CONFLICT (order_id) DO NOTHING",
                 params![
                     order.to_string(),
                     c,
                     kind,
-                    access_code.clone(),
                     method,
                     taken,
                     desk,

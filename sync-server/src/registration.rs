@@ -277,6 +277,7 @@ pub fn place_order(
             prices,
             access_code: access_code.clone(),
             reservation_expires_at: expires,
+            max_seats: (origin == OrderOrigin::Online).then(|| conference.max_seats_per_order()),
             origin,
         },
     )?;
@@ -320,10 +321,7 @@ pub fn place_order(
 /// never "wrong code", so codes cannot be probed.
 pub fn check_access(tx: &mut dyn Tx, order: OrderId, access_code: &str) -> Result<Order, Rejected> {
     let (state, _) = event_log::load::<Order>(tx, &StreamId::order(order))?;
-    if state.id.is_none()
-        || !state.access_code.eq_ignore_ascii_case(access_code.trim())
-        || access_code.is_empty()
-    {
+    if state.id.is_none() || !state.opens_with(access_code) {
         return Err(rejected(
             error_code::ORDER_NOT_FOUND,
             "no order with this id and access code",
@@ -368,6 +366,30 @@ pub fn pay(
         | OrderStatus::PartiallyReserved
         | OrderStatus::ReservationCompleted => PaymentResult::Pending,
     })
+}
+
+/// A payment confirmed by a trusted party (head office, a signed provider webhook), for an
+/// order of the recorder's conference. Money for an order still open must settle it exactly
+/// ([`Order::settled_by`]); money for one that expired goes to a person, whatever it is.
+pub fn confirm_payment(
+    rec: &mut Recorder<'_>,
+    order: OrderId,
+    payment: Payment,
+) -> Result<PaymentResult, Rejected> {
+    let (state, _) = rec.load::<Order>(&StreamId::order(order))?;
+    if state.id.is_none() || state.conference != Some(rec.conference) {
+        return Err(rejected(
+            error_code::ORDER_NOT_FOUND,
+            "no such order in this conference",
+        ));
+    }
+    if !matches!(state.status, OrderStatus::Expired | OrderStatus::Cancelled) {
+        state.settled_by(&payment).map_err(|e| Rejected::Domain {
+            code: onsite_shared::DomainError::code(&e),
+            message: e.to_string(),
+        })?;
+    }
+    pay(rec, order, payment)
 }
 
 pub fn assign_seat(

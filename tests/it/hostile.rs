@@ -314,3 +314,280 @@ fn an_honest_sale_after_refused_ones_is_decided_as_usual() -> Result<()> {
     );
     Ok(())
 }
+
+fn order_status(server: &TestServer, order: &str, code: &str) -> Result<String> {
+    let (_, view) = server.order_call(
+        reqwest::Method::GET,
+        &format!("/v1/orders/{order}"),
+        code,
+        None,
+    )?;
+    Ok(view["status"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Finding 2: with only the order's access code, `{"payment": {"kind": "invoiced"}}` (or
+/// "received, card, 10^15") confirmed a €599 order.
+#[test]
+fn a_buyer_cannot_confirm_an_order_by_declaring_it_paid() -> Result<()> {
+    let dir = TempDir::new("hostile-pay")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let (order, code) = server.place_order(conf.id, conf.general, 1)?;
+    for declared in [
+        serde_json::json!({"payment": {"kind": "invoiced", "reference": "trust me"}}),
+        serde_json::json!({"payment": {"kind": "received", "method": "card",
+            "amount": {"amount_minor": 1_000_000_000_000_000_i64, "currency": "EUR"}, "reference": "x"}}),
+        serde_json::json!({"payment": {"kind": "not_required"}}),
+    ] {
+        let (status, body) = server.order_call(
+            reqwest::Method::POST,
+            &format!("/v1/orders/{order}/payment"),
+            &code,
+            Some(declared),
+        )?;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (403, Some("payment.not_trusted"))
+        );
+    }
+    assert_eq!(
+        order_status(&server, &order, &code)?,
+        "reservation_completed"
+    );
+
+    // Head office's word counts, but only for the order's exact total.
+    let (status, body) = server.confirm_paid(conf.id, &order, 1_000_000_000_000_000)?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("order.payment_not_total"))
+    );
+    let (status, _) = server.confirm_paid(conf.id, &order, 19_899)?;
+    assert_eq!(status, 422);
+    // Not through another conference's path.
+    let other = server.conference(10)?;
+    let (status, _) = server.confirm_paid(other.id, &order, 19_900)?;
+    assert_eq!(status, 404);
+    assert_eq!(
+        order_status(&server, &order, &code)?,
+        "reservation_completed"
+    );
+    let (status, _) = server.confirm_paid(conf.id, &order, 19_900)?;
+    assert_eq!(status, 204);
+    assert_eq!(order_status(&server, &order, &code)?, "confirmed");
+    Ok(())
+}
+
+/// Finding 2: a payment provider's word needs its signature, fresh, and counts once.
+#[test]
+fn a_payment_webhook_needs_a_fresh_valid_signature_and_counts_once() -> Result<()> {
+    let secret = "whsec-test-1";
+    let dir = TempDir::new("hostile-webhook")?;
+    let server =
+        TestServer::start(dir.path())?.with_serve_args(&["--payment-webhook-secret", secret])?;
+    let conf = server.conference(100)?;
+    let (order, code) = server.place_order(conf.id, conf.general, 2)?;
+    let event = |id: &str, amount: i64| {
+        serde_json::json!({"id": id, "order_id": order, "amount_minor": amount, "currency": "EUR",
+            "reference": "pi_123"})
+        .to_string()
+    };
+    let send = |body: &str, signature: Option<String>| -> Result<(u16, Value)> {
+        let mut req = server
+            .http()
+            .post(format!("{}/v1/payments/webhook", server.url))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(s) = signature {
+            req = req.header(onsite_server_signature_header(), s);
+        }
+        let res = req.send()?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().unwrap_or(Value::Null)))
+    };
+    let now = chrono::Utc::now().timestamp();
+    let signed = |body: &str, key: &str, t: i64| {
+        Some(format!(
+            "t={t},v1={}",
+            webhook_signature(key, t, body.as_bytes())
+        ))
+    };
+
+    let body = event("evt_1", 39_800);
+    for (signature, why) in [
+        (None, "unsigned"),
+        (signed(&body, "guessed", now), "another secret"),
+        (signed(&body, secret, now - 3_600), "an hour old"),
+        (signed(&event("evt_1", 100), secret, now), "another body"),
+    ] {
+        let (status, answer) = send(&body, signature)?;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (401, Some("payment.bad_signature")),
+            "{why}"
+        );
+    }
+    assert_eq!(
+        order_status(&server, &order, &code)?,
+        "reservation_completed"
+    );
+
+    let short = event("evt_2", 100);
+    let (status, answer) = send(&short, signed(&short, secret, now))?;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("order.payment_not_total"))
+    );
+
+    let (status, _) = send(&body, signed(&body, secret, now))?;
+    assert_eq!(status, 204);
+    assert_eq!(order_status(&server, &order, &code)?, "confirmed");
+    let (status, answer) = send(&body, signed(&body, secret, now))?;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (409, Some("payment.replayed"))
+    );
+    let desk = server.desk(conf.id, "Reader")?;
+    let confirmed = desk
+        .pull_all()?
+        .iter()
+        .filter(|e| e.event_type == "order.confirmed")
+        .count();
+    assert_eq!(confirmed, 1);
+
+    // A server with no secret takes no webhook at all.
+    let plain_dir = TempDir::new("hostile-webhook-off")?;
+    let plain = TestServer::start(plain_dir.path())?;
+    let res = plain
+        .http()
+        .post(format!("{}/v1/payments/webhook", plain.url))
+        .body(body.clone())
+        .header(
+            onsite_server_signature_header(),
+            signed(&body, secret, now).unwrap_or_default(),
+        )
+        .send()?;
+    assert_eq!(res.status().as_u16(), 404);
+    Ok(())
+}
+
+fn onsite_server_signature_header() -> &'static str {
+    "onsite-signature"
+}
+
+/// HMAC-SHA-256 of `"<t>.<body>"`, hex: what a payment provider sends.
+fn webhook_signature(key: &str, t: i64, body: &[u8]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("any key");
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Finding 4: one anonymous order for 4,294,967,295 seats took a seat type to 0 for the hold.
+#[test]
+fn one_anonymous_order_cannot_hold_every_remaining_seat() -> Result<()> {
+    let dir = TempDir::new("hostile-hoard")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let place = |seats: Value| -> Result<(u16, Value)> {
+        let res = server
+            .http()
+            .post(format!("{}/v1/conferences/{}/orders", server.url, conf.id))
+            .json(&serde_json::json!({"seats": seats}))
+            .send()?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().unwrap_or(Value::Null)))
+    };
+    let general = conf.general.to_string();
+    let workshop = conf.workshop.to_string();
+    for seats in [
+        serde_json::json!([{"seat_type": general, "quantity": 4_294_967_295_u32}]),
+        serde_json::json!([{"seat_type": general, "quantity": 21}]),
+        serde_json::json!([{"seat_type": general, "quantity": 15}, {"seat_type": workshop, "quantity": 6}]),
+        serde_json::json!([{"seat_type": general, "quantity": 4_294_967_295_u32},
+                           {"seat_type": general, "quantity": 4_294_967_295_u32}]),
+    ] {
+        let (status, body) = place(seats)?;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (422, Some("order.too_many_seats")),
+            "{body}"
+        );
+    }
+    let (status, body) = place(serde_json::json!([{"seat_type": general, "quantity": -1}]))?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("request.malformed"))
+    );
+    let view = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}", conf.id),
+        None,
+    )?;
+    assert_eq!(view["remaining"][&general], 100, "nothing held");
+    let (status, _) = place(serde_json::json!([{"seat_type": general, "quantity": 20}]))?;
+    assert_eq!(status, 201, "twenty is a group, and allowed");
+    Ok(())
+}
+
+/// Finding 5: door desks received online buyers' access codes through pull (`order.placed`)
+/// and could read and change those orders.
+#[test]
+fn no_pulled_event_carries_an_access_code_even_one_stored_before() -> Result<()> {
+    let dir = TempDir::new("hostile-codes")?;
+    let mut server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let (order, code) = server.place_order(conf.id, conf.general, 1)?;
+    let (old_order, _) = server.place_order(conf.id, conf.general, 1)?;
+    // The second order as a server before this fix stored it: the code in the event, v1.
+    server.kill_hard();
+    let file = dir.path().join("onsite.sqlite3");
+    let old_code = "K7QF2X";
+    rusqlite::Connection::open(&file)?.execute(
+        "UPDATE events SET schema_version = 1, payload = json_set(json_remove(payload, \
+         '$.access_code_hash'), '$.access_code', ?1) WHERE event_type = 'order.placed' \
+         AND stream_id = ?2",
+        rusqlite::params![old_code, old_order],
+    )?;
+    rusqlite::Connection::open(&file)?.execute(
+        "UPDATE orders SET access_code = ?1 WHERE order_id = ?2",
+        rusqlite::params![old_code, old_order],
+    )?;
+    server.restart()?;
+
+    let desk = server.desk(conf.id, "Door")?;
+    let mut pulled = String::new();
+    for scope in ["all", "door"] {
+        for e in desk.pull_page_in(scope, None, 5_000)?.events {
+            pulled.push_str(&serde_json::to_string(&e)?);
+        }
+    }
+    assert!(pulled.contains("order.placed"), "the orders are pulled");
+    for secret in [code.as_str(), old_code] {
+        assert!(
+            !pulled.contains(secret),
+            "{secret} went out in a pulled event"
+        );
+    }
+    assert!(!pulled.contains("\"access_code\""));
+    // The codes still open their orders, the new and the old.
+    assert_eq!(
+        order_status(&server, &order, &code)?,
+        "reservation_completed"
+    );
+    assert_eq!(
+        order_status(&server, &old_order, old_code)?,
+        "reservation_completed"
+    );
+    let left: String = rusqlite::Connection::open(&file)?.query_row(
+        "SELECT group_concat(access_code, '') FROM orders",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(left, "", "the projection keeps no codes");
+    Ok(())
+}

@@ -16,10 +16,6 @@ use onsite_tests::server::{TempDir, TestConference, TestDesk, TestServer};
 use reqwest::Method;
 use serde_json::json;
 
-fn card(amount: i64) -> serde_json::Value {
-    json!({"payment": {"kind": "received", "method": "card", "amount": {"amount_minor": amount, "currency": "EUR"}, "reference": "psp-1"}})
-}
-
 fn walk_in(conf: &TestConference, desk: &TestDesk) -> Event {
     let id = uuid::Uuid::now_v7();
     let price = Money::new(19_900, Currency::EUR);
@@ -86,15 +82,10 @@ fn an_online_order_is_placed_paid_assigned_and_admitted_at_a_desk() -> Result<()
         status, 404,
         "a wrong access code looks like no order at all"
     );
-    let (status, body) = server.order_call(
-        Method::POST,
-        &format!("/v1/orders/{order}/payment"),
-        &code,
-        Some(card(100)),
-    )?;
+    let (status, body) = server.confirm_paid(conf.id, &order, 100)?;
     assert_eq!(
         (status, body["code"].as_str()),
-        (422, Some("order.payment_short"))
+        (422, Some("order.payment_not_total"))
     );
 
     let registrant =
@@ -110,17 +101,7 @@ fn an_online_order_is_placed_paid_assigned_and_admitted_at_a_desk() -> Result<()
             .0,
         204
     );
-    assert_eq!(
-        server
-            .order_call(
-                Method::POST,
-                &format!("/v1/orders/{order}/payment"),
-                &code,
-                Some(card(39_800))
-            )?
-            .0,
-        204
-    );
+    assert_eq!(server.confirm_paid(conf.id, &order, 39_800)?.0, 204);
     let (_, view) = server.order_call(Method::GET, &format!("/v1/orders/{order}"), &code, None)?;
     assert_eq!(view["status"], "confirmed");
     let tickets = view["tickets"].as_array().context("tickets")?;
@@ -177,23 +158,13 @@ fn an_online_order_and_a_walk_in_race_for_the_last_seat_and_the_loser_is_compens
     // Online first: it holds the last seat; the desk's offline sale is compensated.
     let conf = server.conference(1)?;
     let mut desk = server.desk(conf.id, "North 1")?;
-    let (order, code) = server.place_order(conf.id, conf.general, 1)?;
+    let (order, _code) = server.place_order(conf.id, conf.general, 1)?;
     let r = desk.push_events(&[walk_in(&conf, &desk)])?;
     assert_eq!(
         (r.outcomes[0].status, r.outcomes[0].reason.as_deref()),
         (OutcomeStatus::Compensated, Some("walk_in.rejected"))
     );
-    assert_eq!(
-        server
-            .order_call(
-                Method::POST,
-                &format!("/v1/orders/{order}/payment"),
-                &code,
-                Some(card(19_900))
-            )?
-            .0,
-        204
-    );
+    assert_eq!(server.confirm_paid(conf.id, &order, 19_900)?.0, 204);
     let events = desk.pull_all()?;
     assert!(events.iter().any(|e| e.event_type == "order.confirmed"));
     assert!(events.iter().any(|e| e.event_type == "walk_in.rejected"));
@@ -218,12 +189,7 @@ fn an_online_order_and_a_walk_in_race_for_the_last_seat_and_the_loser_is_compens
     let (_, view) = server.order_call(Method::GET, &format!("/v1/orders/{order}"), &code, None)?;
     assert_eq!(view["status"], "partially_reserved");
     assert_eq!(view["seats"], json!([]));
-    let (status, body) = server.order_call(
-        Method::POST,
-        &format!("/v1/orders/{order}/payment"),
-        &code,
-        Some(card(19_900)),
-    )?;
+    let (status, body) = server.confirm_paid(conf.id, &order, 19_900)?;
     assert_eq!(
         (status, body["code"].as_str()),
         (422, Some("order.not_reserved"))
@@ -284,12 +250,7 @@ fn a_reservation_expires_on_time_even_across_a_crash_and_only_once() -> Result<(
         .filter(|e| e.event_type == "seats.reservation_cancelled")
         .count();
     assert_eq!(cancelled, 1);
-    let (status, body) = server.order_call(
-        Method::POST,
-        &format!("/v1/orders/{order}/payment"),
-        &code,
-        Some(card(19_900)),
-    )?;
+    let (status, body) = server.confirm_paid(conf.id, &order, 19_900)?;
     assert_eq!(
         (status, body["code"].as_str()),
         (409, Some("order.expired")),

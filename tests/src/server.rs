@@ -252,6 +252,41 @@ impl TestServer {
         })
     }
 
+    /// A head-office call that may fail; returns the status and the body.
+    pub fn admin_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        let mut req = self
+            .http()
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.admin_token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send()?;
+        let status = res.status().as_u16();
+        let text = res.text()?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+
+    /// Head office confirms an order paid by card for `amount_minor` EUR.
+    pub fn confirm_paid(
+        &self,
+        conference: ConferenceId,
+        order: &str,
+        amount_minor: i64,
+    ) -> Result<(u16, Value)> {
+        self.admin_raw(
+            reqwest::Method::POST,
+            &format!("/v1/conferences/{conference}/orders/{order}/payment"),
+            Some(json!({"payment": {"kind": "received", "method": "card",
+                "amount": {"amount_minor": amount_minor, "currency": "EUR"}, "reference": "psp-1"}})),
+        )
+    }
+
     /// A published conference with a general admission (quota `general`), a workshop add-on
     /// (quota 5) and standing room under the overbook policy.
     pub fn conference(&self, general: u32) -> Result<TestConference> {

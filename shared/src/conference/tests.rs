@@ -16,6 +16,7 @@ fn details() -> ConferenceDetails {
         starts_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         ends_on: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
         currency: Currency::EUR,
+        max_seats_per_order: None,
     }
 }
 

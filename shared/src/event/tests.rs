@@ -56,6 +56,7 @@ fn details() -> ConferenceDetails {
         starts_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         ends_on: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
         currency: Currency::EUR,
+        max_seats_per_order: None,
     }
 }
 
@@ -229,7 +230,7 @@ fn samples() -> Vec<Event> {
             conference: CONF,
             seats: q(),
             reservation_expires_at: at(9, 15),
-            access_code: "K7QF2X".into(),
+            access_code_hash: crate::order::access_code_hash("K7QF2X"),
             origin: OrderOrigin::Imported {
                 source: "pretix".into(),
                 source_id: "ABC12-1".into(),
@@ -539,6 +540,24 @@ fn a_v1_admission_is_upcast_to_the_gate_shape() {
         panic!("not an admission");
     };
     assert_eq!(admission.gate, "main");
+}
+
+#[test]
+fn a_v1_order_keeps_no_access_code_once_upcast() {
+    let text = std::fs::read_to_string(fixtures_dir().join("order.placed.v1.json")).unwrap();
+    let stored: Envelope = serde_json::from_str(&text).unwrap();
+    assert_eq!(stored.payload["access_code"], "K7QF2X");
+    let upcast = upcast(&stored.event_type, 1, stored.payload.clone()).unwrap();
+    assert!(upcast.get("access_code").is_none(), "{upcast}");
+    assert!(!upcast.to_string().contains("K7QF2X"));
+    let Ok(Event::Order(order::Event::Placed {
+        access_code_hash, ..
+    })) = stored.decode()
+    else {
+        panic!("not an order");
+    };
+    assert_eq!(access_code_hash, crate::order::access_code_hash("k7qf2x "));
+    assert_eq!(access_code_hash.len(), 64);
 }
 
 #[test]

@@ -42,6 +42,7 @@ fn place(seats: Vec<SeatQuantity>) -> Command {
         access_code: "K7QF2X".into(),
         reservation_expires_at: at(9, 15),
         origin: OrderOrigin::Online,
+        max_seats: None,
     }
 }
 
@@ -70,7 +71,7 @@ fn placing_an_order_computes_its_totals_at_once() {
                 conference: CONF,
                 seats: vec![q(GENERAL, 1), q(WORKSHOP, 1)],
                 reservation_expires_at: at(9, 15),
-                access_code: "K7QF2X".into(),
+                access_code_hash: crate::order::access_code_hash("K7QF2X"),
                 origin: OrderOrigin::Online,
             },
             Event::TotalsCalculated {
@@ -197,6 +198,7 @@ fn a_free_order_confirms_without_payment() {
             access_code: String::new(),
             reservation_expires_at: at(9, 15),
             origin: OrderOrigin::Online,
+            max_seats: None,
         })
         .events();
     assert!(matches!(
@@ -358,7 +360,86 @@ fn the_origin_of_a_walk_in_order_is_recorded() {
             access_code: String::new(),
             reservation_expires_at: at(9, 0),
             origin: origin.clone(),
+            max_seats: None,
         })
         .events();
     assert!(matches!(&events[0], Event::Placed { origin: o, .. } if *o == origin));
+}
+
+#[test]
+fn an_online_order_over_its_bound_is_refused_whatever_the_quantities_add_up_to() {
+    let bounded = |seats| match place(seats) {
+        Command::Place {
+            order,
+            conference,
+            seats,
+            prices,
+            access_code,
+            reservation_expires_at,
+            origin,
+            ..
+        } => Command::Place {
+            order,
+            conference,
+            seats,
+            prices,
+            access_code,
+            reservation_expires_at,
+            origin,
+            max_seats: Some(20),
+        },
+        other => other,
+    };
+    Order::given([])
+        .when(bounded(vec![q(GENERAL, 21)]))
+        .then_err(Error::TooManySeats { max: 20, asked: 21 });
+    Order::given([])
+        .when(bounded(vec![q(GENERAL, u32::MAX), q(WORKSHOP, u32::MAX)]))
+        .then_err(Error::TooManySeats {
+            max: 20,
+            asked: 2 * u64::from(u32::MAX),
+        });
+    assert_eq!(
+        Order::given([])
+            .when(bounded(vec![q(GENERAL, 10), q(WORKSHOP, 10)]))
+            .events()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn only_the_exact_total_settles_an_order() {
+    let order: Order = crate::aggregate::replay(&reserved_history());
+    let total = order.total.unwrap();
+    let received = |amount_minor: i64, currency: &str| Payment::Received {
+        method: PaymentMethod::Card,
+        amount: Money::new(amount_minor, Currency::parse(currency).unwrap()),
+        reference: "psp-1".into(),
+    };
+    assert_eq!(
+        order.settled_by(&received(total.amount_minor, "EUR")),
+        Ok(())
+    );
+    for wrong in [
+        received(total.amount_minor + 1, "EUR"),
+        received(total.amount_minor - 1, "EUR"),
+        received(1_000_000_000_000_000, "EUR"),
+        received(total.amount_minor, "USD"),
+    ] {
+        assert!(
+            matches!(order.settled_by(&wrong), Err(Error::PaymentNotTotal { .. })),
+            "{wrong:?}"
+        );
+    }
+    assert_eq!(
+        order.settled_by(&Payment::NotRequired),
+        Err(Error::PaymentRequired(total))
+    );
+    assert_eq!(
+        order.settled_by(&Payment::Invoiced {
+            reference: "PO-1".into()
+        }),
+        Ok(())
+    );
 }

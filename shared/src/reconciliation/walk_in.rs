@@ -199,6 +199,7 @@ pub fn reconcile(sale: &Sale, authority: Authority<'_>) -> Result<Vec<AnyEvent>,
                 payment_method: sale.payment_method,
                 amount_taken: sale.amount_taken,
             },
+            max_seats: None,
         },
         order::Command::MarkSeatsAsReserved {
             seats: honoured,

@@ -40,6 +40,7 @@ pub(crate) fn conference(quota: u32) -> Conference {
                 starts_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
                 ends_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
                 currency: Currency::EUR,
+                max_seats_per_order: None,
             },
             owner_email: String::new(),
         },

@@ -20,6 +20,7 @@ mod error;
 mod extract;
 mod openapi;
 mod orders;
+mod payments;
 mod reads;
 mod sync;
 
@@ -38,6 +39,7 @@ pub fn router<S: Store>() -> Router<Arc<App<S>>> {
         .merge(devices::router())
         .merge(conferences::router())
         .merge(orders::router())
+        .merge(payments::router())
         .merge(reads::router())
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::{conferences, devices, orders, reads, sync};
+use super::{conferences, devices, orders, payments, reads, sync};
 use crate::App;
 use crate::storage::Store;
 
@@ -41,6 +41,8 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         orders::get_order,
         orders::assign_registrant,
         orders::pay_order,
+        payments::confirm,
+        payments::webhook,
         orders::assign_seat,
         reads::registrations,
         reads::admissions,

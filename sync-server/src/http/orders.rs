@@ -17,7 +17,7 @@ use crate::App;
 use crate::storage::Store;
 use onsite_shared::event::StreamId;
 use onsite_shared::ids::{ConferenceId, OrderId, SeatTypeId, TicketCode, TicketId};
-use onsite_shared::order::{OrderOrigin, OrderStatus, Payment, Registrant};
+use onsite_shared::order::{OrderOrigin, OrderStatus, Registrant};
 use onsite_shared::seat_assignments::{Attendee, SeatAssignments};
 use onsite_shared::seat_availability::SeatQuantity;
 
@@ -33,7 +33,7 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         )
         .route("/v1/orders/{order}", get(get_order::<S>))
         .route("/v1/orders/{order}/registrant", put(assign_registrant::<S>))
-        .route("/v1/orders/{order}/payment", post(pay_order::<S>))
+        .route("/v1/orders/{order}/payment", post(pay_order))
         .route("/v1/orders/{order}/seats/{position}", put(assign_seat::<S>))
 }
 
@@ -202,38 +202,16 @@ pub(super) async fn assign_registrant<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub(super) struct NewPayment {
-    #[serde(default)]
-    payment: Option<Payment>,
-}
-
-#[utoipa::path(post, path = "/v1/orders/{order}/payment", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body = NewPayment, security(("access_code" = [])), responses((status = 204, description = "Confirmed"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "The reservation expired; escalated for a refund", body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(super) async fn pay_order<S: Store>(
-    State(app): State<Arc<App<S>>>,
-    Params(order): Params<OrderId>,
-    headers: axum::http::HeaderMap,
-    Body(new): Body<NewPayment>,
-) -> Result<StatusCode, ApiError> {
-    let code = access_code(&headers)?;
-    let payment = new.payment.unwrap_or(Payment::NotRequired);
-    let result = order_write(&app, order, code, move |rec| {
-        registration::pay(rec, order, payment.clone())
-    })
-    .await?;
-    match result {
-        registration::PaymentResult::Confirmed => Ok(StatusCode::NO_CONTENT),
-        registration::PaymentResult::Pending => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            error_code::ORDER_NOT_RESERVED,
-            "no seats are reserved for this order yet",
-        )),
-        registration::PaymentResult::Escalated => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            error_code::ORDER_EXPIRED,
-            "the reservation expired before the payment arrived; the organiser has been asked to refund it",
-        )),
-    }
+/// A buyer may not say money arrived: a payment is confirmed by head office
+/// (`POST /v1/conferences/{conference}/orders/{order}/payment`) or by the payment provider's
+/// signed webhook (`POST /v1/payments/webhook`). Whatever the body, nothing changes.
+#[utoipa::path(post, path = "/v1/orders/{order}/payment", tag = "orders", params(("order" = String, Path, format = Uuid)), security(("access_code" = [])), responses((status = 403, description = "Payments are confirmed by head office or the payment provider, never by the buyer", body = ErrorBody)))]
+pub(super) async fn pay_order(Params(_order): Params<OrderId>) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        error_code::PAYMENT_NOT_TRUSTED,
+        "a payment is confirmed by head office or the payment provider, not by the buyer",
+    )
 }
 
 #[utoipa::path(put, path = "/v1/orders/{order}/seats/{position}", tag = "orders", params(("order" = String, Path, format = Uuid), ("position" = u32, Path)), request_body = Attendee, security(("access_code" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

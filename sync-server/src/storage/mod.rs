@@ -366,6 +366,12 @@ CREATE TABLE IF NOT EXISTS timers (
     due_at TEXT NOT NULL, fired BIGINT NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS timers_due ON timers (fired, due_at);
 CREATE INDEX IF NOT EXISTS tickets_ticket ON tickets (ticket);
+-- Every payment provider event taken, so that a replayed webhook changes nothing.
+CREATE TABLE IF NOT EXISTS payment_webhooks (
+    event_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, received_at TEXT NOT NULL);
+-- Orders' access codes are not kept in the projection (the order stream keeps their hashes):
+-- a database from before forgets the ones it held.
+UPDATE orders SET access_code = '' WHERE access_code <> '';
 "#;
 
 /// Servers before the `admissions` table kept each ticket's admission in force on `tickets`:
@@ -385,7 +391,8 @@ pub(crate) const EVENT_COLUMNS: &str = "event_id, conference, stream_type, strea
 
 /// Writes the wire JSON of an [`Envelope`] from the columns in [`EVENT_COLUMNS`] order,
 /// starting at `at`. The payload is stored as JSON and copied as it is: a pull neither parses
-/// nor re-encodes it.
+/// nor re-encodes it, but for an event stored in an older schema of its type, which goes out
+/// upcast to the current one (an old `order.placed` held its access code; v2 holds a hash).
 pub(crate) fn envelope_json_from_row(row: &Row, at: usize) -> Result<String, StoreError> {
     fn text(out: &mut Vec<u8>, value: &str) -> Result<(), StoreError> {
         serde_json::to_writer(&mut *out, value)?;
@@ -411,10 +418,21 @@ pub(crate) fn envelope_json_from_row(row: &Row, at: usize) -> Result<String, Sto
     out.extend_from_slice(
         format!("}},\"version\":{},\"event_type\":", row.int(at + 4)?).as_bytes(),
     );
-    text(&mut out, &row.text(at + 5)?)?;
-    out.extend_from_slice(
-        format!(",\"schema_version\":{},\"occurred_at\":", row.int(at + 6)?).as_bytes(),
-    );
+    let event_type = row.text(at + 5)?;
+    let stored_schema = row.int(at + 6)?;
+    let payload = row.text(at + 13)?;
+    let (schema, payload) = match onsite_shared::event::current_schema_version(&event_type) {
+        Some(current) if i64::from(current) > stored_schema => {
+            let old = u16::try_from(stored_schema)
+                .map_err(|_| StoreError::Corrupt(format!("schema version {stored_schema}")))?;
+            let upcast =
+                onsite_shared::event::upcast(&event_type, old, serde_json::from_str(&payload)?)?;
+            (i64::from(current), upcast.to_string())
+        }
+        _ => (stored_schema, payload),
+    };
+    text(&mut out, &event_type)?;
+    out.extend_from_slice(format!(",\"schema_version\":{schema},\"occurred_at\":").as_bytes());
     text(&mut out, &row.text(at + 7)?)?;
     opt_text(
         &mut out,
@@ -428,7 +446,7 @@ pub(crate) fn envelope_json_from_row(row: &Row, at: usize) -> Result<String, Sto
     opt_text(&mut out, "causation_id", row.opt_text(at + 11)?)?;
     opt_text(&mut out, "correlation_id", row.opt_text(at + 12)?)?;
     out.extend_from_slice(b",\"payload\":");
-    out.extend_from_slice(row.text(at + 13)?.as_bytes());
+    out.extend_from_slice(payload.as_bytes());
     out.push(b'}');
     String::from_utf8(out).map_err(|e| StoreError::Corrupt(format!("event JSON: {e}")))
 }
