@@ -20,6 +20,8 @@ pub const FORBIDDEN: &str = "auth.forbidden";
 pub const BAD_ENROLMENT_CODE: &str = "auth.bad_code";
 pub const MALFORMED: &str = "request.malformed";
 pub const TOO_LARGE: &str = "request.too_large";
+/// Too many requests from one address (or for one account): try again after `Retry-After`.
+pub const RATE_LIMITED: &str = "request.rate_limited";
 
 // The server.
 pub const STORAGE: &str = "server.storage";

@@ -50,6 +50,17 @@ pub use storage::Store;
 pub struct App<S> {
     pub store: S,
     pub config: Config,
+    pub(crate) guards: Guards,
+}
+
+/// What keeps floods and guessers from wearing the server down.
+pub(crate) struct Guards {
+    /// Password checks, on a fixed pool of threads.
+    pub hasher: accounts::hasher::Hasher,
+    pub sign_in: accounts::guard::Guard,
+    pub orders: accounts::guard::Guard,
+    /// Signs the sign-in form's pre-session (shared by every process on one database).
+    pub login_key: Vec<u8>,
 }
 
 /// Settings of a running server.
@@ -88,16 +99,34 @@ pub fn app<S: Store>(app: Arc<App<S>>) -> axum::Router {
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight. Alongside the
-/// HTTP server, a task fires due reservation timers every half second.
+/// HTTP server, a task fires due reservation timers every half second (and forgets rate-limit
+/// state that limits nothing any more, every minute).
 pub async fn serve<S: Store>(
     listener: TcpListener,
     store: S,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app_state = Arc::new(App { store, config });
+    let login_key = store
+        .write(|tx| accounts::signing_key(tx, "login"))
+        .await
+        .map_err(std::io::Error::other)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    let guards = Guards {
+        hasher: accounts::hasher::Hasher::start(threads),
+        sign_in: accounts::guard::Guard::sign_in(),
+        orders: accounts::guard::Guard::orders(),
+        login_key,
+    };
+    let app_state = Arc::new(App {
+        store,
+        config,
+        guards,
+    });
     let timers = tokio::spawn(fire_timers(Arc::clone(&app_state)));
-    let result = axum::serve(listener, app(app_state))
+    let service =
+        app(Arc::clone(&app_state)).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     timers.abort();
@@ -106,8 +135,14 @@ pub async fn serve<S: Store>(
 
 async fn fire_timers<S: Store>(app: Arc<App<S>>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    let mut ticks: u64 = 0;
     loop {
         tick.tick().await;
+        ticks += 1;
+        if ticks.is_multiple_of(120) {
+            app.guards.sign_in.tidy();
+            app.guards.orders.tidy();
+        }
         let now = chrono::Utc::now();
         match app
             .store

@@ -4,85 +4,19 @@
 use anyhow::{Context, Result, ensure};
 use onsite_desk_core::CheckInRequest;
 use onsite_shared::ids::ConferenceId;
+use onsite_tests::dashboard::{client, cookie_value, form, hidden_csrf, login_page, set_cookie};
 use onsite_tests::desk::LocalDesk;
-use onsite_tests::server::{TempDir, TestServer, http_client, server_command};
+use onsite_tests::server::{TempDir, TestServer, server_command};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN};
 
 const DEMO: ConferenceId = ConferenceId::from_u128(0x01930000_0000_7000_8000_000000000001);
 const EMAIL: &str = "office@example.com";
 const PASSWORD: &str = "a long enough password";
 
-/// `application/x-www-form-urlencoded`, as a browser posts a form.
-fn form(pairs: &[(&str, &str)]) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn client() -> Result<Client> {
-    Ok(http_client()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?)
-}
-
-fn set_cookie(res: &Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(str::to_owned)
-}
-
-fn cookie_value(set: &str) -> String {
-    set.split(';')
-        .next()
-        .and_then(|kv| kv.split_once('='))
-        .map(|(_, v)| v.to_owned())
-        .unwrap_or_default()
-}
-
-fn hidden_csrf(html: &str) -> Result<String> {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .context("a csrf field")?
-        + 19;
-    Ok(html[at..].split('"').next().unwrap_or_default().to_owned())
-}
-
-/// The sign-in page's CSRF cookie and the same token from its form.
-fn login_page(c: &Client, url: &str) -> Result<(String, String)> {
-    let res = c.get(format!("{url}/login")).send()?;
-    ensure!(res.status() == StatusCode::OK);
-    let cookie = cookie_value(&set_cookie(&res, "onsite_login_csrf").context("csrf cookie")?);
-    let form = hidden_csrf(&res.text()?)?;
-    Ok((cookie, form))
-}
-
 fn login(c: &Client, url: &str, cookie: &str, csrf: &str, password: &str) -> Result<Response> {
-    Ok(c.post(format!("{url}/login"))
-        .header(COOKIE, format!("onsite_login_csrf={cookie}"))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("email", EMAIL),
-            ("password", password),
-            ("csrf", csrf),
-        ]))
-        .send()?)
+    onsite_tests::dashboard::login(c, url, cookie, csrf, EMAIL, password)
 }
 
 #[test]
@@ -124,7 +58,8 @@ fn sign_in_read_and_decide(database_url: Option<&str>) -> Result<()> {
 
     // A wrong password: 401, the form again, no session.
     let (cookie, csrf) = login_page(&c, &url)?;
-    ensure!(cookie == csrf && cookie.len() == 64);
+    // The token is a pre-session the server signed: expiry, nonce, signature.
+    ensure!(cookie == csrf && cookie.split('.').count() == 3);
     let res = login(&c, &url, &cookie, &csrf, "not the password at all")?;
     ensure!(res.status() == StatusCode::UNAUTHORIZED);
     ensure!(set_cookie(&res, "onsite_session").is_none());

@@ -591,3 +591,169 @@ fn no_pulled_event_carries_an_access_code_even_one_stored_before() -> Result<()>
     assert_eq!(left, "", "the projection keeps no codes");
     Ok(())
 }
+
+const OFFICE: &str = "office@example.com";
+const OFFICE_PASSWORD: &str = "a long enough password";
+
+/// A server with one head-office person on it.
+fn server_with_office(label: &str) -> Result<(TempDir, TestServer)> {
+    let dir = TempDir::new(label)?;
+    onsite_tests::server::server_command(
+        dir.path(),
+        None,
+        &[
+            "user",
+            "add",
+            "--email",
+            OFFICE,
+            "--password",
+            OFFICE_PASSWORD,
+        ],
+    )?;
+    let server = TestServer::start(dir.path())?;
+    Ok((dir, server))
+}
+
+/// A sign-in from the sign-in page (its cookie and token); the status.
+fn sign_in(c: &reqwest::blocking::Client, url: &str, email: &str, password: &str) -> Result<u16> {
+    let (cookie, csrf) = onsite_tests::dashboard::login_page(c, url)?;
+    Ok(
+        onsite_tests::dashboard::login(c, url, &cookie, &csrf, email, password)?
+            .status()
+            .as_u16(),
+    )
+}
+
+/// Finding 1: every `POST /login` ran argon2id (19 MiB) with no limit on concurrency or rate,
+/// and the memory was not given back: a few hundred wrong sign-ins took the server to 12 GiB,
+/// and every other request slowed.
+#[test]
+fn a_sign_in_flood_is_bounded_and_the_server_keeps_answering_everyone_else() -> Result<()> {
+    let (_dir, server) = server_with_office("hostile-flood")?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North")?;
+    let before = server.rss_kib()?;
+    let url = server.url.clone();
+    let statuses = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| -> Result<()> {
+        for i in 0..64 {
+            let url = url.clone();
+            let statuses = &statuses;
+            s.spawn(move || {
+                // Each flooder on an address of its own (127.0.1.i): what bounds the flood is
+                // the hashing pool, not the limit per address.
+                let c = onsite_tests::server::http_client()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .local_address(std::net::IpAddr::from([127, 0, 1, i as u8 + 1]))
+                    .build()
+                    .expect("a client");
+                for round in 0..4 {
+                    let email = format!("guess{i}.{round}@example.com");
+                    let status = sign_in(&c, &url, &email, "not the password").unwrap_or(0);
+                    statuses.lock().unwrap().push(status);
+                }
+            });
+        }
+        // Meanwhile a desk pushes and the health check answers.
+        for _ in 0..5 {
+            let (sale, _) = sale(&conf, &desk, conf.general, 19_900, 1);
+            let r = desk.push_events(&[sale_event(sale)])?;
+            assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted);
+            let health = server.http().get(format!("{url}/v1/health")).send()?;
+            assert_eq!(health.status().as_u16(), 200);
+        }
+        Ok(())
+    })?;
+    let statuses = statuses.into_inner().unwrap();
+    assert_eq!(statuses.len(), 256);
+    assert!(
+        statuses.iter().all(|s| [401, 429, 503].contains(s)),
+        "every flooding sign-in is refused with a clear status: {statuses:?}"
+    );
+    assert!(
+        statuses.contains(&503),
+        "the hashing pool turns the flood away: {statuses:?}"
+    );
+    let after = server.rss_kib()?;
+    eprintln!("server RSS: {before} KiB before the flood, {after} KiB after");
+    assert!(
+        after < before + 150 * 1024,
+        "memory stays bounded: {before} KiB before the flood, {after} KiB after"
+    );
+    Ok(())
+}
+
+/// Finding 9: 33 guesses a second, and after 527 failures the right password still worked.
+#[test]
+fn guessing_a_password_locks_the_account_and_the_right_one_waits_too() -> Result<()> {
+    let (_dir, server) = server_with_office("hostile-guess")?;
+    let url = server.url.clone();
+    let c = onsite_tests::dashboard::client()?;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        statuses.push(sign_in(&c, &url, OFFICE, &format!("guess number {i}"))?);
+    }
+    assert_eq!(&statuses[..5], [401; 5], "{statuses:?}");
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+    // The right password now: still locked, no session.
+    let (cookie, csrf) = onsite_tests::dashboard::login_page(&c, &url)?;
+    let res = onsite_tests::dashboard::login(&c, &url, &cookie, &csrf, OFFICE, OFFICE_PASSWORD)?;
+    assert_eq!(res.status().as_u16(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    assert!(onsite_tests::dashboard::set_cookie(&res, "onsite_session").is_none());
+    Ok(())
+}
+
+/// Finding 1: the sign-in form's CSRF check was a double-submit that a script satisfies with
+/// any made-up cookie and field of the same value.
+#[test]
+fn the_sign_in_form_takes_only_a_pre_session_the_server_signed() -> Result<()> {
+    let (_dir, server) = server_with_office("hostile-presession")?;
+    let url = server.url.clone();
+    let c = onsite_tests::dashboard::client()?;
+    let (cookie, csrf) = onsite_tests::dashboard::login_page(&c, &url)?;
+    let (body, _) = cookie.rsplit_once('.').context("a signed token")?;
+    let made_up = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let longer = format!(
+        "99999999999.{}",
+        &body[body.find('.').map_or(0, |i| i + 1)..]
+    );
+    let resigned = format!("{longer}.{}", &cookie[cookie.len() - 64..]);
+    for token in [made_up, resigned.as_str()] {
+        let res = onsite_tests::dashboard::login(&c, &url, token, token, OFFICE, OFFICE_PASSWORD)?;
+        assert_eq!(res.status().as_u16(), 403, "{token}");
+        assert!(onsite_tests::dashboard::set_cookie(&res, "onsite_session").is_none());
+    }
+    // The page's own token signs in.
+    let res = onsite_tests::dashboard::login(&c, &url, &cookie, &csrf, OFFICE, OFFICE_PASSWORD)?;
+    assert_eq!(res.status().as_u16(), 303);
+    Ok(())
+}
+
+/// Finding 4: anonymous order placement had no rate limit per client address.
+#[test]
+fn anonymous_orders_from_one_address_are_rate_limited() -> Result<()> {
+    let dir = TempDir::new("hostile-order-rate")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10_000)?;
+    let mut limited = None;
+    for _ in 0..60 {
+        let res = server
+            .http()
+            .post(format!("{}/v1/conferences/{}/orders", server.url, conf.id))
+            .json(&serde_json::json!({"seats": [{"seat_type": conf.general, "quantity": 1}]}))
+            .send()?;
+        if res.status().as_u16() == 429 {
+            let retry = res.headers().get("retry-after").cloned();
+            let body: Value = res.json()?;
+            limited = Some((retry, body));
+            break;
+        }
+        assert_eq!(res.status().as_u16(), 201);
+    }
+    let (retry, body) =
+        limited.context("sixty orders a minute from one address are not all taken")?;
+    assert!(retry.is_some());
+    assert_eq!(body["code"], "request.rate_limited");
+    Ok(())
+}

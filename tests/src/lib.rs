@@ -6,6 +6,7 @@
 //! - [`display`]: a private Xvfb server for tests that open real windows.
 
 pub mod cups;
+pub mod dashboard;
 pub mod desk;
 pub mod display;
 pub mod partition;

@@ -252,6 +252,22 @@ impl TestServer {
         })
     }
 
+    /// The server process's id (for its memory, in `/proc`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The server process's resident memory, in KiB.
+    pub fn rss_kib(&self) -> Result<u64> {
+        let pid = self.pid().context("the server is not running")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("VmRSS")
+    }
+
     /// A head-office call that may fail; returns the status and the body.
     pub fn admin_raw(
         &self,

@@ -3,8 +3,10 @@
 //! Server-rendered HTML: the pages are tables, numbers, one SVG chart and forms that post back,
 //! all of which the server already has. The only script is `refresh.js` (same origin, a dozen
 //! lines): it reloads a page every 15 s while nobody is typing into one of its forms; without
-//! it the pages still work, they just stop refreshing. Every form carries a CSRF token (the session's own; for the sign-in form, a random token in a
-//! `SameSite=Strict` cookie that must match the form), and a cross-site `Origin` is refused.
+//! it the pages still work, they just stop refreshing. Every form carries a CSRF token (the session's own; for the sign-in form, a short-lived
+//! pre-session the server signed, in a `SameSite=Strict` cookie that must match the form), and
+//! a cross-site `Origin` is refused. Sign-in attempts are limited per address and per account
+//! (with a lockout that doubles), and checked on a fixed pool of hashing threads.
 //! Session cookies are `HttpOnly; SameSite=Strict`.
 
 use std::fmt::Write as _;
@@ -34,7 +36,10 @@ const REFRESH_SECS: u32 = 15;
 pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
     Router::new()
         .route("/", get(overview::index::<S>))
-        .route("/login", get(session::login_page).post(session::login::<S>))
+        .route(
+            "/login",
+            get(session::login_page::<S>).post(session::login::<S>),
+        )
         .route("/logout", post(session::logout::<S>))
         .route("/assets/refresh.js", get(refresh_script))
         .route("/conferences/{conference}", get(overview::overview::<S>))

@@ -4,8 +4,10 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use std::net::SocketAddr;
+
 use axum::Form;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -97,9 +99,65 @@ fn login_form(csrf: &str, message: Option<&str>) -> String {
     body
 }
 
-/// A sign-in page with a fresh CSRF token in its cookie.
-fn login_response(status: StatusCode, message: Option<&str>) -> Response {
-    let csrf = match new_token("") {
+/// How long a sign-in form's pre-session lasts.
+const PRESESSION_SECONDS: i64 = 600;
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+fn presession_mac(key: &[u8], body: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(b"login:");
+    mac.update(body.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A sign-in form's pre-session, `<expires>.<nonce>.<signature>`: signed with the server's
+/// key, so that it cannot be made up (a double-submit of any two equal values could), and
+/// good for [`PRESESSION_SECONDS`].
+fn presession(key: &[u8], now: chrono::DateTime<chrono::Utc>) -> Result<String, String> {
+    let nonce = new_token("").map_err(|e| e.to_string())?;
+    let body = format!("{}.{nonce}", now.timestamp() + PRESESSION_SECONDS);
+    let mac = presession_mac(key, &body);
+    Ok(format!("{body}.{mac}"))
+}
+
+/// Whether `token` is a pre-session this server signed that has not expired.
+fn presession_holds(key: &[u8], token: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+    use hmac::{KeyInit, Mac};
+    let Some((body, signature)) = token.rsplit_once('.') else {
+        return false;
+    };
+    let Some(expires) = body
+        .split_once('.')
+        .and_then(|(e, _)| e.parse::<i64>().ok())
+    else {
+        return false;
+    };
+    let Some(signature) = (0..signature.len())
+        .step_by(2)
+        .map(|i| {
+            signature
+                .get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+    else {
+        return false;
+    };
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(b"login:");
+    mac.update(body.as_bytes());
+    mac.verify_slice(&signature).is_ok() && expires >= now.timestamp()
+}
+
+/// A sign-in page with a fresh pre-session in its cookie and its form.
+fn login_response(key: &[u8], status: StatusCode, message: Option<&str>) -> Response {
+    let csrf = match presession(key, chrono::Utc::now()) {
         Ok(t) => t,
         Err(e) => return failed(e),
     };
@@ -107,12 +165,31 @@ fn login_response(status: StatusCode, message: Option<&str>) -> Response {
         status,
         page("Sign in", None, false, &login_form(&csrf, message)),
     );
-    set_cookie(&mut res, LOGIN_CSRF_COOKIE, &csrf, 3600);
+    set_cookie(&mut res, LOGIN_CSRF_COOKIE, &csrf, PRESESSION_SECONDS);
     res
 }
 
-pub(super) async fn login_page() -> Response {
-    login_response(StatusCode::OK, None)
+/// Turned away for now: the sign-in page again, with when to try next.
+fn try_later(
+    key: &[u8],
+    status: StatusCode,
+    message: &str,
+    after: std::time::Duration,
+) -> Response {
+    let secs = after.as_secs().max(1);
+    let mut res = login_response(
+        key,
+        status,
+        Some(&format!("{message} Try again in {secs} s.")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+pub(super) async fn login_page<S: Store>(State(app): State<Arc<App<S>>>) -> Response {
+    login_response(&app.guards.login_key, StatusCode::OK, None)
 }
 
 #[derive(Deserialize)]
@@ -124,15 +201,39 @@ pub(super) struct LoginForm {
 
 pub(super) async fn login<S: Store>(
     State(app): State<Arc<App<S>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE);
-    if cross_site(&headers) || expected.is_none() || expected.as_deref() != Some(form.csrf.as_str())
+    let key = &app.guards.login_key;
+    let now = chrono::Utc::now();
+    let cookie_token = cookie(&headers, LOGIN_CSRF_COOKIE);
+    if cross_site(&headers)
+        || cookie_token.as_deref() != Some(form.csrf.as_str())
+        || !presession_holds(key, &form.csrf, now)
     {
         return forbidden();
     }
-    let email = form.email.clone();
+    let guard = &app.guards.sign_in;
+    if let Err(wait) = guard.address(peer.ip()) {
+        return try_later(
+            key,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-in attempts from this address.",
+            wait.retry_after,
+        );
+    }
+    let account =
+        accounts::clean_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
+    if let Err(wait) = guard.account(&account) {
+        return try_later(
+            key,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed sign-ins for this email.",
+            wait.retry_after,
+        );
+    }
+    let email = account.clone();
     let stored = match app
         .store
         .read(move |tx| accounts::password_hash_of(tx, &email))
@@ -141,20 +242,33 @@ pub(super) async fn login<S: Store>(
         Ok(h) => h,
         Err(e) => return failed(e),
     };
-    let password = form.password;
-    let ok = tokio::task::spawn_blocking(move || {
-        accounts::password_matches(&password, stored.as_deref())
-    })
-    .await
-    .unwrap_or(false);
-    if !ok {
-        return login_response(StatusCode::UNAUTHORIZED, Some("Wrong email or password."));
+    match app
+        .guards
+        .hasher
+        .matches(&form.password, stored.as_deref())
+        .await
+    {
+        Err(busy) => {
+            return try_later(
+                key,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("{}.", capitalised(&busy.to_string())),
+                std::time::Duration::from_secs(1),
+            );
+        }
+        Ok(false) => {
+            guard.failed(&account);
+            return login_response(
+                key,
+                StatusCode::UNAUTHORIZED,
+                Some("Wrong email or password."),
+            );
+        }
+        Ok(true) => guard.succeeded(&account),
     }
-    let now = chrono::Utc::now();
-    let email = form.email;
     match app
         .store
-        .write(move |tx| accounts::open_session(tx, &email, now))
+        .write(move |tx| accounts::open_session(tx, &account, now))
         .await
     {
         Ok(s) => {
@@ -170,6 +284,14 @@ pub(super) async fn login<S: Store>(
         }
         Err(e) => failed(e),
     }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -206,6 +328,28 @@ pub(super) fn form_is_ours(headers: &HeaderMap, session: &Session, csrf: &str) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_presession_holds_only_as_signed_and_until_it_expires() {
+        let key = b"a key of the server's";
+        let now = chrono::Utc::now();
+        let token = presession(key, now).unwrap();
+        assert!(presession_holds(key, &token, now));
+        assert!(!presession_holds(b"another key", &token, now));
+        let later = now + chrono::Duration::seconds(PRESESSION_SECONDS + 1);
+        assert!(!presession_holds(key, &token, later));
+        let (body, _) = token.rsplit_once('.').unwrap();
+        let (_, nonce) = body.split_once('.').unwrap();
+        let extended = format!("{}.{nonce}", now.timestamp() + 86_400);
+        assert!(!presession_holds(
+            key,
+            &format!("{extended}.{}", &token[token.len() - 64..]),
+            now
+        ));
+        for made_up in ["", "x", "1.2", "99999999999.abc.def", "a.b.c"] {
+            assert!(!presession_holds(key, made_up, now), "{made_up}");
+        }
+    }
 
     #[test]
     fn a_foreign_origin_is_cross_site_and_a_missing_one_is_not() {

@@ -17,6 +17,8 @@ use crate::sync::PushError;
 pub struct ApiError {
     status: StatusCode,
     pub(super) body: ErrorBody,
+    /// Seconds to wait before trying again (`Retry-After`), for a 429 or a 503.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -28,7 +30,20 @@ impl ApiError {
                 message: message.into(),
                 expected_client_seq: None,
             },
+            retry_after: None,
         }
+    }
+
+    /// Too many attempts from here: 429, and when to try again.
+    pub(crate) fn rate_limited(retry_after: std::time::Duration) -> Self {
+        let secs = retry_after.as_secs().max(1);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            error_code::RATE_LIMITED,
+            format!("too many requests from this address; try again in {secs} s"),
+        );
+        e.retry_after = Some(secs);
+        e
     }
 }
 
@@ -37,7 +52,12 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::error!(code = %self.body.code, message = %self.body.message, "request failed");
         }
-        (self.status, Json(self.body)).into_response()
+        let mut res = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        res
     }
 }
 

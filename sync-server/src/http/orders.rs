@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -55,9 +55,14 @@ pub struct PlacedOrder {
 #[utoipa::path(post, path = "/v1/conferences/{conference}/orders", tag = "orders", params(("conference" = String, Path, format = Uuid)), request_body = NewOrder, responses((status = 201, description = "The order and the access code that reads and changes it", body = PlacedOrder), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(super) async fn place_order<S: Store>(
     State(app): State<Arc<App<S>>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Params(conference): Params<ConferenceId>,
     Body(new): Body<NewOrder>,
 ) -> Result<(StatusCode, Json<PlacedOrder>), ApiError> {
+    app.guards
+        .orders
+        .address(peer.ip())
+        .map_err(|wait| ApiError::rate_limited(wait.retry_after))?;
     let order_id = new
         .order_id
         .unwrap_or_else(|| OrderId::from_uuid(uuid::Uuid::now_v7()));

@@ -14,6 +14,9 @@
 //!   p99 ≤ 2 ms), a durable check-in vs a bare one-row SQLite commit on the same file system
 //!   (target ≤ 1.5×), and the resident memory of a desk process holding the roster (target
 //!   ≤ 150 MB).
+//! - a sign-in flood: a desk's push latency (p99) while 64 clients, each on an address of its
+//!   own, try wrong passwords as fast as they are answered, next to the same pushes with
+//!   nobody signing in; and the server's resident memory before, at its peak and after.
 //! - badges: rendering one badge (target ≤ 10 ms) and 1,000 badges, separately and as sheets
 //!   (target ≤ 5 s), next to printpdf writing a one-page PDF with a single rectangle; and the
 //!   time from "print" at a desk to the local CUPS accepting the job, next to `lp` handing the
@@ -66,7 +69,7 @@ fn options() -> Result<Options> {
             "--only" => o.only = Some(value()?),
             "-h" | "--help" => {
                 println!(
-                    "onsite-bench [--attendees N] [--pg-attendees N] [--pushes-per-desk N] [--bootstraps N] [--only sqlite|postgres|desk|badges]"
+                    "onsite-bench [--attendees N] [--pg-attendees N] [--pushes-per-desk N] [--bootstraps N] [--only sqlite|postgres|flood|desk|badges]"
                 );
                 std::process::exit(0);
             }
@@ -89,6 +92,9 @@ fn main() -> Result<()> {
     }
     if want("postgres") {
         postgres(&o)?;
+    }
+    if want("flood") {
+        sign_in_flood()?;
     }
     if want("desk") {
         desk(&o)?;
@@ -728,6 +734,128 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// The desk core against a local server holding the demo conference.
+/// The server's resident memory and its peak (`VmRSS`, `VmHWM`), in MiB.
+fn memory_mib(server: &TestServer) -> Result<(f64, f64)> {
+    let pid = server.pid().context("the server runs")?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| -> Result<f64> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map(|kib| kib / 1024.0)
+            .with_context(|| format!("{name} of the server"))
+    };
+    Ok((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// One desk's pushes of one admission each, one after the other; their latencies, sorted.
+fn push_latencies(
+    desk: &mut TestDesk,
+    conference: ConferenceId,
+    n: usize,
+) -> Result<Vec<Duration>> {
+    let mut took = Vec::with_capacity(n);
+    for i in 0..n {
+        let code = TicketCode::from_entropy(0xF100_D000 + i as u64);
+        let items = desk.items(&[Event::CheckIn(check_in::Event::Admitted {
+            conference,
+            code,
+            ticket: None,
+            admission: Admission {
+                admission: AdmissionId::from_uuid(uuid::Uuid::now_v7()),
+                desk: desk.device,
+                gate: "north".into(),
+                at: chrono::Utc::now(),
+            },
+            override_reason: None,
+        })]);
+        let t = Instant::now();
+        desk.push(items)?;
+        took.push(t.elapsed());
+    }
+    took.sort();
+    Ok(took)
+}
+
+fn sign_in_flood() -> Result<()> {
+    println!(
+        "Sign-in flood: 64 clients on addresses of their own, wrong passwords, as fast as answered"
+    );
+    let dir = TempDir::new("bench-flood")?;
+    server_command(
+        dir.path(),
+        None,
+        &[
+            "user",
+            "add",
+            "--email",
+            "office@example.com",
+            "--password",
+            "a long enough password",
+        ],
+    )?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North")?;
+    push_latencies(&mut desk, conf.id, 20)?;
+    let (before, _) = memory_mib(&server)?;
+    let idle = push_latencies(&mut desk, conf.id, 300)?;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let answered = std::sync::Mutex::new(std::collections::BTreeMap::<u16, usize>::new());
+    let flooded = std::thread::scope(|s| -> Result<Vec<Duration>> {
+        for i in 0..64u8 {
+            let (stop, answered, url) = (&stop, &answered, server.url.clone());
+            s.spawn(move || {
+                let Ok(c) = onsite_tests::server::http_client()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .local_address(std::net::IpAddr::from([127, 0, 2, i + 1]))
+                    .build()
+                else {
+                    return;
+                };
+                let mut n = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    n += 1;
+                    let Ok((cookie, csrf)) = onsite_tests::dashboard::login_page(&c, &url) else {
+                        continue;
+                    };
+                    let email = format!("guess{i}.{n}@example.com");
+                    let status =
+                        onsite_tests::dashboard::login(&c, &url, &cookie, &csrf, &email, "wrong")
+                            .map_or(0, |r| r.status().as_u16());
+                    *answered
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .entry(status)
+                        .or_default() += 1;
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let took = push_latencies(&mut desk, conf.id, 300);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        took
+    })?;
+    std::thread::sleep(Duration::from_secs(1));
+    let (after, peak) = memory_mib(&server)?;
+    let (p99_idle, p99_flood) = (percentile(&idle, 0.99), percentile(&flooded, 0.99));
+    println!(
+        "  push p99 during the flood: {:.1} ms vs {:.1} ms idle = ×{:.1} (p50 {:.1} ms vs {:.1} ms)",
+        ms(p99_flood),
+        ms(p99_idle),
+        ms(p99_flood) / ms(p99_idle),
+        ms(percentile(&flooded, 0.5)),
+        ms(percentile(&idle, 0.5))
+    );
+    let answered = answered
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    println!("  sign-ins answered during the flood, by status: {answered:?}");
+    println!("  server memory: {before:.0} MiB before, peak {peak:.0} MiB, {after:.0} MiB after");
+    Ok(())
+}
+
 fn desk(o: &Options) -> Result<()> {
     use onsite_desk_core::CheckInRequest;
     use onsite_tests::desk::LocalDesk;

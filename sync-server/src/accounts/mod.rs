@@ -1,17 +1,18 @@
 //! Head-office people and their browser sessions, for the dashboard.
 //!
 //! A person signs in with an email and a password; the password is stored as an argon2id PHC
-//! string (salted, slow on purpose: people choose passwords). Hashing and checking run off the
-//! store's writer (they take tens of milliseconds). A session id is 256 random bits, stored
+//! string (salted, slow on purpose: people choose passwords). Checks run on a small pool of
+//! threads with their memory allocated once ([`hasher`]), and how often they may be tried is
+//! limited per address and per account ([`guard`]). A session id is 256 random bits, stored
 //! only as its SHA-256 hash, and lives 12 hours; each session carries its own CSRF token that
 //! every form must send back.
 
-use std::sync::OnceLock;
-
 use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::password_hash::PasswordHasher;
 use onsite_shared::aggregate::Timestamp;
+
+pub mod guard;
+pub mod hasher;
 
 use crate::devices::{hash, new_token};
 use crate::params;
@@ -38,7 +39,7 @@ pub enum AccountError {
     Store(#[from] StoreError),
 }
 
-fn clean_email(email: &str) -> Result<String, AccountError> {
+pub fn clean_email(email: &str) -> Result<String, AccountError> {
     let e = email.trim().to_lowercase();
     if e.len() < 3 || !e.contains('@') || e.contains(char::is_whitespace) {
         return Err(AccountError::BadEmail);
@@ -57,24 +58,33 @@ pub fn hash_password(password: &str) -> Result<String, AccountError> {
         .map_err(|e| AccountError::Hash(e.to_string()))
 }
 
-/// Whether `password` matches the stored PHC string; for an unknown person pass `None`, which
-/// checks against a fixed hash so that the answer takes as long either way.
-pub fn password_matches(password: &str, stored: Option<&str>) -> bool {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    let dummy = DUMMY.get_or_init(|| {
-        Argon2::default()
-            .hash_password(b"no such person, no such password")
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    });
-    let known = stored.is_some();
-    let Ok(parsed) = PasswordHash::new(stored.unwrap_or(dummy)) else {
-        return false;
-    };
-    let ok = Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
-    ok && known
+/// The server's secret key for `purpose` (32 random bytes, made once and kept in `meta`, so
+/// that every process on one database signs alike).
+pub fn signing_key(tx: &mut dyn Tx, purpose: &str) -> Result<Vec<u8>, StoreError> {
+    let name = format!("key.{purpose}");
+    let fresh = hex(&crate::devices::random_bytes::<32>()?);
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        params![name.clone(), fresh],
+    )?;
+    let rows = tx.query("SELECT value FROM meta WHERE key = $1", params![name])?;
+    let text = rows
+        .first()
+        .map(|r| r.text(0))
+        .transpose()?
+        .ok_or_else(|| StoreError::Corrupt("the signing key vanished".into()))?;
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| StoreError::Corrupt("the signing key is not hex".into()))
+        })
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Adds a person, or sets a new password for one.
@@ -176,13 +186,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_password_matches_its_own_hash_only() {
+    fn a_new_password_is_an_argon2id_phc_string() {
         let h = hash_password("correct horse battery").unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(password_matches("correct horse battery", Some(&h)));
-        assert!(!password_matches("correct horse batterY", Some(&h)));
-        assert!(!password_matches("correct horse battery", None));
-        assert!(!password_matches("x", Some("not a phc string")));
     }
 
     #[test]
