@@ -26,7 +26,7 @@ pub enum DeskError {
     )]
     TooNew { found: i64, known: i64 },
     #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(rusqlite::Error),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
 }
@@ -52,6 +52,19 @@ impl DeskError {
         DeskError::Refused {
             code: e.code(),
             message: e.to_string(),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for DeskError {
+    /// SQLite saying the file is damaged (or no database at all) is a corrupt desk, whatever
+    /// statement found out.
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+                DeskError::Corrupt(format!("the desk's database is damaged: {e}"))
+            }
+            _ => DeskError::Database(e),
         }
     }
 }

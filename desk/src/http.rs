@@ -10,12 +10,15 @@ pub fn install_tls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// A client builder with TLS installed, the desk's user agent, a 3-second connect timeout and
-/// `timeout` for a whole request.
+/// A client builder with TLS installed, the desk's user agent, a 3-second connect timeout,
+/// `timeout` for a whole request, and idle connections let go after 5 seconds: a server closes
+/// the ones idle longer than its own timeout (the sync server's is 15 s), and a request sent on
+/// a connection the server is closing fails.
 pub(crate) fn client(timeout: Duration) -> reqwest::ClientBuilder {
     install_tls();
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(3))
+        .pool_idle_timeout(Duration::from_secs(5))
         .timeout(timeout)
         .user_agent(concat!("onsite-desk/", env!("CARGO_PKG_VERSION")))
 }

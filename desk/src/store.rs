@@ -93,6 +93,23 @@ fn writer_connection(path: &Path) -> Result<Connection, DeskError> {
     Ok(writer)
 }
 
+/// SQLite's `quick_check`: a desk whose file was damaged (a disk error, pages overwritten)
+/// says so on open, rather than go on answering from whatever it still reads.
+fn check_integrity(conn: &Connection, path: &Path) -> Result<(), DeskError> {
+    let problems: Vec<String> = conn
+        .prepare("PRAGMA quick_check")?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<_, _>>()?;
+    if problems.iter().all(|p| p == "ok") {
+        return Ok(());
+    }
+    Err(DeskError::Corrupt(format!(
+        "{} is damaged ({}); restore it from a backup",
+        path.display(),
+        problems.into_iter().take(3).collect::<Vec<_>>().join("; ")
+    )))
+}
+
 pub(crate) fn setting(conn: &Connection, key: &str) -> Result<Option<String>, DeskError> {
     Ok(conn
         .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
@@ -145,7 +162,17 @@ impl Desk {
                 DeskError::BadInput(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
+        // A file that is there but empty is a desk that lost its data (a failed copy, a full
+        // disk), not a new desk: opening it would start an empty, unenrolled log in its place.
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
+            return Err(DeskError::Corrupt(format!(
+                "{} is empty (0 bytes): this is not a desk's database any more; restore it \
+                 from a backup, or move it away to start a new desk",
+                path.display()
+            )));
+        }
         let mut writer = writer_connection(&path)?;
+        check_integrity(&writer, &path)?;
         let rebuild = schema::migrate(&mut writer)?;
         {
             let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;

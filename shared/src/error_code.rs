@@ -22,6 +22,8 @@ pub const MALFORMED: &str = "request.malformed";
 pub const TOO_LARGE: &str = "request.too_large";
 /// Too many requests from one address (or for one account): try again after `Retry-After`.
 pub const RATE_LIMITED: &str = "request.rate_limited";
+/// The server handles as many requests as it can at once: try again after `Retry-After`.
+pub const OVERLOADED: &str = "server.overloaded";
 
 // The server.
 pub const STORAGE: &str = "server.storage";

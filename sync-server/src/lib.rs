@@ -29,6 +29,7 @@ use tower_http::trace::TraceLayer;
 
 pub mod accounts;
 pub mod admin;
+pub mod connections;
 pub mod dashboard;
 pub mod demo;
 pub mod devices;
@@ -70,6 +71,9 @@ pub struct Config {
     pub reservation_hold: chrono::Duration,
     /// The secret payment webhooks are signed with ([`payments`]); none: no webhooks.
     pub payment_webhook_secret: Option<String>,
+    /// How long a client may take to send a request's headers (idle connections are closed
+    /// after it), and how long a request's body may stall.
+    pub client_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -77,20 +81,27 @@ impl Default for Config {
         Self {
             reservation_hold: chrono::Duration::minutes(15),
             payment_webhook_secret: None,
+            client_timeout: std::time::Duration::from_secs(15),
         }
     }
 }
 
 /// The largest request body accepted (a push of 1,000 events with room to spare).
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// Requests handled at once; the rest are answered 503 at once (load shedding).
+pub const MAX_REQUESTS_IN_FLIGHT: usize = 512;
 
 /// The whole HTTP application for a store.
 pub fn app<S: Store>(app: Arc<App<S>>) -> axum::Router {
+    let body_timeout = app.config.client_timeout;
     axum::Router::new()
         .merge(http::router())
         .merge(dashboard::routes())
         .with_state(app)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            body_timeout,
+        ))
         .layer(RequestDecompressionLayer::new())
         // The fastest gzip level: a fresh desk's pull is dozens of megabytes of JSON that
         // compress ~15× even so, and level 6 cost more CPU than the pull itself.
@@ -98,7 +109,8 @@ pub fn app<S: Store>(app: Arc<App<S>>) -> axum::Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// Serves until `shutdown` completes, then finishes the requests in flight. Alongside the
+/// Serves until `shutdown` completes, then finishes the requests in flight, with the limits
+/// of [`connections`]. Alongside the
 /// HTTP server, a task fires due reservation timers every half second (and forgets rate-limit
 /// state that limits nothing any more, every minute).
 pub async fn serve<S: Store>(
@@ -124,11 +136,8 @@ pub async fn serve<S: Store>(
         guards,
     });
     let timers = tokio::spawn(fire_timers(Arc::clone(&app_state)));
-    let service =
-        app(Arc::clone(&app_state)).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let result = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let timeout = app_state.config.client_timeout;
+    let result = connections::serve(listener, app(app_state), timeout, shutdown).await;
     timers.abort();
     result
 }

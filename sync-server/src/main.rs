@@ -49,6 +49,10 @@ enum Command {
         /// it, `POST /v1/payments/webhook` is off and only head office confirms payments.
         #[arg(long, env = "ONSITE_PAYMENT_WEBHOOK_SECRET", hide_env_values = true)]
         payment_webhook_secret: Option<String>,
+        /// How long a client may take to send a request's headers (an idle connection is
+        /// closed after it), and how long a request's body may stall.
+        #[arg(long, env = "ONSITE_CLIENT_TIMEOUT_SECONDS", default_value_t = 15)]
+        client_timeout_seconds: u64,
     },
     /// Imports a conference and its confirmed registrations (JSON), or registrations into an
     /// existing conference (CSV). Importing the same file twice changes nothing.
@@ -168,6 +172,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             listen,
             reservation_hold_seconds,
             payment_webhook_secret,
+            client_timeout_seconds,
         } => {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -179,6 +184,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             let config = onsite_server::Config {
                 reservation_hold: chrono::Duration::seconds(reservation_hold_seconds),
                 payment_webhook_secret: payment_webhook_secret.filter(|s| !s.is_empty()),
+                client_timeout: std::time::Duration::from_secs(client_timeout_seconds.max(1)),
             };
             onsite_server::serve(listener, store, config, shutdown_signal()).await?;
         }

@@ -58,6 +58,9 @@ impl From<DecodeError> for PushError {
     }
 }
 
+/// The highest `client_seq` a push may carry (the database keeps it as a signed 64-bit number).
+pub const MAX_CLIENT_SEQ: u64 = i64::MAX as u64;
+
 /// A push that passed every check that needs no database, its events decoded. The writer
 /// (one thread on SQLite, a row lock on PostgreSQL) is every push's bottleneck, so what can
 /// happen before it does.
@@ -92,7 +95,17 @@ pub fn check(desk: Desk, req: PushRequest) -> Result<CheckedPush, PushError> {
     }
     let mut events = Vec::with_capacity(req.items.len());
     for (i, item) in req.items.iter().enumerate() {
-        if i > 0 && item.client_seq != req.items[i - 1].client_seq + 1 {
+        // Sequences count from 1 and are stored as 64-bit signed integers.
+        if !(1..=MAX_CLIENT_SEQ).contains(&item.client_seq) {
+            return Err(PushError::BadRequest {
+                code: error_code::MALFORMED,
+                message: format!(
+                    "client_seq {} is outside 1..={MAX_CLIENT_SEQ}",
+                    item.client_seq
+                ),
+            });
+        }
+        if i > 0 && Some(item.client_seq) != req.items[i - 1].client_seq.checked_add(1) {
             return Err(PushError::BadRequest {
                 code: error_code::MALFORMED,
                 message: "items must have consecutive client_seq values".into(),

@@ -757,3 +757,240 @@ fn anonymous_orders_from_one_address_are_rate_limited() -> Result<()> {
     assert_eq!(body["code"], "request.rate_limited");
     Ok(())
 }
+
+/// Reads from `stream` until it ends or `within` passes: whether the server closed it (or
+/// answered and closed it).
+fn closed_by_server(stream: &mut std::net::TcpStream, within: std::time::Duration) -> bool {
+    use std::io::Read;
+    let _ = stream.set_read_timeout(Some(within));
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
+            }
+        }
+    }
+}
+
+/// Finding 7: 500 idle, 500 slowloris and 50 slow-body connections stayed open after 45 s;
+/// with a 1,024 file limit, 1,100 idle connections locked everyone out.
+#[test]
+fn idle_slow_and_stalled_connections_neither_lock_others_out_nor_stay() -> Result<()> {
+    use std::io::Write;
+    rlimit::increase_nofile_limit(8_192)?;
+    let dir = TempDir::new("hostile-connections")?;
+    let server =
+        TestServer::start(dir.path())?.with_serve_args(&["--client-timeout-seconds", "3"])?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North")?;
+    let addr = server
+        .url
+        .trim_start_matches("http://")
+        .parse::<std::net::SocketAddr>()?;
+
+    let mut idle = Vec::new();
+    for _ in 0..1_000 {
+        idle.push(std::net::TcpStream::connect(addr)?);
+    }
+    let mut slowloris = Vec::new();
+    for _ in 0..50 {
+        let mut s = std::net::TcpStream::connect(addr)?;
+        s.write_all(b"GET /v1/health HTTP/1.1\r\nHost: onsite\r\nX-Slow: ")?;
+        slowloris.push(s);
+    }
+    let mut stalled = Vec::new();
+    for _ in 0..20 {
+        let mut s = std::net::TcpStream::connect(addr)?;
+        s.write_all(
+            b"POST /v1/sync/push HTTP/1.1\r\nHost: onsite\r\nContent-Type: application/json\r\n\
+              Content-Length: 100000\r\n\r\n{\"protocol_version\":",
+        )?;
+        stalled.push(s);
+    }
+
+    // Everyone else is still answered: a health check, and a desk's push.
+    let health = server
+        .http()
+        .get(format!("{}/v1/health", server.url))
+        .send()?;
+    assert_eq!(health.status().as_u16(), 200);
+    let (sale, _) = sale(&conf, &desk, conf.general, 19_900, 1);
+    let r = desk.push_events(&[sale_event(sale)])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted);
+
+    // And none of them stays: each is closed once its timeout (3 s) has passed.
+    let wait = std::time::Duration::from_secs(8);
+    for (what, streams) in [
+        ("idle", &mut idle[..50]),
+        ("slowloris", &mut slowloris[..]),
+        ("stalled body", &mut stalled[..]),
+    ] {
+        for s in streams.iter_mut() {
+            assert!(
+                closed_by_server(s, wait),
+                "a {what} connection is still open"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Finding 8: two sales of `i64::MAX` from before the bounds: the overview still answers, with
+/// the figure that cannot be had said in its place.
+#[test]
+fn an_overview_whose_money_does_not_add_up_shows_the_rest() -> Result<()> {
+    let (dir, mut server) = server_with_office("hostile-overflow")?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North")?;
+    for _ in 0..2 {
+        let (sale, _) = sale(&conf, &desk, conf.general, 19_900, 1);
+        desk.push_events(&[sale_event(sale)])?;
+    }
+    // As a server before the bounds would have kept them.
+    server.kill_hard();
+    rusqlite::Connection::open(dir.path().join("onsite.sqlite3"))?
+        .execute("UPDATE walk_ins SET amount_taken_minor = ?1", [i64::MAX])?;
+    server.restart()?;
+
+    let c = onsite_tests::dashboard::client()?;
+    let (cookie, csrf) = onsite_tests::dashboard::login_page(&c, &server.url)?;
+    let res =
+        onsite_tests::dashboard::login(&c, &server.url, &cookie, &csrf, OFFICE, OFFICE_PASSWORD)?;
+    let session = onsite_tests::dashboard::set_cookie(&res, "onsite_session").context("session")?;
+    let page = c
+        .get(format!("{}/conferences/{}", server.url, conf.id))
+        .header(
+            "cookie",
+            format!(
+                "onsite_session={}",
+                onsite_tests::dashboard::cookie_value(&session)
+            ),
+        )
+        .send()?;
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text()?;
+    assert!(html.contains("id=\"walk-ins-error\""), "{html}");
+    assert!(
+        html.contains("id=\"admitted\""),
+        "the other figures are shown"
+    );
+    Ok(())
+}
+
+/// Finding 11: `client_seq` of `u64::MAX` then 0 panicked the handler; a first push with
+/// `client_seq` 0 answered 500.
+#[test]
+fn sequences_at_the_edges_of_u64_are_refused_clearly() -> Result<()> {
+    let dir = TempDir::new("hostile-seq")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North")?;
+    let (honest, _) = sale(&conf, &desk, conf.general, 19_900, 1);
+    let items = desk.items(&[sale_event(honest.clone()), sale_event(honest)]);
+    let push = |seqs: &[u64]| -> Result<(u16, Value)> {
+        let mut request = serde_json::to_value(desk.request(items.clone()))?;
+        for (item, seq) in request["items"]
+            .as_array_mut()
+            .context("items")?
+            .iter_mut()
+            .zip(seqs)
+        {
+            item["client_seq"] = (*seq).into();
+            item["event"]["client_seq"] = (*seq).into();
+        }
+        request["items"]
+            .as_array_mut()
+            .context("items")?
+            .truncate(seqs.len());
+        desk.push_raw(&request)
+    };
+    for seqs in [
+        &[u64::MAX, 0][..],
+        &[0],
+        &[u64::MAX],
+        &[i64::MAX as u64 + 1],
+    ] {
+        let (status, body) = push(seqs)?;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("request.malformed")),
+            "{seqs:?}"
+        );
+    }
+    let health = server
+        .http()
+        .get(format!("{}/v1/health", server.url))
+        .send()?;
+    assert_eq!(health.status().as_u16(), 200, "the server keeps answering");
+    assert!(
+        !desk
+            .pull_all()?
+            .iter()
+            .any(|e| e.event_type == "walk_in.sale_recorded"),
+        "nothing was recorded"
+    );
+    desk.next_seq = 1;
+    let r = desk.push(items[..1].to_vec())?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted);
+    Ok(())
+}
+
+/// Finding 14: a desk database with 60 pages overwritten went on answering `status`,
+/// `search`, `check-in` and `sync`; a 0-byte file silently became a new, unenrolled desk.
+#[test]
+fn a_damaged_or_emptied_desk_file_is_refused_on_open() -> Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    let dir = TempDir::new("hostile-desk-file")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let mut north = server.desk(conf.id, "North")?;
+    for _ in 0..20 {
+        let (s, _) = sale(&conf, &north, conf.general, 19_900, 5);
+        north.push_events(&[sale_event(s)])?;
+    }
+    let desk = onsite_tests::desk::LocalDesk::enrol(&server, conf.id, "Door", dir.path())?;
+    desk.sync()?;
+    let db = desk.db.clone();
+    drop(desk);
+    let file = |p: &std::path::Path| std::fs::OpenOptions::new().write(true).open(p);
+    // Fold the log into the file, so that the damage below is to the data itself.
+    rusqlite::Connection::open(&db)?.query_row(
+        "PRAGMA wal_checkpoint(TRUNCATE)",
+        [],
+        |_| Ok(()),
+    )?;
+    let pages = std::fs::metadata(&db)?.len() / 4_096;
+    assert!(pages > 70, "a desk with some data: {pages} pages");
+
+    let damaged = dir.path().join("damaged.sqlite3");
+    std::fs::copy(&db, &damaged)?;
+    let mut f = file(&damaged)?;
+    for page in 2..62u64 {
+        f.seek(SeekFrom::Start(page * 4_096))?;
+        f.write_all(&[0xA5; 4_096])?;
+    }
+    drop(f);
+    let err = onsite_desk_core::Desk::open(&damaged)
+        .err()
+        .context("a damaged file opens")?;
+    assert_eq!(err.code(), "desk.corrupt", "{err}");
+
+    let emptied = dir.path().join("emptied.sqlite3");
+    std::fs::File::create(&emptied)?;
+    let err = onsite_desk_core::Desk::open(&emptied)
+        .err()
+        .context("an empty file opens")?;
+    assert_eq!(err.code(), "desk.corrupt", "{err}");
+    assert_eq!(std::fs::metadata(&emptied)?.len(), 0, "and stays as it was");
+
+    // The undamaged file opens as the enrolled desk it is.
+    let desk = onsite_desk_core::Desk::open(&db)?;
+    assert!(desk.enrolment()?.is_some());
+    Ok(())
+}

@@ -27,7 +27,9 @@ use crate::workspace;
 /// A blocking HTTP client builder for tests (TLS provider installed, as in the desk).
 pub fn http_client() -> reqwest::blocking::ClientBuilder {
     onsite_desk_core::http::install_tls();
-    reqwest::blocking::Client::builder()
+    // Idle connections let go before the server's own idle timeout (15 s) closes them under a
+    // request, as the desk's client does.
+    reqwest::blocking::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(5))
 }
 
 /// A temporary directory removed on drop.

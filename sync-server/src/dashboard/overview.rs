@@ -132,7 +132,6 @@ pub(super) async fn overview<S: Store>(
         .store
         .read(move |tx| {
             let admissions = head_office::admissions(tx, id)?;
-            let walk_ins = head_office::walk_ins(tx, id)?;
             let open = head_office::conflicts(tx, id, true)?.len();
             let times = tx
                 .query(
@@ -145,13 +144,19 @@ pub(super) async fn overview<S: Store>(
                 .filter_map(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
                 .map(|t| t.with_timezone(&chrono::Utc))
                 .collect::<Vec<_>>();
-            Ok::<_, StoreError>((admissions, walk_ins, open, times))
+            Ok::<_, StoreError>((admissions, open, times))
         })
         .await;
-    let (adm, walk, open, times) = match read {
+    let (adm, open, times) = match read {
         Ok(r) => r,
         Err(e) => return failed(e),
     };
+    // A figure of its own (its own read): when it cannot be had, the page says so in its
+    // place and shows the rest.
+    let walk = app
+        .store
+        .read(move |tx| head_office::walk_ins(tx, id))
+        .await;
     let mut body = String::new();
     let _ = write!(
         body,
@@ -188,7 +193,20 @@ pub(super) async fn overview<S: Store>(
     body.push_str("<div class=\"scroll\">");
     body.push_str(&arrivals_chart(&times));
     body.push_str("</div>");
-    body.push_str("<h2>Walk-in sales</h2><table id=\"walk-ins\"><tr><th>Payment</th><th>Sales</th><th>Tickets</th><th>Taken</th><th>Refund due</th></tr>");
+    body.push_str("<h2>Walk-in sales</h2>");
+    let walk = match walk {
+        Ok(walk) => walk,
+        Err(e) => {
+            tracing::error!(error = %e, "walk-in figures");
+            let _ = write!(
+                body,
+                "<p class=\"err\" id=\"walk-ins-error\">These figures cannot be shown: {}</p>",
+                esc(&e.to_string())
+            );
+            return conf.render(Tab::Overview, "Overview", true, &body);
+        }
+    };
+    body.push_str("<table id=\"walk-ins\"><tr><th>Payment</th><th>Sales</th><th>Tickets</th><th>Taken</th><th>Refund due</th></tr>");
     for p in &walk.by_payment_method {
         let _ = write!(
             body,
