@@ -263,6 +263,57 @@ pub fn create_admin_token(
     Ok(token)
 }
 
+/// A head-office token as `admin-token list` shows it: never the token, but the first
+/// characters of its hash, which `admin-token revoke` takes.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AdminTokenRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// How much of a token's hash names it.
+const TOKEN_ID_LEN: usize = 12;
+
+pub fn admin_tokens(tx: &mut dyn Tx) -> Result<Vec<AdminTokenRow>, StoreError> {
+    tx.query(
+        "SELECT token_hash, name, created_at, revoked_at FROM admin_tokens ORDER BY created_at",
+        params![],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(AdminTokenRow {
+            id: r.text(0)?.chars().take(TOKEN_ID_LEN).collect(),
+            name: r.text(1)?,
+            created_at: r.text(2)?,
+            revoked_at: r.opt_text(3)?,
+        })
+    })
+    .collect()
+}
+
+/// Revokes the head-office token whose id (as `admin_tokens` shows it) is `id`: it stops
+/// working at once. An id that names no token, or more than one, revokes nothing.
+pub fn revoke_admin_token(tx: &mut dyn Tx, id: &str, now: Timestamp) -> Result<(), AuthError> {
+    let id = id.trim().to_ascii_lowercase();
+    if id.len() < TOKEN_ID_LEN || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(AuthError::Unknown);
+    }
+    let rows = tx.query(
+        "SELECT token_hash FROM admin_tokens WHERE token_hash LIKE $1",
+        params![format!("{id}%")],
+    )?;
+    let [row] = rows.as_slice() else {
+        return Err(AuthError::Unknown);
+    };
+    tx.execute(
+        "UPDATE admin_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+        params![row.text(0)?, time_text(&now)],
+    )?;
+    Ok(())
+}
+
 /// Whose head-office token this is.
 pub fn admin(tx: &mut dyn Tx, token: &str) -> Result<String, AuthError> {
     let rows = tx.query(

@@ -108,7 +108,7 @@ pub fn write(
                 let types: Vec<String> = r.json(6)?;
                 let [at, gate, desk] = admitted.remove(&code).unwrap_or_default();
                 out.write_record([
-                    code,
+                    cell(&code),
                     cell(&r.text(1)?),
                     cell(&r.text(2)?),
                     cell(&r.text(3)?),
@@ -192,7 +192,7 @@ pub fn write(
                     r.text(0)?,
                     r.text(1)?,
                     what.to_owned(),
-                    code.to_string(),
+                    cell(code.as_str()),
                     cell(&r.text(5)?),
                     cell(&r.text(6)?),
                     cell(gate),
@@ -265,6 +265,8 @@ mod tests {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(cell("-1+2"), "'-1+2");
         assert_eq!(cell("Zoë O'Neil"), "Zoë O'Neil");
+        // A ticket code may start with a minus (codes from another system are kept).
+        assert_eq!(cell("-2-3"), "'-2-3");
     }
 
     #[test]

@@ -22,9 +22,11 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use axum::http::{HeaderValue, header};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod accounts;
@@ -107,6 +109,16 @@ pub fn app<S: Store>(app: Arc<App<S>>) -> axum::Router {
         // compress ~15× even so, and level 6 cost more CPU than the pull itself.
         .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
         .layer(TraceLayer::new_for_http())
+        // Every answer: a browser never guesses a content type, and nothing is cached (the
+        // dashboard and the API answer with what changes; an asset says otherwise itself).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight, with the limits

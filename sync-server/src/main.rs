@@ -131,6 +131,10 @@ enum AdminTokenCommand {
         #[arg(long)]
         name: String,
     },
+    /// Lists the head-office tokens: id (the start of its hash), name, made, revoked.
+    List,
+    /// Revokes a head-office token by the id `list` shows: it stops working at once.
+    Revoke { id: String },
 }
 
 fn open_sqlite(data_dir: &std::path::Path) -> Result<SqliteStore> {
@@ -284,14 +288,26 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
                 .await?;
             println!("{email} can sign in to the dashboard");
         }
-        Command::AdminToken {
-            command: AdminTokenCommand::Create { name },
-        } => {
-            let token = store
-                .write(move |tx| devices::create_admin_token(tx, &name, now))
-                .await?;
-            println!("{token}");
-        }
+        Command::AdminToken { command } => match command {
+            AdminTokenCommand::Create { name } => {
+                let token = store
+                    .write(move |tx| devices::create_admin_token(tx, &name, now))
+                    .await?;
+                println!("{token}");
+            }
+            AdminTokenCommand::List => {
+                let rows = store.read(devices::admin_tokens).await?;
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            }
+            AdminTokenCommand::Revoke { id } => {
+                let shown = id.clone();
+                store
+                    .write(move |tx| devices::revoke_admin_token(tx, &id, now))
+                    .await
+                    .with_context(|| format!("no single head-office token has the id {shown}"))?;
+                println!("head-office token {shown} revoked");
+            }
+        },
     }
     Ok(())
 }

@@ -994,3 +994,179 @@ fn a_damaged_or_emptied_desk_file_is_refused_on_open() -> Result<()> {
     assert!(desk.enrolment()?.is_some());
     Ok(())
 }
+
+/// Finding 17: head-office tokens could not be listed or revoked (`admin-token` had only
+/// `create`).
+#[test]
+fn head_office_tokens_are_listed_without_their_secret_and_revoked_by_id() -> Result<()> {
+    let dir = TempDir::new("hostile-admin-tokens")?;
+    let server = TestServer::start(dir.path())?;
+    let run = |args: &[&str]| onsite_tests::server::server_command(dir.path(), None, args);
+    let lena = run(&["admin-token", "create", "--name", "lena"])?
+        .trim()
+        .to_owned();
+    let ops = run(&["admin-token", "create", "--name", "ops script"])?
+        .trim()
+        .to_owned();
+    let listed: Value = serde_json::from_str(&run(&["admin-token", "list"])?)?;
+    let rows = listed.as_array().context("a list")?;
+    assert!(rows.len() >= 2, "{listed}");
+    assert!(
+        !listed.to_string().contains(&lena),
+        "the token itself is never shown"
+    );
+    let id = rows
+        .iter()
+        .find(|r| r["name"] == "lena")
+        .and_then(|r| r["id"].as_str())
+        .context("lena's token")?
+        .to_owned();
+    assert!(
+        run(&["admin-token", "revoke", &id[..6]]).is_err(),
+        "too short to name one"
+    );
+    run(&["admin-token", "revoke", &id])?;
+    let call = |token: &str| -> Result<(u16, Value)> {
+        let res = server
+            .http()
+            .get(format!(
+                "{}/v1/conferences/{}",
+                server.url,
+                ConflictId::from_u128(1)
+            ))
+            .bearer_auth(token)
+            .send()?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().unwrap_or(Value::Null)))
+    };
+    let (status, body) = call(&lena)?;
+    assert_eq!((status, body["code"].as_str()), (401, Some("auth.revoked")));
+    let (status, _) = call(&ops)?;
+    assert_eq!(
+        status, 404,
+        "the other token still works (no such conference)"
+    );
+    let listed: Value = serde_json::from_str(&run(&["admin-token", "list"])?)?;
+    let lena_row = listed
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["name"] == "lena"))
+        .context("still listed")?;
+    assert!(lena_row["revoked_at"].is_string());
+    Ok(())
+}
+
+/// Finding 15: no `Secure` on the session cookie when served over TLS, no
+/// `X-Content-Type-Options: nosniff`, and head-office JSON without `Cache-Control: no-store`.
+#[test]
+fn answers_are_not_sniffed_or_cached_and_cookies_over_https_are_secure() -> Result<()> {
+    let (_dir, server) = server_with_office("hostile-headers")?;
+    let conf = server.conference(10)?;
+    for path in [
+        "/v1/health".to_owned(),
+        format!("/v1/conferences/{}", conf.id),
+        format!("/v1/conferences/{}/registrations", conf.id),
+        "/login".to_owned(),
+        "/v1/openapi.json".to_owned(),
+    ] {
+        let res = server
+            .http()
+            .get(format!("{}{path}", server.url))
+            .bearer_auth(server_admin_token(&server))
+            .send()?;
+        let h = res.headers();
+        assert_eq!(
+            h.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{path}"
+        );
+        assert_eq!(
+            h.get("cache-control").map(|v| v.as_bytes()),
+            Some(&b"no-store"[..]),
+            "{path}"
+        );
+    }
+    let c = onsite_tests::dashboard::client()?;
+    let https = c
+        .get(format!("{}/login", server.url))
+        .header("x-forwarded-proto", "https")
+        .send()?;
+    let cookie =
+        onsite_tests::dashboard::set_cookie(&https, "onsite_login_csrf").context("a cookie")?;
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    let plain = c.get(format!("{}/login", server.url)).send()?;
+    let cookie =
+        onsite_tests::dashboard::set_cookie(&plain, "onsite_login_csrf").context("a cookie")?;
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    Ok(())
+}
+
+fn server_admin_token(server: &TestServer) -> String {
+    server.admin_token.clone()
+}
+
+/// Finding 16: a ticket code like `-2-3` went into the CSV undefused, and the `attendee_type`
+/// filter took `%` as a wildcard.
+#[test]
+fn exports_defuse_codes_and_filters_take_wildcards_literally() -> Result<()> {
+    let (dir, server) = server_with_office("hostile-csv")?;
+    let conf = server.conference(100)?;
+    let csv_path = dir.path().join("regs.csv");
+    std::fs::write(
+        &csv_path,
+        "source_id,seat_type,ticket_code,first_name,last_name,email,company,attendee_types\n\
+         A-1,General admission,-2-3,Ada,Lovelace,ada@example.com,,speaker\n",
+    )?;
+    onsite_tests::server::server_command(
+        dir.path(),
+        None,
+        &[
+            "import",
+            &csv_path.display().to_string(),
+            "--conference",
+            &conf.id.to_string(),
+        ],
+    )?;
+    let all = server.admin(
+        reqwest::Method::GET,
+        &format!(
+            "/v1/conferences/{}/registrations?attendee_type=%25",
+            conf.id
+        ),
+        None,
+    )?;
+    assert_eq!(
+        all["total"], 0,
+        "% is a percent sign, not every type: {all}"
+    );
+    let speakers = server.admin(
+        reqwest::Method::GET,
+        &format!(
+            "/v1/conferences/{}/registrations?attendee_type=speaker",
+            conf.id
+        ),
+        None,
+    )?;
+    assert_eq!(speakers["total"], 1);
+
+    let c = onsite_tests::dashboard::client()?;
+    let (cookie, csrf) = onsite_tests::dashboard::login_page(&c, &server.url)?;
+    let res =
+        onsite_tests::dashboard::login(&c, &server.url, &cookie, &csrf, OFFICE, OFFICE_PASSWORD)?;
+    let session = onsite_tests::dashboard::set_cookie(&res, "onsite_session").context("session")?;
+    let csv = c
+        .get(format!(
+            "{}/conferences/{}/exports/attendees.csv",
+            server.url, conf.id
+        ))
+        .header(
+            "cookie",
+            format!(
+                "onsite_session={}",
+                onsite_tests::dashboard::cookie_value(&session)
+            ),
+        )
+        .send()?
+        .text()?;
+    assert!(csv.lines().any(|l| l.starts_with("'-2-3,")), "{csv}");
+    Ok(())
+}

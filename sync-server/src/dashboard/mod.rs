@@ -50,6 +50,7 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
             "/conferences/{conference}/exports/{file}",
             get(exports::export::<S>),
         )
+        .layer(axum::middleware::from_fn(session::secure_cookies))
 }
 
 mod conflicts;

@@ -38,6 +38,53 @@ pub(super) fn set_cookie(res: &mut Response, name: &str, value: &str, max_age: i
     }
 }
 
+/// Whether the browser reached the server over HTTPS (through a proxy that says so with
+/// `X-Forwarded-Proto` or `Forwarded`; the server itself speaks plain HTTP).
+fn over_https(headers: &HeaderMap) -> bool {
+    let said = |name: header::HeaderName| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+    };
+    said(header::HeaderName::from_static("x-forwarded-proto"))
+        .iter()
+        .any(|v| v.split(',').next().is_some_and(|p| p.trim() == "https"))
+        || said(header::FORWARDED)
+            .iter()
+            .any(|v| v.split([';', ',']).any(|p| p.trim() == "proto=https"))
+}
+
+/// Marks every cookie the dashboard sets `Secure` when the browser came over HTTPS, so that
+/// it is never sent back over plain HTTP.
+pub(super) async fn secure_cookies(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let https = over_https(req.headers());
+    let mut res = next.run(req).await;
+    if https {
+        let cookies: Vec<HeaderValue> = res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .cloned()
+            .collect();
+        res.headers_mut().remove(header::SET_COOKIE);
+        for c in cookies {
+            let secure = c
+                .to_str()
+                .ok()
+                .and_then(|v| HeaderValue::from_str(&format!("{v}; Secure")).ok())
+                .unwrap_or(c);
+            res.headers_mut().append(header::SET_COOKIE, secure);
+        }
+    }
+    res
+}
+
 /// A request from another site: its `Origin` (when the browser sends one) is not this host.
 pub(super) fn cross_site(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {

@@ -132,7 +132,19 @@ const REGISTRATION_FILTER: &str = "FROM tickets t LEFT JOIN seat_types s ON s.co
      AND ($4 = '' \
        OR ($4 = 'yes' AND t.code IN (SELECT code FROM admissions WHERE conference = $1)) \
        OR ($4 = 'no' AND t.code NOT IN (SELECT code FROM admissions WHERE conference = $1))) \
-     AND ($5 = '' OR t.attendee_types LIKE $5)";
+     AND ($5 = '' OR t.attendee_types LIKE $5 ESCAPE '\\')";
+
+/// `text` for a `LIKE … ESCAPE '\'` pattern: its `%`, `_` and `\` match themselves.
+fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
 
 pub fn registrations(
     tx: &mut dyn Tx,
@@ -150,10 +162,12 @@ pub fn registrations(
         Some(false) => "no",
         None => "",
     };
+    // The type as a JSON string inside the stored array; `%`, `_` and `\` in it match
+    // themselves (`ESCAPE '\'`).
     let attendee_type = q
         .attendee_type
         .as_deref()
-        .map(|t| format!("%\"{t}\"%"))
+        .map(|t| format!("%\"{}\"%", like_literal(t)))
         .unwrap_or_default();
     let filter = params![
         conference.to_string(),
