@@ -53,11 +53,14 @@ pub enum Event {
 pub enum Error {
     #[error("this badge was printed before; a reprint needs a reason")]
     ReprintNeedsReason,
+    #[error(transparent)]
+    Text(#[from] crate::text::TextError),
 }
 
 impl DomainError for Error {
     fn code(&self) -> &'static str {
         match self {
+            Error::Text(e) => e.code(),
             Error::ReprintNeedsReason => "badge.reprint_needs_reason",
         }
     }
@@ -120,6 +123,7 @@ impl Aggregate for Badge {
                 print,
                 reprint_reason,
             } => {
+                check_print_text(print, reprint_reason)?;
                 if self.jobs.contains(&print.job) {
                     return Ok(vec![]);
                 }
@@ -138,6 +142,7 @@ impl Aggregate for Badge {
                 print,
                 reprint_reason,
             } => {
+                check_print_text(print, reprint_reason)?;
                 if self.jobs.contains(&print.job) {
                     return Ok(vec![]);
                 }
@@ -163,6 +168,18 @@ impl Aggregate for Badge {
         }
         self
     }
+}
+
+/// The printer and the reason as typed: no longer than their limits.
+fn check_print_text(print: &Print, reason: &Option<String>) -> Result<(), crate::text::TextError> {
+    use crate::text::{check, limit};
+    check("the printer", &print.printer, limit::TITLE, false)?;
+    check(
+        "the reprint reason",
+        reason.as_deref().unwrap_or_default(),
+        limit::REASON,
+        true,
+    )
 }
 
 #[cfg(test)]

@@ -133,11 +133,14 @@ pub enum Error {
     ReasonRequired,
     #[error("the gate is required")]
     GateRequired,
+    #[error(transparent)]
+    Text(#[from] crate::text::TextError),
 }
 
 impl DomainError for Error {
     fn code(&self) -> &'static str {
         match self {
+            Error::Text(e) => e.code(),
             Error::AlreadyAdmitted { .. } => "admission.already_admitted",
             Error::UnknownTicket => "admission.unknown_ticket",
             Error::NotEntitled(_) => "admission.not_entitled",
@@ -158,6 +161,21 @@ pub struct CheckIn {
     /// Every admission ever recorded for this ticket, undone or not, duplicates included.
     pub seen: Vec<AdmissionId>,
     pub duplicates: u32,
+}
+
+/// A gate and an override reason as a person typed them: no longer than their limits.
+fn check_admission_text(
+    admission: &Admission,
+    override_reason: &Option<String>,
+) -> Result<(), crate::text::TextError> {
+    use crate::text::{check, limit};
+    check("the gate", &admission.gate, limit::LABEL, false)?;
+    check(
+        "the reason",
+        override_reason.as_deref().unwrap_or_default(),
+        limit::REASON,
+        true,
+    )
 }
 
 fn reason(text: &Option<String>) -> Option<String> {
@@ -182,6 +200,7 @@ impl Aggregate for CheckIn {
                 admission,
                 override_reason,
             } => {
+                check_admission_text(admission, override_reason)?;
                 if admission.gate.trim().is_empty() {
                     return Err(Error::GateRequired);
                 }
@@ -211,6 +230,7 @@ impl Aggregate for CheckIn {
                 }])
             }
             Command::Undo { desk, at, reason } => {
+                crate::text::check("the reason", reason, crate::text::limit::REASON, true)?;
                 let current = self.current.as_ref().ok_or(Error::NotAdmitted)?;
                 if reason.trim().is_empty() {
                     return Err(Error::ReasonRequired);
@@ -235,6 +255,7 @@ impl Aggregate for CheckIn {
                 admission,
                 override_reason,
             } => {
+                check_admission_text(admission, override_reason)?;
                 if self.seen.contains(&admission.admission) {
                     return Ok(vec![]);
                 }

@@ -255,11 +255,14 @@ pub enum Error {
     NothingToSell,
     #[error("{0:?} is not a colour like #1E88E5")]
     BadColour(String),
+    #[error(transparent)]
+    Text(#[from] crate::text::TextError),
 }
 
 impl DomainError for Error {
     fn code(&self) -> &'static str {
         match self {
+            Error::Text(e) => e.code(),
             Error::AlreadyExists => "conference.already_exists",
             Error::NotFound => "conference.not_found",
             Error::Required { .. } => "conference.required",
@@ -333,6 +336,7 @@ impl Conference {
         price: Money,
     ) -> Result<(), Error> {
         let (_, details) = self.existing()?;
+        crate::text::check("the seat type name", name, crate::text::limit::TITLE, false)?;
         if name.trim().is_empty() {
             return Err(Error::Required {
                 field: "the seat type name",
@@ -359,6 +363,16 @@ impl Conference {
 }
 
 fn check_details(details: &ConferenceDetails) -> Result<(), Error> {
+    use crate::text::{check, limit};
+    check("the conference name", &details.name, limit::TITLE, false)?;
+    check("the slug", &details.slug, limit::SLUG, false)?;
+    check(
+        "the description",
+        &details.description,
+        limit::DESCRIPTION,
+        true,
+    )?;
+    check("the venue", &details.venue, limit::TITLE, false)?;
     if details.name.trim().is_empty() {
         return Err(Error::Required {
             field: "the conference name",
@@ -443,6 +457,12 @@ impl Aggregate for Conference {
                     return Err(Error::SeatTypeExists(seat_type.id));
                 }
                 self.check_seat_type_text(None, &seat_type.name, seat_type.price)?;
+                crate::text::check(
+                    "the description",
+                    &seat_type.description,
+                    crate::text::limit::DESCRIPTION,
+                    true,
+                )?;
                 let mut seat_type = seat_type.clone();
                 seat_type.name = seat_type.name.trim().to_owned();
                 Ok(vec![Event::SeatTypeCreated {
@@ -462,6 +482,12 @@ impl Aggregate for Conference {
                     .get(seat_type)
                     .ok_or(Error::UnknownSeatType(*seat_type))?;
                 self.check_seat_type_text(Some(*seat_type), name, *price)?;
+                crate::text::check(
+                    "the description",
+                    description,
+                    crate::text::limit::DESCRIPTION,
+                    true,
+                )?;
                 if current.name == name.trim()
                     && current.description == *description
                     && current.price == *price
@@ -522,6 +548,12 @@ impl Aggregate for Conference {
             }
             Command::DefineAttendeeType(attendee_type) => {
                 let (id, _) = self.existing()?;
+                crate::text::check(
+                    "the attendee type name",
+                    &attendee_type.name,
+                    crate::text::limit::NAME,
+                    false,
+                )?;
                 if attendee_type.name.trim().is_empty() {
                     return Err(Error::Required {
                         field: "the attendee type name",

@@ -151,11 +151,14 @@ pub enum Error {
     },
     #[error("dismissing needs a note saying why")]
     NoteRequired,
+    #[error(transparent)]
+    Text(#[from] crate::text::TextError),
 }
 
 impl DomainError for Error {
     fn code(&self) -> &'static str {
         match self {
+            Error::Text(e) => e.code(),
             Error::AlreadyOpen => "conflict.already_open",
             Error::NotFound => "conflict.not_found",
             Error::AlreadyResolved => "conflict.already_resolved",
@@ -200,6 +203,7 @@ impl Aggregate for Conflict {
                 }])
             }
             Command::Acknowledge { by, at, note } => {
+                crate::text::check("the note", note, crate::text::limit::NOTE, true)?;
                 let id = self.id.ok_or(Error::NotFound)?;
                 if self.resolution.is_some() {
                     return Err(Error::AlreadyResolved);
@@ -217,6 +221,7 @@ impl Aggregate for Conflict {
                 at,
                 note,
             } => {
+                crate::text::check("the note", note, crate::text::limit::NOTE, true)?;
                 let id = self.id.ok_or(Error::NotFound)?;
                 let kind = self.kind.as_ref().ok_or(Error::NotFound)?;
                 if self.resolution.is_some() {

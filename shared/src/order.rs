@@ -223,11 +223,14 @@ pub enum Error {
     TooManySeats { max: u32, asked: u64 },
     #[error("the payment of {paid} is not the total of {total}")]
     PaymentNotTotal { paid: Money, total: Money },
+    #[error(transparent)]
+    Text(#[from] crate::text::TextError),
 }
 
 impl DomainError for Error {
     fn code(&self) -> &'static str {
         match self {
+            Error::Text(e) => e.code(),
             Error::AlreadyExists => "order.already_exists",
             Error::NotFound => "order.not_found",
             Error::NoSeats => "order.no_seats",
@@ -488,6 +491,12 @@ impl Aggregate for Order {
                     last_name: registrant.last_name.trim().to_owned(),
                     email: registrant.email.trim().to_owned(),
                 };
+                {
+                    use crate::text::{check, limit};
+                    check("the first name", &registrant.first_name, limit::NAME, false)?;
+                    check("the last name", &registrant.last_name, limit::NAME, false)?;
+                    check("the email", &registrant.email, limit::EMAIL, false)?;
+                }
                 if registrant.first_name.is_empty() {
                     return Err(Error::Required {
                         field: "the first name",

@@ -72,9 +72,15 @@ impl Attendee {
         }
     }
 
-    /// Checks the rules for an attendee: a name and a plausible email.
+    /// Checks the rules for an attendee: a name and a plausible email, and text no longer
+    /// than its limit, without control characters.
     pub fn validate(&self) -> Result<Attendee, Error> {
+        use crate::text::{check, limit};
         let a = self.normalised();
+        check("the first name", &a.first_name, limit::NAME, false)?;
+        check("the last name", &a.last_name, limit::NAME, false)?;
+        check("the email", &a.email, limit::EMAIL, false)?;
+        check("the company", &a.company, limit::TITLE, false)?;
         if a.first_name.is_empty() && a.last_name.is_empty() {
             return Err(Error::NameRequired);
         }
@@ -169,11 +175,14 @@ pub enum Error {
     BadEmail(String),
     #[error("two seats have the same position or ticket")]
     DuplicateSeat,
+    #[error(transparent)]
+    Text(#[from] crate::text::TextError),
 }
 
 impl DomainError for Error {
     fn code(&self) -> &'static str {
         match self {
+            Error::Text(e) => e.code(),
             Error::OrderNotConfirmed => "seat_assignments.order_not_confirmed",
             Error::AlreadyExists => "seat_assignments.already_exists",
             Error::NotFound => "seat_assignments.not_found",

@@ -92,6 +92,8 @@ impl Sale {
             |m: &Money| m.currency == currency && (0..=MAX_AMOUNT_MINOR).contains(&m.amount_minor);
         let mut total = Money::zero(currency);
         for l in &self.lines {
+            crate::text::check("a line's name", &l.name, crate::text::limit::TITLE, false)
+                .map_err(seat_assignments::Error::from)?;
             if lines.insert(l.seat_type, l.quantity).is_some() {
                 return Err(Error::LinesDisagree);
             }

@@ -34,6 +34,8 @@ pub enum AuthError {
     #[error("a desk needs a name")]
     NameRequired,
     #[error(transparent)]
+    Text(#[from] onsite_shared::text::TextError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -110,6 +112,12 @@ pub fn enroll(
     name: &str,
     now: Timestamp,
 ) -> Result<Enrolment, AuthError> {
+    onsite_shared::text::check(
+        "the desk's name",
+        name,
+        onsite_shared::text::limit::NAME,
+        false,
+    )?;
     if name.trim().is_empty() {
         return Err(AuthError::NameRequired);
     }
@@ -252,6 +260,12 @@ pub fn create_admin_token(
     name: &str,
     now: Timestamp,
 ) -> Result<String, AuthError> {
+    onsite_shared::text::check(
+        "the token's name",
+        name,
+        onsite_shared::text::limit::NAME,
+        false,
+    )?;
     if name.trim().is_empty() {
         return Err(AuthError::NameRequired);
     }

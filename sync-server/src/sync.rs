@@ -93,6 +93,16 @@ pub fn check(desk: Desk, req: PushRequest) -> Result<CheckedPush, PushError> {
             ),
         });
     }
+    onsite_shared::text::check(
+        "app_version",
+        &req.app_version,
+        onsite_shared::text::limit::LABEL,
+        false,
+    )
+    .map_err(|e| PushError::BadRequest {
+        code: e.code(),
+        message: e.to_string(),
+    })?;
     let mut events = Vec::with_capacity(req.items.len());
     for (i, item) in req.items.iter().enumerate() {
         // Sequences count from 1 and are stored as 64-bit signed integers.

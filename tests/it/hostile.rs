@@ -1170,3 +1170,85 @@ fn exports_defuse_codes_and_filters_take_wildcards_literally() -> Result<()> {
     assert!(csv.lines().any(|l| l.starts_with("'-2-3,")), "{csv}");
     Ok(())
 }
+
+/// Finding 12: no length limits on text (a 10 MB `app_version` made the desks page 10 MB;
+/// 15 MB names through the API and import), and NUL and ESC characters were accepted.
+#[test]
+fn text_is_held_to_its_limits_and_to_printable_characters() -> Result<()> {
+    let dir = TempDir::new("hostile-text")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let mut desk = server.desk(conf.id, "North")?;
+
+    // A desk's app version of 10 MB.
+    let (honest, _) = sale(&conf, &desk, conf.general, 19_900, 1);
+    let items = desk.items(&[sale_event(honest)]);
+    let mut request = serde_json::to_value(desk.request(items))?;
+    request["app_version"] = "9".repeat(10 * 1024 * 1024).into();
+    let (status, body) = desk.push_raw(&request)?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("text.too_long"))
+    );
+    desk.next_seq = 1;
+
+    // A walk-in buyer named with control characters: the sale is refused, with a conflict.
+    let (mut escaped, _) = sale(&conf, &desk, conf.general, 19_900, 1);
+    escaped.tickets[0].attendee.first_name = "Mal\u{1b}[31mlory\u{0}".into();
+    let r = desk.push_events(&[sale_event(escaped)])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Rejected);
+    assert_eq!(
+        r.outcomes[0].reason.as_deref(),
+        Some("text.control_character")
+    );
+
+    // Through the API: a megabyte of conference name, a desk named with NUL, a registrant
+    // with ESC.
+    let (status, body) = server.admin_raw(
+        reqwest::Method::POST,
+        "/v1/conferences",
+        Some(serde_json::json!({
+            "name": "x".repeat(1024 * 1024), "slug": "huge", "starts_on": "2026-11-23",
+            "ends_on": "2026-11-24", "currency": "EUR"
+        })),
+    )?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("text.too_long"))
+    );
+    let (status, body) = server.admin_raw(
+        reqwest::Method::POST,
+        &format!("/v1/conferences/{}/devices", conf.id),
+        Some(serde_json::json!({"name": "North\u{0}door"})),
+    )?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("text.control_character"))
+    );
+    let (order, code) = server.place_order(conf.id, conf.general, 1)?;
+    let (status, body) = server.order_call(
+        reqwest::Method::PUT,
+        &format!("/v1/orders/{order}/registrant"),
+        &code,
+        Some(serde_json::json!({"first_name": "Ada\u{1b}", "last_name": "L", "email": "ada@example.com"})),
+    )?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("text.control_character"))
+    );
+
+    // Nothing of it is anywhere head office looks.
+    let desks = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}/devices", conf.id),
+        None,
+    )?;
+    assert!(
+        desks.to_string().len() < 10_000,
+        "{} bytes",
+        desks.to_string().len()
+    );
+    let regs = registrations(&server, &conf)?;
+    assert!(!serde_json::to_string(&regs)?.contains("Mal"));
+    Ok(())
+}

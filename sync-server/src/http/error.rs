@@ -103,6 +103,9 @@ impl From<AuthError> for ApiError {
                 error_code::DEVICE_NAME_REQUIRED,
                 e.to_string(),
             ),
+            AuthError::Text(e) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
+            }
             AuthError::Store(e) => e.into(),
         }
     }
