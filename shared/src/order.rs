@@ -92,6 +92,36 @@ pub struct Registrant {
     pub email: String,
 }
 
+impl Registrant {
+    /// The registrant as given, trimmed, if it is one: a first and a last name and a plausible
+    /// email, each within its length and without control characters.
+    pub fn validate(&self) -> Result<Registrant, Error> {
+        use crate::text::{check, limit};
+        let registrant = Registrant {
+            first_name: self.first_name.trim().to_owned(),
+            last_name: self.last_name.trim().to_owned(),
+            email: self.email.trim().to_owned(),
+        };
+        check("the first name", &registrant.first_name, limit::NAME, false)?;
+        check("the last name", &registrant.last_name, limit::NAME, false)?;
+        check("the email", &registrant.email, limit::EMAIL, false)?;
+        if registrant.first_name.is_empty() {
+            return Err(Error::Required {
+                field: "the first name",
+            });
+        }
+        if registrant.last_name.is_empty() {
+            return Err(Error::Required {
+                field: "the last name",
+            });
+        }
+        if !is_plausible_email(&registrant.email) {
+            return Err(Error::BadEmail(registrant.email));
+        }
+        Ok(registrant)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -486,30 +516,7 @@ impl Aggregate for Order {
                 if matches!(self.status, OrderStatus::Cancelled) {
                     return Err(Error::Cancelled);
                 }
-                let registrant = Registrant {
-                    first_name: registrant.first_name.trim().to_owned(),
-                    last_name: registrant.last_name.trim().to_owned(),
-                    email: registrant.email.trim().to_owned(),
-                };
-                {
-                    use crate::text::{check, limit};
-                    check("the first name", &registrant.first_name, limit::NAME, false)?;
-                    check("the last name", &registrant.last_name, limit::NAME, false)?;
-                    check("the email", &registrant.email, limit::EMAIL, false)?;
-                }
-                if registrant.first_name.is_empty() {
-                    return Err(Error::Required {
-                        field: "the first name",
-                    });
-                }
-                if registrant.last_name.is_empty() {
-                    return Err(Error::Required {
-                        field: "the last name",
-                    });
-                }
-                if !is_plausible_email(&registrant.email) {
-                    return Err(Error::BadEmail(registrant.email));
-                }
+                let registrant = registrant.validate()?;
                 if self.registrant.as_ref() == Some(&registrant) {
                     return Ok(vec![]);
                 }

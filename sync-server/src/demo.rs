@@ -263,6 +263,7 @@ pub fn demo_file(attendees: usize, seed: u64) -> ImportFile {
                 .collect(),
         };
         let mut seats = vec![ImportSeat {
+            line: None,
             seat_type: pass.into(),
             ticket_code: None,
             attendee: attendee.clone(),
@@ -274,6 +275,7 @@ pub fn demo_file(attendees: usize, seed: u64) -> ImportFile {
             if workshop_left[w] > 0 && rng.chance(2) {
                 workshop_left[w] -= 1;
                 seats.push(ImportSeat {
+                    line: None,
                     seat_type: (*name).into(),
                     ticket_code: None,
                     attendee: attendee.clone(),
@@ -282,6 +284,7 @@ pub fn demo_file(attendees: usize, seed: u64) -> ImportFile {
         }
         if types.contains(&"speaker") {
             seats.push(ImportSeat {
+                line: None,
                 seat_type: "Speakers' reception".into(),
                 ticket_code: None,
                 attendee: attendee.clone(),

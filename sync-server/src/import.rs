@@ -74,6 +74,9 @@ pub struct ImportSeat {
     #[serde(default)]
     pub ticket_code: Option<String>,
     pub attendee: Attendee,
+    /// The CSV line it came from, for what an import refuses.
+    #[serde(skip)]
+    pub line: Option<usize>,
 }
 
 /// One CSV row: a seat of a registration.
@@ -108,6 +111,7 @@ pub fn registrations_from_csv(rows: Vec<CsvRow>) -> Result<Vec<ImportRegistratio
             types.push(AttendeeTypeId::parse(t).map_err(|e| format!("row {}: {e}", i + 2))?);
         }
         let seat = ImportSeat {
+            line: Some(i + 2),
             seat_type: row.seat_type,
             ticket_code: row.ticket_code.filter(|c| !c.trim().is_empty()),
             attendee: Attendee {
@@ -203,6 +207,104 @@ fn random_u64() -> Result<u64, StoreError> {
     Ok(u64::from_le_bytes(b))
 }
 
+/// Checks every registration of an import before any of it is written, so that a file is
+/// imported whole or not at all: what would refuse one halfway is found first — a registration
+/// without seats or with a source id used twice, a seat type the conference does not have, an
+/// attendee or registrant that does not validate, a ticket code that does not parse, is used
+/// twice in the file, or is taken in the conference. Registrations imported before (by their
+/// source id in this conference) are skipped as the import will skip them. Returns every
+/// problem found, each naming its registration (and its row, for a CSV's `row_of`).
+pub fn check_registrations(
+    tx: &mut dyn Tx,
+    conference: &Conference,
+    source: &str,
+    registrations: &[ImportRegistration],
+) -> Result<Vec<String>, StoreError> {
+    let Some(id) = conference.id else {
+        return Ok(vec!["the conference does not exist".to_owned()]);
+    };
+    let seat_types = seat_types_by_name(conference);
+    let imported: std::collections::HashSet<String> = tx
+        .query(
+            "SELECT source_id FROM imports WHERE conference = $1 AND source = $2",
+            params![id.to_string(), source],
+        )?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<Result<_, _>>()?;
+    let mut problems = Vec::new();
+    let mut sources = std::collections::HashSet::new();
+    let mut codes: BTreeMap<TicketCode, &str> = BTreeMap::new();
+    for r in registrations {
+        let mut problem =
+            |what: String| problems.push(format!("registration {}: {what}", r.source_id));
+        if !sources.insert(r.source_id.as_str()) {
+            problem("its source id is used twice in the file".into());
+            continue;
+        }
+        if imported.contains(&r.source_id) {
+            continue;
+        }
+        if r.source_id.trim().is_empty() {
+            problem("it has no source id".into());
+        }
+        if r.seats.is_empty() {
+            problem("it has no seats".into());
+        }
+        if let Some(registrant) = &r.registrant
+            && let Err(e) = registrant.validate()
+        {
+            problem(format!("the registrant: {e}"));
+        }
+        for s in &r.seats {
+            let at = s.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+            if !seat_types.contains_key(&s.seat_type.trim().to_lowercase()) {
+                problem(format!("{at}no seat type named {:?}", s.seat_type));
+            }
+            if let Err(e) = s.attendee.validate() {
+                problem(format!("{at}{e}"));
+            }
+            if let Some(raw) = &s.ticket_code {
+                match TicketCode::parse(raw) {
+                    Ok(code) => {
+                        if let Some(other) = codes.insert(code.clone(), &r.source_id) {
+                            problem(format!(
+                                "{at}ticket code {code} is also registration {other}'s"
+                            ));
+                        }
+                    }
+                    Err(e) => problem(format!("{at}{e}")),
+                }
+            }
+        }
+    }
+    // Codes the conference has already, in lists of a few hundred.
+    let wanted: Vec<&TicketCode> = codes.keys().collect();
+    for chunk in wanted.chunks(500) {
+        let list = crate::storage::in_list(2, chunk.len());
+        let mut values = vec![crate::storage::SqlValue::from(id.to_string())];
+        values.extend(
+            chunk
+                .iter()
+                .map(|c| crate::storage::SqlValue::from(c.as_str())),
+        );
+        for row in tx.query(
+            &format!("SELECT code FROM tickets WHERE conference = $1 AND code IN ({list})"),
+            &values,
+        )? {
+            let code = row.text(0)?;
+            let owner = TicketCode::parse(&code)
+                .ok()
+                .and_then(|c| codes.get(&c).copied());
+            problems.push(format!(
+                "registration {}: ticket code {code} is already in use",
+                owner.unwrap_or("?")
+            ));
+        }
+    }
+    Ok(problems)
+}
+
 /// Imports one registration as a confirmed order with assigned seats, unless it was imported
 /// before. Returns whether it was new.
 pub fn import_registration(
@@ -212,8 +314,12 @@ pub fn import_registration(
     seat_types: &BTreeMap<String, SeatTypeId>,
 ) -> Result<bool, Rejected> {
     let seen = rec.tx.query(
-        "SELECT order_id FROM imports WHERE source = $1 AND source_id = $2",
-        params![source, registration.source_id.as_str()],
+        "SELECT order_id FROM imports WHERE conference = $1 AND source = $2 AND source_id = $3",
+        params![
+            rec.conference.to_string(),
+            source,
+            registration.source_id.as_str()
+        ],
     )?;
     if !seen.is_empty() {
         return Ok(false);
@@ -398,8 +504,13 @@ pub fn import_registration(
         })?;
     }
     rec.tx.execute(
-        "INSERT INTO imports (source, source_id, order_id) VALUES ($1, $2, $3)",
-        params![source, registration.source_id.as_str(), order.to_string()],
+        "INSERT INTO imports (conference, source, source_id, order_id) VALUES ($1, $2, $3, $4)",
+        params![
+            rec.conference.to_string(),
+            source,
+            registration.source_id.as_str(),
+            order.to_string()
+        ],
     )?;
     Ok(true)
 }

@@ -356,6 +356,35 @@ async fn import_registrations<S: Store>(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
+    // Everything that could refuse a registration halfway is checked before the first batch:
+    // a file is imported whole or not at all.
+    let (checked_source, checked) = (source.clone(), registrations.clone());
+    let problems = store
+        .read(move |tx| {
+            let (conf, _) = onsite_server::event_log::load::<onsite_shared::conference::Conference>(
+                tx,
+                &onsite_shared::event::StreamId::conference(conference),
+            )?;
+            import::check_registrations(tx, &conf, &checked_source, &checked)
+        })
+        .await?;
+    if !problems.is_empty() {
+        let shown: Vec<&String> = problems.iter().take(20).collect();
+        anyhow::bail!(
+            "the import was refused and nothing was imported; {} problem(s):\n  {}{}",
+            problems.len(),
+            shown
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join("\n  "),
+            if problems.len() > shown.len() {
+                "\n  …"
+            } else {
+                ""
+            }
+        );
+    }
     progress.set_message("importing registrations");
     let mut new = 0;
     for chunk in registrations.chunks(100) {

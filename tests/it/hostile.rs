@@ -1252,3 +1252,79 @@ fn text_is_held_to_its_limits_and_to_printable_characters() -> Result<()> {
     assert!(!serde_json::to_string(&regs)?.contains("Mal"));
     Ok(())
 }
+
+/// Finding 13: import was not all-or-nothing (a bad row 231 left 200 of 250 imported), and
+/// its duplicate check ignored the conference (a second conference from the same source
+/// imported nothing).
+#[test]
+fn an_import_is_whole_or_nothing_and_its_source_ids_are_per_conference() -> Result<()> {
+    let dir = TempDir::new("hostile-import")?;
+    let mut server = TestServer::start(dir.path())?;
+    let first = server.conference(1_000)?;
+    let second = server.conference(1_000)?;
+    let mut csv = String::from(
+        "source_id,seat_type,ticket_code,first_name,last_name,email,company,attendee_types\n",
+    );
+    for i in 1..=250 {
+        let email = if i == 231 {
+            "not an email".to_owned()
+        } else {
+            format!("p{i}@example.com")
+        };
+        csv.push_str(&format!("R-{i},General admission,,Person,{i},{email},,\n"));
+    }
+    let path = dir.path().join("regs.csv");
+    std::fs::write(&path, &csv)?;
+    let import = |conf: &TestConference| {
+        onsite_tests::server::server_command(
+            dir.path(),
+            None,
+            &[
+                "import",
+                &path.display().to_string(),
+                "--conference",
+                &conf.id.to_string(),
+                "--source",
+                "pretix",
+            ],
+        )
+    };
+    let err = import(&first)
+        .expect_err("row 231 refuses the file")
+        .to_string();
+    assert!(
+        err.contains("line 232") && err.contains("R-231") && err.contains("nothing was imported"),
+        "{err}"
+    );
+    assert_eq!(
+        registrations(&server, &first)?.len(),
+        0,
+        "nothing of the file is in"
+    );
+
+    // Mended, it goes in whole, and the same source ids go into another conference too.
+    std::fs::write(&path, csv.replace("not an email", "p231@example.com"))?;
+    let out = import(&first)?;
+    assert!(out.contains("250 registrations imported"), "{out}");
+    // A database from before kept imports by source id alone: it is keyed by conference
+    // when a server starts on it, and what it imported is still skipped.
+    server.kill_hard();
+    rusqlite::Connection::open(dir.path().join("onsite.sqlite3"))?.execute_batch(
+        "BEGIN; CREATE TABLE old_imports (source TEXT NOT NULL, source_id TEXT NOT NULL, \
+         order_id TEXT NOT NULL, PRIMARY KEY (source, source_id)); \
+         INSERT INTO old_imports SELECT source, source_id, order_id FROM imports; \
+         DROP TABLE imports; ALTER TABLE old_imports RENAME TO imports; COMMIT;",
+    )?;
+    server.restart()?;
+    let out = import(&first)?;
+    assert!(
+        out.contains(": 0 registrations imported"),
+        "after the upgrade: {out}"
+    );
+    let out = import(&second)?;
+    assert!(out.contains("250 registrations imported"), "{out}");
+    let out = import(&second)?;
+    assert!(out.contains(": 0 registrations imported"), "again: {out}");
+    assert_eq!(registrations(&server, &second)?.len(), 250);
+    Ok(())
+}

@@ -358,8 +358,11 @@ CREATE TABLE IF NOT EXISTS conflicts (
     conflict_id TEXT PRIMARY KEY, conference TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL,
     opened_at TEXT NOT NULL, acknowledged BIGINT NOT NULL DEFAULT 0, resolution TEXT, resolved_at TEXT, note TEXT);
 CREATE INDEX IF NOT EXISTS conflicts_by_conference ON conflicts (conference, resolved_at);
+-- What each import brought in, by the source's ids within a conference (a second conference
+-- from the same source has its own).
 CREATE TABLE IF NOT EXISTS imports (
-    source TEXT NOT NULL, source_id TEXT NOT NULL, order_id TEXT NOT NULL, PRIMARY KEY (source, source_id));
+    conference TEXT NOT NULL, source TEXT NOT NULL, source_id TEXT NOT NULL, order_id TEXT NOT NULL,
+    PRIMARY KEY (conference, source, source_id));
 CREATE TABLE IF NOT EXISTS processes (order_id TEXT PRIMARY KEY, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS timers (
     timer_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, conference TEXT NOT NULL,
@@ -385,6 +388,17 @@ pub(crate) const MOVE_ADMISSIONS_OUT_OF_TICKETS: &str = "\
     ON CONFLICT (admission_id) DO NOTHING; \
     ALTER TABLE tickets DROP COLUMN admission_id; ALTER TABLE tickets DROP COLUMN admitted_at; \
     ALTER TABLE tickets DROP COLUMN admitted_desk; ALTER TABLE tickets DROP COLUMN admitted_gate;";
+
+/// Servers before kept imports by `(source, source_id)` alone, so a second conference from the
+/// same source imported nothing: the table is rebuilt keyed by conference (run by each backend
+/// when `imports` has no `conference` column yet), each row's conference its order's.
+pub(crate) const KEY_IMPORTS_BY_CONFERENCE: &str = "\
+    CREATE TABLE imports_by_conference (conference TEXT NOT NULL, source TEXT NOT NULL, \
+    source_id TEXT NOT NULL, order_id TEXT NOT NULL, PRIMARY KEY (conference, source, source_id)); \
+    INSERT INTO imports_by_conference (conference, source, source_id, order_id) \
+    SELECT COALESCE(o.conference, ''), i.source, i.source_id, i.order_id FROM imports i \
+    LEFT JOIN orders o ON o.order_id = i.order_id; \
+    DROP TABLE imports; ALTER TABLE imports_by_conference RENAME TO imports;";
 
 pub(crate) const EVENT_COLUMNS: &str = "event_id, conference, stream_type, stream_id, version, event_type, schema_version, \
      occurred_at, recorded_at, device_id, client_seq, causation_id, correlation_id, payload";

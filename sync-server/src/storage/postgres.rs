@@ -22,8 +22,8 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 
 use super::{
-    COMMON_SCHEMA, Cursor, Dialect, EVENT_COLUMNS, MOVE_ADMISSIONS_OUT_OF_TICKETS, PullError,
-    PullPage, Row, SqlValue, Store, StoreError, Tx,
+    COMMON_SCHEMA, Cursor, Dialect, EVENT_COLUMNS, KEY_IMPORTS_BY_CONFERENCE,
+    MOVE_ADMISSIONS_OUT_OF_TICKETS, PullError, PullPage, Row, SqlValue, Store, StoreError, Tx,
 };
 
 const SCHEMA: &str = r#"
@@ -262,6 +262,9 @@ impl PgStore {
              DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name = 'tickets' \
              AND column_name = 'admitted_at') THEN {MOVE_ADMISSIONS_OUT_OF_TICKETS} END IF; END $$;\n\
+             DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = 'imports' \
+             AND column_name = 'conference') THEN {KEY_IMPORTS_BY_CONFERENCE} END IF; END $$;\n\
              INSERT INTO meta (key, value) VALUES ('epoch', '{new_epoch}') ON CONFLICT (key) DO NOTHING;\n\
              SELECT pg_advisory_unlock(727274);"
         );

@@ -27,8 +27,8 @@ use tokio::sync::oneshot;
 use onsite_shared::ids::ConferenceId;
 
 use super::{
-    COMMON_SCHEMA, Cursor, Dialect, EVENT_COLUMNS, MOVE_ADMISSIONS_OUT_OF_TICKETS, PullError,
-    PullPage, Row, SqlValue, Store, StoreError, Tx,
+    COMMON_SCHEMA, Cursor, Dialect, EVENT_COLUMNS, KEY_IMPORTS_BY_CONFERENCE,
+    MOVE_ADMISSIONS_OUT_OF_TICKETS, PullError, PullPage, Row, SqlValue, Store, StoreError, Tx,
 };
 
 const SCHEMA: &str = r#"
@@ -343,6 +343,17 @@ impl SqliteStore {
                 .map_err(db_error)?;
             if legacy > 0 {
                 tx.execute_batch(MOVE_ADMISSIONS_OUT_OF_TICKETS)
+                    .map_err(db_error)?;
+            }
+            let keyed: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM pragma_table_info('imports') WHERE name = 'conference'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(db_error)?;
+            if keyed == 0 {
+                tx.execute_batch(KEY_IMPORTS_BY_CONFERENCE)
                     .map_err(db_error)?;
             }
             tx.commit().map_err(db_error)?;
