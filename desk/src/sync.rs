@@ -46,6 +46,9 @@ pub enum SyncError {
     Revoked,
     #[error("the server is unreachable: {0}")]
     Unreachable(String),
+    /// Another copy of this desk's database synced first: the desk re-enrols ([`reenrol`]).
+    #[error("{0}")]
+    Diverged(String),
     #[error("the server refused: {status} {code}: {message}")]
     Server {
         status: u16,
@@ -62,6 +65,7 @@ impl SyncError {
             SyncError::NotEnrolled => error_code::SYNC_NOT_ENROLLED,
             SyncError::Revoked => error_code::REVOKED,
             SyncError::Unreachable(_) => error_code::SYNC_UNREACHABLE,
+            SyncError::Diverged(_) => error_code::CLIENT_DIVERGED,
             SyncError::Server { code, .. } => code,
             SyncError::Desk(e) => e.code(),
         }
@@ -91,6 +95,9 @@ pub struct SyncStatus {
     pub revoked: bool,
     pub enrolled: bool,
     pub last_error: Option<String>,
+    /// Another copy of this desk's database synced first: nothing more is pushed until the
+    /// desk re-enrols with a code from head office (then it sends everything again).
+    pub diverged: bool,
 }
 
 /// The pull response, with each event kept as the JSON the server sent (stored as is).
@@ -175,6 +182,31 @@ impl Desk {
         })
     }
 
+    /// The desk's log starts again as a new sync client: new credentials, a new client id,
+    /// nothing acknowledged (every event is pushed again), not revoked.
+    fn restart_sync(
+        &self,
+        server_url: &str,
+        credentials: &DeskCredentials,
+    ) -> Result<Enrolment, DeskError> {
+        let server_url = server_url.trim().trim_end_matches('/').to_owned();
+        self.write(|tx| {
+            let client = onsite_shared::ids::ClientId::from_uuid(uuid::Uuid::now_v7());
+            set_setting(tx, "client_id", &client.to_string())?;
+            set_setting(tx, "server_url", &server_url)?;
+            set_setting(tx, "token", &credentials.token)?;
+            tx.execute("DELETE FROM settings WHERE key = 'revoked'", [])?;
+            log::set_acknowledged(tx, 0)
+        })?;
+        Ok(Enrolment {
+            server_url,
+            device: credentials.device_id,
+            conference: credentials.conference_id,
+            name: credentials.name.clone(),
+            token: credentials.token.clone(),
+        })
+    }
+
     fn set_acked(&self, seq: u64) -> Result<(), DeskError> {
         self.write(|tx| log::set_acknowledged(tx, seq))
     }
@@ -253,6 +285,9 @@ async fn refused(res: reqwest::Response) -> SyncError {
     if code == error_code::REVOKED {
         return SyncError::Revoked;
     }
+    if code == error_code::CLIENT_DIVERGED {
+        return SyncError::Diverged(message);
+    }
     SyncError::Server {
         status,
         code,
@@ -284,11 +319,46 @@ pub async fn enrol(desk: &Desk, server_url: &str, code: &str) -> Result<Enrolmen
     Ok(desk.set_enrolment(server_url, &credentials)?)
 }
 
+/// Re-enrols a desk whose database was copied or restored from a backup (its pushes were
+/// answered [`SyncError::Diverged`]) with a re-enrolment code head office made for this very
+/// desk: a new token, and a new sync client that pushes every event of the log again. The
+/// server answers the ones it has already `duplicate`; nothing is lost, nothing counts twice.
+pub async fn reenrol(desk: &Desk, server_url: &str, code: &str) -> Result<Enrolment, SyncError> {
+    let Some(current) = desk.enrolment()? else {
+        return Err(SyncError::NotEnrolled);
+    };
+    let url = format!(
+        "{}/v1/devices/enrol",
+        server_url.trim().trim_end_matches('/')
+    );
+    let res = http_client()?
+        .post(url)
+        .json(&EnrolRequest {
+            code: code.trim().to_owned(),
+        })
+        .send()
+        .await
+        .map_err(|e| unreachable(&e))?;
+    if !res.status().is_success() {
+        return Err(refused(res).await);
+    }
+    let credentials: DeskCredentials = res.json().await.map_err(|e| unreachable(&e))?;
+    if credentials.device_id != current.device || credentials.conference_id != current.conference {
+        return Err(DeskError::BadInput(format!(
+            "this code is for desk {} ({}), not this one ({}); ask for this desk's own",
+            credentials.name, credentials.device_id, current.device
+        ))
+        .into());
+    }
+    Ok(desk.restart_sync(server_url, &credentials)?)
+}
+
 #[derive(Debug, Default)]
 struct NetState {
     online: bool,
     skew_ms: Option<i64>,
     last_error: Option<String>,
+    diverged: bool,
 }
 
 /// The background sync of one desk.
@@ -349,6 +419,7 @@ impl SyncClient {
             revoked: local.revoked,
             enrolled: local.enrolled,
             last_error: net.last_error.clone(),
+            diverged: net.diverged,
         })
     }
 
@@ -383,10 +454,15 @@ impl SyncClient {
             Ok(_) => {
                 net.online = true;
                 net.last_error = None;
+                net.diverged = false;
             }
             Err(e) => {
-                net.online = matches!(e, SyncError::Server { .. } | SyncError::Desk(_));
+                net.online = matches!(
+                    e,
+                    SyncError::Server { .. } | SyncError::Desk(_) | SyncError::Diverged(_)
+                );
                 net.last_error = Some(e.to_string());
+                net.diverged = matches!(e, SyncError::Diverged(_));
             }
         }
         drop(net);
@@ -430,6 +506,9 @@ impl SyncClient {
             self.note_date(&res);
             if res.status() == reqwest::StatusCode::CONFLICT {
                 let body: ErrorBody = res.json().await.map_err(|e| unreachable(&e))?;
+                if body.code == error_code::CLIENT_DIVERGED {
+                    return Err(SyncError::Diverged(body.message));
+                }
                 let Some(expected) = body.expected_client_seq.filter(|_| gaps < 3) else {
                     return Err(SyncError::Server {
                         status: 409,

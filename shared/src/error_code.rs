@@ -10,6 +10,10 @@ pub const TOO_MANY_ITEMS: &str = "sync.too_many_items";
 pub const BAD_CURSOR: &str = "sync.bad_cursor";
 /// The pull cursor belongs to another database (a restore, a new file): start again.
 pub const CURSOR_RESET: &str = "sync.cursor_reset";
+/// The server holds another event at a `client_seq` this desk pushes: a copy of this desk's
+/// database (or an older backup of it) pushed first. The desk re-enrols with a fresh code and
+/// pushes everything again under a new client id; nothing is lost.
+pub const CLIENT_DIVERGED: &str = "sync.client_diverged";
 /// A pushed event names another desk than the one the token belongs to.
 pub const WRONG_DESK: &str = "sync.wrong_desk";
 

@@ -5,6 +5,7 @@
 desk_commands![
     desk_state,
     enrol,
+    reenrol,
     sync_now,
     search,
     attendee,

@@ -112,6 +112,13 @@ pub async fn enrol(app: State<'_, DeskApp>, server_url: String, code: String) ->
 }
 
 #[tauri::command]
+pub async fn reenrol(app: State<'_, DeskApp>, server_url: String, code: String) -> Answer<()> {
+    sync::reenrol(&app.desk, server_url.trim(), code.trim()).await?;
+    app.sync.nudge();
+    Ok(())
+}
+
+#[tauri::command]
 pub async fn sync_now(app: State<'_, DeskApp>) -> Answer<()> {
     app.sync.nudge();
     Ok(())

@@ -146,6 +146,31 @@ pub fn enroll(
     })
 }
 
+/// A new one-time code for a desk that is enrolled already (its database was copied, or
+/// restored from a backup): redeemed, it gives the same desk a new token, and the old token
+/// stops working. A revoked desk gets none.
+pub fn reenroll(tx: &mut dyn Tx, device: DeviceId, now: Timestamp) -> Result<Enrolment, AuthError> {
+    let code = new_code()?;
+    let expires_at = now + chrono::Duration::hours(24);
+    let changed = tx.execute(
+        "UPDATE devices SET code_hash = $2, code_expires_at = $3 \
+         WHERE device_id = $1 AND revoked_at IS NULL",
+        params![
+            device.to_string(),
+            hash(&normalise_code(&code)),
+            time_text(&expires_at)
+        ],
+    )?;
+    if changed == 0 {
+        return Err(AuthError::NoDevice);
+    }
+    Ok(Enrolment {
+        device_id: device,
+        code,
+        expires_at,
+    })
+}
+
 pub use onsite_shared::protocol::DeskCredentials;
 
 /// Trades a one-time code for a desk token. The code cannot be used again.

@@ -122,6 +122,9 @@ enum DeviceCommand {
     },
     /// Revokes a desk: its token stops working at once.
     Revoke { device: DeviceId },
+    /// A new one-time code for an enrolled desk whose database was copied or restored
+    /// (its pushes answer `sync.client_diverged`): it re-enrols as the same desk.
+    Reenrol { device: DeviceId },
 }
 
 #[derive(Subcommand)]
@@ -205,6 +208,15 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             DeviceCommand::List { conference } => {
                 let rows = store.read(move |tx| devices::list(tx, conference)).await?;
                 println!("{}", serde_json::to_string_pretty(&rows)?);
+            }
+            DeviceCommand::Reenrol { device } => {
+                let e = store
+                    .write(move |tx| devices::reenroll(tx, device, now))
+                    .await?;
+                println!(
+                    "device {}\nre-enrolment code {} (valid until {})",
+                    e.device_id, e.code, e.expires_at
+                );
             }
             DeviceCommand::Revoke { device } => {
                 store

@@ -45,6 +45,9 @@ pub enum PushError {
     /// An event claims another desk than the token's.
     #[error("{0}")]
     WrongDesk(String),
+    /// This client's log and the server's disagree at a sequence (a copy of the desk pushed).
+    #[error("{0}")]
+    Diverged(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -348,10 +351,12 @@ impl StoredOutcomes {
             .into());
         }
         if outcome.event_id != event_id {
-            return Err(PushError::BadRequest {
-                code: error_code::MALFORMED,
-                message: format!("client_seq {seq} was pushed before with another event"),
-            });
+            return Err(PushError::Diverged(format!(
+                "client_seq {seq} was pushed before with another event: another copy of this \
+                 desk's database (or an older backup of it) synced first. Ask head office for a \
+                 re-enrolment code and re-enrol this desk; it then sends everything again and \
+                 nothing is lost"
+            )));
         }
         Ok(outcome)
     }

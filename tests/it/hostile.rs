@@ -1328,3 +1328,95 @@ fn an_import_is_whole_or_nothing_and_its_source_ids_are_per_conference() -> Resu
     assert_eq!(registrations(&server, &second)?.len(), 250);
     Ok(())
 }
+
+/// Finding 10: a copy of a desk's database that synced first blocked the original for good
+/// (every push answered 400 "client_seq 1 was pushed before with another event", and its
+/// status showed no error); restoring a desk from a backup hits the same.
+#[test]
+fn a_desk_whose_copy_synced_first_is_told_and_re_enrols_without_losing_anything() -> Result<()> {
+    use onsite_desk_core::CheckInRequest;
+    use onsite_tests::desk::LocalDesk;
+    let dir = TempDir::new("hostile-copy")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let mut seller = server.desk(conf.id, "Seller")?;
+    let (s, codes) = sale(&conf, &seller, conf.general, 19_900, 3);
+    seller.push_events(&[sale_event(s)])?;
+
+    let original = LocalDesk::enrol(&server, conf.id, "North", dir.path())?;
+    original.sync()?;
+    let scan = |code: &onsite_shared::ids::TicketCode| CheckInRequest {
+        code: code.to_string(),
+        ..CheckInRequest::default()
+    };
+    original.check_in(&scan(&codes[0]))?;
+    original.sync()?;
+    // Someone copies the desk's file (or restores an older backup) and uses the copy.
+    drop(original);
+    let file = dir.path().join("North.sqlite3");
+    let copy_file = dir.path().join("North copy.sqlite3");
+    // The way a person copies it: the file with its write-ahead log, if there is one.
+    std::fs::copy(&file, &copy_file)?;
+    let wal = |f: &std::path::Path| std::path::PathBuf::from(format!("{}-wal", f.display()));
+    if wal(&file).exists() {
+        std::fs::copy(wal(&file), wal(&copy_file))?;
+    }
+    let copy = LocalDesk::open(&copy_file)?;
+    let original = LocalDesk::open(&file)?;
+    copy.check_in(&scan(&codes[1]))?;
+    copy.sync()?;
+    original.check_in(&scan(&codes[2]))?;
+
+    // The original is told exactly what happened, and shows it.
+    let err = original
+        .try_sync()
+        .err()
+        .context("the original's push is refused")?;
+    assert_eq!(err.code(), "sync.client_diverged", "{err}");
+    let status = original.sync.status()?;
+    assert!(status.diverged && status.last_error.is_some(), "{status:?}");
+
+    // Head office gives it a re-enrolment code; the original re-enrols and sends everything.
+    let device = original.enrolment()?.context("enrolled")?.device;
+    let code = server.admin(
+        reqwest::Method::POST,
+        &format!("/v1/devices/{device}/reenrol"),
+        None,
+    )?;
+    let code = code["code"].as_str().context("a code")?.to_owned();
+    original
+        .runtime()
+        .block_on(onsite_desk_core::sync::reenrol(
+            &original.desk,
+            &server.url,
+            &code,
+        ))?;
+    let report = original.sync()?;
+    assert_eq!(
+        report.pushed, 2,
+        "both of its events went again: {report:?}"
+    );
+    assert!(!original.sync.status()?.diverged);
+    let outbox = original.outbox(0, 10)?;
+    assert_eq!(
+        outbox.iter().map(|o| o.outcome).collect::<Vec<_>>(),
+        [
+            Some(OutcomeStatus::Duplicate),
+            Some(OutcomeStatus::Accepted)
+        ],
+        "the one the server had counts once; the new one is recorded"
+    );
+    let admitted = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}/admissions", conf.id),
+        None,
+    )?;
+    assert_eq!(
+        admitted["admitted"], 3,
+        "the original's, the copy's, and the one it held back"
+    );
+    // The copy's token stopped working with the re-enrolment.
+    let err = copy.try_sync().err().context("the copy is cut off")?;
+    assert_eq!(err.code(), "auth.unauthenticated", "{err}");
+    Ok(())
+}

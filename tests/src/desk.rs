@@ -74,6 +74,11 @@ impl LocalDesk {
         })
     }
 
+    /// The runtime this desk's async calls run on.
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
+    }
+
     /// One sync round; fails if it does not complete.
     pub fn sync(&self) -> Result<SyncReport> {
         Ok(self.try_sync()?)

@@ -54,6 +54,7 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 export const desk = {
   state: () => call<DeskState>("desk_state"),
   enrol: (serverUrl: string, code: string) => call<null>("enrol", { serverUrl, code }),
+  reenrol: (serverUrl: string, code: string) => call<null>("reenrol", { serverUrl, code }),
   syncNow: () => call<null>("sync_now"),
   search: (text: string) => call<RosterEntry[]>("search", { text }),
   attendee: (code: string) => call<RosterEntry | null>("attendee", { code }),

@@ -105,11 +105,14 @@ describe("small formats", () => {
   it("the sync headline", () => {
     const base = {
       online: true, last_sync: null, pending: 0, oldest_pending_age_secs: null, skew_ms: null,
-      skew_warning: false, revoked: false, enrolled: true, last_error: null,
+      skew_warning: false, revoked: false, enrolled: true, last_error: null, diverged: false,
     };
     expect(syncSummary(base).label).toBe("Online");
     expect(syncSummary({ ...base, online: false }).tone).toBe("warn");
     expect(syncSummary({ ...base, revoked: true }).tone).toBe("bad");
+    const diverged = syncSummary({ ...base, diverged: true, last_error: "client_seq 1 was pushed before" });
+    expect(diverged.tone).toBe("bad");
+    expect(diverged.label).toContain("re-enrol");
   });
 });
 

@@ -124,6 +124,8 @@ export interface SyncSummary {
 export function syncSummary(s: SyncStatus): SyncSummary {
   if (!s.enrolled) return { tone: "bad", label: "Not enrolled" };
   if (s.revoked) return { tone: "bad", label: "Desk revoked: syncing stopped, nothing local is lost" };
+  if (s.diverged)
+    return { tone: "bad", label: "Another copy of this desk synced first: re-enrol it in the settings (F4), nothing is lost" };
   if (!s.online) return { tone: "warn", label: "Offline: everything keeps working" };
   if (s.pending > 0) return { tone: "ok", label: "Online, sending" };
   return { tone: "ok", label: "Online" };

@@ -54,6 +54,34 @@ export function Setup({ state, onDone }: { state: DeskState; onDone: () => void 
   );
 }
 
+/** After a copy of this desk's database synced first: a re-enrolment code from head office,
+ * and the desk sends everything again (what the server has already counts once). */
+function Reenrol({ server, onDone }: { server: string; onDone: () => void }) {
+  const [code, setCode] = useState("");
+  const [message, setMessage] = useState<string | null>(null);
+  async function reenrol(e: Event) {
+    e.preventDefault();
+    try {
+      await desk.reenrol(server, code);
+      setMessage("Re-enrolled: everything is being sent again");
+      onDone();
+    } catch (err) {
+      setMessage(errorText(err));
+    }
+  }
+  return (
+    <form id="reenrol" class="card err" onSubmit={reenrol}>
+      <p>Another copy of this desk's database synced first, so this one can no longer send what it did. Ask head office for a re-enrolment code for this desk; nothing is lost.</p>
+      <label>
+        Re-enrolment code
+        <input id="reenrol-code" value={code} onInput={(e) => setCode((e.target as HTMLInputElement).value)} />
+      </label>
+      <button type="submit">Re-enrol</button>
+      {message && <p class="message">{message}</p>}
+    </form>
+  );
+}
+
 export function Settings({ state, onChange }: { state: DeskState; onChange: () => void }) {
   const [gate, setGate] = useState(state.gate);
   const [printers, setPrinters] = useState<PrinterView[]>([]);
@@ -87,6 +115,7 @@ export function Settings({ state, onChange }: { state: DeskState; onChange: () =
         <dt>Version</dt>
         <dd>{state.version}</dd>
       </dl>
+      {state.sync.diverged && <Reenrol server={state.identity?.server_url ?? ""} onDone={onChange} />}
       <form
         onSubmit={(e) => {
           e.preventDefault();

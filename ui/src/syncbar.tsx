@@ -16,7 +16,11 @@ export function SyncBar({ status }: { status: SyncStatus }) {
       {status.skew_warning && status.skew_ms !== null && (
         <span class="skew">Clock is {formatAge(Math.abs(status.skew_ms) / 1000)} {status.skew_ms > 0 ? "ahead of" : "behind"} the server</span>
       )}
-      {status.last_error && !status.online && <span class="err" title={status.last_error}>{status.last_error}</span>}
+      {status.last_error && (!status.online || status.diverged) && (
+        <span class="err" title={status.last_error}>
+          {status.last_error}
+        </span>
+      )}
       <button id="sync-now" onClick={() => desk.syncNow()}>
         <kbd>F5</kbd> Sync now
       </button>

@@ -32,6 +32,13 @@ enum Command {
         server: String,
         code: String,
     },
+    /// Re-enrols this desk with a re-enrolment code head office made for it (after a copy of
+    /// its database, or an older backup, synced first): everything is pushed again.
+    Reenrol {
+        #[arg(long, env = "ONSITE_SERVER_URL")]
+        server: String,
+        code: String,
+    },
     /// Pushes what is pending and pulls what is new, once.
     Sync,
     /// The sync status and the local logs, as JSON.
@@ -119,6 +126,13 @@ fn main() -> Result<()> {
             println!(
                 "enrolled as {} ({}) for conference {}",
                 e.name, e.device, e.conference
+            );
+        }
+        Command::Reenrol { server, code } => {
+            let e = runtime.block_on(sync::reenrol(&desk, &server, &code))?;
+            println!(
+                "re-enrolled as {} ({}); the next sync sends everything again",
+                e.name, e.device
             );
         }
         Command::Sync => {

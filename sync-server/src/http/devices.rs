@@ -27,6 +27,7 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
             post(enroll_device::<S>).get(list_devices::<S>),
         )
         .route("/v1/devices/{device}/revoke", post(revoke_device::<S>))
+        .route("/v1/devices/{device}/reenrol", post(reenrol_device::<S>))
 }
 
 #[utoipa::path(post, path = "/v1/devices/enrol", tag = "devices", request_body = EnrolRequest, responses((status = 200, description = "The desk's token, scoped to its conference", body = DeskCredentials), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
@@ -86,4 +87,21 @@ pub(super) async fn revoke_device<S: Store>(
         .write(move |tx| devices::revoke(tx, device, now))
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new one-time code for an enrolled desk whose database was copied or restored: redeemed,
+/// it gives the same desk a new token (the old one stops working), and the desk pushes its
+/// log again under a new client id.
+#[utoipa::path(post, path = "/v1/devices/{device}/reenrol", tag = "devices", params(("device" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 201, description = "The one-time re-enrolment code", body = devices::Enrolment), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "No such desk, or revoked", body = ErrorBody)))]
+pub(super) async fn reenrol_device<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Params(device): Params<DeviceId>,
+) -> Result<(StatusCode, Json<devices::Enrolment>), ApiError> {
+    let now = now();
+    let enrolment = app
+        .store
+        .write(move |tx| devices::reenroll(tx, device, now))
+        .await?;
+    Ok((StatusCode::CREATED, Json(enrolment)))
 }

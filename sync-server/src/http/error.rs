@@ -139,6 +139,9 @@ impl From<PushError> for ApiError {
             PushError::WrongDesk(message) => {
                 ApiError::new(StatusCode::FORBIDDEN, error_code::WRONG_DESK, message)
             }
+            PushError::Diverged(message) => {
+                ApiError::new(StatusCode::CONFLICT, error_code::CLIENT_DIVERGED, message)
+            }
             PushError::Store(e) => e.into(),
         }
     }

@@ -37,6 +37,7 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         devices::enroll_device,
         devices::list_devices,
         devices::revoke_device,
+        devices::reenrol_device,
         orders::place_order,
         orders::get_order,
         orders::assign_registrant,

@@ -7,4 +7,9 @@ export type SyncStatus = { online: boolean, last_sync: string | null, pending: n
 /**
  * Desk clock minus server clock, from the last response's `Date` header.
  */
-skew_ms: number | null, skew_warning: boolean, revoked: boolean, enrolled: boolean, last_error: string | null, };
+skew_ms: number | null, skew_warning: boolean, revoked: boolean, enrolled: boolean, last_error: string | null, 
+/**
+ * Another copy of this desk's database synced first: nothing more is pushed until the
+ * desk re-enrols with a code from head office (then it sends everything again).
+ */
+diverged: boolean, };
