@@ -1420,3 +1420,136 @@ fn a_desk_whose_copy_synced_first_is_told_and_re_enrols_without_losing_anything(
     assert_eq!(err.code(), "auth.unauthenticated", "{err}");
     Ok(())
 }
+
+/// Markup a person can type anywhere the dashboard shows it back.
+const MARKUP: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
+
+/// A signed-in dashboard client: its cookie header.
+fn office_session(c: &reqwest::blocking::Client, url: &str) -> Result<String> {
+    let (cookie, csrf) = onsite_tests::dashboard::login_page(c, url)?;
+    let res = onsite_tests::dashboard::login(c, url, &cookie, &csrf, OFFICE, OFFICE_PASSWORD)?;
+    let session = onsite_tests::dashboard::set_cookie(&res, "onsite_session").context("session")?;
+    Ok(format!(
+        "onsite_session={}",
+        onsite_tests::dashboard::cookie_value(&session)
+    ))
+}
+
+/// Finding 18 (defence in depth): the pages were built with `format!` and escaped by hand, so
+/// one forgotten call would have been an XSS. Now they are templates that escape every value;
+/// this probe puts markup in every free text a desk, a buyer or head office can set, and in
+/// the search box, and reads every page back.
+#[test]
+fn markup_typed_anywhere_comes_back_as_text_on_every_page() -> Result<()> {
+    let (_dir, server) = server_with_office("hostile-markup")?;
+    let created = server.admin(
+        reqwest::Method::POST,
+        "/v1/conferences",
+        Some(serde_json::json!({
+            "name": format!("Summit {MARKUP}"), "slug": "markup-summit", "venue": MARKUP,
+            "starts_on": "2026-11-23", "ends_on": "2026-11-24", "currency": "EUR",
+            "owner_email": "org@example.com"
+        })),
+    )?;
+    let id: onsite_shared::ids::ConferenceId =
+        created["id"].as_str().context("conference id")?.parse()?;
+    let seat = server.admin(
+        reqwest::Method::POST,
+        &format!("/v1/conferences/{id}/seat-types"),
+        Some(serde_json::json!({
+            "name": format!("Seat {MARKUP}"), "price_minor": 100, "quota": 1,
+            "kind": "admission", "policy": "reject"
+        })),
+    )?;
+    let general = seat["id"].as_str().context("seat type")?.parse()?;
+    server.admin(
+        reqwest::Method::POST,
+        &format!("/v1/conferences/{id}/attendee-types"),
+        Some(serde_json::json!({"id": "guest", "name": MARKUP, "badge_colour": "#E53935"})),
+    )?;
+    server.admin(
+        reqwest::Method::POST,
+        &format!("/v1/conferences/{id}/publish"),
+        None,
+    )?;
+    let conf = TestConference {
+        id,
+        general,
+        workshop: general,
+        standing: general,
+    };
+    let mut north = server.desk(id, MARKUP)?;
+    let mut south = server.desk(id, "South")?;
+    // Two desks sell the one seat, with markup in the buyer's name and company: the second
+    // sale is withdrawn (a conflict naming the desk and the buyer).
+    let mut codes = Vec::new();
+    for desk in [&mut north, &mut south] {
+        let (mut s, c) = sale(&conf, desk, general, 100, 1);
+        s.tickets[0].attendee.first_name = MARKUP.into();
+        s.tickets[0].attendee.company = MARKUP.into();
+        s.tickets[0].attendee.attendee_types =
+            vec![onsite_shared::ids::AttendeeTypeId::parse("guest")?];
+        desk.push_events(&[sale_event(s)])?;
+        codes.extend(c);
+    }
+    // Admitted twice at a gate whose name is markup: a duplicate-admission conflict.
+    let at_gate = |desk: &TestDesk| {
+        let mut e = admission(&conf, desk, &codes[0]);
+        if let Event::CheckIn(onsite_shared::check_in::Event::Admitted { admission, .. }) = &mut e {
+            admission.gate = MARKUP.into();
+        }
+        e
+    };
+    north.push_events(&[at_gate(&north)])?;
+    south.push_events(&[at_gate(&south)])?;
+
+    let c = onsite_tests::dashboard::client()?;
+    let session = office_session(&c, &server.url)?;
+    let base = format!("{}/conferences/{id}", server.url);
+    let query = onsite_tests::dashboard::form(&[("q", MARKUP)]);
+    let mut pages = Vec::new();
+    for url in [
+        format!("{}/", server.url),
+        base.clone(),
+        format!("{base}/registrations"),
+        format!("{base}/registrations?{query}"),
+        format!("{base}/registrations/{}", codes[0]),
+        format!("{base}/conflicts"),
+        format!("{base}/desks"),
+    ] {
+        let res = c.get(&url).header("cookie", &session).send()?;
+        assert_eq!(res.status().as_u16(), 200, "{url}");
+        pages.push((url, res.text()?));
+    }
+    let page = c
+        .get(format!("{base}/desks"))
+        .header("cookie", &session)
+        .send()?
+        .text()?;
+    let csrf = onsite_tests::dashboard::hidden_csrf(&page)?;
+    let enrolled = c
+        .post(format!("{base}/desks"))
+        .header("cookie", &session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(onsite_tests::dashboard::form(&[
+            ("csrf", &csrf),
+            ("name", MARKUP),
+        ]))
+        .send()?;
+    assert_eq!(enrolled.status().as_u16(), 200);
+    pages.push(("enrolment".into(), enrolled.text()?));
+
+    let escaped =
+        "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;";
+    for (url, html) in &pages {
+        assert!(
+            !html.contains("<script>alert") && !html.contains("<img src=x"),
+            "{url} shows markup as markup:\n{html}"
+        );
+        assert!(
+            html.contains(escaped),
+            "{url} does not show the text:\n{html}"
+        );
+    }
+    Ok(())
+}

@@ -2,7 +2,6 @@
 //! them (record the refund, honour the sale over the quota, dismiss with a note, close). Each
 //! decision is an event (see `head_office::resolve`) that the desks pull.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -10,12 +9,13 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use maud::{Markup, html};
 use onsite_shared::conflict::ConflictKind;
 use onsite_shared::ids::ConflictId;
 use onsite_shared::order::PaymentMethod;
 use serde::Deserialize;
 
-use super::{ConferencePage, Tab, esc, failed, forbidden, form_is_ours, refused};
+use super::{ConferencePage, Tab, failed, forbidden, form_is_ours, refused};
 use crate::App;
 use crate::head_office::{self, ConflictRow, Decision};
 use crate::recorder::{Recorder, Rejected};
@@ -44,7 +44,7 @@ type Holders = std::collections::HashMap<String, (String, String)>;
 
 fn desk(names: &DeskNames, id: &impl ToString) -> String {
     let id = id.to_string();
-    esc(names.get(&id).unwrap_or(&id))
+    names.get(&id).cloned().unwrap_or(id)
 }
 
 fn detail(
@@ -52,146 +52,111 @@ fn detail(
     names: &DeskNames,
     holders: &Holders,
     conf: &ConferencePage,
-) -> String {
+) -> Markup {
     let registration = |code: &str| {
-        format!(
-            "<a href=\"{}\">{}</a>",
-            conf.href(&format!("/registrations/{}", esc(code))),
-            esc(code)
-        )
+        html! { a href=(conf.href(&format!("/registrations/{code}"))) { (code) } }
     };
+    let time = |at: &chrono::DateTime<chrono::Utc>| at.format("%H:%M:%S").to_string();
     match kind {
         ConflictKind::WalkInRejected {
             order,
             desk: d,
             tickets,
             refund_due,
-        } => {
-            let who: Vec<String> = tickets
-                .iter()
-                .map(|t| {
-                    holders.get(&t.to_string()).map_or_else(
-                        || esc(&t.to_string()),
-                        |(code, name)| format!("{} ({})", esc(name), registration(code)),
-                    )
-                })
-                .collect();
-            format!(
-                "Walk-in sale at desk {} (order {order}): withdrawn because the seats were gone: {}. \
-                 <strong>Refund due {}</strong>.",
-                desk(names, d),
-                who.join(", "),
-                esc(&refund_due.to_string())
-            )
-        }
+        } => html! {
+            "Walk-in sale at desk " (desk(names, d)) " (order " (order)
+            "): withdrawn because the seats were gone: "
+            @for (i, t) in tickets.iter().enumerate() {
+                @if i > 0 { ", " }
+                @match holders.get(&t.to_string()) {
+                    Some((code, name)) => { (name) " (" (registration(code)) ")" }
+                    None => { (t) }
+                }
+            }
+            ". " strong { "Refund due " (refund_due) } "."
+        },
         ConflictKind::DuplicateAdmission {
             code,
             first,
             duplicate,
-        } => format!(
-            "Ticket {} admitted twice: first at gate {} (desk {}, {}), again at gate {} (desk {}, {}).",
-            registration(code.as_str()),
-            esc(&first.gate),
-            desk(names, &first.desk),
-            first.at.format("%H:%M:%S"),
-            esc(&duplicate.gate),
-            desk(names, &duplicate.desk),
-            duplicate.at.format("%H:%M:%S")
-        ),
+        } => html! {
+            "Ticket " (registration(code.as_str())) " admitted twice: first at gate " (first.gate)
+            " (desk " (desk(names, &first.desk)) ", " (time(&first.at)) "), again at gate "
+            (duplicate.gate) " (desk " (desk(names, &duplicate.desk)) ", " (time(&duplicate.at))
+            ")."
+        },
         ConflictKind::InvalidTicketAdmission {
             code,
             admission,
             status,
-        } => format!(
-            "Ticket {} ({}) admitted at gate {} by desk {} at {}.",
-            esc(code.as_str()),
-            format!("{status:?}").to_lowercase(),
-            esc(&admission.gate),
-            desk(names, &admission.desk),
-            admission.at.format("%H:%M:%S")
-        ),
-        ConflictKind::PaymentAfterExpiry { order, payment } => {
-            format!("Order {order} was paid after its reservation expired ({payment:?}).")
-        }
+        } => html! {
+            "Ticket " (code) " (" (format!("{status:?}").to_lowercase()) ") admitted at gate "
+            (admission.gate) " by desk " (desk(names, &admission.desk)) " at "
+            (time(&admission.at)) "."
+        },
+        ConflictKind::PaymentAfterExpiry { order, payment } => html! {
+            "Order " (order) " was paid after its reservation expired (" (format!("{payment:?}"))
+            ")."
+        },
         ConflictKind::SaleRefused {
             order,
             desk: d,
             reason,
             amount_taken,
-        } => format!(
-            "Walk-in sale at desk {} (order {order}) refused by the server ({}): nothing of it \
-             was recorded. <strong>The desk says it took {}</strong>.",
-            desk(names, d),
-            esc(reason),
-            esc(&amount_taken.to_string())
-        ),
+        } => html! {
+            "Walk-in sale at desk " (desk(names, d)) " (order " (order)
+            ") refused by the server (" (reason) "): nothing of it was recorded. "
+            strong { "The desk says it took " (amount_taken) } "."
+        },
     }
 }
 
-fn action(csrf: &str, href: &str, decision: &str, inner: &str, button: &str) -> String {
-    format!(
-        "<form class=\"act\" method=\"post\" action=\"{href}\" data-decision=\"{decision}\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"decision\" value=\"{decision}\">\
-         {inner}<button>{button}</button></form>",
-        esc(csrf)
-    )
+/// One decision on a conflict: a form that posts it, with `fields` before its button.
+fn action(csrf: &str, href: &str, decision: &str, fields: &Markup, button: &str) -> Markup {
+    html! {
+        form.act method="post" action=(href) data-decision=(decision) {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="decision" value=(decision);
+            (fields)
+            button { (button) }
+        }
+    }
 }
 
-fn note(required: bool, placeholder: &str) -> String {
-    format!(
-        "<input name=\"note\" placeholder=\"{placeholder}\" size=\"24\"{}> ",
-        if required { " required" } else { "" }
-    )
+fn note(required: bool, placeholder: &str) -> Markup {
+    html! {
+        input name="note" placeholder=(placeholder) size="24" required[required];
+        " "
+    }
 }
 
-fn actions(csrf: &str, href: &str, kind: &ConflictKind) -> String {
-    let mut out = String::new();
+fn actions(csrf: &str, href: &str, kind: &ConflictKind) -> Markup {
     let money_back = matches!(
         kind,
         ConflictKind::WalkInRejected { .. }
             | ConflictKind::PaymentAfterExpiry { .. }
             | ConflictKind::SaleRefused { .. }
     );
-    if money_back {
-        let mut methods = String::from("<select name=\"method\">");
-        for (value, label) in METHODS {
-            let _ = write!(methods, "<option value=\"{value}\">{label}</option>");
+    let refund = html! {
+        select name="method" {
+            @for (value, label) in METHODS { option value=(value) { (label) } }
         }
-        methods.push_str("</select> ");
-        out.push_str(&action(
-            csrf,
-            href,
-            "refund",
-            &format!("{methods}{}", note(false, "reference (optional)")),
-            "Record refund",
-        ));
+        " "
+        (note(false, "reference (optional)"))
+    };
+    html! {
+        @if money_back {
+            (action(csrf, href, "refund", &refund, "Record refund"))
+        }
+        @if matches!(kind, ConflictKind::WalkInRejected { .. }) {
+            (action(csrf, href, "honour", &note(false, "why (e.g. extra chairs)"),
+                "Honour the sale over the quota"))
+        }
+        @if !money_back {
+            (action(csrf, href, "close", &note(false, "note (optional)"), "Close"))
+        }
+        (action(csrf, href, "dismiss", &note(true, "why (required)"), "Dismiss"))
     }
-    if matches!(kind, ConflictKind::WalkInRejected { .. }) {
-        out.push_str(&action(
-            csrf,
-            href,
-            "honour",
-            &note(false, "why (e.g. extra chairs)"),
-            "Honour the sale over the quota",
-        ));
-    }
-    if !money_back {
-        out.push_str(&action(
-            csrf,
-            href,
-            "close",
-            &note(false, "note (optional)"),
-            "Close",
-        ));
-    }
-    out.push_str(&action(
-        csrf,
-        href,
-        "dismiss",
-        &note(true, "why (required)"),
-        "Dismiss",
-    ));
-    out
 }
 
 fn resolution_text(row: &ConflictRow) -> String {
@@ -229,52 +194,49 @@ async fn list<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) ->
     };
     let (open, closed): (Vec<&ConflictRow>, Vec<&ConflictRow>) =
         rows.iter().partition(|r| r.resolved_at.is_none());
-    let mut body = format!(
-        "<p id=\"open-count\" data-open=\"{}\">{} open conflict(s).</p>",
-        open.len(),
-        open.len()
-    );
-    for row in &open {
-        let Ok(kind) = serde_json::from_value::<ConflictKind>(row.detail.clone()) else {
-            continue;
-        };
-        let href = conf.href(&format!("/conflicts/{}", row.conflict_id));
-        let _ = write!(
-            body,
-            "<section class=\"card conflict\" id=\"conflict-{}\" data-kind=\"{}\"><h3>{}</h3>\
-             <p>{}</p><p class=\"muted\">Opened {}{}</p>{}</section>",
-            esc(&row.conflict_id),
-            esc(&row.kind),
-            esc(kind.label()),
-            detail(&kind, &names, &holders, &conf),
-            esc(&row.opened_at),
-            if row.acknowledged {
-                "; acknowledged at the door"
-            } else {
-                ""
-            },
-            actions(&conf.session.csrf, &href, &kind)
-        );
-    }
-    body.push_str(
-        "<h2>Resolved</h2><div class=\"scroll\"><table id=\"resolved\"><tr><th>What</th><th>Opened</th>\
-         <th>Resolved</th><th>Resolution</th><th>Note</th></tr>",
-    );
-    for row in closed.iter().rev() {
-        let label = serde_json::from_value::<ConflictKind>(row.detail.clone())
-            .map_or_else(|_| row.kind.clone(), |k| k.label().to_owned());
-        let _ = write!(
-            body,
-            "<tr id=\"resolved-{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&row.conflict_id),
-            esc(&label),
-            esc(&row.opened_at),
-            esc(row.resolved_at.as_deref().unwrap_or_default()),
-            esc(&resolution_text(row)),
-            esc(row.note.as_deref().unwrap_or_default()),
-        );
-    }
-    body.push_str("</table></div>");
+    let body = html! {
+        p #open-count data-open=(open.len()) { (open.len()) " open conflict(s)." }
+        @for row in &open {
+            @if let Ok(kind) = serde_json::from_value::<ConflictKind>(row.detail.clone()) {
+                section.card.conflict id={ "conflict-" (row.conflict_id) } data-kind=(row.kind) {
+                    h3 { (kind.label()) }
+                    p { (detail(&kind, &names, &holders, &conf)) }
+                    p.muted {
+                        "Opened " (row.opened_at)
+                        @if row.acknowledged { "; acknowledged at the door" }
+                    }
+                    (actions(
+                        &conf.session.csrf,
+                        &conf.href(&format!("/conflicts/{}", row.conflict_id)),
+                        &kind,
+                    ))
+                }
+            }
+        }
+        h2 { "Resolved" }
+        div.scroll {
+            table #resolved {
+                tr {
+                    th { "What" } th { "Opened" } th { "Resolved" } th { "Resolution" }
+                    th { "Note" }
+                }
+                @for row in closed.iter().rev() {
+                    tr id={ "resolved-" (row.conflict_id) } {
+                        td {
+                            @match serde_json::from_value::<ConflictKind>(row.detail.clone()) {
+                                Ok(kind) => { (kind.label()) }
+                                Err(_) => { (row.kind) }
+                            }
+                        }
+                        td { (row.opened_at) }
+                        td { (row.resolved_at.as_deref().unwrap_or_default()) }
+                        td { (resolution_text(row)) }
+                        td { (row.note.as_deref().unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+    };
     conf.render(Tab::Conflicts, "Conflicts", true, &body)
 }
 

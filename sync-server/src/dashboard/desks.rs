@@ -2,7 +2,6 @@
 //! and clock skew; enrolling a new desk (its one-time code, and a QR code of it that a
 //! scanner types into the desk's setup screen) and revoking one.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -10,10 +9,11 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use maud::{Markup, PreEscaped, html};
 use onsite_shared::ids::DeviceId;
 use serde::Deserialize;
 
-use super::{ConferencePage, Tab, esc, failed, forbidden, form_is_ours, refused};
+use super::{ConferencePage, Tab, failed, forbidden, form_is_ours, refused};
 use crate::App;
 use crate::devices::{self, AuthError, DeviceRow};
 use crate::storage::Store;
@@ -33,7 +33,7 @@ pub(super) fn routes<S: Store>() -> Router<Arc<App<S>>> {
 /// How long ago, in words a person reads at a glance.
 fn ago(then: &str, now: chrono::DateTime<chrono::Utc>) -> String {
     let Ok(t) = chrono::DateTime::parse_from_rfc3339(then) else {
-        return esc(then);
+        return then.to_owned();
     };
     let secs = (now - t.with_timezone(&chrono::Utc)).num_seconds().max(0);
     match secs {
@@ -44,7 +44,7 @@ fn ago(then: &str, now: chrono::DateTime<chrono::Utc>) -> String {
     }
 }
 
-fn skew(ms: i64) -> String {
+fn skew(ms: i64) -> Markup {
     // Rounded to a tenth of a second, without a sign on zero.
     let tenths = (ms as f64 / 100.0).round() as i64;
     let text = if tenths == 0 {
@@ -52,68 +52,72 @@ fn skew(ms: i64) -> String {
     } else {
         format!("{:+.1} s", tenths as f64 / 10.0)
     };
-    if ms.abs() > 60_000 {
-        format!("<span class=\"warn\">{text}</span>")
-    } else {
-        text
+    html! {
+        @if ms.abs() > 60_000 { span.warn { (text) } } @else { (text) }
     }
 }
 
-fn table(rows: &[DeviceRow], csrf: &str, conf: &ConferencePage) -> String {
+fn table(rows: &[DeviceRow], csrf: &str, conf: &ConferencePage) -> Markup {
     let now = chrono::Utc::now();
-    let mut out = String::from(
-        "<div class=\"scroll\"><table id=\"desks\"><tr><th>Desk</th><th>State</th><th>Last contact</th>\
-         <th>Pending</th><th>App version</th><th>Clock skew</th><th></th></tr>",
-    );
-    for d in rows {
-        let state = match (&d.revoked_at, &d.enrolled_at) {
-            (Some(_), _) => "<span class=\"warn\">revoked</span>",
-            (None, Some(_)) => "<span class=\"ok\">active</span>",
-            (None, None) => "<span class=\"muted\">waiting for its code</span>",
-        };
-        let revoke = if d.revoked_at.is_none() {
-            format!(
-                "<form class=\"inline\" method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-                 <button class=\"revoke\">Revoke</button></form>",
-                conf.href(&format!("/desks/{}/revoke", esc(&d.device_id))),
-                esc(csrf)
-            )
-        } else {
-            String::new()
-        };
-        let _ = write!(
-            out,
-            "<tr data-device=\"{}\" data-state=\"{}\"><td>{}</td><td>{state}</td><td>{}</td><td class=\"n\">{}</td>\
-             <td>{}</td><td>{}</td><td>{revoke}</td></tr>",
-            esc(&d.device_id),
-            if d.revoked_at.is_some() {
-                "revoked"
-            } else if d.enrolled_at.is_some() {
-                "active"
-            } else {
-                "waiting"
-            },
-            esc(&d.name),
-            d.last_seen
-                .as_deref()
-                .map_or_else(|| "never".to_owned(), |t| ago(t, now)),
-            d.pending.map(|p| p.to_string()).unwrap_or_default(),
-            esc(d.app_version.as_deref().unwrap_or_default()),
-            d.clock_skew_ms.map(skew).unwrap_or_default(),
-        );
+    html! {
+        div.scroll {
+            table #desks {
+                tr {
+                    th { "Desk" } th { "State" } th { "Last contact" } th { "Pending" }
+                    th { "App version" } th { "Clock skew" } th {}
+                }
+                @for d in rows {
+                    @let state = match (&d.revoked_at, &d.enrolled_at) {
+                        (Some(_), _) => "revoked",
+                        (None, Some(_)) => "active",
+                        (None, None) => "waiting",
+                    };
+                    tr data-device=(d.device_id) data-state=(state) {
+                        td { (d.name) }
+                        td {
+                            @match state {
+                                "revoked" => span.warn { "revoked" },
+                                "active" => span.ok { "active" },
+                                _ => span.muted { "waiting for its code" },
+                            }
+                        }
+                        td {
+                            @match &d.last_seen {
+                                Some(t) => { (ago(t, now)) }
+                                None => { "never" }
+                            }
+                        }
+                        td.n { @if let Some(p) = d.pending { (p) } }
+                        td { (d.app_version.as_deref().unwrap_or_default()) }
+                        td { @if let Some(ms) = d.clock_skew_ms { (skew(ms)) } }
+                        td {
+                            @if d.revoked_at.is_none() {
+                                form.inline method="post"
+                                    action=(conf.href(&format!("/desks/{}/revoke", d.device_id))) {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    button.revoke { "Revoke" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
-    out.push_str("</table></div>");
-    out
 }
 
-fn enrol_form(csrf: &str, conf: &ConferencePage) -> String {
-    format!(
-        "<form method=\"post\" action=\"{}\" class=\"card\" id=\"enrol\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <label class=\"inline\">New desk's name <input id=\"desk-name\" name=\"name\" required placeholder=\"e.g. North door 2\"></label> \
-         <button id=\"enrol-desk\">Enrol a desk</button></form>",
-        conf.href("/desks"),
-        esc(csrf)
-    )
+fn enrol_form(csrf: &str, conf: &ConferencePage) -> Markup {
+    html! {
+        form.card method="post" action=(conf.href("/desks")) #enrol {
+            input type="hidden" name="csrf" value=(csrf);
+            label.inline {
+                "New desk's name "
+                input #desk-name name="name" required placeholder="e.g. North door 2";
+            }
+            " "
+            button #enrol-desk { "Enrol a desk" }
+        }
+    }
 }
 
 async fn read_desks<S: Store>(
@@ -132,11 +136,10 @@ async fn list<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) ->
         Ok(r) => r,
         Err(res) => return res,
     };
-    let body = format!(
-        "{}{}",
-        table(&rows, &conf.session.csrf, &conf),
-        enrol_form(&conf.session.csrf, &conf)
-    );
+    let body = html! {
+        (table(&rows, &conf.session.csrf, &conf))
+        (enrol_form(&conf.session.csrf, &conf))
+    };
     conf.render(Tab::Desks, "Desks", true, &body)
 }
 
@@ -148,21 +151,23 @@ struct EnrolForm {
 }
 
 /// The code as a QR code, drawn as inline SVG.
-fn qr_svg(code: &str) -> String {
+fn qr_svg(code: &str) -> Markup {
     let Ok(qr) = qrcode::QrCode::new(code.as_bytes()) else {
-        return String::new();
+        return html! {};
     };
     let svg = qr
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(200, 200)
         .build();
     // The renderer writes a standalone document; inline, only the <svg> element is wanted.
+    // The renderer's output holds only shapes and colours (the code is in the modules, not in
+    // any text), so it goes in as it is.
     let svg = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
-    svg.replacen(
+    PreEscaped(svg.replacen(
         "<svg",
         "<svg id=\"enrolment-qr\" role=\"img\" aria-label=\"QR code of the enrolment code\"",
         1,
-    )
+    ))
 }
 
 async fn enrol<S: Store>(
@@ -188,17 +193,20 @@ async fn enrol<S: Store>(
         Ok(r) => r,
         Err(res) => return res,
     };
-    let body = format!(
-        "<section class=\"card\" id=\"enrolment\"><h2>Enrol “{}”</h2>\
-         <p>On the desk, open <em>Setup</em>, enter this server's address and this code (or scan it). \
-         It works once and expires {}.</p><p class=\"code\" id=\"enrolment-code\">{}</p>{}</section>{}{}",
-        esc(form.name.trim()),
-        enrolment.expires_at.format("%Y-%m-%d %H:%M UTC"),
-        esc(&enrolment.code),
-        qr_svg(&enrolment.code),
-        table(&rows, &conf.session.csrf, &conf),
-        enrol_form(&conf.session.csrf, &conf)
-    );
+    let body = html! {
+        section.card #enrolment {
+            h2 { "Enrol “" (form.name.trim()) "”" }
+            p {
+                "On the desk, open " em { "Setup" } ", enter this server's address and this code \
+                 (or scan it). It works once and expires "
+                (enrolment.expires_at.format("%Y-%m-%d %H:%M UTC")) "."
+            }
+            p.code #enrolment-code { (enrolment.code) }
+            (qr_svg(&enrolment.code))
+        }
+        (table(&rows, &conf.session.csrf, &conf))
+        (enrol_form(&conf.session.csrf, &conf))
+    };
     // Not refreshed: the code is shown this once.
     conf.render(Tab::Desks, "Desks", false, &body)
 }

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{ConferencePage, failed, html, page};
+use super::{ConferencePage, failed, not_found};
 use crate::App;
 use crate::export::Export;
 use crate::storage::Store;
@@ -18,10 +18,7 @@ pub(super) async fn export<S: Store>(
     Path((_, file)): Path<(String, String)>,
 ) -> Response {
     let Some(which) = Export::from_file_name(&file) else {
-        return html(
-            StatusCode::NOT_FOUND,
-            page("No such export", Some(&conf.session), false, ""),
-        );
+        return not_found("No such export", &conf.session);
     };
     let id = conf.id;
     match app

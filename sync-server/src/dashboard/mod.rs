@@ -7,9 +7,9 @@
 //! pre-session the server signed, in a `SameSite=Strict` cookie that must match the form), and
 //! a cross-site `Origin` is refused. Sign-in attempts are limited per address and per account
 //! (with a lockout that doubles), and checked on a fixed pool of hashing threads.
-//! Session cookies are `HttpOnly; SameSite=Strict`.
+//! Session cookies are `HttpOnly; SameSite=Strict` (and `Secure` behind an HTTPS proxy), set
+//! through a typed cookie jar; pages are `maud` templates, which escape every value spliced in.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
@@ -18,10 +18,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use onsite_shared::conference::Conference;
 use onsite_shared::event::StreamId;
 use onsite_shared::ids::ConferenceId;
-use onsite_shared::text::escape_markup as esc;
 
 use crate::App;
 use crate::accounts::Session;
@@ -50,7 +50,6 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
             "/conferences/{conference}/exports/{file}",
             get(exports::export::<S>),
         )
-        .layer(axum::middleware::from_fn(session::secure_cookies))
 }
 
 mod conflicts;
@@ -101,36 +100,43 @@ nav.tabs a.on{font-weight:700;border-bottom:3px solid #2563eb}nav.tabs .exports{
 textarea,select{font:inherit}form.act{display:inline-block;margin:.3em 1em .3em 0;vertical-align:top}\
 label.inline{display:inline-block;margin:.3em 1em .3em 0}.code{font-family:'DejaVu Sans Mono',monospace;font-size:2em;letter-spacing:.08em}";
 
-fn page(title: &str, session: Option<&Session>, refresh: bool, body: &str) -> String {
-    let mut out = String::from("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">");
-    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+/// A whole page: head, the header with who is signed in, the title, and `body`.
+fn page(title: &str, session: Option<&Session>, refresh: bool, body: &Markup) -> Markup {
     let refresh = if refresh { REFRESH_SECS } else { 0 };
-    let _ = write!(
-        out,
-        "<title>{} · Onsite head office</title><style>{STYLE}</style>\
-         <script src=\"/assets/refresh.js\" defer></script></head><body data-refresh=\"{refresh}\"><header>\
-         <a href=\"/\"><strong>Onsite</strong> head office</a>",
-        esc(title)
-    );
-    if let Some(s) = session {
-        let _ = write!(
-            out,
-            "<span>{} <form class=\"inline\" method=\"post\" action=\"/logout\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button id=\"logout\">Sign out</button></form></span>",
-            esc(&s.email),
-            esc(&s.csrf)
-        );
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Onsite head office" }
+                style { (PreEscaped(STYLE)) }
+                script src="/assets/refresh.js" defer {}
+            }
+            body data-refresh=(refresh) {
+                header {
+                    a href="/" { strong { "Onsite" } " head office" }
+                    @if let Some(s) = session {
+                        span {
+                            (s.email) " "
+                            form.inline method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(s.csrf);
+                                button #logout { "Sign out" }
+                            }
+                        }
+                    }
+                }
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
     }
-    let _ = write!(
-        out,
-        "</header><main><h1>{}</h1>{body}</main></body></html>",
-        esc(title)
-    );
-    out
 }
 
-fn html(status: StatusCode, body: String) -> Response {
-    let mut res = (status, body).into_response();
+fn respond(status: StatusCode, body: Markup) -> Response {
+    let mut res = (status, body.into_string()).into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -153,52 +159,46 @@ fn html(status: StatusCode, body: String) -> Response {
 }
 
 fn forbidden() -> Response {
-    html(
-        StatusCode::FORBIDDEN,
-        page(
-            "Refused",
-            None,
-            false,
-            "<p class=\"err\">This form did not come from this dashboard (missing or wrong CSRF token). \
-             Nothing was changed. <a href=\"/\">Start again</a>.</p>",
-        ),
-    )
+    let body = html! {
+        p.err {
+            "This form did not come from this dashboard (missing or wrong CSRF token). \
+             Nothing was changed. "
+            a href="/" { "Start again" } "."
+        }
+    };
+    respond(StatusCode::FORBIDDEN, page("Refused", None, false, &body))
 }
 
 fn failed(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "dashboard");
-    html(
+    let body = html! { p.err { "The server could not answer; try again." } };
+    respond(
         StatusCode::INTERNAL_SERVER_ERROR,
-        page(
-            "Something went wrong",
-            None,
-            false,
-            "<p class=\"err\">The server could not answer; try again.</p>",
-        ),
+        page("Something went wrong", None, false, &body),
     )
 }
 
 /// A request the domain refused: say why, change nothing, offer the way back.
 fn refused(session: &Session, message: &str, back: &str) -> Response {
-    html(
+    let body = html! {
+        p.err #refused { (message) }
+        p { "Nothing was changed. " a href=(back) { "Back" } }
+    };
+    respond(
         StatusCode::UNPROCESSABLE_ENTITY,
-        page(
-            "Not done",
-            Some(session),
-            false,
-            &format!(
-                "<p class=\"err\" id=\"refused\">{}</p><p>Nothing was changed. <a href=\"{}\">Back</a></p>",
-                esc(message),
-                esc(back)
-            ),
-        ),
+        page("Not done", Some(session), false, &body),
     )
 }
 
 fn no_such_conference(session: &Session) -> Response {
-    html(
+    not_found("No such conference", session)
+}
+
+/// A page for something that is not there.
+fn not_found(title: &str, session: &Session) -> Response {
+    respond(
         StatusCode::NOT_FOUND,
-        page("No such conference", Some(session), false, ""),
+        page(title, Some(session), false, &html! {}),
     )
 }
 
@@ -259,48 +259,42 @@ impl ConferencePage {
     }
 
     /// A page of this conference, with its tabs.
-    fn render(&self, tab: Tab, title: &str, refresh: bool, body: &str) -> Response {
-        let mut nav = String::from("<nav class=\"tabs\">");
-        for (t, label, rest) in [
+    fn render(&self, tab: Tab, title: &str, refresh: bool, body: &Markup) -> Response {
+        let tabs = [
             (Tab::Overview, "Overview", ""),
             (Tab::Registrations, "Registrations", "/registrations"),
             (Tab::Conflicts, "Conflicts", "/conflicts"),
             (Tab::Desks, "Desks", "/desks"),
-        ] {
-            let _ = write!(
-                nav,
-                "<a href=\"{}\"{}>{label}</a>",
-                self.href(rest),
-                if t == tab {
-                    " class=\"on\" aria-current=\"page\""
-                } else {
-                    ""
+        ];
+        let exports = [Export::Attendees, Export::Admissions, Export::WalkIns];
+        let body = html! {
+            nav.tabs {
+                @for (t, label, rest) in tabs {
+                    @let on = t == tab;
+                    a href=(self.href(rest))
+                        class=[on.then_some("on")]
+                        aria-current=[on.then_some("page")] { (label) }
                 }
-            );
-        }
-        nav.push_str("<span class=\"exports\">CSV:");
-        for e in [Export::Attendees, Export::Admissions, Export::WalkIns] {
-            let _ = write!(
-                nav,
-                " <a download href=\"{}\">{}</a>",
-                self.href(&format!("/exports/{}", e.file_name())),
-                e.file_name()
-            );
-        }
-        nav.push_str("</span></nav>");
+                span.exports {
+                    "CSV:"
+                    @for e in exports {
+                        " "
+                        a download href=(self.href(&format!("/exports/{}", e.file_name()))) {
+                            (e.file_name())
+                        }
+                    }
+                }
+            }
+            (body)
+        };
         let heading = if tab == Tab::Overview {
             self.name.clone()
         } else {
             format!("{title} · {}", self.name)
         };
-        html(
+        respond(
             StatusCode::OK,
-            page(
-                &heading,
-                Some(&self.session),
-                refresh,
-                &format!("{nav}{body}"),
-            ),
+            page(&heading, Some(&self.session), refresh, &body),
         )
     }
 }
@@ -310,10 +304,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_is_escaped_for_content_and_attributes() {
-        assert_eq!(
-            esc("<a href=\"x\">O'Neil & co</a>"),
-            "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;"
-        );
+    fn text_is_escaped_in_content_and_attributes() {
+        let hostile = "<a href=\"x\">O'Neil & co</a>";
+        let markup = html! { p title=(hostile) { (hostile) } }.into_string();
+        assert!(!markup.contains("<a "), "{markup}");
+        assert!(markup.contains("&lt;a href=&quot;x&quot;&gt;O'Neil &amp; co&lt;/a&gt;"));
     }
 }

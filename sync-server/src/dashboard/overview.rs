@@ -1,18 +1,18 @@
 //! The list of conferences, and a conference's overview: admitted against expected by seat
 //! type and gate, arrivals per 15 minutes, walk-in sales by payment method, open conflicts.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use maud::{Markup, html};
 use onsite_shared::conference::Conference;
 use onsite_shared::event::StreamId;
 use onsite_shared::ids::ConferenceId;
 
 use super::session::SignedIn;
-use super::{ConferencePage, Tab, esc, failed, html, page};
+use super::{ConferencePage, Tab, failed, page, respond};
 use crate::App;
 use crate::head_office;
 use crate::params;
@@ -47,27 +47,27 @@ pub(super) async fn index<S: Store>(
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    let mut body =
-        String::from("<table id=\"conferences\"><tr><th>Conference</th><th>Venue</th></tr>");
-    for (id, name, venue) in &conferences {
-        let _ = write!(
-            body,
-            "<tr><td><a href=\"/conferences/{id}\">{}</a></td><td>{}</td></tr>",
-            esc(name),
-            esc(venue)
-        );
-    }
-    body.push_str("</table>");
-    html(
+    let body = html! {
+        table #conferences {
+            tr { th { "Conference" } th { "Venue" } }
+            @for (id, name, venue) in &conferences {
+                tr {
+                    td { a href={ "/conferences/" (id) } { (name) } }
+                    td { (venue) }
+                }
+            }
+        }
+    };
+    respond(
         StatusCode::OK,
         page("Conferences", Some(&session), false, &body),
     )
 }
 
 /// Admissions per 15 minutes, as SVG bars.
-fn arrivals_chart(times: &[chrono::DateTime<chrono::Utc>]) -> String {
+fn arrivals_chart(times: &[chrono::DateTime<chrono::Utc>]) -> Markup {
     let Some(first) = times.iter().min() else {
-        return "<p>No admissions yet.</p>".to_owned();
+        return html! { p { "No admissions yet." } };
     };
     let last = times.iter().max().unwrap_or(first);
     let slot = |t: &chrono::DateTime<chrono::Utc>| (t.timestamp() - first.timestamp()) / 900;
@@ -84,31 +84,25 @@ fn arrivals_chart(times: &[chrono::DateTime<chrono::Utc>]) -> String {
     let max = counts.iter().copied().max().unwrap_or(1).max(1);
     let (w, h, bar) = (40.0 + slots as f32 * 28.0, 180.0, 22.0);
     let start = first.timestamp() - first.timestamp() % 900;
-    let mut svg = format!(
-        "<svg id=\"arrivals\" role=\"img\" aria-label=\"Admissions per 15 minutes\" viewBox=\"0 0 {w} {}\" width=\"{w}\" height=\"{}\">",
-        h + 30.0,
-        h + 30.0
-    );
-    for (i, c) in counts.iter().enumerate() {
-        let bh = (*c as f32 / max as f32) * (h - 20.0);
-        let x = 30.0 + i as f32 * 28.0;
-        let label = chrono::DateTime::from_timestamp(start + i as i64 * 900, 0)
-            .map(|t| t.format("%H:%M").to_string())
-            .unwrap_or_default();
-        let _ = write!(
-            svg,
-            "<rect class=\"bar\" data-count=\"{c}\" x=\"{x}\" y=\"{:.1}\" width=\"{bar}\" height=\"{bh:.1}\" fill=\"#2563eb\"><title>{label}: {c}</title></rect>\
-             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{c}</text>\
-             <text x=\"{:.1}\" y=\"{}\" font-size=\"9\" text-anchor=\"middle\">{label}</text>",
-            h - bh,
-            x + bar / 2.0,
-            h - bh - 3.0,
-            x + bar / 2.0,
-            h + 14.0
-        );
+    let tenths = |v: f32| format!("{v:.1}");
+    html! {
+        svg #arrivals role="img" aria-label="Admissions per 15 minutes"
+            viewBox={ "0 0 " (w) " " (h + 30.0) } width=(w) height=(h + 30.0) {
+            @for (i, c) in counts.iter().enumerate() {
+                @let bh = (*c as f32 / max as f32) * (h - 20.0);
+                @let x = 30.0 + i as f32 * 28.0;
+                @let label = chrono::DateTime::from_timestamp(start + i as i64 * 900, 0)
+                    .map(|t| t.format("%H:%M").to_string())
+                    .unwrap_or_default();
+                rect.bar data-count=(c) x=(x) y=(tenths(h - bh)) width=(bar) height=(tenths(bh))
+                    fill="#2563eb" { title { (label) ": " (c) } }
+                text x=(tenths(x + bar / 2.0)) y=(tenths(h - bh - 3.0)) font-size="10"
+                    text-anchor="middle" { (c) }
+                text x=(tenths(x + bar / 2.0)) y=(h + 14.0) font-size="9"
+                    text-anchor="middle" { (label) }
+            }
+        }
     }
-    svg.push_str("</svg>");
-    svg
 }
 
 fn money(minor: i64, currency: Option<&str>) -> String {
@@ -157,68 +151,63 @@ pub(super) async fn overview<S: Store>(
         .store
         .read(move |tx| head_office::walk_ins(tx, id))
         .await;
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<div class=\"grid\"><div class=\"card\">Admitted<div class=\"big\" id=\"admitted\" data-admitted=\"{}\" data-expected=\"{}\">{} of {}</div></div>\
-         <div class=\"card\">Open conflicts<div class=\"big\" id=\"open-conflicts\"><a href=\"{}\">{open}</a></div></div></div>",
-        adm.admitted,
-        adm.expected,
-        adm.admitted,
-        adm.expected,
-        conf.href("/conflicts"),
-    );
-    body.push_str("<h2>By seat type</h2><table id=\"by-seat-type\"><tr><th>Seat type</th><th>Admitted</th><th>Expected</th></tr>");
-    for s in &adm.by_seat_type {
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(&s.name),
-            s.admitted,
-            s.expected
-        );
-    }
-    body.push_str(
-        "</table><h2>By gate</h2><table id=\"by-gate\"><tr><th>Gate</th><th>Admitted</th></tr>",
-    );
-    for g in &adm.by_gate {
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
-            esc(&g.gate),
-            g.admitted
-        );
-    }
-    body.push_str("</table><h2>Arrivals per 15 minutes</h2>");
-    body.push_str("<div class=\"scroll\">");
-    body.push_str(&arrivals_chart(&times));
-    body.push_str("</div>");
-    body.push_str("<h2>Walk-in sales</h2>");
-    let walk = match walk {
-        Ok(walk) => walk,
-        Err(e) => {
-            tracing::error!(error = %e, "walk-in figures");
-            let _ = write!(
-                body,
-                "<p class=\"err\" id=\"walk-ins-error\">These figures cannot be shown: {}</p>",
-                esc(&e.to_string())
-            );
-            return conf.render(Tab::Overview, "Overview", true, &body);
+    let currency = walk.as_ref().ok().and_then(|w| w.currency.clone());
+    let body = html! {
+        div.grid {
+            div.card {
+                "Admitted"
+                div.big #admitted data-admitted=(adm.admitted) data-expected=(adm.expected) {
+                    (adm.admitted) " of " (adm.expected)
+                }
+            }
+            div.card {
+                "Open conflicts"
+                div.big #open-conflicts { a href=(conf.href("/conflicts")) { (open) } }
+            }
+        }
+        h2 { "By seat type" }
+        table #by-seat-type {
+            tr { th { "Seat type" } th { "Admitted" } th { "Expected" } }
+            @for s in &adm.by_seat_type {
+                tr { td { (s.name) } td.n { (s.admitted) } td.n { (s.expected) } }
+            }
+        }
+        h2 { "By gate" }
+        table #by-gate {
+            tr { th { "Gate" } th { "Admitted" } }
+            @for g in &adm.by_gate {
+                tr { td { (g.gate) } td.n { (g.admitted) } }
+            }
+        }
+        h2 { "Arrivals per 15 minutes" }
+        div.scroll { (arrivals_chart(&times)) }
+        h2 { "Walk-in sales" }
+        @match &walk {
+            Ok(walk) => {
+                table #walk-ins {
+                    tr {
+                        th { "Payment" } th { "Sales" } th { "Tickets" } th { "Taken" }
+                        th { "Refund due" }
+                    }
+                    @for p in &walk.by_payment_method {
+                        tr {
+                            td { (p.payment_method) }
+                            td.n { (p.sales) }
+                            td.n { (p.tickets) }
+                            td.n { (money(p.taken_minor, currency.as_deref())) }
+                            td.n { (money(p.refund_due_minor, currency.as_deref())) }
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                p.err #walk-ins-error { "These figures cannot be shown: " (e) }
+            }
         }
     };
-    body.push_str("<table id=\"walk-ins\"><tr><th>Payment</th><th>Sales</th><th>Tickets</th><th>Taken</th><th>Refund due</th></tr>");
-    for p in &walk.by_payment_method {
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(&p.payment_method),
-            p.sales,
-            p.tickets,
-            money(p.taken_minor, walk.currency.as_deref()),
-            money(p.refund_due_minor, walk.currency.as_deref())
-        );
+    if let Err(e) = &walk {
+        tracing::error!(error = %e, "walk-in figures");
     }
-    body.push_str("</table>");
     conf.render(Tab::Overview, "Overview", true, &body)
 }
 
@@ -229,7 +218,7 @@ mod tests {
     #[test]
     fn the_arrivals_chart_has_a_bar_per_quarter_hour() {
         let t = |m: i64| chrono::DateTime::from_timestamp(1_800_000_000 + m * 60, 0).unwrap();
-        let svg = arrivals_chart(&[t(0), t(1), t(20), t(50)]);
+        let svg = arrivals_chart(&[t(0), t(1), t(20), t(50)]).into_string();
         assert_eq!(svg.matches("class=\"bar\"").count(), 4);
         assert!(svg.contains("data-count=\"2\""));
     }

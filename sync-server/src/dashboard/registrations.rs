@@ -1,17 +1,16 @@
 //! Registrations: search and filters over every ticket of a conference, and one
 //! registration's history from its events (who did what, at which desk, on both clocks).
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 
-use super::{ConferencePage, Tab, esc, failed, html, page};
+use super::{ConferencePage, Tab, failed, not_found};
 use crate::App;
 use crate::head_office::{self, RegistrationQuery};
 use crate::storage::Store;
@@ -68,19 +67,18 @@ impl Filter {
     }
 }
 
-fn select(name: &str, label: &str, current: &str, options: &[(String, String)]) -> String {
-    let mut out = format!("<label class=\"inline\">{label} <select id=\"{name}\" name=\"{name}\">");
-    for (value, text) in options {
-        let _ = write!(
-            out,
-            "<option value=\"{}\"{}>{}</option>",
-            esc(value),
-            if value == current { " selected" } else { "" },
-            esc(text)
-        );
+fn select(name: &str, label: &str, current: &str, options: &[(String, String)]) -> Markup {
+    html! {
+        label.inline {
+            (label) " "
+            select id=(name) name=(name) {
+                @for (value, text) in options {
+                    option value=(value) selected[value == current] { (text) }
+                }
+            }
+        }
+        " "
     }
-    out.push_str("</select></label> ");
-    out
 }
 
 fn origin_label(origin: &str) -> &str {
@@ -115,91 +113,70 @@ async fn list<S: Store>(
             .values()
             .map(|t| (t.id.to_string(), t.name.clone())),
     );
-    let mut body = format!(
-        "<form method=\"get\" class=\"card\" id=\"filters\"><label class=\"inline\">Search \
-         <input id=\"q\" name=\"q\" type=\"search\" value=\"{}\" placeholder=\"name, email, company or ticket code\" size=\"30\"></label> ",
-        esc(&filter.q)
-    );
-    body.push_str(&select(
-        "origin",
-        "Origin",
-        &filter.origin,
-        &[
-            pair("", "any"),
-            pair("online", "online"),
-            pair("imported", "imported"),
-            pair("walk_in", "walk-in"),
-        ],
-    ));
-    body.push_str(&select(
-        "admitted",
-        "Admitted",
-        &filter.admitted,
-        &[pair("", "any"), pair("yes", "yes"), pair("no", "not yet")],
-    ));
-    body.push_str(&select(
-        "attendee_type",
-        "Attendee type",
-        &filter.attendee_type,
-        &types,
-    ));
-    body.push_str("<button id=\"search\">Show</button></form>");
     let first = filter.page.saturating_mul(PAGE_SIZE);
     let shown = u32::try_from(found.registrations.len()).unwrap_or(0);
-    let _ = write!(
-        body,
-        "<p id=\"found\" data-total=\"{}\">{} registration(s){}</p>",
-        found.total,
-        found.total,
-        if shown > 0 {
-            format!(", showing {}–{}", first + 1, first + shown)
-        } else {
-            String::new()
+    let body = html! {
+        form.card method="get" #filters {
+            label.inline {
+                "Search "
+                input #q name="q" type="search" value=(filter.q)
+                    placeholder="name, email, company or ticket code" size="30";
+            }
+            " "
+            (select("origin", "Origin", &filter.origin, &[
+                pair("", "any"),
+                pair("online", "online"),
+                pair("imported", "imported"),
+                pair("walk_in", "walk-in"),
+            ]))
+            (select("admitted", "Admitted", &filter.admitted, &[
+                pair("", "any"),
+                pair("yes", "yes"),
+                pair("no", "not yet"),
+            ]))
+            (select("attendee_type", "Attendee type", &filter.attendee_type, &types))
+            button #search { "Show" }
         }
-    );
-    body.push_str(
-        "<div class=\"scroll\"><table id=\"registrations\"><tr><th>Ticket</th><th>Name</th><th>Company</th>\
-         <th>Seat type</th><th>Origin</th><th>Status</th><th>Admitted</th></tr>",
-    );
-    for r in &found.registrations {
-        let admitted = match (&r.admitted_at, &r.admitted_gate) {
-            (Some(at), gate) => format!(
-                "<span class=\"ok\">{}</span> {}",
-                esc(at.get(11..16).unwrap_or(at)),
-                esc(gate.as_deref().unwrap_or_default())
-            ),
-            (None, _) => "<span class=\"muted\">no</span>".to_owned(),
-        };
-        let _ = write!(
-            body,
-            "<tr data-code=\"{code}\"><td><a href=\"{href}\">{code}</a></td><td>{} {}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{admitted}</td></tr>",
-            esc(&r.first_name),
-            esc(&r.last_name),
-            esc(&r.company),
-            esc(&r.seat_type_name),
-            origin_label(&r.origin),
-            esc(&r.status),
-            code = esc(&r.code),
-            href = conf.href(&format!("/registrations/{}", esc(&r.code))),
-        );
-    }
-    body.push_str("</table></div><p>");
-    if filter.page > 0 {
-        let _ = write!(
-            body,
-            "<a id=\"previous\" href=\"{}\">← previous</a> ",
-            esc(&filter.link(filter.page - 1))
-        );
-    }
-    if i64::from(first + shown) < found.total {
-        let _ = write!(
-            body,
-            "<a id=\"next\" href=\"{}\">next →</a>",
-            esc(&filter.link(filter.page + 1))
-        );
-    }
-    body.push_str("</p>");
+        p #found data-total=(found.total) {
+            (found.total) " registration(s)"
+            @if shown > 0 { ", showing " (first + 1) "–" (first + shown) }
+        }
+        div.scroll {
+            table #registrations {
+                tr {
+                    th { "Ticket" } th { "Name" } th { "Company" } th { "Seat type" }
+                    th { "Origin" } th { "Status" } th { "Admitted" }
+                }
+                @for r in &found.registrations {
+                    tr data-code=(r.code) {
+                        td { a href=(conf.href(&format!("/registrations/{}", r.code))) { (r.code) } }
+                        td { (r.first_name) " " (r.last_name) }
+                        td { (r.company) }
+                        td { (r.seat_type_name) }
+                        td { (origin_label(&r.origin)) }
+                        td { (r.status) }
+                        td {
+                            @if let Some(at) = &r.admitted_at {
+                                span.ok { (at.get(11..16).unwrap_or(at)) }
+                                " " (r.admitted_gate.as_deref().unwrap_or_default())
+                            } @else {
+                                span.muted { "no" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p {
+            @if filter.page > 0 {
+                a #previous href=(filter.link(filter.page - 1)) { "← previous" }
+                " "
+            }
+            @if i64::from(first + shown) < found.total {
+                a #next href=(filter.link(filter.page + 1)) { "next →" }
+            }
+        }
+    };
     conf.render(Tab::Registrations, "Registrations", true, &body)
 }
 
@@ -217,10 +194,7 @@ async fn show<S: Store>(
     {
         Ok(Some(found)) => found,
         Ok(None) => {
-            return html(
-                StatusCode::NOT_FOUND,
-                page("No such registration", Some(&conf.session), false, ""),
-            );
+            return not_found("No such registration", &conf.session);
         }
         Err(e) => return failed(e),
     };
@@ -236,54 +210,49 @@ async fn show<S: Store>(
                 .map_or_else(|| t.clone(), |a| a.name.clone())
         })
         .collect();
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<table id=\"registration\" class=\"card\">\
-         <tr><th>Ticket code</th><td>{}</td></tr><tr><th>Name</th><td>{} {}</td></tr>\
-         <tr><th>Email</th><td>{}</td></tr><tr><th>Company</th><td>{}</td></tr>\
-         <tr><th>Seat type</th><td>{}</td></tr><tr><th>Attendee types</th><td>{}</td></tr>\
-         <tr><th>Origin</th><td>{}</td></tr><tr><th>Status</th><td>{}</td></tr>\
-         <tr><th>Admitted</th><td id=\"admitted-state\">{}</td></tr><tr><th>Order</th><td>{}</td></tr></table>",
-        esc(&r.code),
-        esc(&r.first_name),
-        esc(&r.last_name),
-        esc(&r.email),
-        esc(&r.company),
-        esc(&r.seat_type_name),
-        esc(&types.join(", ")),
-        origin_label(&r.origin),
-        esc(&r.status),
-        r.admitted_at.as_deref().map_or_else(
-            || "not yet".to_owned(),
-            |at| format!(
-                "{} at gate {}",
-                esc(at),
-                esc(r.admitted_gate.as_deref().unwrap_or_default())
-            )
-        ),
-        esc(&r.order_id),
-    );
-    body.push_str(
-        "<h2>History</h2><div class=\"scroll\"><table id=\"history\"><tr><th>Desk time</th><th>Server time</th>\
-         <th>What</th><th>Who</th></tr>",
-    );
-    for e in &entries {
-        let who = match (&e.desk, e.by_desk) {
-            (Some(desk), true) => format!("desk {}", esc(desk)),
-            (Some(desk), false) => format!("server, on desk {}'s push", esc(desk)),
-            (None, _) => "server".to_owned(),
-        };
-        let _ = write!(
-            body,
-            "<tr data-event=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{who}</td></tr>",
-            esc(&e.event_type),
-            esc(&e.occurred_at),
-            esc(&e.recorded_at),
-            esc(&e.summary),
-        );
-    }
-    body.push_str("</table></div>");
+    let body = html! {
+        table #registration .card {
+            tr { th { "Ticket code" } td { (r.code) } }
+            tr { th { "Name" } td { (r.first_name) " " (r.last_name) } }
+            tr { th { "Email" } td { (r.email) } }
+            tr { th { "Company" } td { (r.company) } }
+            tr { th { "Seat type" } td { (r.seat_type_name) } }
+            tr { th { "Attendee types" } td { (types.join(", ")) } }
+            tr { th { "Origin" } td { (origin_label(&r.origin)) } }
+            tr { th { "Status" } td { (r.status) } }
+            tr {
+                th { "Admitted" }
+                td #admitted-state {
+                    @if let Some(at) = &r.admitted_at {
+                        (at) " at gate " (r.admitted_gate.as_deref().unwrap_or_default())
+                    } @else {
+                        "not yet"
+                    }
+                }
+            }
+            tr { th { "Order" } td { (r.order_id) } }
+        }
+        h2 { "History" }
+        div.scroll {
+            table #history {
+                tr { th { "Desk time" } th { "Server time" } th { "What" } th { "Who" } }
+                @for e in &entries {
+                    tr data-event=(e.event_type) {
+                        td { (e.occurred_at) }
+                        td { (e.recorded_at) }
+                        td { (e.summary) }
+                        td {
+                            @match (&e.desk, e.by_desk) {
+                                (Some(desk), true) => { "desk " (desk) }
+                                (Some(desk), false) => { "server, on desk " (desk) "'s push" }
+                                (None, _) => { "server" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
     conf.render(
         Tab::Registrations,
         &format!("{} {}", r.first_name, r.last_name),

@@ -1,41 +1,35 @@
 //! Signing in and out of the dashboard: the session cookie, the sign-in form and its CSRF
 //! check, and what makes a form post this dashboard's own.
 
-use std::fmt::Write as _;
-use std::sync::Arc;
-
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use onsite_shared::text::escape_markup as esc;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, failed, forbidden, html, page};
+use super::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, failed, forbidden, page, respond};
 use crate::App;
 use crate::accounts::{self, AccountError, Session};
 use crate::devices::new_token;
 use crate::storage::Store;
 
-pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-pub(super) fn set_cookie(res: &mut Response, name: &str, value: &str, max_age: i64) {
-    let c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}");
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
+/// A cookie of the dashboard's: only for this server's pages (`HttpOnly`, `SameSite=Strict`,
+/// `Path=/`), and `Secure` when the browser came over HTTPS so that it is never sent back over
+/// plain HTTP.
+fn cookie(name: &'static str, value: String, max_age: i64, https: bool) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(https)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build()
 }
 
 /// Whether the browser reached the server over HTTPS (through a proxy that says so with
@@ -55,34 +49,6 @@ fn over_https(headers: &HeaderMap) -> bool {
         || said(header::FORWARDED)
             .iter()
             .any(|v| v.split([';', ',']).any(|p| p.trim() == "proto=https"))
-}
-
-/// Marks every cookie the dashboard sets `Secure` when the browser came over HTTPS, so that
-/// it is never sent back over plain HTTP.
-pub(super) async fn secure_cookies(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let https = over_https(req.headers());
-    let mut res = next.run(req).await;
-    if https {
-        let cookies: Vec<HeaderValue> = res
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .cloned()
-            .collect();
-        res.headers_mut().remove(header::SET_COOKIE);
-        for c in cookies {
-            let secure = c
-                .to_str()
-                .ok()
-                .and_then(|v| HeaderValue::from_str(&format!("{v}; Secure")).ok())
-                .unwrap_or(c);
-            res.headers_mut().append(header::SET_COOKIE, secure);
-        }
-    }
-    res
 }
 
 /// A request from another site: its `Origin` (when the browser sends one) is not this host.
@@ -112,7 +78,8 @@ impl<S: Store> FromRequestParts<Arc<App<S>>> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App<S>>) -> Result<Self, Response> {
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
             return Err(Redirect::to("/login").into_response());
         };
         let now = chrono::Utc::now();
@@ -129,21 +96,24 @@ impl<S: Store> FromRequestParts<Arc<App<S>>> for SignedIn {
     }
 }
 
-fn login_form(csrf: &str, message: Option<&str>) -> String {
-    let mut body = String::new();
-    if let Some(m) = message {
-        let _ = write!(body, "<p class=\"err\" id=\"login-error\">{}</p>", esc(m));
+fn login_form(csrf: &str, message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(m) = message {
+            p.err #login-error { (m) }
+        }
+        form.card method="post" action="/login" {
+            input type="hidden" name="csrf" value=(csrf);
+            label {
+                "Email "
+                input #email name="email" type="email" autocomplete="username" required;
+            }
+            label {
+                "Password "
+                input #password name="password" type="password" autocomplete="current-password" required;
+            }
+            button #sign-in { "Sign in" }
+        }
     }
-    let _ = write!(
-        body,
-        "<form method=\"post\" action=\"/login\" class=\"card\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <label>Email <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required></label>\
-         <label>Password <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
-         <button id=\"sign-in\">Sign in</button></form>",
-        esc(csrf)
-    );
-    body
 }
 
 /// How long a sign-in form's pre-session lasts.
@@ -203,22 +173,20 @@ fn presession_holds(key: &[u8], token: &str, now: chrono::DateTime<chrono::Utc>)
 }
 
 /// A sign-in page with a fresh pre-session in its cookie and its form.
-fn login_response(key: &[u8], status: StatusCode, message: Option<&str>) -> Response {
+fn login_response(key: &[u8], https: bool, status: StatusCode, message: Option<&str>) -> Response {
     let csrf = match presession(key, chrono::Utc::now()) {
         Ok(t) => t,
         Err(e) => return failed(e),
     };
-    let mut res = html(
-        status,
-        page("Sign in", None, false, &login_form(&csrf, message)),
-    );
-    set_cookie(&mut res, LOGIN_CSRF_COOKIE, &csrf, PRESESSION_SECONDS);
-    res
+    let form = login_form(&csrf, message);
+    let jar = CookieJar::new().add(cookie(LOGIN_CSRF_COOKIE, csrf, PRESESSION_SECONDS, https));
+    (jar, respond(status, page("Sign in", None, false, &form))).into_response()
 }
 
 /// Turned away for now: the sign-in page again, with when to try next.
 fn try_later(
     key: &[u8],
+    https: bool,
     status: StatusCode,
     message: &str,
     after: std::time::Duration,
@@ -226,6 +194,7 @@ fn try_later(
     let secs = after.as_secs().max(1);
     let mut res = login_response(
         key,
+        https,
         status,
         Some(&format!("{message} Try again in {secs} s.")),
     );
@@ -235,8 +204,16 @@ fn try_later(
     res
 }
 
-pub(super) async fn login_page<S: Store>(State(app): State<Arc<App<S>>>) -> Response {
-    login_response(&app.guards.login_key, StatusCode::OK, None)
+pub(super) async fn login_page<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    headers: HeaderMap,
+) -> Response {
+    login_response(
+        &app.guards.login_key,
+        over_https(&headers),
+        StatusCode::OK,
+        None,
+    )
 }
 
 #[derive(Deserialize)]
@@ -253,10 +230,11 @@ pub(super) async fn login<S: Store>(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let key = &app.guards.login_key;
+    let https = over_https(&headers);
     let now = chrono::Utc::now();
-    let cookie_token = cookie(&headers, LOGIN_CSRF_COOKIE);
+    let jar = CookieJar::from_headers(&headers);
     if cross_site(&headers)
-        || cookie_token.as_deref() != Some(form.csrf.as_str())
+        || jar.get(LOGIN_CSRF_COOKIE).map(Cookie::value) != Some(form.csrf.as_str())
         || !presession_holds(key, &form.csrf, now)
     {
         return forbidden();
@@ -265,6 +243,7 @@ pub(super) async fn login<S: Store>(
     if let Err(wait) = guard.address(peer.ip()) {
         return try_later(
             key,
+            https,
             StatusCode::TOO_MANY_REQUESTS,
             "Too many sign-in attempts from this address.",
             wait.retry_after,
@@ -275,6 +254,7 @@ pub(super) async fn login<S: Store>(
     if let Err(wait) = guard.account(&account) {
         return try_later(
             key,
+            https,
             StatusCode::TOO_MANY_REQUESTS,
             "Too many failed sign-ins for this email.",
             wait.retry_after,
@@ -298,6 +278,7 @@ pub(super) async fn login<S: Store>(
         Err(busy) => {
             return try_later(
                 key,
+                https,
                 StatusCode::SERVICE_UNAVAILABLE,
                 &format!("{}.", capitalised(&busy.to_string())),
                 std::time::Duration::from_secs(1),
@@ -307,6 +288,7 @@ pub(super) async fn login<S: Store>(
             guard.failed(&account);
             return login_response(
                 key,
+                https,
                 StatusCode::UNAUTHORIZED,
                 Some("Wrong email or password."),
             );
@@ -319,15 +301,17 @@ pub(super) async fn login<S: Store>(
         .await
     {
         Ok(s) => {
-            let mut res = Redirect::to("/").into_response();
-            set_cookie(
-                &mut res,
+            let session = cookie(
                 SESSION_COOKIE,
-                &s.token,
+                s.token,
                 accounts::SESSION_HOURS * 3600,
+                https,
             );
-            set_cookie(&mut res, LOGIN_CSRF_COOKIE, "", 0);
-            res
+            // The pre-session has done its job.
+            let jar = jar
+                .add(session)
+                .remove(cookie(LOGIN_CSRF_COOKIE, String::new(), 0, https));
+            (jar, Redirect::to("/")).into_response()
         }
         Err(e) => failed(e),
     }
@@ -362,9 +346,8 @@ pub(super) async fn logout<S: Store>(
     {
         return failed(e);
     }
-    let mut res = Redirect::to("/login").into_response();
-    set_cookie(&mut res, SESSION_COOKIE, "", 0);
-    res
+    let gone = cookie(SESSION_COOKIE, String::new(), 0, over_https(&headers));
+    (CookieJar::new().remove(gone), Redirect::to("/login")).into_response()
 }
 
 /// A form post is this dashboard's own: same origin and the session's CSRF token.
