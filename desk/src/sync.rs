@@ -295,11 +295,8 @@ async fn refused(res: reqwest::Response) -> SyncError {
     }
 }
 
-/// Trades a one-time enrolment code for this desk's credentials and keeps them.
-pub async fn enrol(desk: &Desk, server_url: &str, code: &str) -> Result<Enrolment, SyncError> {
-    if let Some(e) = desk.enrolment()? {
-        return Err(DeskError::AlreadyEnrolled(e.name).into());
-    }
+/// Trades a one-time code (enrolment or re-enrolment) for a desk's credentials.
+async fn redeem(server_url: &str, code: &str) -> Result<DeskCredentials, SyncError> {
     let url = format!(
         "{}/v1/devices/enrol",
         server_url.trim().trim_end_matches('/')
@@ -315,7 +312,15 @@ pub async fn enrol(desk: &Desk, server_url: &str, code: &str) -> Result<Enrolmen
     if !res.status().is_success() {
         return Err(refused(res).await);
     }
-    let credentials: DeskCredentials = res.json().await.map_err(|e| unreachable(&e))?;
+    res.json().await.map_err(|e| unreachable(&e))
+}
+
+/// Trades a one-time enrolment code for this desk's credentials and keeps them.
+pub async fn enrol(desk: &Desk, server_url: &str, code: &str) -> Result<Enrolment, SyncError> {
+    if let Some(e) = desk.enrolment()? {
+        return Err(DeskError::AlreadyEnrolled(e.name).into());
+    }
+    let credentials = redeem(server_url, code).await?;
     Ok(desk.set_enrolment(server_url, &credentials)?)
 }
 
@@ -327,22 +332,7 @@ pub async fn reenrol(desk: &Desk, server_url: &str, code: &str) -> Result<Enrolm
     let Some(current) = desk.enrolment()? else {
         return Err(SyncError::NotEnrolled);
     };
-    let url = format!(
-        "{}/v1/devices/enrol",
-        server_url.trim().trim_end_matches('/')
-    );
-    let res = http_client()?
-        .post(url)
-        .json(&EnrolRequest {
-            code: code.trim().to_owned(),
-        })
-        .send()
-        .await
-        .map_err(|e| unreachable(&e))?;
-    if !res.status().is_success() {
-        return Err(refused(res).await);
-    }
-    let credentials: DeskCredentials = res.json().await.map_err(|e| unreachable(&e))?;
+    let credentials = redeem(server_url, code).await?;
     if credentials.device_id != current.device || credentials.conference_id != current.conference {
         return Err(DeskError::BadInput(format!(
             "this code is for desk {} ({}), not this one ({}); ask for this desk's own",
