@@ -56,6 +56,26 @@ pub struct App<S> {
     pub(crate) guards: Guards,
 }
 
+impl<S: Store> App<S> {
+    /// The server's state over a store: what [`serve`] answers requests with, and what a
+    /// caller without a socket (the simulated network) calls the routes' functions with.
+    pub async fn open(store: S, config: Config) -> Result<Self, storage::StoreError> {
+        let login_key = store.write(|tx| accounts::signing_key(tx, "login")).await?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+        let guards = Guards {
+            hasher: accounts::hasher::Hasher::start(threads),
+            sign_in: accounts::guard::Guard::sign_in(),
+            orders: accounts::guard::Guard::orders(),
+            login_key,
+        };
+        Ok(Self {
+            store,
+            config,
+            guards,
+        })
+    }
+}
+
 /// What keeps floods and guessers from wearing the server down.
 pub(crate) struct Guards {
     /// Password checks, on a fixed pool of threads.
@@ -131,22 +151,11 @@ pub async fn serve<S: Store>(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let login_key = store
-        .write(|tx| accounts::signing_key(tx, "login"))
-        .await
-        .map_err(std::io::Error::other)?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
-    let guards = Guards {
-        hasher: accounts::hasher::Hasher::start(threads),
-        sign_in: accounts::guard::Guard::sign_in(),
-        orders: accounts::guard::Guard::orders(),
-        login_key,
-    };
-    let app_state = Arc::new(App {
-        store,
-        config,
-        guards,
-    });
+    let app_state = Arc::new(
+        App::open(store, config)
+            .await
+            .map_err(std::io::Error::other)?,
+    );
     let timers = tokio::spawn(fire_timers(Arc::clone(&app_state)));
     let timeout = app_state.config.client_timeout;
     let result = connections::serve(listener, app(app_state), timeout, shutdown).await;

@@ -7,5 +7,6 @@ mod desk_app;
 mod desk_window;
 mod hostile;
 mod import;
+mod in_process;
 mod registration;
 mod sync_server;

@@ -9,6 +9,7 @@ pub mod cups;
 pub mod dashboard;
 pub mod desk;
 pub mod display;
+pub mod in_process;
 pub mod partition;
 pub mod postgres;
 pub mod server;

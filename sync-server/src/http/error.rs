@@ -34,6 +34,16 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    /// The `{code, message}` body this error is answered with.
+    pub fn body(&self) -> &ErrorBody {
+        &self.body
+    }
+
     /// Too many attempts from here: 429, and when to try again.
     pub(crate) fn rate_limited(retry_after: std::time::Duration) -> Self {
         let secs = retry_after.as_secs().max(1);

@@ -22,7 +22,7 @@ mod openapi;
 mod orders;
 mod payments;
 mod reads;
-mod sync;
+pub mod sync;
 
 pub use error::ApiError;
 pub use extract::{AdminAuth, Body, DeskAuth, Params, QueryParams};

@@ -1,4 +1,6 @@
-//! The sync protocol's routes: push and pull for enrolled desks.
+//! The sync protocol's routes: push and pull for enrolled desks. Each route is a thin wrapper
+//! of a function over [`App`] ([`push_from`], [`pull_for`], [`desk_of`]) that a caller without
+//! a socket (the simulated network) uses the same way.
 
 use std::sync::Arc;
 
@@ -20,7 +22,8 @@ use onsite_shared::ids::{ClientId, ConferenceId};
 use onsite_shared::protocol::{MAX_PULL_LIMIT, PullResponse, PushRequest, PushResponse};
 
 use crate::devices;
-use crate::sync::{self, PushError};
+use crate::sync::{self, Desk, PushError};
+use onsite_shared::Timestamp;
 
 pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
     Router::new()
@@ -34,7 +37,18 @@ pub(super) async fn push<S: Store>(
     DeskAuth(desk): DeskAuth,
     Body(req): Body<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
-    let now = now();
+    Ok(Json(push_from(&app, desk, req, now()).await?))
+}
+
+/// A desk's push as the route decides it, without a socket (the route and the simulated
+/// network both call it): checked, re-decided and committed with its outcomes at `now`, the
+/// server's clock.
+pub async fn push_from<S: Store>(
+    app: &App<S>,
+    desk: Desk,
+    req: PushRequest,
+    now: Timestamp,
+) -> Result<PushResponse, ApiError> {
     let skew = req.device_time.map(|t| (t - now).num_milliseconds());
     let checked = Arc::new(sync::check(desk, req)?);
     // Held here too, so that the request is freed on this task rather than by the writer.
@@ -50,7 +64,15 @@ pub(super) async fn push<S: Store>(
         })
         .await?;
     drop(request);
-    Ok(Json(response))
+    Ok(response)
+}
+
+/// The desk a token speaks for (what the route's `Authorization: Bearer` says).
+pub async fn desk_of<S: Store>(app: &App<S>, token: String) -> Result<Desk, ApiError> {
+    Ok(app
+        .store
+        .read(move |tx| devices::authenticate(tx, &token))
+        .await?)
 }
 
 /// `next_cursor` of a pull, also sent as a header.
@@ -58,21 +80,31 @@ pub const NEXT_CURSOR_HEADER: &str = onsite_shared::protocol::NEXT_CURSOR_HEADER
 /// `has_more` of a pull, also sent as a header.
 pub const HAS_MORE_HEADER: &str = onsite_shared::protocol::HAS_MORE_HEADER;
 
-#[derive(Deserialize, utoipa::IntoParams)]
+/// What a pull asks for (the route's query string).
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct PullQuery {
+pub struct PullQuery {
     #[serde(default)]
-    cursor: Option<String>,
+    pub cursor: Option<String>,
     #[serde(default)]
-    limit: Option<u32>,
+    pub limit: Option<u32>,
     #[serde(default)]
-    client_id: Option<ClientId>,
+    pub client_id: Option<ClientId>,
     #[serde(default)]
-    conference: Option<ConferenceId>,
+    pub conference: Option<ConferenceId>,
     /// `door` leaves out what a door desk does not project (the order streams); `all` by default.
     #[serde(default)]
     #[param(inline)]
-    scope: Option<crate::storage::PullScope>,
+    pub scope: Option<crate::storage::PullScope>,
+}
+
+/// One page of a pull: the body (a `PullResponse` as JSON), and what the route also sends as
+/// headers.
+#[derive(Debug)]
+pub struct PulledPage {
+    pub body: String,
+    pub next_cursor: String,
+    pub has_more: bool,
 }
 
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullQuery), security(("desk" = [])), responses((status = 200, description = "The authoritative events after the cursor", body = PullResponse), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 403, description = "Another conference", body = ErrorBody), (status = 410, description = "The cursor belongs to another database; start again", body = ErrorBody)))]
@@ -81,6 +113,42 @@ pub(super) async fn pull<S: Store>(
     DeskAuth(desk): DeskAuth,
     QueryParams(q): QueryParams<PullQuery>,
 ) -> Result<Response, ApiError> {
+    let page = pull_for(&app, desk, q).await?;
+    // The cursor is in the headers too, so a client can ask for the next page while it is
+    // still parsing this one.
+    let has_more = if page.has_more { "true" } else { "false" };
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            ),
+            (
+                axum::http::HeaderName::from_static(NEXT_CURSOR_HEADER),
+                axum::http::HeaderValue::from_str(&page.next_cursor).map_err(|_| {
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        error_code::SERVER_CURSOR,
+                        "the cursor is not a header value",
+                    )
+                })?,
+            ),
+            (
+                axum::http::HeaderName::from_static(HAS_MORE_HEADER),
+                axum::http::HeaderValue::from_static(has_more),
+            ),
+        ],
+        page.body,
+    )
+        .into_response())
+}
+
+/// A desk's pull as the route answers it, without a socket.
+pub async fn pull_for<S: Store>(
+    app: &App<S>,
+    desk: Desk,
+    q: PullQuery,
+) -> Result<PulledPage, ApiError> {
     if q.conference.is_some_and(|c| c != desk.conference) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -122,31 +190,9 @@ pub(super) async fn pull<S: Store>(
     .to_string();
     body.push_str("],");
     body.push_str(&tail[1..]);
-    // The cursor is in the headers too, so a client can ask for the next page while it is
-    // still parsing this one.
-    let has_more = if page.has_more { "true" } else { "false" };
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                axum::http::HeaderValue::from_static("application/json"),
-            ),
-            (
-                axum::http::HeaderName::from_static(NEXT_CURSOR_HEADER),
-                axum::http::HeaderValue::from_str(&page.next_cursor).map_err(|_| {
-                    ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        error_code::SERVER_CURSOR,
-                        "the cursor is not a header value",
-                    )
-                })?,
-            ),
-            (
-                axum::http::HeaderName::from_static(HAS_MORE_HEADER),
-                axum::http::HeaderValue::from_static(has_more),
-            ),
-        ],
+    Ok(PulledPage {
         body,
-    )
-        .into_response())
+        next_cursor: page.next_cursor,
+        has_more: page.has_more,
+    })
 }

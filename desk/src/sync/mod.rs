@@ -21,15 +21,17 @@ use onsite_shared::aggregate::Timestamp;
 use onsite_shared::error_code;
 use onsite_shared::event::{Envelope, Event, StreamId};
 use onsite_shared::protocol::{
-    self, DeskCredentials, EnrolRequest, ErrorBody, OutcomeStatus, PROTOCOL_VERSION, PushRequest,
-    PushResponse,
+    DeskCredentials, OutcomeStatus, PROTOCOL_VERSION, PushRequest, PushResponse,
 };
 
 use crate::error::DeskError;
-use crate::http;
 use crate::log;
 use crate::projection;
 use crate::store::{Desk, Enrolment, parse_setting, set_setting, setting, time_text};
+
+mod transport;
+
+pub use transport::{Answer, Http, PullQuery, PulledPage, Refusal, Transport};
 
 /// Items per push.
 pub const PUSH_BATCH: usize = 500;
@@ -264,21 +266,10 @@ impl Desk {
     }
 }
 
-fn http_client() -> Result<reqwest::Client, SyncError> {
-    http::client(Duration::from_secs(60))
-        .gzip(true)
-        .build()
-        .map_err(|e| SyncError::Unreachable(e.to_string()))
-}
-
-fn unreachable(e: &reqwest::Error) -> SyncError {
-    SyncError::Unreachable(http::failure(e))
-}
-
-async fn refused(res: reqwest::Response) -> SyncError {
-    let status = res.status().as_u16();
-    let body: Option<ErrorBody> = res.json().await.ok();
-    let (code, message) = body.map_or_else(
+/// What a refusal means to the sync client.
+fn refused(refusal: Refusal) -> SyncError {
+    let status = refusal.status;
+    let (code, message) = refusal.body.map_or_else(
         || (error_code::HTTP_ERROR.to_owned(), format!("HTTP {status}")),
         |b| (b.code, b.message),
     );
@@ -296,31 +287,34 @@ async fn refused(res: reqwest::Response) -> SyncError {
 }
 
 /// Trades a one-time code (enrolment or re-enrolment) for a desk's credentials.
-async fn redeem(server_url: &str, code: &str) -> Result<DeskCredentials, SyncError> {
-    let url = format!(
-        "{}/v1/devices/enrol",
-        server_url.trim().trim_end_matches('/')
-    );
-    let res = http_client()?
-        .post(url)
-        .json(&EnrolRequest {
-            code: code.trim().to_owned(),
-        })
-        .send()
-        .await
-        .map_err(|e| unreachable(&e))?;
-    if !res.status().is_success() {
-        return Err(refused(res).await);
-    }
-    res.json().await.map_err(|e| unreachable(&e))
+async fn redeem(
+    transport: &impl Transport,
+    server_url: &str,
+    code: &str,
+) -> Result<DeskCredentials, SyncError> {
+    transport
+        .redeem(server_url, code)
+        .await?
+        .said
+        .map_err(refused)
 }
 
-/// Trades a one-time enrolment code for this desk's credentials and keeps them.
+/// Trades a one-time enrolment code for this desk's credentials and keeps them (over HTTP).
 pub async fn enrol(desk: &Desk, server_url: &str, code: &str) -> Result<Enrolment, SyncError> {
+    enrol_over(&Http::new()?, desk, server_url, code).await
+}
+
+/// [`enrol`], over any transport.
+pub async fn enrol_over(
+    transport: &impl Transport,
+    desk: &Desk,
+    server_url: &str,
+    code: &str,
+) -> Result<Enrolment, SyncError> {
     if let Some(e) = desk.enrolment()? {
         return Err(DeskError::AlreadyEnrolled(e.name).into());
     }
-    let credentials = redeem(server_url, code).await?;
+    let credentials = redeem(transport, server_url, code).await?;
     Ok(desk.set_enrolment(server_url, &credentials)?)
 }
 
@@ -329,10 +323,20 @@ pub async fn enrol(desk: &Desk, server_url: &str, code: &str) -> Result<Enrolmen
 /// desk: a new token, and a new sync client that pushes every event of the log again. The
 /// server answers the ones it has already `duplicate`; nothing is lost, nothing counts twice.
 pub async fn reenrol(desk: &Desk, server_url: &str, code: &str) -> Result<Enrolment, SyncError> {
+    reenrol_over(&Http::new()?, desk, server_url, code).await
+}
+
+/// [`reenrol`], over any transport.
+pub async fn reenrol_over(
+    transport: &impl Transport,
+    desk: &Desk,
+    server_url: &str,
+    code: &str,
+) -> Result<Enrolment, SyncError> {
     let Some(current) = desk.enrolment()? else {
         return Err(SyncError::NotEnrolled);
     };
-    let credentials = redeem(server_url, code).await?;
+    let credentials = redeem(transport, server_url, code).await?;
     if credentials.device_id != current.device || credentials.conference_id != current.conference {
         return Err(DeskError::BadInput(format!(
             "this code is for desk {} ({}), not this one ({}); ask for this desk's own",
@@ -351,10 +355,10 @@ struct NetState {
     diverged: bool,
 }
 
-/// The background sync of one desk.
-pub struct SyncClient {
+/// The background sync of one desk, over HTTP unless told otherwise.
+pub struct SyncClient<T: Transport = Http> {
     desk: Arc<Desk>,
-    http: reqwest::Client,
+    transport: T,
     net: Mutex<NetState>,
     wake: tokio::sync::Notify,
     /// Pause between rounds while everything works.
@@ -369,13 +373,24 @@ struct Fetched {
 
 impl SyncClient {
     pub fn new(desk: Arc<Desk>) -> Result<Self, SyncError> {
-        Ok(Self {
+        Ok(Self::over(desk, Http::new()?))
+    }
+}
+
+impl<T: Transport> SyncClient<T> {
+    /// A sync client that reaches the server through `transport`.
+    pub fn over(desk: Arc<Desk>, transport: T) -> Self {
+        Self {
             desk,
-            http: http_client()?,
+            transport,
             net: Mutex::new(NetState::default()),
             wake: tokio::sync::Notify::new(),
             interval: Duration::from_secs(5),
-        })
+        }
+    }
+
+    pub fn transport(&self) -> &T {
+        &self.transport
     }
 
     pub fn desk(&self) -> &Arc<Desk> {
@@ -413,17 +428,12 @@ impl SyncClient {
         })
     }
 
-    fn note_date(&self, res: &reqwest::Response) {
-        let Some(date) = res
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|d| d.to_str().ok())
-            .and_then(|d| httpdate::parse_http_date(d).ok())
-        else {
+    /// What an answer says of the server's clock: this desk's skew against it.
+    fn note_date<A>(&self, answer: &Answer<A>) {
+        let Some(server) = answer.server_time else {
             return;
         };
-        let server: Timestamp = date.into();
-        // The header has whole seconds: the skew is known to about a second.
+        // Over HTTP the time has whole seconds: the skew is known to about a second.
         let skew = (chrono::Utc::now() - server).num_milliseconds();
         self.net().skew_ms = Some(skew);
     }
@@ -482,39 +492,33 @@ impl SyncClient {
         enrolment: &Enrolment,
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
-        let url = format!("{}/v1/sync/push", enrolment.server_url);
         let mut gaps = 0;
         while let Some(request) = self.desk.push_request(PUSH_BATCH)? {
-            let res = self
-                .http
-                .post(&url)
-                .bearer_auth(&enrolment.token)
-                .json(&request)
-                .send()
-                .await
-                .map_err(|e| unreachable(&e))?;
-            self.note_date(&res);
-            if res.status() == reqwest::StatusCode::CONFLICT {
-                let body: ErrorBody = res.json().await.map_err(|e| unreachable(&e))?;
-                if body.code == error_code::CLIENT_DIVERGED {
-                    return Err(SyncError::Diverged(body.message));
+            let answer = self.transport.push(enrolment, &request).await?;
+            self.note_date(&answer);
+            let response = match answer.said {
+                Ok(response) => response,
+                Err(Refusal {
+                    status: 409,
+                    body: Some(body),
+                }) => {
+                    if body.code == error_code::CLIENT_DIVERGED {
+                        return Err(SyncError::Diverged(body.message));
+                    }
+                    let Some(expected) = body.expected_client_seq.filter(|_| gaps < 3) else {
+                        return Err(SyncError::Server {
+                            status: 409,
+                            code: body.code,
+                            message: body.message,
+                        });
+                    };
+                    // The server has less than this desk believed: resend from where it is.
+                    gaps += 1;
+                    self.desk.set_acked(expected.saturating_sub(1))?;
+                    continue;
                 }
-                let Some(expected) = body.expected_client_seq.filter(|_| gaps < 3) else {
-                    return Err(SyncError::Server {
-                        status: 409,
-                        code: body.code,
-                        message: body.message,
-                    });
-                };
-                // The server has less than this desk believed: resend from where it is.
-                gaps += 1;
-                self.desk.set_acked(expected.saturating_sub(1))?;
-                continue;
-            }
-            if !res.status().is_success() {
-                return Err(refused(res).await);
-            }
-            let response: PushResponse = res.json().await.map_err(|e| unreachable(&e))?;
+                Err(refusal) => return Err(refused(refusal)),
+            };
             for o in &response.outcomes {
                 report.pushed += 1;
                 match o.status {
@@ -533,35 +537,18 @@ impl SyncClient {
         enrolment: &Enrolment,
         cursor: Option<String>,
     ) -> Result<Fetched, SyncError> {
-        let client_id = self.desk.client_id()?;
-        let mut url = format!(
-            "{}/v1/sync/pull?limit={PULL_LIMIT}&scope=door&client_id={client_id}",
-            enrolment.server_url
-        );
-        if let Some(c) = cursor.filter(|c| !c.is_empty()) {
-            url.push_str("&cursor=");
-            url.push_str(&c);
-        }
-        let res = self
-            .http
-            .get(url)
-            .bearer_auth(&enrolment.token)
-            .send()
-            .await
-            .map_err(|e| unreachable(&e))?;
-        self.note_date(&res);
-        if !res.status().is_success() {
-            return Err(refused(res).await);
-        }
-        let header = |name: &str| {
-            res.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
+        let query = PullQuery {
+            client_id: self.desk.client_id()?,
+            cursor,
+            limit: PULL_LIMIT,
         };
-        let next_cursor = header(protocol::NEXT_CURSOR_HEADER);
-        let has_more = header(protocol::HAS_MORE_HEADER).is_some_and(|v| v == "true");
-        let body = res.bytes().await.map_err(|e| unreachable(&e))?;
+        let answer = self.transport.pull(enrolment, &query).await?;
+        self.note_date(&answer);
+        let PulledPage {
+            body,
+            next_cursor,
+            has_more,
+        } = answer.said.map_err(refused)?;
         let page = tokio::task::spawn_blocking(move || DecodedPage::parse(&body))
             .await
             .map_err(|e| DeskError::Corrupt(format!("decoding a page panicked: {e}")))??;

@@ -1,0 +1,108 @@
+//! The sync protocol without a socket (`onsite_tests::in_process`): real desk cores and the
+//! server's own functions in one process, the seam the simulated network sits in. What happens
+//! must be what happens over HTTP.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, ensure};
+use onsite_desk_core::sync::{self, SyncClient, SyncError};
+use onsite_desk_core::{CheckInOutcome, CheckInRequest, Desk, SaleRequest, SaleTicketRequest};
+use onsite_server::Store as _;
+use onsite_shared::ids::SeatTypeId;
+use onsite_shared::order::PaymentMethod;
+use onsite_shared::walk_in::SaleStatus;
+use onsite_tests::in_process::{InProcess, Link};
+use onsite_tests::server::TempDir;
+
+fn sale(seat_type: SeatTypeId, who: &str) -> SaleRequest {
+    SaleRequest {
+        tickets: vec![SaleTicketRequest {
+            seat_type,
+            first_name: who.to_owned(),
+            last_name: "Walker".into(),
+            email: format!("{}@example.com", who.to_lowercase()),
+            company: String::new(),
+            attendee_types: vec![],
+        }],
+        payment_method: PaymentMethod::Cash,
+        amount_taken_minor: 19_900,
+    }
+}
+
+/// Two desks sell the one seat offline and one checks its buyer in: the first to reach the
+/// server keeps the seat, the other is compensated and sees it, and the admission reaches the
+/// other desk; a revoked desk is told so, as over HTTP.
+#[test]
+fn desks_sync_with_the_server_in_process_as_they_do_over_http() -> Result<()> {
+    let dir = TempDir::new("in-process")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let server = Arc::new(InProcess::open(dir.path()).await?);
+        let (conference, seat) = server.conference(1).await?;
+        let mut desks: Vec<SyncClient<Link>> = Vec::new();
+        for name in ["North", "South"] {
+            let desk = Arc::new(Desk::open(dir.path().join(format!("{name}.sqlite3")))?);
+            let link = server.transport();
+            let code = server.enrolment_code(conference, name).await?;
+            sync::enrol_over(&link, &desk, "in-process", &code).await?;
+            let client = SyncClient::over(desk, link);
+            let first = client.sync_once().await?;
+            ensure!(first.pulled > 0, "the conference reaches {name}: {first:?}");
+            desks.push(client);
+        }
+        let (north, south) = (&desks[0], &desks[1]);
+
+        let kept = north.desk().sell(&sale(seat, "Nora"))?;
+        let lost = south.desk().sell(&sale(seat, "Sam"))?;
+        let code = kept.tickets[0].code.to_string();
+        let admitted = north.desk().check_in(&CheckInRequest {
+            code: code.clone(),
+            gate: Some("north".into()),
+            override_reason: None,
+        })?;
+        ensure!(
+            matches!(admitted, CheckInOutcome::Admitted { .. }),
+            "{admitted:?}"
+        );
+
+        let pushed = north.sync_once().await?;
+        ensure!(pushed.pushed == 2 && pushed.compensated == 0, "{pushed:?}");
+        let pushed = south.sync_once().await?;
+        ensure!(pushed.pushed == 1 && pushed.compensated == 1, "{pushed:?}");
+        let sales = south.desk().sales()?;
+        let withdrawn = sales
+            .iter()
+            .find(|s| s.order == lost.order)
+            .context("the lost sale")?;
+        ensure!(
+            withdrawn.status == SaleStatus::Rejected && withdrawn.refund_due.is_some(),
+            "{withdrawn:?}"
+        );
+        // South pulled North's admission: the ticket is already in.
+        let again = south.desk().check_in(&CheckInRequest {
+            code,
+            gate: Some("south".into()),
+            override_reason: None,
+        })?;
+        ensure!(
+            matches!(again, CheckInOutcome::AlreadyAdmitted { .. }),
+            "{again:?}"
+        );
+        let status = north.status()?;
+        ensure!(status.online && status.skew_ms.is_some(), "{status:?}");
+
+        // A revoked desk is told, and stops.
+        let device = north.desk().enrolment()?.context("enrolled")?.device;
+        server
+            .app
+            .store
+            .write(move |tx| onsite_server::devices::revoke(tx, device, chrono::Utc::now()))
+            .await?;
+        let refused = north.sync_once().await;
+        ensure!(matches!(refused, Err(SyncError::Revoked)), "{refused:?}");
+        Ok(())
+    })
+}

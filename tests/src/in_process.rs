@@ -1,0 +1,211 @@
+//! The sync protocol without a socket: desk cores whose sync client speaks to the server's own
+//! push, pull and enrolment functions in this process, over a real server store (SQLite) and
+//! real desk files. Requests and answers still cross as JSON, as they would on the wire. This
+//! is the seam a simulated network sits in.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use onsite_desk_core::Enrolment;
+use onsite_desk_core::sync::{Answer, PullQuery, PulledPage, Refusal, SyncError, Transport};
+use onsite_server::admin::{self, NewConference, NewSeatType};
+use onsite_server::http::ApiError;
+use onsite_server::http::sync::{self as routes, PullQuery as ServerPullQuery};
+use onsite_server::recorder::{Recorder, Rejected};
+use onsite_server::storage::PullScope;
+use onsite_server::storage::sqlite::SqliteStore;
+use onsite_server::{App, Config, Store, devices};
+use onsite_shared::Timestamp;
+use onsite_shared::conference::{ConferenceDetails, OversellPolicy, SeatKind};
+use onsite_shared::ids::{ConferenceId, SeatTypeId};
+use onsite_shared::money::Currency;
+use onsite_shared::protocol::{DeskCredentials, EnrolRequest, PushRequest, PushResponse};
+
+/// A server in this process: its state over a SQLite file, and the clock it decides with.
+pub struct InProcess {
+    pub app: Arc<App<SqliteStore>>,
+    clock: Box<dyn Fn() -> Timestamp + Send + Sync>,
+}
+
+impl InProcess {
+    /// A server over `dir/onsite.sqlite3`, on the wall clock.
+    pub async fn open(dir: &Path) -> Result<Self> {
+        let store = SqliteStore::open(&dir.join("onsite.sqlite3"))?;
+        Ok(Self {
+            app: Arc::new(App::open(store, Config::default()).await?),
+            clock: Box::new(chrono::Utc::now),
+        })
+    }
+
+    fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    /// A published conference with one admission seat type of `quota` seats that refuses
+    /// to oversell.
+    pub async fn conference(&self, quota: u32) -> Result<(ConferenceId, SeatTypeId)> {
+        let id = ConferenceId::from_uuid(uuid::Uuid::now_v7());
+        let now = self.now();
+        let seat = self
+            .app
+            .store
+            .write(move |tx| {
+                let mut rec = Recorder::new(tx, id, now);
+                admin::create_conference(
+                    &mut rec,
+                    &NewConference {
+                        id: Some(id),
+                        details: ConferenceDetails {
+                            name: "In-process Summit".into(),
+                            slug: format!("in-process-{id}"),
+                            description: String::new(),
+                            venue: "Here".into(),
+                            starts_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+                                .unwrap_or_default(),
+                            ends_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+                                .unwrap_or_default(),
+                            currency: Currency::EUR,
+                            max_seats_per_order: None,
+                        },
+                        owner_email: "org@example.com".into(),
+                    },
+                )?;
+                let seat = admin::add_seat_type(
+                    &mut rec,
+                    &NewSeatType {
+                        id: None,
+                        name: "General admission".into(),
+                        description: String::new(),
+                        price_minor: 19_900,
+                        quota,
+                        kind: SeatKind::Admission,
+                        policy: OversellPolicy::Reject,
+                    },
+                )?;
+                admin::publish(&mut rec, true)?;
+                Ok::<_, Rejected>(seat)
+            })
+            .await?;
+        Ok((id, seat))
+    }
+
+    /// A one-time enrolment code for a new desk of `conference`.
+    pub async fn enrolment_code(&self, conference: ConferenceId, name: &str) -> Result<String> {
+        let (name, now) = (name.to_owned(), self.now());
+        let e = self
+            .app
+            .store
+            .write(move |tx| devices::enroll(tx, conference, &name, now))
+            .await
+            .context("enrolling a desk")?;
+        Ok(e.code)
+    }
+
+    /// A transport to this server, for a desk's sync client.
+    pub fn transport(self: &Arc<Self>) -> Link {
+        Link {
+            server: Arc::clone(self),
+        }
+    }
+}
+
+/// One desk's link to an [`InProcess`] server.
+#[derive(Clone)]
+pub struct Link {
+    server: Arc<InProcess>,
+}
+
+/// A value as it comes out of the wire: serialized by one side, read by the other.
+fn across<T: serde::Serialize, U: serde::de::DeserializeOwned>(value: &T) -> Result<U, SyncError> {
+    serde_json::to_vec(value)
+        .and_then(|bytes| serde_json::from_slice(&bytes))
+        .map_err(|e| SyncError::Unreachable(format!("not sent as JSON: {e}")))
+}
+
+fn refusal<T>(e: &ApiError, server_time: Timestamp) -> Answer<T> {
+    Answer {
+        said: Err(Refusal {
+            status: e.status(),
+            body: Some(e.body().clone()),
+        }),
+        server_time: Some(server_time),
+    }
+}
+
+impl Transport for Link {
+    async fn push(
+        &self,
+        to: &Enrolment,
+        request: &PushRequest,
+    ) -> Result<Answer<PushResponse>, SyncError> {
+        let app = &self.server.app;
+        let now = self.server.now();
+        let request: PushRequest = across(request)?;
+        let desk = match routes::desk_of(app, to.token.clone()).await {
+            Ok(desk) => desk,
+            Err(e) => return Ok(refusal(&e, now)),
+        };
+        Ok(match routes::push_from(app, desk, request, now).await {
+            Ok(response) => Answer {
+                said: Ok(across(&response)?),
+                server_time: Some(now),
+            },
+            Err(e) => refusal(&e, now),
+        })
+    }
+
+    async fn pull(
+        &self,
+        to: &Enrolment,
+        query: &PullQuery,
+    ) -> Result<Answer<PulledPage>, SyncError> {
+        let app = &self.server.app;
+        let now = self.server.now();
+        let desk = match routes::desk_of(app, to.token.clone()).await {
+            Ok(desk) => desk,
+            Err(e) => return Ok(refusal(&e, now)),
+        };
+        let q = ServerPullQuery {
+            cursor: query.cursor.clone().filter(|c| !c.is_empty()),
+            limit: Some(query.limit),
+            client_id: Some(query.client_id),
+            conference: None,
+            scope: Some(PullScope::Door),
+        };
+        Ok(match routes::pull_for(app, desk, q).await {
+            Ok(page) => Answer {
+                said: Ok(PulledPage {
+                    next_cursor: Some(page.next_cursor),
+                    has_more: page.has_more,
+                    body: page.body.into(),
+                }),
+                server_time: Some(now),
+            },
+            Err(e) => refusal(&e, now),
+        })
+    }
+
+    async fn redeem(
+        &self,
+        _server_url: &str,
+        code: &str,
+    ) -> Result<Answer<DeskCredentials>, SyncError> {
+        let app = &self.server.app;
+        let now = self.server.now();
+        let request: EnrolRequest = across(&EnrolRequest {
+            code: code.trim().to_owned(),
+        })?;
+        let redeemed = app
+            .store
+            .write(move |tx| devices::redeem(tx, &request.code, now))
+            .await;
+        Ok(match redeemed {
+            Ok(credentials) => Answer {
+                said: Ok(across(&credentials)?),
+                server_time: Some(now),
+            },
+            Err(e) => refusal(&ApiError::from(e), now),
+        })
+    }
+}
