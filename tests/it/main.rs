@@ -9,4 +9,5 @@ mod hostile;
 mod import;
 mod in_process;
 mod registration;
+mod simulation;
 mod sync_server;

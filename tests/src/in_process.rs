@@ -12,12 +12,14 @@ use onsite_desk_core::sync::{Answer, PullQuery, PulledPage, Refusal, SyncError, 
 use onsite_server::admin::{self, NewConference, NewSeatType};
 use onsite_server::http::ApiError;
 use onsite_server::http::sync::{self as routes, PullQuery as ServerPullQuery};
+use onsite_server::import::{self, ImportFile};
 use onsite_server::recorder::{Recorder, Rejected};
 use onsite_server::storage::PullScope;
 use onsite_server::storage::sqlite::SqliteStore;
-use onsite_server::{App, Config, Store, devices};
+use onsite_server::{App, Config, Store, devices, event_log};
 use onsite_shared::Timestamp;
-use onsite_shared::conference::{ConferenceDetails, OversellPolicy, SeatKind};
+use onsite_shared::conference::{Conference, ConferenceDetails, OversellPolicy, SeatKind};
+use onsite_shared::event::StreamId;
 use onsite_shared::ids::{ConferenceId, SeatTypeId};
 use onsite_shared::money::Currency;
 use onsite_shared::protocol::{DeskCredentials, EnrolRequest, PushRequest, PushResponse};
@@ -88,6 +90,67 @@ impl InProcess {
             })
             .await?;
         Ok((id, seat))
+    }
+
+    /// Imports `file` (its conference, seat and attendee types, and registrations) in one
+    /// transaction, as `onsite-server import` does.
+    pub async fn import(&self, file: ImportFile) -> Result<ConferenceId> {
+        let id = file
+            .conference
+            .new
+            .id
+            .context("an import for the simulator names its conference")?;
+        let now = self.now();
+        self.app
+            .store
+            .write(move |tx| {
+                let mut rec = Recorder::new(tx, id, now);
+                let seat_types = import::ensure_conference(&mut rec, &file)?;
+                for r in &file.registrations {
+                    import::import_registration(&mut rec, &file.source, r, &seat_types)?;
+                }
+                Ok::<_, Rejected>(())
+            })
+            .await?;
+        Ok(id)
+    }
+
+    /// The seat types of `conference`: id and name.
+    pub async fn seat_types(&self, conference: ConferenceId) -> Result<Vec<(SeatTypeId, String)>> {
+        let (conf, _) = self
+            .app
+            .store
+            .read(move |tx| event_log::load::<Conference>(tx, &StreamId::conference(conference)))
+            .await?;
+        Ok(conf
+            .seat_types
+            .values()
+            .map(|s| (s.id, s.name.clone()))
+            .collect())
+    }
+
+    /// Head office releases `more` seats of a seat type (raises its quota).
+    pub async fn release(
+        &self,
+        conference: ConferenceId,
+        seat_type: SeatTypeId,
+        more: u32,
+    ) -> Result<()> {
+        let now = self.now();
+        self.app
+            .store
+            .write(move |tx| {
+                let mut rec = Recorder::new(tx, conference, now);
+                let (conf, _) = rec.load::<Conference>(&StreamId::conference(conference))?;
+                let quota = conf
+                    .seat_types
+                    .get(&seat_type)
+                    .map_or(0, |s| s.quota)
+                    .saturating_add(more);
+                admin::change_quota(&mut rec, seat_type, quota)
+            })
+            .await?;
+        Ok(())
     }
 
     /// A one-time enrolment code for a new desk of `conference`.

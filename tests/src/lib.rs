@@ -13,5 +13,6 @@ pub mod in_process;
 pub mod partition;
 pub mod postgres;
 pub mod server;
+pub mod simulation;
 pub mod webdriver;
 pub mod workspace;

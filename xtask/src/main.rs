@@ -5,6 +5,8 @@
 //!   and every test, prints a summary, and exits non-zero if anything failed.
 //! - `cargo xtask bench [ARGS]`: builds the release binaries and runs `onsite-bench` (figures
 //!   as ratios against baselines measured in the same run).
+//! - `cargo xtask simulate [ARGS]`: builds and runs `onsite-sim`, the deterministic simulation
+//!   (`--seeds N`, `--from S`, `--seed S` to replay one, `--steps K`, `--desks D`).
 //! - `cargo xtask demo`: the demo conference on a local server, and the desk app enrolled
 //!   against it.
 //! - `cargo xtask bindings`: regenerates the UI's TypeScript types from the Rust types.
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         Some("test") => test(&root),
         Some("demo") => demo(&root),
         Some("bench") => bench(&root, &args[1..]),
+        Some("simulate") => simulate(&root, &args[1..]),
         Some("bindings") => bindings(&root),
         Some("deps") => match system::ensure_packages(system::TEST_PACKAGES) {
             Ok(()) => ExitCode::SUCCESS,
@@ -35,7 +38,7 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask <test|demo|bench|bindings|deps>");
+            eprintln!("usage: cargo xtask <test|demo|bench|simulate|bindings|deps>");
             eprintln!(
                 "  demo  install what is missing, build, load the demo conference and run the server"
             );
@@ -252,6 +255,32 @@ fn bench(root: &Path, args: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let ran = Command::new(target_dir(root).join("release").join("onsite-bench"))
+        .args(args)
+        .current_dir(root)
+        .status();
+    if ran.is_ok_and(|s| s.success()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Builds the simulator in release and runs it with `args`.
+fn simulate(root: &Path, args: &[String]) -> ExitCode {
+    println!("==> building the simulator");
+    let build = [
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "onsite-tests",
+        "--bin",
+        "onsite-sim",
+    ];
+    if !packages_and_build(root, &build) {
+        return ExitCode::FAILURE;
+    }
+    let ran = Command::new(target_dir(root).join("release").join("onsite-sim"))
         .args(args)
         .current_dir(root)
         .status();

@@ -1,0 +1,152 @@
+//! The deterministic simulation (`cargo xtask simulate`): runs seeds of a simulated venue
+//! morning (see `onsite_tests::simulation`) and, for a seed that fails, prints the failure and
+//! the schedule shrunk to the fewest steps that still fail.
+//!
+//! ```text
+//! onsite-sim [--seeds N] [--from S] [--seed S] [--steps K] [--desks D]
+//! ```
+//! `--seed S` replays one seed (printing its schedule); `--seeds N` runs seeds `from..from+N`.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use onsite_tests::simulation::{self, Counts, Report, Shape, Step};
+
+struct Args {
+    from: u64,
+    seeds: u64,
+    replay: Option<u64>,
+    shape: Shape,
+}
+
+fn parse() -> Result<Args, String> {
+    let mut args = Args {
+        from: 0,
+        seeds: 100,
+        replay: None,
+        shape: Shape::default(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or_else(|| format!("{flag} needs a number"))
+        };
+        match flag.as_str() {
+            "--seeds" => args.seeds = value()?,
+            "--from" => args.from = value()?,
+            "--seed" => args.replay = Some(value()?),
+            "--steps" => args.shape.steps = value()? as usize,
+            "--desks" => args.shape.desks = value()? as usize,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(args)
+}
+
+fn add(total: &mut Report, r: &Report) {
+    total.steps += r.steps;
+    total.sales += r.sales;
+    total.refused_at_desk += r.refused_at_desk;
+    total.check_ins += r.check_ins;
+    total.syncs += r.syncs;
+    total.failed_syncs += r.failed_syncs;
+    total.compensated += r.compensated;
+    total.crashes += r.crashes;
+    total.server_restarts += r.server_restarts;
+    let (t, n): (&mut Counts, &Counts) = (&mut total.network, &r.network);
+    t.delivered += n.delivered;
+    t.lost_requests += n.lost_requests;
+    t.lost_answers += n.lost_answers;
+    t.duplicated += n.duplicated;
+    t.held += n.held;
+    t.redelivered += n.redelivered;
+    t.partitioned += n.partitioned;
+}
+
+fn main() -> ExitCode {
+    let args = match parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("onsite-sim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let dir = std::env::temp_dir().join(format!("onsite-sim-{}", std::process::id()));
+    let seeds: Vec<u64> = match args.replay {
+        Some(s) => vec![s],
+        None => (args.from..args.from.saturating_add(args.seeds)).collect(),
+    };
+    let started = Instant::now();
+    let mut total = Report::default();
+    let mut failures = 0;
+    for (n, &seed) in seeds.iter().enumerate() {
+        let steps = simulation::generate(seed, args.shape);
+        if args.replay.is_some() {
+            for (i, s) in steps.iter().enumerate() {
+                println!("  {i:>3} {s:?}");
+            }
+        }
+        match simulation::run(&dir, args.shape, &steps) {
+            Ok(report) => add(&mut total, &report),
+            Err(failure) => {
+                failures += 1;
+                println!("seed {seed} FAILED {failure}");
+                let shrunk = simulation::shrink(&steps, 300, |candidate: &[Step]| {
+                    simulation::run(&dir, args.shape, candidate).is_err()
+                });
+                let last = simulation::run(&dir, args.shape, &shrunk)
+                    .err()
+                    .map_or_else(|| "(passes when shrunk)".to_owned(), |f| f.to_string());
+                println!("  shrunk to {} step(s), failing {last}:", shrunk.len());
+                for (i, s) in shrunk.iter().enumerate() {
+                    println!("  {i:>3} {s:?}");
+                }
+                println!("  replay: cargo xtask simulate --seed {seed}");
+            }
+        }
+        if (n + 1) % 100 == 0 {
+            println!(
+                "{} seed(s), {failures} failed, {:.0?}",
+                n + 1,
+                started.elapsed()
+            );
+        }
+    }
+    let took = started.elapsed();
+    println!(
+        "simulated {} seed(s) of {} step(s) with {} desk(s) in {took:.1?} ({:.0} ms per seed): {failures} failed",
+        seeds.len(),
+        args.shape.steps,
+        args.shape.desks,
+        took.as_secs_f64() * 1000.0 / seeds.len().max(1) as f64,
+    );
+    println!(
+        "  {} sale(s) ({} refused at the desk), {} check-in(s), {} compensation(s); {} sync(s) ({} cut short), {} desk crash(es), {} server restart(s)",
+        total.sales,
+        total.refused_at_desk,
+        total.check_ins,
+        total.compensated,
+        total.syncs,
+        total.failed_syncs,
+        total.crashes,
+        total.server_restarts
+    );
+    let n = total.network;
+    println!(
+        "  network: {} delivered, {} requests lost, {} answers lost, {} duplicated, {} held and {} delivered late, {} refused by a partition",
+        n.delivered,
+        n.lost_requests,
+        n.lost_answers,
+        n.duplicated,
+        n.held,
+        n.redelivered,
+        n.partitioned
+    );
+    if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

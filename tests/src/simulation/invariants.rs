@@ -1,0 +1,338 @@
+//! What must hold once the network has healed and every desk has synced: checked against the
+//! server's store and every desk's file.
+//!
+//! - Every desk event has an outcome, nothing is pending, and each one the server did not
+//!   refuse is in its log exactly once; each client's sequence is gapless from 1.
+//! - No seat type holds more seats than its quota, unless by explicit overbooking (only the
+//!   overbooking policy may), and the server's tickets agree with its seat counts.
+//! - Every walk-in sale is decided, and the desk that made it shows the server's decision
+//!   and refund (the compensation reached it).
+//! - Every desk's projections equal a rebuild from its logs, and agree with the server on
+//!   every ticket: admitted or not, withdrawn or not, and its duplicate flags.
+//! - Each duplicate admission is flagged exactly once.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use onsite_desk_core::Desk;
+use onsite_server::Store as _;
+use onsite_server::event_log;
+use onsite_server::storage::{SqlValue, StoreError, Tx};
+use onsite_shared::conference::{Conference, OversellPolicy};
+use onsite_shared::event::StreamId;
+use onsite_shared::ids::ConferenceId;
+use onsite_shared::protocol::OutcomeStatus;
+use onsite_shared::seat_availability::SeatsAvailability;
+
+use super::World;
+
+/// What the server holds, read in one transaction.
+struct Server {
+    conference: Conference,
+    seats: SeatsAvailability,
+    event_ids: BTreeSet<String>,
+    /// Each client's last sequence, and the pushes' sequence ranges.
+    clients: HashMap<String, (i64, Vec<(i64, i64)>)>,
+    valid_tickets: BTreeMap<String, i64>,
+    /// Ticket code → status.
+    tickets: BTreeMap<String, String>,
+    /// Walk-in order → (status, refund due).
+    walk_ins: BTreeMap<String, (String, i64)>,
+    admitted: BTreeSet<String>,
+    admissions_per_code: BTreeMap<String, i64>,
+    duplicates_per_code: BTreeMap<String, i64>,
+}
+
+fn text(v: &str) -> SqlValue {
+    SqlValue::from(v.to_owned())
+}
+
+fn read_server(tx: &mut dyn Tx, id: ConferenceId) -> Result<Server, StoreError> {
+    let c = id.to_string();
+    let (conference, _) = event_log::load::<Conference>(tx, &StreamId::conference(id))?;
+    let (seats, _) = event_log::load::<SeatsAvailability>(tx, &StreamId::seats(id))?;
+    let event_ids = tx
+        .query(
+            "SELECT event_id FROM events WHERE conference = $1",
+            &[text(&c)],
+        )?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<Result<_, _>>()?;
+    let mut clients: HashMap<String, (i64, Vec<(i64, i64)>)> = HashMap::new();
+    for r in tx.query("SELECT client_id, last_client_seq FROM clients", &[])? {
+        clients.entry(r.text(0)?).or_default().0 = r.int(1)?;
+    }
+    for r in tx.query(
+        "SELECT client_id, first_seq, last_seq FROM push_outcomes",
+        &[],
+    )? {
+        clients
+            .entry(r.text(0)?)
+            .or_default()
+            .1
+            .push((r.int(1)?, r.int(2)?));
+    }
+    let mut valid_tickets = BTreeMap::new();
+    for r in tx.query(
+        "SELECT seat_type, COUNT(*) FROM tickets WHERE conference = $1 AND status = 'valid' GROUP BY seat_type",
+        &[text(&c)],
+    )? {
+        valid_tickets.insert(r.text(0)?, r.int(1)?);
+    }
+    let tickets = tx
+        .query(
+            "SELECT code, status FROM tickets WHERE conference = $1",
+            &[text(&c)],
+        )?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.text(1)?)))
+        .collect::<Result<_, StoreError>>()?;
+    let walk_ins = tx
+        .query(
+            "SELECT order_id, status, refund_due_minor FROM walk_ins WHERE conference = $1",
+            &[text(&c)],
+        )?
+        .iter()
+        .map(|r| Ok((r.text(0)?, (r.text(1)?, r.int(2)?))))
+        .collect::<Result<_, StoreError>>()?;
+    let admitted = tx
+        .query(
+            "SELECT DISTINCT code FROM admissions WHERE conference = $1",
+            &[text(&c)],
+        )?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<Result<_, _>>()?;
+    let code_of = |json: &str| {
+        serde_json::from_str::<serde_json::Value>(json)
+            .ok()
+            .and_then(|v| v["code"].as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let mut admissions_per_code = BTreeMap::new();
+    for r in tx.query(
+        "SELECT payload FROM events WHERE conference = $1 AND event_type = 'admission.admitted'",
+        &[text(&c)],
+    )? {
+        *admissions_per_code.entry(code_of(&r.text(0)?)).or_default() += 1;
+    }
+    let mut duplicates_per_code = BTreeMap::new();
+    for r in tx.query(
+        "SELECT detail FROM conflicts WHERE conference = $1 AND kind = 'duplicate_admission'",
+        &[text(&c)],
+    )? {
+        *duplicates_per_code.entry(code_of(&r.text(0)?)).or_default() += 1;
+    }
+    Ok(Server {
+        conference,
+        seats,
+        event_ids,
+        clients,
+        valid_tickets,
+        tickets,
+        walk_ins,
+        admitted,
+        admissions_per_code,
+        duplicates_per_code,
+    })
+}
+
+pub(super) async fn check(world: &World) -> Result<(), String> {
+    let id = world.conference;
+    let server = world
+        .net
+        .server()
+        .app
+        .store
+        .read(move |tx| read_server(tx, id))
+        .await
+        .map_err(|e| format!("reading the server: {e}"))?;
+    seats(&server)?;
+    duplicates(&server)?;
+    for (i, d) in world.desks.iter().enumerate() {
+        let desk = d.client.desk();
+        let say = |what: String| format!("desk {i}: {what}");
+        log(desk, &server).map_err(say)?;
+        sales(desk, &server).map_err(say)?;
+        tickets(desk, &server, &world.codes).map_err(say)?;
+        rebuild(desk).map_err(say)?;
+    }
+    Ok(())
+}
+
+fn seats(server: &Server) -> Result<(), String> {
+    for (seat_type, s) in &server.conference.seat_types {
+        let quota = server.seats.quota.get(seat_type).copied().unwrap_or(0);
+        let committed = server.seats.committed.get(seat_type).copied().unwrap_or(0);
+        let held: i64 = server
+            .seats
+            .pending
+            .values()
+            .filter_map(|p| p.get(seat_type))
+            .map(|n| i64::from(*n))
+            .sum();
+        let overbooked = server.seats.overbooked.get(seat_type).copied().unwrap_or(0);
+        if overbooked > 0 && s.policy != OversellPolicy::Overbook {
+            return Err(format!(
+                "{}: {overbooked} seat(s) overbooked under a policy that refuses",
+                s.name
+            ));
+        }
+        if committed + held > quota + overbooked {
+            return Err(format!(
+                "{}: {committed} sold and {held} held of {quota} (+{overbooked} overbooked)",
+                s.name
+            ));
+        }
+        let valid = server
+            .valid_tickets
+            .get(&seat_type.to_string())
+            .copied()
+            .unwrap_or(0);
+        if valid != committed {
+            return Err(format!(
+                "{}: {valid} valid ticket(s) but {committed} seat(s) sold",
+                s.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn duplicates(server: &Server) -> Result<(), String> {
+    for (code, admissions) in &server.admissions_per_code {
+        let flagged = server.duplicates_per_code.get(code).copied().unwrap_or(0);
+        if flagged != admissions - 1 {
+            return Err(format!(
+                "{code}: admitted {admissions} time(s), {flagged} duplicate flag(s)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn log(desk: &Desk, server: &Server) -> Result<(), String> {
+    let status = desk.local_status().map_err(|e| e.to_string())?;
+    if status.pending > 0 {
+        return Err(format!("{} event(s) still pending", status.pending));
+    }
+    let client = desk.client_id().map_err(|e| e.to_string())?.to_string();
+    let items = desk.outbox(0, u32::MAX).map_err(|e| e.to_string())?;
+    for (n, item) in items.iter().enumerate() {
+        if item.client_seq != n as u64 + 1 {
+            return Err(format!(
+                "outbox sequence {} at position {n}",
+                item.client_seq
+            ));
+        }
+        let stored = server.event_ids.contains(&item.event_id.to_string());
+        match item.outcome {
+            None => return Err(format!("event {} has no outcome", item.client_seq)),
+            Some(OutcomeStatus::Rejected) if stored => {
+                return Err(format!(
+                    "refused event {} is in the server's log",
+                    item.client_seq
+                ));
+            }
+            Some(OutcomeStatus::Rejected) => {}
+            Some(_) if !stored => {
+                return Err(format!(
+                    "event {} ({}) is not in the server's log",
+                    item.client_seq, item.event_type
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let appended = items.len() as i64;
+    let (last, mut ranges) = server.clients.get(&client).cloned().unwrap_or_default();
+    if last != appended {
+        return Err(format!("the server has sequence {last} of {appended}"));
+    }
+    ranges.sort_unstable();
+    let mut next = 1;
+    for (first, end) in ranges {
+        if first != next {
+            return Err(format!(
+                "the server's pushes jump from {} to {first}",
+                next - 1
+            ));
+        }
+        next = end + 1;
+    }
+    if appended > 0 && next != appended + 1 {
+        return Err(format!("the server's pushes end at {}", next - 1));
+    }
+    Ok(())
+}
+
+fn sales(desk: &Desk, server: &Server) -> Result<(), String> {
+    for sale in desk.sales().map_err(|e| e.to_string())? {
+        let order = sale.order.to_string();
+        let Some((status, refund)) = server.walk_ins.get(&order) else {
+            return Err(format!("sale {order} is not on the server"));
+        };
+        let ours = serde_json::to_value(sale.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let our_refund = sale.refund_due.map_or(0, |m| m.amount_minor);
+        if sale.pending || &ours != status || our_refund != *refund {
+            return Err(format!(
+                "sale {order}: the desk shows {ours} (refund {our_refund}, pending {}), the server {status} (refund {refund})",
+                sale.pending
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn tickets(desk: &Desk, server: &Server, codes: &[String]) -> Result<(), String> {
+    for code in codes {
+        let Some(server_status) = server.tickets.get(code) else {
+            // Sold at a desk and refused by the server before it was recorded: no ticket.
+            continue;
+        };
+        let entry = desk
+            .attendee(code)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{code} is not in its roster"))?;
+        let admitted = server.admitted.contains(code);
+        if entry.admission.is_some() != admitted {
+            return Err(format!(
+                "{code}: admitted here {}, on the server {admitted}",
+                entry.admission.is_some()
+            ));
+        }
+        if entry.withdrawn != (server_status == "withdrawn") {
+            return Err(format!(
+                "{code}: withdrawn here {}, on the server it is {server_status}",
+                entry.withdrawn
+            ));
+        }
+        let flagged = server.duplicates_per_code.get(code).copied().unwrap_or(0);
+        if i64::from(entry.duplicates) != flagged {
+            return Err(format!(
+                "{code}: {} duplicate flag(s) here, {flagged} on the server",
+                entry.duplicates
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn rebuild(desk: &Desk) -> Result<(), String> {
+    let before = desk.projection_dump().map_err(|e| e.to_string())?;
+    desk.rebuild_projections().map_err(|e| e.to_string())?;
+    let after = desk.projection_dump().map_err(|e| e.to_string())?;
+    if before != after {
+        let first = before
+            .iter()
+            .zip(&after)
+            .find(|(a, b)| a != b)
+            .map(|(a, b)| format!("{a}\n  rebuilt: {b}"))
+            .unwrap_or_else(|| format!("{} rows, rebuilt {}", before.len(), after.len()));
+        return Err(format!("projections differ from a rebuild: {first}"));
+    }
+    Ok(())
+}

@@ -1,0 +1,434 @@
+//! Deterministic simulation of a venue's morning (issue 26): real desk cores on their own
+//! SQLite files and the real server logic and store (SQLite), in one process, connected by a
+//! simulated network ([`network`]) whose faults, like everything else that happens, are drawn
+//! from one seed ([`schedule`]). Steps run one at a time to completion; desks and the server
+//! die between steps and come back from their files. At the end the network heals, every desk
+//! syncs until quiet, and [`invariants`] are checked. A failing seed is cut down to the fewest
+//! steps that still fail, and can be replayed.
+//!
+//! What is not simulated yet: clocks (desks and the server read the wall clock), power cuts
+//! (a crash here keeps what the OS had), online orders, undo, corrections, conflict decisions,
+//! prints and re-enrolment.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use onsite_desk_core::sync::{self, SyncClient, SyncError, Transport};
+use onsite_desk_core::{CheckInRequest, Desk, DeskError, SaleRequest, SaleTicketRequest};
+use onsite_server::admin::{NewConference, NewSeatType};
+use onsite_server::import::{ImportConference, ImportFile, ImportRegistration, ImportSeat};
+use onsite_shared::conference::{ConferenceDetails, OversellPolicy, SeatKind};
+use onsite_shared::ids::{ConferenceId, SeatTypeId};
+use onsite_shared::money::Currency;
+use onsite_shared::order::PaymentMethod;
+use onsite_shared::seat_assignments::Attendee;
+
+use crate::in_process::InProcess;
+
+pub mod invariants;
+pub mod network;
+pub mod schedule;
+
+pub use network::Counts;
+pub use schedule::{Shape, Step, generate, shrink};
+
+use network::{Faulty, Net};
+
+/// Registrations imported before the doors open, one general-admission seat each.
+const REGISTRATIONS: usize = 24;
+
+/// The seat types of the simulated conference: scarce, under both policies.
+struct Seat {
+    name: &'static str,
+    kind: SeatKind,
+    policy: OversellPolicy,
+    /// Seats beyond the imported registrations' own.
+    spare: u32,
+    price_minor: i64,
+}
+
+const SEATS: [Seat; 3] = [
+    Seat {
+        name: "General admission",
+        kind: SeatKind::Admission,
+        policy: OversellPolicy::Reject,
+        spare: 3,
+        price_minor: 19_900,
+    },
+    Seat {
+        name: "Standing room",
+        kind: SeatKind::Admission,
+        policy: OversellPolicy::Overbook,
+        spare: 1,
+        price_minor: 9_900,
+    },
+    Seat {
+        name: "Workshop",
+        kind: SeatKind::AddOn,
+        policy: OversellPolicy::Reject,
+        spare: 2,
+        price_minor: 5_000,
+    },
+];
+
+/// Why a run failed: at which step (or at the end), and what.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub step: Option<usize>,
+    pub what: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.step {
+            Some(i) => write!(f, "at step {i}: {}", self.what),
+            None => write!(f, "at the end: {}", self.what),
+        }
+    }
+}
+
+fn failed(step: Option<usize>, what: impl std::fmt::Display) -> Failure {
+    Failure {
+        step,
+        what: what.to_string(),
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Report {
+    pub steps: usize,
+    pub sales: u64,
+    pub refused_at_desk: u64,
+    pub check_ins: u64,
+    pub syncs: u64,
+    pub failed_syncs: u64,
+    pub compensated: u64,
+    pub crashes: u64,
+    pub server_restarts: u64,
+    pub network: Counts,
+}
+
+struct SimDesk {
+    path: PathBuf,
+    client: SyncClient<Faulty>,
+}
+
+pub(crate) struct World {
+    dir: PathBuf,
+    net: Arc<Net>,
+    conference: ConferenceId,
+    seats: Vec<SeatTypeId>,
+    desks: Vec<SimDesk>,
+    /// Every ticket code the morning has seen: imported, and sold at a desk.
+    codes: Vec<String>,
+    report: Report,
+}
+
+fn import_file(conference: ConferenceId) -> ImportFile {
+    let attendee = |n: usize| Attendee {
+        first_name: format!("Guest{n}"),
+        last_name: "Simulated".into(),
+        email: format!("guest{n}@example.com"),
+        company: String::new(),
+        attendee_types: vec![],
+    };
+    let mut registrations: Vec<ImportRegistration> = (0..REGISTRATIONS)
+        .map(|n| ImportRegistration {
+            source_id: format!("r{n}"),
+            registrant: None,
+            seats: vec![ImportSeat {
+                seat_type: SEATS[0].name.into(),
+                ticket_code: Some(format!("SIM-{n:04}")),
+                attendee: attendee(n),
+                line: None,
+            }],
+        })
+        .collect();
+    registrations[0].seats.push(ImportSeat {
+        seat_type: SEATS[2].name.into(),
+        ticket_code: Some("SIM-W000".into()),
+        attendee: attendee(0),
+        line: None,
+    });
+    let held = |i: usize| match i {
+        0 => REGISTRATIONS as u32,
+        2 => 1,
+        _ => 0,
+    };
+    ImportFile {
+        source: "simulation".into(),
+        conference: ImportConference {
+            new: NewConference {
+                id: Some(conference),
+                details: ConferenceDetails {
+                    name: "Simulated Summit".into(),
+                    slug: "simulated-summit".into(),
+                    description: String::new(),
+                    venue: "Everywhere".into(),
+                    starts_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default(),
+                    ends_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default(),
+                    currency: Currency::EUR,
+                    max_seats_per_order: None,
+                },
+                owner_email: "org@example.com".into(),
+            },
+            published: true,
+        },
+        seat_types: SEATS
+            .iter()
+            .enumerate()
+            .map(|(i, s)| NewSeatType {
+                id: None,
+                name: s.name.into(),
+                description: String::new(),
+                price_minor: s.price_minor,
+                quota: held(i) + s.spare,
+                kind: s.kind,
+                policy: s.policy,
+            })
+            .collect(),
+        attendee_types: vec![],
+        registrations,
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| failed(None, format!("no runtime: {e}")))
+}
+
+/// Runs `steps` in a fresh directory under `dir`; what happened, or the first invariant that
+/// did not hold.
+pub fn run(dir: &Path, shape: Shape, steps: &[Step]) -> Result<Report, Failure> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| failed(None, e))?;
+    let runtime = runtime()?;
+    let result = runtime.block_on(async {
+        let mut world = World::open(dir, shape).await?;
+        for (i, step) in steps.iter().enumerate() {
+            world
+                .step(*step)
+                .await
+                .map_err(|what| failed(Some(i), what))?;
+        }
+        world.quiesce().await.map_err(|what| failed(None, what))?;
+        invariants::check(&world)
+            .await
+            .map_err(|what| failed(None, what))?;
+        world.report.steps = steps.len();
+        world.report.network = world.net.counts();
+        Ok(world.report)
+    });
+    drop(runtime);
+    let _ = std::fs::remove_dir_all(dir);
+    result
+}
+
+impl World {
+    async fn open(dir: &Path, shape: Shape) -> Result<Self, Failure> {
+        let setup = |e: &dyn std::fmt::Display| failed(None, format!("setting up: {e}"));
+        let server_dir = dir.join("server");
+        std::fs::create_dir_all(&server_dir).map_err(|e| setup(&e))?;
+        let server = InProcess::open(&server_dir).await.map_err(|e| setup(&e))?;
+        let conference = ConferenceId::from_u128(0x0193_0000_0000_7000_8000_5131_0000_0001);
+        server
+            .import(import_file(conference))
+            .await
+            .map_err(|e| setup(&e))?;
+        let by_name = server.seat_types(conference).await.map_err(|e| setup(&e))?;
+        let seats = SEATS
+            .iter()
+            .map(|s| {
+                by_name
+                    .iter()
+                    .find(|(_, name)| name == s.name)
+                    .map(|(id, _)| *id)
+                    .ok_or_else(|| setup(&format!("no seat type {}", s.name)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut codes: Vec<String> = (0..REGISTRATIONS).map(|n| format!("SIM-{n:04}")).collect();
+        codes.push("SIM-W000".into());
+        let net = Net::new(server);
+        let mut world = Self {
+            dir: dir.to_owned(),
+            net,
+            conference,
+            seats,
+            desks: Vec::new(),
+            codes,
+            report: Report::default(),
+        };
+        for i in 0..shape.desks.max(1) {
+            let path = dir.join(format!("desk-{i}.sqlite3"));
+            let client = world.open_desk(i, &path).map_err(|e| setup(&e))?;
+            let code = world
+                .net
+                .server()
+                .enrolment_code(conference, &format!("Desk {i}"))
+                .await
+                .map_err(|e| setup(&e))?;
+            sync::enrol_over(client.transport(), client.desk(), "simulated", &code)
+                .await
+                .map_err(|e| setup(&e))?;
+            client.sync_once().await.map_err(|e| setup(&e))?;
+            world.desks.push(SimDesk { path, client });
+        }
+        Ok(world)
+    }
+
+    fn open_desk(&self, i: usize, path: &Path) -> Result<SyncClient<Faulty>, DeskError> {
+        let desk = Arc::new(Desk::open(path)?);
+        Ok(SyncClient::over(
+            desk,
+            Faulty {
+                net: Arc::clone(&self.net),
+                desk: i,
+            },
+        ))
+    }
+
+    fn desk(&self, i: usize) -> &SimDesk {
+        &self.desks[i % self.desks.len()]
+    }
+
+    async fn step(&mut self, step: Step) -> Result<(), String> {
+        match step {
+            Step::Sell {
+                desk,
+                seat,
+                tickets,
+            } => self.sell(desk, seat, tickets),
+            Step::CheckIn { desk, pick } => self.check_in(desk, pick),
+            Step::Sync { desk, faults } => {
+                self.net.round(Some(faults));
+                let result = self.desk(desk).client.sync_once().await;
+                self.net.round(None);
+                self.report.syncs += 1;
+                match result {
+                    Ok(r) => {
+                        self.report.compensated += r.compensated;
+                        Ok(())
+                    }
+                    Err(SyncError::Unreachable(_)) => {
+                        self.report.failed_syncs += 1;
+                        Ok(())
+                    }
+                    Err(e) => Err(format!("desk {desk}'s sync: {e}")),
+                }
+            }
+            Step::Crash { desk } => {
+                let i = desk % self.desks.len();
+                self.report.crashes += 1;
+                // The process is gone (every handle on its file closed), then starts again.
+                let SimDesk { path, client } = self.desks.remove(i);
+                drop(client);
+                let client = self.open_desk(i, &path).map_err(|e| e.to_string())?;
+                self.desks.insert(i, SimDesk { path, client });
+                Ok(())
+            }
+            Step::Partition { desk } => {
+                self.net.toggle(desk % self.desks.len());
+                Ok(())
+            }
+            Step::Release { seat, seats } => {
+                let seat = self.seats[seat % self.seats.len()];
+                self.net
+                    .server()
+                    .release(self.conference, seat, u32::from(seats))
+                    .await
+                    .map_err(|e| format!("releasing seats: {e}"))
+            }
+            Step::RestartServer => {
+                self.report.server_restarts += 1;
+                drop(self.net.stop());
+                let server = InProcess::open(&self.dir.join("server"))
+                    .await
+                    .map_err(|e| format!("reopening the server: {e}"))?;
+                self.net.start(server);
+                Ok(())
+            }
+            Step::Redeliver { pick } => {
+                let Some((to, request)) = self.net.take_held(pick) else {
+                    return Ok(());
+                };
+                let answer = self
+                    .net
+                    .server()
+                    .transport()
+                    .push(&to, &request)
+                    .await
+                    .map_err(|e| format!("a late push: {e}"))?;
+                match answer.said {
+                    Err(r) if r.status >= 500 => Err(format!("a late push answered {r:?}")),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
+    fn sell(&mut self, desk: usize, seat: usize, tickets: u8) -> Result<(), String> {
+        let i = seat % self.seats.len();
+        let n = self.report.sales + self.report.refused_at_desk;
+        let request = SaleRequest {
+            tickets: (0..tickets)
+                .map(|t| SaleTicketRequest {
+                    seat_type: self.seats[i],
+                    first_name: format!("Walker{n}"),
+                    last_name: format!("T{t}"),
+                    email: format!("walker{n}.{t}@example.com"),
+                    company: String::new(),
+                    attendee_types: vec![],
+                })
+                .collect(),
+            payment_method: PaymentMethod::Cash,
+            amount_taken_minor: SEATS[i].price_minor * i64::from(tickets),
+        };
+        match self.desk(desk).client.desk().sell(&request) {
+            Ok(receipt) => {
+                self.report.sales += 1;
+                self.codes
+                    .extend(receipt.tickets.iter().map(|t| t.code.to_string()));
+                Ok(())
+            }
+            Err(DeskError::Refused { .. }) => {
+                self.report.refused_at_desk += 1;
+                Ok(())
+            }
+            Err(e) => Err(format!("desk {desk} selling: {e}")),
+        }
+    }
+
+    fn check_in(&mut self, desk: usize, pick: u32) -> Result<(), String> {
+        let code = self.codes[pick as usize % self.codes.len()].clone();
+        let i = desk % self.desks.len();
+        match self.desk(i).client.desk().check_in(&CheckInRequest {
+            code,
+            gate: Some(format!("gate {i}")),
+            override_reason: None,
+        }) {
+            Ok(_) => {
+                self.report.check_ins += 1;
+                Ok(())
+            }
+            Err(DeskError::Refused { .. } | DeskError::NoSuchTicket(_)) => Ok(()),
+            Err(e) => Err(format!("desk {desk} checking in: {e}")),
+        }
+    }
+
+    /// The network heals; every desk syncs until nothing is left to say.
+    async fn quiesce(&mut self) -> Result<(), String> {
+        self.net.heal();
+        for round in 0..3 {
+            for (i, d) in self.desks.iter().enumerate() {
+                d.client
+                    .sync_once()
+                    .await
+                    .map_err(|e| format!("desk {i}'s sync after healing (round {round}): {e}"))?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,168 @@
+//! What happens in a simulated morning, drawn from one seed: the steps, and how a failing
+//! schedule is cut down to the fewest steps that still fail.
+
+/// SplitMix64: a seeded stream of numbers, the simulator's only source of chance.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next_u64() % n }
+    }
+
+    pub fn percent(&mut self, p: u64) -> bool {
+        self.below(100) < p
+    }
+}
+
+/// One thing that happens. Indices are taken modulo what exists when the step runs, so that
+/// any subset of a schedule is a schedule (what shrinking needs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A desk sells walk-in tickets of one seat type.
+    Sell {
+        desk: usize,
+        seat: usize,
+        tickets: u8,
+    },
+    /// A desk scans one of the ticket codes the simulation knows of.
+    CheckIn { desk: usize, pick: u32 },
+    /// A desk syncs, over a network whose faults this round are drawn from `faults`.
+    Sync { desk: usize, faults: u64 },
+    /// A desk's process dies between two steps and is reopened from its file.
+    Crash { desk: usize },
+    /// A desk's link goes down, or comes back.
+    Partition { desk: usize },
+    /// Head office releases more seats of a seat type.
+    Release { seat: usize, seats: u8 },
+    /// The server's process dies between two steps and is reopened from its files.
+    RestartServer,
+    /// A push the network held back arrives, late.
+    Redeliver { pick: u32 },
+}
+
+/// The size of a simulated morning.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub desks: usize,
+    pub steps: usize,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Self {
+            desks: 3,
+            steps: 60,
+        }
+    }
+}
+
+/// The schedule of `seed`.
+pub fn generate(seed: u64, shape: Shape) -> Vec<Step> {
+    let mut rng = Rng::new(seed);
+    let desks = shape.desks.max(1) as u64;
+    let desk = |rng: &mut Rng| rng.below(desks) as usize;
+    (0..shape.steps)
+        .map(|_| match rng.below(100) {
+            0..18 => Step::Sell {
+                desk: desk(&mut rng),
+                seat: rng.below(3) as usize,
+                tickets: 1 + rng.below(2) as u8,
+            },
+            18..50 => Step::CheckIn {
+                desk: desk(&mut rng),
+                pick: rng.next_u64() as u32,
+            },
+            50..78 => Step::Sync {
+                desk: desk(&mut rng),
+                faults: rng.next_u64(),
+            },
+            78..84 => Step::Crash {
+                desk: desk(&mut rng),
+            },
+            84..90 => Step::Partition {
+                desk: desk(&mut rng),
+            },
+            90..93 => Step::Release {
+                seat: rng.below(3) as usize,
+                seats: 1 + rng.below(2) as u8,
+            },
+            93..95 => Step::RestartServer,
+            _ => Step::Redeliver {
+                pick: rng.next_u64() as u32,
+            },
+        })
+        .collect()
+}
+
+/// The fewest steps of `steps` that still fail (greedy chunk removal, halving the chunk), with
+/// at most `budget` tries.
+pub fn shrink(steps: &[Step], budget: usize, mut fails: impl FnMut(&[Step]) -> bool) -> Vec<Step> {
+    let mut current = steps.to_vec();
+    let mut tries = 0;
+    let mut chunk = current.len().div_ceil(2).max(1);
+    loop {
+        let mut i = 0;
+        let mut removed = false;
+        while i < current.len() && tries < budget {
+            let mut candidate = current.clone();
+            candidate.drain(i..(i + chunk).min(current.len()));
+            tries += 1;
+            if fails(&candidate) {
+                current = candidate;
+                removed = true;
+            } else {
+                i += chunk;
+            }
+        }
+        if tries >= budget || (chunk == 1 && !removed) {
+            return current;
+        }
+        if !removed {
+            chunk = chunk.div_ceil(2);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seed_always_gives_the_same_schedule() {
+        let shape = Shape::default();
+        assert_eq!(generate(7, shape), generate(7, shape));
+        assert_ne!(generate(7, shape), generate(8, shape));
+    }
+
+    #[test]
+    fn shrinking_keeps_only_the_steps_that_matter() {
+        let steps = generate(
+            3,
+            Shape {
+                desks: 3,
+                steps: 80,
+            },
+        );
+        let culprit = |s: &Step| matches!(s, Step::Crash { .. });
+        let culprits = steps.iter().filter(|s| culprit(s)).count();
+        assert!(culprits >= 2, "seed 3 has crashes");
+        let fails = |s: &[Step]| s.iter().filter(|s| culprit(s)).count() >= 2;
+        let shrunk = shrink(&steps, 10_000, fails);
+        assert_eq!(shrunk.len(), 2, "{shrunk:?}");
+        assert!(shrunk.iter().all(culprit));
+    }
+}
