@@ -239,48 +239,41 @@ fn demo(root: &Path) -> ExitCode {
 /// Builds every binary for release and runs the benchmarks with `args`.
 fn bench(root: &Path, args: &[String]) -> ExitCode {
     println!("==> building the release binaries");
-    let build = [
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "onsite-server",
-        "-p",
-        "onsite-desk-core",
-        "-p",
-        "onsite-tests",
-        "--bins",
-    ];
-    if !packages_and_build(root, &build) {
-        return ExitCode::FAILURE;
-    }
-    let ran = Command::new(target_dir(root).join("release").join("onsite-bench"))
-        .args(args)
-        .current_dir(root)
-        .status();
-    if ran.is_ok_and(|s| s.success()) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    release_run(
+        root,
+        &[
+            "-p",
+            "onsite-server",
+            "-p",
+            "onsite-desk-core",
+            "-p",
+            "onsite-tests",
+            "--bins",
+        ],
+        "onsite-bench",
+        args,
+    )
 }
 
 /// Builds the simulator in release and runs it with `args`.
 fn simulate(root: &Path, args: &[String]) -> ExitCode {
     println!("==> building the simulator");
-    let build = [
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "onsite-tests",
-        "--bin",
+    release_run(
+        root,
+        &["-p", "onsite-tests", "--bin", "onsite-sim"],
         "onsite-sim",
-    ];
+        args,
+    )
+}
+
+/// Builds `what` in release (system packages first), then runs the binary `bin` with `args`.
+fn release_run(root: &Path, what: &[&str], bin: &str, args: &[String]) -> ExitCode {
+    let mut build = vec!["build", "--release", "--locked"];
+    build.extend_from_slice(what);
     if !packages_and_build(root, &build) {
         return ExitCode::FAILURE;
     }
-    let ran = Command::new(target_dir(root).join("release").join("onsite-sim"))
+    let ran = Command::new(target_dir(root).join("release").join(bin))
         .args(args)
         .current_dir(root)
         .status();
