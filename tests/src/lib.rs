@@ -12,6 +12,7 @@ pub mod display;
 pub mod in_process;
 pub mod partition;
 pub mod postgres;
+pub mod rehearsal;
 pub mod server;
 pub mod simulation;
 pub mod webdriver;

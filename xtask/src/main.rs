@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+mod fuzz;
 mod system;
 
 fn main() -> ExitCode {
@@ -29,6 +30,8 @@ fn main() -> ExitCode {
         Some("demo") => demo(&root),
         Some("bench") => bench(&root, &args[1..]),
         Some("simulate") => simulate(&root, &args[1..]),
+        Some("fuzz") => fuzz::run(&root, &args[1..]),
+        Some("rehearse") => rehearse(&root, &args[1..]),
         Some("bindings") => bindings(&root),
         Some("deps") => match system::ensure_packages(system::TEST_PACKAGES) {
             Ok(()) => ExitCode::SUCCESS,
@@ -38,7 +41,7 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask <test|demo|bench|simulate|bindings|deps>");
+            eprintln!("usage: cargo xtask <test|demo|bench|simulate|fuzz|rehearse|bindings|deps>");
             eprintln!(
                 "  demo  install what is missing, build, load the demo conference and run the server"
             );
@@ -48,6 +51,13 @@ fn main() -> ExitCode {
             eprintln!(
                 "  bench build for release and run the benchmarks (onsite-bench --help for options)"
             );
+            eprintln!(
+                "  simulate  seeded mornings of desks and a server under faults (--seeds N, --seed S)"
+            );
+            eprintln!(
+                "  rehearse  doors open against a real server: 20 desks, 50,000 check-ins, a report"
+            );
+            eprintln!("  fuzz  every fuzz target under libFuzzer (--seconds N in all, nightly)");
             eprintln!("  bindings  regenerate ui/src/bindings from the Rust types");
             eprintln!("  deps  install the system packages only");
             ExitCode::from(2)
@@ -262,6 +272,26 @@ fn simulate(root: &Path, args: &[String]) -> ExitCode {
         root,
         &["-p", "onsite-tests", "--bin", "onsite-sim"],
         "onsite-sim",
+        args,
+    )
+}
+
+/// Builds the server and the rehearsal in release and runs the rehearsal with `args`.
+fn rehearse(root: &Path, args: &[String]) -> ExitCode {
+    println!("==> building the server and the rehearsal");
+    release_run(
+        root,
+        &[
+            "-p",
+            "onsite-server",
+            "-p",
+            "onsite-tests",
+            "--bin",
+            "onsite-server",
+            "--bin",
+            "onsite-rehearse",
+        ],
+        "onsite-rehearse",
         args,
     )
 }
