@@ -198,6 +198,8 @@ type Queue = mpsc::Sender<Box<dyn WriteJob>>;
 pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Option<Queue>>,
+    /// The writer's and the syncer's threads, joined when the store is dropped.
+    threads: Mutex<Vec<thread::JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     durability: Arc<Durability>,
     epoch: String,
@@ -326,6 +328,30 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// A dropped store has closed its database: the writer finishes what was queued and closes
+/// its connection, the syncer syncs the last commits, and both threads have ended when this
+/// returns; pooled readers are closed too. Otherwise the last close, which checkpoints and
+/// deletes the log file *by its path*, could come after another store opened the same file
+/// (a restart in one process) and delete that store's live log.
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if let Ok(mut writer) = self.writer.lock() {
+            writer.take();
+        }
+        if let Ok(mut readers) = self.readers.lock() {
+            readers.clear();
+        }
+        let threads = self
+            .threads
+            .get_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
 impl SqliteStore {
     /// Opens (and creates or migrates) the database file and starts the writer thread.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -390,18 +416,19 @@ impl SqliteStore {
         let (queue, jobs) = mpsc::channel::<Box<dyn WriteJob>>();
         let (to_syncer, committed) = mpsc::channel::<Committed>();
         let syncer = Arc::clone(&durability);
-        thread::Builder::new()
+        let syncer_thread = thread::Builder::new()
             .name("sqlite-syncer".into())
             .spawn(move || syncer_loop(&wal, &syncer, &committed))
             .map_err(|e| StoreError::Database(format!("cannot start the syncer thread: {e}")))?;
         let writer = Arc::clone(&durability);
-        thread::Builder::new()
+        let writer_thread = thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, &jobs, &writer, &to_syncer))
             .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             path: path.to_owned(),
             writer: Mutex::new(Some(queue)),
+            threads: Mutex::new(vec![writer_thread, syncer_thread]),
             readers: Arc::default(),
             durability,
             epoch,
@@ -717,6 +744,42 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+
+    /// Dropping a store closes its database before the drop returns, even with a write still
+    /// running: a store opened next on the same path (a restart in one process) must never
+    /// meet this one's last close, which deletes the log file by its path.
+    #[test]
+    fn a_dropped_store_has_closed_its_files() {
+        let dir = std::env::temp_dir().join(format!("onsite-drop-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("onsite.sqlite3");
+        let store = SqliteStore::open(&path).unwrap();
+        let (reply, _answer) = oneshot::channel();
+        let slow: Box<dyn WriteJob> = Box::new(Job {
+            work: |_: &mut dyn Tx| {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                Ok::<_, StoreError>(())
+            },
+            result: None,
+            reply,
+        });
+        store
+            .writer
+            .lock()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .send(slow)
+            .unwrap();
+        drop(store);
+        let open: Vec<PathBuf> = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+            .filter(|target| target.starts_with(&dir))
+            .collect();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(open.is_empty(), "still open after the drop: {open:?}");
     }
 
     #[test]
