@@ -27,7 +27,7 @@ impl Desk {
     pub fn correct_attendee(&self, code: &str, correction: &Correction) -> Result<(), DeskError> {
         let code =
             TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
-        let now = chrono::Utc::now();
+        let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;
             let row: Option<(String, u32)> = rusqlite::OptionalExtension::optional(

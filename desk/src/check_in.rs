@@ -61,7 +61,7 @@ impl Desk {
                 code: typed.to_owned(),
             });
         };
-        let now = chrono::Utc::now();
+        let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;
             let gate = match &req.gate {
@@ -124,7 +124,7 @@ impl Desk {
     pub fn undo_check_in(&self, code: &str, reason: &str) -> Result<(), DeskError> {
         let code =
             TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
-        let now = chrono::Utc::now();
+        let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;
             let stream = StreamId::admission(id.conference, &code);

@@ -106,7 +106,7 @@ impl Desk {
         conflict: ConflictId,
         action: &ConflictAction,
     ) -> Result<(), DeskError> {
-        let now = chrono::Utc::now();
+        let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;
             let stream = StreamId::conflict(conflict);

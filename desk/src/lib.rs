@@ -42,7 +42,7 @@ pub use printing::{
 };
 pub use roster::{AdmissionView, AttendeeTypeView, ConferenceView, RosterEntry, SEARCH_LIMIT};
 pub use status::{LocalStatus, OutboxItem};
-pub use store::{Desk, Enrolment};
+pub use store::{Clock, Desk, Enrolment, wall_clock};
 pub use walk_in::{SaleReceipt, SaleRequest, SaleTicketRequest, SaleView, SeatAvailability};
 
 impl Desk {
@@ -50,7 +50,15 @@ impl Desk {
     /// forward), the search index's queue flushed before every commit, print jobs a crash left
     /// half sent marked failed, and the projections rebuilt when their layout changed.
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self, DeskError> {
-        let (desk, rebuild) = Desk::open_file(path.as_ref(), projection::flush_search)?;
+        Desk::open_with_clock(path, store::wall_clock())
+    }
+
+    /// [`Desk::open`] on another clock than the wall clock (the simulator's).
+    pub fn open_with_clock(
+        path: impl AsRef<std::path::Path>,
+        clock: store::Clock,
+    ) -> Result<Self, DeskError> {
+        let (desk, rebuild) = Desk::open_file(path.as_ref(), projection::flush_search, clock)?;
         desk.write(|tx| printing::recover(tx))?;
         if rebuild {
             desk.rebuild_projections()?;

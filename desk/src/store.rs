@@ -29,6 +29,18 @@ pub struct Desk {
     conference: Mutex<Option<(i64, Arc<Conference>)>>,
     /// Runs in every write transaction before it commits (the search index's queue).
     before_commit: BeforeCommit,
+    /// What the desk reads the time from.
+    clock: Clock,
+}
+
+/// Where a desk reads the time: the wall clock, or a simulated one (skewed, jumping) in the
+/// simulator. Everything the desk stamps (admissions, sales, prints, its sync's device time)
+/// reads it.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The wall clock.
+pub fn wall_clock() -> Clock {
+    Arc::new(chrono::Utc::now)
 }
 
 /// What [`Desk::write`] runs before each commit.
@@ -155,6 +167,7 @@ impl Desk {
     pub(crate) fn open_file(
         path: &Path,
         before_commit: BeforeCommit,
+        clock: Clock,
     ) -> Result<(Self, bool), DeskError> {
         let path = path.to_owned();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -193,12 +206,18 @@ impl Desk {
             path,
             conference: Mutex::new(None),
             before_commit,
+            clock,
         };
         Ok((desk, rebuild))
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The time, by this desk's clock.
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
     }
 
     /// The conference folded to log `position`: the one folded last if it is that one, else

@@ -172,7 +172,7 @@ impl Desk {
     /// Sells seats at the door: a provisional order with tickets made here, refused when the
     /// desk's own view shows no seats left.
     pub fn sell(&self, req: &SaleRequest) -> Result<SaleReceipt, DeskError> {
-        let now = chrono::Utc::now();
+        let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;
             let conf = self.conference(tx, id)?;

@@ -33,10 +33,18 @@ pub struct InProcess {
 impl InProcess {
     /// A server over `dir/onsite.sqlite3`, on the wall clock.
     pub async fn open(dir: &Path) -> Result<Self> {
+        Self::open_with_clock(dir, Box::new(chrono::Utc::now)).await
+    }
+
+    /// A server over `dir/onsite.sqlite3` that decides by `clock` (the simulator's).
+    pub async fn open_with_clock(
+        dir: &Path,
+        clock: Box<dyn Fn() -> Timestamp + Send + Sync>,
+    ) -> Result<Self> {
         let store = SqliteStore::open(&dir.join("onsite.sqlite3"))?;
         Ok(Self {
             app: Arc::new(App::open(store, Config::default()).await?),
-            clock: Box::new(chrono::Utc::now),
+            clock,
         })
     }
 

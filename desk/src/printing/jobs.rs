@@ -344,7 +344,7 @@ impl Desk {
     /// Queues a badge for printing. A reprint needs a reason; a badge with layout warnings
     /// needs `accept_warnings`; nothing is queued otherwise.
     pub fn print_badge(&self, req: &PrintRequest) -> Result<PrintJob, DeskError> {
-        let now = chrono::Utc::now();
+        let now = self.now();
         let reason = clean(req.reprint_reason.as_deref());
         self.write(|tx| {
             let id = Desk::identity(tx)?;
@@ -385,7 +385,7 @@ impl Desk {
         job: PrintJobId,
         printer: Option<&str>,
     ) -> Result<PrintJob, DeskError> {
-        let now = chrono::Utc::now();
+        let now = self.now();
         let printer = clean(printer);
         self.write(|tx| {
             let id = Desk::identity(tx)?;
@@ -449,13 +449,13 @@ impl Desk {
     }
 
     pub(super) fn job_failed(&self, job: PrintJobId, reason: &str) -> Result<(), DeskError> {
-        let now = chrono::Utc::now();
+        let now = self.now();
         self.write(|tx| set_state(tx, job, JobState::Failed, None, Some(reason), now))
     }
 
     /// The spooler printed it: record the print as an event, with the job's new state.
     pub(super) fn job_completed(&self, job: &PrintJob) -> Result<(), DeskError> {
-        let now = chrono::Utc::now();
+        let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;
             command::execute::<Badge>(tx, id, &StreamId::badge(job.ticket), now, |state| {

@@ -80,7 +80,7 @@ async fn send(desk: &Desk, cups: &Cups, job: &PrintJob) -> Result<(), DeskError>
         }
         Err(e) => return desk.job_failed(job.job, &e.to_string()),
     }
-    let now = chrono::Utc::now();
+    let now = desk.now();
     desk.write(|tx| set_state(tx, job.job, JobState::Sending, None, None, now))?;
     let pdf = desk
         .print_job_pdf(job.job)?
@@ -96,7 +96,7 @@ async fn send(desk: &Desk, cups: &Cups, job: &PrintJob) -> Result<(), DeskError>
             },
         )
         .await;
-    let now = chrono::Utc::now();
+    let now = desk.now();
     match submitted {
         Ok(spooler_job) => {
             desk.write(|tx| set_state(tx, job.job, JobState::Sent, Some(spooler_job), None, now))

@@ -158,7 +158,7 @@ impl Desk {
                 client_id,
                 app_version: env!("CARGO_PKG_VERSION").to_owned(),
                 pending_after: total - items.len() as u64,
-                device_time: Some(chrono::Utc::now()),
+                device_time: Some(self.now()),
                 items,
             }))
         })
@@ -257,7 +257,7 @@ impl Desk {
     }
 
     fn set_revoked(&self) -> Result<(), DeskError> {
-        self.write(|tx| set_setting(tx, "revoked", &time_text(&chrono::Utc::now())))
+        self.write(|tx| set_setting(tx, "revoked", &time_text(&self.now())))
     }
 
     /// The remote log's stream keys, for tests and diagnostics.
@@ -411,7 +411,7 @@ impl<T: Transport> SyncClient<T> {
     pub fn status(&self) -> Result<SyncStatus, DeskError> {
         let local = self.desk.local_status()?;
         let net = self.net();
-        let now = chrono::Utc::now();
+        let now = self.desk.now();
         Ok(SyncStatus {
             online: net.online,
             last_sync: local.last_sync,
@@ -434,7 +434,7 @@ impl<T: Transport> SyncClient<T> {
             return;
         };
         // Over HTTP the time has whole seconds: the skew is known to about a second.
-        let skew = (chrono::Utc::now() - server).num_milliseconds();
+        let skew = (self.desk.now() - server).num_milliseconds();
         self.net().skew_ms = Some(skew);
     }
 
@@ -483,7 +483,7 @@ impl<T: Transport> SyncClient<T> {
         let settled = self.desk.settle_if_bulk_write();
         pulled?;
         settled?;
-        self.desk.sync_succeeded(chrono::Utc::now())?;
+        self.desk.sync_succeeded(self.desk.now())?;
         Ok(report)
     }
 

@@ -55,6 +55,9 @@ fn add(total: &mut Report, r: &Report) {
     total.compensated += r.compensated;
     total.crashes += r.crashes;
     total.server_restarts += r.server_restarts;
+    total.clock_jumps += r.clock_jumps;
+    total.undos += r.undos;
+    total.corrections += r.corrections;
     let (t, n): (&mut Counts, &Counts) = (&mut total.network, &r.network);
     t.delivered += n.delivered;
     t.lost_requests += n.lost_requests;
@@ -132,6 +135,10 @@ fn main() -> ExitCode {
         total.failed_syncs,
         total.crashes,
         total.server_restarts
+    );
+    println!(
+        "  {} desk clock jump(s), {} undo(s), {} correction(s)",
+        total.clock_jumps, total.undos, total.corrections
     );
     let n = total.network;
     println!(

@@ -10,6 +10,7 @@
 //! - Every desk's projections equal a rebuild from its logs, and agree with the server on
 //!   every ticket: admitted or not, withdrawn or not, and its duplicate flags.
 //! - Each duplicate admission is flagged exactly once.
+//! - Every desk knows how wrong its clock is: the skew its sync shows is its clock's error.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -17,8 +18,10 @@ use onsite_desk_core::Desk;
 use onsite_server::Store as _;
 use onsite_server::event_log;
 use onsite_server::storage::{SqlValue, StoreError, Tx};
+use onsite_shared::aggregate::Aggregate;
+use onsite_shared::check_in::{self, CheckIn};
 use onsite_shared::conference::{Conference, OversellPolicy};
-use onsite_shared::event::StreamId;
+use onsite_shared::event::{Event, StreamId};
 use onsite_shared::ids::ConferenceId;
 use onsite_shared::protocol::OutcomeStatus;
 use onsite_shared::seat_availability::SeatsAvailability;
@@ -38,8 +41,9 @@ struct Server {
     /// Walk-in order → (status, refund due).
     walk_ins: BTreeMap<String, (String, i64)>,
     admitted: BTreeSet<String>,
-    admissions_per_code: BTreeMap<String, i64>,
-    duplicates_per_code: BTreeMap<String, i64>,
+    /// Ticket code → (admissions recorded, of them while another was in force).
+    admissions_per_code: BTreeMap<String, (u32, u32)>,
+    duplicates_per_code: BTreeMap<String, u32>,
 }
 
 fn text(v: &str) -> SqlValue {
@@ -109,12 +113,29 @@ fn read_server(tx: &mut dyn Tx, id: ConferenceId) -> Result<Server, StoreError> 
             .and_then(|v| v["code"].as_str().map(str::to_owned))
             .unwrap_or_default()
     };
-    let mut admissions_per_code = BTreeMap::new();
+    // Each ticket's admission stream folded in its order: an admission recorded while another
+    // was in force (not undone) is a duplicate and must be flagged; one after an undo is not.
+    let mut admissions_per_code: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let mut states: BTreeMap<String, CheckIn> = BTreeMap::new();
     for r in tx.query(
-        "SELECT payload FROM events WHERE conference = $1 AND event_type = 'admission.admitted'",
+        "SELECT stream_id, event_type, schema_version, payload FROM events \
+         WHERE conference = $1 AND stream_type = 'admission' ORDER BY stream_id, version",
         &[text(&c)],
     )? {
-        *admissions_per_code.entry(code_of(&r.text(0)?)).or_default() += 1;
+        let event = Event::decode_json(&r.text(1)?, r.parse(2)?, &r.text(3)?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let Event::CheckIn(event) = event else {
+            continue;
+        };
+        let state = states.remove(&r.text(0)?).unwrap_or_default();
+        if let check_in::Event::Admitted { code, .. } = &event {
+            let counts = admissions_per_code.entry(code.to_string()).or_default();
+            counts.0 += 1;
+            if state.current.is_some() {
+                counts.1 += 1;
+            }
+        }
+        states.insert(r.text(0)?, state.evolve(&event));
     }
     let mut duplicates_per_code = BTreeMap::new();
     for r in tx.query(
@@ -156,6 +177,17 @@ pub(super) async fn check(world: &World) -> Result<(), String> {
         sales(desk, &server).map_err(say)?;
         tickets(desk, &server, &world.codes).map_err(say)?;
         rebuild(desk).map_err(say)?;
+        let shown = d
+            .client
+            .status()
+            .map_err(|e| say(format!("status: {e}")))?
+            .skew_ms;
+        let error = world.clocks.error_ms(i);
+        if shown != Some(error) {
+            return Err(say(format!(
+                "its clock is {error} ms off, and its sync shows a skew of {shown:?} ms"
+            )));
+        }
     }
     Ok(())
 }
@@ -200,11 +232,12 @@ fn seats(server: &Server) -> Result<(), String> {
 }
 
 fn duplicates(server: &Server) -> Result<(), String> {
-    for (code, admissions) in &server.admissions_per_code {
+    for (code, (admissions, while_in)) in &server.admissions_per_code {
         let flagged = server.duplicates_per_code.get(code).copied().unwrap_or(0);
-        if flagged != admissions - 1 {
+        if flagged != *while_in {
             return Err(format!(
-                "{code}: admitted {admissions} time(s), {flagged} duplicate flag(s)"
+                "{code}: admitted {admissions} time(s), {while_in} of them while another \
+                 admission was in force, but {flagged} duplicate flag(s)"
             ));
         }
     }
@@ -311,7 +344,7 @@ fn tickets(desk: &Desk, server: &Server, codes: &[String]) -> Result<(), String>
             ));
         }
         let flagged = server.duplicates_per_code.get(code).copied().unwrap_or(0);
-        if i64::from(entry.duplicates) != flagged {
+        if i64::from(entry.duplicates) != i64::from(flagged) {
             return Err(format!(
                 "{code}: {} duplicate flag(s) here, {flagged} on the server",
                 entry.duplicates

@@ -6,15 +6,19 @@
 //! syncs until quiet, and [`invariants`] are checked. A failing seed is cut down to the fewest
 //! steps that still fail, and can be replayed.
 //!
-//! What is not simulated yet: clocks (desks and the server read the wall clock), power cuts
-//! (a crash here keeps what the OS had), online orders, undo, corrections, conflict decisions,
-//! prints and re-enrolment.
+//! Time is simulated too ([`clock`]): venue time moves a few seconds a step, the server decides
+//! by it, and each desk reads it plus an error that jumps (a wrong minute, hour or day).
+//!
+//! What is not simulated yet: power cuts (a crash here keeps what the OS had), online orders,
+//! payments and expiry, conflict decisions, prints, re-enrolment and backup restores.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use onsite_desk_core::sync::{self, SyncClient, SyncError, Transport};
-use onsite_desk_core::{CheckInRequest, Desk, DeskError, SaleRequest, SaleTicketRequest};
+use onsite_desk_core::{
+    CheckInRequest, Correction, Desk, DeskError, SaleRequest, SaleTicketRequest,
+};
 use onsite_server::admin::{NewConference, NewSeatType};
 use onsite_server::import::{ImportConference, ImportFile, ImportRegistration, ImportSeat};
 use onsite_shared::conference::{ConferenceDetails, OversellPolicy, SeatKind};
@@ -25,6 +29,7 @@ use onsite_shared::seat_assignments::Attendee;
 
 use crate::in_process::InProcess;
 
+mod clock;
 pub mod invariants;
 pub mod network;
 pub mod schedule;
@@ -32,7 +37,11 @@ pub mod schedule;
 pub use network::Counts;
 pub use schedule::{Shape, Step, generate, shrink};
 
+use clock::Clocks;
 use network::{Faulty, Net};
+
+/// Venue time per step.
+const STEP_MS: i64 = 7_000;
 
 /// Registrations imported before the doors open, one general-admission seat each.
 const REGISTRATIONS: usize = 24;
@@ -106,6 +115,9 @@ pub struct Report {
     pub compensated: u64,
     pub crashes: u64,
     pub server_restarts: u64,
+    pub clock_jumps: u64,
+    pub undos: u64,
+    pub corrections: u64,
     pub network: Counts,
 }
 
@@ -116,6 +128,7 @@ struct SimDesk {
 
 pub(crate) struct World {
     dir: PathBuf,
+    clocks: Arc<Clocks>,
     net: Arc<Net>,
     conference: ConferenceId,
     seats: Vec<SeatTypeId>,
@@ -232,7 +245,10 @@ impl World {
         let setup = |e: &dyn std::fmt::Display| failed(None, format!("setting up: {e}"));
         let server_dir = dir.join("server");
         std::fs::create_dir_all(&server_dir).map_err(|e| setup(&e))?;
-        let server = InProcess::open(&server_dir).await.map_err(|e| setup(&e))?;
+        let clocks = Clocks::new(shape.desks.max(1));
+        let server = InProcess::open_with_clock(&server_dir, clocks.server())
+            .await
+            .map_err(|e| setup(&e))?;
         let conference = ConferenceId::from_u128(0x0193_0000_0000_7000_8000_5131_0000_0001);
         server
             .import(import_file(conference))
@@ -254,6 +270,7 @@ impl World {
         let net = Net::new(server);
         let mut world = Self {
             dir: dir.to_owned(),
+            clocks,
             net,
             conference,
             seats,
@@ -280,7 +297,7 @@ impl World {
     }
 
     fn open_desk(&self, i: usize, path: &Path) -> Result<SyncClient<Faulty>, DeskError> {
-        let desk = Arc::new(Desk::open(path)?);
+        let desk = Arc::new(Desk::open_with_clock(path, self.clocks.desk(i))?);
         Ok(SyncClient::over(
             desk,
             Faulty {
@@ -295,6 +312,7 @@ impl World {
     }
 
     async fn step(&mut self, step: Step) -> Result<(), String> {
+        self.clocks.advance(STEP_MS);
         match step {
             Step::Sell {
                 desk,
@@ -344,12 +362,19 @@ impl World {
             Step::RestartServer => {
                 self.report.server_restarts += 1;
                 drop(self.net.stop());
-                let server = InProcess::open(&self.dir.join("server"))
-                    .await
-                    .map_err(|e| format!("reopening the server: {e}"))?;
+                let server =
+                    InProcess::open_with_clock(&self.dir.join("server"), self.clocks.server())
+                        .await
+                        .map_err(|e| format!("reopening the server: {e}"))?;
                 self.net.start(server);
                 Ok(())
             }
+            Step::ClockJump { desk, by_secs } => {
+                self.clock_jump(desk, by_secs);
+                Ok(())
+            }
+            Step::Undo { desk, pick } => self.undo(desk, pick),
+            Step::Correct { desk, pick } => self.correct(desk, pick),
             Step::Redeliver { pick } => {
                 let Some((to, request)) = self.net.take_held(pick) else {
                     return Ok(());
@@ -366,6 +391,53 @@ impl World {
                     _ => Ok(()),
                 }
             }
+        }
+    }
+
+    fn clock_jump(&mut self, desk: usize, by_secs: i32) {
+        self.clocks
+            .jump(desk % self.desks.len(), i64::from(by_secs) * 1_000);
+        self.report.clock_jumps += 1;
+    }
+
+    fn undo(&mut self, desk: usize, pick: u32) -> Result<(), String> {
+        let code = self.codes[pick as usize % self.codes.len()].clone();
+        match self
+            .desk(desk)
+            .client
+            .desk()
+            .undo_check_in(&code, "scanned by mistake")
+        {
+            Ok(()) => {
+                self.report.undos += 1;
+                Ok(())
+            }
+            // Not admitted here (or at all): nothing to take back.
+            Err(DeskError::Refused { .. } | DeskError::NoSuchTicket(_)) => Ok(()),
+            Err(e) => Err(format!("desk {desk} undoing {code}: {e}")),
+        }
+    }
+
+    fn correct(&mut self, desk: usize, pick: u32) -> Result<(), String> {
+        let code = self.codes[pick as usize % self.codes.len()].clone();
+        let n = self.report.corrections;
+        let correction = Correction {
+            first_name: Some(format!("Corrected{n}")),
+            last_name: None,
+            company: Some(format!("Desk {desk} Ltd")),
+        };
+        match self
+            .desk(desk)
+            .client
+            .desk()
+            .correct_attendee(&code, &correction)
+        {
+            Ok(()) => {
+                self.report.corrections += 1;
+                Ok(())
+            }
+            Err(DeskError::Refused { .. } | DeskError::NoSuchTicket(_)) => Ok(()),
+            Err(e) => Err(format!("desk {desk} correcting {code}: {e}")),
         }
     }
 

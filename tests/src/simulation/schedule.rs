@@ -52,7 +52,17 @@ pub enum Step {
     RestartServer,
     /// A push the network held back arrives, late.
     Redeliver { pick: u32 },
+    /// A desk's clock jumps (set wrong by hand, a time-zone or daylight-saving mistake).
+    ClockJump { desk: usize, by_secs: i32 },
+    /// A desk takes back an admission made by mistake (of a code it may never have admitted).
+    Undo { desk: usize, pick: u32 },
+    /// A desk corrects the name on a ticket.
+    Correct { desk: usize, pick: u32 },
 }
+
+/// How far a desk's clock jumps: seconds of drift, a wrong minute, a wrong hour (time zone,
+/// daylight saving), a wrong day.
+const JUMPS: [i32; 8] = [-86_400, -3_600, -600, -7, 7, 600, 3_600, 86_400];
 
 /// The size of a simulated morning.
 #[derive(Debug, Clone, Copy)]
@@ -101,7 +111,19 @@ pub fn generate(seed: u64, shape: Shape) -> Vec<Step> {
                 seats: 1 + rng.below(2) as u8,
             },
             93..95 => Step::RestartServer,
-            _ => Step::Redeliver {
+            95..97 => Step::Redeliver {
+                pick: rng.next_u64() as u32,
+            },
+            97 => Step::ClockJump {
+                desk: desk(&mut rng),
+                by_secs: JUMPS[rng.below(JUMPS.len() as u64) as usize],
+            },
+            98 => Step::Undo {
+                desk: desk(&mut rng),
+                pick: rng.next_u64() as u32,
+            },
+            _ => Step::Correct {
+                desk: desk(&mut rng),
                 pick: rng.next_u64() as u32,
             },
         })
