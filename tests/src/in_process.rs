@@ -161,6 +161,19 @@ impl InProcess {
         Ok(())
     }
 
+    /// A re-enrolment code for a desk that is enrolled already (its file was restored from a
+    /// backup), as head office makes one.
+    pub async fn reenrolment_code(&self, device: onsite_shared::ids::DeviceId) -> Result<String> {
+        let now = self.now();
+        let e = self
+            .app
+            .store
+            .write(move |tx| devices::reenroll(tx, device, now))
+            .await
+            .context("re-enrolling a desk")?;
+        Ok(e.code)
+    }
+
     /// A one-time enrolment code for a new desk of `conference`.
     pub async fn enrolment_code(&self, conference: ConferenceId, name: &str) -> Result<String> {
         let (name, now) = (name.to_owned(), self.now());

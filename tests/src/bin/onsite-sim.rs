@@ -58,6 +58,9 @@ fn add(total: &mut Report, r: &Report) {
     total.clock_jumps += r.clock_jumps;
     total.undos += r.undos;
     total.corrections += r.corrections;
+    total.backups += r.backups;
+    total.restores += r.restores;
+    total.reenrolments += r.reenrolments;
     let (t, n): (&mut Counts, &Counts) = (&mut total.network, &r.network);
     t.delivered += n.delivered;
     t.lost_requests += n.lost_requests;
@@ -137,8 +140,13 @@ fn main() -> ExitCode {
         total.server_restarts
     );
     println!(
-        "  {} desk clock jump(s), {} undo(s), {} correction(s)",
-        total.clock_jumps, total.undos, total.corrections
+        "  {} desk clock jump(s), {} undo(s), {} correction(s), {} backup(s), {} restore(s), {} re-enrolment(s)",
+        total.clock_jumps,
+        total.undos,
+        total.corrections,
+        total.backups,
+        total.restores,
+        total.reenrolments
     );
     let n = total.network;
     println!(

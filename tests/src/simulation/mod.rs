@@ -9,8 +9,12 @@
 //! Time is simulated too ([`clock`]): venue time moves a few seconds a step, the server decides
 //! by it, and each desk reads it plus an error that jumps (a wrong minute, hour or day).
 //!
+//! A desk's file is backed up (when it is set up, and now and then) and restored from its
+//! backup, losing what it did since; its next push is refused as diverged and head office
+//! re-enrols it.
+//!
 //! What is not simulated yet: power cuts (a crash here keeps what the OS had), online orders,
-//! payments and expiry, conflict decisions, prints, re-enrolment and backup restores.
+//! payments and expiry, conflict decisions and prints.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -118,12 +122,17 @@ pub struct Report {
     pub clock_jumps: u64,
     pub undos: u64,
     pub corrections: u64,
+    pub backups: u64,
+    pub restores: u64,
+    pub reenrolments: u64,
     pub network: Counts,
 }
 
 struct SimDesk {
     path: PathBuf,
     client: SyncClient<Faulty>,
+    /// Restored from its backup, and not re-enrolled since.
+    restored: bool,
 }
 
 pub(crate) struct World {
@@ -136,6 +145,38 @@ pub(crate) struct World {
     /// Every ticket code the morning has seen: imported, and sold at a desk.
     codes: Vec<String>,
     report: Report,
+}
+
+/// A desk restored from a backup is told so by its first push (diverged); restored a second
+/// time, after a re-enrolment replaced its token, its old token is refused (401). Either way
+/// head office gives it a re-enrolment code.
+fn needs_reenrolment(e: &SyncError) -> bool {
+    matches!(
+        e,
+        SyncError::Diverged(_) | SyncError::Server { status: 401, .. }
+    )
+}
+
+/// Where a desk's backup is kept.
+fn backup_of(path: &Path) -> PathBuf {
+    path.with_extension("backup")
+}
+
+/// Copies a closed SQLite database and its log (if any) over another, whose old log goes.
+fn copy_database(from: &Path, to: &Path) -> std::io::Result<()> {
+    let with = |p: &Path, suffix: &str| {
+        let mut s = p.as_os_str().to_owned();
+        s.push(suffix);
+        PathBuf::from(s)
+    };
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(with(to, suffix));
+    }
+    std::fs::copy(from, to)?;
+    if with(from, "-wal").exists() {
+        std::fs::copy(with(from, "-wal"), with(to, "-wal"))?;
+    }
+    Ok(())
 }
 
 fn import_file(conference: ConferenceId) -> ImportFile {
@@ -291,7 +332,13 @@ impl World {
                 .await
                 .map_err(|e| setup(&e))?;
             client.sync_once().await.map_err(|e| setup(&e))?;
-            world.desks.push(SimDesk { path, client });
+            world.desks.push(SimDesk {
+                path,
+                client,
+                restored: false,
+            });
+            // The backup taken when the desk was set up, the evening before.
+            world.backup(i).map_err(|e| setup(&e))?;
         }
         Ok(world)
     }
@@ -334,17 +381,23 @@ impl World {
                         self.report.failed_syncs += 1;
                         Ok(())
                     }
+                    Err(e) if needs_reenrolment(&e) => self.reenrol(desk % self.desks.len()).await,
                     Err(e) => Err(format!("desk {desk}'s sync: {e}")),
                 }
             }
             Step::Crash { desk } => {
-                let i = desk % self.desks.len();
                 self.report.crashes += 1;
-                // The process is gone (every handle on its file closed), then starts again.
-                let SimDesk { path, client } = self.desks.remove(i);
-                drop(client);
-                let client = self.open_desk(i, &path).map_err(|e| e.to_string())?;
-                self.desks.insert(i, SimDesk { path, client });
+                self.restart_desk(desk % self.desks.len(), |_| Ok(()))
+            }
+            Step::Backup { desk } => {
+                self.report.backups += 1;
+                self.backup(desk % self.desks.len())
+            }
+            Step::Restore { desk } => {
+                self.report.restores += 1;
+                let i = desk % self.desks.len();
+                self.restart_desk(i, |path| copy_database(&backup_of(path), path))?;
+                self.desks[i].restored = true;
                 Ok(())
             }
             Step::Partition { desk } => {
@@ -391,6 +444,65 @@ impl World {
                     _ => Ok(()),
                 }
             }
+        }
+    }
+
+    /// The desk's process stops (every handle on its file closed), `meanwhile` happens to its
+    /// file, and it starts again.
+    fn restart_desk(
+        &mut self,
+        i: usize,
+        meanwhile: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> Result<(), String> {
+        let SimDesk {
+            path,
+            client,
+            restored,
+        } = self.desks.remove(i);
+        drop(client);
+        meanwhile(&path).map_err(|e| format!("desk {i}'s file: {e}"))?;
+        let client = self.open_desk(i, &path).map_err(|e| e.to_string())?;
+        self.desks.insert(
+            i,
+            SimDesk {
+                path,
+                client,
+                restored,
+            },
+        );
+        Ok(())
+    }
+
+    /// A copy of the desk's file, taken with the desk closed.
+    fn backup(&mut self, i: usize) -> Result<(), String> {
+        self.restart_desk(i, |path| copy_database(path, &backup_of(path)))
+    }
+
+    /// Head office makes a re-enrolment code for the desk, and the desk redeems it: a new sync
+    /// client that pushes its whole log again.
+    async fn reenrol(&mut self, i: usize) -> Result<(), String> {
+        let client = &self.desks[i].client;
+        let device = client
+            .desk()
+            .enrolment()
+            .map_err(|e| e.to_string())?
+            .ok_or("a restored desk is enrolled")?
+            .device;
+        let code = self
+            .net
+            .server()
+            .reenrolment_code(device)
+            .await
+            .map_err(|e| e.to_string())?;
+        match sync::reenrol_over(client.transport(), client.desk(), "simulated", &code).await {
+            Ok(_) => {
+                self.report.reenrolments += 1;
+                self.desks[i].restored = false;
+                Ok(())
+            }
+            // Partitioned: the desk asks again after its next diverged push.
+            Err(SyncError::Unreachable(_)) => Ok(()),
+            Err(e) => Err(format!("desk {i} re-enrolling: {e}")),
         }
     }
 
@@ -494,11 +606,21 @@ impl World {
     async fn quiesce(&mut self) -> Result<(), String> {
         self.net.heal();
         for round in 0..3 {
-            for (i, d) in self.desks.iter().enumerate() {
-                d.client
-                    .sync_once()
-                    .await
-                    .map_err(|e| format!("desk {i}'s sync after healing (round {round}): {e}"))?;
+            for i in 0..self.desks.len() {
+                match self.desks[i].client.sync_once().await {
+                    Ok(_) => {}
+                    Err(e) if needs_reenrolment(&e) => {
+                        self.reenrol(i).await?;
+                        self.desks[i].client.sync_once().await.map_err(|e| {
+                            format!("desk {i}'s sync after re-enrolling (round {round}): {e}")
+                        })?;
+                    }
+                    Err(e) => {
+                        return Err(format!(
+                            "desk {i}'s sync after healing (round {round}): {e}"
+                        ));
+                    }
+                }
             }
         }
         Ok(())

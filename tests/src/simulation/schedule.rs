@@ -58,6 +58,11 @@ pub enum Step {
     Undo { desk: usize, pick: u32 },
     /// A desk corrects the name on a ticket.
     Correct { desk: usize, pick: u32 },
+    /// A copy of a desk's file is taken (a backup).
+    Backup { desk: usize },
+    /// A desk's file is replaced by its last backup, and the desk started again: what it did
+    /// since is gone from it. Its next push is refused as diverged, and head office re-enrols it.
+    Restore { desk: usize },
 }
 
 /// How far a desk's clock jumps: seconds of drift, a wrong minute, a wrong hour (time zone,
@@ -118,7 +123,13 @@ pub fn generate(seed: u64, shape: Shape) -> Vec<Step> {
                 desk: desk(&mut rng),
                 by_secs: JUMPS[rng.below(JUMPS.len() as u64) as usize],
             },
-            98 => Step::Undo {
+            98 if rng.percent(50) => Step::Backup {
+                desk: desk(&mut rng),
+            },
+            98 => Step::Restore {
+                desk: desk(&mut rng),
+            },
+            99 if rng.percent(50) => Step::Undo {
                 desk: desk(&mut rng),
                 pick: rng.next_u64() as u32,
             },
