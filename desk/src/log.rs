@@ -225,6 +225,13 @@ pub(crate) fn insert_remote(
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))
 }
 
+/// The highest `client_seq` this desk has given an event (0: none).
+pub(crate) fn appended(conn: &Connection) -> Result<u64, DeskError> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(client_seq), 0) FROM outbox")?
+        .query_row([], |r| r.get(0))?)
+}
+
 /// The highest `client_seq` the server has acknowledged (0: none).
 pub(crate) fn acknowledged(conn: &Connection) -> Result<u64, DeskError> {
     Ok(parse_setting(conn, "acked_seq")?.unwrap_or(0))
@@ -326,10 +333,7 @@ pub(crate) fn counts(conn: &Connection) -> Result<Counts, DeskError> {
         [acknowledged],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let appended: u64 =
-        conn.query_row("SELECT COALESCE(MAX(client_seq), 0) FROM outbox", [], |r| {
-            r.get(0)
-        })?;
+    let appended = appended(conn)?;
     let pulled: u64 = conn.query_row("SELECT COUNT(*) FROM remote", [], |r| r.get(0))?;
     Ok(Counts {
         acknowledged,

@@ -519,6 +519,21 @@ impl<T: Transport> SyncClient<T> {
                 }
                 Err(refusal) => return Err(refused(refusal)),
             };
+            // The server holds more of this desk's sequence than its log has: the file was
+            // restored from a backup (or copied) after it had synced. The server cannot tell
+            // when what was pushed again is a prefix of what it has; taking its sequence as
+            // acknowledged would give the desk's next events numbers the server has, and they
+            // would never be sent.
+            let appended = self.desk.read(log::appended)?;
+            if response.last_client_seq > appended {
+                return Err(SyncError::Diverged(format!(
+                    "the server has {} events from this desk and its database only {appended}: \
+                     it was restored from an older backup (or copied) after it had synced. Ask \
+                     head office for a re-enrolment code and re-enrol this desk; it then sends \
+                     everything again and nothing is lost",
+                    response.last_client_seq
+                )));
+            }
             for o in &response.outcomes {
                 report.pushed += 1;
                 match o.status {
