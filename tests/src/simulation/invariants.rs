@@ -1,5 +1,7 @@
 //! What must hold once the network has healed and every desk has synced: checked against the
-//! server's store and every desk's file.
+//! server's store and every desk's file. What must hold at every moment is checked after every
+//! step too ([`check_step`]): the server oversells nothing and flags each duplicate once, and
+//! the desk the step acted on keeps a gapless outbox.
 //!
 //! - Every desk event has an outcome, nothing is pending, and each one the server did not
 //!   refuse is in its log exactly once; each client's sequence is gapless from 1.
@@ -156,6 +158,53 @@ fn read_server(tx: &mut dyn Tx, id: ConferenceId) -> Result<Server, StoreError> 
         admissions_per_code,
         duplicates_per_code,
     })
+}
+
+/// What must hold after any step, whatever the network did: on the server, seats and
+/// duplicate flags; on the desk the step acted on, a gapless outbox.
+pub(super) async fn check_step(world: &World, step: super::Step) -> Result<(), String> {
+    use super::Step;
+    // Only these steps change what the server holds.
+    if matches!(
+        step,
+        Step::Sync { .. } | Step::Release { .. } | Step::RestartServer | Step::Redeliver { .. }
+    ) {
+        let id = world.conference;
+        let server = world
+            .net
+            .server()
+            .app
+            .store
+            .read(move |tx| read_server(tx, id))
+            .await
+            .map_err(|e| format!("reading the server: {e}"))?;
+        seats(&server)?;
+        duplicates(&server)?;
+    }
+    let desk = match step {
+        Step::Sell { desk, .. }
+        | Step::CheckIn { desk, .. }
+        | Step::Sync { desk, .. }
+        | Step::Crash { desk }
+        | Step::Undo { desk, .. }
+        | Step::Correct { desk, .. }
+        | Step::Restore { desk } => desk % world.desks.len(),
+        _ => return Ok(()),
+    };
+    let items = world.desks[desk]
+        .client
+        .desk()
+        .outbox(0, u32::MAX)
+        .map_err(|e| e.to_string())?;
+    for (n, item) in items.iter().enumerate() {
+        if item.client_seq != n as u64 + 1 {
+            return Err(format!(
+                "desk {desk}: outbox sequence {} at position {n}",
+                item.client_seq
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub(super) async fn check(world: &World) -> Result<(), String> {

@@ -267,6 +267,9 @@ pub fn run(dir: &Path, shape: Shape, steps: &[Step]) -> Result<Report, Failure> 
                 .step(*step)
                 .await
                 .map_err(|what| failed(Some(i), what))?;
+            invariants::check_step(&world, *step)
+                .await
+                .map_err(|what| failed(Some(i), what))?;
         }
         world.quiesce().await.map_err(|what| failed(None, what))?;
         invariants::check(&world)
