@@ -270,7 +270,7 @@ impl Event {
             return Event::decode(
                 event_type,
                 schema_version,
-                serde_json::from_str(payload).map_err(bad)?,
+                payload::payload_from_str(payload).map_err(bad)?,
             );
         }
         // One JSON value and nothing else, before it is spliced into the tagged form.
@@ -606,6 +606,8 @@ pub struct Envelope {
     pub causation_id: Option<EventId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<EventId>,
+    /// Read strictly: a payload that names a key twice is refused ([`payload::strict`]).
+    #[serde(deserialize_with = "payload::strict")]
     pub payload: Value,
 }
 
@@ -648,6 +650,8 @@ impl Envelope {
         Event::decode(&self.event_type, self.schema_version, payload)
     }
 }
+
+pub mod payload;
 
 #[cfg(test)]
 mod tests;

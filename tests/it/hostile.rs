@@ -1553,3 +1553,41 @@ fn markup_typed_anywhere_comes_back_as_text_on_every_page() -> Result<()> {
     }
     Ok(())
 }
+
+/// A pushed payload that names a key twice is ambiguous: serde_json's tree kept the last, the
+/// desk's typed decoder refuses it, so the same bytes meant one thing to the server and
+/// another to a desk (found by the `event` fuzz target). The server refuses it and records
+/// nothing.
+#[test]
+fn a_push_whose_payload_repeats_a_key_is_refused_and_nothing_is_recorded() -> Result<()> {
+    let dir = TempDir::new("hostile-repeated-key")?;
+    let server = TestServer::start(dir.path())?;
+    let (conf, mut north, honest) = conference_with_tickets(&server)?;
+    let code = honest.tickets[0].code.clone();
+    let items = north.items(&[admission(&conf, &north, &code)]);
+    let body = serde_json::to_string(&north.request(items))?;
+    let twice = body.replacen("\"payload\":{", "\"payload\":{\"code\":\"NOPE-0000\",", 1);
+    assert_ne!(body, twice, "the payload was found");
+    let res = onsite_tests::server::http_client()
+        .build()?
+        .post(format!("{}/v1/sync/push", server.url))
+        .bearer_auth(&north.token)
+        .header("content-type", "application/json")
+        .body(twice)
+        .send()?;
+    let status = res.status().as_u16();
+    let text = res.text()?;
+    assert!((400..500).contains(&status), "{status} {text}");
+    assert!(text.contains("appears twice"), "{text}");
+    let admissions = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}/admissions", conf.id),
+        None,
+    )?;
+    assert_eq!(admissions["admitted"], 0, "{admissions}");
+    // The honest push of the same admission is taken.
+    north.next_seq -= 1;
+    let r = north.push_events(&[admission(&conf, &north, &code)])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted);
+    Ok(())
+}
