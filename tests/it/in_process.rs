@@ -13,6 +13,7 @@ use onsite_shared::order::PaymentMethod;
 use onsite_shared::walk_in::SaleStatus;
 use onsite_tests::in_process::{InProcess, Link};
 use onsite_tests::server::TempDir;
+use onsite_tests::simulation::copy_database;
 
 fn sale(seat_type: SeatTypeId, who: &str) -> SaleRequest {
     SaleRequest {
@@ -107,23 +108,6 @@ fn desks_sync_with_the_server_in_process_as_they_do_over_http() -> Result<()> {
     })
 }
 
-/// Copies a closed desk file and its log over another, whose old log goes.
-fn copy_desk_file(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
-    let with = |p: &std::path::Path, suffix: &str| {
-        let mut s = p.as_os_str().to_owned();
-        s.push(suffix);
-        std::path::PathBuf::from(s)
-    };
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(with(to, suffix));
-    }
-    std::fs::copy(from, to)?;
-    if with(from, "-wal").exists() {
-        std::fs::copy(with(from, "-wal"), with(to, "-wal"))?;
-    }
-    Ok(())
-}
-
 /// A desk restored from a backup taken before events it then pushed: what it pushes again is a
 /// prefix of what the server has, which the server cannot tell from a retry. The desk must see
 /// that the server holds more of its sequence than its log (diverged: re-enrol) instead of
@@ -154,7 +138,7 @@ fn a_desk_restored_from_a_backup_older_than_its_pushes_is_told_to_reenrol() -> R
 
         // The backup: taken with the desk closed, the sale not yet pushed.
         drop(desk);
-        copy_desk_file(&path, &backup)?;
+        copy_database(&path, &backup)?;
         let desk = open(&path)?;
         desk.desk().check_in(&CheckInRequest {
             code: sold.tickets[0].code.to_string(),
@@ -167,7 +151,7 @@ fn a_desk_restored_from_a_backup_older_than_its_pushes_is_told_to_reenrol() -> R
         // Restored: the sale is there again, unsent as far as the desk knows; the admission
         // is gone from its log (the server has it).
         drop(desk);
-        copy_desk_file(&backup, &path)?;
+        copy_database(&backup, &path)?;
         let desk = open(&path)?;
         let diverged = desk.sync_once().await;
         ensure!(

@@ -169,17 +169,7 @@ pub(super) async fn check_step(world: &World, step: super::Step) -> Result<(), S
         step,
         Step::Sync { .. } | Step::Release { .. } | Step::RestartServer | Step::Redeliver { .. }
     ) {
-        let id = world.conference;
-        let server = world
-            .net
-            .server()
-            .app
-            .store
-            .read(move |tx| read_server(tx, id))
-            .await
-            .map_err(|e| format!("reading the server: {e}"))?;
-        seats(&server)?;
-        duplicates(&server)?;
+        server_at_any_moment(world).await?;
     }
     let desk = match step {
         Step::Sell { desk, .. }
@@ -207,7 +197,8 @@ pub(super) async fn check_step(world: &World, step: super::Step) -> Result<(), S
     Ok(())
 }
 
-pub(super) async fn check(world: &World) -> Result<(), String> {
+/// Reads the server and checks what holds of it at every moment: seats and duplicate flags.
+async fn server_at_any_moment(world: &World) -> Result<Server, String> {
     let id = world.conference;
     let server = world
         .net
@@ -219,6 +210,11 @@ pub(super) async fn check(world: &World) -> Result<(), String> {
         .map_err(|e| format!("reading the server: {e}"))?;
     seats(&server)?;
     duplicates(&server)?;
+    Ok(server)
+}
+
+pub(super) async fn check(world: &World) -> Result<(), String> {
+    let server = server_at_any_moment(world).await?;
     for (i, d) in world.desks.iter().enumerate() {
         let desk = d.client.desk();
         let say = |what: String| format!("desk {i}: {what}");

@@ -163,7 +163,7 @@ fn backup_of(path: &Path) -> PathBuf {
 }
 
 /// Copies a closed SQLite database and its log (if any) over another, whose old log goes.
-fn copy_database(from: &Path, to: &Path) -> std::io::Result<()> {
+pub fn copy_database(from: &Path, to: &Path) -> std::io::Result<()> {
     let with = |p: &Path, suffix: &str| {
         let mut s = p.as_os_str().to_owned();
         s.push(suffix);
