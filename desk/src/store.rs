@@ -56,6 +56,19 @@ pub struct Enrolment {
     pub token: String,
 }
 
+impl Enrolment {
+    /// What redeeming a code at `server_url` gave.
+    pub(crate) fn redeemed(server_url: String, credentials: &DeskCredentials) -> Self {
+        Self {
+            server_url,
+            device: credentials.device_id,
+            conference: credentials.conference_id,
+            name: credentials.name.clone(),
+            token: credentials.token.clone(),
+        }
+    }
+}
+
 /// Who is appending: the identity stamped on every local event.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Identity {
@@ -343,13 +356,7 @@ impl Desk {
             set_setting(tx, "token", &credentials.token)?;
             Ok(())
         })?;
-        Ok(Enrolment {
-            server_url,
-            device: credentials.device_id,
-            conference: credentials.conference_id,
-            name: credentials.name.clone(),
-            token: credentials.token.clone(),
-        })
+        Ok(Enrolment::redeemed(server_url, credentials))
     }
 
     /// Points the desk at another address of its server (the server moved, a new port).

@@ -3,11 +3,10 @@
 use onsite_badge::{BadgeData, Paper, TemplateSet, render_badge, render_sheets, render_svg};
 use onsite_desk_core::sync::DecodedPage;
 use onsite_server::http::sync::{PullQuery, pull_for, push_from};
-use onsite_server::import::{self, CsvRow, ImportFile, ImportRegistration};
+use onsite_server::import::{self, CsvRow, ImportError, ImportFile, ImportRegistration};
 use onsite_server::recorder::{Recorder, Rejected};
 use onsite_server::storage::{Cursor, Dialect, Store};
-use onsite_shared::conference::Conference;
-use onsite_shared::event::{Envelope, Event, Metadata, StreamId, payload};
+use onsite_shared::event::{Envelope, Event, Metadata, payload};
 use onsite_shared::ids::{ClientId, ConferenceId, EventId, TicketCode};
 use onsite_shared::protocol::{PushRequest, PushResponse};
 use serde::Deserialize;
@@ -201,32 +200,20 @@ fn import_checked(
     source: String,
     registrations: Vec<ImportRegistration>,
 ) {
-    let now = world.now;
-    let (checked_source, checked) = (source.clone(), registrations.clone());
-    let problems = world
-        .rt
-        .block_on(world.app.store.read(move |tx| {
-            let (conf, _) = onsite_server::event_log::load::<Conference>(
-                tx,
-                &StreamId::conference(conference),
-            )?;
-            import::check_registrations(tx, &conf, &checked_source, &checked)
-        }))
-        .expect("the store reads");
-    if !problems.is_empty() {
-        return;
-    }
-    let imported = world.rt.block_on(world.app.store.write(move |tx| {
-        let mut rec = Recorder::new(tx, conference, now);
-        let (conf, _) = rec.load::<Conference>(&StreamId::conference(conference))?;
-        let seat_types = import::seat_types_by_name(&conf);
-        for r in &registrations {
-            import::import_registration(&mut rec, &source, r, &seat_types)?;
+    let imported = world.rt.block_on(import::import_registrations(
+        &world.app.store,
+        conference,
+        source,
+        registrations,
+        world.now,
+        |_| {},
+    ));
+    match imported {
+        Ok(_) | Err(ImportError::Problems(_)) => {}
+        Err(ImportError::Refused(e)) => {
+            panic!("an import the checker passed was refused halfway: {e}")
         }
-        Ok::<_, Rejected>(())
-    }));
-    if let Err(e) = imported {
-        panic!("an import the checker passed was refused halfway: {e}");
+        Err(ImportError::Store(e)) => panic!("the store failed on an import: {e}"),
     }
 }
 

@@ -25,7 +25,7 @@ use crate::admin::{self, NewAttendeeType, NewConference, NewSeatType};
 use crate::event_log;
 use crate::params;
 use crate::recorder::{Recorder, Rejected};
-use crate::storage::{StoreError, Tx};
+use crate::storage::{Store, StoreError, Tx};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImportFile {
@@ -513,4 +513,71 @@ pub fn import_registration(
         ],
     )?;
     Ok(true)
+}
+
+/// Why [`import_registrations`] imported nothing, or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// What [`check_registrations`] found; nothing was imported.
+    #[error("the import was refused and nothing was imported; {} problem(s)", .0.len())]
+    Problems(Vec<String>),
+    /// A batch was refused after the check had passed it (the whole-or-nothing promise broken).
+    #[error(transparent)]
+    Refused(#[from] Rejected),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Registrations imported in one go: everything that could refuse one halfway is checked first
+/// ([`check_registrations`]), so a file is imported whole or not at all; then transactions of
+/// 100, `imported(n)` after each. Returns how many were new (not imported before).
+pub async fn import_registrations<S: Store>(
+    store: &S,
+    conference: ConferenceId,
+    source: String,
+    registrations: Vec<ImportRegistration>,
+    now: onsite_shared::Timestamp,
+    mut imported: impl FnMut(usize),
+) -> Result<usize, ImportError> {
+    let (checked_source, checked) = (source.clone(), registrations.clone());
+    let problems = store
+        .read(move |tx| {
+            let (conf, _) = event_log::load::<Conference>(tx, &StreamId::conference(conference))?;
+            check_registrations(tx, &conf, &checked_source, &checked)
+        })
+        .await?;
+    if !problems.is_empty() {
+        return Err(ImportError::Problems(problems));
+    }
+    let mut new = 0;
+    for chunk in registrations.chunks(100) {
+        let chunk = chunk.to_vec();
+        let (source, n) = (source.clone(), chunk.len());
+        new += store
+            .write(move |tx| {
+                let mut rec = Recorder::new(tx, conference, now);
+                let (conf, _) =
+                    event_log::load::<Conference>(rec.tx, &StreamId::conference(conference))?;
+                if conf.id.is_none() {
+                    return Err(Rejected::Domain {
+                        code: error_code::CONFERENCE_NOT_FOUND,
+                        message: format!("no conference {conference}"),
+                    });
+                }
+                let seat_types = seat_types_by_name(&conf);
+                let mut new = 0;
+                for r in &chunk {
+                    if import_registration(&mut rec, &source, r, &seat_types)? {
+                        new += 1;
+                    }
+                }
+                Ok(new)
+            })
+            .await?;
+        imported(n);
+    }
+    store
+        .write(|tx| crate::storage::refresh_statistics(tx))
+        .await?;
+    Ok(new)
 }

@@ -9,7 +9,6 @@ use onsite_server::storage::Store;
 use onsite_server::storage::postgres::PgStore;
 use onsite_server::storage::sqlite::SqliteStore;
 use onsite_server::{accounts, demo, devices, import};
-use onsite_shared::error_code;
 use onsite_shared::ids::{ConferenceId, DeviceId};
 
 #[derive(Parser)]
@@ -368,72 +367,30 @@ async fn import_registrations<S: Store>(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    // Everything that could refuse a registration halfway is checked before the first batch:
-    // a file is imported whole or not at all.
-    let (checked_source, checked) = (source.clone(), registrations.clone());
-    let problems = store
-        .read(move |tx| {
-            let (conf, _) = onsite_server::event_log::load::<onsite_shared::conference::Conference>(
-                tx,
-                &onsite_shared::event::StreamId::conference(conference),
-            )?;
-            import::check_registrations(tx, &conf, &checked_source, &checked)
-        })
-        .await?;
-    if !problems.is_empty() {
-        let shown: Vec<&String> = problems.iter().take(20).collect();
-        anyhow::bail!(
-            "the import was refused and nothing was imported; {} problem(s):\n  {}{}",
-            problems.len(),
-            shown
-                .iter()
-                .map(|p| p.as_str())
-                .collect::<Vec<_>>()
-                .join("\n  "),
-            if problems.len() > shown.len() {
-                "\n  …"
-            } else {
-                ""
-            }
-        );
-    }
     progress.set_message("importing registrations");
-    let mut new = 0;
-    for chunk in registrations.chunks(100) {
-        let chunk = chunk.to_vec();
-        let source = source.clone();
-        let n = chunk.len() as u64;
-        new += store
-            .write(move |tx| {
-                let mut rec = onsite_server::recorder::Recorder::new(tx, conference, now);
-                let (conf, _) =
-                    onsite_server::event_log::load::<onsite_shared::conference::Conference>(
-                        rec.tx,
-                        &onsite_shared::event::StreamId::conference(conference),
-                    )?;
-                if conf.id.is_none() {
-                    return Err(onsite_server::recorder::Rejected::Domain {
-                        code: error_code::CONFERENCE_NOT_FOUND,
-                        message: format!("no conference {conference}"),
-                    });
+    let imported =
+        import::import_registrations(store, conference, source, registrations, now, |n| {
+            progress.inc(n as u64)
+        })
+        .await;
+    let new = match imported {
+        Ok(new) => new,
+        Err(import::ImportError::Problems(problems)) => {
+            let shown: Vec<&str> = problems.iter().take(20).map(String::as_str).collect();
+            anyhow::bail!(
+                "the import was refused and nothing was imported; {} problem(s):\n  {}{}",
+                problems.len(),
+                shown.join("\n  "),
+                if problems.len() > shown.len() {
+                    "\n  …"
+                } else {
+                    ""
                 }
-                let seat_types = import::seat_types_by_name(&conf);
-                let mut new = 0;
-                for r in &chunk {
-                    if import::import_registration(&mut rec, &source, r, &seat_types)? {
-                        new += 1;
-                    }
-                }
-                Ok(new)
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        progress.inc(n);
-    }
+            );
+        }
+        Err(e) => anyhow::bail!("{e}"),
+    };
     progress.finish_with_message("imported");
-    store
-        .write(|tx| onsite_server::storage::refresh_statistics(tx))
-        .await?;
     Ok(new)
 }
 

@@ -200,13 +200,7 @@ impl Desk {
             tx.execute("DELETE FROM settings WHERE key = 'revoked'", [])?;
             log::set_acknowledged(tx, 0)
         })?;
-        Ok(Enrolment {
-            server_url,
-            device: credentials.device_id,
-            conference: credentials.conference_id,
-            name: credentials.name.clone(),
-            token: credentials.token.clone(),
-        })
+        Ok(Enrolment::redeemed(server_url, credentials))
     }
 
     fn set_acked(&self, seq: u64) -> Result<(), DeskError> {
