@@ -9,7 +9,7 @@
 //! Durability is what `synchronous=FULL` gives (every answer is on disk), with the log's sync
 //! taken off the writer's path: the writer commits with `synchronous=NORMAL` (SQLite does not
 //! sync the log at commit) and hands the group to the syncer thread, which syncs the log file
-//! once for every group that came in meanwhile and only then answers their callers. The writer
+//! (through SQLite's VFS, [`log_file`]) once for every group that came in meanwhile and only then answers their callers. The writer
 //! runs the next group during the sync instead of waiting for it. A commit is visible to
 //! readers before it is durable, so a read waits, before it answers, until every commit it may
 //! have seen is durable ([`Durability::wait`]): no answer, written or read, shows anything a
@@ -23,6 +23,9 @@ use std::thread;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::oneshot;
+
+mod log_file;
+use log_file::LogFile;
 
 use onsite_shared::ids::ConferenceId;
 
@@ -405,20 +408,15 @@ impl SqliteStore {
         };
         // The log file, to sync; it stays while the writer's connection is open. Synced now
         // too: what a server that stopped left in the OS's cache is on disk before it is read.
-        let wal = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(wal_path(path))
-            .map_err(|e| StoreError::Database(format!("cannot open the log file: {e}")))?;
-        wal.sync_data()
-            .map_err(|e| StoreError::Database(format!("cannot sync the log file: {e}")))?;
+        let mut wal = LogFile::open(path)?;
+        wal.sync()?;
         let durability = Arc::new(Durability::default());
         let (queue, jobs) = mpsc::channel::<Box<dyn WriteJob>>();
         let (to_syncer, committed) = mpsc::channel::<Committed>();
         let syncer = Arc::clone(&durability);
         let syncer_thread = thread::Builder::new()
             .name("sqlite-syncer".into())
-            .spawn(move || syncer_loop(&wal, &syncer, &committed))
+            .spawn(move || syncer_loop(&mut wal, &syncer, &committed))
             .map_err(|e| StoreError::Database(format!("cannot start the syncer thread: {e}")))?;
         let writer = Arc::clone(&durability);
         let writer_thread = thread::Builder::new()
@@ -549,12 +547,6 @@ impl Store for SqliteStore {
 }
 
 /// The log file next to the database file.
-fn wal_path(path: &Path) -> PathBuf {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    PathBuf::from(wal)
-}
-
 fn writer_loop(
     mut conn: Connection,
     jobs: &mpsc::Receiver<Box<dyn WriteJob>>,
@@ -592,11 +584,7 @@ fn writer_loop(
 }
 
 /// Syncs the log once for every group committed since the last sync, then answers them.
-fn syncer_loop(
-    wal: &std::fs::File,
-    durability: &Durability,
-    committed: &mpsc::Receiver<Committed>,
-) {
+fn syncer_loop(wal: &mut LogFile, durability: &Durability, committed: &mpsc::Receiver<Committed>) {
     let mut durable = 0;
     while let Ok(first) = committed.recv() {
         let mut batch = vec![first];
@@ -605,7 +593,7 @@ fn syncer_loop(
         }
         let upto = batch.iter().map(|c| c.upto).max().unwrap_or(durable);
         if upto > durable {
-            let synced = wal.sync_data().map_err(|e| e.to_string());
+            let synced = wal.sync().map_err(|e| e.to_string());
             if let Err(e) = &synced {
                 tracing::error!(error = %e, "syncing the log failed; nothing more is answered");
             }

@@ -61,6 +61,8 @@ fn add(total: &mut Report, r: &Report) {
     total.backups += r.backups;
     total.restores += r.restores;
     total.reenrolments += r.reenrolments;
+    total.power_cuts += r.power_cuts;
+    total.sectors_lost += r.sectors_lost;
     let (t, n): (&mut Counts, &Counts) = (&mut total.network, &r.network);
     t.delivered += n.delivered;
     t.lost_requests += n.lost_requests;
@@ -147,6 +149,10 @@ fn main() -> ExitCode {
         total.backups,
         total.restores,
         total.reenrolments
+    );
+    println!(
+        "  {} power cut(s), {} unsynced sector(s) lost",
+        total.power_cuts, total.sectors_lost
     );
     let n = total.network;
     println!(

@@ -167,9 +167,19 @@ pub(super) async fn check_step(world: &World, step: super::Step) -> Result<(), S
     // Only these steps change what the server holds.
     if matches!(
         step,
-        Step::Sync { .. } | Step::Release { .. } | Step::RestartServer | Step::Redeliver { .. }
+        Step::Sync { .. }
+            | Step::Release { .. }
+            | Step::RestartServer
+            | Step::PowerCut { .. }
+            | Step::Redeliver { .. }
     ) {
         server_at_any_moment(world).await?;
+    }
+    if matches!(
+        step,
+        Step::RestartServer | Step::PowerCut { server: true, .. }
+    ) {
+        answers_kept(world).await?;
     }
     let desk = match step {
         Step::Sell { desk, .. }
@@ -178,7 +188,8 @@ pub(super) async fn check_step(world: &World, step: super::Step) -> Result<(), S
         | Step::Crash { desk }
         | Step::Undo { desk, .. }
         | Step::Correct { desk, .. }
-        | Step::Restore { desk } => desk % world.desks.len(),
+        | Step::Restore { desk }
+        | Step::PowerCut { desk, .. } => desk % world.desks.len(),
         _ => return Ok(()),
     };
     let items = world.desks[desk]
@@ -213,7 +224,93 @@ async fn server_at_any_moment(world: &World) -> Result<Server, String> {
     Ok(server)
 }
 
+/// Nothing the server answered is taken back, whatever happened to it: every event a desk
+/// holds an outcome for (other than a refusal) is in its log and its sequence is known, and
+/// every event a desk pulled is in its log at the position it was pulled from.
+async fn answers_kept(world: &World) -> Result<(), String> {
+    let id = world.conference.to_string();
+    let (positions, clients) = world
+        .net
+        .server()
+        .app
+        .store
+        .read(move |tx| {
+            let positions: BTreeMap<i64, String> = tx
+                .query(
+                    "SELECT position, event_id FROM events WHERE conference = $1",
+                    &[text(&id)],
+                )?
+                .iter()
+                .map(|r| Ok((r.int(0)?, r.text(1)?)))
+                .collect::<Result<_, StoreError>>()?;
+            let clients: HashMap<String, i64> = tx
+                .query("SELECT client_id, last_client_seq FROM clients", &[])?
+                .iter()
+                .map(|r| Ok((r.text(0)?, r.int(1)?)))
+                .collect::<Result<_, StoreError>>()?;
+            Ok::<_, StoreError>((positions, clients))
+        })
+        .await
+        .map_err(|e| format!("reading the server: {e}"))?;
+    let at: HashMap<&String, i64> = positions.iter().map(|(p, id)| (id, *p)).collect();
+    for (i, d) in world.desks.iter().enumerate() {
+        let desk = d.client.desk();
+        let client = desk.client_id().map_err(|e| e.to_string())?.to_string();
+        let known = clients.get(&client).copied().unwrap_or(0);
+        for item in desk.outbox(0, u32::MAX).map_err(|e| e.to_string())? {
+            let Some(outcome) = item.outcome else {
+                continue;
+            };
+            if item.client_seq as i64 > known {
+                return Err(format!(
+                    "desk {i}: event {} was answered ({outcome:?}), and the server knows the \
+                     desk's sequence only up to {known}",
+                    item.client_seq
+                ));
+            }
+            if outcome != OutcomeStatus::Rejected && !at.contains_key(&item.event_id.to_string()) {
+                return Err(format!(
+                    "desk {i}: event {} ({}) was answered {outcome:?}, and is not in the \
+                     server's log",
+                    item.client_seq, item.event_type
+                ));
+            }
+        }
+        let pulled = rusqlite::Connection::open_with_flags(
+            &d.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .and_then(|c| {
+            let mut statement = c.prepare("SELECT event_id FROM remote ORDER BY position")?;
+            statement
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| format!("desk {i}'s pulled log: {e}"))?;
+        // Pulled in the server's order, each from where the server still holds it.
+        let mut last = 0;
+        for event_id in pulled {
+            match at.get(&event_id) {
+                Some(&position) if position > last => last = position,
+                Some(&position) => {
+                    return Err(format!(
+                        "desk {i} pulled {event_id} (now at position {position}) after the \
+                         one at {last}"
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "desk {i} pulled {event_id}, which the server no longer holds"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(super) async fn check(world: &World) -> Result<(), String> {
+    answers_kept(world).await?;
     let server = server_at_any_moment(world).await?;
     for (i, d) in world.desks.iter().enumerate() {
         let desk = d.client.desk();

@@ -60,6 +60,15 @@ pub enum Step {
     Correct { desk: usize, pick: u32 },
     /// A copy of a desk's file is taken (a backup).
     Backup { desk: usize },
+    /// A desk syncs, or sells, and the power goes at the desk or at the server (`server`) in
+    /// the middle of it, after a number of disk operations drawn from `luck`: what the
+    /// machine's files held unsynced is lost, all of it or a part drawn from `luck`, and it
+    /// starts again.
+    PowerCut {
+        desk: usize,
+        server: bool,
+        luck: u64,
+    },
     /// A desk's file is replaced by its last backup, and the desk started again: what it did
     /// since is gone from it. Its next push is refused as diverged, and head office re-enrols it.
     Restore { desk: usize },
@@ -105,8 +114,13 @@ pub fn generate(seed: u64, shape: Shape) -> Vec<Step> {
                 desk: desk(&mut rng),
                 faults: rng.next_u64(),
             },
-            78..84 => Step::Crash {
+            78..82 => Step::Crash {
                 desk: desk(&mut rng),
+            },
+            82..84 => Step::PowerCut {
+                desk: desk(&mut rng),
+                server: false,
+                luck: rng.next_u64(),
             },
             84..90 => Step::Partition {
                 desk: desk(&mut rng),
@@ -115,7 +129,12 @@ pub fn generate(seed: u64, shape: Shape) -> Vec<Step> {
                 seat: rng.below(3) as usize,
                 seats: 1 + rng.below(2) as u8,
             },
-            93..95 => Step::RestartServer,
+            93 => Step::RestartServer,
+            94 => Step::PowerCut {
+                desk: desk(&mut rng),
+                server: true,
+                luck: rng.next_u64(),
+            },
             95..97 => Step::Redeliver {
                 pick: rng.next_u64() as u32,
             },
