@@ -10,19 +10,23 @@ use anyhow::{Context, Result};
 use onsite_desk_core::Enrolment;
 use onsite_desk_core::sync::{Answer, PullQuery, PulledPage, Refusal, SyncError, Transport};
 use onsite_server::admin::{self, NewConference, NewSeatType};
+use onsite_server::head_office::{self, ConflictRow, Decision};
 use onsite_server::http::ApiError;
 use onsite_server::http::sync::{self as routes, PullQuery as ServerPullQuery};
 use onsite_server::import::{self, ImportFile};
 use onsite_server::recorder::{Recorder, Rejected};
+use onsite_server::registration::{self, PaymentResult};
 use onsite_server::storage::PullScope;
 use onsite_server::storage::sqlite::SqliteStore;
 use onsite_server::{App, Config, Store, devices, event_log};
 use onsite_shared::Timestamp;
 use onsite_shared::conference::{Conference, ConferenceDetails, OversellPolicy, SeatKind};
 use onsite_shared::event::StreamId;
-use onsite_shared::ids::{ConferenceId, SeatTypeId};
+use onsite_shared::ids::{ConferenceId, ConflictId, OrderId, SeatTypeId};
 use onsite_shared::money::Currency;
+use onsite_shared::order::{Order, OrderOrigin, Payment, PaymentMethod};
 use onsite_shared::protocol::{DeskCredentials, EnrolRequest, PushRequest, PushResponse};
+use onsite_shared::seat_availability::SeatQuantity;
 
 /// A server in this process: its state over a SQLite file, and the clock it decides with.
 pub struct InProcess {
@@ -186,11 +190,115 @@ impl InProcess {
         Ok(e.code)
     }
 
+    /// An online buyer orders seats, held for `hold` of the server's time: the order, or the
+    /// domain's refusal (its code).
+    pub async fn place_order(
+        &self,
+        conference: ConferenceId,
+        seats: Vec<SeatQuantity>,
+        hold: chrono::Duration,
+    ) -> Result<Result<OrderId, &'static str>> {
+        let order = OrderId::from_uuid(uuid::Uuid::now_v7());
+        let now = self.now();
+        domain(
+            self.app
+                .store
+                .write(move |tx| {
+                    let mut rec = Recorder::new(tx, conference, now);
+                    registration::place_order(
+                        &mut rec,
+                        order,
+                        seats.clone(),
+                        hold,
+                        OrderOrigin::Online,
+                    )
+                })
+                .await,
+        )
+        .map(|r| r.map(|_access_code| order))
+    }
+
+    /// The payment provider confirms that the buyer paid an order's total (what its signed
+    /// webhook does): what became of the payment, or the domain's refusal (its code).
+    pub async fn pay(
+        &self,
+        conference: ConferenceId,
+        order: OrderId,
+    ) -> Result<Result<PaymentResult, &'static str>> {
+        let now = self.now();
+        domain(
+            self.app
+                .store
+                .write(move |tx| {
+                    let mut rec = Recorder::new(tx, conference, now);
+                    let (state, _) = rec.load::<Order>(&StreamId::order(order))?;
+                    let Some(amount) = state.total else {
+                        return Ok(PaymentResult::Pending);
+                    };
+                    let payment = Payment::Received {
+                        method: PaymentMethod::Card,
+                        amount,
+                        reference: format!("psp-{order}"),
+                    };
+                    registration::confirm_payment(&mut rec, order, payment)
+                })
+                .await,
+        )
+    }
+
+    /// The server's timer tick (every 500 ms in `serve`): fires the reservation timers due by
+    /// its clock. How many fired.
+    pub async fn fire_timers(&self) -> Result<usize> {
+        let now = self.now();
+        Ok(self
+            .app
+            .store
+            .write(move |tx| registration::fire_due_timers(tx, now))
+            .await?)
+    }
+
+    /// The conference's open conflicts.
+    pub async fn open_conflicts(&self, conference: ConferenceId) -> Result<Vec<ConflictRow>> {
+        Ok(self
+            .app
+            .store
+            .read(move |tx| head_office::conflicts(tx, conference, true))
+            .await?)
+    }
+
+    /// Head office decides a conflict: done, or the domain's refusal (its code).
+    pub async fn decide(
+        &self,
+        conference: ConferenceId,
+        conflict: ConflictId,
+        decision: Decision,
+    ) -> Result<Result<(), &'static str>> {
+        let now = self.now();
+        domain(
+            self.app
+                .store
+                .write(move |tx| {
+                    let mut rec = Recorder::new(tx, conference, now);
+                    head_office::resolve(&mut rec, conflict, decision, "sim@example.com", "")
+                })
+                .await,
+        )
+    }
+
     /// A transport to this server, for a desk's sync client.
     pub fn transport(self: &Arc<Self>) -> Link {
         Link {
             server: Arc::clone(self),
         }
+    }
+}
+
+/// A refusal by the domain as its code; a failure of the store as an error.
+fn domain<T>(result: Result<T, Rejected>) -> Result<Result<T, &'static str>> {
+    match result {
+        Ok(t) => Ok(Ok(t)),
+        Err(Rejected::Domain { code, .. }) => Ok(Err(code)),
+        Err(Rejected::Store(e)) => Err(e.into()),
     }
 }
 

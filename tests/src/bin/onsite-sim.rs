@@ -61,6 +61,14 @@ fn add(total: &mut Report, r: &Report) {
     total.backups += r.backups;
     total.restores += r.restores;
     total.reenrolments += r.reenrolments;
+    total.orders += r.orders;
+    total.orders_refused += r.orders_refused;
+    total.payments_confirmed += r.payments_confirmed;
+    total.payments_after_expiry += r.payments_after_expiry;
+    total.timers_fired += r.timers_fired;
+    total.payments_refused += r.payments_refused;
+    total.decisions += r.decisions;
+    total.decisions_refused += r.decisions_refused;
     total.power_cuts += r.power_cuts;
     total.sectors_lost += r.sectors_lost;
     let (t, n): (&mut Counts, &Counts) = (&mut total.network, &r.network);
@@ -149,6 +157,17 @@ fn main() -> ExitCode {
         total.backups,
         total.restores,
         total.reenrolments
+    );
+    println!(
+        "  {} online order(s) ({} refused), {} paid in time, {} paid after expiry, {} refused (never reserved), {} timer(s) fired; {} head-office decision(s) ({} refused)",
+        total.orders,
+        total.orders_refused,
+        total.payments_confirmed,
+        total.payments_after_expiry,
+        total.payments_refused,
+        total.timers_fired,
+        total.decisions,
+        total.decisions_refused
     );
     println!(
         "  {} power cut(s), {} unsynced sector(s) lost",

@@ -19,13 +19,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use onsite_desk_core::Desk;
 use onsite_server::Store as _;
 use onsite_server::event_log;
+use onsite_server::head_office;
 use onsite_server::storage::{SqlValue, StoreError, Tx};
 use onsite_shared::aggregate::Aggregate;
 use onsite_shared::check_in::{self, CheckIn};
 use onsite_shared::conference::{Conference, OversellPolicy};
+use onsite_shared::conflict::{ConflictKind, Resolution};
 use onsite_shared::event::{Event, StreamId};
-use onsite_shared::ids::ConferenceId;
+use onsite_shared::ids::{ConferenceId, OrderId, SeatTypeId};
+use onsite_shared::order::{Order, OrderStatus};
 use onsite_shared::protocol::OutcomeStatus;
+use onsite_shared::seat_availability;
 use onsite_shared::seat_availability::SeatsAvailability;
 
 use super::World;
@@ -46,6 +50,10 @@ struct Server {
     /// Ticket code → (admissions recorded, of them while another was in force).
     admissions_per_code: BTreeMap<String, (u32, u32)>,
     duplicates_per_code: BTreeMap<String, u32>,
+    /// Seat type → seats overbooked because head office honoured a walk-in sale.
+    honoured: BTreeMap<SeatTypeId, i64>,
+    /// Orders whose money came after their hold expired (a conflict for head office).
+    paid_after_expiry: BTreeSet<OrderId>,
 }
 
 fn text(v: &str) -> SqlValue {
@@ -54,6 +62,44 @@ fn text(v: &str) -> SqlValue {
 
 fn read_server(tx: &mut dyn Tx, id: ConferenceId) -> Result<Server, StoreError> {
     let c = id.to_string();
+    let mut honoured_orders = BTreeSet::new();
+    let mut paid_after_expiry = BTreeSet::new();
+    for conflict in head_office::conflicts(tx, id, false)? {
+        let kind: ConflictKind = serde_json::from_value(conflict.detail)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let resolution: Option<Resolution> = conflict
+            .resolution
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        match (kind, resolution) {
+            (ConflictKind::WalkInRejected { order, .. }, Some(Resolution::SaleHonoured)) => {
+                honoured_orders.insert(order);
+            }
+            (ConflictKind::PaymentAfterExpiry { order, .. }, _) => {
+                paid_after_expiry.insert(order);
+            }
+            _ => {}
+        }
+    }
+    let mut honoured: BTreeMap<SeatTypeId, i64> = BTreeMap::new();
+    for r in tx.query(
+        "SELECT event_type, schema_version, payload FROM events \
+         WHERE conference = $1 AND event_type = 'seats.overbooked'",
+        &[text(&c)],
+    )? {
+        let event = Event::decode_json(&r.text(0)?, r.parse(1)?, &r.text(2)?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if let Event::Seats(seat_availability::Event::SeatsOverbooked {
+            reservation, seats, ..
+        }) = event
+            && honoured_orders.contains(&reservation)
+        {
+            for s in seats {
+                *honoured.entry(s.seat_type).or_default() += i64::from(s.quantity);
+            }
+        }
+    }
     let (conference, _) = event_log::load::<Conference>(tx, &StreamId::conference(id))?;
     let (seats, _) = event_log::load::<SeatsAvailability>(tx, &StreamId::seats(id))?;
     let event_ids = tx
@@ -157,6 +203,8 @@ fn read_server(tx: &mut dyn Tx, id: ConferenceId) -> Result<Server, StoreError> 
         admitted,
         admissions_per_code,
         duplicates_per_code,
+        honoured,
+        paid_after_expiry,
     })
 }
 
@@ -312,6 +360,7 @@ async fn answers_kept(world: &World) -> Result<(), String> {
 pub(super) async fn check(world: &World) -> Result<(), String> {
     answers_kept(world).await?;
     let server = server_at_any_moment(world).await?;
+    orders(world, &server).await?;
     for (i, d) in world.desks.iter().enumerate() {
         let desk = d.client.desk();
         let say = |what: String| format!("desk {i}: {what}");
@@ -334,6 +383,49 @@ pub(super) async fn check(world: &World) -> Result<(), String> {
     Ok(())
 }
 
+/// Once every hold has run out: no online order holds seats any more (each was confirmed or
+/// expired), and every order the buyer paid is confirmed or, paid too late, a conflict for head
+/// office (the money is never dropped).
+async fn orders(world: &World, server: &Server) -> Result<(), String> {
+    let ids: Vec<OrderId> = world.orders.iter().map(|(o, _)| *o).collect();
+    let states = world
+        .net
+        .server()
+        .app
+        .store
+        .read(move |tx| {
+            ids.iter()
+                .map(|o| Ok(event_log::load::<Order>(tx, &StreamId::order(*o))?.0))
+                .collect::<Result<Vec<Order>, StoreError>>()
+        })
+        .await
+        .map_err(|e| format!("reading orders: {e}"))?;
+    for ((order, paid), state) in world.orders.iter().zip(states) {
+        if server.seats.pending.contains_key(order) {
+            return Err(format!(
+                "order {order} ({:?}) still holds seats after every hold ran out",
+                state.status
+            ));
+        }
+        if !matches!(state.status, OrderStatus::Confirmed | OrderStatus::Expired) {
+            return Err(format!(
+                "order {order} is {:?} after every hold ran out",
+                state.status
+            ));
+        }
+        if *paid
+            && state.status != OrderStatus::Confirmed
+            && !server.paid_after_expiry.contains(order)
+        {
+            return Err(format!(
+                "order {order} was paid, is {:?}, and no conflict holds the money",
+                state.status
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn seats(server: &Server) -> Result<(), String> {
     for (seat_type, s) in &server.conference.seat_types {
         let quota = server.seats.quota.get(seat_type).copied().unwrap_or(0);
@@ -346,9 +438,11 @@ fn seats(server: &Server) -> Result<(), String> {
             .map(|n| i64::from(*n))
             .sum();
         let overbooked = server.seats.overbooked.get(seat_type).copied().unwrap_or(0);
-        if overbooked > 0 && s.policy != OversellPolicy::Overbook {
+        let honoured = server.honoured.get(seat_type).copied().unwrap_or(0);
+        if overbooked > honoured && s.policy != OversellPolicy::Overbook {
             return Err(format!(
-                "{}: {overbooked} seat(s) overbooked under a policy that refuses",
+                "{}: {overbooked} seat(s) overbooked under a policy that refuses, {honoured} \
+                 of them by head office honouring a sale",
                 s.name
             ));
         }
@@ -455,7 +549,14 @@ fn sales(desk: &Desk, server: &Server) -> Result<(), String> {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
         let our_refund = sale.refund_due.map_or(0, |m| m.amount_minor);
-        if sale.pending || &ours != status || our_refund != *refund {
+        // Head office honoured it: confirmed in the domain (and at the desk); the server's
+        // list says how it came to be confirmed.
+        let status = if status == "honoured" {
+            "confirmed"
+        } else {
+            status
+        };
+        if sale.pending || ours != status || our_refund != *refund {
             return Err(format!(
                 "sale {order}: the desk shows {ours} (refund {our_refund}, pending {}), the server {status} (refund {refund})",
                 sale.pending

@@ -18,7 +18,12 @@
 //! after a power cut must hold all it held before (it syncs every commit), and the server must
 //! still hold everything it answered (pushes acknowledged, events pulled).
 //!
-//! What is not simulated yet: online orders, payments and expiry, conflict decisions and prints.
+//! Online buyers order scarce seats on the server, which holds them for [`HOLD_MS`] of its
+//! clock; the payment provider confirms payments (some after the hold expired, some twice); the
+//! server's timer tick expires what is due; head office decides open conflicts (refunds,
+//! honouring a sale beyond the quota, dismissing, closing).
+//!
+//! What is not simulated yet: badge prints.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,12 +33,16 @@ use onsite_desk_core::{
     CheckInRequest, Correction, Desk, DeskError, SaleRequest, SaleTicketRequest,
 };
 use onsite_server::admin::{NewConference, NewSeatType};
+use onsite_server::head_office::Decision;
 use onsite_server::import::{ImportConference, ImportFile, ImportRegistration, ImportSeat};
+use onsite_server::registration::PaymentResult;
 use onsite_shared::conference::{ConferenceDetails, OversellPolicy, SeatKind};
-use onsite_shared::ids::{ConferenceId, SeatTypeId};
+use onsite_shared::error_code;
+use onsite_shared::ids::{ConferenceId, ConflictId, OrderId, SeatTypeId};
 use onsite_shared::money::Currency;
 use onsite_shared::order::PaymentMethod;
 use onsite_shared::seat_assignments::Attendee;
+use onsite_shared::seat_availability::SeatQuantity;
 
 use crate::in_process::InProcess;
 
@@ -51,6 +60,9 @@ use network::{Faulty, Net};
 
 /// Venue time per step.
 const STEP_MS: i64 = 7_000;
+
+/// How long the server holds an online order's seats (about a dozen steps).
+const HOLD_MS: i64 = 90_000;
 
 /// Registrations imported before the doors open, one general-admission seat each.
 const REGISTRATIONS: usize = 24;
@@ -130,6 +142,14 @@ pub struct Report {
     pub backups: u64,
     pub restores: u64,
     pub reenrolments: u64,
+    pub orders: u64,
+    pub orders_refused: u64,
+    pub payments_confirmed: u64,
+    pub payments_after_expiry: u64,
+    pub payments_refused: u64,
+    pub timers_fired: u64,
+    pub decisions: u64,
+    pub decisions_refused: u64,
     pub power_cuts: u64,
     /// Sectors that power cuts took back.
     pub sectors_lost: u64,
@@ -154,6 +174,8 @@ pub(crate) struct World {
     server_machine: power::Machine,
     /// Every ticket code the morning has seen: imported, and sold at a desk.
     codes: Vec<String>,
+    /// The online buyers' orders, and whether each was paid.
+    orders: Vec<(OrderId, bool)>,
     report: Report,
 }
 
@@ -332,6 +354,7 @@ impl World {
             desks: Vec::new(),
             server_machine,
             codes,
+            orders: Vec::new(),
             report: Report::default(),
         };
         for i in 0..shape.desks.max(1) {
@@ -447,6 +470,10 @@ impl World {
                 self.clock_jump(desk, by_secs);
                 Ok(())
             }
+            Step::Order { seat, seats } => self.order(seat, seats).await,
+            Step::Pay { pick } => self.pay(pick).await,
+            Step::Timers => self.fire_timers().await,
+            Step::Decide { pick, how } => self.decide(pick, how).await,
             Step::Undo { desk, pick } => self.undo(desk, pick),
             Step::Correct { desk, pick } => self.correct(desk, pick),
             Step::Redeliver { pick } => {
@@ -698,8 +725,108 @@ impl World {
         }
     }
 
-    /// The network heals; every desk syncs until nothing is left to say.
+    async fn order(&mut self, seat: usize, seats: u8) -> Result<(), String> {
+        let seat_type = self.seats[seat % self.seats.len()];
+        let order = self
+            .net
+            .server()
+            .place_order(
+                self.conference,
+                vec![SeatQuantity {
+                    seat_type,
+                    quantity: u32::from(seats),
+                }],
+                chrono::Duration::milliseconds(HOLD_MS),
+            )
+            .await
+            .map_err(|e| format!("placing an order: {e}"))?;
+        match order {
+            Ok(order) => {
+                self.report.orders += 1;
+                self.orders.push((order, false));
+            }
+            Err(_) => self.report.orders_refused += 1,
+        }
+        Ok(())
+    }
+
+    async fn pay(&mut self, pick: u32) -> Result<(), String> {
+        if self.orders.is_empty() {
+            return Ok(());
+        }
+        let i = pick as usize % self.orders.len();
+        let order = self.orders[i].0;
+        let paid = self
+            .net
+            .server()
+            .pay(self.conference, order)
+            .await
+            .map_err(|e| format!("paying order {order}: {e}"))?;
+        match paid {
+            Ok(PaymentResult::Confirmed) => {
+                self.report.payments_confirmed += 1;
+                self.orders[i].1 = true;
+            }
+            Ok(PaymentResult::Escalated) => {
+                self.report.payments_after_expiry += 1;
+                self.orders[i].1 = true;
+            }
+            Ok(PaymentResult::Pending) => {}
+            // Its seats were never reserved (sold out when it was placed): nothing to pay for.
+            Err(error_code::ORDER_NOT_RESERVED) => self.report.payments_refused += 1,
+            Err(code) => return Err(format!("paying order {order} was refused: {code}")),
+        }
+        Ok(())
+    }
+
+    async fn fire_timers(&mut self) -> Result<(), String> {
+        self.report.timers_fired += self
+            .net
+            .server()
+            .fire_timers()
+            .await
+            .map_err(|e| format!("firing timers: {e}"))? as u64;
+        Ok(())
+    }
+
+    async fn decide(&mut self, pick: u32, how: u8) -> Result<(), String> {
+        let server = self.net.server();
+        let open = server
+            .open_conflicts(self.conference)
+            .await
+            .map_err(|e| format!("listing conflicts: {e}"))?;
+        if open.is_empty() {
+            return Ok(());
+        }
+        let conflict = &open[pick as usize % open.len()];
+        let id: ConflictId = conflict
+            .conflict_id
+            .parse()
+            .map_err(|e| format!("a conflict id: {e}"))?;
+        let decision = match how % 4 {
+            0 => Decision::RecordRefund(PaymentMethod::Cash),
+            1 => Decision::HonourSale,
+            2 => Decision::Dismiss,
+            _ => Decision::Close,
+        };
+        match server
+            .decide(self.conference, id, decision)
+            .await
+            .map_err(|e| format!("deciding {}: {e}", conflict.kind))?
+        {
+            Ok(()) => self.report.decisions += 1,
+            // Not a decision this kind of conflict takes (no money to return, no sale to
+            // honour), or seats no longer there to honour it with.
+            Err(_) => self.report.decisions_refused += 1,
+        }
+        Ok(())
+    }
+
+    /// The network heals; every desk syncs until nothing is left to say; every hold still
+    /// running has run out and expired.
     async fn quiesce(&mut self) -> Result<(), String> {
+        self.clocks.advance(HOLD_MS + STEP_MS);
+        self.fire_timers().await?;
         self.net.heal();
         for round in 0..3 {
             for i in 0..self.desks.len() {

@@ -48,6 +48,15 @@ pub enum Step {
     Partition { desk: usize },
     /// Head office releases more seats of a seat type.
     Release { seat: usize, seats: u8 },
+    /// An online buyer orders seats of one seat type; they are held until paid or expired.
+    Order { seat: usize, seats: u8 },
+    /// The payment provider confirms a buyer's payment of an order (of one that may have
+    /// expired, or been paid already: a retried webhook).
+    Pay { pick: u32 },
+    /// The server's timer tick: reservations whose time is up expire.
+    Timers,
+    /// Head office decides one of the open conflicts (refund, honour the sale, dismiss, close).
+    Decide { pick: u32, how: u8 },
     /// The server's process dies between two steps and is reopened from its files.
     RestartServer,
     /// A push the network held back arrives, late.
@@ -101,41 +110,53 @@ pub fn generate(seed: u64, shape: Shape) -> Vec<Step> {
     let desk = |rng: &mut Rng| rng.below(desks) as usize;
     (0..shape.steps)
         .map(|_| match rng.below(100) {
-            0..18 => Step::Sell {
+            0..15 => Step::Sell {
                 desk: desk(&mut rng),
                 seat: rng.below(3) as usize,
                 tickets: 1 + rng.below(2) as u8,
             },
-            18..50 => Step::CheckIn {
+            15..42 => Step::CheckIn {
                 desk: desk(&mut rng),
                 pick: rng.next_u64() as u32,
             },
-            50..78 => Step::Sync {
+            42..70 => Step::Sync {
                 desk: desk(&mut rng),
                 faults: rng.next_u64(),
             },
-            78..82 => Step::Crash {
+            70..74 => Step::Crash {
                 desk: desk(&mut rng),
             },
-            82..84 => Step::PowerCut {
+            74..76 => Step::PowerCut {
                 desk: desk(&mut rng),
                 server: false,
                 luck: rng.next_u64(),
             },
-            84..90 => Step::Partition {
+            76..81 => Step::Partition {
                 desk: desk(&mut rng),
             },
-            90..93 => Step::Release {
+            81..83 => Step::Release {
                 seat: rng.below(3) as usize,
                 seats: 1 + rng.below(2) as u8,
             },
-            93 => Step::RestartServer,
-            94 => Step::PowerCut {
+            83..87 => Step::Order {
+                seat: rng.below(3) as usize,
+                seats: 1 + rng.below(2) as u8,
+            },
+            87..90 => Step::Pay {
+                pick: rng.next_u64() as u32,
+            },
+            90..92 => Step::Timers,
+            92..94 => Step::Decide {
+                pick: rng.next_u64() as u32,
+                how: rng.below(4) as u8,
+            },
+            94 => Step::RestartServer,
+            95 => Step::PowerCut {
                 desk: desk(&mut rng),
                 server: true,
                 luck: rng.next_u64(),
             },
-            95..97 => Step::Redeliver {
+            96 => Step::Redeliver {
                 pick: rng.next_u64() as u32,
             },
             97 => Step::ClockJump {
