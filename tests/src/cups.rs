@@ -155,7 +155,9 @@ pub fn pdf_text(path: &Path) -> Result<String> {
 
 /// Renders the first page to a PNG (`pdftoppm`) and returns its path and pixel size.
 pub fn pdf_png(path: &Path, dpi: u32) -> Result<(PathBuf, (u32, u32))> {
-    let stem = path.with_extension("");
+    // Not `with_extension`: cups-pdf's file names carry dots of their own.
+    let name = path.to_str().context("path")?;
+    let stem = PathBuf::from(name.strip_suffix(".pdf").unwrap_or(name));
     run(
         "pdftoppm",
         &[
@@ -169,8 +171,10 @@ pub fn pdf_png(path: &Path, dpi: u32) -> Result<(PathBuf, (u32, u32))> {
             stem.to_str().context("path")?,
         ],
     )?;
-    let png = stem.with_extension("png");
-    let bytes = std::fs::read(&png)?;
+    let mut png = stem.into_os_string();
+    png.push(".png");
+    let png = PathBuf::from(png);
+    let bytes = std::fs::read(&png).with_context(|| format!("{}", png.display()))?;
     ensure!(bytes.len() > 24 && &bytes[1..4] == b"PNG", "not a PNG");
     let w = u32::from_be_bytes(bytes[16..20].try_into()?);
     let h = u32::from_be_bytes(bytes[20..24].try_into()?);

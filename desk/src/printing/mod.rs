@@ -17,7 +17,8 @@
 //! The rooms: [`jobs`] (the print log, and the commands that queue and complete jobs),
 //! [`settings`] (the desk's printer, auto-print policy and badge templates), [`render`] (what
 //! goes on a badge, rendered as the PDF that prints and the SVG the screen shows),
-//! [`pipeline`] (the only code that talks to the spooler) and [`cups`] (the IPP client).
+//! [`pipeline`] (the only code that talks to the spooler, through the [`Spooler`] seam) and
+//! [`cups`] (the IPP client, the production spooler).
 
 pub mod cups;
 mod jobs;
@@ -25,10 +26,12 @@ mod pipeline;
 mod render;
 mod settings;
 
-pub use cups::{Cups, JobState as SpoolerJobState, Printer, PrinterState, SpoolerError};
+pub use cups::{
+    Cups, JobState as SpoolerJobState, Printer, PrinterState, SpoolerError, Submission,
+};
 pub use jobs::{AutoPrinted, JobState, PrintJob, PrintRequest, Trigger};
 pub(crate) use jobs::{auto_print, recover};
-pub use pipeline::{PrintPass, print_pending, run_printing};
+pub use pipeline::{PrintPass, Spooler, print_pending, run_printing};
 pub use render::{BadgePreview, BadgeSvg};
 pub use settings::PrintSettings;
 

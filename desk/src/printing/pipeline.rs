@@ -1,12 +1,74 @@
 //! The print pipeline: the only code that talks to the spooler. It sends queued jobs, follows
 //! sent ones until the spooler says completed (then the print is recorded) or failed.
+//!
+//! It speaks to a [`Spooler`]: CUPS over IPP in production ([`Cups`]), the simulator's virtual
+//! printers in tests. What a pass does with the answers is the same over every spooler.
+
+use std::future::Future;
 
 use serde::Serialize;
 
-use super::cups::{self, Cups, JobState as SpoolerJobState, SpoolerError};
+use super::cups::{Cups, JobState as SpoolerJobState, Printer, SpoolerError, Submission};
 use super::jobs::{JobState, PrintJob, jobs_in, set_state};
 use crate::error::DeskError;
 use crate::store::Desk;
+
+/// What the print pipeline asks of a spooler.
+pub trait Spooler: Send + Sync {
+    /// The printer's state: whether a job sent now would print.
+    fn printer(&self, name: &str) -> impl Future<Output = Result<Printer, SpoolerError>> + Send;
+
+    /// Hands a PDF over; the spooler's job id once it accepted it.
+    fn submit(
+        &self,
+        printer: &str,
+        job: &Submission<'_>,
+    ) -> impl Future<Output = Result<i32, SpoolerError>> + Send;
+
+    /// Where a job the spooler accepted is now.
+    fn job(
+        &self,
+        printer: &str,
+        job: i32,
+    ) -> impl Future<Output = Result<SpoolerJobState, SpoolerError>> + Send;
+
+    /// Cancels a job, so that it cannot print later.
+    fn cancel(
+        &self,
+        printer: &str,
+        job: i32,
+    ) -> impl Future<Output = Result<(), SpoolerError>> + Send;
+}
+
+impl Spooler for Cups {
+    fn printer(&self, name: &str) -> impl Future<Output = Result<Printer, SpoolerError>> + Send {
+        Cups::printer(self, name)
+    }
+
+    fn submit(
+        &self,
+        printer: &str,
+        job: &Submission<'_>,
+    ) -> impl Future<Output = Result<i32, SpoolerError>> + Send {
+        Cups::submit(self, printer, job)
+    }
+
+    fn job(
+        &self,
+        printer: &str,
+        job: i32,
+    ) -> impl Future<Output = Result<SpoolerJobState, SpoolerError>> + Send {
+        Cups::job(self, printer, job)
+    }
+
+    fn cancel(
+        &self,
+        printer: &str,
+        job: i32,
+    ) -> impl Future<Output = Result<(), SpoolerError>> + Send {
+        Cups::cancel(self, printer, job)
+    }
+}
 
 /// What one pass of the print pipeline left behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ts_rs::TS)]
@@ -17,7 +79,7 @@ pub struct PrintPass {
 
 /// Moves every job along once: sends the queued ones, asks the spooler about the sent ones.
 /// Call it after a print command and every few hundred milliseconds while `active > 0`.
-pub async fn print_pending(desk: &Desk, cups: &Cups) -> Result<PrintPass, DeskError> {
+pub async fn print_pending(desk: &Desk, cups: &impl Spooler) -> Result<PrintPass, DeskError> {
     let queued = desk.read(|conn| jobs_in(conn, JobState::Queued))?;
     for job in queued {
         send(desk, cups, &job).await?;
@@ -42,7 +104,7 @@ pub async fn print_pending(desk: &Desk, cups: &Cups) -> Result<PrintPass, DeskEr
 /// and at once when `wake` is notified (after a print command or a check-in).
 pub async fn run_printing(
     desk: std::sync::Arc<Desk>,
-    cups: Cups,
+    cups: impl Spooler,
     wake: std::sync::Arc<tokio::sync::Notify>,
     interval: std::time::Duration,
     shutdown: impl std::future::Future<Output = ()>,
@@ -69,7 +131,7 @@ pub async fn run_printing(
     }
 }
 
-async fn send(desk: &Desk, cups: &Cups, job: &PrintJob) -> Result<(), DeskError> {
+async fn send(desk: &Desk, cups: &impl Spooler, job: &PrintJob) -> Result<(), DeskError> {
     // Is the printer there and able to print? A stopped printer would accept the job and
     // hold it; better to say so now.
     match cups.printer(&job.printer).await {
@@ -85,11 +147,13 @@ async fn send(desk: &Desk, cups: &Cups, job: &PrintJob) -> Result<(), DeskError>
     let pdf = desk
         .print_job_pdf(job.job)?
         .ok_or_else(|| DeskError::Corrupt("print job without its PDF".into()))?;
-    let title = format!("Badge {}", job.code);
+    // The job's id in the title: the spooler's queue then says which of the desk's jobs each
+    // of its jobs is (what a person checks when the desk stopped while handing one over).
+    let title = format!("Badge {} (job {})", job.code, job.job);
     let submitted = cups
         .submit(
             &job.printer,
-            &cups::Submission {
+            &Submission {
                 title: &title,
                 media: &job.media,
                 pdf: &pdf,
@@ -114,7 +178,7 @@ async fn send(desk: &Desk, cups: &Cups, job: &PrintJob) -> Result<(), DeskError>
     }
 }
 
-async fn follow(desk: &Desk, cups: &Cups, job: &PrintJob) -> Result<(), DeskError> {
+async fn follow(desk: &Desk, cups: &impl Spooler, job: &PrintJob) -> Result<(), DeskError> {
     let Some(spooler_job) = job.spooler_job else {
         return desk.job_failed(job.job, "sent without a spooler job id");
     };

@@ -69,6 +69,9 @@ fn add(total: &mut Report, r: &Report) {
     total.payments_refused += r.payments_refused;
     total.decisions += r.decisions;
     total.decisions_refused += r.decisions_refused;
+    total.prints += r.prints;
+    total.jams += r.jams;
+    total.badges += r.badges;
     total.power_cuts += r.power_cuts;
     total.sectors_lost += r.sectors_lost;
     let (t, n): (&mut Counts, &Counts) = (&mut total.network, &r.network);
@@ -168,6 +171,10 @@ fn main() -> ExitCode {
         total.timers_fired,
         total.decisions,
         total.decisions_refused
+    );
+    println!(
+        "  {} badge print(s) asked for, {} badge(s) out of the printers, {} printer jam(s) or clearing(s)",
+        total.prints, total.badges, total.jams
     );
     println!(
         "  {} power cut(s), {} unsynced sector(s) lost",

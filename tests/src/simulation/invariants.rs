@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use onsite_desk_core::Desk;
+use onsite_desk_core::{Desk, JobState};
 use onsite_server::Store as _;
 use onsite_server::event_log;
 use onsite_server::head_office;
@@ -33,6 +33,7 @@ use onsite_shared::seat_availability;
 use onsite_shared::seat_availability::SeatsAvailability;
 
 use super::World;
+use super::printer::VirtualPrinter;
 
 /// What the server holds, read in one transaction.
 struct Server {
@@ -54,6 +55,8 @@ struct Server {
     honoured: BTreeMap<SeatTypeId, i64>,
     /// Orders whose money came after their hold expired (a conflict for head office).
     paid_after_expiry: BTreeSet<OrderId>,
+    /// Print job → how many print events name it.
+    prints_per_job: BTreeMap<String, u32>,
 }
 
 fn text(v: &str) -> SqlValue {
@@ -81,6 +84,20 @@ fn read_server(tx: &mut dyn Tx, id: ConferenceId) -> Result<Server, StoreError> 
             }
             _ => {}
         }
+    }
+    let mut prints_per_job: BTreeMap<String, u32> = BTreeMap::new();
+    for r in tx.query(
+        "SELECT payload FROM events WHERE conference = $1 \
+         AND event_type IN ('badge.printed', 'badge.reprinted')",
+        &[text(&c)],
+    )? {
+        let payload: serde_json::Value =
+            serde_json::from_str(&r.text(0)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let job = payload["print"]["job"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        *prints_per_job.entry(job).or_default() += 1;
     }
     let mut honoured: BTreeMap<SeatTypeId, i64> = BTreeMap::new();
     for r in tx.query(
@@ -205,6 +222,7 @@ fn read_server(tx: &mut dyn Tx, id: ConferenceId) -> Result<Server, StoreError> 
         duplicates_per_code,
         honoured,
         paid_after_expiry,
+        prints_per_job,
     })
 }
 
@@ -269,6 +287,9 @@ async fn server_at_any_moment(world: &World) -> Result<Server, String> {
         .map_err(|e| format!("reading the server: {e}"))?;
     seats(&server)?;
     duplicates(&server)?;
+    if let Some((job, n)) = server.prints_per_job.iter().find(|(_, n)| **n != 1) {
+        return Err(format!("print job {job:?} is recorded {n} times"));
+    }
     Ok(server)
 }
 
@@ -305,11 +326,14 @@ async fn answers_kept(world: &World) -> Result<(), String> {
         let desk = d.client.desk();
         let client = desk.client_id().map_err(|e| e.to_string())?.to_string();
         let known = clients.get(&client).copied().unwrap_or(0);
+        // What the server acknowledged to the desk's current enrolment (a re-enrolled desk
+        // keeps the answers its old one had, and pushes its log again).
+        let acknowledged = desk.local_status().map_err(|e| e.to_string())?.acknowledged;
         for item in desk.outbox(0, u32::MAX).map_err(|e| e.to_string())? {
             let Some(outcome) = item.outcome else {
                 continue;
             };
-            if item.client_seq as i64 > known {
+            if item.client_seq <= acknowledged && item.client_seq as i64 > known {
                 return Err(format!(
                     "desk {i}: event {} was answered ({outcome:?}), and the server knows the \
                      desk's sequence only up to {known}",
@@ -368,6 +392,7 @@ pub(super) async fn check(world: &World) -> Result<(), String> {
         sales(desk, &server).map_err(say)?;
         tickets(desk, &server, &world.codes).map_err(say)?;
         rebuild(desk).map_err(say)?;
+        prints(desk, &world.printers[i]).map_err(say)?;
         let shown = d
             .client
             .status()
@@ -596,6 +621,57 @@ fn tickets(desk: &Desk, server: &Server, codes: &[String]) -> Result<(), String>
                 entry.duplicates
             ));
         }
+    }
+    Ok(())
+}
+
+/// No job went to the printer twice; every print job is settled (completed or failed);
+/// each completed one came out of the printer and recorded one print event (and no job id is
+/// recorded twice on the server: [`server_at_any_moment`]).
+fn prints(desk: &Desk, printer: &VirtualPrinter) -> Result<(), String> {
+    let twice = printer.jobs_sent_twice();
+    if twice > 0 {
+        return Err(format!("{twice} print job(s) handed to the printer twice"));
+    }
+    let badges = printer.badges();
+    let jobs = desk.print_jobs(usize::MAX).map_err(|e| e.to_string())?;
+    let mut completed = 0;
+    for job in &jobs {
+        match job.state {
+            JobState::Failed => {}
+            JobState::Completed => {
+                completed += 1;
+                let out = job.spooler_job.and_then(|s| badges.get(&s));
+                if out != Some(&format!("Badge {} (job {})", job.code, job.job)) {
+                    return Err(format!(
+                        "print job {} is completed, and the printer printed {out:?} as its job {:?}",
+                        job.job, job.spooler_job
+                    ));
+                }
+            }
+            JobState::Queued | JobState::Sending | JobState::Sent => {
+                return Err(format!(
+                    "print job {} is still {:?} with the printer cleared",
+                    job.job, job.state
+                ));
+            }
+        }
+    }
+    let recorded = desk
+        .outbox(0, u32::MAX)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .filter(|item| {
+            matches!(
+                item.event_type.as_str(),
+                "badge.printed" | "badge.reprinted"
+            )
+        })
+        .count();
+    if recorded != completed {
+        return Err(format!(
+            "{completed} print job(s) completed, {recorded} print(s) recorded"
+        ));
     }
     Ok(())
 }

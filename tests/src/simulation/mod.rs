@@ -23,19 +23,21 @@
 //! server's timer tick expires what is due; head office decides open conflicts (refunds,
 //! honouring a sale beyond the quota, dismissing, closing).
 //!
-//! What is not simulated yet: badge prints.
+//! Each desk prints badges (asked for, and by auto-print on a fresh admission) on a printer of
+//! its own ([`printer`]) through its real print pipeline; printers jam and are cleared.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use onsite_desk_core::sync::{self, SyncClient, SyncError, Transport};
 use onsite_desk_core::{
-    CheckInRequest, Correction, Desk, DeskError, SaleRequest, SaleTicketRequest,
+    CheckInRequest, Correction, Desk, DeskError, PrintRequest, SaleRequest, SaleTicketRequest,
 };
 use onsite_server::admin::{NewConference, NewSeatType};
 use onsite_server::head_office::Decision;
 use onsite_server::import::{ImportConference, ImportFile, ImportRegistration, ImportSeat};
 use onsite_server::registration::PaymentResult;
+use onsite_shared::badge::AutoPrint;
 use onsite_shared::conference::{ConferenceDetails, OversellPolicy, SeatKind};
 use onsite_shared::error_code;
 use onsite_shared::ids::{ConferenceId, ConflictId, OrderId, SeatTypeId};
@@ -50,6 +52,7 @@ mod clock;
 pub mod invariants;
 pub mod network;
 pub mod power;
+pub mod printer;
 pub mod schedule;
 
 pub use network::Counts;
@@ -57,6 +60,7 @@ pub use schedule::{Shape, Step, generate, shrink};
 
 use clock::Clocks;
 use network::{Faulty, Net};
+use printer::VirtualPrinter;
 
 /// Venue time per step.
 const STEP_MS: i64 = 7_000;
@@ -150,6 +154,10 @@ pub struct Report {
     pub timers_fired: u64,
     pub decisions: u64,
     pub decisions_refused: u64,
+    pub prints: u64,
+    /// Badges that came out of the printers (asked for, and auto-printed on admission).
+    pub badges: u64,
+    pub jams: u64,
     pub power_cuts: u64,
     /// Sectors that power cuts took back.
     pub sectors_lost: u64,
@@ -174,6 +182,8 @@ pub(crate) struct World {
     server_machine: power::Machine,
     /// Every ticket code the morning has seen: imported, and sold at a desk.
     codes: Vec<String>,
+    /// Each desk's badge printer (a device of its own: it outlives the desk's restarts).
+    printers: Vec<Arc<VirtualPrinter>>,
     /// The online buyers' orders, and whether each was paid.
     orders: Vec<(OrderId, bool)>,
     report: Report,
@@ -308,6 +318,7 @@ pub fn run(dir: &Path, shape: Shape, steps: &[Step]) -> Result<Report, Failure> 
             .await
             .map_err(|what| failed(None, what))?;
         world.report.steps = steps.len();
+        world.report.badges = world.printers.iter().map(|p| p.badges().len() as u64).sum();
         world.report.network = world.net.counts();
         Ok(world.report)
     });
@@ -354,6 +365,7 @@ impl World {
             desks: Vec::new(),
             server_machine,
             codes,
+            printers: Vec::new(),
             orders: Vec::new(),
             report: Report::default(),
         };
@@ -373,6 +385,12 @@ impl World {
                 .await
                 .map_err(|e| setup(&e))?;
             client.sync_once().await.map_err(|e| setup(&e))?;
+            client
+                .desk()
+                .set_printer(Some(printer::NAME))
+                .and_then(|()| client.desk().set_auto_print(AutoPrint::IfNeverPrinted))
+                .map_err(|e| setup(&e))?;
+            world.printers.push(Arc::default());
             world.desks.push(SimDesk {
                 path,
                 client,
@@ -408,7 +426,21 @@ impl World {
                 seat,
                 tickets,
             } => self.sell(desk, seat, tickets),
-            Step::CheckIn { desk, pick } => self.check_in(desk, pick),
+            Step::CheckIn { desk, pick } => {
+                self.check_in(desk, pick)?;
+                // The pipeline wakes on a check-in: an auto-printed badge goes out now.
+                self.print_pass(desk % self.desks.len()).await
+            }
+            Step::Print { desk, pick } => {
+                let i = desk % self.desks.len();
+                self.print(i, pick)?;
+                self.print_pass(i).await
+            }
+            Step::Jam { desk } => {
+                self.report.jams += 1;
+                self.printers[desk % self.desks.len()].toggle_jam();
+                Ok(())
+            }
             Step::Sync { desk, faults } => {
                 self.net.round(Some(faults));
                 let result = self.desk(desk).client.sync_once().await;
@@ -556,10 +588,19 @@ impl World {
         } else {
             self.desks[i].machine.cut_after(operations);
         }
-        if !at_server && rng.percent(30) {
+        let activity = if at_server { 0 } else { rng.below(3) };
+        if activity == 1 {
             // Whatever the desk answers (the sale may fail as the disk goes) is not checked:
             // an unanswered sale may or may not be kept, never half.
             let _ = self.sell(i, rng.below(3) as usize, 1);
+        } else if activity == 2 {
+            // The power may go between handing a job to the printer and recording the answer.
+            let _ = self.print(i, rng.next_u64() as u32);
+            let _ = onsite_desk_core::print_pending(
+                self.desks[i].client.desk(),
+                self.printers[i].as_ref(),
+            )
+            .await;
         } else {
             self.net.round(None);
             let _ = self.desks[i].client.sync_once().await;
@@ -725,6 +766,34 @@ impl World {
         }
     }
 
+    /// Desk `i` asks for the badge of a code (a reprint, with a reason, when it was printed).
+    fn print(&mut self, i: usize, pick: u32) -> Result<(), String> {
+        let code = self.codes[pick as usize % self.codes.len()].clone();
+        let request = PrintRequest {
+            code: code.clone(),
+            reprint_reason: Some("lost it on the way in".into()),
+            printer: None,
+            accept_warnings: true,
+        };
+        match self.desks[i].client.desk().print_badge(&request) {
+            Ok(_) => {
+                self.report.prints += 1;
+                Ok(())
+            }
+            // A ticket this desk does not know yet, or one withdrawn.
+            Err(DeskError::Refused { .. } | DeskError::NoSuchTicket(_)) => Ok(()),
+            Err(e) => Err(format!("desk {i} printing {code}: {e}")),
+        }
+    }
+
+    /// One pass of desk `i`'s print pipeline over its printer.
+    async fn print_pass(&mut self, i: usize) -> Result<(), String> {
+        onsite_desk_core::print_pending(self.desks[i].client.desk(), self.printers[i].as_ref())
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("desk {i}'s print pipeline: {e}"))
+    }
+
     async fn order(&mut self, seat: usize, seats: u8) -> Result<(), String> {
         let seat_type = self.seats[seat % self.seats.len()];
         let order = self
@@ -827,6 +896,12 @@ impl World {
     async fn quiesce(&mut self) -> Result<(), String> {
         self.clocks.advance(HOLD_MS + STEP_MS);
         self.fire_timers().await?;
+        for i in 0..self.desks.len() {
+            self.printers[i].clear();
+            // Send what is queued, then hear what became of it.
+            self.print_pass(i).await?;
+            self.print_pass(i).await?;
+        }
         self.net.heal();
         for round in 0..3 {
             for i in 0..self.desks.len() {

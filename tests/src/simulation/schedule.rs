@@ -42,6 +42,10 @@ pub enum Step {
     CheckIn { desk: usize, pick: u32 },
     /// A desk syncs, over a network whose faults this round are drawn from `faults`.
     Sync { desk: usize, faults: u64 },
+    /// A desk prints (or reprints) the badge of one of the codes the simulation knows of.
+    Print { desk: usize, pick: u32 },
+    /// A desk's badge printer jams, or is cleared.
+    Jam { desk: usize },
     /// A desk's process dies between two steps and is reopened from its file.
     Crash { desk: usize },
     /// A desk's link goes down, or comes back.
@@ -69,7 +73,7 @@ pub enum Step {
     Correct { desk: usize, pick: u32 },
     /// A copy of a desk's file is taken (a backup).
     Backup { desk: usize },
-    /// A desk syncs, or sells, and the power goes at the desk or at the server (`server`) in
+    /// A desk syncs, sells or prints, and the power goes at the desk or at the server (`server`) in
     /// the middle of it, after a number of disk operations drawn from `luck`: what the
     /// machine's files held unsynced is lost, all of it or a part drawn from `luck`, and it
     /// starts again.
@@ -115,7 +119,11 @@ pub fn generate(seed: u64, shape: Shape) -> Vec<Step> {
                 seat: rng.below(3) as usize,
                 tickets: 1 + rng.below(2) as u8,
             },
-            15..42 => Step::CheckIn {
+            15..39 => Step::CheckIn {
+                desk: desk(&mut rng),
+                pick: rng.next_u64() as u32,
+            },
+            39..42 => Step::Print {
                 desk: desk(&mut rng),
                 pick: rng.next_u64() as u32,
             },
@@ -131,7 +139,10 @@ pub fn generate(seed: u64, shape: Shape) -> Vec<Step> {
                 server: false,
                 luck: rng.next_u64(),
             },
-            76..81 => Step::Partition {
+            76..80 => Step::Partition {
+                desk: desk(&mut rng),
+            },
+            80 => Step::Jam {
                 desk: desk(&mut rng),
             },
             81..83 => Step::Release {
