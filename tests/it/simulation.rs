@@ -9,11 +9,12 @@ use onsite_tests::simulation::{self, Shape, power};
 /// Seeds run by every `cargo xtask test`.
 const SWEEP: u64 = 40;
 
-/// Desks selling scarce seats and checking people in, over a network that loses, repeats and
-/// holds back requests, with desks and the server dying between steps and losing power in the
-/// middle of one (what was not synced goes): after healing, nothing
-/// is lost, nothing oversold, every compensation reached its desk and every desk agrees with
-/// the server.
+/// Desks selling scarce seats, checking people in and printing badges, online buyers ordering
+/// and paying, head office deciding conflicts, over a network that loses, repeats and holds
+/// back requests, with desks and the server dying between steps and losing power in the middle
+/// of one (what was not synced goes): after every step and after healing, nothing is lost,
+/// nothing oversold, every compensation reached its desk, no badge printed twice, and every
+/// desk agrees with the server.
 #[test]
 fn a_short_sweep_of_simulated_mornings_holds_every_invariant() -> Result<()> {
     let dir = TempDir::new("simulation")?;

@@ -141,12 +141,13 @@ impl InProcess {
             .collect())
     }
 
-    /// Head office releases `more` seats of a seat type (raises its quota).
-    pub async fn release(
+    /// Head office changes a seat type's quota by `by` seats (a cut may go below what is sold:
+    /// the remaining seats go negative, and nothing more is sold).
+    pub async fn change_quota(
         &self,
         conference: ConferenceId,
         seat_type: SeatTypeId,
-        more: u32,
+        by: i32,
     ) -> Result<()> {
         let now = self.now();
         self.app
@@ -154,11 +155,12 @@ impl InProcess {
             .write(move |tx| {
                 let mut rec = Recorder::new(tx, conference, now);
                 let (conf, _) = rec.load::<Conference>(&StreamId::conference(conference))?;
-                let quota = conf
-                    .seat_types
-                    .get(&seat_type)
-                    .map_or(0, |s| s.quota)
-                    .saturating_add(more);
+                let current = conf.seat_types.get(&seat_type).map_or(0, |s| s.quota);
+                let quota =
+                    u32::try_from((i64::from(current) + i64::from(by)).max(0)).unwrap_or(u32::MAX);
+                if quota == current {
+                    return Ok(());
+                }
                 admin::change_quota(&mut rec, seat_type, quota)
             })
             .await?;

@@ -61,6 +61,7 @@ fn add(total: &mut Report, r: &Report) {
     total.backups += r.backups;
     total.restores += r.restores;
     total.reenrolments += r.reenrolments;
+    total.quota_changes += r.quota_changes;
     total.orders += r.orders;
     total.orders_refused += r.orders_refused;
     total.payments_confirmed += r.payments_confirmed;
@@ -162,7 +163,8 @@ fn main() -> ExitCode {
         total.reenrolments
     );
     println!(
-        "  {} online order(s) ({} refused), {} paid in time, {} paid after expiry, {} refused (never reserved), {} timer(s) fired; {} head-office decision(s) ({} refused)",
+        "  {} quota change(s); {} online order(s) ({} refused), {} paid in time, {} paid after expiry, {} refused (never reserved), {} timer(s) fired; {} head-office decision(s) ({} refused)",
+        total.quota_changes,
         total.orders,
         total.orders_refused,
         total.payments_confirmed,

@@ -20,8 +20,9 @@
 //!
 //! Online buyers order scarce seats on the server, which holds them for [`HOLD_MS`] of its
 //! clock; the payment provider confirms payments (some after the hold expired, some twice); the
-//! server's timer tick expires what is due; head office decides open conflicts (refunds,
-//! honouring a sale beyond the quota, dismissing, closing).
+//! server's timer tick expires what is due; head office changes quotas (a cut may go below what
+//! is sold) and decides open conflicts (refunds, honouring a sale beyond the quota, dismissing,
+//! closing).
 //!
 //! Each desk prints badges (asked for, and by auto-print on a fresh admission) on a printer of
 //! its own ([`printer`]) through its real print pipeline; printers jam and are cleared.
@@ -146,6 +147,7 @@ pub struct Report {
     pub backups: u64,
     pub restores: u64,
     pub reenrolments: u64,
+    pub quota_changes: u64,
     pub orders: u64,
     pub orders_refused: u64,
     pub payments_confirmed: u64,
@@ -482,13 +484,14 @@ impl World {
                 self.net.toggle(desk % self.desks.len());
                 Ok(())
             }
-            Step::Release { seat, seats } => {
+            Step::Quota { seat, by } => {
                 let seat = self.seats[seat % self.seats.len()];
+                self.report.quota_changes += 1;
                 self.net
                     .server()
-                    .release(self.conference, seat, u32::from(seats))
+                    .change_quota(self.conference, seat, i32::from(by))
                     .await
-                    .map_err(|e| format!("releasing seats: {e}"))
+                    .map_err(|e| format!("changing a quota: {e}"))
             }
             Step::RestartServer => {
                 self.report.server_restarts += 1;

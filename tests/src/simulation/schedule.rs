@@ -50,8 +50,9 @@ pub enum Step {
     Crash { desk: usize },
     /// A desk's link goes down, or comes back.
     Partition { desk: usize },
-    /// Head office releases more seats of a seat type.
-    Release { seat: usize, seats: u8 },
+    /// Head office changes a seat type's quota: releases more seats, or cuts it (perhaps
+    /// below what is sold).
+    Quota { seat: usize, by: i8 },
     /// An online buyer orders seats of one seat type; they are held until paid or expired.
     Order { seat: usize, seats: u8 },
     /// The payment provider confirms a buyer's payment of an order (of one that may have
@@ -145,9 +146,9 @@ pub fn generate(seed: u64, shape: Shape) -> Vec<Step> {
             80 => Step::Jam {
                 desk: desk(&mut rng),
             },
-            81..83 => Step::Release {
+            81..83 => Step::Quota {
                 seat: rng.below(3) as usize,
-                seats: 1 + rng.below(2) as u8,
+                by: [-2, -1, 1, 1, 2][rng.below(5) as usize],
             },
             83..87 => Step::Order {
                 seat: rng.below(3) as usize,
