@@ -192,6 +192,26 @@ impl InProcess {
         Ok(e.code)
     }
 
+    /// Runs `f` on a recorder of `conference` at the server's time, in one write: what it
+    /// returned, or the domain's refusal (its code); a failure of the store is an error.
+    async fn record<T: Send + 'static>(
+        &self,
+        conference: ConferenceId,
+        mut f: impl FnMut(&mut Recorder<'_>) -> Result<T, Rejected> + Send + 'static,
+    ) -> Result<Result<T, &'static str>> {
+        let now = self.now();
+        let result = self
+            .app
+            .store
+            .write(move |tx| f(&mut Recorder::new(tx, conference, now)))
+            .await;
+        match result {
+            Ok(t) => Ok(Ok(t)),
+            Err(Rejected::Domain { code, .. }) => Ok(Err(code)),
+            Err(Rejected::Store(e)) => Err(e.into()),
+        }
+    }
+
     /// An online buyer orders seats, held for `hold` of the server's time: the order, or the
     /// domain's refusal (its code).
     pub async fn place_order(
@@ -201,22 +221,10 @@ impl InProcess {
         hold: chrono::Duration,
     ) -> Result<Result<OrderId, &'static str>> {
         let order = OrderId::from_uuid(uuid::Uuid::now_v7());
-        let now = self.now();
-        domain(
-            self.app
-                .store
-                .write(move |tx| {
-                    let mut rec = Recorder::new(tx, conference, now);
-                    registration::place_order(
-                        &mut rec,
-                        order,
-                        seats.clone(),
-                        hold,
-                        OrderOrigin::Online,
-                    )
-                })
-                .await,
-        )
+        self.record(conference, move |rec| {
+            registration::place_order(rec, order, seats.clone(), hold, OrderOrigin::Online)
+        })
+        .await
         .map(|r| r.map(|_access_code| order))
     }
 
@@ -227,25 +235,19 @@ impl InProcess {
         conference: ConferenceId,
         order: OrderId,
     ) -> Result<Result<PaymentResult, &'static str>> {
-        let now = self.now();
-        domain(
-            self.app
-                .store
-                .write(move |tx| {
-                    let mut rec = Recorder::new(tx, conference, now);
-                    let (state, _) = rec.load::<Order>(&StreamId::order(order))?;
-                    let Some(amount) = state.total else {
-                        return Ok(PaymentResult::Pending);
-                    };
-                    let payment = Payment::Received {
-                        method: PaymentMethod::Card,
-                        amount,
-                        reference: format!("psp-{order}"),
-                    };
-                    registration::confirm_payment(&mut rec, order, payment)
-                })
-                .await,
-        )
+        self.record(conference, move |rec| {
+            let (state, _) = rec.load::<Order>(&StreamId::order(order))?;
+            let Some(amount) = state.total else {
+                return Ok(PaymentResult::Pending);
+            };
+            let payment = Payment::Received {
+                method: PaymentMethod::Card,
+                amount,
+                reference: format!("psp-{order}"),
+            };
+            registration::confirm_payment(rec, order, payment)
+        })
+        .await
     }
 
     /// The server's timer tick (every 500 ms in `serve`): fires the reservation timers due by
@@ -275,16 +277,10 @@ impl InProcess {
         conflict: ConflictId,
         decision: Decision,
     ) -> Result<Result<(), &'static str>> {
-        let now = self.now();
-        domain(
-            self.app
-                .store
-                .write(move |tx| {
-                    let mut rec = Recorder::new(tx, conference, now);
-                    head_office::resolve(&mut rec, conflict, decision, "sim@example.com", "")
-                })
-                .await,
-        )
+        self.record(conference, move |rec| {
+            head_office::resolve(rec, conflict, decision, "sim@example.com", "")
+        })
+        .await
     }
 
     /// A transport to this server, for a desk's sync client.
@@ -292,15 +288,6 @@ impl InProcess {
         Link {
             server: Arc::clone(self),
         }
-    }
-}
-
-/// A refusal by the domain as its code; a failure of the store as an error.
-fn domain<T>(result: Result<T, Rejected>) -> Result<Result<T, &'static str>> {
-    match result {
-        Ok(t) => Ok(Ok(t)),
-        Err(Rejected::Domain { code, .. }) => Ok(Err(code)),
-        Err(Rejected::Store(e)) => Err(e.into()),
     }
 }
 
