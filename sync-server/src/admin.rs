@@ -13,7 +13,10 @@ use onsite_shared::money::Money;
 use onsite_shared::seat_availability::{self, SeatsAvailability};
 use serde::{Deserialize, Serialize};
 
+use crate::event_log;
+use crate::params;
 use crate::recorder::{Recorder, Rejected};
+use crate::storage::{StoreError, Tx};
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewConference {
@@ -53,11 +56,21 @@ fn invalid(code: &'static str, message: impl Into<String>) -> Rejected {
     }
 }
 
+/// Creates the recorder's conference. Its slug must not be another conference's.
 pub fn create_conference(
     rec: &mut Recorder<'_>,
     new: &NewConference,
 ) -> Result<ConferenceId, Rejected> {
     let id = rec.conference;
+    let slug = new.details.slug.as_str();
+    if let Some(other) = conference_by_slug(rec.tx, slug)?
+        && other != id
+    {
+        return Err(invalid(
+            error_code::CONFERENCE_SLUG_TAKEN,
+            format!("another conference has the slug {slug:?} already"),
+        ));
+    }
     let command = conference::Command::Create {
         conference: id,
         details: new.details.clone(),
@@ -159,4 +172,53 @@ pub fn publish(rec: &mut Recorder<'_>, published: bool) -> Result<(), Rejected> 
     };
     rec.execute::<Conference>(&StreamId::conference(rec.conference), &command)?;
     Ok(())
+}
+
+/// The conference with this slug, if one exists.
+pub fn conference_by_slug(tx: &mut dyn Tx, slug: &str) -> Result<Option<ConferenceId>, StoreError> {
+    tx.query(
+        "SELECT conference FROM conference_slugs WHERE slug = $1",
+        params![slug.to_owned()],
+    )?
+    .first()
+    .map(|r| r.parse(0))
+    .transpose()
+}
+
+/// Fills the slug index of a database written before it existed, from the conferences' own
+/// events (once: it does nothing when the index has rows). Where two conferences share a slug,
+/// the first created keeps it and a warning names the other. How many slugs it indexed.
+pub fn index_slugs(tx: &mut dyn Tx) -> Result<usize, StoreError> {
+    let indexed = tx
+        .query("SELECT COUNT(*) FROM conference_slugs", params![])?
+        .first()
+        .map(|r| r.int(0))
+        .transpose()?
+        .unwrap_or(0);
+    if indexed > 0 {
+        return Ok(0);
+    }
+    let created = tx.query(
+        "SELECT stream_id FROM events WHERE event_type = 'conference.created' ORDER BY position",
+        params![],
+    )?;
+    let mut count = 0;
+    for row in created {
+        let id: ConferenceId = row.parse(0)?;
+        let (c, _) = event_log::load::<Conference>(tx, &StreamId::conference(id))?;
+        let Some(details) = c.details else {
+            continue;
+        };
+        let added = tx.execute(
+            "INSERT INTO conference_slugs (slug, conference) VALUES ($1, $2) \
+             ON CONFLICT (slug) DO NOTHING",
+            params![details.slug.clone(), id.to_string()],
+        )?;
+        if added == 0 {
+            tracing::warn!(conference = %id, slug = %details.slug, "two conferences share a slug; the first created keeps it");
+        } else {
+            count += 1;
+        }
+    }
+    Ok(count)
 }

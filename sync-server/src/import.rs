@@ -145,22 +145,6 @@ fn invalid(message: impl Into<String>) -> Rejected {
     }
 }
 
-/// The conference with this slug, if one exists.
-pub fn conference_by_slug(tx: &mut dyn Tx, slug: &str) -> Result<Option<ConferenceId>, StoreError> {
-    let rows = tx.query(
-        "SELECT stream_id FROM events WHERE event_type = 'conference.created' ORDER BY version",
-        params![],
-    )?;
-    for row in rows {
-        let id: ConferenceId = row.parse(0)?;
-        let (c, _) = event_log::load::<Conference>(tx, &StreamId::conference(id))?;
-        if c.details.as_ref().is_some_and(|d| d.slug == slug) {
-            return Ok(Some(id));
-        }
-    }
-    Ok(None)
-}
-
 /// Creates or completes the conference, its seat types and attendee types. Returns the
 /// conference id and the seat types by name.
 pub fn ensure_conference(

@@ -61,6 +61,13 @@ impl<S: Store> App<S> {
     /// caller without a socket (the simulated network) calls the routes' functions with.
     pub async fn open(store: S, config: Config) -> Result<Self, storage::StoreError> {
         let login_key = store.write(|tx| accounts::signing_key(tx, "login")).await?;
+        let indexed = store.write(admin::index_slugs).await?;
+        if indexed > 0 {
+            tracing::info!(
+                indexed,
+                "indexed the slugs of conferences created before the index"
+            );
+        }
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
         let guards = Guards {
             hasher: accounts::hasher::Hasher::start(threads),

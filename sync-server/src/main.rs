@@ -334,7 +334,7 @@ async fn import_file<S: Store>(
     let id = match given {
         Some(id) => id,
         None => store
-            .read(move |tx| import::conference_by_slug(tx, &slug))
+            .read(move |tx| onsite_server::admin::conference_by_slug(tx, &slug))
             .await?
             .unwrap_or_else(|| ConferenceId::from_uuid(uuid::Uuid::now_v7())),
     };

@@ -171,9 +171,18 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
                     params![c, seat_type.to_string()],
                 )?;
             }
-            conference::Event::Created { .. }
-            | conference::Event::Updated { .. }
-            | conference::Event::Published { .. }
+            conference::Event::Created { details, .. }
+            | conference::Event::Updated { details, .. } => {
+                tx.execute(
+                    "DELETE FROM conference_slugs WHERE conference = $1",
+                    params![c.clone()],
+                )?;
+                tx.execute(
+                    "INSERT INTO conference_slugs (slug, conference) VALUES ($1, $2)",
+                    params![details.slug.clone(), c.clone()],
+                )?;
+            }
+            conference::Event::Published { .. }
             | conference::Event::Unpublished { .. }
             | conference::Event::AttendeeTypeDefined { .. } => {}
         },

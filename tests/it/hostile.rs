@@ -1591,3 +1591,58 @@ fn a_push_whose_payload_repeats_a_key_is_refused_and_nothing_is_recorded() -> Re
     assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted);
     Ok(())
 }
+
+/// Slugs are unique on a server (a registration front end finds a conference by its slug): a
+/// second conference with a slug that is taken is refused with its code and recorded nowhere,
+/// and the slug still finds the first.
+#[test]
+fn a_conference_whose_slug_is_taken_is_refused_and_nothing_of_it_is_recorded() -> Result<()> {
+    let (_dir, server) = server_with_office("hostile-slug")?;
+    let body = |name: &str, id: Option<String>| {
+        serde_json::json!({
+            "id": id, "name": name, "slug": "taken-summit", "starts_on": "2026-11-23",
+            "ends_on": "2026-11-24", "currency": "EUR", "owner_email": "org@example.com"
+        })
+    };
+    let first = server.admin(
+        reqwest::Method::POST,
+        "/v1/conferences",
+        Some(body("First", None)),
+    )?;
+    let first = first["id"].as_str().context("conference id")?.to_owned();
+    let second = uuid::Uuid::now_v7().to_string();
+    let (status, answer) = server.admin_raw(
+        reqwest::Method::POST,
+        "/v1/conferences",
+        Some(body("Second", Some(second.clone()))),
+    )?;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("conference.slug_taken")),
+        "{answer}"
+    );
+    let (status, _) = server.admin_raw(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{second}"),
+        None,
+    )?;
+    assert_eq!(status, 404, "the refused conference was not recorded");
+    let shown = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{first}"),
+        None,
+    )?;
+    assert_eq!(shown["details"]["name"], "First");
+    // The same conference again under its own id is not a clash with itself.
+    let (status, answer) = server.admin_raw(
+        reqwest::Method::POST,
+        "/v1/conferences",
+        Some(body("First", Some(first.clone()))),
+    )?;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("conference.already_exists")),
+        "{answer}"
+    );
+    Ok(())
+}

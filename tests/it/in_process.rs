@@ -184,3 +184,35 @@ fn a_desk_restored_from_a_backup_older_than_its_pushes_is_told_to_reenrol() -> R
         Ok(())
     })
 }
+
+/// A database written before conferences' slugs were indexed gets the index when a server
+/// opens it, from the conferences' own events; a slug taken there is then refused.
+#[test]
+fn a_server_indexes_the_slugs_of_a_database_written_before_the_index() -> Result<()> {
+    let dir = TempDir::new("in-process-slugs")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (conference, _) = {
+            let server = InProcess::open(dir.path()).await?;
+            let created = server.conference(1).await?;
+            // What an older server left: the events, and no index.
+            server
+                .app
+                .store
+                .write(|tx| tx.execute("DELETE FROM conference_slugs", &[]))
+                .await?;
+            created
+        };
+        let server = InProcess::open(dir.path()).await?;
+        let slug = format!("in-process-{conference}");
+        let found = server
+            .app
+            .store
+            .read(move |tx| onsite_server::admin::conference_by_slug(tx, &slug))
+            .await?;
+        ensure!(found == Some(conference), "indexed on open: {found:?}");
+        Ok(())
+    })
+}

@@ -308,11 +308,13 @@ impl TestServer {
     /// A published conference with a general admission (quota `general`), a workshop add-on
     /// (quota 5) and standing room under the overbook policy.
     pub fn conference(&self, general: u32) -> Result<TestConference> {
+        // Slugs are unique on a server, and some tests make several conferences.
+        let slug = format!("cqrs-summit-{}", uuid::Uuid::now_v7().simple());
         let created = self.admin(
             reqwest::Method::POST,
             "/v1/conferences",
             Some(json!({
-                "name": "CQRS Summit", "slug": "cqrs-summit", "venue": "Zürich",
+                "name": "CQRS Summit", "slug": slug, "venue": "Zürich",
                 "starts_on": "2026-11-23", "ends_on": "2026-11-24", "currency": "EUR",
                 "owner_email": "org@example.com"
             })),

@@ -299,6 +299,9 @@ pub trait Tx {
 /// backend (see each backend's `schema`).
 pub(crate) const COMMON_SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Each conference's slug, unique across the server (a rule across conferences, which no one
+-- conference's stream can keep). Filled from the events by `admin::index_slugs` when empty.
+CREATE TABLE IF NOT EXISTS conference_slugs (slug TEXT PRIMARY KEY, conference TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshots (
     stream_type TEXT NOT NULL, stream_id TEXT NOT NULL, version BIGINT NOT NULL, state TEXT NOT NULL,
     PRIMARY KEY (stream_type, stream_id));
