@@ -1637,7 +1637,7 @@ fn a_conference_whose_slug_is_taken_is_refused_and_nothing_of_it_is_recorded() -
     let (status, answer) = server.admin_raw(
         reqwest::Method::POST,
         "/v1/conferences",
-        Some(body("First", Some(first.clone()))),
+        Some(body("First", Some(first))),
     )?;
     assert_eq!(
         (status, answer["code"].as_str()),
