@@ -24,6 +24,10 @@ pub const FORBIDDEN: &str = "auth.forbidden";
 pub const BAD_ENROLMENT_CODE: &str = "auth.bad_code";
 pub const MALFORMED: &str = "request.malformed";
 pub const TOO_LARGE: &str = "request.too_large";
+/// No route has this path.
+pub const NO_SUCH_ROUTE: &str = "request.not_found";
+/// The path exists, not with this method (the `Allow` header lists those it has).
+pub const METHOD_NOT_ALLOWED: &str = "request.method_not_allowed";
 /// Too many requests from one address (or for one account): try again after `Retry-After`.
 pub const RATE_LIMITED: &str = "request.rate_limited";
 /// The server handles as many requests as it can at once: try again after `Retry-After`.

@@ -126,6 +126,8 @@ pub fn app<S: Store>(app: Arc<App<S>>) -> axum::Router {
     axum::Router::new()
         .merge(http::router())
         .merge(dashboard::routes())
+        .fallback(http::error::no_such_route)
+        .method_not_allowed_fallback(http::error::method_not_allowed)
         .with_state(app)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(

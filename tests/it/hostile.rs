@@ -1646,3 +1646,35 @@ fn a_conference_whose_slug_is_taken_is_refused_and_nothing_of_it_is_recorded() -
     );
     Ok(())
 }
+
+/// Every error answers the `{code, message}` body the API promises, an unknown path and a
+/// wrong method too (they answered with empty bodies), and a wrong method says which it takes.
+#[test]
+fn unknown_paths_and_wrong_methods_answer_with_a_code_and_a_message() -> Result<()> {
+    let (_dir, server) = server_with_office("hostile-routes")?;
+    let (status, body) = server.admin_raw(reqwest::Method::GET, "/v1/no-such-thing", None)?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("request.not_found")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("/v1/no-such-thing"))
+    );
+    let (status, body) = server.admin_raw(reqwest::Method::DELETE, "/v1/conferences", None)?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (405, Some("request.method_not_allowed")),
+        "{body}"
+    );
+    let allow = reqwest::blocking::Client::new()
+        .delete(format!("{}/v1/conferences", server.url))
+        .send()?
+        .headers()
+        .get("allow")
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    assert_eq!(allow.as_deref(), Some("POST"), "the Allow header stays");
+    Ok(())
+}

@@ -57,6 +57,27 @@ impl ApiError {
     }
 }
 
+/// What a path no route has answers: the `{code, message}` body every error has.
+pub(crate) async fn no_such_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        error_code::NO_SUCH_ROUTE,
+        format!("there is nothing at {}", uri.path()),
+    )
+}
+
+/// What a known path answers to a method it does not have.
+pub(crate) async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        error_code::METHOD_NOT_ALLOWED,
+        format!("{} does not take {method}", uri.path()),
+    )
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {

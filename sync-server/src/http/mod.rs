@@ -16,7 +16,7 @@ use crate::storage::Store;
 
 mod conferences;
 mod devices;
-mod error;
+pub(crate) mod error;
 mod extract;
 mod openapi;
 mod orders;
