@@ -22,6 +22,7 @@ use onsite_server::event_log;
 use onsite_server::head_office;
 use onsite_server::storage::{SqlValue, StoreError, Tx};
 use onsite_shared::aggregate::Aggregate;
+use onsite_shared::badge;
 use onsite_shared::check_in::{self, CheckIn};
 use onsite_shared::conference::{Conference, OversellPolicy};
 use onsite_shared::conflict::{ConflictKind, Resolution};
@@ -142,16 +143,18 @@ fn read_server(tx: &mut dyn Tx, id: ConferenceId) -> Result<Server, StoreError> 
     }
     let mut prints_per_job: BTreeMap<String, u32> = BTreeMap::new();
     for r in tx.query(
-        "SELECT payload FROM events WHERE conference = $1 \
+        "SELECT event_type, schema_version, payload FROM events WHERE conference = $1 \
          AND event_type IN ('badge.printed', 'badge.reprinted')",
         &[text(&c)],
     )? {
-        let payload: serde_json::Value =
-            serde_json::from_str(&r.text(0)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let job = payload["print"]["job"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let event = Event::decode_json(&r.text(0)?, r.parse(1)?, &r.text(2)?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let Event::Badge(badge::Event::Printed { print } | badge::Event::Reprinted { print, .. }) =
+            event
+        else {
+            continue;
+        };
+        let job = print.job.to_string();
         *prints_per_job.entry(job).or_default() += 1;
     }
     let mut honoured: BTreeMap<SeatTypeId, i64> = BTreeMap::new();
