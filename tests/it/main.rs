@@ -13,3 +13,4 @@ mod registration;
 mod rehearsal;
 mod simulation;
 mod sync_server;
+mod upgrade;

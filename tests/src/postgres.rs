@@ -109,6 +109,11 @@ impl PgCluster {
     }
 
     fn run(&self, tool: &str, args: &[&str]) -> Result<()> {
+        self.output(tool, args).map(drop)
+    }
+
+    /// Runs one of the cluster's tools and returns what it wrote on stdout.
+    fn output(&self, tool: &str, args: &[&str]) -> Result<String> {
         let program = self.bin.join(tool);
         let mut cmd = if self.as_postgres {
             let mut c = Command::new("runuser");
@@ -129,7 +134,43 @@ impl PgCluster {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        Ok(())
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// A plain SQL dump of a database, data as `INSERT`s (so that [`PgCluster::load`] can run
+    /// it through the client; `COPY ... FROM stdin` needs psql).
+    pub fn dump(&self, database: &str) -> Result<String> {
+        self.output(
+            "pg_dump",
+            &[
+                "--inserts",
+                "--no-owner",
+                "--no-privileges",
+                "-d",
+                &self.url(database),
+            ],
+        )
+    }
+
+    /// Creates a database from a dump of [`PgCluster::dump`] and returns its URL.
+    ///
+    /// The pull is ordered by the transaction id each event was written in (`events.tx`), and
+    /// a dump carries the ids of the cluster it came from, which may be ahead of this one's:
+    /// such events would stay invisible to pull until this cluster's ids caught up. The events
+    /// get the loading transaction's id instead, so they pull in position order. psql's
+    /// meta-commands (`\restrict`, from pg_dump 17.6 on) are left out: the client runs SQL only.
+    pub fn load(&self, database: &str, dump: &str) -> Result<String> {
+        let url = self.database(database)?;
+        let dump: String = dump
+            .lines()
+            .filter(|l| !l.starts_with('\\'))
+            .flat_map(|l| [l, "\n"])
+            .collect();
+        let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+        client.batch_execute(&format!(
+            "BEGIN;\n{dump}\nUPDATE public.events SET tx = pg_current_xact_id();\nCOMMIT;"
+        ))?;
+        Ok(url)
     }
 
     /// Creates a database and returns its URL.
