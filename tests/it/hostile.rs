@@ -11,7 +11,7 @@ use onsite_shared::protocol::{OutcomeStatus, reason};
 use onsite_shared::seat_assignments::{self, Attendee};
 use onsite_shared::walk_in;
 use onsite_tests::server::{
-    TempDir, TestConference, TestDesk, TestServer, admission, sale, sale_event,
+    TempDir, TestConference, TestDesk, TestServer, UNVERSIONED, admission, sale, sale_event,
 };
 use serde_json::Value;
 
@@ -1309,12 +1309,12 @@ fn an_import_is_whole_or_nothing_and_its_source_ids_are_per_conference() -> Resu
     // A database from before kept imports by source id alone: it is keyed by conference
     // when a server starts on it, and what it imported is still skipped.
     server.kill_hard();
-    rusqlite::Connection::open(dir.path().join("onsite.sqlite3"))?.execute_batch(
+    rusqlite::Connection::open(dir.path().join("onsite.sqlite3"))?.execute_batch(&format!(
         "BEGIN; CREATE TABLE old_imports (source TEXT NOT NULL, source_id TEXT NOT NULL, \
          order_id TEXT NOT NULL, PRIMARY KEY (source, source_id)); \
          INSERT INTO old_imports SELECT source, source_id, order_id FROM imports; \
-         DROP TABLE imports; ALTER TABLE old_imports RENAME TO imports; COMMIT;",
-    )?;
+         DROP TABLE imports; ALTER TABLE old_imports RENAME TO imports; {UNVERSIONED} COMMIT;"
+    ))?;
     server.restart()?;
     let out = import(&first)?;
     assert!(

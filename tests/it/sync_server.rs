@@ -7,7 +7,7 @@ use onsite_shared::event::Event;
 use onsite_shared::ids::TicketCode;
 use onsite_shared::order::PaymentMethod;
 use onsite_shared::protocol::OutcomeStatus;
-use onsite_tests::server::{TempDir, TestServer, admission, new_id, sale, sale_event};
+use onsite_tests::server::{TempDir, TestServer, UNVERSIONED, admission, new_id, sale, sale_event};
 use serde_json::json;
 
 fn count(events: &[onsite_shared::Envelope], event_type: &str) -> usize {
@@ -972,7 +972,8 @@ fn admissions_survive_the_upgrade_on_sqlite() -> Result<()> {
     let mut server = TestServer::start(dir.path())?;
     let file = dir.path().join("onsite.sqlite3");
     admissions_survive_the_upgrade(&mut server, &|sql| {
-        rusqlite::Connection::open(&file)?.execute_batch(&format!("BEGIN; {sql} COMMIT;"))?;
+        rusqlite::Connection::open(&file)?
+            .execute_batch(&format!("BEGIN; {sql} {UNVERSIONED} COMMIT;"))?;
         Ok(())
     })
 }
@@ -985,7 +986,7 @@ fn admissions_survive_the_upgrade_on_postgres() -> Result<()> {
     let mut server = TestServer::start_with(dir.path(), Some(&url))?;
     admissions_survive_the_upgrade(&mut server, &|sql| {
         postgres::Client::connect(&url, postgres::NoTls)?
-            .batch_execute(&format!("BEGIN; {sql} COMMIT;"))?;
+            .batch_execute(&format!("BEGIN; {sql} {UNVERSIONED} COMMIT;"))?;
         Ok(())
     })
 }

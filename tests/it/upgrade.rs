@@ -271,6 +271,13 @@ fn a_sqlite_database_written_before_migrations_upgrades_and_keeps_its_data() -> 
         &format!("/v1/conferences/{conference}/registrations"),
         None,
     )?;
+    let stamped: String = rusqlite::Connection::open(dir.path().join("onsite.sqlite3"))?
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )?;
+    assert_eq!(stamped, known_schema(&server)?.to_string());
     Ok(())
 }
 
@@ -284,5 +291,112 @@ fn a_postgres_database_written_before_migrations_upgrades_and_keeps_its_data() -
     let dir = TempDir::new("upgrade-postgres")?;
     let server = TestServer::start_with(dir.path(), Some(&url))?;
     the_upgraded_server_answers_as_before(&server, &story)?;
+    Ok(())
+}
+
+/// The schema version the server binary knows, from its health answer.
+fn known_schema(server: &TestServer) -> Result<u64> {
+    let health: Value = server
+        .http()
+        .get(format!("{}/v1/health", server.url))
+        .send()?
+        .json()?;
+    health["schema_version"]
+        .as_u64()
+        .context("schema_version in /v1/health")
+}
+
+fn stamp_sql(version: u64, floor: u64) -> String {
+    format!(
+        "UPDATE meta SET value = '{version}' WHERE key = 'schema_version'; \
+         UPDATE meta SET value = '{floor}' WHERE key = 'schema_floor';"
+    )
+}
+
+/// A database a newer server migrated: the binary starts on it while the newer steps only
+/// added (a rolling upgrade), and refuses, saying which versions, once a step it does not know
+/// breaks older servers; the refusal changes nothing in the file.
+#[test]
+fn a_server_runs_on_a_newer_database_only_as_far_as_its_floor_allows() -> Result<()> {
+    let dir = TempDir::new("upgrade-newer")?;
+    let mut server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let known = known_schema(&server)?;
+    server.kill_hard();
+    let file = dir.path().join("onsite.sqlite3");
+    let stamp = |version, floor| -> Result<()> {
+        rusqlite::Connection::open(&file)?.execute_batch(&stamp_sql(version, floor))?;
+        Ok(())
+    };
+
+    stamp(known + 1, known)?;
+    server.restart()?;
+    server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}", conf.id),
+        None,
+    )?;
+    server.kill_hard();
+
+    stamp(known + 1, known + 1)?;
+    let before = std::fs::read(&file)?;
+    let refused = server_command(dir.path(), None, &["admin-token", "create", "--name", "x"])
+        .expect_err("a database this server cannot run on");
+    let message = refused.to_string();
+    assert!(
+        message.contains(&format!(
+            "schema version {} and needs a server that knows version {} or later; this server knows up to {known}",
+            known + 1,
+            known + 1
+        )),
+        "{message}"
+    );
+    assert!(server.restart().is_err(), "serve refuses too");
+    assert_eq!(std::fs::read(&file)?, before, "the refusal wrote nothing");
+    Ok(())
+}
+
+/// Several servers on one PostgreSQL database while one of them is upgraded: a server that
+/// does not know the newest (additive) step starts beside the upgraded ones and both serve;
+/// after a step that breaks older servers, an older one is refused at start.
+#[test]
+fn on_postgres_a_rolling_upgrade_runs_old_and_new_servers_side_by_side() -> Result<()> {
+    let pg = PgCluster::start()?;
+    let url = pg.database("onsite")?;
+    let dir = TempDir::new("upgrade-rolling")?;
+    let first = TestServer::start_with(dir.path(), Some(&url))?;
+    let conf = first.conference(10)?;
+    let known = known_schema(&first)?;
+    let db = |sql: &str| -> Result<()> {
+        postgres::Client::connect(&url, postgres::NoTls)?.batch_execute(sql)?;
+        Ok(())
+    };
+    // What a newer server leaves after an additive step.
+    db(&stamp_sql(known + 1, known))?;
+    let second = first.another()?;
+    let mut desk = second.desk(conf.id, "North 1")?;
+    let (s, codes) = sale(&conf, &desk, conf.general, 19_900, 1);
+    desk.push_events(&[sale_event(s), admission(&conf, &desk, &codes[0])])?;
+    let read = first.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}/registrations?admitted=true", conf.id),
+        None,
+    )?;
+    assert!(read.to_string().contains(codes[0].as_str()), "{read}");
+
+    // A step that breaks older servers.
+    db(&stamp_sql(known + 1, known + 1))?;
+    assert!(first.another().is_err(), "an older server must not start");
+    let refused = server_command(
+        dir.path(),
+        Some(&url),
+        &["admin-token", "create", "--name", "x"],
+    )
+    .expect_err("refused")
+    .to_string();
+    assert!(
+        refused.contains("needs a server that knows version"),
+        "{refused}"
+    );
     Ok(())
 }

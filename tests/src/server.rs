@@ -54,6 +54,11 @@ impl Drop for TempDir {
     }
 }
 
+/// SQL (both backends) that makes a database look as servers before versioned migrations
+/// left theirs: no schema stamp. A test that rewinds a table to an older layout runs it too,
+/// so that the next start goes through the baseline that moves such layouts.
+pub const UNVERSIONED: &str = "DELETE FROM meta WHERE key IN ('schema_version', 'schema_floor');";
+
 /// Runs `onsite-server` with arguments and returns what it printed.
 pub fn server_command(
     data_dir: &Path,

@@ -47,7 +47,11 @@ fn now() -> onsite_shared::Timestamp {
     chrono::Utc::now()
 }
 
-#[utoipa::path(get, path = "/v1/health", tag = "server", responses((status = 200, description = "The server is up", body = Object)))]
+#[utoipa::path(get, path = "/v1/health", tag = "server", responses((status = 200, description = "The server is up: its version and the database schema version it knows", body = Object)))]
 async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+    Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "schema_version": crate::storage::migrations::LATEST,
+    }))
 }

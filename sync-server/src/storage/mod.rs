@@ -23,6 +23,7 @@ use onsite_shared::event::DecodeError;
 use onsite_shared::ids::ConferenceId;
 use serde::de::DeserializeOwned;
 
+pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
 
@@ -255,6 +256,17 @@ pub enum StoreError {
     Decode(#[from] DecodeError),
     #[error("the store is shutting down")]
     Closed,
+    /// The database went through a schema step this server does not know, and servers that
+    /// do not know it may not run on it.
+    #[error(
+        "the database is at schema version {version} and needs a server that knows version \
+         {floor} or later; this server knows up to {known}: upgrade the server"
+    )]
+    TooNew {
+        version: u32,
+        floor: u32,
+        known: u32,
+    },
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -295,8 +307,9 @@ pub trait Tx {
     }
 }
 
-/// The schema, the same on both backends. `events.position` and `events.tx` are added per
-/// backend (see each backend's `schema`).
+/// The baseline schema (version 1, see [`migrations`]), the same on both backends.
+/// `events.position` and `events.tx` are added per backend (see each backend's `SCHEMA`).
+/// Frozen: a change to the schema is a new migration step.
 pub(crate) const COMMON_SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Each conference's slug, unique across the server (a rule across conferences, which no one

@@ -24,6 +24,7 @@ use postgres::{Client, NoTls, Statement};
 use super::{
     COMMON_SCHEMA, Cursor, Dialect, EVENT_COLUMNS, KEY_IMPORTS_BY_CONFERENCE,
     MOVE_ADMISSIONS_OUT_OF_TICKETS, PullError, PullPage, Row, SqlValue, Store, StoreError, Tx,
+    migrations,
 };
 
 const SCHEMA: &str = r#"
@@ -237,6 +238,60 @@ impl Tx for PgTx<'_> {
     }
 }
 
+/// Brings the database to [`migrations::LATEST`] in one transaction that holds an advisory
+/// lock: servers starting together take turns, the second finds the work done, and a crash
+/// changes nothing. The epoch is written here too, the first time.
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let mut tx = client.transaction().map_err(|e| db_error(&e))?;
+    tx.execute("SELECT pg_advisory_xact_lock(727274)", &[])
+        .map_err(|e| db_error(&e))?;
+    let has_meta: bool = tx
+        .query_one("SELECT to_regclass('meta') IS NOT NULL", &[])
+        .map_err(|e| db_error(&e))?
+        .get(0);
+    let mut value = |key: &str| -> Result<Option<String>, StoreError> {
+        if !has_meta {
+            return Ok(None);
+        }
+        Ok(tx
+            .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
+            .map_err(|e| db_error(&e))?
+            .map(|r| r.get(0)))
+    };
+    let found =
+        migrations::stamp_from(value("schema_version")?, value("schema_floor")?.as_deref())?;
+    let plan = migrations::plan(found)?;
+    if plan.baseline {
+        // Version 1 from whatever a server before versions left (or from nothing): the schema
+        // as they created it, and the two moves they made on their own on an older layout.
+        tx.batch_execute(&format!(
+            "{SCHEMA}\n{COMMON_SCHEMA}\n\
+             DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = 'tickets' \
+             AND column_name = 'admitted_at') THEN {MOVE_ADMISSIONS_OUT_OF_TICKETS} END IF; END $$;\n\
+             DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = 'imports' \
+             AND column_name = 'conference') THEN {KEY_IMPORTS_BY_CONFERENCE} END IF; END $$;"
+        ))
+        .map_err(|e| db_error(&e))?;
+    }
+    for step in &migrations::STEPS[plan.steps] {
+        tx.batch_execute(step.sql(Dialect::Postgres))
+            .map_err(|e| StoreError::Database(format!("migration {:?}: {e}", step.name)))?;
+    }
+    if let Some(stamp) = plan.stamp {
+        tx.batch_execute(&migrations::stamp_sql(stamp))
+            .map_err(|e| db_error(&e))?;
+    }
+    let epoch = uuid::Uuid::now_v7().simple().to_string();
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('epoch', $1) ON CONFLICT (key) DO NOTHING",
+        &[&epoch],
+    )
+    .map_err(|e| db_error(&e))?;
+    tx.commit().map_err(|e| db_error(&e))
+}
+
 enum Step<T, E> {
     Done(Result<T, E>),
     Retry,
@@ -248,29 +303,15 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// Connects, creates the schema if needed (under an advisory lock, so several processes
-    /// starting together do not race) and reads the database's epoch.
+    /// Connects, creates or migrates the schema (see [`migrate`]) and reads the database's
+    /// epoch.
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let pool = Arc::new(Pool {
             url: url.to_owned(),
             idle: Mutex::new(Vec::new()),
         });
         let mut conn = pool.get()?;
-        let new_epoch = uuid::Uuid::now_v7().simple().to_string();
-        let setup = format!(
-            "SELECT pg_advisory_lock(727274);\n{SCHEMA}\n{COMMON_SCHEMA}\n\
-             DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = 'tickets' \
-             AND column_name = 'admitted_at') THEN {MOVE_ADMISSIONS_OUT_OF_TICKETS} END IF; END $$;\n\
-             DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = 'imports' \
-             AND column_name = 'conference') THEN {KEY_IMPORTS_BY_CONFERENCE} END IF; END $$;\n\
-             INSERT INTO meta (key, value) VALUES ('epoch', '{new_epoch}') ON CONFLICT (key) DO NOTHING;\n\
-             SELECT pg_advisory_unlock(727274);"
-        );
-        conn.client
-            .batch_execute(&setup)
-            .map_err(|e| db_error(&e))?;
+        migrate(&mut conn.client)?;
         let epoch: String = conn
             .client
             .query_one("SELECT value FROM meta WHERE key = 'epoch'", &[])

@@ -21,7 +21,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError, mpsc};
 use std::thread;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use tokio::sync::oneshot;
 
 mod log_file;
@@ -32,6 +32,7 @@ use onsite_shared::ids::ConferenceId;
 use super::{
     COMMON_SCHEMA, Cursor, Dialect, EVENT_COLUMNS, KEY_IMPORTS_BY_CONFERENCE,
     MOVE_ADMISSIONS_OUT_OF_TICKETS, PullError, PullPage, Row, SqlValue, Store, StoreError, Tx,
+    migrations,
 };
 
 const SCHEMA: &str = r#"
@@ -355,38 +356,79 @@ impl Drop for SqliteStore {
     }
 }
 
+/// Brings the file to [`migrations::LATEST`] in one `IMMEDIATE` transaction: two processes
+/// opening it together (a server and the CLI) take turns, and a crash changes nothing.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_error)?;
+    let has_meta: i64 = tx
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_error)?;
+    let value = |key: &str| -> Result<Option<String>, StoreError> {
+        if has_meta == 0 {
+            return Ok(None);
+        }
+        tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(db_error)
+    };
+    let found =
+        migrations::stamp_from(value("schema_version")?, value("schema_floor")?.as_deref())?;
+    let plan = migrations::plan(found)?;
+    if plan.baseline {
+        baseline(&tx)?;
+    }
+    for step in &migrations::STEPS[plan.steps] {
+        tx.execute_batch(step.sql(Dialect::Sqlite))
+            .map_err(|e| StoreError::Database(format!("migration {:?}: {e}", step.name)))?;
+    }
+    if let Some(stamp) = plan.stamp {
+        tx.execute_batch(&migrations::stamp_sql(stamp))
+            .map_err(db_error)?;
+    }
+    tx.commit().map_err(db_error)
+}
+
+/// Version 1 from whatever a server before versions left (or from nothing): the schema as
+/// they created it, and the two moves they made on their own when they found an older layout.
+fn baseline(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(SCHEMA).map_err(db_error)?;
+    tx.execute_batch(COMMON_SCHEMA).map_err(db_error)?;
+    let legacy: i64 = tx
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('tickets') WHERE name = 'admitted_at'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_error)?;
+    if legacy > 0 {
+        tx.execute_batch(MOVE_ADMISSIONS_OUT_OF_TICKETS)
+            .map_err(db_error)?;
+    }
+    let keyed: i64 = tx
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('imports') WHERE name = 'conference'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_error)?;
+    if keyed == 0 {
+        tx.execute_batch(KEY_IMPORTS_BY_CONFERENCE)
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (and creates or migrates) the database file and starts the writer thread.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let mut conn = open(path, false)?;
-        conn.execute_batch(SCHEMA).map_err(db_error)?;
-        conn.execute_batch(COMMON_SCHEMA).map_err(db_error)?;
-        {
-            let tx = conn.transaction().map_err(db_error)?;
-            let legacy: i64 = tx
-                .query_row(
-                    "SELECT COUNT(*) FROM pragma_table_info('tickets') WHERE name = 'admitted_at'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(db_error)?;
-            if legacy > 0 {
-                tx.execute_batch(MOVE_ADMISSIONS_OUT_OF_TICKETS)
-                    .map_err(db_error)?;
-            }
-            let keyed: i64 = tx
-                .query_row(
-                    "SELECT COUNT(*) FROM pragma_table_info('imports') WHERE name = 'conference'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(db_error)?;
-            if keyed == 0 {
-                tx.execute_batch(KEY_IMPORTS_BY_CONFERENCE)
-                    .map_err(db_error)?;
-            }
-            tx.commit().map_err(db_error)?;
-        }
+        migrate(&mut conn)?;
         let epoch = {
             let tx = conn.transaction().map_err(db_error)?;
             let existing: Option<String> = tx
@@ -804,9 +846,8 @@ mod tests {
         use onsite_shared::event::Event;
         use onsite_shared::ids::{AdmissionId, DeviceId, TicketCode};
 
-        let (conn, _file) = scratch();
-        conn.execute_batch(SCHEMA).unwrap();
-        conn.execute_batch(COMMON_SCHEMA).unwrap();
+        let (mut conn, _file) = scratch();
+        migrate(&mut conn).unwrap();
         let conf = ConferenceId::from_u128(1);
         let desk = DeviceId::from_u128(9);
         let at = chrono::DateTime::UNIX_EPOCH;

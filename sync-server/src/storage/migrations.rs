@@ -1,0 +1,253 @@
+//! The database's schema versions, the same numbered steps on both backends.
+//!
+//! A database carries two numbers in `meta`: `schema_version`, the last step it has been
+//! through, and `schema_floor`, the oldest schema version a server must know to run on it.
+//! At start-up a backend reads them, under its lock (SQLite: an `IMMEDIATE` transaction;
+//! PostgreSQL: an advisory lock held by the migrating transaction), and runs what [`plan`]
+//! says, every step and the new numbers in that one transaction: a crash leaves the database
+//! as it was, and the next start runs the steps again.
+//!
+//! - Version 1 is the baseline: the schema as servers before versions kept it, reached from
+//!   any of their layouts by the backend's own `baseline` (the `CREATE ... IF NOT EXISTS`
+//!   schema and the moves those servers made on their own). A database with no
+//!   `schema_version` (one of theirs, or a new one) goes through it first.
+//! - Each later step is one entry of [`STEPS`], never edited once released; a new layout is a
+//!   new step.
+//! - Rolling upgrades (several servers on one PostgreSQL database): a step that only adds
+//!   (tables, nullable or defaulted columns, indexes) leaves the floor where it was, so servers
+//!   that do not know it yet keep starting and running beside the ones that do. A step that
+//!   older servers cannot live with (`breaks_older`) raises the floor to itself: from then on
+//!   an older server refuses to start, naming both versions. An older server already running
+//!   is not stopped by it; such a step's release says to stop them first.
+//! - A database newer than the binary is refused when its floor is above what the binary
+//!   knows, and used as it is otherwise.
+
+use super::{Dialect, StoreError};
+
+/// One step after the baseline.
+pub(crate) struct Step {
+    /// What the step does (in the log and in errors).
+    pub name: &'static str,
+    /// Whether servers that do not know this step must not run on a database that went
+    /// through it (it renames, drops or changes the meaning of something they read or write).
+    pub breaks_older: bool,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+impl Step {
+    pub(crate) fn sql(&self, dialect: Dialect) -> &'static str {
+        match dialect {
+            Dialect::Sqlite => self.sqlite,
+            Dialect::Postgres => self.postgres,
+        }
+    }
+}
+
+/// The steps after the baseline: `STEPS[i]` takes a database from version `i + 1` to `i + 2`.
+/// Written to run again on what they made where the SQL allows (`IF NOT EXISTS`): tests
+/// rewind a database to an older layout by taking its stamp away.
+pub(crate) const STEPS: &[Step] = &[
+    // 2
+    Step {
+        name: "orders by registrant email, for the registration API's order lookup",
+        breaks_older: false,
+        sqlite: "CREATE INDEX IF NOT EXISTS orders_by_registrant ON orders (conference, registrant_email);",
+        postgres: "CREATE INDEX IF NOT EXISTS orders_by_registrant ON orders (conference, registrant_email);",
+    },
+];
+
+/// The schema version this binary knows: the baseline and every step.
+pub const LATEST: u32 = 1 + STEPS.len() as u32;
+
+/// What a database says about its schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    pub version: u32,
+    pub floor: u32,
+}
+
+/// What a start-up does to a database.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// The database has no version yet: bring it to the baseline first.
+    pub baseline: bool,
+    /// Indexes into [`STEPS`], in order.
+    pub steps: std::ops::Range<usize>,
+    /// The numbers to write afterwards (`None`: nothing changes).
+    pub stamp: Option<Stamp>,
+}
+
+/// Decides what brings a database stamped `found` (`None`: no stamp) up to [`LATEST`].
+pub(crate) fn plan(found: Option<Stamp>) -> Result<Plan, StoreError> {
+    plan_for(found, STEPS)
+}
+
+fn plan_for(found: Option<Stamp>, steps: &[Step]) -> Result<Plan, StoreError> {
+    let latest = 1 + u32::try_from(steps.len()).unwrap_or(u32::MAX);
+    let (baseline, from) = match found {
+        None => (
+            true,
+            Stamp {
+                version: 1,
+                floor: 1,
+            },
+        ),
+        Some(s) if s.floor > latest => {
+            return Err(StoreError::TooNew {
+                version: s.version,
+                floor: s.floor,
+                known: latest,
+            });
+        }
+        Some(s) if s.version >= latest => {
+            return Ok(Plan {
+                baseline: false,
+                steps: 0..0,
+                stamp: None,
+            });
+        }
+        Some(s) if s.version == 0 => (
+            true,
+            Stamp {
+                version: 1,
+                floor: 1,
+            },
+        ),
+        Some(s) => (false, s),
+    };
+    let first = usize::try_from(from.version - 1).unwrap_or(usize::MAX);
+    let floor = steps
+        .iter()
+        .enumerate()
+        .skip(first)
+        .filter(|(_, s)| s.breaks_older)
+        .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX) + 2)
+        .fold(from.floor, u32::max);
+    Ok(Plan {
+        baseline,
+        steps: first..steps.len(),
+        stamp: Some(Stamp {
+            version: latest,
+            floor,
+        }),
+    })
+}
+
+/// Reads a stamp from `meta`'s two values (absent: no stamp).
+pub(crate) fn stamp_from(
+    version: Option<String>,
+    floor: Option<&str>,
+) -> Result<Option<Stamp>, StoreError> {
+    let Some(version) = version else {
+        return Ok(None);
+    };
+    let number = |text: &str| {
+        text.parse::<u32>()
+            .map_err(|_| StoreError::Corrupt(format!("schema version {text:?}")))
+    };
+    let version = number(&version)?;
+    let floor = floor.map(number).transpose()?.unwrap_or(1);
+    Ok(Some(Stamp { version, floor }))
+}
+
+/// Writes a stamp (the same SQL on both backends).
+pub(crate) fn stamp_sql(stamp: Stamp) -> String {
+    format!(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', '{}'), ('schema_floor', '{}') \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value;",
+        stamp.version, stamp.floor
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ADD: Step = Step {
+        name: "adds",
+        breaks_older: false,
+        sqlite: "",
+        postgres: "",
+    };
+    const BREAK: Step = Step {
+        name: "breaks",
+        breaks_older: true,
+        sqlite: "",
+        postgres: "",
+    };
+
+    fn stamp(version: u32, floor: u32) -> Option<Stamp> {
+        Some(Stamp { version, floor })
+    }
+
+    #[test]
+    fn a_database_without_a_version_goes_through_the_baseline_and_every_step() {
+        let plan = plan_for(None, &[ADD, BREAK, ADD]).unwrap();
+        assert_eq!(
+            plan,
+            Plan {
+                baseline: true,
+                steps: 0..3,
+                stamp: stamp(4, 3),
+            }
+        );
+    }
+
+    #[test]
+    fn a_database_part_way_runs_the_steps_it_has_not_had() {
+        let plan = plan_for(stamp(2, 1), &[ADD, ADD, ADD]).unwrap();
+        assert_eq!(plan.steps, 1..3);
+        assert!(!plan.baseline);
+        assert_eq!(plan.stamp, stamp(4, 1), "only additions: the floor stays");
+        // A step that breaks older servers raises the floor to its own version.
+        let plan = plan_for(stamp(2, 1), &[ADD, ADD, BREAK, ADD]).unwrap();
+        assert_eq!(plan.stamp, stamp(5, 4));
+    }
+
+    #[test]
+    fn a_database_at_the_latest_version_is_left_alone() {
+        let plan = plan_for(stamp(3, 2), &[BREAK, ADD]).unwrap();
+        assert_eq!(plan.steps, 0..0);
+        assert_eq!(plan.stamp, None);
+    }
+
+    #[test]
+    fn a_newer_database_is_used_while_its_floor_allows_and_refused_above_it() {
+        let plan = plan_for(stamp(5, 3), &[ADD, ADD]).unwrap();
+        assert_eq!(
+            plan.stamp, None,
+            "a rolling upgrade: the newer server only added"
+        );
+        let refused = plan_for(stamp(5, 4), &[ADD, ADD]).unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                StoreError::TooNew {
+                    version: 5,
+                    floor: 4,
+                    known: 3
+                }
+            ),
+            "{refused:?}"
+        );
+        assert!(refused.to_string().contains("version 4"), "{refused}");
+    }
+
+    #[test]
+    fn stamps_read_back_and_garbage_is_refused() {
+        assert_eq!(stamp_from(None, None).unwrap(), None);
+        assert_eq!(
+            stamp_from(Some("3".into()), None).unwrap(),
+            stamp(3, 1),
+            "no floor: 1"
+        );
+        assert!(stamp_from(Some("x".into()), None).is_err());
+    }
+
+    #[test]
+    fn the_released_steps_are_numbered_after_the_baseline() {
+        assert_eq!(LATEST as usize, STEPS.len() + 1);
+        assert!(STEPS.iter().all(|s| !s.name.is_empty()));
+    }
+}
