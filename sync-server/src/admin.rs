@@ -175,6 +175,22 @@ pub fn publish(rec: &mut Recorder<'_>, published: bool) -> Result<(), Rejected> 
 }
 
 /// The conference with this slug, if one exists.
+/// Refuses, as "not found", a conference that has no events: for reads, which would otherwise
+/// answer an empty list for an id nobody created.
+pub fn require_conference(tx: &mut dyn Tx, conference: ConferenceId) -> Result<(), Rejected> {
+    let rows = tx.query(
+        "SELECT 1 FROM events WHERE stream_type = 'conference' AND stream_id = $1 LIMIT 1",
+        params![conference.to_string()],
+    )?;
+    if rows.is_empty() {
+        return Err(Rejected::Domain {
+            code: error_code::CONFERENCE_NOT_FOUND,
+            message: "no such conference".into(),
+        });
+    }
+    Ok(())
+}
+
 pub fn conference_by_slug(tx: &mut dyn Tx, slug: &str) -> Result<Option<ConferenceId>, StoreError> {
     tx.query(
         "SELECT conference FROM conference_slugs WHERE slug = $1",

@@ -557,6 +557,7 @@ fn no_pulled_event_carries_an_access_code_even_one_stored_before() -> Result<()>
         "UPDATE orders SET access_code = ?1 WHERE order_id = ?2",
         rusqlite::params![old_code, old_order],
     )?;
+    rusqlite::Connection::open(&file)?.execute_batch(UNVERSIONED)?;
     server.restart()?;
 
     let desk = server.desk(conf.id, "Door")?;
@@ -1676,5 +1677,68 @@ fn unknown_paths_and_wrong_methods_answer_with_a_code_and_a_message() -> Result<
         .get("allow")
         .map(|v| v.to_str().unwrap_or_default().to_owned());
     assert_eq!(allow.as_deref(), Some("POST"), "the Allow header stays");
+    Ok(())
+}
+
+/// A conference that does not exist is 404 `conference.not_found` on every route that names
+/// one, for head office and for buyers alike (domain refusals answered 422 before), and none
+/// of the calls leaves anything behind.
+#[test]
+fn every_route_answers_an_unknown_conference_with_404() -> Result<()> {
+    let (_dir, server) = server_with_office("hostile-no-conference")?;
+    let real = server.conference(10)?;
+    let ghost = onsite_shared::ids::ConferenceId::from_uuid(uuid::Uuid::now_v7());
+    let base = format!("/v1/conferences/{ghost}");
+    let seat = real.general;
+    let calls: Vec<(reqwest::Method, String, Option<Value>)> = vec![
+        (reqwest::Method::GET, base.clone(), None),
+        (
+            reqwest::Method::POST,
+            format!("{base}/seat-types"),
+            Some(
+                serde_json::json!({"name": "X", "price_minor": 100, "quota": 1, "kind": "admission", "policy": "reject"}),
+            ),
+        ),
+        (
+            reqwest::Method::PUT,
+            format!("{base}/seat-types/{seat}/quota"),
+            Some(serde_json::json!({"quota": 3})),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("{base}/attendee-types"),
+            Some(
+                serde_json::json!({"id": "speaker", "name": "Speaker", "badge_colour": "#E53935"}),
+            ),
+        ),
+        (reqwest::Method::POST, format!("{base}/publish"), None),
+        (reqwest::Method::POST, format!("{base}/unpublish"), None),
+        (
+            reqwest::Method::POST,
+            format!("{base}/orders"),
+            Some(serde_json::json!({"seats": [{"seat_type": seat, "quantity": 1}]})),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("{base}/devices"),
+            Some(serde_json::json!({"name": "North"})),
+        ),
+        (reqwest::Method::GET, format!("{base}/devices"), None),
+        (reqwest::Method::GET, format!("{base}/registrations"), None),
+        (reqwest::Method::GET, format!("{base}/admissions"), None),
+        (reqwest::Method::GET, format!("{base}/walk-ins"), None),
+        (reqwest::Method::GET, format!("{base}/conflicts"), None),
+    ];
+    let desk = server.desk(real.id, "Reader")?;
+    let before = desk.pull_all()?.len();
+    let mut wrong = Vec::new();
+    for (method, path, body) in calls {
+        let (status, answer) = server.admin_raw(method.clone(), &path, body)?;
+        if (status, answer["code"].as_str()) != (404, Some("conference.not_found")) {
+            wrong.push(format!("{method} {path}: {status} {answer}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert_eq!(desk.pull_all()?.len(), before, "nothing recorded");
     Ok(())
 }

@@ -18,6 +18,7 @@ use onsite_shared::ids::{ConferenceId, DeviceId};
 use onsite_shared::protocol::{DeskCredentials, EnrolRequest};
 
 use crate::devices;
+use crate::recorder::Rejected;
 
 pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
     Router::new()
@@ -63,7 +64,7 @@ pub(super) async fn enroll_device<S: Store>(
     Ok((StatusCode::CREATED, Json(enrolment)))
 }
 
-#[utoipa::path(get, path = "/v1/conferences/{conference}/devices", tag = "devices", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = Vec<devices::DeviceRow>), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/conferences/{conference}/devices", tag = "devices", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = Vec<devices::DeviceRow>), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody)))]
 pub(super) async fn list_devices<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -71,7 +72,10 @@ pub(super) async fn list_devices<S: Store>(
 ) -> Result<Json<Vec<devices::DeviceRow>>, ApiError> {
     Ok(Json(
         app.store
-            .read(move |tx| devices::list(tx, Some(conference)))
+            .read(move |tx| {
+                crate::admin::require_conference(tx, conference)?;
+                Ok::<_, Rejected>(devices::list(tx, Some(conference))?)
+            })
             .await?,
     ))
 }

@@ -142,12 +142,22 @@ impl From<AuthError> for ApiError {
     }
 }
 
+/// A domain refusal is 422 but for "there is no such thing", which is 404 wherever it is
+/// answered.
+fn domain_status(code: &str) -> StatusCode {
+    match code {
+        error_code::CONFERENCE_NOT_FOUND
+        | error_code::ORDER_NOT_FOUND
+        | error_code::DEVICE_NOT_FOUND
+        | error_code::CONFLICT_NOT_FOUND => StatusCode::NOT_FOUND,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
 impl From<Rejected> for ApiError {
     fn from(e: Rejected) -> Self {
         match e {
-            Rejected::Domain { code, message } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-            }
+            Rejected::Domain { code, message } => ApiError::new(domain_status(code), code, message),
             Rejected::Store(e) => e.into(),
         }
     }

@@ -3,7 +3,8 @@
 //! Status codes: no or unknown credentials 401 (`auth.unauthenticated`), a revoked desk 401
 //! (`auth.revoked`), another conference 403 (`auth.forbidden`), malformed JSON 400
 //! (`request.malformed`), a body over the limit 413 (`request.too_large`), an unknown event type
-//! or schema version 400 with its own code, a domain rule 422 with the rule's code, a sync gap
+//! or schema version 400 with its own code, something that does not exist (a conference, an
+//! order, a desk, a conflict, a route) 404, a domain rule 422 with the rule's code, a sync gap
 //! 409 with `expected_client_seq`. None of them changes any state.
 
 use std::sync::Arc;

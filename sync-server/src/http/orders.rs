@@ -94,16 +94,6 @@ fn access_code(parts: &axum::http::HeaderMap) -> Result<String, ApiError> {
         })
 }
 
-fn not_found(e: Rejected) -> ApiError {
-    match e {
-        Rejected::Domain {
-            code: error_code::ORDER_NOT_FOUND,
-            message,
-        } => ApiError::new(StatusCode::NOT_FOUND, error_code::ORDER_NOT_FOUND, message),
-        other => other.into(),
-    }
-}
-
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketView {
     pub position: u32,
@@ -143,7 +133,7 @@ pub(super) async fn get_order<S: Store>(
             Ok::<_, Rejected>((state, assignments))
         })
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::from)?;
     let (state, assignments) = view;
     Ok(Json(OrderView {
         order_id: order,
@@ -189,7 +179,7 @@ where
             work(&mut rec)
         })
         .await
-        .map_err(not_found)
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(put, path = "/v1/orders/{order}/registrant", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body = Registrant, security(("access_code" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

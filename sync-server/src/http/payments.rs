@@ -54,16 +54,6 @@ fn answer(result: PaymentResult) -> Result<StatusCode, ApiError> {
     }
 }
 
-fn not_found(e: Rejected) -> ApiError {
-    match e {
-        Rejected::Domain {
-            code: error_code::ORDER_NOT_FOUND,
-            message,
-        } => ApiError::new(StatusCode::NOT_FOUND, error_code::ORDER_NOT_FOUND, message),
-        other => other.into(),
-    }
-}
-
 /// Head office says an order was paid (money received: exactly its total) or invoiced.
 #[utoipa::path(post, path = "/v1/conferences/{conference}/orders/{order}/payment", tag = "orders", params(("conference" = String, Path, format = Uuid), ("order" = String, Path, format = Uuid)), request_body = ConfirmedPayment, security(("head_office" = [])), responses((status = 204, description = "Confirmed"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "The reservation expired; escalated for a refund", body = ErrorBody), (status = 422, description = "Not the order's total, or not reserved yet", body = ErrorBody)))]
 pub(super) async fn confirm<S: Store>(
@@ -80,7 +70,7 @@ pub(super) async fn confirm<S: Store>(
             registration::confirm_payment(&mut rec, order, confirmed.payment.clone())
         })
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::from)?;
     answer(result)
 }
 
@@ -150,7 +140,7 @@ pub(super) async fn webhook<S: Store>(
                 error_code::WEBHOOK_REPLAYED,
                 e.to_string(),
             ),
-            Refused::Rejected(r) => not_found(r),
+            Refused::Rejected(r) => r.into(),
         })?;
     answer(result)
 }

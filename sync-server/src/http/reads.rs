@@ -15,6 +15,7 @@ use crate::storage::Store;
 use onsite_shared::ids::ConferenceId;
 
 use crate::head_office;
+use crate::recorder::Rejected;
 
 pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
     Router::new()
@@ -35,7 +36,7 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
 
 // ---- head-office reads ----
 
-#[utoipa::path(get, path = "/v1/conferences/{conference}/registrations", tag = "head-office", params(("conference" = String, Path, format = Uuid), head_office::RegistrationQuery), security(("head_office" = [])), responses((status = 200, body = head_office::Registrations), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/conferences/{conference}/registrations", tag = "head-office", params(("conference" = String, Path, format = Uuid), head_office::RegistrationQuery), security(("head_office" = [])), responses((status = 200, body = head_office::Registrations), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody)))]
 pub(super) async fn registrations<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -44,12 +45,15 @@ pub(super) async fn registrations<S: Store>(
 ) -> Result<Json<head_office::Registrations>, ApiError> {
     Ok(Json(
         app.store
-            .read(move |tx| head_office::registrations(tx, conference, &q))
+            .read(move |tx| {
+                crate::admin::require_conference(tx, conference)?;
+                Ok::<_, Rejected>(head_office::registrations(tx, conference, &q)?)
+            })
             .await?,
     ))
 }
 
-#[utoipa::path(get, path = "/v1/conferences/{conference}/admissions", tag = "head-office", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = head_office::Admissions), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/conferences/{conference}/admissions", tag = "head-office", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = head_office::Admissions), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody)))]
 pub(super) async fn admissions<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -57,12 +61,15 @@ pub(super) async fn admissions<S: Store>(
 ) -> Result<Json<head_office::Admissions>, ApiError> {
     Ok(Json(
         app.store
-            .read(move |tx| head_office::admissions(tx, conference))
+            .read(move |tx| {
+                crate::admin::require_conference(tx, conference)?;
+                Ok::<_, Rejected>(head_office::admissions(tx, conference)?)
+            })
             .await?,
     ))
 }
 
-#[utoipa::path(get, path = "/v1/conferences/{conference}/walk-ins", tag = "head-office", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = head_office::WalkIns), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/conferences/{conference}/walk-ins", tag = "head-office", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = head_office::WalkIns), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody)))]
 pub(super) async fn walk_ins<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -70,7 +77,10 @@ pub(super) async fn walk_ins<S: Store>(
 ) -> Result<Json<head_office::WalkIns>, ApiError> {
     Ok(Json(
         app.store
-            .read(move |tx| head_office::walk_ins(tx, conference))
+            .read(move |tx| {
+                crate::admin::require_conference(tx, conference)?;
+                Ok::<_, Rejected>(head_office::walk_ins(tx, conference)?)
+            })
             .await?,
     ))
 }
@@ -82,7 +92,7 @@ pub(super) struct ConflictQuery {
     open: Option<bool>,
 }
 
-#[utoipa::path(get, path = "/v1/conferences/{conference}/conflicts", tag = "head-office", params(("conference" = String, Path, format = Uuid), ConflictQuery), security(("head_office" = [])), responses((status = 200, body = Vec<head_office::ConflictRow>), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/conferences/{conference}/conflicts", tag = "head-office", params(("conference" = String, Path, format = Uuid), ConflictQuery), security(("head_office" = [])), responses((status = 200, body = Vec<head_office::ConflictRow>), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody)))]
 pub(super) async fn conflicts<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -92,7 +102,10 @@ pub(super) async fn conflicts<S: Store>(
     let open_only = q.open.unwrap_or(false);
     Ok(Json(
         app.store
-            .read(move |tx| head_office::conflicts(tx, conference, open_only))
+            .read(move |tx| {
+                crate::admin::require_conference(tx, conference)?;
+                Ok::<_, Rejected>(head_office::conflicts(tx, conference, open_only)?)
+            })
             .await?,
     ))
 }
