@@ -149,10 +149,15 @@ pub enum Command {
         /// that were sold already (imported, walk-in).
         max_seats: Option<u32>,
     },
-    /// The registrant changes the seats before confirmation; they are reserved again.
+    /// The registrant changes the seats before confirmation; they are reserved again, within
+    /// the window the order was placed with (a change does not lengthen it).
     UpdateSeats {
         seats: Vec<SeatQuantity>,
         prices: Vec<SeatPrice>,
+        /// As at placing: the most seats an online order may hold.
+        max_seats: Option<u32>,
+        /// When the registrant asked: after the window, the order can no longer change.
+        at: Timestamp,
     },
     /// From the process manager, with what `SeatsAvailability` actually granted.
     MarkSeatsAsReserved {
@@ -334,6 +339,10 @@ impl Order {
     /// total: a desk may have taken more in cash than a sale cost.)
     pub fn settled_by(&self, payment: &Payment) -> Result<(), Error> {
         let total = self.total.ok_or(Error::NotReserved)?;
+        if self.seats.is_empty() {
+            // Nothing could be reserved: nothing to pay for, whatever the (zero) total says.
+            return Err(Error::NotReserved);
+        }
         match payment {
             Payment::NotRequired if !total.is_zero() => Err(Error::PaymentRequired(total)),
             Payment::Received { amount, .. } if *amount != total => Err(Error::PaymentNotTotal {
@@ -463,8 +472,22 @@ impl Aggregate for Order {
                     totals,
                 ])
             }
-            Command::UpdateSeats { seats, prices } => {
+            Command::UpdateSeats {
+                seats,
+                prices,
+                max_seats,
+                at,
+            } => {
                 let id = self.existing()?;
+                if self.reservation_expires_at.is_some_and(|end| *at >= end) {
+                    return Err(Error::Expired);
+                }
+                let asked: u64 = seats.iter().map(|s| u64::from(s.quantity)).sum();
+                if let Some(max) = *max_seats
+                    && asked > u64::from(max)
+                {
+                    return Err(Error::TooManySeats { max, asked });
+                }
                 let seats = normalise(seats);
                 if seats.is_empty() {
                     return Err(Error::NoSeats);
@@ -495,6 +518,15 @@ impl Aggregate for Order {
                 }];
                 if !reserved.is_empty() {
                     events.push(totals(id, &reserved, &self.prices)?);
+                } else if let Some(asked) = self.total {
+                    // Nothing could be reserved: nothing is owed. Not "free of charge", which
+                    // would let the process confirm it; there is nothing to confirm.
+                    events.push(Event::TotalsCalculated {
+                        order: id,
+                        lines: Vec::new(),
+                        total: Money::new(0, asked.currency),
+                        is_free_of_charge: false,
+                    });
                 }
                 Ok(events)
             }

@@ -4,7 +4,8 @@
 //! state together with its undispatched commands in one transaction, sends them, then calls
 //! [`RegistrationProcess::mark_dispatched`] (the book's pseudo-transaction, F3).
 //!
-//! Flow: order placed → reserve seats and start the expiry timer → seats reserved → mark the
+//! Flow: order placed → reserve seats and start the expiry timer (at the window's end plus a
+//! grace period) → seats reserved → mark the
 //! order reserved (and confirm at once when it is free) → payment → confirm → commit the seats.
 //! Expiry before payment → reject the order and cancel the reservation.
 //!
@@ -54,6 +55,10 @@ pub enum Input {
         reservation_expires_at: Timestamp,
         is_free_of_charge: bool,
         now: Timestamp,
+        /// How long after the window the expiry fires (the book's buffer, §2.9: a payment
+        /// that arrives just after the countdown still finds its seats). The registrant's
+        /// countdown stays the window.
+        expiry_grace: chrono::Duration,
     },
     OrderUpdated {
         event: EventId,
@@ -171,6 +176,7 @@ fn decide(p: &mut RegistrationProcess, input: &Input) -> Vec<Output> {
             reservation_expires_at,
             is_free_of_charge,
             now,
+            expiry_grace,
         } => {
             if p.state != ProcessState::NotStarted {
                 // F4: a duplicate OrderPlaced finds the existing process; nothing new starts.
@@ -200,7 +206,9 @@ fn decide(p: &mut RegistrationProcess, input: &Input) -> Vec<Output> {
                 Output::ScheduleExpiry {
                     id,
                     order: *order,
-                    due_at: *reservation_expires_at,
+                    due_at: reservation_expires_at
+                        .checked_add_signed(*expiry_grace)
+                        .unwrap_or(*reservation_expires_at),
                 },
             ]
         }

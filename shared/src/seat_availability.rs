@@ -155,6 +155,30 @@ pub struct SeatsAvailability {
     pub overbooked: BTreeMap<SeatTypeId, i64>,
 }
 
+/// What a public page says about a seat type's availability when it does not give counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    Available,
+    /// A tenth of the quota or less, or five seats or fewer.
+    FewLeft,
+    SoldOut,
+}
+
+impl Availability {
+    /// From a seat type's quota and the seats that can still be reserved.
+    pub fn of(quota: i64, remaining: i64) -> Self {
+        if remaining <= 0 {
+            Availability::SoldOut
+        } else if remaining <= 5 || remaining.saturating_mul(10) <= quota {
+            Availability::FewLeft
+        } else {
+            Availability::Available
+        }
+    }
+}
+
 impl SeatsAvailability {
     pub fn remaining(&self, seat_type: SeatTypeId) -> Option<i64> {
         self.remaining.get(&seat_type).copied()
@@ -400,6 +424,25 @@ impl Aggregate for SeatsAvailability {
             }
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod availability_tests {
+    use super::Availability;
+
+    #[test]
+    fn availability_is_sold_out_few_left_or_available() {
+        assert_eq!(Availability::of(100, 0), Availability::SoldOut);
+        assert_eq!(
+            Availability::of(100, -3),
+            Availability::SoldOut,
+            "a cut quota"
+        );
+        assert_eq!(Availability::of(1_000, 100), Availability::FewLeft);
+        assert_eq!(Availability::of(1_000, 101), Availability::Available);
+        assert_eq!(Availability::of(10, 5), Availability::FewLeft);
+        assert_eq!(Availability::of(10, 6), Availability::Available);
     }
 }
 

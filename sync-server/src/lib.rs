@@ -98,6 +98,12 @@ pub(crate) struct Guards {
 pub struct Config {
     /// How long an online reservation holds its seats before it expires (the book: 15 min).
     pub reservation_hold: chrono::Duration,
+    /// How long after that the order really expires and its seats go back (the book's buffer:
+    /// the RI waits 14 more minutes; 5 by default here, see `registration::Hold`).
+    pub reservation_grace: chrono::Duration,
+    /// Whether the public conference read gives exact seat counts, not only "available / few
+    /// left / sold out".
+    pub public_exact_availability: bool,
     /// The secret payment webhooks are signed with ([`payments`]); none: no webhooks.
     pub payment_webhook_secret: Option<String>,
     /// How long a client may take to send a request's headers (idle connections are closed
@@ -109,8 +115,20 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             reservation_hold: chrono::Duration::minutes(15),
+            reservation_grace: chrono::Duration::minutes(5),
+            public_exact_availability: false,
             payment_webhook_secret: None,
             client_timeout: std::time::Duration::from_secs(15),
+        }
+    }
+}
+
+impl Config {
+    /// How online orders hold their seats.
+    pub fn hold(&self) -> registration::Hold {
+        registration::Hold {
+            window: self.reservation_hold,
+            grace: self.reservation_grace,
         }
     }
 }

@@ -44,6 +44,15 @@ enum Command {
         /// How long an online reservation holds its seats before it expires.
         #[arg(long, env = "ONSITE_RESERVATION_HOLD_SECONDS", default_value_t = 900)]
         reservation_hold_seconds: i64,
+        /// How much longer the seats stay held after that before the order expires, so that
+        /// a payment made at the last second still finds them; the buyer's countdown is the
+        /// hold alone.
+        #[arg(long, env = "ONSITE_RESERVATION_GRACE_SECONDS", default_value_t = 300)]
+        reservation_grace_seconds: i64,
+        /// Give exact remaining seat counts in the public conference read, not only
+        /// "available / few left / sold out".
+        #[arg(long, env = "ONSITE_PUBLIC_EXACT_AVAILABILITY")]
+        public_exact_availability: bool,
         /// The secret the payment provider signs its webhooks with (HMAC-SHA-256); without
         /// it, `POST /v1/payments/webhook` is off and only head office confirms payments.
         #[arg(long, env = "ONSITE_PAYMENT_WEBHOOK_SECRET", hide_env_values = true)]
@@ -177,6 +186,8 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
         Command::Serve {
             listen,
             reservation_hold_seconds,
+            reservation_grace_seconds,
+            public_exact_availability,
             payment_webhook_secret,
             client_timeout_seconds,
         } => {
@@ -189,6 +200,8 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             tracing::info!(%addr, "onsite-server started");
             let config = onsite_server::Config {
                 reservation_hold: chrono::Duration::seconds(reservation_hold_seconds),
+                reservation_grace: chrono::Duration::seconds(reservation_grace_seconds.max(0)),
+                public_exact_availability,
                 payment_webhook_secret: payment_webhook_secret.filter(|s| !s.is_empty()),
                 client_timeout: std::time::Duration::from_secs(client_timeout_seconds.max(1)),
             };

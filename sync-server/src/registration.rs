@@ -243,12 +243,23 @@ fn create_assignments(rec: &mut Recorder<'_>, order: OrderId) -> Result<(), Reje
     Ok(())
 }
 
-/// Places an online order. The reservation window is `hold` from now.
+/// How long an online order holds its seats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hold {
+    /// The reservation window: the registrant's countdown, and the time within which the
+    /// order can still change.
+    pub window: chrono::Duration,
+    /// How long after the window the seats stay held before the order expires, so that a
+    /// payment made at the last second still finds them (the book's buffer, §2.9).
+    pub grace: chrono::Duration,
+}
+
+/// Places an online order. The reservation window is `hold.window` from now.
 pub fn place_order(
     rec: &mut Recorder<'_>,
     order: OrderId,
     seats: Vec<SeatQuantity>,
-    hold: chrono::Duration,
+    hold: Hold,
     origin: OrderOrigin,
 ) -> Result<String, Rejected> {
     let conference_id = rec.conference;
@@ -267,7 +278,7 @@ pub fn place_order(
     }
     let prices = conference.price_list();
     let access_code = random_code(6)?;
-    let expires = rec.now + hold;
+    let expires = rec.now + hold.window;
     let events = rec.execute::<Order>(
         &StreamId::order(order),
         &order::Command::Place {
@@ -281,10 +292,7 @@ pub fn place_order(
             origin,
         },
     )?;
-    let recorded = rec.recorded();
-    let placed_event = recorded
-        .get(recorded.len().saturating_sub(events.len()))
-        .copied();
+    let placed_event = first_recorded(rec, events.len());
     let is_free = events.iter().any(|e| {
         matches!(
             e,
@@ -305,16 +313,105 @@ pub fn place_order(
         rec,
         order,
         Input::OrderPlaced {
-            event: placed_event.unwrap_or_else(crate::recorder::new_event_id),
+            event: placed_event,
             order,
             conference: conference_id,
             seats,
             reservation_expires_at: expires,
             is_free_of_charge: is_free,
             now: rec.now,
+            expiry_grace: hold.grace,
         },
     )?;
     Ok(access_code)
+}
+
+/// The id of the first of `events`, the last ones the recorder appended.
+fn first_recorded(rec: &Recorder<'_>, events: usize) -> onsite_shared::ids::EventId {
+    let recorded = rec.recorded();
+    recorded
+        .get(recorded.len().saturating_sub(events))
+        .copied()
+        .unwrap_or_else(crate::recorder::new_event_id)
+}
+
+/// The registrant changes the seats of a pending order, within its window: priced again from
+/// today's price list, and reserved again (the seats it held count for it; what cannot be
+/// had now is left out, as at placing).
+pub fn update_seats(
+    rec: &mut Recorder<'_>,
+    order: OrderId,
+    seats: Vec<SeatQuantity>,
+) -> Result<(), Rejected> {
+    let (conference, _) = rec.load::<Conference>(&StreamId::conference(rec.conference))?;
+    let (current, _) = rec.load::<Order>(&StreamId::order(order))?;
+    let online = current.origin == Some(OrderOrigin::Online);
+    let events = rec.execute::<Order>(
+        &StreamId::order(order),
+        &order::Command::UpdateSeats {
+            seats,
+            prices: conference.price_list(),
+            max_seats: online.then(|| conference.max_seats_per_order()),
+            at: rec.now,
+        },
+    )?;
+    let event = first_recorded(rec, events.len());
+    let mut seats = Vec::new();
+    let mut is_free = false;
+    for e in &events {
+        match e {
+            Event::Order(order::Event::Updated { seats: s, .. }) => seats.clone_from(s),
+            Event::Order(order::Event::TotalsCalculated {
+                is_free_of_charge, ..
+            }) => is_free = *is_free_of_charge,
+            _ => {}
+        }
+    }
+    drive(
+        rec,
+        order,
+        Input::OrderUpdated {
+            event,
+            seats,
+            is_free_of_charge: is_free,
+        },
+    )
+}
+
+/// The registrant cancels a pending order: its seats go back at once.
+pub fn cancel(rec: &mut Recorder<'_>, order: OrderId, reason: &str) -> Result<(), Rejected> {
+    rec.execute::<Order>(
+        &StreamId::order(order),
+        &order::Command::Cancel {
+            reason: reason.to_owned(),
+        },
+    )?;
+    drive(rec, order, Input::OrderCancelled)
+}
+
+/// The order of a conference that `email` registered and `access_code` opens (the book's
+/// "find my order"): "not found" alike for an unknown email and a wrong code.
+pub fn find(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    email: &str,
+    access_code: &str,
+) -> Result<OrderId, Rejected> {
+    let rows = tx.query(
+        "SELECT order_id FROM orders WHERE conference = $1 \
+         AND lower(registrant_email) = lower($2) LIMIT 50",
+        params![conference.to_string(), email.trim().to_owned()],
+    )?;
+    for row in rows {
+        let order: OrderId = row.parse(0)?;
+        if check_access(tx, order, access_code).is_ok() {
+            return Ok(order);
+        }
+    }
+    Err(rejected(
+        error_code::ORDER_NOT_FOUND,
+        "no order with this email and access code",
+    ))
 }
 
 /// Checks the order's access code (the book's record locator): a wrong one is "not found",

@@ -218,7 +218,7 @@ impl InProcess {
         &self,
         conference: ConferenceId,
         seats: Vec<SeatQuantity>,
-        hold: chrono::Duration,
+        hold: registration::Hold,
     ) -> Result<Result<OrderId, &'static str>> {
         let order = OrderId::from_uuid(uuid::Uuid::now_v7());
         self.record(conference, move |rec| {

@@ -249,6 +249,8 @@ fn a_confirmed_order_cannot_change_or_expire() {
         .when(Command::UpdateSeats {
             seats: vec![q(GENERAL, 2)],
             prices: vec![],
+            max_seats: None,
+            at: at(9, 0),
         })
         .then_err(Error::AlreadyConfirmed);
     Order::given(confirmed_history())
@@ -300,6 +302,8 @@ fn updating_seats_re_prices_and_restarts_the_reservation() {
         .when(Command::UpdateSeats {
             seats: vec![q(GENERAL, 2)],
             prices: vec![],
+            max_seats: Some(20),
+            at: at(9, 10),
         })
         .then([
             Event::Updated {
@@ -313,6 +317,60 @@ fn updating_seats_re_prices_and_restarts_the_reservation() {
                 is_free_of_charge: false,
             },
         ]);
+}
+
+#[test]
+fn seats_change_only_within_the_window_and_the_online_bound() {
+    let update = |quantity, when| Command::UpdateSeats {
+        seats: vec![q(GENERAL, quantity)],
+        prices: vec![],
+        max_seats: Some(4),
+        at: when,
+    };
+    Order::given(reserved_history())
+        .when(update(2, at(9, 15)))
+        .then_err(Error::Expired);
+    Order::given(reserved_history())
+        .when(update(5, at(9, 10)))
+        .then_err(Error::TooManySeats { max: 4, asked: 5 });
+    Order::given(reserved_history())
+        .when(update(0, at(9, 10)))
+        .then_err(Error::NoSeats);
+}
+
+/// An order that got no seats owes nothing (it kept the total it asked for), and there is
+/// nothing to confirm, with or without money.
+#[test]
+fn an_order_that_got_no_seats_owes_nothing() {
+    let nothing = [
+        Event::PartiallyReserved {
+            order: ORDER,
+            reservation_expires_at: at(9, 15),
+            seats: vec![],
+        },
+        Event::TotalsCalculated {
+            order: ORDER,
+            lines: vec![],
+            total: eur(0),
+            is_free_of_charge: false,
+        },
+    ];
+    Order::given(placed_history(vec![q(GENERAL, 2)]))
+        .when(Command::MarkSeatsAsReserved {
+            seats: vec![],
+            reservation_expires_at: at(9, 15),
+        })
+        .then(nothing.clone());
+    let mut history = placed_history(vec![q(GENERAL, 2)]);
+    history.extend(nothing);
+    let given = Order::given(history);
+    assert_eq!(given.state().total, Some(eur(0)));
+    assert!(given.state().lines.is_empty());
+    given
+        .when(Command::Confirm {
+            payment: Payment::NotRequired,
+        })
+        .then_err(Error::NotReserved);
 }
 
 #[test]

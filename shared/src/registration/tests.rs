@@ -25,6 +25,7 @@ fn placed(now: Timestamp) -> Input {
         reservation_expires_at: at(9, 15),
         is_free_of_charge: false,
         now,
+        expiry_grace: chrono::Duration::minutes(14),
     }
 }
 
@@ -73,10 +74,45 @@ fn a_placed_order_reserves_seats_and_starts_its_expiry_timer() {
                 Output::ScheduleExpiry {
                     id: id(PLACED),
                     order: ORDER,
-                    due_at: at(9, 15)
+                    due_at: at(9, 29)
                 },
             ]
         )
+    );
+}
+
+/// The book's buffer: the window closes at 9:15 for the registrant, the seats stay until the
+/// expiry fires at 9:29, and a payment that comes in between (the process knows no clock: any
+/// payment before the timer) confirms the order; the timer then does nothing.
+#[test]
+fn a_payment_in_the_grace_after_the_window_still_confirms() {
+    let history = [
+        placed(at(9, 0)),
+        Input::SeatsReserved {
+            correlation: id(PLACED),
+            details: seats(2),
+        },
+    ];
+    let (state, out) = sends(&history, Input::PaymentReceived { payment: paid() });
+    assert_eq!(state, ProcessState::PaymentConfirmationReceived);
+    assert_eq!(
+        out,
+        vec![Output::ConfirmOrder {
+            order: ORDER,
+            payment: paid()
+        }]
+    );
+    let confirmed = [
+        &history[..],
+        &[
+            Input::PaymentReceived { payment: paid() },
+            Input::OrderConfirmed,
+        ],
+    ]
+    .concat();
+    assert_eq!(
+        sends(&confirmed, Input::ExpiryDue { timer: id(PLACED) }),
+        (ProcessState::FullyConfirmed, vec![])
     );
 }
 
@@ -203,6 +239,7 @@ fn a_free_order_is_confirmed_as_soon_as_its_seats_are_reserved() {
         reservation_expires_at: at(9, 15),
         is_free_of_charge: true,
         now: at(9, 0),
+        expiry_grace: chrono::Duration::zero(),
     };
     assert_eq!(
         sends(

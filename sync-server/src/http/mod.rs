@@ -22,6 +22,7 @@ mod extract;
 mod openapi;
 mod orders;
 mod payments;
+mod public;
 mod reads;
 pub mod sync;
 
@@ -41,6 +42,7 @@ pub fn router<S: Store>() -> Router<Arc<App<S>>> {
         .merge(conferences::router())
         .merge(orders::router())
         .merge(payments::router())
+        .merge(public::router())
         .merge(reads::router())
 }
 

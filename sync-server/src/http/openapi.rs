@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::{conferences, devices, orders, payments, reads, sync};
+use super::{conferences, devices, orders, payments, public, reads, sync};
 use crate::App;
 use crate::storage::Store;
 
@@ -39,7 +39,11 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         devices::revoke_device,
         devices::reenrol_device,
         orders::place_order,
+        public::published_conference,
         orders::get_order,
+        orders::change_seats,
+        orders::cancel_order,
+        orders::find_order,
         orders::assign_registrant,
         orders::pay_order,
         payments::confirm,

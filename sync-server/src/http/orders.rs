@@ -14,10 +14,10 @@ use super::error::ApiError;
 use super::extract::{Body, Params};
 use super::now;
 use crate::App;
-use crate::storage::Store;
+use crate::storage::{Store, Tx};
 use onsite_shared::event::StreamId;
 use onsite_shared::ids::{ConferenceId, OrderId, SeatTypeId, TicketCode, TicketId};
-use onsite_shared::order::{OrderOrigin, OrderStatus, Registrant};
+use onsite_shared::order::{Order, OrderOrigin, OrderStatus, Registrant};
 use onsite_shared::seat_assignments::{Attendee, SeatAssignments};
 use onsite_shared::seat_availability::SeatQuantity;
 
@@ -31,7 +31,13 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
             "/v1/conferences/{conference}/orders",
             post(place_order::<S>),
         )
+        .route(
+            "/v1/conferences/{conference}/orders/find",
+            post(find_order::<S>),
+        )
         .route("/v1/orders/{order}", get(get_order::<S>))
+        .route("/v1/orders/{order}/seats", put(change_seats::<S>))
+        .route("/v1/orders/{order}/cancel", post(cancel_order::<S>))
         .route("/v1/orders/{order}/registrant", put(assign_registrant::<S>))
         .route("/v1/orders/{order}/payment", post(pay_order))
         .route("/v1/orders/{order}/seats/{position}", put(assign_seat::<S>))
@@ -66,7 +72,7 @@ pub(super) async fn place_order<S: Store>(
     let order_id = new
         .order_id
         .unwrap_or_else(|| OrderId::from_uuid(uuid::Uuid::now_v7()));
-    let hold = app.config.reservation_hold;
+    let hold = app.config.hold();
     let access_code = admin_write(&app, conference, move |rec| {
         registration::place_order(rec, order_id, new.seats.clone(), hold, OrderOrigin::Online)
     })
@@ -128,14 +134,17 @@ pub(super) async fn get_order<S: Store>(
         .store
         .read(move |tx| {
             let state = registration::check_access(tx, order, &code)?;
-            let (assignments, _) =
-                crate::event_log::load::<SeatAssignments>(tx, &StreamId::seat_assignments(order))?;
-            Ok::<_, Rejected>((state, assignments))
+            order_view(tx, order, state)
         })
-        .await
-        .map_err(ApiError::from)?;
-    let (state, assignments) = view;
-    Ok(Json(OrderView {
+        .await?;
+    Ok(Json(view))
+}
+
+/// What the registrant sees of an order: its state and its tickets.
+fn order_view(tx: &mut dyn Tx, order: OrderId, state: Order) -> Result<OrderView, Rejected> {
+    let (assignments, _) =
+        crate::event_log::load::<SeatAssignments>(tx, &StreamId::seat_assignments(order))?;
+    Ok(OrderView {
         order_id: order,
         conference_id: state.conference.unwrap_or(ConferenceId::from_u128(0)),
         status: state.status,
@@ -155,7 +164,104 @@ pub(super) async fn get_order<S: Store>(
                 attendee: p.attendee,
             })
             .collect(),
-    }))
+    })
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct SeatsChange {
+    /// The seats the order should hold instead (all of them, not a difference).
+    seats: Vec<SeatQuantity>,
+}
+
+#[utoipa::path(put, path = "/v1/orders/{order}/seats", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body = SeatsChange, security(("access_code" = [])), responses((status = 200, description = "The order as it is now: repriced, its seats reserved again (those that could be had)", body = OrderView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No access code", body = ErrorBody), (status = 404, description = "`order.not_found` (also for a wrong access code)", body = ErrorBody), (status = 422, description = "`order.expired` (the window is over), `order.already_confirmed`, `order.cancelled`, `order.no_seats`, `order.too_many_seats`, `order.unknown_seat_type`", body = ErrorBody)))]
+pub(super) async fn change_seats<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Params(order): Params<OrderId>,
+    headers: axum::http::HeaderMap,
+    Body(change): Body<SeatsChange>,
+) -> Result<Json<OrderView>, ApiError> {
+    let code = access_code(&headers)?;
+    let view = order_write(&app, order, code, move |rec| {
+        registration::update_seats(rec, order, change.seats.clone())?;
+        let (state, _) = rec.load::<Order>(&StreamId::order(order))?;
+        order_view(rec.tx, order, state)
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub(super) struct Cancellation {
+    /// Why, in the registrant's words (kept on the order's history).
+    #[serde(default)]
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/v1/orders/{order}/cancel", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body(content = Cancellation, description = "Optional"), security(("access_code" = [])), responses((status = 200, description = "Cancelled; its seats are available again at once", body = OrderView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No access code", body = ErrorBody), (status = 404, description = "`order.not_found` (also for a wrong access code)", body = ErrorBody), (status = 422, description = "`order.already_confirmed` (a paid order is refunded by head office), `order.expired`", body = ErrorBody)))]
+pub(super) async fn cancel_order<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Params(order): Params<OrderId>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<OrderView>, ApiError> {
+    let code = access_code(&headers)?;
+    let cancellation: Cancellation = if body.is_empty() {
+        Cancellation::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                error_code::MALFORMED,
+                e.to_string(),
+            )
+        })?
+    };
+    onsite_shared::text::check("the reason", &cancellation.reason, 500, true)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()))?;
+    let reason = if cancellation.reason.trim().is_empty() {
+        "cancelled by the registrant".to_owned()
+    } else {
+        cancellation.reason
+    };
+    let view = order_write(&app, order, code, move |rec| {
+        registration::cancel(rec, order, &reason)?;
+        let (state, _) = rec.load::<Order>(&StreamId::order(order))?;
+        order_view(rec.tx, order, state)
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct FindOrder {
+    /// The registrant's email, as given on the order (compared without regard to case).
+    email: String,
+    /// The order's access code.
+    access_code: String,
+}
+
+/// The book's "find my order": by the registrant's email and the order's access code. Limited
+/// per address like placing orders, so codes cannot be guessed at speed.
+#[utoipa::path(post, path = "/v1/conferences/{conference}/orders/find", tag = "orders", params(("conference" = String, Path, format = Uuid)), request_body = FindOrder, responses((status = 200, body = OrderView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "`order.not_found`: no order of this conference with this email and code (the same answer for either being wrong)", body = ErrorBody), (status = 429, description = "Too many attempts from this address", body = ErrorBody)))]
+pub(super) async fn find_order<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Params(conference): Params<ConferenceId>,
+    Body(find): Body<FindOrder>,
+) -> Result<Json<OrderView>, ApiError> {
+    app.guards
+        .orders
+        .address(peer.ip())
+        .map_err(|wait| ApiError::rate_limited(wait.retry_after))?;
+    let view = app
+        .store
+        .read(move |tx| {
+            let order = registration::find(tx, conference, &find.email, &find.access_code)?;
+            let state = registration::check_access(tx, order, &find.access_code)?;
+            order_view(tx, order, state)
+        })
+        .await?;
+    Ok(Json(view))
 }
 
 /// Runs `work` for an order whose access code was checked, with a recorder for its conference.

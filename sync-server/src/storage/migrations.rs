@@ -52,8 +52,10 @@ pub(crate) const STEPS: &[Step] = &[
     Step {
         name: "orders by registrant email, for the registration API's order lookup",
         breaks_older: false,
-        sqlite: "CREATE INDEX IF NOT EXISTS orders_by_registrant ON orders (conference, registrant_email);",
-        postgres: "CREATE INDEX IF NOT EXISTS orders_by_registrant ON orders (conference, registrant_email);",
+        sqlite: "CREATE INDEX IF NOT EXISTS orders_by_registrant \
+                 ON orders (conference, lower(registrant_email));",
+        postgres: "CREATE INDEX IF NOT EXISTS orders_by_registrant \
+                   ON orders (conference, lower(registrant_email));",
     },
 ];
 

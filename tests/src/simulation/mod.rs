@@ -19,10 +19,10 @@
 //! still hold everything it answered (pushes acknowledged, events pulled).
 //!
 //! Online buyers order scarce seats on the server, which holds them for [`HOLD_MS`] of its
-//! clock; the payment provider confirms payments (some after the hold expired, some twice); the
-//! server's timer tick expires what is due; head office changes quotas (a cut may go below what
-//! is sold) and decides open conflicts (refunds, honouring a sale beyond the quota, dismissing,
-//! closing).
+//! clock and [`GRACE_MS`] more before the order expires; the payment provider confirms payments
+//! (some after the hold expired, some twice); the server's timer tick expires what is due; head
+//! office changes quotas (a cut may go below what is sold) and decides open conflicts (refunds,
+//! honouring a sale beyond the quota, dismissing, closing).
 //!
 //! Each desk prints badges (asked for, and by auto-print on a fresh admission) on a printer of
 //! its own ([`printer`]) through its real print pipeline; printers jam and are cleared.
@@ -68,6 +68,10 @@ const STEP_MS: i64 = 7_000;
 
 /// How long the server holds an online order's seats (about a dozen steps).
 const HOLD_MS: i64 = 90_000;
+
+/// How much longer after the hold the order's expiry fires (a few steps, so that payments land
+/// in it too).
+const GRACE_MS: i64 = 30_000;
 
 /// Registrations imported before the doors open, one general-admission seat each.
 const REGISTRATIONS: usize = 24;
@@ -808,7 +812,10 @@ impl World {
                     seat_type,
                     quantity: u32::from(seats),
                 }],
-                chrono::Duration::milliseconds(HOLD_MS),
+                onsite_server::registration::Hold {
+                    window: chrono::Duration::milliseconds(HOLD_MS),
+                    grace: chrono::Duration::milliseconds(GRACE_MS),
+                },
             )
             .await
             .map_err(|e| format!("placing an order: {e}"))?;
@@ -897,7 +904,7 @@ impl World {
     /// The network heals; every desk syncs until nothing is left to say; every hold still
     /// running has run out and expired.
     async fn quiesce(&mut self) -> Result<(), String> {
-        self.clocks.advance(HOLD_MS + STEP_MS);
+        self.clocks.advance(HOLD_MS + GRACE_MS + STEP_MS);
         self.fire_timers().await?;
         for i in 0..self.desks.len() {
             self.printers[i].clear();
