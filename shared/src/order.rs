@@ -56,6 +56,7 @@ pub enum OrderOrigin {
 pub enum Payment {
     /// The order is free of charge.
     NotRequired,
+    /// Money taken: by head office or a provider, exactly the order's total in its currency.
     Received {
         method: PaymentMethod,
         amount: Money,
@@ -126,12 +127,19 @@ impl Registrant {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
+    /// Placed; its seats are being reserved.
     #[default]
     Created,
+    /// Fewer seats could be reserved than were asked for: the order holds (and costs) what it
+    /// got, possibly nothing (total 0). It can be paid for what it holds, or changed.
     PartiallyReserved,
+    /// Every seat asked for is held until `reservation_expires_at`: waiting for payment.
     ReservationCompleted,
+    /// Paid (or free, or invoiced): the seats are sold and the tickets exist.
     Confirmed,
+    /// Not paid within the window (and its grace): the seats went back.
     Expired,
+    /// Given up by the registrant (or by head office): the seats went back.
     Cancelled,
 }
 

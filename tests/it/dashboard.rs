@@ -401,6 +401,31 @@ fn last_seat_sold_twice(
     Ok(lost)
 }
 
+/// The API reference at `/docs` renders every operation in Chromium (`ui/browser/docs.mjs`)
+/// from the server alone, with no error and nothing refused by its security policy.
+#[test]
+fn the_api_reference_renders_in_a_real_browser() -> Result<()> {
+    let script = onsite_tests::workspace::root().join("ui/browser/docs.mjs");
+    let dir = TempDir::new("docs-browser")?;
+    let server = TestServer::start(dir.path())?;
+    let out = onsite_tests::workspace::artefacts("docs")?;
+    let run = std::process::Command::new("node")
+        .arg(&script)
+        .current_dir(onsite_tests::workspace::root().join("ui"))
+        .env("ONSITE_URL", &server.url)
+        .env("ONSITE_OUT", &out)
+        .output()
+        .context("running node (cargo xtask test installs it)")?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    println!("{said}");
+    ensure!(run.status.success(), "the browser run failed:\n{said}");
+    Ok(())
+}
+
 /// Playwright driving Debian's Chromium (`ui/browser/dashboard.mjs`) against a real server
 /// holding demo data and what three desks pushed; this side sets the scene and checks what
 /// the browser's actions did: events reaching desks through pull, a revoked desk, a working

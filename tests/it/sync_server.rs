@@ -1086,6 +1086,7 @@ fn the_openapi_document_describes_routes_the_server_really_has() -> Result<()> {
                 .replace("{position}", "1")
                 .replace("{order}", &new_id().to_string())
                 .replace("{device}", &new_id().to_string())
+                .replace("{slug}", "no-such-slug")
         );
         for method in item.as_object().expect("operations").keys() {
             let method: reqwest::Method = method.to_uppercase().parse()?;
@@ -1101,6 +1102,10 @@ fn the_openapi_document_describes_routes_the_server_really_has() -> Result<()> {
             let body = res.text()?;
             assert_ne!(status, 405, "{method} {path}");
             assert!(
+                !body.contains("request.not_found"),
+                "{method} {path} reaches no handler"
+            );
+            assert!(
                 status < 300 || serde_json::from_str::<serde_json::Value>(&body).is_ok(),
                 "{method} {path}: {status} with a non-JSON body {body:?}"
             );
@@ -1108,5 +1113,40 @@ fn the_openapi_document_describes_routes_the_server_really_has() -> Result<()> {
         }
     }
     assert!(operations >= 23, "{operations} operations");
+
+    // A front end can be written from the document alone: every operation says what it does
+    // (a summary and a description), and every error it may answer names its codes.
+    let code = regex_lite_code();
+    let mut missing = Vec::new();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("operations") {
+            for field in ["summary", "description"] {
+                if op[field].as_str().is_none_or(|s| s.trim().is_empty()) {
+                    missing.push(format!("{method} {path}: no {field}"));
+                }
+            }
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                let description = response["description"].as_str().unwrap_or("");
+                if status.starts_with('4') && !code(description) {
+                    missing.push(format!(
+                        "{method} {path}: {status} names no error code ({description:?})"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
     Ok(())
+}
+
+/// Whether a text names an error code: `` `noun.what` `` in backticks.
+fn regex_lite_code() -> impl Fn(&str) -> bool {
+    |text: &str| {
+        text.split('`').skip(1).step_by(2).any(|quoted| {
+            let mut parts = quoted.split('.');
+            matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None)
+                if !a.is_empty() && !b.is_empty()
+                    && quoted.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.'))
+        })
+    }
 }

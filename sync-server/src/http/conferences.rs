@@ -52,7 +52,12 @@ pub(super) struct Created {
     id: String,
 }
 
-#[utoipa::path(post, path = "/v1/conferences", tag = "admin", request_body = admin::NewConference, security(("head_office" = [])), responses((status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "A domain rule", body = ErrorBody)))]
+/// Create a conference.
+///
+/// Head office creates a conference as a draft (unpublished) with its details; seat types, attendee
+/// types and quotas follow, and publishing opens it for registration. The slug is the conference's
+/// address on a registration site and is unique on the server.
+#[utoipa::path(post, path = "/v1/conferences", tag = "admin", request_body = admin::NewConference, security(("head_office" = [])), responses((status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.required` (a name, a slug), `conference.bad_slug`, `conference.slug_taken` (another conference has it), `conference.ends_before_start`, `conference.already_exists` (the id is taken), `text.too_long`", body = ErrorBody)))]
 pub(super) async fn create_conference<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -82,7 +87,11 @@ pub(super) struct ConferenceView {
     remaining: std::collections::BTreeMap<SeatTypeId, i64>,
 }
 
-#[utoipa::path(get, path = "/v1/conferences/{conference}", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = ConferenceView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody)))]
+/// Read a conference as head office sees it.
+///
+/// Its details, whether it is published, its seat types and attendee types, and the seats that
+/// can still be reserved per seat type (`remaining`: negative after a quota cut below what is held).
+#[utoipa::path(get, path = "/v1/conferences/{conference}", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = ConferenceView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody)))]
 pub(super) async fn get_conference<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -137,7 +146,12 @@ where
         .await?)
 }
 
-#[utoipa::path(post, path = "/v1/conferences/{conference}/seat-types", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = admin::NewSeatType, security(("head_office" = [])), responses((status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Add a seat type.
+///
+/// A seat type is what a ticket is for: an admission (lets its holder in) or an add-on (a workshop,
+/// a reception: printed on the badge, admits nobody at the door), with a price in the conference's
+/// currency, a quota, and what desks may do when it is gone (`reject`, or `overbook`: standing room).
+#[utoipa::path(post, path = "/v1/conferences/{conference}/seat-types", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = admin::NewSeatType, security(("head_office" = [])), responses((status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.required`, `conference.negative_price`, `conference.wrong_currency`, `conference.duplicate_seat_type_name`, `conference.seat_type_exists`, `text.too_long`", body = ErrorBody)))]
 pub(super) async fn add_seat_type<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -153,7 +167,11 @@ pub(super) struct QuotaChange {
     quota: u32,
 }
 
-#[utoipa::path(put, path = "/v1/conferences/{conference}/seat-types/{seat_type}/quota", tag = "admin", params(("conference" = String, Path, format = Uuid), ("seat_type" = String, Path, format = Uuid)), request_body = QuotaChange, security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Change a seat type's quota.
+///
+/// Seats already held or sold stay held or sold: a quota below them is allowed and shows as
+/// negative remaining (an overbooking to resolve), never as a silent cancellation.
+#[utoipa::path(put, path = "/v1/conferences/{conference}/seat-types/{seat_type}/quota", tag = "admin", params(("conference" = String, Path, format = Uuid), ("seat_type" = String, Path, format = Uuid)), request_body = QuotaChange, security(("head_office" = [])), responses((status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.unknown_seat_type`, `seats.unknown_seat_type`", body = ErrorBody)))]
 pub(super) async fn change_quota<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -167,7 +185,11 @@ pub(super) async fn change_quota<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/v1/conferences/{conference}/attendee-types", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = admin::NewAttendeeType, security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Define an attendee type.
+///
+/// Attendee types (speaker, press, staff) are badges' colours and labels; registrations carry
+/// any number of them. Defining an existing id again changes its name and colour.
+#[utoipa::path(post, path = "/v1/conferences/{conference}/attendee-types", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = admin::NewAttendeeType, security(("head_office" = [])), responses((status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.bad_attendee_type`, `conference.bad_colour` (not `#RRGGBB`)", body = ErrorBody)))]
 pub(super) async fn define_attendee_type<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -181,7 +203,11 @@ pub(super) async fn define_attendee_type<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/v1/conferences/{conference}/publish", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Publish a conference.
+///
+/// Opens it for online registration and makes it readable at
+/// `GET /v1/public/conferences/{slug}`. Publishing twice changes nothing.
+#[utoipa::path(post, path = "/v1/conferences/{conference}/publish", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.nothing_to_sell` (no seat type yet)", body = ErrorBody)))]
 pub(super) async fn publish<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -191,7 +217,10 @@ pub(super) async fn publish<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/v1/conferences/{conference}/unpublish", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Unpublish a conference.
+///
+/// Closes online registration and hides the public page; orders and desks carry on.
+#[utoipa::path(post, path = "/v1/conferences/{conference}/unpublish", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
 pub(super) async fn unpublish<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,

@@ -17,6 +17,7 @@ use crate::storage::Store;
 
 mod conferences;
 mod devices;
+mod docs;
 pub(crate) mod error;
 mod extract;
 mod openapi;
@@ -37,6 +38,7 @@ pub fn router<S: Store>() -> Router<Arc<App<S>>> {
     Router::new()
         .route("/v1/health", get(health))
         .merge(openapi::router())
+        .merge(docs::router())
         .merge(sync::router())
         .merge(devices::router())
         .merge(conferences::router())
@@ -50,6 +52,10 @@ fn now() -> onsite_shared::Timestamp {
     chrono::Utc::now()
 }
 
+/// Is the server up?
+///
+/// The server's version and the database schema version it knows. Answers without a database
+/// round trip, for load balancers and monitoring.
 #[utoipa::path(get, path = "/v1/health", tag = "server", responses((status = 200, description = "The server is up: its version and the database schema version it knows", body = Object)))]
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({

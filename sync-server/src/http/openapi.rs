@@ -20,7 +20,22 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
     info(
         title = "Onsite sync server",
         description = "Push/pull sync for the desks at the door, online registration, \
-                       conference administration and head-office reads. Errors are `{code, message}`."
+                       conference administration and head-office reads.\n\n\
+                       Every error answers `{code, message}`: `code` is stable (branch on it), \
+                       `message` is for people. Ids are UUIDs; times are RFC 3339 in UTC; money \
+                       is `{amount_minor, currency}` (integer minor units, ISO 4217).\n\n\
+                       A registration front end needs the `public` and `orders` operations only: \
+                       read the published conference by its slug, place an order, keep its \
+                       access code, then read, change, cancel or find it again with that code."
+    ),
+    tags(
+        (name = "public", description = "What anyone may read: a published conference, by its slug"),
+        (name = "orders", description = "Online registration: an order and its access code (`x-access-code`); payments confirmed by head office or the payment provider"),
+        (name = "admin", description = "Head office sets a conference up: details, seat types, quotas, attendee types, publishing"),
+        (name = "head-office", description = "Head office reads: registrations, admissions, walk-in sales, conflicts"),
+        (name = "devices", description = "Desks: enrolment codes, tokens, revocation"),
+        (name = "sync", description = "The desks' sync protocol (version 1): push the desk's log, pull the authoritative stream"),
+        (name = "server", description = "The server itself"),
     ),
     paths(
         super::health,
@@ -54,7 +69,7 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         reads::walk_ins,
         reads::conflicts,
     ),
-    modifiers(&Security, &EventTypes)
+    modifiers(&Security, &EventTypes, &CommonErrors)
 )]
 pub struct ApiDoc;
 
@@ -91,6 +106,82 @@ impl utoipa::Modify for Security {
                 ),
             )),
         );
+    }
+}
+
+/// The errors every operation shares, said once: the generic 400 and 401 get their codes,
+/// and every operation lists the server's own failures (503 when it sheds load, 500 when
+/// storage fails), so that a client knows every code it may meet.
+struct CommonErrors;
+
+impl utoipa::Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::ResponseBuilder;
+        let generic = |status: &str, description: &str| -> Option<&'static str> {
+            if description.contains('`') {
+                return None;
+            }
+            match status {
+                "400" => Some(
+                    "`request.malformed`: the body, a path or a query parameter is not what the \
+                     operation takes (the message says which)",
+                ),
+                "401" => Some(
+                    "`auth.unauthenticated`: no credentials, or none this server issued; \
+                     `auth.revoked`: the desk was revoked",
+                ),
+                "429" => Some(
+                    "`request.rate_limited`: too many attempts from this address; `Retry-After` \
+                     says when to try again",
+                ),
+                _ => None,
+            }
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                for (status, response) in &mut op.responses.responses {
+                    if let RefOr::T(r) = response
+                        && let Some(text) = generic(status, &r.description)
+                    {
+                        r.description = text.to_owned();
+                    }
+                }
+                let body = utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                    .build();
+                for (status, text) in [
+                    (
+                        "500",
+                        "`server.storage`: the server could not store or read data; nothing \
+                         was changed, try again",
+                    ),
+                    (
+                        "503",
+                        "`server.overloaded`: too many requests at once; try again shortly",
+                    ),
+                ] {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| {
+                            RefOr::T(
+                                ResponseBuilder::new()
+                                    .description(text)
+                                    .content("application/json", body.clone())
+                                    .build(),
+                            )
+                        });
+                }
+            }
+        }
     }
 }
 

@@ -58,7 +58,19 @@ pub struct PlacedOrder {
     pub access_code: String,
 }
 
-#[utoipa::path(post, path = "/v1/conferences/{conference}/orders", tag = "orders", params(("conference" = String, Path, format = Uuid)), request_body = NewOrder, responses((status = 201, description = "The order and the access code that reads and changes it", body = PlacedOrder), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Place an order (online registration).
+///
+/// Reserves the seats asked for and returns the order's id and its access code, which reads and
+/// changes the order from then on (`x-access-code`). The seats are held for the reservation window
+/// (`reservation_expires_at`, 15 minutes by default); an order that is not paid by then expires
+/// and its seats go back (after a short grace period, so that a payment made at the last second
+/// still finds them).
+///
+/// Partial reservations: when fewer seats are left than asked for, the order gets what there is
+/// (status `partially_reserved`, `seats` and `total` for what it got); when none are left it gets
+/// nothing and owes nothing (total 0). Payment is confirmed by head office or the payment
+/// provider's signed webhook, never by the buyer.
+#[utoipa::path(post, path = "/v1/conferences/{conference}/orders", tag = "orders", params(("conference" = String, Path, format = Uuid)), request_body = NewOrder, responses((status = 429, description = "`request.rate_limited`: too many orders from this address; `Retry-After` says when", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 201, description = "The order and the access code that reads and changes it", body = PlacedOrder), (status = 400, body = ErrorBody), (status = 422, description = "`conference.not_published`, `order.no_seats`, `order.too_many_seats` (more than `max_seats_per_order`), `order.unknown_seat_type`, `order.already_exists` (the order id is taken)", body = ErrorBody)))]
 pub(super) async fn place_order<S: Store>(
     State(app): State<Arc<App<S>>>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -102,6 +114,7 @@ fn access_code(parts: &axum::http::HeaderMap) -> Result<String, ApiError> {
 
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketView {
+    /// The ticket's place in the order, counting from 1 (`PUT /v1/orders/{order}/seats/{position}`).
     pub position: u32,
     pub ticket: TicketId,
     pub code: TicketCode,
@@ -123,7 +136,11 @@ pub struct OrderView {
     pub tickets: Vec<TicketView>,
 }
 
-#[utoipa::path(get, path = "/v1/orders/{order}", tag = "orders", params(("order" = String, Path, format = Uuid)), security(("access_code" = [])), responses((status = 200, body = OrderView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody)))]
+/// Read an order.
+///
+/// With its access code (`x-access-code`): its status, seats, priced lines, total, the end of the
+/// reservation window, its registrant and, once confirmed, its tickets.
+#[utoipa::path(get, path = "/v1/orders/{order}", tag = "orders", params(("order" = String, Path, format = Uuid)), security(("access_code" = [])), responses((status = 200, body = OrderView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "`auth.unauthenticated`: no access code", body = ErrorBody), (status = 404, description = "`order.not_found` (also for a wrong access code, so codes cannot be probed)", body = ErrorBody)))]
 pub(super) async fn get_order<S: Store>(
     State(app): State<Arc<App<S>>>,
     Params(order): Params<OrderId>,
@@ -173,7 +190,12 @@ pub(super) struct SeatsChange {
     seats: Vec<SeatQuantity>,
 }
 
-#[utoipa::path(put, path = "/v1/orders/{order}/seats", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body = SeatsChange, security(("access_code" = [])), responses((status = 200, description = "The order as it is now: repriced, its seats reserved again (those that could be had)", body = OrderView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No access code", body = ErrorBody), (status = 404, description = "`order.not_found` (also for a wrong access code)", body = ErrorBody), (status = 422, description = "`order.expired` (the window is over), `order.already_confirmed`, `order.cancelled`, `order.no_seats`, `order.too_many_seats`, `order.unknown_seat_type`", body = ErrorBody)))]
+/// Change the seats of a pending order.
+///
+/// Replaces the order's seats (give all of them, not a difference) while its reservation window
+/// is open: the order is priced again and its seats reserved again, the ones it held counting for
+/// it. The window does not restart.
+#[utoipa::path(put, path = "/v1/orders/{order}/seats", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body = SeatsChange, security(("access_code" = [])), responses((status = 200, description = "The order as it is now: repriced, its seats reserved again (those that could be had)", body = OrderView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "`auth.unauthenticated`: no access code", body = ErrorBody), (status = 404, description = "`order.not_found` (also for a wrong access code)", body = ErrorBody), (status = 422, description = "`order.expired` (the window is over), `order.already_confirmed`, `order.cancelled`, `order.no_seats`, `order.too_many_seats`, `order.unknown_seat_type`", body = ErrorBody)))]
 pub(super) async fn change_seats<S: Store>(
     State(app): State<Arc<App<S>>>,
     Params(order): Params<OrderId>,
@@ -197,7 +219,11 @@ pub(super) struct Cancellation {
     reason: String,
 }
 
-#[utoipa::path(post, path = "/v1/orders/{order}/cancel", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body(content = Cancellation, description = "Optional"), security(("access_code" = [])), responses((status = 200, description = "Cancelled; its seats are available again at once", body = OrderView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No access code", body = ErrorBody), (status = 404, description = "`order.not_found` (also for a wrong access code)", body = ErrorBody), (status = 422, description = "`order.already_confirmed` (a paid order is refunded by head office), `order.expired`", body = ErrorBody)))]
+/// Cancel a pending order.
+///
+/// The registrant gives the order up before paying: its seats are available again at once. A
+/// second cancel changes nothing; a confirmed order is refunded by head office, not cancelled here.
+#[utoipa::path(post, path = "/v1/orders/{order}/cancel", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body(content = Cancellation, description = "Optional"), security(("access_code" = [])), responses((status = 200, description = "Cancelled; its seats are available again at once", body = OrderView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "`auth.unauthenticated`: no access code", body = ErrorBody), (status = 404, description = "`order.not_found` (also for a wrong access code)", body = ErrorBody), (status = 422, description = "`order.already_confirmed` (a paid order is refunded by head office), `order.expired`", body = ErrorBody)))]
 pub(super) async fn cancel_order<S: Store>(
     State(app): State<Arc<App<S>>>,
     Params(order): Params<OrderId>,
@@ -240,8 +266,11 @@ pub(super) struct FindOrder {
     access_code: String,
 }
 
-/// The book's "find my order": by the registrant's email and the order's access code. Limited
-/// per address like placing orders, so codes cannot be guessed at speed.
+/// Find an order by email and access code.
+///
+/// The book's "find my order": the registrant's email (compared without regard to case) and the
+/// order's access code. Limited per address like placing orders, so codes cannot be guessed at
+/// speed.
 #[utoipa::path(post, path = "/v1/conferences/{conference}/orders/find", tag = "orders", params(("conference" = String, Path, format = Uuid)), request_body = FindOrder, responses((status = 200, body = OrderView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "`order.not_found`: no order of this conference with this email and code (the same answer for either being wrong)", body = ErrorBody), (status = 429, description = "Too many attempts from this address", body = ErrorBody)))]
 pub(super) async fn find_order<S: Store>(
     State(app): State<Arc<App<S>>>,
@@ -288,7 +317,10 @@ where
         .map_err(ApiError::from)
 }
 
-#[utoipa::path(put, path = "/v1/orders/{order}/registrant", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body = Registrant, security(("access_code" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Say who registered an order.
+///
+/// The registrant's name and email (the email finds the order again with its access code).
+#[utoipa::path(put, path = "/v1/orders/{order}/registrant", tag = "orders", params(("order" = String, Path, format = Uuid)), request_body = Registrant, security(("access_code" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "`auth.unauthenticated`: no access code", body = ErrorBody), (status = 404, description = "`order.not_found`", body = ErrorBody), (status = 422, description = "`order.required`, `order.bad_email`, `order.expired`, `order.cancelled`, `text.too_long`", body = ErrorBody)))]
 pub(super) async fn assign_registrant<S: Store>(
     State(app): State<Arc<App<S>>>,
     Params(order): Params<OrderId>,
@@ -303,10 +335,12 @@ pub(super) async fn assign_registrant<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Not for buyers: payments are confirmed elsewhere.
+///
 /// A buyer may not say money arrived: a payment is confirmed by head office
 /// (`POST /v1/conferences/{conference}/orders/{order}/payment`) or by the payment provider's
 /// signed webhook (`POST /v1/payments/webhook`). Whatever the body, nothing changes.
-#[utoipa::path(post, path = "/v1/orders/{order}/payment", tag = "orders", params(("order" = String, Path, format = Uuid)), security(("access_code" = [])), responses((status = 403, description = "Payments are confirmed by head office or the payment provider, never by the buyer", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/orders/{order}/payment", tag = "orders", params(("order" = String, Path, format = Uuid)), security(("access_code" = [])), responses((status = 403, description = "`payment.not_trusted`", body = ErrorBody)))]
 pub(super) async fn pay_order(Params(_order): Params<OrderId>) -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
@@ -315,7 +349,11 @@ pub(super) async fn pay_order(Params(_order): Params<OrderId>) -> ApiError {
     )
 }
 
-#[utoipa::path(put, path = "/v1/orders/{order}/seats/{position}", tag = "orders", params(("order" = String, Path, format = Uuid), ("position" = u32, Path)), request_body = Attendee, security(("access_code" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Name the attendee of a ticket.
+///
+/// Positions count from 1, in the order's seats: the first ticket of the order is position 1.
+/// Names can be given and changed until the doors; the badge prints what is there then.
+#[utoipa::path(put, path = "/v1/orders/{order}/seats/{position}", tag = "orders", params(("order" = String, Path, format = Uuid), ("position" = u32, Path)), request_body = Attendee, security(("access_code" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "`auth.unauthenticated`: no access code", body = ErrorBody), (status = 404, description = "`order.not_found`", body = ErrorBody), (status = 422, description = "`seat_assignments.not_found` (the order is not confirmed yet), `seat_assignments.unknown_position`, `seat_assignments.name_required`, `seat_assignments.bad_email`, `text.too_long`", body = ErrorBody)))]
 pub(super) async fn assign_seat<S: Store>(
     State(app): State<Arc<App<S>>>,
     Params((order, position)): Params<(OrderId, u32)>,

@@ -54,8 +54,14 @@ fn answer(result: PaymentResult) -> Result<StatusCode, ApiError> {
     }
 }
 
-/// Head office says an order was paid (money received: exactly its total) or invoiced.
-#[utoipa::path(post, path = "/v1/conferences/{conference}/orders/{order}/payment", tag = "orders", params(("conference" = String, Path, format = Uuid), ("order" = String, Path, format = Uuid)), request_body = ConfirmedPayment, security(("head_office" = [])), responses((status = 204, description = "Confirmed"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "The reservation expired; escalated for a refund", body = ErrorBody), (status = 422, description = "Not the order's total, or not reserved yet", body = ErrorBody)))]
+/// Confirm an order's payment (head office).
+///
+/// Payment kinds: `received` (money taken: exactly the order's total, in its currency, with the
+/// method and the provider's reference), `invoiced` (to be paid later; the order is confirmed
+/// now), `not_required` (only for a free order). Confirming creates the tickets.
+/// A payment for an order that expired is not kept silently: the order stays expired and a
+/// conflict asks head office to refund it.
+#[utoipa::path(post, path = "/v1/conferences/{conference}/orders/{order}/payment", tag = "orders", params(("conference" = String, Path, format = Uuid), ("order" = String, Path, format = Uuid)), request_body = ConfirmedPayment, security(("head_office" = [])), responses((status = 204, description = "Confirmed"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`order.not_found`", body = ErrorBody), (status = 409, description = "`order.expired`: the reservation expired before the payment; escalated for a refund", body = ErrorBody), (status = 422, description = "`order.payment_not_total`, `order.payment_required`, `order.not_reserved` (no seats held yet, or none could be)", body = ErrorBody)))]
 pub(super) async fn confirm<S: Store>(
     State(app): State<Arc<App<S>>>,
     _admin: AdminAuth,
@@ -89,9 +95,12 @@ impl From<crate::storage::StoreError> for Refused {
     }
 }
 
+/// Payment provider webhook.
+///
 /// The payment provider says an order was paid. Signed with the shared secret
-/// (`onsite-signature: t=…,v1=…`); each provider event id is taken once.
-#[utoipa::path(post, path = "/v1/payments/webhook", tag = "orders", request_body = ProviderEvent, responses((status = 204, description = "Confirmed"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid signature", body = ErrorBody), (status = 404, description = "No such order, or no webhook secret configured", body = ErrorBody), (status = 409, description = "A replay, or the reservation expired (escalated for a refund)", body = ErrorBody), (status = 422, description = "Not the order's total", body = ErrorBody)))]
+/// (`onsite-signature: t=…,v1=…`, HMAC-SHA-256 over `t.body`); each provider event id is taken
+/// once. Off unless the server has a webhook secret.
+#[utoipa::path(post, path = "/v1/payments/webhook", tag = "orders", request_body = ProviderEvent, responses((status = 204, description = "Confirmed"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "`payment.bad_signature`", body = ErrorBody), (status = 404, description = "`payment.webhook_disabled`, `order.not_found`", body = ErrorBody), (status = 409, description = "`payment.replayed` (this event id was taken before), `order.expired` (escalated for a refund)", body = ErrorBody), (status = 422, description = "`order.payment_not_total`", body = ErrorBody)))]
 pub(super) async fn webhook<S: Store>(
     State(app): State<Arc<App<S>>>,
     headers: HeaderMap,

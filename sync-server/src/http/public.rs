@@ -61,8 +61,11 @@ pub(super) struct PublicConference {
     seat_types: Vec<PublicSeatType>,
 }
 
-/// A published conference by its slug. Unpublished and unknown conferences are alike "not
-/// found", so a draft cannot be seen by guessing its slug.
+/// Read a published conference (anyone).
+///
+/// What a registration page shows: the conference's details, and each seat type with its price
+/// and availability (`available`, `few_left`, `sold_out`; exact counts only when the server is set
+/// to give them). The `id` is what the order calls take. Unpublished conferences are not found.
 #[utoipa::path(get, path = "/v1/public/conferences/{slug}", tag = "public", params(("slug" = String, Path, description = "The conference's slug, as in its site's address")), responses((status = 200, body = PublicConference), (status = 404, description = "`conference.not_found`: no published conference with this slug", body = ErrorBody)))]
 pub(super) async fn published_conference<S: Store>(
     State(app): State<Arc<App<S>>>,

@@ -36,6 +36,10 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
 
 // ---- head-office reads ----
 
+/// List registrations.
+///
+/// Tickets with their holders, seat types, origin (online, import, walk-in) and admission,
+/// filtered and paged by the query.
 #[utoipa::path(get, path = "/v1/conferences/{conference}/registrations", tag = "head-office", params(("conference" = String, Path, format = Uuid), head_office::RegistrationQuery), security(("head_office" = [])), responses((status = 200, body = head_office::Registrations), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody)))]
 pub(super) async fn registrations<S: Store>(
     State(app): State<Arc<App<S>>>,
@@ -53,6 +57,9 @@ pub(super) async fn registrations<S: Store>(
     ))
 }
 
+/// Count admissions.
+///
+/// Who is in: admitted, expected, and the split by gate and by seat type.
 #[utoipa::path(get, path = "/v1/conferences/{conference}/admissions", tag = "head-office", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = head_office::Admissions), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody)))]
 pub(super) async fn admissions<S: Store>(
     State(app): State<Arc<App<S>>>,
@@ -69,6 +76,10 @@ pub(super) async fn admissions<S: Store>(
     ))
 }
 
+/// Sum walk-in sales.
+///
+/// What desks sold at the door, per payment method, with what is pending, honoured, rejected
+/// and owed back.
 #[utoipa::path(get, path = "/v1/conferences/{conference}/walk-ins", tag = "head-office", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = head_office::WalkIns), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody)))]
 pub(super) async fn walk_ins<S: Store>(
     State(app): State<Arc<App<S>>>,
@@ -92,6 +103,10 @@ pub(super) struct ConflictQuery {
     open: Option<bool>,
 }
 
+/// List conflicts.
+///
+/// What a person must decide: duplicate admissions, sales beyond the quota, payments after
+/// expiry; `open=true` for the undecided ones.
 #[utoipa::path(get, path = "/v1/conferences/{conference}/conflicts", tag = "head-office", params(("conference" = String, Path, format = Uuid), ConflictQuery), security(("head_office" = [])), responses((status = 200, body = Vec<head_office::ConflictRow>), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody)))]
 pub(super) async fn conflicts<S: Store>(
     State(app): State<Arc<App<S>>>,

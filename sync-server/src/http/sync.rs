@@ -31,7 +31,13 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         .route("/v1/sync/pull", get(pull::<S>))
 }
 
-#[utoipa::path(post, path = "/v1/sync/push", tag = "sync", request_body = PushRequest, security(("desk" = [])), responses((status = 200, description = "One outcome per item, in order", body = PushResponse), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 403, description = "Another conference", body = ErrorBody), (status = 409, description = "A gap: `expected_client_seq` says where to resume", body = ErrorBody), (status = 413, description = "Body over the limit", body = ErrorBody)))]
+/// Push a desk's events (a desk).
+///
+/// The desk's log entries after its last acknowledged `client_seq`, in order, with no gap. The
+/// server re-decides each: physical facts are accepted (and flagged when they collide), claims on
+/// scarce seats that can no longer be had are answered with compensating events. One outcome per
+/// item, in order; a repeated push gets the stored outcomes back and changes nothing.
+#[utoipa::path(post, path = "/v1/sync/push", tag = "sync", request_body = PushRequest, security(("desk" = [])), responses((status = 200, description = "One outcome per item, in order", body = PushResponse), (status = 400, description = "`request.malformed`, `sync.unsupported_protocol`, `sync.too_many_items`, `event.unknown_type`, `event.unknown_schema_version`, `event.bad_payload`", body = ErrorBody), (status = 401, description = "`auth.unauthenticated`, `auth.revoked`", body = ErrorBody), (status = 403, description = "`auth.forbidden` (another conference's event), `sync.wrong_desk` (an event naming another desk)", body = ErrorBody), (status = 409, description = "`sync.gap`: `expected_client_seq` says where to resume; `sync.client_diverged`: this client id pushed another event at that sequence (re-enrol the desk)", body = ErrorBody), (status = 413, description = "`request.too_large`", body = ErrorBody)))]
 pub(super) async fn push<S: Store>(
     State(app): State<Arc<App<S>>>,
     DeskAuth(desk): DeskAuth,
@@ -107,7 +113,11 @@ pub struct PulledPage {
     pub has_more: bool,
 }
 
-#[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullQuery), security(("desk" = [])), responses((status = 200, description = "The authoritative events after the cursor", body = PullResponse), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 403, description = "Another conference", body = ErrorBody), (status = 410, description = "The cursor belongs to another database; start again", body = ErrorBody)))]
+/// Pull the authoritative events (a desk).
+///
+/// The conference's events after the cursor, in the server's order, a page at a time; `has_more`
+/// says whether to ask again at once. `scope=door` leaves out the online orders' bookkeeping.
+#[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullQuery), security(("desk" = [])), responses((status = 200, description = "The authoritative events after the cursor", body = PullResponse), (status = 400, description = "`sync.bad_cursor`, `request.malformed`", body = ErrorBody), (status = 401, description = "`auth.unauthenticated`, `auth.revoked`", body = ErrorBody), (status = 403, description = "`auth.forbidden`", body = ErrorBody), (status = 410, description = "`sync.cursor_reset`: the cursor belongs to another database (a restore); pull again from the start", body = ErrorBody)))]
 pub(super) async fn pull<S: Store>(
     State(app): State<Arc<App<S>>>,
     DeskAuth(desk): DeskAuth,
