@@ -59,10 +59,9 @@ impl World {
             app.store
                 .write(move |tx| {
                     let mut rec = Recorder::new(tx, conference, now);
-                    let seat_types = import::ensure_conference(&mut rec, &file)?;
-                    for r in &file.registrations {
-                        import::import_registration(&mut rec, &file.source, r, &seat_types)?;
-                    }
+                    import::ensure_conference(&mut rec, &file)?;
+                    drop(rec);
+                    import::import_batch(tx, conference, now, &file.source, &file.registrations)?;
                     Ok::<_, Rejected>(())
                 })
                 .await?;

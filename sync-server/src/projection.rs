@@ -297,6 +297,104 @@ fn apply_order(tx: &mut dyn Tx, c: &str, e: &order::Event) -> Result<(), StoreEr
     Ok(())
 }
 
+/// A registration the importer recorded without projecting it ([`imported`]): its order and
+/// its tickets as the job left them.
+pub struct Imported {
+    pub order: order::Order,
+    pub tickets: seat_assignments::SeatAssignments,
+}
+
+/// Writes the rows that [`apply`] would have left after an imported registration's events,
+/// whole and many per statement: one `orders` row per order (its final status, total and
+/// registrant) and one `tickets` row per ticket (its holder and search text). The importer
+/// records without projecting ([`crate::recorder::Recorder::unprojected`]) and calls this
+/// once per batch; `tests/it/import.rs` checks the rows against event-by-event projection.
+pub fn imported(tx: &mut dyn Tx, conf: ConferenceId, all: &[Imported]) -> Result<(), StoreError> {
+    let c = conf.to_string();
+    let per_statement = tx.dialect().rows_per_insert();
+    let mut orders = Vec::with_capacity(all.len());
+    let mut tickets = Vec::new();
+    for r in all {
+        let o = &r.order;
+        let id =
+            o.id.ok_or_else(|| StoreError::Corrupt("an imported order without an id".into()))?;
+        let source_id = match &o.origin {
+            Some(order::OrderOrigin::Imported { source_id, .. }) => Some(source_id.clone()),
+            _ => None,
+        };
+        orders.push(vec![
+            SqlValue::from(id.to_string()),
+            SqlValue::from(c.as_str()),
+            SqlValue::from("imported"),
+            SqlValue::from(json_text(&o.status)?.trim_matches('"')),
+            SqlValue::from(o.total.map(|t| t.amount_minor)),
+            SqlValue::from(o.total.map(|t| t.currency.as_str().to_owned())),
+            SqlValue::from(source_id),
+            SqlValue::from(o.registrant.as_ref().map(|r| r.email.clone())),
+            SqlValue::from(o.reservation_expires_at.as_ref().map(time_text)),
+        ]);
+        for p in &r.tickets.positions {
+            let a = p.attendee.as_ref();
+            let text = |f: fn(&seat_assignments::Attendee) -> &str| {
+                SqlValue::from(a.map(f).unwrap_or_default())
+            };
+            tickets.push(vec![
+                SqlValue::from(c.as_str()),
+                SqlValue::from(p.seat.code.as_str()),
+                SqlValue::from(p.seat.ticket.to_string()),
+                SqlValue::from(id.to_string()),
+                SqlValue::from(p.seat.seat_type.to_string()),
+                SqlValue::from("valid"),
+                SqlValue::from("imported"),
+                text(|a| &a.first_name),
+                text(|a| &a.last_name),
+                text(|a| &a.email),
+                text(|a| &a.company),
+                SqlValue::from(match a {
+                    Some(a) => json_text(&a.attendee_types)?,
+                    None => "[]".to_owned(),
+                }),
+                SqlValue::from(seat_assignments::search_text(a, &p.seat.code)),
+            ]);
+        }
+    }
+    insert_rows(
+        tx,
+        "INSERT INTO orders (order_id, conference, origin, status, total_minor, currency, \
+         source_id, registrant_email, expires_at) VALUES",
+        orders,
+        per_statement,
+    )?;
+    insert_rows(
+        tx,
+        "INSERT INTO tickets (conference, code, ticket, order_id, seat_type, status, origin, \
+         first_name, last_name, email, company, attendee_types, search) VALUES",
+        tickets,
+        per_statement,
+    )
+}
+
+/// Inserts `rows` (each with the statement's columns, in order) `per_statement` at a time.
+pub(crate) fn insert_rows(
+    tx: &mut dyn Tx,
+    insert: &str,
+    rows: Vec<Vec<SqlValue>>,
+    per_statement: usize,
+) -> Result<(), StoreError> {
+    let width = rows.first().map_or(0, Vec::len);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<SqlValue>> = rows.by_ref().take(per_statement).collect();
+        let sql = format!(
+            "{insert} {}",
+            crate::storage::placeholders(chunk.len(), width)
+        );
+        let values: Vec<SqlValue> = chunk.into_iter().flatten().collect();
+        tx.execute(&sql, &values)?;
+    }
+    Ok(())
+}
+
 /// Sets a ticket's holder and the text head office finds it by
 /// ([`seat_assignments::search_text`], as the desk's roster has it).
 fn set_holder(

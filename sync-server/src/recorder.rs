@@ -57,6 +57,8 @@ pub struct Recorder<'t> {
     /// batches appends (PostgreSQL).
     admitted: Vec<projection::Admitted>,
     batched: bool,
+    /// Whether recording moves the read models ([`Recorder::unprojected`]).
+    projected: bool,
 }
 
 impl<'t> Recorder<'t> {
@@ -73,7 +75,28 @@ impl<'t> Recorder<'t> {
             pending: Vec::new(),
             admitted: Vec::new(),
             batched: false,
+            projected: true,
         }
+    }
+
+    /// Records without moving the read models: for a job that writes the rows its events
+    /// lead to itself, whole and many at a time (the importer, [`projection::imported`]).
+    pub fn unprojected(mut self) -> Self {
+        self.projected = false;
+        self
+    }
+
+    /// A stream this job creates, under an id it has just minted (a UUIDv7): known to be empty
+    /// without reading the log. Were it not (an id used twice), the first append would hit
+    /// `UNIQUE(stream, version)` and the job would fail whole.
+    pub fn fresh<A: StreamAggregate + Send + 'static>(&mut self, stream: &StreamId) {
+        self.versions.insert(stream.clone(), 0);
+        self.states.insert(stream.clone(), Box::new(A::default()));
+    }
+
+    /// The state of a stream as this job left it, if the job decided on it.
+    pub fn state<A: StreamAggregate + Send + 'static>(&self, stream: &StreamId) -> Option<&A> {
+        self.states.get(stream).and_then(|s| s.downcast_ref::<A>())
     }
 
     /// Collects appends and writes them as many rows per statement as the backend likes
@@ -106,6 +129,9 @@ impl<'t> Recorder<'t> {
 
     /// Moves the projections by `event`, in the order events are recorded.
     fn project(&mut self, event: &Event) -> Result<(), StoreError> {
+        if !self.projected {
+            return Ok(());
+        }
         // Where the backend batches appends (a statement is a round trip), admissions too.
         if self.batched
             && self.tx.dialect().rows_per_insert() > 1

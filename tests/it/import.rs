@@ -129,3 +129,104 @@ fn a_bad_import_file_is_refused_with_a_clear_error_and_changes_nothing() -> Resu
     assert!(err.to_string().contains("not a valid import file"), "{err}");
     Ok(())
 }
+
+/// Every row of `table`, each as its columns' values in text, sorted.
+fn table(conn: &rusqlite::Connection, table: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!("SELECT * FROM {table}"))?;
+    let columns = stmt.column_count();
+    let mut rows: Vec<String> = stmt
+        .query_map([], |r| {
+            (0..columns)
+                .map(|i| {
+                    r.get::<_, rusqlite::types::Value>(i)
+                        .map(|v| format!("{v:?}"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.join(" | "))
+        })?
+        .collect::<Result<_, _>>()?;
+    rows.sort();
+    Ok(rows)
+}
+
+/// The importer writes its read models whole, many rows per statement, instead of moving them
+/// event by event: its `orders` and `tickets` rows are exactly what the event-by-event
+/// projection leaves after the same events (replayed here into an empty database), for
+/// registrations from a file (registrants, several seats, attendee types) and from a CSV (the
+/// source's own ticket codes), and a second import of the CSV adds nothing.
+#[test]
+fn an_import_writes_the_rows_its_events_project_to() -> Result<()> {
+    let dir = TempDir::new("import-rows")?;
+    let out = server_command(dir.path(), None, &["demo", "--attendees", "700"])?;
+    let conference: ConferenceId = out
+        .split_whitespace()
+        .nth(2)
+        .context("the conference id")?
+        .trim_end_matches(':')
+        .parse()?;
+    let csv_path = dir.path().join("more.csv");
+    std::fs::write(
+        &csv_path,
+        "source_id,seat_type,ticket_code,first_name,last_name,email,company,attendee_types\n\
+         B-1,Conference pass,PRE-0001,Łucja,Ñuñez,lucja@example.com,Łódź Systems,speaker\n\
+         B-1,Event sourcing workshop,,Łucja,Ñuñez,lucja@example.com,Łódź Systems,speaker\n\
+         B-2,Student pass,,Søren,Østergaard,soren@example.com,,\n",
+    )?;
+    let csv = csv_path.display().to_string();
+    let id = conference.to_string();
+    let args = [
+        "import",
+        csv.as_str(),
+        "--conference",
+        id.as_str(),
+        "--source",
+        "other",
+    ];
+    assert!(server_command(dir.path(), None, &args)?.contains("2 registrations imported"));
+    assert!(server_command(dir.path(), None, &args)?.contains(": 0 registrations imported"));
+
+    let imported = rusqlite::Connection::open(dir.path().join("onsite.sqlite3"))?;
+    let events: Vec<(String, String, u16, String)> = imported
+        .prepare(
+            "SELECT conference, event_type, schema_version, payload FROM events ORDER BY position",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let replayed_dir = TempDir::new("import-rows-replayed")?;
+    let replayed_file = replayed_dir.path().join("onsite.sqlite3");
+    tokio::runtime::Runtime::new()?.block_on(async {
+        use onsite_server::storage::Store as _;
+        let store = onsite_server::storage::sqlite::SqliteStore::open(&replayed_file)?;
+        store
+            .write(move |tx| {
+                for (conference, event_type, schema, payload) in &events {
+                    let event =
+                        onsite_shared::event::Event::decode_json(event_type, *schema, payload)
+                            .map_err(|e| {
+                                onsite_server::storage::StoreError::Corrupt(e.to_string())
+                            })?;
+                    let conference: ConferenceId = conference.parse().map_err(|_| {
+                        onsite_server::storage::StoreError::Corrupt(conference.clone())
+                    })?;
+                    onsite_server::projection::apply(tx, conference, &event)?;
+                }
+                Ok::<_, onsite_server::storage::StoreError>(())
+            })
+            .await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    let replayed = rusqlite::Connection::open(&replayed_file)?;
+    for name in ["orders", "tickets"] {
+        let (mine, projected) = (table(&imported, name)?, table(&replayed, name)?);
+        assert_eq!(mine.len(), projected.len(), "{name}: as many rows");
+        for (a, b) in mine.iter().zip(&projected) {
+            assert_eq!(a, b, "{name}");
+        }
+    }
+    assert!(
+        table(&imported, "tickets")?
+            .iter()
+            .any(|t| t.contains("PRE-0001"))
+    );
+    Ok(())
+}

@@ -117,10 +117,9 @@ impl InProcess {
             .store
             .write(move |tx| {
                 let mut rec = Recorder::new(tx, id, now);
-                let seat_types = import::ensure_conference(&mut rec, &file)?;
-                for r in &file.registrations {
-                    import::import_registration(&mut rec, &file.source, r, &seat_types)?;
-                }
+                import::ensure_conference(&mut rec, &file)?;
+                drop(rec);
+                import::import_batch(tx, id, now, &file.source, &file.registrations)?;
                 Ok::<_, Rejected>(())
             })
             .await?;
