@@ -110,6 +110,9 @@ enum UserCommand {
         /// At least 12 characters. Prefer the environment variable: a flag shows in `ps`.
         #[arg(long, env = "ONSITE_PASSWORD", hide_env_values = true)]
         password: String,
+        /// owner (everything), staff (read, decide conflicts, enrol desks) or viewer (read).
+        #[arg(long, default_value = "owner", value_parser = ["owner", "staff", "viewer"])]
+        role: String,
     },
 }
 
@@ -304,13 +307,23 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             println!("desk \"South door\" enrolment code: {}", south.code);
         }
         Command::User {
-            command: UserCommand::Add { email, password },
+            command:
+                UserCommand::Add {
+                    email,
+                    password,
+                    role,
+                },
         } => {
+            let role = accounts::Role::parse(&role).context("a role")?;
             let hashed = accounts::hash_password(&password)?;
             let email = store
-                .write(move |tx| accounts::set_user(tx, &email, &hashed, now))
+                .write(move |tx| {
+                    let email = accounts::set_user(tx, &email, &hashed, now)?;
+                    accounts::set_role(tx, &email, role)?;
+                    Ok::<_, accounts::AccountError>(email)
+                })
                 .await?;
-            println!("{email} can sign in to the dashboard");
+            println!("{email} can sign in to the dashboard as {}", role.as_str());
         }
         Command::AdminToken { command } => match command {
             AdminTokenCommand::Create { name } => {

@@ -597,3 +597,230 @@ fn head_office_works_the_dashboard_in_a_real_browser() -> Result<()> {
     }
     Ok(())
 }
+
+/// A browser without script: a cookie jar of one session, forms posted as a browser posts them.
+struct Visitor {
+    c: Client,
+    url: String,
+    session: Option<String>,
+}
+
+impl Visitor {
+    fn new(url: &str) -> Result<Self> {
+        Ok(Self {
+            c: client()?,
+            url: url.to_owned(),
+            session: None,
+        })
+    }
+
+    fn signed_in(url: &str, email: &str, password: &str) -> Result<Self> {
+        let mut v = Self::new(url)?;
+        let (cookie, csrf) = login_page(&v.c, url)?;
+        let res = onsite_tests::dashboard::login(&v.c, url, &cookie, &csrf, email, password)?;
+        ensure!(
+            res.status() == StatusCode::SEE_OTHER,
+            "sign-in: {}",
+            res.status()
+        );
+        v.session = Some(cookie_value(
+            &set_cookie(&res, "onsite_session").context("a session")?,
+        ));
+        Ok(v)
+    }
+
+    fn cookie(&self) -> String {
+        format!(
+            "onsite_session={}",
+            self.session.clone().unwrap_or_default()
+        )
+    }
+
+    fn get(&self, path: &str) -> Result<(StatusCode, String)> {
+        let res = self
+            .c
+            .get(format!("{}{path}", self.url))
+            .header(COOKIE, self.cookie())
+            .send()?;
+        Ok((res.status(), res.text()?))
+    }
+
+    /// Posts a form (the page's CSRF token added when the visitor has a session).
+    fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Result<(StatusCode, String)> {
+        let mut pairs = pairs.to_vec();
+        let csrf;
+        if self.session.is_some() {
+            csrf = hidden_csrf(&self.get("/")?.1)?;
+            pairs.push(("csrf", &csrf));
+        }
+        let res = self
+            .c
+            .post(format!("{}{path}", self.url))
+            .header(COOKIE, self.cookie())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form(&pairs))
+            .send()?;
+        if let Some(set) = set_cookie(&res, "onsite_session") {
+            self.session = Some(cookie_value(&set));
+        }
+        Ok((res.status(), res.text()?))
+    }
+}
+
+fn invite_link(page: &str) -> Result<String> {
+    let at = page
+        .find("id=\"invite-link\">")
+        .context("an invitation link")?
+        + 17;
+    Ok(page[at..].split('<').next().unwrap_or_default().to_owned())
+}
+
+/// Head office's people: an owner invites a viewer and a staff member by one-time links (no
+/// mail server: the link is shown to pass on), each sets a password through it; a viewer reads
+/// but may not decide, enrol or manage people, staff may enrol desks but not manage people;
+/// a used, unknown or forged link does nothing; a removed person's session ends; the last
+/// owner cannot be removed.
+#[test]
+fn head_office_people_are_invited_with_roles_and_held_to_them() -> Result<()> {
+    let dir = TempDir::new("dashboard-people")?;
+    server_command(dir.path(), None, &["demo", "--attendees", "20"])?;
+    server_command(
+        dir.path(),
+        None,
+        &["user", "add", "--email", EMAIL, "--password", PASSWORD],
+    )?;
+    let server = TestServer::start(dir.path())?;
+    let mut owner = Visitor::signed_in(&server.url, EMAIL, PASSWORD)?;
+    let (status, page) = owner.get("/people")?;
+    ensure!(status == StatusCode::OK && page.contains(EMAIL), "{status}");
+
+    let mut links = Vec::new();
+    for (email, role) in [
+        ("viola@example.com", "viewer"),
+        ("stan@example.com", "staff"),
+    ] {
+        let (status, page) = owner.post("/people/invite", &[("email", email), ("role", role)])?;
+        ensure!(status == StatusCode::OK, "invite: {status}");
+        links.push(invite_link(&page)?);
+    }
+    let (status, _) = owner.post("/people/invite", &[("email", EMAIL), ("role", "viewer")])?;
+    ensure!(
+        status == StatusCode::UNPROCESSABLE_ENTITY,
+        "an existing person is not invited"
+    );
+
+    // The viewer opens the link, mistypes, then sets a password: signed in at once.
+    let path = |link: &str| {
+        link.split_once("/invite/")
+            .map(|(_, t)| format!("/invite/{t}"))
+    };
+    let viewer_path = path(&links[0]).context("a path")?;
+    let mut viewer = Visitor::new(&server.url)?;
+    let (status, page) = viewer.get(&viewer_path)?;
+    ensure!(status == StatusCode::OK && page.contains("viola@example.com"));
+    for (password, again) in [
+        ("a long enough secret", "another long secret"),
+        ("short", "short"),
+    ] {
+        let (status, _) = viewer.post(&viewer_path, &[("password", password), ("again", again)])?;
+        ensure!(status == StatusCode::UNPROCESSABLE_ENTITY, "{status}");
+    }
+    let (status, _) = viewer.post(
+        &viewer_path,
+        &[
+            ("password", "a long enough secret"),
+            ("again", "a long enough secret"),
+        ],
+    )?;
+    ensure!(
+        status == StatusCode::SEE_OTHER && viewer.session.is_some(),
+        "{status}"
+    );
+    let (status, _) = Visitor::new(&server.url)?.get(&viewer_path)?;
+    ensure!(status == StatusCode::NOT_FOUND, "a used link works no more");
+    let (status, _) = Visitor::new(&server.url)?.get("/invite/osi_madeup")?;
+    ensure!(status == StatusCode::NOT_FOUND);
+
+    // The viewer reads, but every action is refused and changes nothing.
+    let conference = format!("/conferences/{DEMO}");
+    let (status, page) = viewer.get(&format!("{conference}/desks"))?;
+    ensure!(
+        status == StatusCode::OK && !page.contains("id=\"enrol\""),
+        "no enrol form"
+    );
+    let desks_before = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1{conference}/devices"),
+        None,
+    )?;
+    let (status, page) = viewer.post(&format!("{conference}/desks"), &[("name", "Sneaky")])?;
+    ensure!(
+        status == StatusCode::FORBIDDEN && page.contains("not-allowed"),
+        "{status}"
+    );
+    let desks_after = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1{conference}/devices"),
+        None,
+    )?;
+    ensure!(desks_before == desks_after, "no desk enrolled");
+    let (status, _) = viewer.get("/people")?;
+    ensure!(status == StatusCode::FORBIDDEN);
+    let (status, _) = viewer.post(
+        "/people/invite",
+        &[("email", "x@example.com"), ("role", "owner")],
+    )?;
+    ensure!(status == StatusCode::FORBIDDEN, "a viewer invites nobody");
+
+    // Staff enrol desks, but manage no people.
+    let staff_path = path(&links[1]).context("a path")?;
+    let mut staff = Visitor::new(&server.url)?;
+    staff.post(
+        &staff_path,
+        &[
+            ("password", "staff password 12"),
+            ("again", "staff password 12"),
+        ],
+    )?;
+    let (status, page) = staff.post(&format!("{conference}/desks"), &[("name", "Staff desk")])?;
+    ensure!(
+        status == StatusCode::OK && page.contains("Staff desk"),
+        "{status}"
+    );
+    let (status, _) = staff.get("/people")?;
+    ensure!(status == StatusCode::FORBIDDEN);
+
+    // A forged invitation form (no CSRF token of the session) is refused.
+    let forged = owner
+        .c
+        .post(format!("{}/people/invite", server.url))
+        .header(COOKIE, owner.cookie())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("email", "eve@example.com"),
+            ("role", "owner"),
+            ("csrf", "guess"),
+        ]))
+        .send()?;
+    ensure!(forged.status() == StatusCode::FORBIDDEN);
+
+    // Removed: the viewer's session ends. The last owner stays.
+    let (status, _) = owner.post("/people/remove", &[("email", "viola@example.com")])?;
+    ensure!(status == StatusCode::OK);
+    let (status, _) = viewer.get("/")?;
+    ensure!(status == StatusCode::SEE_OTHER, "signed out: {status}");
+    let (status, page) = staff.post("/people/remove", &[("email", EMAIL)])?;
+    ensure!(status == StatusCode::FORBIDDEN, "{status} {page}");
+    let (status, page) = owner.post("/people/remove", &[("email", "stan@example.com")])?;
+    ensure!(status == StatusCode::OK, "{page}");
+    ensure!(!page.contains("stan@example.com"));
+    // The demo made an owner too; once that one is gone, this owner is the last.
+    let (status, _) = owner.post("/people/remove", &[("email", "office@demo.example")])?;
+    ensure!(status == StatusCode::OK);
+    let (status, page) = owner.post("/people/remove", &[("email", EMAIL)])?;
+    ensure!(
+        status == StatusCode::UNPROCESSABLE_ENTITY && page.contains("last owner"),
+        "{status}"
+    );
+    Ok(())
+}

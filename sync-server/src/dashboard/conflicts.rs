@@ -15,7 +15,7 @@ use onsite_shared::ids::ConflictId;
 use onsite_shared::order::PaymentMethod;
 use serde::Deserialize;
 
-use super::{ConferencePage, Tab, failed, forbidden, form_is_ours, refused};
+use super::{ConferencePage, Tab, failed, forbidden, form_is_ours, not_allowed, refused};
 use crate::App;
 use crate::head_office::{self, ConflictRow, Decision};
 use crate::recorder::{Recorder, Rejected};
@@ -205,11 +205,13 @@ async fn list<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) ->
                         "Opened " (row.opened_at)
                         @if row.acknowledged { "; acknowledged at the door" }
                     }
-                    (actions(
-                        &conf.session.csrf,
-                        &conf.href(&format!("/conflicts/{}", row.conflict_id)),
-                        &kind,
-                    ))
+                    @if conf.session.role.operates() {
+                        (actions(
+                            &conf.session.csrf,
+                            &conf.href(&format!("/conflicts/{}", row.conflict_id)),
+                            &kind,
+                        ))
+                    }
                 }
             }
         }
@@ -259,6 +261,9 @@ async fn decide<S: Store>(
 ) -> Response {
     if !form_is_ours(&headers, &conf.session, &form.csrf) {
         return forbidden();
+    }
+    if !conf.session.role.operates() {
+        return not_allowed(&conf.session, "deciding conflicts");
     }
     let back = conf.href("/conflicts");
     let Ok(conflict) = conflict.parse::<ConflictId>() else {

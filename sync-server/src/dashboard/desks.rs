@@ -13,7 +13,7 @@ use maud::{Markup, PreEscaped, html};
 use onsite_shared::ids::DeviceId;
 use serde::Deserialize;
 
-use super::{ConferencePage, Tab, failed, forbidden, form_is_ours, refused};
+use super::{ConferencePage, Tab, failed, forbidden, form_is_ours, not_allowed, refused};
 use crate::App;
 use crate::devices::{self, AuthError, DeviceRow};
 use crate::storage::Store;
@@ -91,7 +91,7 @@ fn table(rows: &[DeviceRow], csrf: &str, conf: &ConferencePage) -> Markup {
                         td { (d.app_version.as_deref().unwrap_or_default()) }
                         td { @if let Some(ms) = d.clock_skew_ms { (skew(ms)) } }
                         td {
-                            @if d.revoked_at.is_none() {
+                            @if d.revoked_at.is_none() && conf.session.role.operates() {
                                 form.inline method="post"
                                     action=(conf.href(&format!("/desks/{}/revoke", d.device_id))) {
                                     input type="hidden" name="csrf" value=(csrf);
@@ -107,6 +107,9 @@ fn table(rows: &[DeviceRow], csrf: &str, conf: &ConferencePage) -> Markup {
 }
 
 fn enrol_form(csrf: &str, conf: &ConferencePage) -> Markup {
+    if !conf.session.role.operates() {
+        return html! {};
+    }
     html! {
         form.card method="post" action=(conf.href("/desks")) #enrol {
             input type="hidden" name="csrf" value=(csrf);
@@ -179,6 +182,9 @@ async fn enrol<S: Store>(
     if !form_is_ours(&headers, &conf.session, &form.csrf) {
         return forbidden();
     }
+    if !conf.session.role.operates() {
+        return not_allowed(&conf.session, "enrolling desks");
+    }
     let (id, name, now) = (conf.id, form.name.clone(), chrono::Utc::now());
     let enrolment = match app
         .store
@@ -225,6 +231,9 @@ async fn revoke<S: Store>(
 ) -> Response {
     if !form_is_ours(&headers, &conf.session, &form.csrf) {
         return forbidden();
+    }
+    if !conf.session.role.operates() {
+        return not_allowed(&conf.session, "revoking desks");
     }
     let back = conf.href("/desks");
     let rows = match read_desks(&app, &conf).await {

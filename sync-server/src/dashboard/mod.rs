@@ -41,6 +41,13 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
             get(session::login_page::<S>).post(session::login::<S>),
         )
         .route("/logout", post(session::logout::<S>))
+        .route("/people", get(people::list::<S>))
+        .route("/people/invite", post(people::invite::<S>))
+        .route("/people/remove", post(people::remove::<S>))
+        .route(
+            "/invite/{token}",
+            get(session::invite_page::<S>).post(session::accept_invite::<S>),
+        )
         .route("/assets/refresh.js", get(refresh_script))
         .route("/conferences/{conference}", get(overview::overview::<S>))
         .merge(registrations::routes())
@@ -56,6 +63,7 @@ mod conflicts;
 mod desks;
 mod exports;
 mod overview;
+mod people;
 mod registrations;
 mod session;
 
@@ -118,7 +126,10 @@ fn page(title: &str, session: Option<&Session>, refresh: bool, body: &Markup) ->
                     a href="/" { strong { "Onsite" } " head office" }
                     @if let Some(s) = session {
                         span {
-                            (s.email) " "
+                            @if s.role.manages() {
+                                a #people-link href="/people" { "People" } " · "
+                            }
+                            (s.email) " (" (s.role.as_str()) ") "
                             form.inline method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(s.csrf);
                                 button #logout { "Sign out" }
@@ -167,6 +178,20 @@ fn forbidden() -> Response {
         }
     };
     respond(StatusCode::FORBIDDEN, page("Refused", None, false, &body))
+}
+
+/// A form the signed-in person's role does not allow: nothing changes.
+fn not_allowed(session: &Session, what: &str) -> Response {
+    let body = html! {
+        p.err #not-allowed {
+            "Your role (" (session.role.as_str()) ") does not allow " (what) ". Nothing was changed."
+        }
+        p { a href="/" { "Back" } }
+    };
+    respond(
+        StatusCode::FORBIDDEN,
+        page("Not allowed", Some(session), false, &body),
+    )
 }
 
 fn failed(e: impl std::fmt::Display) -> Response {

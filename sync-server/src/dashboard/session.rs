@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -317,7 +317,7 @@ pub(super) async fn login<S: Store>(
     }
 }
 
-fn capitalised(text: &str) -> String {
+pub(super) fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()
@@ -351,6 +351,152 @@ pub(super) async fn logout<S: Store>(
 }
 
 /// A form post is this dashboard's own: same origin and the session's CSRF token.
+fn invite_form(token: &str, email: &str, role: accounts::Role, message: Option<&str>) -> Markup {
+    html! {
+        p { "Set a password for " strong #invited-email { (email) } " (" (role.as_str()) ")." }
+        @if let Some(m) = message {
+            p.err #invite-error { (m) }
+        }
+        form.card method="post" action={ "/invite/" (token) } {
+            label {
+                "Password (at least " (accounts::MIN_PASSWORD) " characters) "
+                input #new-password name="password" type="password" autocomplete="new-password" required;
+            }
+            label {
+                "The same again "
+                input #new-password-again name="again" type="password" autocomplete="new-password" required;
+            }
+            button #set-password { "Set the password and sign in" }
+        }
+    }
+}
+
+fn bad_invite() -> Response {
+    let body = html! {
+        p.err #invite-error {
+            "This invitation link is unknown, was used already, or has expired. \
+             Ask an owner for a new one."
+        }
+    };
+    respond(
+        StatusCode::NOT_FOUND,
+        page("Invitation", None, false, &body),
+    )
+}
+
+/// The page an invitation link opens: who it is for, and the form that sets the password.
+pub(super) async fn invite_page<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Path(token): Path<String>,
+) -> Response {
+    let now = chrono::Utc::now();
+    let t = token.clone();
+    match app
+        .store
+        .read(move |tx| accounts::open_invite(tx, &t, now))
+        .await
+    {
+        Ok((email, role)) => respond(
+            StatusCode::OK,
+            page(
+                "Invitation",
+                None,
+                false,
+                &invite_form(&token, &email, role, None),
+            ),
+        ),
+        Err(AccountError::BadInvite) => bad_invite(),
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct InviteForm {
+    password: String,
+    again: String,
+}
+
+/// Uses an invitation: the password is set, the link stops working, and the person is signed
+/// in. Limited per address like signing in; the password is hashed only for a live link.
+pub(super) async fn accept_invite<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<InviteForm>,
+) -> Response {
+    if cross_site(&headers) {
+        return forbidden();
+    }
+    if app.guards.sign_in.address(peer.ip()).is_err() {
+        let body = html! { p.err { "Too many attempts from this address; try again later." } };
+        return respond(
+            StatusCode::TOO_MANY_REQUESTS,
+            page("Invitation", None, false, &body),
+        );
+    }
+    let now = chrono::Utc::now();
+    let t = token.clone();
+    let (email, role) = match app
+        .store
+        .read(move |tx| accounts::open_invite(tx, &t, now))
+        .await
+    {
+        Ok(found) => found,
+        Err(AccountError::BadInvite) => return bad_invite(),
+        Err(e) => return failed(e),
+    };
+    let again = |message: &str| {
+        respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(
+                "Invitation",
+                None,
+                false,
+                &invite_form(&token, &email, role, Some(message)),
+            ),
+        )
+    };
+    if form.password != form.again {
+        return again("The two passwords differ.");
+    }
+    let password = form.password.clone();
+    let hashed = match tokio::task::spawn_blocking(move || accounts::hash_password(&password)).await
+    {
+        Ok(Ok(h)) => h,
+        Ok(Err(AccountError::WeakPassword)) => {
+            return again(&format!(
+                "A password needs at least {} characters.",
+                accounts::MIN_PASSWORD
+            ));
+        }
+        Ok(Err(e)) => return failed(e),
+        Err(e) => return failed(e),
+    };
+    let t = token.clone();
+    let opened = app
+        .store
+        .write(move |tx| {
+            let email = accounts::accept_invite(tx, &t, &hashed, now)?;
+            accounts::open_session(tx, &email, now)
+        })
+        .await;
+    match opened {
+        Ok(s) => {
+            let session = cookie(
+                SESSION_COOKIE,
+                s.token,
+                accounts::SESSION_HOURS * 3600,
+                over_https(&headers),
+            );
+            (CookieJar::new().add(session), Redirect::to("/")).into_response()
+        }
+        Err(AccountError::BadInvite) => bad_invite(),
+        Err(AccountError::AlreadyAUser(who)) => again(&format!("{who} already has an account.")),
+        Err(e) => failed(e),
+    }
+}
+
 pub(super) fn form_is_ours(headers: &HeaderMap, session: &Session, csrf: &str) -> bool {
     !cross_site(headers) && csrf == session.csrf
 }

@@ -57,7 +57,23 @@ pub(crate) const STEPS: &[Step] = &[
         postgres: "CREATE INDEX IF NOT EXISTS orders_by_registrant \
                    ON orders (conference, lower(registrant_email));",
     },
+    // 3
+    Step {
+        name: "head-office roles and invitations",
+        breaks_older: false,
+        sqlite: ROLES,
+        postgres: ROLES,
+    },
 ];
+
+/// A person without a row in `user_roles` is an owner: everyone had every right before roles
+/// (and a person an older server adds during a rolling upgrade keeps them).
+const ROLES: &str = "\
+    CREATE TABLE IF NOT EXISTS user_roles (email TEXT PRIMARY KEY, role TEXT NOT NULL); \
+    CREATE TABLE IF NOT EXISTS invites ( \
+        token_hash TEXT PRIMARY KEY, email TEXT NOT NULL, role TEXT NOT NULL, \
+        invited_by TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, \
+        used_at TEXT);";
 
 /// The schema version this binary knows: the baseline and every step.
 pub const LATEST: u32 = 1 + STEPS.len() as u32;
