@@ -40,6 +40,8 @@ pub const CONFERENCE_NOT_FOUND: &str = "conference.not_found";
 pub const CONFERENCE_NOT_PUBLISHED: &str = "conference.not_published";
 /// Another conference on this server has the slug already.
 pub const CONFERENCE_SLUG_TAKEN: &str = "conference.slug_taken";
+/// A quota below the seats sold or held, without the confirmation that overbooks.
+pub const QUOTA_BELOW_TAKEN: &str = "seats.quota_below_taken";
 pub const BAD_ATTENDEE_TYPE: &str = "conference.bad_attendee_type";
 pub const BAD_COLOUR: &str = "conference.bad_colour";
 pub const DEVICE_NOT_FOUND: &str = "device.not_found";

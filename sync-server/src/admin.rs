@@ -116,12 +116,30 @@ pub fn add_seat_type(rec: &mut Recorder<'_>, new: &NewSeatType) -> Result<SeatTy
     Ok(id)
 }
 
+/// Changes a seat type's quota. Seats already sold or held stay so: a quota below them
+/// overbooks (negative remaining, for head office to resolve) and is done only when
+/// `overbook` says so; otherwise it is refused with `seats.quota_below_taken`, changing
+/// nothing.
 pub fn change_quota(
     rec: &mut Recorder<'_>,
     seat_type: SeatTypeId,
     quota: u32,
+    overbook: bool,
 ) -> Result<(), Rejected> {
     let conference = rec.conference;
+    let (seats, _) = rec.load::<SeatsAvailability>(&StreamId::seats(conference))?;
+    let taken =
+        seats.quota.get(&seat_type).copied().unwrap_or(0) - seats.remaining(seat_type).unwrap_or(0);
+    if i64::from(quota) < taken && !overbook {
+        return Err(invalid(
+            error_code::QUOTA_BELOW_TAKEN,
+            format!(
+                "{taken} seats are sold or held: a quota of {quota} would overbook by {}; \
+                 confirm the overbooking to do it anyway",
+                taken - i64::from(quota)
+            ),
+        ));
+    }
     let events = rec.execute::<Conference>(
         &StreamId::conference(conference),
         &conference::Command::ChangeQuota { seat_type, quota },
@@ -162,6 +180,120 @@ pub fn define_attendee_type(rec: &mut Recorder<'_>, new: &NewAttendeeType) -> Re
     });
     rec.execute::<Conference>(&StreamId::conference(rec.conference), &command)?;
     Ok(())
+}
+
+/// Changes the conference's details (its slug stays: it is its address on a registration
+/// site, and desks and links know it).
+pub fn update_details(
+    rec: &mut Recorder<'_>,
+    change: impl FnOnce(&mut ConferenceDetails),
+) -> Result<(), Rejected> {
+    let stream = StreamId::conference(rec.conference);
+    let (state, _) = rec.load::<Conference>(&stream)?;
+    let mut details = state.details.ok_or_else(|| {
+        invalid(
+            error_code::CONFERENCE_NOT_FOUND,
+            "the conference does not exist",
+        )
+    })?;
+    let slug = details.slug.clone();
+    change(&mut details);
+    details.slug = slug;
+    rec.execute::<Conference>(&stream, &conference::Command::Update { details })?;
+    Ok(())
+}
+
+/// Runs `work` on `conference` in one write transaction; the events it records are attributed
+/// to `actor` (a person's email, `token NAME`) for the conference's history, or to nobody (an
+/// online buyer).
+pub async fn write_as<S, T, F>(
+    store: &S,
+    conference: ConferenceId,
+    now: onsite_shared::Timestamp,
+    actor: Option<String>,
+    work: F,
+) -> Result<T, Rejected>
+where
+    S: crate::storage::Store,
+    T: Send + 'static,
+    F: Fn(&mut Recorder<'_>) -> Result<T, Rejected> + Send + 'static,
+{
+    store
+        .write(move |tx| {
+            let mut rec = Recorder::new(tx, conference, now);
+            let done = work(&mut rec)?;
+            let recorded = rec.take_recorded();
+            if let Some(actor) = &actor {
+                attribute(tx, conference, &recorded, actor)?;
+            }
+            Ok(done)
+        })
+        .await
+}
+
+/// Says who recorded `events` (a head-office person, or an API token by its name), for the
+/// conference's history.
+pub fn attribute(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    events: &[onsite_shared::ids::EventId],
+    actor: &str,
+) -> Result<(), StoreError> {
+    let c = conference.to_string();
+    let rows = events
+        .iter()
+        .map(|e| {
+            vec![
+                crate::storage::SqlValue::from(e.to_string()),
+                crate::storage::SqlValue::from(c.as_str()),
+                crate::storage::SqlValue::from(actor),
+            ]
+        })
+        .collect();
+    let per_statement = tx.dialect().rows_per_insert();
+    crate::projection::insert_rows(
+        tx,
+        "INSERT INTO changes (event_id, conference, actor) VALUES",
+        rows,
+        per_statement,
+    )
+}
+
+/// One change to a conference's set-up, for its history page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub at: String,
+    pub event_type: String,
+    pub payload: serde_json::Value,
+    /// Who: a person's email, `token NAME`, or `None` (an import, the command line, or a
+    /// change from before changes were attributed).
+    pub actor: Option<String>,
+}
+
+/// The conference's set-up changes, newest first: details, publishing, seat types and quotas,
+/// attendee types.
+pub fn history(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    limit: u32,
+) -> Result<Vec<Change>, StoreError> {
+    tx.query(
+        "SELECT e.recorded_at, e.event_type, e.payload, c.actor FROM events e \
+         LEFT JOIN changes c ON c.event_id = e.event_id \
+         WHERE e.stream_type = 'conference' AND e.stream_id = $1 \
+         ORDER BY e.version DESC LIMIT $2",
+        params![conference.to_string(), i64::from(limit)],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(Change {
+            at: r.text(0)?,
+            event_type: r.text(1)?,
+            payload: r.json(2)?,
+            actor: r.opt_text(3)?,
+        })
+    })
+    .collect()
 }
 
 pub fn publish(rec: &mut Recorder<'_>, published: bool) -> Result<(), Rejected> {

@@ -98,6 +98,17 @@ pub struct CsvRow {
     pub attendee_types: String,
 }
 
+/// A registrations CSV (a header line, then one row per seat) as registrations; a row that
+/// does not parse is named by its line.
+pub fn parse_csv(text: &str) -> Result<Vec<ImportRegistration>, String> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for (i, row) in reader.deserialize::<CsvRow>().enumerate() {
+        rows.push(row.map_err(|e| format!("line {}: {e}", i + 2))?);
+    }
+    registrations_from_csv(rows)
+}
+
 /// Groups CSV rows into registrations (rows with one `source_id` are one order).
 pub fn registrations_from_csv(rows: Vec<CsvRow>) -> Result<Vec<ImportRegistration>, String> {
     let mut by_source: BTreeMap<String, ImportRegistration> = BTreeMap::new();

@@ -54,6 +54,8 @@ pub struct App<S> {
     pub store: S,
     pub config: Config,
     pub(crate) guards: Guards,
+    /// Imports started from the dashboard, running or done (this process's).
+    pub(crate) imports: dashboard::imports::Jobs,
 }
 
 impl<S: Store> App<S> {
@@ -79,6 +81,7 @@ impl<S: Store> App<S> {
             store,
             config,
             guards,
+            imports: dashboard::imports::Jobs::default(),
         })
     }
 }

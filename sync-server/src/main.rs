@@ -266,15 +266,9 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
                 }
                 "csv" => {
                     let conference = conference.context("a CSV import needs --conference")?;
-                    let mut reader = csv::Reader::from_reader(text.as_bytes());
-                    let rows: Vec<import::CsvRow> = reader
-                        .deserialize()
-                        .collect::<Result<_, _>>()
-                        .with_context(|| {
-                            format!("{} is not a valid registrations CSV", file.display())
-                        })?;
-                    let registrations =
-                        import::registrations_from_csv(rows).map_err(anyhow::Error::msg)?;
+                    let registrations = import::parse_csv(&text).map_err(|e| {
+                        anyhow::anyhow!("{} is not a valid registrations CSV: {e}", file.display())
+                    })?;
                     let new = import_registrations(&store, conference, source, registrations, now)
                         .await?;
                     println!("conference {conference}: {new} registrations imported");

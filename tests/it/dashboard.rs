@@ -401,19 +401,27 @@ fn last_seat_sold_twice(
     Ok(lost)
 }
 
-/// The API reference at `/docs` renders every operation in Chromium (`ui/browser/docs.mjs`)
-/// from the server alone, with no error and nothing refused by its security policy.
-#[test]
-fn the_api_reference_renders_in_a_real_browser() -> Result<()> {
-    let script = onsite_tests::workspace::root().join("ui/browser/docs.mjs");
-    let dir = TempDir::new("docs-browser")?;
-    let server = TestServer::start(dir.path())?;
-    let out = onsite_tests::workspace::artefacts("docs")?;
+/// Runs a Playwright script of `ui/browser/` with node against a server: `ONSITE_URL`,
+/// `ONSITE_OUT` (where it writes), `ONSITE_EXPECT` (what the Rust side set up); fails with all
+/// it said when it fails.
+fn browser(
+    script: &std::path::Path,
+    url: &str,
+    out: &std::path::Path,
+    expect: &serde_json::Value,
+) -> Result<()> {
+    ensure!(
+        onsite_tests::workspace::root()
+            .join("ui/node_modules/playwright-core")
+            .is_dir(),
+        "playwright-core is missing: `cargo xtask test` installs ui/'s packages (npm ci)"
+    );
     let run = std::process::Command::new("node")
-        .arg(&script)
+        .arg(script)
         .current_dir(onsite_tests::workspace::root().join("ui"))
-        .env("ONSITE_URL", &server.url)
-        .env("ONSITE_OUT", &out)
+        .env("ONSITE_URL", url)
+        .env("ONSITE_OUT", out)
+        .env("ONSITE_EXPECT", expect.to_string())
         .output()
         .context("running node (cargo xtask test installs it)")?;
     let said = format!(
@@ -426,6 +434,78 @@ fn the_api_reference_renders_in_a_real_browser() -> Result<()> {
     Ok(())
 }
 
+/// The API reference at `/docs` renders every operation in Chromium (`ui/browser/docs.mjs`)
+/// from the server alone, with no error and nothing refused by its security policy.
+#[test]
+fn the_api_reference_renders_in_a_real_browser() -> Result<()> {
+    let script = onsite_tests::workspace::root().join("ui/browser/docs.mjs");
+    let dir = TempDir::new("docs-browser")?;
+    let server = TestServer::start(dir.path())?;
+    let out = onsite_tests::workspace::artefacts("docs")?;
+    browser(&script, &server.url, &out, &serde_json::json!({}))
+}
+
+/// Head office sets a conference up from nothing in Chromium (`ui/browser/setup.mjs`): created,
+/// two seat types, an attendee type, a CSV imported (the report read), a quota cut confirmed,
+/// published. Then a desk enrolled afterwards pulls it all and checks in an imported ticket,
+/// and the public read finds the conference by its slug.
+#[test]
+fn head_office_sets_a_conference_up_in_a_real_browser() -> Result<()> {
+    let script = onsite_tests::workspace::root().join("ui/browser/setup.mjs");
+    let dir = TempDir::new("setup-browser")?;
+    server_command(
+        dir.path(),
+        None,
+        &["user", "add", "--email", EMAIL, "--password", PASSWORD],
+    )?;
+    let server = TestServer::start(dir.path())?;
+    let csv = dir.path().join("registrations.csv");
+    std::fs::write(
+        &csv,
+        "source_id,seat_type,ticket_code,first_name,last_name,email,company,attendee_types\n\
+         W-1,General admission,PRE-0001,Łucja,Ñuñez,lucja@example.com,Łódź Systems,speaker\n\
+         W-1,Modelling workshop,,Łucja,Ñuñez,lucja@example.com,Łódź Systems,speaker\n\
+         W-2,General admission,,Søren,Østergaard,soren@example.com,,\n",
+    )?;
+    let slug = format!("es-days-{}", uuid::Uuid::now_v7().simple());
+    let out = onsite_tests::workspace::artefacts("setup")?;
+    let expect = serde_json::json!({
+        "email": EMAIL, "password": PASSWORD, "slug": slug, "csv": csv.display().to_string(),
+    });
+    browser(&script, &server.url, &out, &expect)?;
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("result.json"))?)?;
+    let conference: ConferenceId = result["conference"]
+        .as_str()
+        .context("the conference")?
+        .parse()?;
+
+    // A desk enrolled now has it all, and lets the speaker in.
+    let desk = LocalDesk::enrol(&server, conference, "North", dir.path())?;
+    desk.sync()?;
+    let admitted = desk.check_in(&CheckInRequest {
+        code: "PRE-0001".into(),
+        gate: Some("north".into()),
+        override_reason: None,
+    })?;
+    ensure!(
+        matches!(admitted, onsite_desk_core::CheckInOutcome::Admitted { .. }),
+        "{admitted:?}"
+    );
+    let public: serde_json::Value = server
+        .http()
+        .get(format!("{}/v1/public/conferences/{slug}", server.url))
+        .send()?
+        .error_for_status()?
+        .json()?;
+    ensure!(public["name"] == "Event Sourcing Days", "{public}");
+    ensure!(
+        public["seat_types"].as_array().map(Vec::len) == Some(2),
+        "{public}"
+    );
+    Ok(())
+}
+
 /// Playwright driving Debian's Chromium (`ui/browser/dashboard.mjs`) against a real server
 /// holding demo data and what three desks pushed; this side sets the scene and checks what
 /// the browser's actions did: events reaching desks through pull, a revoked desk, a working
@@ -433,11 +513,6 @@ fn the_api_reference_renders_in_a_real_browser() -> Result<()> {
 #[test]
 fn head_office_works_the_dashboard_in_a_real_browser() -> Result<()> {
     let script = onsite_tests::workspace::root().join("ui/browser/dashboard.mjs");
-    let playwright = onsite_tests::workspace::root().join("ui/node_modules/playwright-core");
-    ensure!(
-        playwright.is_dir(),
-        "playwright-core is missing: `cargo xtask test` installs ui/'s packages (npm ci)"
-    );
     let dir = TempDir::new("dashboard-browser")?;
     server_command(dir.path(), None, &["demo", "--attendees", "60"])?;
     server_command(
@@ -495,21 +570,7 @@ fn head_office_works_the_dashboard_in_a_real_browser() -> Result<()> {
         "revoke_device": device_id(&server, "West")?,
         "forged_device": device_id(&server, "North")?,
     });
-    let run = std::process::Command::new("node")
-        .arg(&script)
-        .current_dir(onsite_tests::workspace::root().join("ui"))
-        .env("ONSITE_URL", &server.url)
-        .env("ONSITE_OUT", &out)
-        .env("ONSITE_EXPECT", expect.to_string())
-        .output()
-        .context("running node (cargo xtask test installs it)")?;
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    println!("{said}");
-    ensure!(run.status.success(), "the browser run failed:\n{said}");
+    browser(&script, &server.url, &out, &expect)?;
     let result: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("result.json"))?)?;
 

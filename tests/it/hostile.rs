@@ -1517,6 +1517,8 @@ fn markup_typed_anywhere_comes_back_as_text_on_every_page() -> Result<()> {
         format!("{base}/registrations/{}", codes[0]),
         format!("{base}/conflicts"),
         format!("{base}/desks"),
+        format!("{base}/setup"),
+        format!("{base}/history"),
     ] {
         let res = c.get(&url).header("cookie", &session).send()?;
         assert_eq!(res.status().as_u16(), 200, "{url}");
@@ -1539,6 +1541,20 @@ fn markup_typed_anywhere_comes_back_as_text_on_every_page() -> Result<()> {
         .send()?;
     assert_eq!(enrolled.status().as_u16(), 200);
     pages.push(("enrolment".into(), enrolled.text()?));
+    // An invitation for an address that is markup is refused, and the markup is not echoed.
+    let invited = c
+        .post(format!("{}/people/invite", server.url))
+        .header("cookie", &session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(onsite_tests::dashboard::form(&[
+            ("csrf", &csrf),
+            ("email", &format!("x@example.com{MARKUP}")),
+            ("role", "staff"),
+        ]))
+        .send()?;
+    assert_eq!(invited.status().as_u16(), 422);
+    let refused = invited.text()?;
+    assert!(!refused.contains("<script>alert") && !refused.contains("<img src=x"));
 
     let escaped =
         "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;";
@@ -1740,5 +1756,66 @@ fn every_route_answers_an_unknown_conference_with_404() -> Result<()> {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
     assert_eq!(desk.pull_all()?.len(), before, "nothing recorded");
+    Ok(())
+}
+
+/// A quota cut below the seats sold or held is refused (`seats.quota_below_taken`), changing
+/// nothing, unless the request confirms the overbooking; then the seat type shows it as
+/// negative remaining. The conference's history names the token that made each change.
+#[test]
+fn a_quota_below_what_is_sold_needs_an_explicit_overbooking() -> Result<()> {
+    let dir = TempDir::new("hostile-quota")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(5)?;
+    let mut desk = server.desk(conf.id, "North")?;
+    let (s, _) = sale(&conf, &desk, conf.general, 19_900, 3);
+    desk.push_events(&[sale_event(s)])?;
+    let path = format!(
+        "/v1/conferences/{}/seat-types/{}/quota",
+        conf.id, conf.general
+    );
+    let remaining = |server: &TestServer| -> Result<i64> {
+        let view = server.admin(
+            reqwest::Method::GET,
+            &format!("/v1/conferences/{}", conf.id),
+            None,
+        )?;
+        view["remaining"][conf.general.to_string()]
+            .as_i64()
+            .context("remaining")
+    };
+    let (status, body) = server.admin_raw(
+        reqwest::Method::PUT,
+        &path,
+        Some(serde_json::json!({"quota": 2})),
+    )?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("seats.quota_below_taken")),
+        "{body}"
+    );
+    assert_eq!(remaining(&server)?, 2, "nothing changed");
+    let (status, _) = server.admin_raw(
+        reqwest::Method::PUT,
+        &path,
+        Some(serde_json::json!({"quota": 3})),
+    )?;
+    assert_eq!(status, 204, "down to what is sold needs no confirmation");
+    let (status, _) = server.admin_raw(
+        reqwest::Method::PUT,
+        &path,
+        Some(serde_json::json!({"quota": 2, "overbook": true})),
+    )?;
+    assert_eq!(status, 204);
+    assert_eq!(remaining(&server)?, -1, "overbooked by one, visibly");
+    let changes = rusqlite::Connection::open(dir.path().join("onsite.sqlite3"))?.query_row(
+        "SELECT COUNT(*) FROM changes WHERE actor = 'token test'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )?;
+    assert!(
+        changes >= 6,
+        "the set-up's events are attributed ({changes})"
+    );
     Ok(())
 }

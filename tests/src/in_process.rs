@@ -160,7 +160,7 @@ impl InProcess {
                 if quota == current {
                     return Ok(());
                 }
-                admin::change_quota(&mut rec, seat_type, quota)
+                admin::change_quota(&mut rec, seat_type, quota, true)
             })
             .await?;
         Ok(())

@@ -41,6 +41,40 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
             get(session::login_page::<S>).post(session::login::<S>),
         )
         .route("/logout", post(session::logout::<S>))
+        .route("/conferences", post(setup::create::<S>))
+        .route("/conferences/{conference}/setup", get(setup::page::<S>))
+        .route(
+            "/conferences/{conference}/setup/details",
+            post(setup::details::<S>),
+        )
+        .route(
+            "/conferences/{conference}/setup/publish",
+            post(setup::publish::<S>),
+        )
+        .route(
+            "/conferences/{conference}/setup/seat-types",
+            post(setup::add_seat_type::<S>),
+        )
+        .route(
+            "/conferences/{conference}/setup/seat-types/{seat_type}/quota",
+            post(setup::quota::<S>),
+        )
+        .route(
+            "/conferences/{conference}/setup/attendee-types",
+            post(setup::add_attendee_type::<S>),
+        )
+        .route(
+            "/conferences/{conference}/history",
+            get(setup::history::<S>),
+        )
+        .route(
+            "/conferences/{conference}/imports",
+            post(imports::upload::<S>),
+        )
+        .route(
+            "/conferences/{conference}/imports/{job}",
+            get(imports::progress::<S>),
+        )
         .route("/people", get(people::list::<S>))
         .route("/people/invite", post(people::invite::<S>))
         .route("/people/remove", post(people::remove::<S>))
@@ -62,10 +96,12 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
 mod conflicts;
 mod desks;
 mod exports;
+pub(crate) mod imports;
 mod overview;
 mod people;
 mod registrations;
 mod session;
+mod setup;
 
 use session::{SignedIn, form_is_ours};
 
@@ -242,6 +278,8 @@ enum Tab {
     Registrations,
     Conflicts,
     Desks,
+    Setup,
+    History,
 }
 
 impl<S: Store> FromRequestParts<Arc<App<S>>> for ConferencePage {
@@ -290,6 +328,8 @@ impl ConferencePage {
             (Tab::Registrations, "Registrations", "/registrations"),
             (Tab::Conflicts, "Conflicts", "/conflicts"),
             (Tab::Desks, "Desks", "/desks"),
+            (Tab::Setup, "Set-up", "/setup"),
+            (Tab::History, "History", "/history"),
         ];
         let exports = [Export::Attendees, Export::Admissions, Export::WalkIns];
         let body = html! {

@@ -57,6 +57,9 @@ pub(super) async fn index<S: Store>(
                 }
             }
         }
+        @if session.role.manages() {
+            (super::setup::new_conference_form(&session.csrf))
+        }
     };
     respond(
         StatusCode::OK,

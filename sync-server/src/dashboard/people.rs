@@ -167,9 +167,11 @@ pub(super) async fn invite<S: Store>(
             let link = format!("{}/invite/{token}", origin(&headers));
             show(&app, &session, Some(&link)).await
         }
-        Err(e @ (AccountError::BadEmail | AccountError::AlreadyAUser(_))) => {
-            refused(&session, &format!("{}.", e), "/people")
-        }
+        Err(e @ (AccountError::BadEmail | AccountError::AlreadyAUser(_))) => refused(
+            &session,
+            &format!("{}.", capitalised(&e.to_string())),
+            "/people",
+        ),
         Err(e) => failed(e),
     }
 }

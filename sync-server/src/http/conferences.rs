@@ -60,20 +60,17 @@ pub(super) struct Created {
 #[utoipa::path(post, path = "/v1/conferences", tag = "admin", request_body = admin::NewConference, security(("head_office" = [])), responses((status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.required` (a name, a slug), `conference.bad_slug`, `conference.slug_taken` (another conference has it), `conference.ends_before_start`, `conference.already_exists` (the id is taken), `text.too_long`", body = ErrorBody)))]
 pub(super) async fn create_conference<S: Store>(
     State(app): State<Arc<App<S>>>,
-    _admin: AdminAuth,
+    admin: AdminAuth,
     Body(new): Body<admin::NewConference>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let now = now();
     let id = new
         .id
         .unwrap_or_else(|| ConferenceId::from_uuid(uuid::Uuid::now_v7()));
-    let id = app
-        .store
-        .write(move |tx| {
-            let mut rec = Recorder::new(tx, id, now);
-            admin::create_conference(&mut rec, &new)
-        })
-        .await?;
+    let actor = format!("token {}", admin.0);
+    admin_write(&app, id, Some(actor), move |rec| {
+        admin::create_conference(rec, &new)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
 }
 
@@ -126,9 +123,12 @@ pub(super) async fn get_conference<S: Store>(
     }))
 }
 
+/// Runs `work` on the conference, its events attributed to `actor` (a head-office token by
+/// its name; `None`: an online buyer).
 pub(super) async fn admin_write<S, T, F>(
     app: &App<S>,
     conference: ConferenceId,
+    actor: Option<String>,
     work: F,
 ) -> Result<T, ApiError>
 where
@@ -136,14 +136,7 @@ where
     T: Send + 'static,
     F: Fn(&mut Recorder<'_>) -> Result<T, Rejected> + Send + 'static,
 {
-    let now = now();
-    Ok(app
-        .store
-        .write(move |tx| {
-            let mut rec = Recorder::new(tx, conference, now);
-            work(&mut rec)
-        })
-        .await?)
+    Ok(admin::write_as(&app.store, conference, now(), actor, work).await?)
 }
 
 /// Add a seat type.
@@ -154,33 +147,46 @@ where
 #[utoipa::path(post, path = "/v1/conferences/{conference}/seat-types", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = admin::NewSeatType, security(("head_office" = [])), responses((status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.required`, `conference.negative_price`, `conference.wrong_currency`, `conference.duplicate_seat_type_name`, `conference.seat_type_exists`, `text.too_long`", body = ErrorBody)))]
 pub(super) async fn add_seat_type<S: Store>(
     State(app): State<Arc<App<S>>>,
-    _admin: AdminAuth,
+    admin: AdminAuth,
     Params(conference): Params<ConferenceId>,
     Body(new): Body<admin::NewSeatType>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let id = admin_write(&app, conference, move |rec| admin::add_seat_type(rec, &new)).await?;
+    let id = admin_write(
+        &app,
+        conference,
+        Some(format!("token {}", admin.0)),
+        move |rec| admin::add_seat_type(rec, &new),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct QuotaChange {
     quota: u32,
+    /// Confirms a quota below the seats already sold or held: they stay sold or held, and the
+    /// seat type shows as overbooked (negative remaining) until head office resolves it.
+    #[serde(default)]
+    overbook: bool,
 }
 
 /// Change a seat type's quota.
 ///
 /// Seats already held or sold stay held or sold: a quota below them is allowed and shows as
 /// negative remaining (an overbooking to resolve), never as a silent cancellation.
-#[utoipa::path(put, path = "/v1/conferences/{conference}/seat-types/{seat_type}/quota", tag = "admin", params(("conference" = String, Path, format = Uuid), ("seat_type" = String, Path, format = Uuid)), request_body = QuotaChange, security(("head_office" = [])), responses((status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.unknown_seat_type`, `seats.unknown_seat_type`", body = ErrorBody)))]
+#[utoipa::path(put, path = "/v1/conferences/{conference}/seat-types/{seat_type}/quota", tag = "admin", params(("conference" = String, Path, format = Uuid), ("seat_type" = String, Path, format = Uuid)), request_body = QuotaChange, security(("head_office" = [])), responses((status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`seats.quota_below_taken` (below the seats sold or held, without `overbook`), `conference.unknown_seat_type`, `seats.unknown_seat_type`", body = ErrorBody)))]
 pub(super) async fn change_quota<S: Store>(
     State(app): State<Arc<App<S>>>,
-    _admin: AdminAuth,
+    admin: AdminAuth,
     Params((conference, seat_type)): Params<(ConferenceId, SeatTypeId)>,
     Body(change): Body<QuotaChange>,
 ) -> Result<StatusCode, ApiError> {
-    admin_write(&app, conference, move |rec| {
-        admin::change_quota(rec, seat_type, change.quota)
-    })
+    admin_write(
+        &app,
+        conference,
+        Some(format!("token {}", admin.0)),
+        move |rec| admin::change_quota(rec, seat_type, change.quota, change.overbook),
+    )
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -192,13 +198,16 @@ pub(super) async fn change_quota<S: Store>(
 #[utoipa::path(post, path = "/v1/conferences/{conference}/attendee-types", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = admin::NewAttendeeType, security(("head_office" = [])), responses((status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.bad_attendee_type`, `conference.bad_colour` (not `#RRGGBB`)", body = ErrorBody)))]
 pub(super) async fn define_attendee_type<S: Store>(
     State(app): State<Arc<App<S>>>,
-    _admin: AdminAuth,
+    admin: AdminAuth,
     Params(conference): Params<ConferenceId>,
     Body(new): Body<admin::NewAttendeeType>,
 ) -> Result<StatusCode, ApiError> {
-    admin_write(&app, conference, move |rec| {
-        admin::define_attendee_type(rec, &new)
-    })
+    admin_write(
+        &app,
+        conference,
+        Some(format!("token {}", admin.0)),
+        move |rec| admin::define_attendee_type(rec, &new),
+    )
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -210,10 +219,16 @@ pub(super) async fn define_attendee_type<S: Store>(
 #[utoipa::path(post, path = "/v1/conferences/{conference}/publish", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.nothing_to_sell` (no seat type yet)", body = ErrorBody)))]
 pub(super) async fn publish<S: Store>(
     State(app): State<Arc<App<S>>>,
-    _admin: AdminAuth,
+    admin: AdminAuth,
     Params(conference): Params<ConferenceId>,
 ) -> Result<StatusCode, ApiError> {
-    admin_write(&app, conference, move |rec| admin::publish(rec, true)).await?;
+    admin_write(
+        &app,
+        conference,
+        Some(format!("token {}", admin.0)),
+        move |rec| admin::publish(rec, true),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -223,9 +238,15 @@ pub(super) async fn publish<S: Store>(
 #[utoipa::path(post, path = "/v1/conferences/{conference}/unpublish", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody)))]
 pub(super) async fn unpublish<S: Store>(
     State(app): State<Arc<App<S>>>,
-    _admin: AdminAuth,
+    admin: AdminAuth,
     Params(conference): Params<ConferenceId>,
 ) -> Result<StatusCode, ApiError> {
-    admin_write(&app, conference, move |rec| admin::publish(rec, false)).await?;
+    admin_write(
+        &app,
+        conference,
+        Some(format!("token {}", admin.0)),
+        move |rec| admin::publish(rec, false),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

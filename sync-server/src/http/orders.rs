@@ -85,7 +85,7 @@ pub(super) async fn place_order<S: Store>(
         .order_id
         .unwrap_or_else(|| OrderId::from_uuid(uuid::Uuid::now_v7()));
     let hold = app.config.hold();
-    let access_code = admin_write(&app, conference, move |rec| {
+    let access_code = admin_write(&app, conference, None, move |rec| {
         registration::place_order(rec, order_id, new.seats.clone(), hold, OrderOrigin::Online)
     })
     .await?;

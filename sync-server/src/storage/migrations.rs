@@ -64,7 +64,20 @@ pub(crate) const STEPS: &[Step] = &[
         sqlite: ROLES,
         postgres: ROLES,
     },
+    // 4
+    Step {
+        name: "who made each head-office change",
+        breaks_older: false,
+        sqlite: CHANGES,
+        postgres: CHANGES,
+    },
 ];
+
+/// The actor of each event head office recorded (a person's email, `token NAME`), for the
+/// conference's history page. Events without a row were recorded by an import, the command
+/// line, or before this step.
+const CHANGES: &str = "CREATE TABLE IF NOT EXISTS changes ( \
+    event_id TEXT PRIMARY KEY, conference TEXT NOT NULL, actor TEXT NOT NULL);";
 
 /// A person without a row in `user_roles` is an owner: everyone had every right before roles
 /// (and a person an older server adds during a rolling upgrade keeps them).
