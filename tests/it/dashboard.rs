@@ -848,6 +848,29 @@ fn head_office_people_are_invited_with_roles_and_held_to_them() -> Result<()> {
         status == StatusCode::OK && page.contains("Staff desk"),
         "{status}"
     );
+    // Enrolled in bulk: one code each, all in one go; too many at once is refused.
+    let (status, page) = staff.post(
+        &format!("{conference}/desks"),
+        &[("name", "Gate"), ("count", "3")],
+    )?;
+    ensure!(status == StatusCode::OK, "{status}");
+    ensure!(
+        page.matches("class=\"card enrolment\"").count() == 3,
+        "three codes"
+    );
+    let desks = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1{conference}/devices"),
+        None,
+    )?;
+    for n in 1..=3 {
+        ensure!(desks.to_string().contains(&format!("Gate {n}")), "{desks}");
+    }
+    let (status, _) = staff.post(
+        &format!("{conference}/desks"),
+        &[("name", "Gate"), ("count", "51")],
+    )?;
+    ensure!(status == StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = staff.get("/people")?;
     ensure!(status == StatusCode::FORBIDDEN);
 

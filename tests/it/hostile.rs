@@ -1819,3 +1819,75 @@ fn a_quota_below_what_is_sold_needs_an_explicit_overbooking() -> Result<()> {
     );
     Ok(())
 }
+
+/// Two servers on one PostgreSQL database, and head office creating the same slug eight
+/// times at once through both: one conference gets it, every other attempt is refused with
+/// `conference.slug_taken` (the slug index's unique key makes the loser decide again, and
+/// then it sees the slug taken), and no second conference is recorded.
+#[test]
+fn on_postgres_a_slug_raced_through_two_servers_goes_to_one_conference() -> Result<()> {
+    let pg = onsite_tests::postgres::PgCluster::start()?;
+    let url = pg.database("onsite")?;
+    let dir = TempDir::new("hostile-slug-race")?;
+    let first = TestServer::start_with(dir.path(), Some(&url))?;
+    let second = first.another()?;
+    let slug = format!("raced-{}", uuid::Uuid::now_v7().simple());
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let server = if i % 2 == 0 { &first } else { &second };
+                let slug = slug.clone();
+                scope.spawn(move || {
+                    server.admin_raw(
+                        reqwest::Method::POST,
+                        "/v1/conferences",
+                        Some(serde_json::json!({
+                            "name": format!("Raced {i}"), "slug": slug, "venue": "Porto",
+                            "starts_on": "2027-05-01", "ends_on": "2027-05-02", "currency": "EUR"
+                        })),
+                    )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a thread"))
+            .collect::<Result<_>>()
+    })?;
+    let created: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(created.len(), 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .filter(|(s, _)| *s != 201)
+            .all(|(s, b)| *s == 422 && b["code"] == "conference.slug_taken"),
+        "{answers:?}"
+    );
+    let mut db = postgres::Client::connect(&url, postgres::NoTls)?;
+    let conferences: i64 = db
+        .query_one(
+            "SELECT COUNT(DISTINCT stream_id) FROM events WHERE event_type = 'conference.created'",
+            &[],
+        )?
+        .get(0);
+    assert_eq!(conferences, 1, "one conference recorded");
+    let winner = created[0]["id"].as_str().context("id")?;
+    let public: Value = first
+        .http()
+        .get(format!("{}/v1/public/conferences/{slug}", first.url))
+        .send()?
+        .json()?;
+    assert_eq!(public["code"], "conference.not_found", "not published yet");
+    let owner: String = db
+        .query_one(
+            "SELECT conference FROM conference_slugs WHERE slug = $1",
+            &[&slug],
+        )?
+        .get(0);
+    assert_eq!(owner, winner);
+    Ok(())
+}

@@ -117,8 +117,13 @@ fn enrol_form(csrf: &str, conf: &ConferencePage) -> Markup {
                 "New desk's name "
                 input #desk-name name="name" required placeholder="e.g. North door 2";
             }
+            label.inline {
+                "How many "
+                input #desk-count name="count" type="number" min="1" max=(MAX_AT_ONCE) value="1" size="3";
+            }
             " "
-            button #enrol-desk { "Enrol a desk" }
+            button #enrol-desk { "Enrol" }
+            p.muted { "Several desks are named “name 1”, “name 2”, …; each gets its own code." }
         }
     }
 }
@@ -146,15 +151,20 @@ async fn list<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) ->
     conf.render(Tab::Desks, "Desks", true, &body)
 }
 
+/// The most desks enrolled with one form (a venue's doors, the evening before).
+const MAX_AT_ONCE: u32 = 50;
+
 #[derive(Deserialize)]
 struct EnrolForm {
     csrf: String,
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    count: Option<String>,
 }
 
-/// The code as a QR code, drawn as inline SVG.
-fn qr_svg(code: &str) -> Markup {
+/// The code as a QR code, drawn as inline SVG (the first one with the id tests find it by).
+fn qr_svg(code: &str, first: bool) -> Markup {
     let Ok(qr) = qrcode::QrCode::new(code.as_bytes()) else {
         return html! {};
     };
@@ -166,9 +176,10 @@ fn qr_svg(code: &str) -> Markup {
     // The renderer's output holds only shapes and colours (the code is in the modules, not in
     // any text), so it goes in as it is.
     let svg = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+    let id = if first { " id=\"enrolment-qr\"" } else { "" };
     PreEscaped(svg.replacen(
         "<svg",
-        "<svg id=\"enrolment-qr\" role=\"img\" aria-label=\"QR code of the enrolment code\"",
+        &format!("<svg{id} role=\"img\" aria-label=\"QR code of the enrolment code\""),
         1,
     ))
 }
@@ -185,10 +196,37 @@ async fn enrol<S: Store>(
     if !conf.session.role.operates() {
         return not_allowed(&conf.session, "enrolling desks");
     }
-    let (id, name, now) = (conf.id, form.name.clone(), chrono::Utc::now());
-    let enrolment = match app
+    let count = match form.count.as_deref().map(str::trim) {
+        None | Some("") => 1,
+        Some(n) => match n.parse::<u32>() {
+            Ok(n) if (1..=MAX_AT_ONCE).contains(&n) => n,
+            _ => {
+                return refused(
+                    &conf.session,
+                    &format!("How many: a number from 1 to {MAX_AT_ONCE}."),
+                    &conf.href("/desks"),
+                );
+            }
+        },
+    };
+    let names: Vec<String> = if count == 1 {
+        vec![form.name.trim().to_owned()]
+    } else {
+        (1..=count)
+            .map(|i| format!("{} {i}", form.name.trim()))
+            .collect()
+    };
+    let (id, now) = (conf.id, chrono::Utc::now());
+    let wanted = names.clone();
+    // All of them or none: one transaction.
+    let enrolments = match app
         .store
-        .write(move |tx| devices::enroll(tx, id, &name, now))
+        .write(move |tx| {
+            wanted
+                .iter()
+                .map(|name| devices::enroll(tx, id, name, now))
+                .collect::<Result<Vec<_>, _>>()
+        })
         .await
     {
         Ok(e) => e,
@@ -200,15 +238,17 @@ async fn enrol<S: Store>(
         Err(res) => return res,
     };
     let body = html! {
-        section.card #enrolment {
-            h2 { "Enrol “" (form.name.trim()) "”" }
-            p {
-                "On the desk, open " em { "Setup" } ", enter this server's address and this code \
-                 (or scan it). It works once and expires "
-                (enrolment.expires_at.format("%Y-%m-%d %H:%M UTC")) "."
+        @for (i, (name, enrolment)) in names.iter().zip(&enrolments).enumerate() {
+            section.card.enrolment id=[(i == 0).then_some("enrolment")] {
+                h2 { "Enrol “" (name) "”" }
+                p {
+                    "On the desk, open " em { "Setup" } ", enter this server's address and this code \
+                     (or scan it). It works once and expires "
+                    (enrolment.expires_at.format("%Y-%m-%d %H:%M UTC")) "."
+                }
+                p.code id=[(i == 0).then_some("enrolment-code")] { (enrolment.code) }
+                (qr_svg(&enrolment.code, i == 0))
             }
-            p.code #enrolment-code { (enrolment.code) }
-            (qr_svg(&enrolment.code))
         }
         (table(&rows, &conf.session.csrf, &conf))
         (enrol_form(&conf.session.csrf, &conf))
