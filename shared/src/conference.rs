@@ -42,6 +42,13 @@ pub struct ConferenceDetails {
     /// set): nobody holds every remaining seat with one anonymous order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_seats_per_order: Option<u32>,
+    /// Where the conference's dates and times are local: an IANA name (`Europe/Zurich`) or
+    /// `UTC`. Absent in events from before it was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Who organises it, by name (the owner's email comes with `conference.created`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_name: Option<String>,
 }
 
 /// The most seats an online order may hold unless the conference says otherwise.
@@ -234,6 +241,8 @@ pub enum Error {
     BadSlug,
     #[error("the conference cannot end before it starts")]
     EndsBeforeStart,
+    #[error("{0:?} is not a time zone name (e.g. Europe/Zurich, or UTC)")]
+    BadTimeZone(String),
     #[error("the conference sells in {conference}, a price in {price} is not allowed")]
     WrongCurrency {
         conference: Currency,
@@ -268,6 +277,7 @@ impl DomainError for Error {
             Error::Required { .. } => "conference.required",
             Error::BadSlug => "conference.bad_slug",
             Error::EndsBeforeStart => "conference.ends_before_start",
+            Error::BadTimeZone(_) => "conference.bad_time_zone",
             Error::WrongCurrency { .. } => "conference.wrong_currency",
             Error::NegativePrice => "conference.negative_price",
             Error::CurrencyLocked => "conference.currency_locked",
@@ -373,6 +383,9 @@ fn check_details(details: &ConferenceDetails) -> Result<(), Error> {
         true,
     )?;
     check("the venue", &details.venue, limit::TITLE, false)?;
+    if let Some(owner) = &details.owner_name {
+        check("the owner's name", owner, limit::TITLE, false)?;
+    }
     if details.name.trim().is_empty() {
         return Err(Error::Required {
             field: "the conference name",
@@ -391,7 +404,29 @@ fn check_details(details: &ConferenceDetails) -> Result<(), Error> {
     if details.ends_on < details.starts_on {
         return Err(Error::EndsBeforeStart);
     }
+    if let Some(zone) = &details.time_zone
+        && !is_time_zone_name(zone)
+    {
+        return Err(Error::BadTimeZone(zone.clone()));
+    }
     Ok(())
+}
+
+/// The shape of an IANA time zone name: `UTC`, or `Area/Location[/More]` in letters, digits,
+/// `_`, `-` and `+` (`Europe/Zurich`, `America/Argentina/Buenos_Aires`, `Etc/GMT+1`). Whether
+/// the zone exists is for whoever converts times with it; this keeps typos like `Zurich` or
+/// `Europe Zurich` out.
+fn is_time_zone_name(zone: &str) -> bool {
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+    };
+    zone == "UTC"
+        || (zone.len() <= 64
+            && zone.contains('/')
+            && zone.split('/').all(part)
+            && zone.starts_with(|c: char| c.is_ascii_uppercase()))
 }
 
 impl Aggregate for Conference {

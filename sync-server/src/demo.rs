@@ -312,6 +312,8 @@ pub fn demo_file(attendees: usize, seed: u64) -> ImportFile {
                     ends_on: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default(),
                     currency: Currency::EUR,
                     max_seats_per_order: None,
+                    time_zone: None,
+                    owner_name: None,
                 },
                 owner_email: "events@contoso.example".into(),
             },

@@ -499,6 +499,7 @@ fn head_office_sets_a_conference_up_in_a_real_browser() -> Result<()> {
         .error_for_status()?
         .json()?;
     ensure!(public["name"] == "Event Sourcing Days", "{public}");
+    ensure!(public["time_zone"] == "Europe/Lisbon", "{public}");
     ensure!(
         public["seat_types"].as_array().map(Vec::len) == Some(2),
         "{public}"

@@ -1696,6 +1696,40 @@ fn unknown_paths_and_wrong_methods_answer_with_a_code_and_a_message() -> Result<
     Ok(())
 }
 
+/// A time zone that is not an IANA name is refused with its code, and nothing is recorded; a
+/// good one reads back.
+#[test]
+fn a_conference_time_zone_must_be_a_time_zone_name() -> Result<()> {
+    let (_dir, server) = server_with_office("hostile-zone")?;
+    let body = |zone: &str, slug: &str| {
+        serde_json::json!({
+            "name": "Zoned", "slug": slug, "venue": "Zürich", "time_zone": zone,
+            "starts_on": "2027-01-10", "ends_on": "2027-01-11", "currency": "CHF"
+        })
+    };
+    for bad in ["Zurich", "Europe/<script>", "Europe Zurich"] {
+        let (status, answer) = server.admin_raw(
+            reqwest::Method::POST,
+            "/v1/conferences",
+            Some(body(bad, "zoned")),
+        )?;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (422, Some("conference.bad_time_zone")),
+            "{bad}: {answer}"
+        );
+    }
+    let created = server.admin(
+        reqwest::Method::POST,
+        "/v1/conferences",
+        Some(body("Europe/Zurich", "zoned")),
+    )?;
+    let id = created["id"].as_str().context("id")?;
+    let shown = server.admin(reqwest::Method::GET, &format!("/v1/conferences/{id}"), None)?;
+    assert_eq!(shown["details"]["time_zone"], "Europe/Zurich");
+    Ok(())
+}
+
 /// A conference that does not exist is 404 `conference.not_found` on every route that names
 /// one, for head office and for buyers alike (domain refusals answered 422 before), and none
 /// of the calls leaves anything behind.

@@ -81,6 +81,8 @@ impl InProcess {
                                 .unwrap_or_default(),
                             currency: Currency::EUR,
                             max_seats_per_order: None,
+                            time_zone: None,
+                            owner_name: None,
                         },
                         owner_email: "org@example.com".into(),
                     },

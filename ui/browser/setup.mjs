@@ -44,6 +44,7 @@ try {
   await page.fill('#new-venue', 'Lisbon');
   await page.fill('#new-starts', '2027-03-10');
   await page.fill('#new-ends', '2027-03-11');
+  await page.fill('#new-zone', 'Europe/Lisbon');
   await Promise.all([page.waitForURL(/\/setup$/), page.click('#create-conference')]);
   const conference = new URL(page.url()).pathname.split('/')[2];
   check(conference.length === 36, `the conference was created (${conference})`);

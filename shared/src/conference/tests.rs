@@ -17,6 +17,8 @@ fn details() -> ConferenceDetails {
         ends_on: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
         currency: Currency::EUR,
         max_seats_per_order: None,
+        time_zone: None,
+        owner_name: None,
     }
 }
 
@@ -216,4 +218,34 @@ fn the_currency_is_locked_once_prices_exist() {
     Conference::given([created(), general_created()])
         .when(Command::Update { details: d })
         .then_err(Error::CurrencyLocked);
+}
+
+#[test]
+fn a_time_zone_is_an_iana_name_or_utc() {
+    for good in [
+        "Europe/Zurich",
+        "UTC",
+        "America/Argentina/Buenos_Aires",
+        "Etc/GMT+1",
+    ] {
+        let mut d = details();
+        d.time_zone = Some(good.into());
+        assert_eq!(check_details(&d), Ok(()), "{good}");
+    }
+    for bad in [
+        "Zurich",
+        "Europe Zurich",
+        "europe/zurich",
+        "",
+        "Europe//Zurich",
+        "Europe/<b>",
+    ] {
+        let mut d = details();
+        d.time_zone = Some(bad.into());
+        assert_eq!(
+            check_details(&d),
+            Err(Error::BadTimeZone(bad.into())),
+            "{bad}"
+        );
+    }
 }

@@ -57,6 +57,8 @@ fn details() -> ConferenceDetails {
         ends_on: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
         currency: Currency::EUR,
         max_seats_per_order: None,
+        time_zone: None,
+        owner_name: None,
     }
 }
 

@@ -41,6 +41,8 @@ pub(crate) fn conference(quota: u32) -> Conference {
                 ends_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
                 currency: Currency::EUR,
                 max_seats_per_order: None,
+                time_zone: None,
+                owner_name: None,
             },
             owner_email: String::new(),
         },

@@ -80,6 +80,8 @@ fn details_form(conf: &ConferencePage) -> Markup {
             label { "Name " input #conf-name name="name" value=(d.name) required; }
             label { "Description " textarea name="description" rows="3" cols="60" { (d.description) } }
             label { "Venue " input name="venue" value=(d.venue); }
+            label.inline { "Time zone " input name="time_zone" value=(d.time_zone.as_deref().unwrap_or_default()) placeholder="Europe/Zurich" size="16"; }
+            label.inline { "Owner " input name="owner_name" value=(d.owner_name.as_deref().unwrap_or_default()); }
             label.inline { "Starts on " input type="date" name="starts_on" value=(d.starts_on) required; }
             label.inline { "Ends on " input type="date" name="ends_on" value=(d.ends_on) required; }
             label.inline {
@@ -242,6 +244,10 @@ pub(super) struct DetailsForm {
     ends_on: String,
     #[serde(default)]
     max_seats_per_order: String,
+    #[serde(default)]
+    time_zone: String,
+    #[serde(default)]
+    owner_name: String,
 }
 
 pub(super) async fn details<S: Store>(
@@ -275,6 +281,8 @@ pub(super) async fn details<S: Store>(
             d.starts_on = starts_on;
             d.ends_on = ends_on;
             d.max_seats_per_order = max;
+            d.time_zone = optional(&form.time_zone);
+            d.owner_name = optional(&form.owner_name);
         })
     })
     .await
@@ -480,6 +488,15 @@ pub(super) struct NewConferenceForm {
     currency: String,
     #[serde(default)]
     owner_email: String,
+    #[serde(default)]
+    owner_name: String,
+    #[serde(default)]
+    time_zone: String,
+}
+
+/// A form's text, `None` when left empty.
+fn optional(text: &str) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 /// The form on the list of conferences (owners).
@@ -493,7 +510,9 @@ pub(super) fn new_conference_form(csrf: &str) -> Markup {
             label.inline { "Venue " input #new-venue name="venue"; }
             label.inline { "Starts on " input #new-starts type="date" name="starts_on" required; }
             label.inline { "Ends on " input #new-ends type="date" name="ends_on" required; }
+            label.inline { "Time zone " input #new-zone name="time_zone" placeholder="Europe/Zurich" size="16"; }
             label.inline { "Currency " input #new-currency name="currency" value="EUR" size="4" required; }
+            label.inline { "Owner " input name="owner_name" placeholder="name"; }
             label.inline { "Owner's email " input type="email" name="owner_email"; }
             button #create-conference { "Create the conference" }
         }
@@ -533,6 +552,8 @@ pub(super) async fn create<S: Store>(
             ends_on,
             currency,
             max_seats_per_order: None,
+            time_zone: optional(&form.time_zone),
+            owner_name: optional(&form.owner_name),
         },
         owner_email: form.owner_email.clone(),
     };

@@ -57,7 +57,7 @@ pub(super) struct Created {
 /// Head office creates a conference as a draft (unpublished) with its details; seat types, attendee
 /// types and quotas follow, and publishing opens it for registration. The slug is the conference's
 /// address on a registration site and is unique on the server.
-#[utoipa::path(post, path = "/v1/conferences", tag = "admin", request_body = admin::NewConference, security(("head_office" = [])), responses((status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.required` (a name, a slug), `conference.bad_slug`, `conference.slug_taken` (another conference has it), `conference.ends_before_start`, `conference.already_exists` (the id is taken), `text.too_long`", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/conferences", tag = "admin", request_body = admin::NewConference, security(("head_office" = [])), responses((status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.required` (a name, a slug), `conference.bad_slug`, `conference.slug_taken` (another conference has it), `conference.ends_before_start`, `conference.bad_time_zone` (not an IANA name such as `Europe/Zurich`), `conference.already_exists` (the id is taken), `text.too_long`", body = ErrorBody)))]
 pub(super) async fn create_conference<S: Store>(
     State(app): State<Arc<App<S>>>,
     admin: AdminAuth,

@@ -56,6 +56,9 @@ pub(super) struct PublicConference {
     #[schema(value_type = String, format = Date)]
     ends_on: chrono::NaiveDate,
     currency: Currency,
+    /// Where its dates and times are local (an IANA name), when head office said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_zone: Option<String>,
     /// The most seats one order may hold.
     max_seats_per_order: u32,
     seat_types: Vec<PublicSeatType>,
@@ -123,6 +126,7 @@ pub(super) async fn published_conference<S: Store>(
         starts_on: details.starts_on,
         ends_on: details.ends_on,
         currency: details.currency,
+        time_zone: details.time_zone,
         seat_types,
     }))
 }

@@ -272,6 +272,8 @@ fn import_file(conference: ConferenceId) -> ImportFile {
                     ends_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default(),
                     currency: Currency::EUR,
                     max_seats_per_order: None,
+                    time_zone: None,
+                    owner_name: None,
                 },
                 owner_email: "org@example.com".into(),
             },
