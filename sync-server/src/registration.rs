@@ -390,13 +390,13 @@ pub fn cancel(rec: &mut Recorder<'_>, order: OrderId, reason: &str) -> Result<()
 }
 
 /// The order of a conference that `email` registered and `access_code` opens (the book's
-/// "find my order"): "not found" alike for an unknown email and a wrong code.
+/// "find my order"), with its state: "not found" alike for an unknown email and a wrong code.
 pub fn find(
     tx: &mut dyn Tx,
     conference: ConferenceId,
     email: &str,
     access_code: &str,
-) -> Result<OrderId, Rejected> {
+) -> Result<(OrderId, Order), Rejected> {
     let rows = tx.query(
         "SELECT order_id FROM orders WHERE conference = $1 \
          AND lower(registrant_email) = lower($2) LIMIT 50",
@@ -404,8 +404,8 @@ pub fn find(
     )?;
     for row in rows {
         let order: OrderId = row.parse(0)?;
-        if check_access(tx, order, access_code).is_ok() {
-            return Ok(order);
+        if let Ok(state) = check_access(tx, order, access_code) {
+            return Ok((order, state));
         }
     }
     Err(rejected(

@@ -32,16 +32,33 @@ fn on_postgres_head_office_signs_in_reads_and_decides() -> Result<()> {
     sign_in_read_and_decide(Some(&url))
 }
 
-/// Everything the dashboard does over plain HTTP, on SQLite (`None`) or PostgreSQL.
-fn sign_in_read_and_decide(database_url: Option<&str>) -> Result<()> {
-    let dir = TempDir::new("dashboard")?;
-    server_command(dir.path(), database_url, &["demo", "--attendees", "40"])?;
+/// A data directory with the demo conference (`demo` attendees; none: no conference) and the
+/// owner `EMAIL`, and a server started on it.
+fn office(
+    label: &str,
+    database_url: Option<&str>,
+    demo: Option<u32>,
+) -> Result<(TempDir, TestServer)> {
+    let dir = TempDir::new(label)?;
+    if let Some(n) = demo {
+        server_command(
+            dir.path(),
+            database_url,
+            &["demo", "--attendees", &n.to_string()],
+        )?;
+    }
     server_command(
         dir.path(),
         database_url,
         &["user", "add", "--email", EMAIL, "--password", PASSWORD],
     )?;
     let server = TestServer::start_with(dir.path(), database_url)?;
+    Ok((dir, server))
+}
+
+/// Everything the dashboard does over plain HTTP, on SQLite (`None`) or PostgreSQL.
+fn sign_in_read_and_decide(database_url: Option<&str>) -> Result<()> {
+    let (dir, server) = office("dashboard", database_url, Some(40))?;
     let url = server.url.clone();
     let c = client()?;
 
@@ -452,13 +469,7 @@ fn the_api_reference_renders_in_a_real_browser() -> Result<()> {
 #[test]
 fn head_office_sets_a_conference_up_in_a_real_browser() -> Result<()> {
     let script = onsite_tests::workspace::root().join("ui/browser/setup.mjs");
-    let dir = TempDir::new("setup-browser")?;
-    server_command(
-        dir.path(),
-        None,
-        &["user", "add", "--email", EMAIL, "--password", PASSWORD],
-    )?;
-    let server = TestServer::start(dir.path())?;
+    let (dir, server) = office("setup-browser", None, None)?;
     let csv = dir.path().join("registrations.csv");
     std::fs::write(
         &csv,
@@ -514,14 +525,7 @@ fn head_office_sets_a_conference_up_in_a_real_browser() -> Result<()> {
 #[test]
 fn head_office_works_the_dashboard_in_a_real_browser() -> Result<()> {
     let script = onsite_tests::workspace::root().join("ui/browser/dashboard.mjs");
-    let dir = TempDir::new("dashboard-browser")?;
-    server_command(dir.path(), None, &["demo", "--attendees", "60"])?;
-    server_command(
-        dir.path(),
-        None,
-        &["user", "add", "--email", EMAIL, "--password", PASSWORD],
-    )?;
-    let server = TestServer::start(dir.path())?;
+    let (dir, server) = office("dashboard-browser", None, Some(60))?;
     let north = LocalDesk::enrol(&server, DEMO, "North", dir.path())?;
     let south = LocalDesk::enrol(&server, DEMO, "South", dir.path())?;
     let west = LocalDesk::enrol(&server, DEMO, "West", dir.path())?;
@@ -744,14 +748,7 @@ fn invite_link(page: &str) -> Result<String> {
 /// owner cannot be removed.
 #[test]
 fn head_office_people_are_invited_with_roles_and_held_to_them() -> Result<()> {
-    let dir = TempDir::new("dashboard-people")?;
-    server_command(dir.path(), None, &["demo", "--attendees", "20"])?;
-    server_command(
-        dir.path(),
-        None,
-        &["user", "add", "--email", EMAIL, "--password", PASSWORD],
-    )?;
-    let server = TestServer::start(dir.path())?;
+    let (_dir, server) = office("dashboard-people", None, Some(20))?;
     let mut owner = Visitor::signed_in(&server.url, EMAIL, PASSWORD)?;
     let (status, page) = owner.get("/people")?;
     ensure!(status == StatusCode::OK && page.contains(EMAIL), "{status}");
@@ -907,5 +904,137 @@ fn head_office_people_are_invited_with_roles_and_held_to_them() -> Result<()> {
         status == StatusCode::UNPROCESSABLE_ENTITY && page.contains("last owner"),
         "{status}"
     );
+    Ok(())
+}
+
+impl Visitor {
+    /// Posts a file as a browser's upload form does (`multipart/form-data`), with the page's
+    /// CSRF token unless `csrf` says which.
+    fn upload(
+        &self,
+        path: &str,
+        file: &str,
+        bytes: &[u8],
+        csrf: Option<&str>,
+    ) -> Result<(StatusCode, String, Option<String>)> {
+        let csrf = match csrf {
+            Some(c) => c.to_owned(),
+            None => hidden_csrf(&self.get("/")?.1)?,
+        };
+        let boundary = "----onsite-test-boundary";
+        let mut body = Vec::new();
+        for (name, value) in [("csrf", csrf.as_str()), ("source", "upload-test")] {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .bytes(),
+            );
+        }
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+        let res = self
+            .c
+            .post(format!("{}{path}", self.url))
+            .header(COOKIE, self.cookie())
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()?;
+        let location = res
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok((res.status(), res.text()?, location))
+    }
+}
+
+/// Uploads that cannot be imported import nothing and say why: bytes that are not text, a CSV
+/// that does not parse (its line named), a forged form; a file whose rows the conference
+/// cannot take is refused whole, each row's reason on the report; an import's page is not
+/// found under another conference or by a made-up id.
+#[test]
+fn a_bad_upload_imports_nothing_and_says_why() -> Result<()> {
+    let (_dir, server) = office("dashboard-upload", None, Some(20))?;
+    let owner = Visitor::signed_in(&server.url, EMAIL, PASSWORD)?;
+    let count = || -> Result<u64> {
+        let r = server.admin(
+            reqwest::Method::GET,
+            &format!("/v1/conferences/{DEMO}/registrations?limit=1"),
+            None,
+        )?;
+        r["total"].as_u64().context("total")
+    };
+    let before = count()?;
+    let imports = format!("/conferences/{DEMO}/imports");
+
+    let (status, page, _) = owner.upload(&imports, "regs.csv", &[0xff, 0xfe, 0x00, 0x9c], None)?;
+    ensure!(
+        status == StatusCode::UNPROCESSABLE_ENTITY && page.contains("not UTF-8"),
+        "{status}"
+    );
+    let (status, page, _) = owner.upload(
+        &imports,
+        "regs.csv",
+        b"source_id,seat_type\nX-1,Conference pass\n",
+        None,
+    )?;
+    ensure!(
+        status == StatusCode::UNPROCESSABLE_ENTITY && page.contains("line 2"),
+        "{status} {page}"
+    );
+    let (status, _, _) = owner.upload(
+        &imports,
+        "regs.csv",
+        b"source_id,seat_type,first_name,last_name,email\nX-1,Conference pass,A,B,a@example.com\n",
+        Some("forged"),
+    )?;
+    ensure!(status == StatusCode::FORBIDDEN);
+
+    let (status, _, location) = owner.upload(
+        &imports,
+        "regs.csv",
+        "source_id,seat_type,first_name,last_name,email\n\
+         X-1,Conference pass,Ada,Lovelace,ada@example.com\n\
+         X-2,No such pass,Grace,Hopper,grace@example.com\n"
+            .as_bytes(),
+        None,
+    )?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status}");
+    let job = location.context("the import's page")?;
+    let report = (0..100)
+        .find_map(|_| {
+            let page = owner.get(&job).ok()?.1;
+            if page.contains("import-report") {
+                return Some(page);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            None
+        })
+        .context("the import never finished")?;
+    ensure!(
+        report.contains("nothing was imported") && report.contains("line 3: no seat type named"),
+        "{report}"
+    );
+    ensure!(count()? == before, "nothing imported");
+
+    let job_id = job.rsplit('/').next().unwrap_or_default();
+    let other = format!(
+        "/conferences/{}/imports/{job_id}",
+        ConferenceId::from_u128(7)
+    );
+    ensure!(owner.get(&other)?.0 == StatusCode::NOT_FOUND);
+    let made_up = format!("/conferences/{DEMO}/imports/{}", uuid::Uuid::now_v7());
+    ensure!(owner.get(&made_up)?.0 == StatusCode::NOT_FOUND);
     Ok(())
 }

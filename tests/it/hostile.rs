@@ -1925,3 +1925,117 @@ fn on_postgres_a_slug_raced_through_two_servers_goes_to_one_conference() -> Resu
     assert_eq!(owner, winner);
     Ok(())
 }
+
+/// "Find my order" is a way to try access codes: guessing from one address is cut off
+/// (`request.rate_limited`, `Retry-After`) before it gets far, a right code with the wrong
+/// email finds nothing, and a huge body is refused as too large.
+#[test]
+fn finding_orders_by_guessing_codes_is_cut_off() -> Result<()> {
+    let dir = TempDir::new("hostile-find")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let (order, code) = server.place_order(conf.id, conf.general, 1)?;
+    server.order_call(
+        reqwest::Method::PUT,
+        &format!("/v1/orders/{order}/registrant"),
+        &code,
+        Some(
+            serde_json::json!({"first_name": "Ada", "last_name": "L", "email": "ada@example.com"}),
+        ),
+    )?;
+    let find = |email: &str, code: &str| -> Result<(u16, Value)> {
+        let res = server
+            .http()
+            .post(format!(
+                "{}/v1/conferences/{}/orders/find",
+                server.url, conf.id
+            ))
+            .json(&serde_json::json!({"email": email, "access_code": code}))
+            .send()?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().unwrap_or(Value::Null)))
+    };
+    assert_eq!(
+        find("eve@example.com", &code)?.0,
+        404,
+        "the code alone finds nothing"
+    );
+    let mut limited = None;
+    for i in 0..60 {
+        let (status, body) = find("ada@example.com", &format!("G{i:05}"))?;
+        if status == 429 {
+            limited = Some(body);
+            break;
+        }
+        assert_eq!(status, 404);
+    }
+    let body = limited.context("sixty guesses a minute from one address were all answered")?;
+    assert_eq!(body["code"], "request.rate_limited");
+    let huge = server
+        .http()
+        .post(format!(
+            "{}/v1/conferences/{}/orders/find",
+            server.url, conf.id
+        ))
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"email\":\"{}\",\"access_code\":\"x\"}}",
+            "a".repeat(20 * 1024 * 1024)
+        ))
+        .send()?;
+    assert_eq!(huge.status().as_u16(), 413);
+    Ok(())
+}
+
+/// Cancelling an order with a body that is not JSON, or a reason over its limit, is refused
+/// with a code and leaves the order and its seats as they were.
+#[test]
+fn a_bad_cancellation_changes_nothing() -> Result<()> {
+    let dir = TempDir::new("hostile-cancel")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let (order, code) = server.place_order(conf.id, conf.general, 2)?;
+    let path = format!("/v1/orders/{order}/cancel");
+    let malformed = server
+        .http()
+        .post(format!("{}{path}", server.url))
+        .header("x-access-code", &code)
+        .header("content-type", "application/json")
+        .body("{\"reason\": ")
+        .send()?;
+    assert_eq!(malformed.status().as_u16(), 400);
+    let (status, body) = server.order_call(
+        reqwest::Method::POST,
+        &path,
+        &code,
+        Some(serde_json::json!({"reason": "x".repeat(501)})),
+    )?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("text.too_long"))
+    );
+    let (status, body) = server.order_call(
+        reqwest::Method::POST,
+        &path,
+        &code,
+        Some(serde_json::json!({"reason": "bell\u{7}"})),
+    )?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("text.control_character"))
+    );
+    let (_, view) = server.order_call(
+        reqwest::Method::GET,
+        &format!("/v1/orders/{order}"),
+        &code,
+        None,
+    )?;
+    assert_eq!(view["status"], "reservation_completed", "{view}");
+    let seats = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}", conf.id),
+        None,
+    )?;
+    assert_eq!(seats["remaining"][conf.general.to_string()], 8);
+    Ok(())
+}

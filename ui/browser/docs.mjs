@@ -7,7 +7,7 @@
 // and it is the only thing blocked. A screenshot goes to ONSITE_OUT. Any failed check exits non-zero with a message.
 
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 
 const base = process.env.ONSITE_URL;
 const out = process.env.ONSITE_OUT;
@@ -17,11 +17,7 @@ function check(ok, message) {
   console.log(`ok - ${message}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launch();
 try {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   page.setDefaultTimeout(20_000);

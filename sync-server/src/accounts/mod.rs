@@ -299,6 +299,12 @@ pub fn pending_invites(tx: &mut dyn Tx, now: Timestamp) -> Result<Vec<PendingInv
     .collect()
 }
 
+fn has_account(tx: &mut dyn Tx, email: &str) -> Result<bool, StoreError> {
+    Ok(!tx
+        .query("SELECT 1 FROM users WHERE email = $1", params![email])?
+        .is_empty())
+}
+
 /// Invites `email` with `role`: returns the one-time token of the link that sets the
 /// password (kept only as its hash). Inviting the same address again replaces the last
 /// invitation, which stops working.
@@ -310,13 +316,7 @@ pub fn invite(
     now: Timestamp,
 ) -> Result<String, AccountError> {
     let email = clean_email(email)?;
-    if !tx
-        .query(
-            "SELECT 1 FROM users WHERE email = $1",
-            params![email.clone()],
-        )?
-        .is_empty()
-    {
+    if has_account(tx, &email)? {
         return Err(AccountError::AlreadyAUser(email));
     }
     tx.execute(
@@ -371,13 +371,7 @@ pub fn accept_invite(
     if used != 1 {
         return Err(AccountError::BadInvite);
     }
-    if !tx
-        .query(
-            "SELECT 1 FROM users WHERE email = $1",
-            params![email.clone()],
-        )?
-        .is_empty()
-    {
+    if has_account(tx, &email)? {
         return Err(AccountError::AlreadyAUser(email));
     }
     set_user(tx, &email, password_hash, now)?;

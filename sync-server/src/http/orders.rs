@@ -285,8 +285,8 @@ pub(super) async fn find_order<S: Store>(
     let view = app
         .store
         .read(move |tx| {
-            let order = registration::find(tx, conference, &find.email, &find.access_code)?;
-            let state = registration::check_access(tx, order, &find.access_code)?;
+            let (order, state) =
+                registration::find(tx, conference, &find.email, &find.access_code)?;
             order_view(tx, order, state)
         })
         .await?;
