@@ -31,7 +31,39 @@ pub struct BadgeData {
     pub ticket_code: String,
 }
 
+/// The band of a badge whose holder has no attendee type.
+const NEUTRAL_BAND: [u8; 3] = [0x5A, 0x62, 0x70];
+
 impl BadgeData {
+    /// A badge of `conf` with the band of the holder's first attendee type the conference
+    /// knows (its name and colour), or `otherwise` on a neutral band; the person's fields
+    /// empty, for the caller to fill.
+    pub fn of_conference(
+        conf: &onsite_shared::conference::Conference,
+        attendee_types: &[onsite_shared::ids::AttendeeTypeId],
+        otherwise: &str,
+    ) -> BadgeData {
+        let kind = attendee_types
+            .iter()
+            .find_map(|id| conf.attendee_types.get(id));
+        BadgeData {
+            conference: conf
+                .details
+                .as_ref()
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
+            attendee_type: kind.map_or_else(|| otherwise.to_owned(), |k| k.name.clone()),
+            band: kind
+                .and_then(|k| crate::template::parse_hex(k.badge_colour.as_str()))
+                .unwrap_or(NEUTRAL_BAND),
+            first_name: String::new(),
+            last_name: String::new(),
+            company: String::new(),
+            entitlements: Vec::new(),
+            ticket_code: String::new(),
+        }
+    }
+
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name.trim(), self.last_name.trim())
             .trim()

@@ -14,9 +14,9 @@ mod layout;
 mod pdf;
 mod sheet;
 mod svg;
-pub mod template;
 
 pub use layout::{BadgeData, Layout, Rect, Shape, Warning, layout, on};
+pub use onsite_shared::badge_template as template;
 pub use sheet::{Paper, SheetError, SheetWarning, Sheets, render_sheets};
 pub use template::{PageSize, Template, TemplateError, TemplateSet};
 

@@ -193,7 +193,7 @@ fn sheets_sort_by_name_and_fill_pages() {
 
 #[test]
 fn templates_are_checked_when_read() {
-    let good = include_str!("../assets/templates.json");
+    let good = include_str!("../../shared/assets/templates.json");
     assert!(TemplateSet::from_json(good).is_ok());
     assert_eq!(
         TemplateSet::from_json(&good.replacen("\"format\": 1", "\"format\": 2", 1)),

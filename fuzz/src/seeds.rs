@@ -102,7 +102,7 @@ pub fn of(target: &str) -> Vec<Seed> {
             ]
         }
         "badge_template" => {
-            let path = root().join("badge/assets/templates.json");
+            let path = root().join("shared/assets/templates.json");
             vec![seed(
                 "shipped",
                 std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),

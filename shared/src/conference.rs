@@ -15,6 +15,10 @@
 //! - Publishing needs at least one admission seat type: there is nothing to sell otherwise.
 //! - Repeating a command that is already satisfied (publish twice, same quota) produces no
 //!   events: integration messages may be delivered twice.
+//! - Badges: the conference carries its badge template set (the built-in set until head office
+//!   sets one), a default template per attendee type, and the defaults every desk starts from
+//!   ([`DeskDefaults`]). A template that an attendee type or the desk defaults use cannot be
+//!   taken out of the set; the choice must change first.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +26,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, DomainError};
+use crate::badge::AutoPrint;
+use crate::badge_template::{CheckedTemplates, TemplateSet};
 use crate::ids::{AttendeeTypeId, ConferenceId, SeatTypeId};
 use crate::money::{Currency, Money};
 
@@ -137,7 +143,25 @@ pub struct AttendeeType {
     pub badge_colour: Colour,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What every desk of the conference does until its own staff choose otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct DeskDefaults {
+    /// Print a badge on check-in (`if_never_printed` when not set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_print: Option<AutoPrint>,
+    /// The badge template for holders whose attendee type names none (the set's first when
+    /// not set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub badge_template: Option<String>,
+    /// The print queue a desk uses when it has chosen none: venues often give every badge
+    /// printer the same queue name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub printer: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Create {
         conference: ConferenceId,
@@ -168,6 +192,16 @@ pub enum Command {
         seat_type: SeatTypeId,
     },
     DefineAttendeeType(AttendeeType),
+    /// Replaces the conference's badge templates; `None` goes back to the built-in set.
+    SetBadgeTemplates {
+        templates: Option<TemplateSet>,
+    },
+    /// The template an attendee type's badges use; `None` leaves it to the desk defaults.
+    SetAttendeeTypeTemplate {
+        attendee_type: AttendeeTypeId,
+        template: Option<String>,
+    },
+    SetDeskDefaults(DeskDefaults),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,6 +261,23 @@ pub enum Event {
         conference: ConferenceId,
         attendee_type: AttendeeType,
     },
+    /// The whole set (state-carrying); `None`: the built-in set again.
+    #[serde(rename = "conference.badge_templates_set")]
+    BadgeTemplatesSet {
+        conference: ConferenceId,
+        templates: Option<CheckedTemplates>,
+    },
+    #[serde(rename = "conference.attendee_type_template_set")]
+    AttendeeTypeTemplateSet {
+        conference: ConferenceId,
+        attendee_type: AttendeeTypeId,
+        template: Option<String>,
+    },
+    #[serde(rename = "conference.desk_defaults_set")]
+    DeskDefaultsSet {
+        conference: ConferenceId,
+        defaults: DeskDefaults,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -264,6 +315,14 @@ pub enum Error {
     NothingToSell,
     #[error("{0:?} is not a colour like #1E88E5")]
     BadColour(String),
+    #[error("attendee type {0} does not exist")]
+    UnknownAttendeeType(AttendeeTypeId),
+    #[error("the badge templates are not valid: {0}")]
+    BadTemplates(String),
+    #[error("there is no badge template {0:?}")]
+    UnknownTemplate(String),
+    #[error("badge template {template:?} is used by {by}; choose another there first")]
+    TemplateInUse { template: String, by: String },
     #[error(transparent)]
     Text(#[from] crate::text::TextError),
 }
@@ -287,6 +346,10 @@ impl DomainError for Error {
             Error::CannotRemoveAfterPublish => "conference.cannot_remove_after_publish",
             Error::NothingToSell => "conference.nothing_to_sell",
             Error::BadColour(_) => "conference.bad_colour",
+            Error::UnknownAttendeeType(_) => "conference.unknown_attendee_type",
+            Error::BadTemplates(_) => "conference.bad_badge_templates",
+            Error::UnknownTemplate(_) => "conference.unknown_badge_template",
+            Error::TemplateInUse { .. } => "conference.badge_template_in_use",
         }
     }
 }
@@ -301,6 +364,11 @@ pub struct Conference {
     pub ever_published: bool,
     pub seat_types: BTreeMap<SeatTypeId, SeatType>,
     pub attendee_types: BTreeMap<AttendeeTypeId, AttendeeType>,
+    /// Head office's badge templates; `None`: the built-in set.
+    pub badge_templates: Option<CheckedTemplates>,
+    /// The template each attendee type's badges use, where head office chose one.
+    pub attendee_type_templates: BTreeMap<AttendeeTypeId, String>,
+    pub desk_defaults: DeskDefaults,
 }
 
 impl Conference {
@@ -330,6 +398,53 @@ impl Conference {
                 unit_price: s.price,
             })
             .collect()
+    }
+
+    /// The badge templates desks print with: head office's, or the built-in set.
+    pub fn templates(&self) -> &TemplateSet {
+        match &self.badge_templates {
+            Some(t) => t.set(),
+            None => TemplateSet::built_in(),
+        }
+    }
+
+    /// The template for a holder of these attendee types: the first of them that names one,
+    /// else the desk defaults' template, else the set's first. Always one of [`Self::templates`].
+    pub fn template_for<'a>(
+        &'a self,
+        attendee_types: impl IntoIterator<Item = &'a AttendeeTypeId>,
+    ) -> &'a str {
+        let set = self.templates();
+        attendee_types
+            .into_iter()
+            .find_map(|a| self.attendee_type_templates.get(a))
+            .or(self.desk_defaults.badge_template.as_ref())
+            .map(String::as_str)
+            .filter(|id| set.get(id).is_ok())
+            .unwrap_or(&set.first().id)
+    }
+
+    /// Who uses template `id` (an attendee type, the desk defaults), for a refusal.
+    fn template_user(&self, id: &str, set: &TemplateSet) -> Option<String> {
+        if set.get(id).is_ok() {
+            return None;
+        }
+        if self.desk_defaults.badge_template.as_deref() == Some(id) {
+            return Some("the desk defaults".into());
+        }
+        self.attendee_type_templates
+            .iter()
+            .find(|(_, t)| t.as_str() == id)
+            .map(|(a, _)| format!("attendee type {a}"))
+    }
+
+    fn check_template(&self, id: &Option<String>) -> Result<(), Error> {
+        match id {
+            Some(id) if self.templates().get(id).is_err() => {
+                Err(Error::UnknownTemplate(id.chars().take(64).collect()))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn existing(&self) -> Result<(ConferenceId, &ConferenceDetails), Error> {
@@ -602,6 +717,74 @@ impl Aggregate for Conference {
                     attendee_type: attendee_type.clone(),
                 }])
             }
+            Command::SetBadgeTemplates { templates } => {
+                let (id, _) = self.existing()?;
+                let templates = templates
+                    .clone()
+                    .map(CheckedTemplates::new)
+                    .transpose()
+                    .map_err(|e| Error::BadTemplates(e.to_string()))?;
+                let next = match &templates {
+                    Some(t) => t.set(),
+                    None => TemplateSet::built_in(),
+                };
+                let used = self
+                    .attendee_type_templates
+                    .values()
+                    .chain(self.desk_defaults.badge_template.as_ref());
+                for template in used {
+                    if let Some(by) = self.template_user(template, next) {
+                        return Err(Error::TemplateInUse {
+                            template: template.clone(),
+                            by,
+                        });
+                    }
+                }
+                if templates == self.badge_templates {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::BadgeTemplatesSet {
+                    conference: id,
+                    templates,
+                }])
+            }
+            Command::SetAttendeeTypeTemplate {
+                attendee_type,
+                template,
+            } => {
+                let (id, _) = self.existing()?;
+                if !self.attendee_types.contains_key(attendee_type) {
+                    return Err(Error::UnknownAttendeeType(attendee_type.clone()));
+                }
+                self.check_template(template)?;
+                if self.attendee_type_templates.get(attendee_type) == template.as_ref() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::AttendeeTypeTemplateSet {
+                    conference: id,
+                    attendee_type: attendee_type.clone(),
+                    template: template.clone(),
+                }])
+            }
+            Command::SetDeskDefaults(defaults) => {
+                let (id, _) = self.existing()?;
+                self.check_template(&defaults.badge_template)?;
+                let mut defaults = defaults.clone();
+                defaults.printer = defaults
+                    .printer
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty());
+                if let Some(printer) = &defaults.printer {
+                    crate::text::check("the printer", printer, crate::text::limit::NAME, false)?;
+                }
+                if defaults == self.desk_defaults {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::DeskDefaultsSet {
+                    conference: id,
+                    defaults,
+                }])
+            }
         }
     }
 
@@ -659,6 +842,23 @@ impl Aggregate for Conference {
                 self.attendee_types
                     .insert(attendee_type.id.clone(), attendee_type.clone());
             }
+            Event::BadgeTemplatesSet { templates, .. } => {
+                self.badge_templates.clone_from(templates);
+            }
+            Event::AttendeeTypeTemplateSet {
+                attendee_type,
+                template,
+                ..
+            } => match template {
+                Some(t) => {
+                    self.attendee_type_templates
+                        .insert(attendee_type.clone(), t.clone());
+                }
+                None => {
+                    self.attendee_type_templates.remove(attendee_type);
+                }
+            },
+            Event::DeskDefaultsSet { defaults, .. } => self.desk_defaults = defaults.clone(),
         }
         self
     }

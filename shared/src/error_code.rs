@@ -66,6 +66,10 @@ pub const DESK_BAD_INPUT: &str = "desk.bad_input";
 pub const DESK_NO_SUCH_TICKET: &str = "desk.no_such_ticket";
 pub const DESK_NO_SUCH_CONFLICT: &str = "desk.no_such_conflict";
 pub const BADGE_LAYOUT_WARNINGS: &str = "badge.layout_warnings";
+/// A badge preview asked for a template the conference's set does not have.
+pub const BADGE_TEMPLATE_NOT_FOUND: &str = "badge.template_not_found";
+/// A badge could not be drawn (its ticket code does not fit a QR code).
+pub const BADGE_CANNOT_RENDER: &str = "badge.cannot_render";
 pub const DESK_DATABASE_TOO_NEW: &str = "desk.database_too_new";
 pub const DESK_DATABASE: &str = "desk.database";
 pub const DESK_CORRUPT: &str = "desk.corrupt";

@@ -150,6 +150,9 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("conference.seat_type_policy_changed", 1),
     ("conference.seat_type_removed", 1),
     ("conference.attendee_type_defined", 1),
+    ("conference.badge_templates_set", 1),
+    ("conference.attendee_type_template_set", 1),
+    ("conference.desk_defaults_set", 1),
     ("seats.available_seats_changed", 1),
     ("seats.reserved", 1),
     ("seats.reservation_cancelled", 1),
@@ -423,7 +426,10 @@ fn conference_of(e: &conference::Event) -> ConferenceId {
         | conference::Event::SeatQuotaChanged { conference, .. }
         | conference::Event::SeatTypePolicyChanged { conference, .. }
         | conference::Event::SeatTypeRemoved { conference, .. }
-        | conference::Event::AttendeeTypeDefined { conference, .. } => *conference,
+        | conference::Event::AttendeeTypeDefined { conference, .. }
+        | conference::Event::BadgeTemplatesSet { conference, .. }
+        | conference::Event::AttendeeTypeTemplateSet { conference, .. }
+        | conference::Event::DeskDefaultsSet { conference, .. } => *conference,
     }
 }
 

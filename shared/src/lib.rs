@@ -8,6 +8,7 @@
 //! - [`aggregate`]: the `decide`/`evolve` contract and `replay`.
 //! - Aggregates, one module per domain noun: [`conference`], [`seat_availability`], [`order`],
 //!   [`seat_assignments`], [`check_in`], [`badge`], [`walk_in`], [`conflict`].
+//! - [`badge_template`]: the badge layout format (data, checked) a conference carries.
 //! - [`registration`]: the registration process manager (a pure state machine).
 //! - [`reconciliation`]: the server's pure re-decision of every event a desk pushes, and of
 //!   walk-in sales against the authoritative seats.
@@ -19,6 +20,7 @@
 
 pub mod aggregate;
 pub mod badge;
+pub mod badge_template;
 pub mod check_in;
 pub mod conference;
 pub mod conflict;

@@ -69,6 +69,11 @@ where
         assert_eq!(self.result, Err(expected));
     }
 
+    /// The decision as it came, for tests that match an error by its kind.
+    pub fn events_or_error(self) -> Result<Vec<A::Event>, A::Error> {
+        self.result
+    }
+
     /// The events, for tests that look at them in parts.
     #[track_caller]
     pub fn events(self) -> Vec<A::Event> {

@@ -3,8 +3,10 @@
 //! same transaction as the conference's own event (the book's `AddSeats`/`RemoveSeats`
 //! translation, B:5082–5083), so seats and seat types never disagree.
 
+use onsite_shared::badge_template::TemplateSet;
 use onsite_shared::conference::{
-    self, AttendeeType, Colour, Conference, ConferenceDetails, OversellPolicy, SeatKind, SeatType,
+    self, AttendeeType, Colour, Conference, ConferenceDetails, DeskDefaults, OversellPolicy,
+    SeatKind, SeatType,
 };
 use onsite_shared::error_code;
 use onsite_shared::event::{Event, StreamId};
@@ -47,6 +49,17 @@ pub struct NewAttendeeType {
     pub id: String,
     pub name: String,
     pub badge_colour: String,
+}
+
+/// A seat type's new name, description, price and oversell policy (its kind stays: tickets
+/// were sold as what they are).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SeatTypeChange {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub price_minor: i64,
+    pub policy: OversellPolicy,
 }
 
 fn invalid(code: &'static str, message: impl Into<String>) -> Rejected {
@@ -165,6 +178,77 @@ pub fn change_quota(
             rec.execute::<SeatsAvailability>(&StreamId::seats(conference), &command)?;
         }
     }
+    Ok(())
+}
+
+/// Edits a seat type: its text and price, and its oversell policy, in one transaction.
+pub fn update_seat_type(
+    rec: &mut Recorder<'_>,
+    seat_type: SeatTypeId,
+    change: &SeatTypeChange,
+) -> Result<(), Rejected> {
+    let stream = StreamId::conference(rec.conference);
+    let (state, _) = rec.load::<Conference>(&stream)?;
+    let currency = state.currency().ok_or_else(|| {
+        invalid(
+            error_code::CONFERENCE_NOT_FOUND,
+            "the conference does not exist",
+        )
+    })?;
+    rec.execute::<Conference>(
+        &stream,
+        &conference::Command::UpdateSeatType {
+            seat_type,
+            name: change.name.clone(),
+            description: change.description.clone(),
+            price: Money::new(change.price_minor, currency),
+        },
+    )?;
+    rec.execute::<Conference>(
+        &stream,
+        &conference::Command::SetOversellPolicy {
+            seat_type,
+            policy: change.policy,
+        },
+    )?;
+    Ok(())
+}
+
+/// Sets the conference's badge templates (`None`: the built-in set again).
+pub fn set_badge_templates(
+    rec: &mut Recorder<'_>,
+    templates: Option<TemplateSet>,
+) -> Result<(), Rejected> {
+    rec.execute::<Conference>(
+        &StreamId::conference(rec.conference),
+        &conference::Command::SetBadgeTemplates { templates },
+    )?;
+    Ok(())
+}
+
+/// Sets the template an attendee type's badges use (`None`: the desk defaults').
+pub fn set_attendee_type_template(
+    rec: &mut Recorder<'_>,
+    attendee_type: &str,
+    template: Option<String>,
+) -> Result<(), Rejected> {
+    let attendee_type = AttendeeTypeId::parse(attendee_type)
+        .map_err(|e| invalid(error_code::BAD_ATTENDEE_TYPE, e.to_string()))?;
+    rec.execute::<Conference>(
+        &StreamId::conference(rec.conference),
+        &conference::Command::SetAttendeeTypeTemplate {
+            attendee_type,
+            template,
+        },
+    )?;
+    Ok(())
+}
+
+pub fn set_desk_defaults(rec: &mut Recorder<'_>, defaults: &DeskDefaults) -> Result<(), Rejected> {
+    rec.execute::<Conference>(
+        &StreamId::conference(rec.conference),
+        &conference::Command::SetDeskDefaults(defaults.clone()),
+    )?;
     Ok(())
 }
 

@@ -184,7 +184,10 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
             }
             conference::Event::Published { .. }
             | conference::Event::Unpublished { .. }
-            | conference::Event::AttendeeTypeDefined { .. } => {}
+            | conference::Event::AttendeeTypeDefined { .. }
+            | conference::Event::BadgeTemplatesSet { .. }
+            | conference::Event::AttendeeTypeTemplateSet { .. }
+            | conference::Event::DeskDefaultsSet { .. } => {}
         },
         Event::Order(e) => apply_order(tx, &c, e)?,
         Event::SeatAssignments(e) => apply_assignments(tx, &c, e)?,

@@ -485,3 +485,146 @@ fn the_desk_command_line_lists_printers_renders_and_prints_a_badge() -> Result<(
     );
     Ok(())
 }
+
+/// Head office's badge settings, as a desk that chose nothing follows them: the conference's
+/// own template set, a template for speakers, and desk defaults (printer, auto-print, the
+/// template for everyone else), all pulled; the desk's own choice wins; printed through CUPS.
+#[test]
+fn head_office_templates_and_desk_defaults_choose_what_a_desk_prints() -> Result<()> {
+    let dir = TempDir::new("badge-head-office")?;
+    let printer = TestPrinter::pdf("hq-defaults")?;
+    let (server, desk) = demo_desk(&dir, "print-hq")?;
+    let badges = format!("/v1/conferences/{DEMO}/badges");
+    let view = server.admin(reqwest::Method::GET, &badges, None)?;
+    ensure!(view["built_in"] == true, "{view}");
+    ensure!(view["templates"]["templates"].as_array().map(Vec::len) == Some(3));
+
+    // The built-in set plus a speakers' template on A6.
+    let mut set = TemplateSet::default_set();
+    let mut speakers = set.get("badge-a6")?.clone();
+    speakers.id = "speaker-a6".into();
+    speakers.name = "Speakers (A6)".into();
+    set.templates.push(speakers);
+    server.admin(
+        reqwest::Method::PUT,
+        &format!("{badges}/templates"),
+        Some(serde_json::to_value(&set)?),
+    )?;
+    server.admin(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{DEMO}/attendee-types/speaker/badge-template"),
+        Some(serde_json::json!({ "template": "speaker-a6" })),
+    )?;
+    server.admin(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{DEMO}/desk-defaults"),
+        Some(serde_json::json!({
+            "auto_print": "always",
+            "badge_template": "label-54x90mm",
+            "printer": printer.name,
+        })),
+    )?;
+    let preview = server
+        .http()
+        .get(format!(
+            "{}{badges}/templates/speaker-a6/preview?attendee_type=speaker",
+            server.url
+        ))
+        .bearer_auth(&server.admin_token)
+        .send()?;
+    ensure!(
+        preview.headers()["content-type"] == "image/svg+xml",
+        "{preview:?}"
+    );
+    let svg = preview.text()?;
+    ensure!(
+        svg.contains("<svg") && svg.contains("Lovelace") && svg.contains("Speaker"),
+        "{svg}"
+    );
+
+    // The desk pulls it all; it chose nothing, so head office's defaults are its settings.
+    desk.sync()?;
+    let settings = desk.print_settings()?;
+    ensure!(
+        settings.printer.as_deref() == Some(printer.name.as_str())
+            && settings.auto_print == AutoPrint::Always
+            && settings.template.is_none()
+            && settings.default_template == "label-54x90mm",
+        "{settings:?}"
+    );
+    ensure!(desk.badge_templates()?.templates.len() == 4);
+
+    // A speaker's badge is A6, anyone else's the label; both auto-printed on the default queue.
+    let seats = desk.availability()?;
+    let admission = seats
+        .iter()
+        .find(|s| s.admits && s.remaining > 1)
+        .context("seats")?;
+    let person = |first: &str, types: Vec<onsite_shared::ids::AttendeeTypeId>| SaleTicketRequest {
+        seat_type: admission.seat_type,
+        first_name: first.into(),
+        last_name: "Okafor".into(),
+        email: format!("{}@example.com", first.to_lowercase()),
+        company: "Contoso".into(),
+        attendee_types: types,
+    };
+    let sold = desk.sell(&SaleRequest {
+        tickets: vec![
+            person(
+                "Chidi",
+                vec![onsite_shared::ids::AttendeeTypeId::parse("speaker")?],
+            ),
+            person("Ngozi", vec![]),
+        ],
+        payment_method: PaymentMethod::Card,
+        amount_taken_minor: admission.price.amount_minor * 2,
+    })?;
+    let (speaker, other) = (
+        sold.tickets[0].code.to_string(),
+        sold.tickets[1].code.to_string(),
+    );
+    let mut pages = Vec::new();
+    for (code, template) in [(&speaker, "speaker-a6"), (&other, "label-54x90mm")] {
+        let CheckInOutcome::Admitted { print, .. } = desk.check_in(&scan(code))? else {
+            anyhow::bail!("not admitted");
+        };
+        let AutoPrinted::Queued { job } = print else {
+            anyhow::bail!("no badge queued: {print:?}");
+        };
+        desk.print_until_settled(&Cups::default(), SETTLE)?;
+        let done = desk.print_job(job)?.context("job")?;
+        ensure!(
+            done.state == JobState::Completed
+                && done.template == template
+                && done.printer == printer.name,
+            "{done:?}"
+        );
+        let out = printer.output(done.spooler_job.context("spooler job")?, SETTLE)?;
+        pages.push(pdf_pages(&out)?.0);
+    }
+    let near =
+        |(w, h): (f32, f32), (ww, hh): (f32, f32)| (w - ww).abs() < 1.0 && (h - hh).abs() < 1.0;
+    ensure!(
+        near(pages[0], (297.6, 419.5)) && near(pages[1], (255.1, 153.1)),
+        "page sizes {pages:?}"
+    );
+
+    // The desk's own choice wins for every badge; clearing it gives head office's back.
+    desk.set_badge_template("badge-4x3in")?;
+    ensure!(desk.badge_preview(&speaker)?.template == "badge-4x3in");
+    desk.set_badge_template("")?;
+    ensure!(desk.badge_preview(&speaker)?.template == "speaker-a6");
+    ensure!(desk.set_badge_template("nope").is_err());
+
+    // A template in use cannot leave the set; going back needs the choice changed first.
+    let (status, body) = server.admin_raw(
+        reqwest::Method::DELETE,
+        &format!("{badges}/templates"),
+        None,
+    )?;
+    ensure!(
+        status == 422 && body["code"] == "conference.badge_template_in_use",
+        "{status} {body}"
+    );
+    Ok(())
+}

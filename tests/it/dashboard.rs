@@ -463,8 +463,9 @@ fn the_api_reference_renders_in_a_real_browser() -> Result<()> {
 }
 
 /// Head office sets a conference up from nothing in Chromium (`ui/browser/setup.mjs`): created,
-/// two seat types, an attendee type, a CSV imported (the report read), a quota cut confirmed,
-/// published. Then a desk enrolled afterwards pulls it all and checks in an imported ticket,
+/// two seat types, an attendee type, badges (previews, a template set, the speakers' template,
+/// the desk defaults), a seat type edited, a CSV imported (the report read), a quota cut
+/// confirmed, published. Then a desk enrolled afterwards pulls it all and checks in an imported ticket,
 /// and the public read finds the conference by its slug.
 #[test]
 fn head_office_sets_a_conference_up_in_a_real_browser() -> Result<()> {
@@ -478,10 +479,18 @@ fn head_office_sets_a_conference_up_in_a_real_browser() -> Result<()> {
          W-1,Modelling workshop,,Łucja,Ñuñez,lucja@example.com,Łódź Systems,speaker\n\
          W-2,General admission,,Søren,Østergaard,soren@example.com,,\n",
     )?;
+    let templates = dir.path().join("templates.json");
+    let mut set = onsite_badge::TemplateSet::default_set();
+    let mut speakers = set.get("badge-a6")?.clone();
+    speakers.id = "speakers".into();
+    speakers.name = "Speakers".into();
+    set.templates.push(speakers);
+    std::fs::write(&templates, serde_json::to_vec_pretty(&set)?)?;
     let slug = format!("es-days-{}", uuid::Uuid::now_v7().simple());
     let out = onsite_tests::workspace::artefacts("setup")?;
     let expect = serde_json::json!({
         "email": EMAIL, "password": PASSWORD, "slug": slug, "csv": csv.display().to_string(),
+        "templates": templates.display().to_string(),
     });
     browser(&script, &server.url, &out, &expect)?;
     let result: serde_json::Value =
@@ -502,6 +511,15 @@ fn head_office_sets_a_conference_up_in_a_real_browser() -> Result<()> {
     ensure!(
         matches!(admitted, onsite_desk_core::CheckInOutcome::Admitted { .. }),
         "{admitted:?}"
+    );
+    // The badge settings came with it: the speaker's badge uses the speakers' template.
+    ensure!(desk.badge_preview("PRE-0001")?.template == "speakers");
+    let settings = desk.print_settings()?;
+    ensure!(
+        settings.default_template == "badge-a6"
+            && settings.printer.as_deref() == Some("badges")
+            && settings.auto_print == onsite_shared::badge::AutoPrint::Always,
+        "{settings:?}"
     );
     let public: serde_json::Value = server
         .http()
@@ -1036,5 +1054,144 @@ fn a_bad_upload_imports_nothing_and_says_why() -> Result<()> {
     ensure!(owner.get(&other)?.0 == StatusCode::NOT_FOUND);
     let made_up = format!("/conferences/{DEMO}/imports/{}", uuid::Uuid::now_v7());
     ensure!(owner.get(&made_up)?.0 == StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+/// Badges from the set-up page: previews of every template drawn for a sample attendee, a
+/// template set uploaded, a template chosen for an attendee type and the desk defaults saved,
+/// each a change in the history. A file that is not a template set, a forged form and a
+/// viewer change nothing.
+#[test]
+fn badges_are_set_up_from_the_dashboard_and_bad_files_change_nothing() -> Result<()> {
+    let (dir, server) = office("dashboard-badges", None, Some(10))?;
+    let mut owner = Visitor::signed_in(&server.url, EMAIL, PASSWORD)?;
+    let setup = format!("/conferences/{DEMO}/setup");
+    let badges = || -> Result<serde_json::Value> {
+        server.admin(
+            reqwest::Method::GET,
+            &format!("/v1/conferences/{DEMO}/badges"),
+            None,
+        )
+    };
+    let (status, page) = owner.get(&setup)?;
+    ensure!(status == StatusCode::OK && page.contains("The built-in templates (3)"));
+    for template in ["badge-4x3in", "badge-a6", "label-54x90mm"] {
+        let src = format!("{setup}/badges/{template}/preview.svg");
+        ensure!(page.contains(&src), "no preview of {template}");
+        let (status, svg) = owner.get(&src)?;
+        ensure!(
+            status == StatusCode::OK && svg.starts_with("<svg") && svg.contains("Lovelace"),
+            "{template}: {status}"
+        );
+    }
+    let (status, svg) = owner.get(&format!(
+        "{setup}/badges/badge-a6/preview.svg?attendee_type=speaker"
+    ))?;
+    ensure!(
+        status == StatusCode::OK && svg.contains("Speaker"),
+        "{status}"
+    );
+    let (status, _) = owner.get(&format!("{setup}/badges/nope/preview.svg"))?;
+    ensure!(status == StatusCode::UNPROCESSABLE_ENTITY, "{status}");
+
+    // Bad files and forged forms change nothing.
+    let upload = format!("{setup}/badges/templates");
+    let mut set = onsite_badge::TemplateSet::default_set();
+    let mut speakers = set.get("badge-a6")?.clone();
+    speakers.id = "speakers".into();
+    speakers.name = "Speakers".into();
+    set.templates.push(speakers);
+    let good = serde_json::to_vec(&set)?;
+    let outside = String::from_utf8(good.clone())?.replacen("\"w\":", "\"w\":9000,\"x_\":", 1);
+    for (bytes, says) in [
+        (b"{not json".to_vec(), "not read"),
+        (
+            br#"{"format": 2, "templates": []}"#.to_vec(),
+            "format 2 is not known",
+        ),
+        (outside.into_bytes(), "not read"),
+        (vec![0xff, 0xfe, 0x00], "not UTF-8"),
+    ] {
+        let (status, page, _) = owner.upload(&upload, "t.json", &bytes, None)?;
+        ensure!(
+            status == StatusCode::UNPROCESSABLE_ENTITY && page.contains(says),
+            "{status} {says}: {page}"
+        );
+    }
+    let (status, _, _) = owner.upload(&upload, "t.json", &good, Some("forged"))?;
+    ensure!(status == StatusCode::FORBIDDEN, "{status}");
+    ensure!(
+        badges()?["built_in"] == true,
+        "a refused upload changed the set"
+    );
+
+    // The owner uploads, chooses, and saves the defaults.
+    let (status, _, location) = owner.upload(&upload, "t.json", &good, None)?;
+    ensure!(
+        status == StatusCode::SEE_OTHER && location.as_deref() == Some(setup.as_str()),
+        "{status}"
+    );
+    let (status, page) = owner.post(
+        &format!("{setup}/attendee-types/speaker/template"),
+        &[("template", "speakers")],
+    )?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status} {page}");
+    let (status, _) = owner.post(
+        &format!("/conferences/{DEMO}/setup/desk-defaults"),
+        &[
+            ("auto_print", "never"),
+            ("badge_template", "badge-a6"),
+            ("printer", "badges"),
+        ],
+    )?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status}");
+    let (status, _) = owner.post(
+        &format!("/conferences/{DEMO}/setup/desk-defaults"),
+        &[("auto_print", "sometimes")],
+    )?;
+    ensure!(status == StatusCode::UNPROCESSABLE_ENTITY, "{status}");
+    let now = badges()?;
+    ensure!(
+        now["built_in"] == false
+            && now["attendee_types"]["speaker"] == "speakers"
+            && now["desk_defaults"]
+                == serde_json::json!({"auto_print": "never", "badge_template": "badge-a6", "printer": "badges"}),
+        "{now}"
+    );
+    let (_, page) = owner.get(&setup)?;
+    ensure!(
+        page.contains("Head office&#39;s templates (4)")
+            || page.contains("Head office's templates (4)")
+    );
+    let (_, page) = owner.get(&format!("/conferences/{DEMO}/history"))?;
+    for change in [
+        "badge templates set",
+        "attendee type template set",
+        "desk defaults set",
+    ] {
+        ensure!(page.contains(change), "history lacks {change:?}");
+    }
+
+    // A viewer sees the badges but may not change them.
+    server_command(
+        dir.path(),
+        None,
+        &[
+            "user",
+            "add",
+            "--email",
+            "vera@example.com",
+            "--password",
+            PASSWORD,
+            "--role",
+            "viewer",
+        ],
+    )?;
+    let mut viewer = Visitor::signed_in(&server.url, "vera@example.com", PASSWORD)?;
+    let (status, page) = viewer.get(&setup)?;
+    ensure!(status == StatusCode::OK && !page.contains("upload-templates"));
+    let (status, _) = viewer.post(&format!("{setup}/badges/reset"), &[])?;
+    ensure!(status == StatusCode::FORBIDDEN, "{status}");
+    ensure!(badges()?["built_in"] == false);
     Ok(())
 }

@@ -1468,6 +1468,18 @@ fn markup_typed_anywhere_comes_back_as_text_on_every_page() -> Result<()> {
         &format!("/v1/conferences/{id}/attendee-types"),
         Some(serde_json::json!({"id": "guest", "name": MARKUP, "badge_colour": "#E53935"})),
     )?;
+    let mut set = onsite_shared::badge_template::TemplateSet::default_set();
+    set.templates[0].name = MARKUP.into();
+    server.admin(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{id}/badges/templates"),
+        Some(serde_json::to_value(&set)?),
+    )?;
+    server.admin(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{id}/desk-defaults"),
+        Some(serde_json::json!({"printer": MARKUP})),
+    )?;
     server.admin(
         reqwest::Method::POST,
         &format!("/v1/conferences/{id}/publish"),
@@ -1556,6 +1568,18 @@ fn markup_typed_anywhere_comes_back_as_text_on_every_page() -> Result<()> {
     let refused = invited.text()?;
     assert!(!refused.contains("<script>alert") && !refused.contains("<img src=x"));
 
+    // The badge preview draws the conference's and the attendee type's names as text.
+    let svg = c
+        .get(format!(
+            "{base}/setup/badges/badge-4x3in/preview.svg?attendee_type=guest"
+        ))
+        .header("cookie", &session)
+        .send()?
+        .text()?;
+    assert!(
+        svg.starts_with("<svg") && !svg.contains("<script>alert") && !svg.contains("<img src=x"),
+        "{svg}"
+    );
     let escaped =
         "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;";
     for (url, html) in &pages {
@@ -1778,6 +1802,39 @@ fn every_route_answers_an_unknown_conference_with_404() -> Result<()> {
         (reqwest::Method::GET, format!("{base}/admissions"), None),
         (reqwest::Method::GET, format!("{base}/walk-ins"), None),
         (reqwest::Method::GET, format!("{base}/conflicts"), None),
+        (reqwest::Method::GET, format!("{base}/badges"), None),
+        (
+            reqwest::Method::PUT,
+            format!("{base}/badges/templates"),
+            Some(serde_json::to_value(
+                onsite_shared::badge_template::TemplateSet::default_set(),
+            )?),
+        ),
+        (
+            reqwest::Method::DELETE,
+            format!("{base}/badges/templates"),
+            None,
+        ),
+        (
+            reqwest::Method::GET,
+            format!("{base}/badges/templates/badge-a6/preview"),
+            None,
+        ),
+        (
+            reqwest::Method::PUT,
+            format!("{base}/attendee-types/speaker/badge-template"),
+            Some(serde_json::json!({"template": null})),
+        ),
+        (
+            reqwest::Method::PUT,
+            format!("{base}/desk-defaults"),
+            Some(serde_json::json!({})),
+        ),
+        (
+            reqwest::Method::PUT,
+            format!("{base}/seat-types/{seat}"),
+            Some(serde_json::json!({"name": "X", "price_minor": 1, "policy": "reject"})),
+        ),
     ];
     let desk = server.desk(real.id, "Reader")?;
     let before = desk.pull_all()?.len();
@@ -2037,5 +2094,182 @@ fn a_bad_cancellation_changes_nothing() -> Result<()> {
         None,
     )?;
     assert_eq!(seats["remaining"][conf.general.to_string()], 8);
+    Ok(())
+}
+
+/// Badge settings are checked before anything is recorded: a template set that is not JSON,
+/// of an unknown format, empty, with two templates of one id, a box outside its page, too many
+/// templates, a control character in a name or an unknown field; a template or attendee type
+/// that does not exist; a printer name with a control character; a huge body. The preview
+/// names what it cannot draw. None of it changes what desks pull.
+#[test]
+fn badge_settings_refuse_what_desks_could_not_print_and_change_nothing() -> Result<()> {
+    let (_dir, server) = server_with_office("hostile-badges")?;
+    let conf = server.conference(10)?;
+    let id = conf.id;
+    server.admin(
+        reqwest::Method::POST,
+        &format!("/v1/conferences/{id}/attendee-types"),
+        Some(serde_json::json!({"id": "speaker", "name": "Speaker", "badge_colour": "#E53935"})),
+    )?;
+    let desk = server.desk(id, "Reader")?;
+    let before = desk.pull_all()?.len();
+    let templates = format!("/v1/conferences/{id}/badges/templates");
+    let good = serde_json::to_value(onsite_shared::badge_template::TemplateSet::default_set())?;
+    let with = |change: &dyn Fn(&mut Value)| {
+        let mut v = good.clone();
+        change(&mut v);
+        v
+    };
+    let many = with(&|v| {
+        let one = v["templates"][0].clone();
+        v["templates"] = Value::Array(
+            (0..33)
+                .map(|i| {
+                    let mut t = one.clone();
+                    t["id"] = format!("t{i}").into();
+                    t
+                })
+                .collect(),
+        );
+    });
+    let bad_sets = [
+        with(&|v| v["format"] = 2.into()),
+        with(&|v| v["templates"] = Value::Array(vec![])),
+        with(&|v| v["templates"][1]["id"] = v["templates"][0]["id"].clone()),
+        with(&|v| v["templates"][0]["elements"][0]["box"]["w"] = 5000.into()),
+        with(&|v| v["templates"][0]["name"] = "bad\u{7}name".into()),
+        with(&|v| v["templates"][0]["id"] = "../../etc".into()),
+        with(&|v| v["templates"][0]["elements"][0]["script"] = "x".into()),
+        with(&|v| {
+            v["templates"][0]["page"] =
+                serde_json::json!({"preset": "custom", "width_mm": 1e9, "height_mm": 10})
+        }),
+        many,
+        Value::String("templates".into()),
+    ];
+    let mut wrong = Vec::new();
+    for set in bad_sets {
+        let (status, body) =
+            server.admin_raw(reqwest::Method::PUT, &templates, Some(set.clone()))?;
+        if (status, body["code"].as_str()) != (422, Some("conference.bad_badge_templates")) {
+            wrong.push(format!("{set}: {status} {body}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    let raw = server
+        .http()
+        .put(format!("{}{templates}", server.url))
+        .bearer_auth(&server.admin_token)
+        .header("content-type", "application/json")
+        .body("{\"format\": 1, \"templates\": [")
+        .send()?;
+    assert_eq!(raw.status().as_u16(), 400);
+    let huge = server
+        .http()
+        .put(format!("{}{templates}", server.url))
+        .bearer_auth(&server.admin_token)
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"format\": 1, \"pad\": \"{}\"}}",
+            "x".repeat(20 << 20)
+        ))
+        .send()?;
+    assert_eq!(huge.status().as_u16(), 413);
+
+    let refusals = [
+        (
+            format!("/v1/conferences/{id}/attendee-types/speaker/badge-template"),
+            serde_json::json!({"template": "nope"}),
+            "conference.unknown_badge_template",
+        ),
+        (
+            format!("/v1/conferences/{id}/attendee-types/ghost/badge-template"),
+            serde_json::json!({"template": "badge-a6"}),
+            "conference.unknown_attendee_type",
+        ),
+        (
+            format!("/v1/conferences/{id}/attendee-types/Not%20An%20Id!/badge-template"),
+            serde_json::json!({"template": "badge-a6"}),
+            "conference.bad_attendee_type",
+        ),
+        (
+            format!("/v1/conferences/{id}/desk-defaults"),
+            serde_json::json!({"printer": "door\u{0}1"}),
+            "text.control_character",
+        ),
+        (
+            format!("/v1/conferences/{id}/desk-defaults"),
+            serde_json::json!({"badge_template": "nope"}),
+            "conference.unknown_badge_template",
+        ),
+        (
+            format!("/v1/conferences/{id}/seat-types/{}", conf.general),
+            serde_json::json!({"name": "General", "price_minor": -1, "policy": "reject"}),
+            "conference.negative_price",
+        ),
+        (
+            format!("/v1/conferences/{id}/seat-types/{}", conf.general),
+            serde_json::json!({"name": "", "price_minor": 100, "policy": "reject"}),
+            "conference.required",
+        ),
+    ];
+    for (path, body, code) in refusals {
+        let (status, answer) = server.admin_raw(reqwest::Method::PUT, &path, Some(body.clone()))?;
+        if (status, answer["code"].as_str()) != (422, Some(code)) {
+            wrong.push(format!("{path} {body}: {status} {answer}"));
+        }
+    }
+    let (status, answer) = server.admin_raw(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{id}/desk-defaults"),
+        Some(serde_json::json!({"auto_print": "sometimes"})),
+    )?;
+    if status != 400 {
+        wrong.push(format!("auto_print sometimes: {status} {answer}"));
+    }
+    for (query, status_wanted, code) in [
+        (
+            "badge-a6/preview?attendee_type=ghost",
+            422,
+            "conference.unknown_attendee_type",
+        ),
+        (
+            "badge-a6/preview?attendee_type=BAD!",
+            422,
+            "conference.bad_attendee_type",
+        ),
+        ("nope/preview", 404, "badge.template_not_found"),
+    ] {
+        let (status, answer) =
+            server.admin_raw(reqwest::Method::GET, &format!("{templates}/{query}"), None)?;
+        if (status, answer["code"].as_str()) != (status_wanted, Some(code)) {
+            wrong.push(format!("{query}: {status} {answer}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert_eq!(
+        desk.pull_all()?.len(),
+        before,
+        "a refusal recorded something"
+    );
+    let view = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{id}/badges"),
+        None,
+    )?;
+    assert_eq!(view["built_in"], true);
+    assert_eq!(view["desk_defaults"], serde_json::json!({}));
+
+    // The same settings again record nothing more.
+    server.admin(reqwest::Method::PUT, &templates, Some(good.clone()))?;
+    let once = desk.pull_all()?.len();
+    server.admin(reqwest::Method::PUT, &templates, Some(good))?;
+    assert_eq!(
+        desk.pull_all()?.len(),
+        once,
+        "the same set twice is one event"
+    );
+    assert_eq!(once, before + 1);
     Ok(())
 }

@@ -3,9 +3,11 @@
 //
 // Run by the Rust test `dashboard::head_office_sets_a_conference_up_in_a_real_browser`
 // against a real onsite-server with one owner and nothing else (ONSITE_URL, ONSITE_EXPECT:
-// email, password, slug, csv — a file to upload). The browser creates the conference, adds two
-// seat types and an attendee type, uploads the CSV and reads the report, cuts a quota below
-// what is sold (refused, then confirmed), publishes, and reads the history. What the Rust side
+// email, password, slug, csv and templates — files to upload). The browser creates the
+// conference, adds two seat types and an attendee type, sees the badge previews, uploads a
+// template set, chooses the speakers' template and the desk defaults, edits a seat type,
+// uploads the CSV and reads the report, cuts a quota below what is sold (refused, then
+// confirmed), publishes, and reads the history. What the Rust side
 // needs back (the conference id) goes to ONSITE_OUT/result.json; screenshots beside it.
 
 import { writeFile } from 'node:fs/promises';
@@ -62,6 +64,39 @@ try {
   await Promise.all([page.waitForURL(/\/setup$/), page.click('#add-attendee')]);
   check((await page.locator('#attendee-types').textContent()).includes('Speaker'), 'the attendee type is listed');
 
+  // Badges: every template previewed for a sample attendee; a set of our own uploaded; the
+  // speakers' template chosen; the desks' defaults saved.
+  const previews = page.locator('#templates img');
+  check((await previews.count()) === 3, 'the three built-in templates are previewed');
+  for (const img of await previews.all()) {
+    await img.scrollIntoViewIfNeeded();
+    await page.waitForFunction((el) => el.complete, await img.elementHandle());
+    check(await img.evaluate((el) => el.naturalWidth > 0), `the preview ${await img.getAttribute('alt')} is drawn`);
+  }
+  await page.setInputFiles('#templates-file', expect.templates);
+  await Promise.all([page.waitForURL(/\/setup$/), page.click('#upload-templates-button')]);
+  check((await page.locator('#template-source').textContent()).includes("Head office's templates (4)"), 'the uploaded set is in use');
+  const speaker = page.locator('#attendee-types tr[data-attendee-type="speaker"]');
+  await speaker.locator('select[name="template"]').selectOption('speakers');
+  await Promise.all([page.waitForURL(/\/setup$/), speaker.locator('button.choose-template').click()]);
+  const thumb = page.locator('#attendee-types tr[data-attendee-type="speaker"] img.badge-thumb');
+  check((await thumb.getAttribute('src')).includes('/badges/speakers/preview.svg'), "the speaker's sample badge uses the speakers' template");
+  await page.selectOption('#default-auto-print', 'always');
+  await page.selectOption('#default-template', 'badge-a6');
+  await page.fill('#default-printer', 'badges');
+  await Promise.all([page.waitForURL(/\/setup$/), page.click('#save-desk-defaults')]);
+  check((await page.locator('#default-template').inputValue()) === 'badge-a6', 'the desk defaults are saved');
+  await shot(page, 'setup-badges');
+
+  // A seat type edited: its price and its policy.
+  const workshop = page.locator('#seat-types tr[data-seat-type="Modelling workshop"]');
+  await workshop.locator('details.edit-seat-type summary').click();
+  await workshop.locator('details.edit-seat-type input[name="price"]').fill('65.00');
+  await workshop.locator('details.edit-seat-type select[name="policy"]').selectOption('overbook');
+  await Promise.all([page.waitForURL(/\/setup$/), workshop.locator('button.save-seat-type').click()]);
+  const edited = await page.locator('#seat-types tr[data-seat-type="Modelling workshop"]').textContent();
+  check(edited.includes('65.00') && edited.includes('overbook'), 'the edited price and policy show');
+
   // A CSV upload, its progress, its report.
   await page.setInputFiles('#import-file', expect.csv);
   await page.fill('#import-source', 'website');
@@ -96,7 +131,7 @@ try {
   // The history says who did what.
   await page.click('nav.tabs a:has-text("History")');
   const history = await page.locator('#history').textContent();
-  for (const what of ['created', 'seat type created', 'seat quota changed', 'attendee type defined', 'published']) {
+  for (const what of ['created', 'seat type created', 'seat type updated', 'seat quota changed', 'attendee type defined', 'badge templates set', 'attendee type template set', 'desk defaults set', 'published']) {
     check(history.includes(what), `the history lists "${what}"`);
   }
   check(history.includes(expect.email), 'the history names who made the changes');

@@ -150,7 +150,8 @@ export function Settings({ state, onChange }: { state: DeskState; onChange: () =
       </label>
       <label>
         Badge template
-        <select id="template" value={state.print.template} onChange={(e) => save(() => desk.setBadgeTemplate((e.target as HTMLSelectElement).value))}>
+        <select id="template" value={state.print.template ?? ""} onChange={(e) => save(() => desk.setBadgeTemplate((e.target as HTMLSelectElement).value))}>
+          <option value="">As head office set it (now: {templates.find((t) => t.id === state.print.default_template)?.name ?? state.print.default_template})</option>
           {templates.map((t) => (
             <option value={t.id}>{t.name}</option>
           ))}

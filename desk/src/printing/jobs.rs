@@ -13,13 +13,13 @@ use onsite_shared::event::StreamId;
 use onsite_shared::ids::{PrintJobId, TicketCode, TicketId};
 
 use super::clean;
-use super::render::{BadgePreview, badge_data, render};
-use super::settings::auto_print_setting;
+use super::render::{BadgePreview, render};
+use super::settings::{auto_print_setting, printer};
 use crate::command;
 use crate::error::DeskError;
 use crate::projection;
 use crate::roster::RosterEntry;
-use crate::store::{Desk, parse_time, setting, time_text};
+use crate::store::{Desk, parse_time, time_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -193,7 +193,7 @@ pub(crate) fn auto_print(
     let Some(entry) = entry else {
         return Ok(AutoPrinted::NotPrinted);
     };
-    let policy = auto_print_setting(tx)?;
+    let policy = auto_print_setting(tx, conf)?;
     let (badge, _) = projection::view::<Badge>(tx, &StreamId::badge(entry.ticket))?;
     if !badge::should_auto_print(policy, &badge, true) {
         return Ok(AutoPrinted::NotPrinted);
@@ -202,10 +202,10 @@ pub(crate) fn auto_print(
     if policy == AutoPrint::IfNeverPrinted && printed {
         return Ok(AutoPrinted::NotPrinted);
     }
-    let Some(printer) = setting(tx, "printer")? else {
+    let Some(printer) = printer(tx, conf)? else {
         return Ok(AutoPrinted::NoPrinter);
     };
-    let preview = render(tx, &badge_data(conf, entry))?;
+    let preview = render(tx, conf, entry)?;
     if !preview.warnings.is_empty() {
         return Ok(AutoPrinted::Held {
             warnings: preview.warnings,
@@ -351,14 +351,14 @@ impl Desk {
             let (conf, entry) = self.known_entry(tx, id, &req.code)?;
             let printer = match clean(req.printer.as_deref()) {
                 Some(p) => p,
-                None => setting(tx, "printer")?.ok_or_else(|| {
+                None => printer(tx, &conf)?.ok_or_else(|| {
                     DeskError::BadInput("choose a badge printer in the settings first".into())
                 })?,
             };
             if printed_or_printing(tx, entry.ticket)? && reason.is_none() {
                 return Err(DeskError::refused(&badge::Error::ReprintNeedsReason));
             }
-            let preview = render(tx, &badge_data(&conf, &entry))?;
+            let preview = render(tx, &conf, &entry)?;
             if !preview.warnings.is_empty() && !req.accept_warnings {
                 return Err(DeskError::BadgeWarnings(preview.warnings));
             }
@@ -399,7 +399,7 @@ impl Desk {
             }
             let (conf, entry) = self.known_entry(tx, id, failed.code.as_str())?;
             let printed = printed_or_printing(tx, entry.ticket)?;
-            let preview = render(tx, &badge_data(&conf, &entry))?;
+            let preview = render(tx, &conf, &entry)?;
             let new = insert_job(
                 tx,
                 &NewJob {

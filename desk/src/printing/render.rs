@@ -6,17 +6,14 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use onsite_badge::{BadgeData, Template, Warning};
+use onsite_badge::{BadgeData, Warning};
 use onsite_shared::conference::Conference;
 use onsite_shared::ids::TicketCode;
 
-use super::settings::{template_id, templates};
+use super::settings::template_for;
 use crate::error::DeskError;
 use crate::roster::{self, RosterEntry};
 use crate::store::{Desk, Identity};
-
-/// The band colour of a badge whose holder has no attendee type.
-const NEUTRAL_BAND: [u8; 3] = [0x5A, 0x62, 0x70];
 
 /// A badge rendered for the screen, before anything is printed.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -40,42 +37,24 @@ pub struct BadgeSvg {
 
 /// What goes on a ticket holder's badge.
 pub(crate) fn badge_data(conf: &Conference, entry: &RosterEntry) -> BadgeData {
-    let kind = entry
-        .attendee_types
-        .iter()
-        .find_map(|id| conf.attendee_types.get(id));
     BadgeData {
-        conference: conf
-            .details
-            .as_ref()
-            .map(|d| d.name.clone())
-            .unwrap_or_default(),
-        attendee_type: kind.map_or_else(|| entry.seat_type_name.clone(), |k| k.name.clone()),
-        band: kind
-            .and_then(|k| onsite_badge::template::parse_hex(k.badge_colour.as_str()))
-            .unwrap_or(NEUTRAL_BAND),
         first_name: entry.first_name.clone(),
         last_name: entry.last_name.clone(),
         company: entry.company.clone(),
         entitlements: entry.entitlements.clone(),
         ticket_code: entry.code.to_string(),
+        ..BadgeData::of_conference(conf, &entry.attendee_types, &entry.seat_type_name)
     }
 }
 
-/// The desk's chosen template (the first of its set when none is chosen), with its id.
-pub(super) fn current_template(conn: &Connection) -> Result<(String, Template), DeskError> {
-    let set = templates(conn)?;
-    let id = template_id(conn, &set)?;
-    let template = set
-        .get(&id)
-        .map_err(|e| DeskError::Corrupt(e.to_string()))?
-        .clone();
-    Ok((id, template))
-}
-
-pub(super) fn render(conn: &Connection, data: &BadgeData) -> Result<BadgePreview, DeskError> {
-    let (id, template) = current_template(conn)?;
-    let rendered = onsite_badge::render_badge(&template, data)
+/// The holder's badge rendered with the template it gets at this desk.
+pub(super) fn render(
+    conn: &Connection,
+    conf: &Conference,
+    entry: &RosterEntry,
+) -> Result<BadgePreview, DeskError> {
+    let (id, template) = template_for(conn, conf, &entry.attendee_types)?;
+    let rendered = onsite_badge::render_badge(&template, &badge_data(conf, entry))
         .map_err(|e| DeskError::BadInput(e.to_string()))?;
     let (width_mm, height_mm) = template.page.mm();
     Ok(BadgePreview {
@@ -111,7 +90,7 @@ impl Desk {
         self.read(|conn| {
             let id = Desk::identity(conn)?;
             let (conf, entry) = self.known_entry(conn, id, code)?;
-            render(conn, &badge_data(&conf, &entry))
+            render(conn, &conf, &entry)
         })
     }
 
@@ -120,7 +99,7 @@ impl Desk {
         self.read(|conn| {
             let id = Desk::identity(conn)?;
             let (conf, entry) = self.known_entry(conn, id, code)?;
-            let (template_id, template) = current_template(conn)?;
+            let (template_id, template) = template_for(conn, &conf, &entry.attendee_types)?;
             let (svg, warnings) = onsite_badge::render_svg(&template, &badge_data(&conf, &entry))
                 .map_err(|e| DeskError::BadInput(e.to_string()))?;
             Ok(BadgeSvg {

@@ -249,3 +249,202 @@ fn a_time_zone_is_an_iana_name_or_utc() {
         );
     }
 }
+
+fn speaker_defined() -> Event {
+    Event::AttendeeTypeDefined {
+        conference: CONF,
+        attendee_type: AttendeeType {
+            id: AttendeeTypeId::parse("speaker").unwrap(),
+            name: "Speaker".into(),
+            badge_colour: Colour::parse("#E53935").unwrap(),
+        },
+    }
+}
+
+fn speaker() -> AttendeeTypeId {
+    AttendeeTypeId::parse("speaker").unwrap()
+}
+
+/// The built-in set with one more template, `speaker-a6`, a copy of the A6 one.
+fn own_set() -> TemplateSet {
+    let mut set = TemplateSet::default_set();
+    let mut t = set.get("badge-a6").unwrap().clone();
+    t.id = "speaker-a6".into();
+    t.name = "Speakers (A6)".into();
+    set.templates.push(t);
+    set
+}
+
+fn own_set_event() -> Event {
+    Event::BadgeTemplatesSet {
+        conference: CONF,
+        templates: Some(CheckedTemplates::new(own_set()).unwrap()),
+    }
+}
+
+#[test]
+fn badge_templates_are_set_checked_and_only_once() {
+    Conference::given([created()])
+        .when(Command::SetBadgeTemplates {
+            templates: Some(own_set()),
+        })
+        .then([own_set_event()]);
+    Conference::given([created(), own_set_event()])
+        .when(Command::SetBadgeTemplates {
+            templates: Some(own_set()),
+        })
+        .then_nothing();
+    // Back to the built-in set.
+    Conference::given([created(), own_set_event()])
+        .when(Command::SetBadgeTemplates { templates: None })
+        .then([Event::BadgeTemplatesSet {
+            conference: CONF,
+            templates: None,
+        }]);
+    let mut twice = own_set();
+    twice.templates.push(twice.templates[0].clone());
+    let mut empty = own_set();
+    empty.templates.clear();
+    let mut future = own_set();
+    future.format = 9;
+    let mut shouting = own_set();
+    shouting.templates[0].id = "Badge A6".into();
+    for bad in [twice, empty, future, shouting] {
+        let result = Conference::given([created()])
+            .when(Command::SetBadgeTemplates {
+                templates: Some(bad),
+            })
+            .events_or_error();
+        assert!(matches!(result, Err(Error::BadTemplates(_))), "{result:?}");
+    }
+    Conference::given([])
+        .when(Command::SetBadgeTemplates { templates: None })
+        .then_err(Error::NotFound);
+}
+
+#[test]
+fn an_attendee_type_gets_a_template_of_the_set() {
+    let given = [created(), speaker_defined(), own_set_event()];
+    Conference::given(given.clone())
+        .when(Command::SetAttendeeTypeTemplate {
+            attendee_type: speaker(),
+            template: Some("speaker-a6".into()),
+        })
+        .then([Event::AttendeeTypeTemplateSet {
+            conference: CONF,
+            attendee_type: speaker(),
+            template: Some("speaker-a6".into()),
+        }]);
+    Conference::given(given.clone())
+        .when(Command::SetAttendeeTypeTemplate {
+            attendee_type: speaker(),
+            template: Some("nope".into()),
+        })
+        .then_err(Error::UnknownTemplate("nope".into()));
+    let sponsor = AttendeeTypeId::parse("sponsor").unwrap();
+    Conference::given(given)
+        .when(Command::SetAttendeeTypeTemplate {
+            attendee_type: sponsor.clone(),
+            template: None,
+        })
+        .then_err(Error::UnknownAttendeeType(sponsor));
+}
+
+#[test]
+fn a_template_in_use_stays_in_the_set() {
+    let chosen = Event::AttendeeTypeTemplateSet {
+        conference: CONF,
+        attendee_type: speaker(),
+        template: Some("speaker-a6".into()),
+    };
+    let given = [created(), speaker_defined(), own_set_event(), chosen];
+    Conference::given(given)
+        .when(Command::SetBadgeTemplates { templates: None })
+        .then_err(Error::TemplateInUse {
+            template: "speaker-a6".into(),
+            by: "attendee type speaker".into(),
+        });
+    let defaults = Event::DeskDefaultsSet {
+        conference: CONF,
+        defaults: DeskDefaults {
+            badge_template: Some("speaker-a6".into()),
+            ..DeskDefaults::default()
+        },
+    };
+    Conference::given([created(), own_set_event(), defaults])
+        .when(Command::SetBadgeTemplates { templates: None })
+        .then_err(Error::TemplateInUse {
+            template: "speaker-a6".into(),
+            by: "the desk defaults".into(),
+        });
+}
+
+#[test]
+fn the_template_for_a_badge_is_the_attendee_types_then_the_desks_default_then_the_first() {
+    let chosen = Event::AttendeeTypeTemplateSet {
+        conference: CONF,
+        attendee_type: speaker(),
+        template: Some("speaker-a6".into()),
+    };
+    let defaults = Event::DeskDefaultsSet {
+        conference: CONF,
+        defaults: DeskDefaults {
+            badge_template: Some("label-54x90mm".into()),
+            ..DeskDefaults::default()
+        },
+    };
+    let bare = Conference::given([created()]);
+    assert_eq!(bare.state().template_for(&[speaker()]), "badge-4x3in");
+    let given = Conference::given([
+        created(),
+        speaker_defined(),
+        own_set_event(),
+        chosen,
+        defaults,
+    ]);
+    let conf = given.state();
+    assert_eq!(conf.template_for(&[speaker()]), "speaker-a6");
+    assert_eq!(conf.template_for(&[]), "label-54x90mm");
+    assert_eq!(conf.templates().templates.len(), 4);
+}
+
+#[test]
+fn desk_defaults_are_checked_and_trimmed() {
+    let defaults = DeskDefaults {
+        auto_print: Some(crate::badge::AutoPrint::Always),
+        badge_template: Some("badge-a6".into()),
+        printer: Some("  badges ".into()),
+    };
+    let expected = DeskDefaults {
+        printer: Some("badges".into()),
+        ..defaults.clone()
+    };
+    Conference::given([created()])
+        .when(Command::SetDeskDefaults(defaults))
+        .then([Event::DeskDefaultsSet {
+            conference: CONF,
+            defaults: expected.clone(),
+        }]);
+    Conference::given([
+        created(),
+        Event::DeskDefaultsSet {
+            conference: CONF,
+            defaults: expected.clone(),
+        },
+    ])
+    .when(Command::SetDeskDefaults(expected))
+    .then_nothing();
+    Conference::given([created()])
+        .when(Command::SetDeskDefaults(DeskDefaults {
+            badge_template: Some("speaker-a6".into()),
+            ..DeskDefaults::default()
+        }))
+        .then_err(Error::UnknownTemplate("speaker-a6".into()));
+    let result = Conference::given([created()])
+        .when(Command::SetDeskDefaults(DeskDefaults {
+            printer: Some("bad\u{7}queue".into()),
+            ..DeskDefaults::default()
+        }))
+        .events_or_error();
+    assert!(matches!(result, Err(Error::Text(_))), "{result:?}");
+}

@@ -191,6 +191,31 @@ fn samples() -> Vec<Event> {
             },
         }
         .into(),
+        k::Event::BadgeTemplatesSet {
+            conference: CONF,
+            templates: Some(
+                crate::badge_template::CheckedTemplates::new(
+                    crate::badge_template::TemplateSet::default_set(),
+                )
+                .unwrap(),
+            ),
+        }
+        .into(),
+        k::Event::AttendeeTypeTemplateSet {
+            conference: CONF,
+            attendee_type: AttendeeTypeId::parse("speaker").unwrap(),
+            template: Some("badge-a6".into()),
+        }
+        .into(),
+        k::Event::DeskDefaultsSet {
+            conference: CONF,
+            defaults: crate::conference::DeskDefaults {
+                auto_print: Some(crate::badge::AutoPrint::Always),
+                badge_template: Some("badge-4x3in".into()),
+                printer: Some("badges".into()),
+            },
+        }
+        .into(),
         s::Event::AvailableSeatsChanged {
             conference: CONF,
             seats: vec![SeatDelta {

@@ -70,44 +70,18 @@ pub(super) async fn upload<S: Store>(
     State(app): State<Arc<App<S>>>,
     conf: ConferencePage,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
     let back = conf.href("/setup");
-    let (mut csrf, mut source, mut file, mut bytes) =
-        (String::new(), "csv".to_owned(), String::new(), Vec::new());
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_owned();
-                if name == "file" {
-                    file = field.file_name().unwrap_or("upload").to_owned();
-                }
-                match field.bytes().await {
-                    Ok(b) => match name.as_str() {
-                        "csrf" => csrf = String::from_utf8_lossy(&b).into_owned(),
-                        "source" => source = String::from_utf8_lossy(&b).trim().to_owned(),
-                        "file" => bytes = b.to_vec(),
-                        _ => {}
-                    },
-                    Err(e) => {
-                        return refused(
-                            &conf.session,
-                            &format!("The upload broke off: {e}"),
-                            &back,
-                        );
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                return refused(
-                    &conf.session,
-                    &format!("The upload is not a form: {e}"),
-                    &back,
-                );
-            }
-        }
-    }
+    let upload = match super::Upload::read(multipart).await {
+        Ok(u) => u,
+        Err(e) => return refused(&conf.session, &e, &back),
+    };
+    let (csrf, mut source) = (
+        upload.field("csrf"),
+        upload.field("source").trim().to_owned(),
+    );
+    let (file, bytes) = (upload.file, upload.bytes);
     if !form_is_ours(&headers, &conf.session, &csrf) {
         return forbidden();
     }

@@ -60,8 +60,36 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
             post(setup::quota::<S>),
         )
         .route(
+            "/conferences/{conference}/setup/seat-types/{seat_type}",
+            post(setup::edit_seat_type_form::<S>),
+        )
+        .route(
             "/conferences/{conference}/setup/attendee-types",
             post(setup::add_attendee_type::<S>),
+        )
+        .route(
+            "/conferences/{conference}/setup/attendee-types/{attendee_type}/template",
+            post(badges::attendee_type_template::<S>),
+        )
+        .route(
+            "/conferences/{conference}/setup/badges/{template}/preview.svg",
+            get(badges::preview),
+        )
+        .route(
+            "/conferences/{conference}/setup/badges/templates.json",
+            get(badges::download),
+        )
+        .route(
+            "/conferences/{conference}/setup/badges/templates",
+            post(badges::upload::<S>),
+        )
+        .route(
+            "/conferences/{conference}/setup/badges/reset",
+            post(badges::reset::<S>),
+        )
+        .route(
+            "/conferences/{conference}/setup/desk-defaults",
+            post(badges::desk_defaults::<S>),
         )
         .route(
             "/conferences/{conference}/history",
@@ -93,6 +121,7 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
         )
 }
 
+mod badges;
 mod conflicts;
 mod desks;
 mod exports;
@@ -137,7 +166,7 @@ td,th{padding:.35em .7em;border-bottom:1px solid #e2e8f0;text-align:left}td.n{te
 .big{font-size:2.2em;font-weight:700}.card{background:#fff;padding:.8em 1em;border-radius:8px;margin:.6em 0}\
 .err{color:#b91c1c;font-weight:700}form.inline{display:inline}label{display:block;margin:.5em 0}\
 input{font:inherit;padding:.3em .5em}button{font:inherit;padding:.3em .8em}\
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(18em,1fr));gap:1em}\
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(18em,1fr));gap:1em;align-items:start}\
 nav.tabs{display:flex;flex-wrap:wrap;gap:.3em 1em;align-items:center;margin:-.4em 0 1em}nav.tabs a{padding:.3em .1em}\
 nav.tabs a.on{font-weight:700;border-bottom:3px solid #2563eb}nav.tabs .exports{margin-left:auto;font-size:.9em}\
 .scroll{overflow-x:auto}.muted{color:#64748b}.ok{color:#15803d}.warn{color:#b45309;font-weight:700}\
@@ -361,6 +390,51 @@ impl ConferencePage {
             StatusCode::OK,
             page(&heading, Some(&self.session), refresh, &body),
         )
+    }
+}
+
+/// A `multipart/form-data` form with one file (field `file`): its other fields as text.
+struct Upload {
+    fields: std::collections::HashMap<String, String>,
+    file: String,
+    bytes: Vec<u8>,
+}
+
+impl Upload {
+    /// Reads the whole form, or says in a sentence why it could not.
+    async fn read(mut multipart: axum::extract::Multipart) -> Result<Upload, String> {
+        let mut upload = Upload {
+            fields: std::collections::HashMap::new(),
+            file: String::new(),
+            bytes: Vec::new(),
+        };
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => return Ok(upload),
+                Err(e) => return Err(format!("The upload is not a form: {e}")),
+            };
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                upload.file = field.file_name().unwrap_or("upload").to_owned();
+            }
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| format!("The upload broke off: {e}"))?;
+            if name == "file" {
+                upload.bytes = bytes.to_vec();
+            } else {
+                upload
+                    .fields
+                    .insert(name, String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+    }
+
+    /// A text field, empty when the form did not have it.
+    fn field(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
     }
 }
 

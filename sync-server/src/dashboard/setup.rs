@@ -42,9 +42,21 @@ fn price(minor: i64) -> String {
     format!("{}.{:02}", minor / 100, minor % 100)
 }
 
+/// The refusal, if this form may not change the set-up: it must come from our page, and its
+/// sender must manage.
+pub(super) fn refusal(conf: &ConferencePage, headers: &HeaderMap, csrf: &str) -> Option<Response> {
+    if !form_is_ours(headers, &conf.session, csrf) {
+        return Some(forbidden());
+    }
+    if !conf.session.role.manages() {
+        return Some(not_allowed(&conf.session, "setting conferences up"));
+    }
+    None
+}
+
 /// Runs a set-up command as the signed-in owner, its events attributed to them; answers with
 /// the way back to the set-up page, or the domain's refusal.
-async fn change<S, F>(
+pub(super) async fn change<S, F>(
     app: &App<S>,
     conf: &ConferencePage,
     headers: &HeaderMap,
@@ -55,11 +67,8 @@ where
     S: Store,
     F: Fn(&mut Recorder<'_>) -> Result<(), Rejected> + Send + 'static,
 {
-    if !form_is_ours(headers, &conf.session, csrf) {
-        return forbidden();
-    }
-    if !conf.session.role.manages() {
-        return not_allowed(&conf.session, "setting conferences up");
+    if let Some(no) = refusal(conf, headers, csrf) {
+        return no;
     }
     let (id, actor, now) = (conf.id, conf.session.email.clone(), chrono::Utc::now());
     let back = conf.href("/setup");
@@ -101,7 +110,7 @@ fn seat_types(conf: &ConferencePage, seats: &SeatsAvailability, manages: bool) -
             tr {
                 th { "Seat type" } th { "Kind" } th { "Price" } th { "Policy" } th.n { "Quota" }
                 th.n { "Held" } th.n { "Sold" } th.n { "Remaining" }
-                @if manages { th { "Change the quota" } }
+                @if manages { th { "Change the quota" } th { "Edit" } }
             }
             @for t in conf.conference.seat_types.values() {
                 @let held: u32 = seats.pending.values().filter_map(|p| p.get(&t.id)).sum();
@@ -132,6 +141,7 @@ fn seat_types(conf: &ConferencePage, seats: &SeatsAvailability, manages: bool) -
                                 button.quota { "Set" }
                             }
                         }
+                        td { (edit_seat_type(conf, t)) }
                     }
                 }
             }
@@ -160,15 +170,39 @@ fn seat_types(conf: &ConferencePage, seats: &SeatsAvailability, manages: bool) -
     }
 }
 
+/// A seat type's name, price, description and oversell policy, behind a disclosure.
+fn edit_seat_type(conf: &ConferencePage, t: &onsite_shared::conference::SeatType) -> Markup {
+    html! {
+        details.edit-seat-type {
+            summary { "Edit" }
+            form method="post" action=(conf.href(&format!("/setup/seat-types/{}", t.id))) {
+                input type="hidden" name="csrf" value=(conf.session.csrf);
+                label { "Name " input name="name" value=(t.name) required; }
+                label { "Price " input name="price" value=(price(t.price.amount_minor)) size="8" required; }
+                label { "Description " input name="description" value=(t.description) size="40"; }
+                label {
+                    "When gone "
+                    select name="policy" {
+                        option value="reject" selected[t.policy == OversellPolicy::Reject] { "sold out" }
+                        option value="overbook" selected[t.policy == OversellPolicy::Overbook] { "overbook (standing room)" }
+                    }
+                }
+                button.save-seat-type { "Save" }
+            }
+        }
+    }
+}
+
 fn attendee_types(conf: &ConferencePage, manages: bool) -> Markup {
     html! {
         table #attendee-types {
-            tr { th { "Attendee type" } th { "Id" } th { "Badge colour" } }
+            tr { th { "Attendee type" } th { "Id" } th { "Badge colour" } th { "Badge template" } th { "Sample badge" } }
             @for a in conf.conference.attendee_types.values() {
-                tr {
+                tr data-attendee-type=(a.id.as_str()) {
                     td { (a.name) }
                     td { code { (a.id.as_str()) } }
                     td { span style={ "display:inline-block;width:1em;height:1em;background:" (a.badge_colour.as_str()) } {} " " (a.badge_colour.as_str()) }
+                    (super::badges::attendee_type_cell(conf, &a.id, manages))
                 }
             }
         }
@@ -224,6 +258,7 @@ pub(super) async fn page<S: Store>(
         (seat_types(&conf, &seats, manages))
         h2 { "Attendee types" }
         (attendee_types(&conf, manages))
+        (super::badges::section(&conf, manages))
         @if manages {
             h2 { "Import registrations" }
             (super::imports::form(&conf))
@@ -362,6 +397,50 @@ pub(super) async fn add_seat_type<S: Store>(
 }
 
 #[derive(Deserialize)]
+pub(super) struct EditSeatTypeForm {
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    price: String,
+    policy: String,
+}
+
+pub(super) async fn edit_seat_type_form<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    conf: ConferencePage,
+    headers: HeaderMap,
+    Path((_, seat_type)): Path<(String, String)>,
+    Form(form): Form<EditSeatTypeForm>,
+) -> Response {
+    let back = conf.href("/setup");
+    let Ok(seat_type) = seat_type.parse::<SeatTypeId>() else {
+        return refused(&conf.session, "No such seat type.", &back);
+    };
+    let Some(price_minor) = parse_price(&form.price) else {
+        return refused(
+            &conf.session,
+            "The price is not an amount (e.g. 199.00).",
+            &back,
+        );
+    };
+    let change_to = admin::SeatTypeChange {
+        name: form.name.clone(),
+        description: form.description.clone(),
+        price_minor,
+        policy: if form.policy == "overbook" {
+            OversellPolicy::Overbook
+        } else {
+            OversellPolicy::Reject
+        },
+    };
+    change(&app, &conf, &headers, &form.csrf, move |rec| {
+        admin::update_seat_type(rec, seat_type, &change_to)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
 pub(super) struct QuotaForm {
     csrf: String,
     quota: String,
@@ -452,12 +531,33 @@ fn summary(payload: &serde_json::Value) -> String {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    for key in ["name", "quota", "previous", "policy", "badge_colour"] {
+    for key in [
+        "name",
+        "quota",
+        "previous",
+        "policy",
+        "badge_colour",
+        "template",
+    ] {
         if let Some(v) = payload.get(key) {
             parts.push(format!("{key}: {}", text(v)));
         }
     }
-    for key in ["details", "seat_type", "attendee_type"] {
+    if let Some(a) = payload.get("attendee_type").and_then(|v| v.as_str()) {
+        parts.push(format!("attendee type: {a}"));
+    }
+    match payload.get("templates") {
+        Some(serde_json::Value::Null) => parts.push("the built-in templates".into()),
+        Some(set) => {
+            let ids: Vec<String> = set["templates"]
+                .as_array()
+                .map(|ts| ts.iter().map(|t| text(&t["id"])).collect())
+                .unwrap_or_default();
+            parts.push(format!("templates: {}", ids.join(", ")));
+        }
+        None => {}
+    }
+    for key in ["details", "seat_type", "attendee_type", "defaults"] {
         if let Some(v) = payload.get(key).filter(|v| v.is_object()) {
             for inner in [
                 "name",
@@ -466,6 +566,9 @@ fn summary(payload: &serde_json::Value) -> String {
                 "ends_on",
                 "quota",
                 "badge_colour",
+                "auto_print",
+                "badge_template",
+                "printer",
             ] {
                 if let Some(x) = v.get(inner) {
                     parts.push(format!("{inner}: {}", text(x)));

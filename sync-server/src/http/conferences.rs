@@ -33,6 +33,10 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
             post(add_seat_type::<S>),
         )
         .route(
+            "/v1/conferences/{conference}/seat-types/{seat_type}",
+            put(update_seat_type::<S>),
+        )
+        .route(
             "/v1/conferences/{conference}/seat-types/{seat_type}/quota",
             put(change_quota::<S>),
         )
@@ -186,6 +190,28 @@ pub(super) async fn change_quota<S: Store>(
         conference,
         Some(format!("token {}", admin.0)),
         move |rec| admin::change_quota(rec, seat_type, change.quota, change.overbook),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Edit a seat type.
+///
+/// Its name, description and price (in the conference's currency), and its oversell policy.
+/// Orders already placed keep the prices they were placed at; the quota has its own operation
+/// and the kind stays (tickets were sold as what they are).
+#[utoipa::path(put, path = "/v1/conferences/{conference}/seat-types/{seat_type}", tag = "admin", params(("conference" = String, Path, format = Uuid), ("seat_type" = String, Path, format = Uuid)), request_body = admin::SeatTypeChange, security(("head_office" = [])), responses((status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 422, description = "`conference.unknown_seat_type`, `conference.required`, `conference.negative_price`, `conference.duplicate_seat_type_name`, `text.too_long`", body = ErrorBody)))]
+pub(super) async fn update_seat_type<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    admin: AdminAuth,
+    Params((conference, seat_type)): Params<(ConferenceId, SeatTypeId)>,
+    Body(change): Body<admin::SeatTypeChange>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(
+        &app,
+        conference,
+        Some(format!("token {}", admin.0)),
+        move |rec| admin::update_seat_type(rec, seat_type, &change),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

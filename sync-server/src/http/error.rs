@@ -149,7 +149,8 @@ fn domain_status(code: &str) -> StatusCode {
         error_code::CONFERENCE_NOT_FOUND
         | error_code::ORDER_NOT_FOUND
         | error_code::DEVICE_NOT_FOUND
-        | error_code::CONFLICT_NOT_FOUND => StatusCode::NOT_FOUND,
+        | error_code::CONFLICT_NOT_FOUND
+        | error_code::BADGE_TEMPLATE_NOT_FOUND => StatusCode::NOT_FOUND,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }

@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use crate::App;
 use crate::storage::Store;
 
+mod badges;
 mod conferences;
 mod devices;
 mod docs;
@@ -27,6 +28,7 @@ mod public;
 mod reads;
 pub mod sync;
 
+pub(crate) use badges::svg_response;
 pub use error::ApiError;
 pub use extract::{AdminAuth, Body, DeskAuth, Params, QueryParams};
 pub use openapi::ApiDoc;
@@ -42,6 +44,7 @@ pub fn router<S: Store>() -> Router<Arc<App<S>>> {
         .merge(sync::router())
         .merge(devices::router())
         .merge(conferences::router())
+        .merge(badges::router())
         .merge(orders::router())
         .merge(payments::router())
         .merge(public::router())

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::{conferences, devices, orders, payments, public, reads, sync};
+use super::{badges, conferences, devices, orders, payments, public, reads, sync};
 use crate::App;
 use crate::storage::Store;
 
@@ -46,6 +46,13 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         conferences::get_conference,
         conferences::add_seat_type,
         conferences::change_quota,
+        conferences::update_seat_type,
+        badges::get_badges,
+        badges::set_templates,
+        badges::reset_templates,
+        badges::preview,
+        badges::set_attendee_type_template,
+        badges::set_desk_defaults,
         conferences::define_attendee_type,
         conferences::publish,
         conferences::unpublish,

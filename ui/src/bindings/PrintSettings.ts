@@ -2,6 +2,16 @@
 import type { AutoPrint } from "./AutoPrint";
 
 /**
- * The desk's print settings.
+ * The desk's print settings, as they take effect.
  */
-export type PrintSettings = { printer: string | null, auto_print: AutoPrint, template: string, };
+export type PrintSettings = { printer: string | null, auto_print: AutoPrint, 
+/**
+ * The template this desk prints every badge with; `None`: head office's choice, per
+ * attendee type.
+ */
+template: string | null, 
+/**
+ * The template a badge gets when neither this desk nor the holder's attendee type names
+ * one.
+ */
+default_template: string, };

@@ -1,15 +1,23 @@
-//! Badge templates: a versioned layout description, not code per badge type.
+//! Badge templates: a versioned layout description, not code per badge type. The format and
+//! its checks live in the pure domain, because the conference carries its templates (head
+//! office sets them; desks pull them); the `onsite-badge` crate lays them out and renders them.
 //!
 //! A template is a page size and a list of elements placed in boxes measured in millimetres
 //! from the top-left corner of the badge: coloured rectangles, text fields and the QR code.
 //! Colours may name the attendee type's band colour (`"band"`) or the colour that reads on it
 //! (`"on_band"`), so one template gives every attendee type its own look.
-//! [`TemplateSet::default_set`] is the set shipped in the binary (`assets/templates.json`).
+//! [`TemplateSet::default_set`] is the set shipped in the binary (`shared/assets/templates.json`).
 
 use serde::{Deserialize, Serialize};
 
 /// The layout format this build reads. A template with another `format` is refused.
 pub const FORMAT: u32 = 1;
+
+/// The most templates one set may hold.
+pub const MAX_TEMPLATES: usize = 32;
+
+/// The most elements one template may hold.
+pub const MAX_ELEMENTS: usize = 64;
 
 const DEFAULT_SET: &str = include_str!("../assets/templates.json");
 
@@ -222,7 +230,15 @@ pub struct TemplateSet {
 impl TemplateSet {
     /// The templates shipped in the binary: one per page-size preset.
     pub fn default_set() -> TemplateSet {
-        TemplateSet::from_json(DEFAULT_SET).expect("the embedded template set is valid")
+        Self::built_in().clone()
+    }
+
+    /// The shipped set, read once.
+    pub fn built_in() -> &'static TemplateSet {
+        static SET: std::sync::OnceLock<TemplateSet> = std::sync::OnceLock::new();
+        SET.get_or_init(|| {
+            TemplateSet::from_json(DEFAULT_SET).expect("the embedded template set is valid")
+        })
     }
 
     /// Reads and checks a template set. Nothing is half-read: an error means no template.
@@ -238,13 +254,35 @@ impl TemplateSet {
         }
         let set: TemplateSet =
             serde_json::from_str(json).map_err(|e| TemplateError::Malformed(e.to_string()))?;
-        for t in &set.templates {
-            t.validate()?;
+        set.check()?;
+        Ok(set)
+    }
+
+    /// Checks a set read some other way (a request body, an event): its format, at least one
+    /// and at most [`MAX_TEMPLATES`] templates with distinct ids, each valid.
+    pub fn check(&self) -> Result<(), TemplateError> {
+        if self.format != FORMAT {
+            return Err(TemplateError::UnknownFormat { found: self.format });
         }
-        if set.templates.is_empty() {
+        if self.templates.is_empty() {
             return Err(TemplateError::Malformed("the set has no template".into()));
         }
-        Ok(set)
+        if self.templates.len() > MAX_TEMPLATES {
+            return Err(TemplateError::Malformed(format!(
+                "the set has {} templates; at most {MAX_TEMPLATES} are allowed",
+                self.templates.len()
+            )));
+        }
+        for (i, t) in self.templates.iter().enumerate() {
+            t.validate()?;
+            if self.templates[..i].iter().any(|o| o.id == t.id) {
+                return Err(TemplateError::Malformed(format!(
+                    "two templates have the id {:?}",
+                    t.id
+                )));
+            }
+        }
+        Ok(())
     }
 
     pub fn get(&self, id: &str) -> Result<&Template, TemplateError> {
@@ -263,9 +301,34 @@ impl TemplateSet {
 impl Template {
     pub fn validate(&self) -> Result<(), TemplateError> {
         let bad = |problem: String| TemplateError::Invalid {
-            template: self.id.clone(),
+            template: self.id.chars().take(64).collect(),
             problem,
         };
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 64
+            && self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'));
+        if !id_ok {
+            return Err(bad(
+                "the id must be 1–64 lower-case letters, digits, '-' or '_'".into(),
+            ));
+        }
+        if self.name.trim().is_empty()
+            || self.name.chars().count() > 120
+            || self.name.chars().any(char::is_control)
+        {
+            return Err(bad(
+                "the name must be 1–120 characters without control characters".into(),
+            ));
+        }
+        if self.elements.len() > MAX_ELEMENTS {
+            return Err(bad(format!(
+                "{} elements; at most {MAX_ELEMENTS} are allowed",
+                self.elements.len()
+            )));
+        }
         let (w, h) = self.page.mm();
         if !(20.0..=450.0).contains(&w) || !(20.0..=450.0).contains(&h) {
             return Err(bad(format!(
@@ -305,5 +368,38 @@ impl Template {
             }
         }
         Ok(())
+    }
+}
+
+/// A template set that passed [`TemplateSet::check`]: what a conference carries in its events.
+/// Checked sets hold no NaN (JSON cannot say it, and the checks refuse it), so equality is an
+/// equivalence and events that carry one can be compared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "TemplateSet", into = "TemplateSet")]
+pub struct CheckedTemplates(TemplateSet);
+
+impl Eq for CheckedTemplates {}
+
+impl CheckedTemplates {
+    pub fn new(set: TemplateSet) -> Result<Self, TemplateError> {
+        set.check()?;
+        Ok(Self(set))
+    }
+
+    pub fn set(&self) -> &TemplateSet {
+        &self.0
+    }
+}
+
+impl TryFrom<TemplateSet> for CheckedTemplates {
+    type Error = TemplateError;
+    fn try_from(set: TemplateSet) -> Result<Self, TemplateError> {
+        Self::new(set)
+    }
+}
+
+impl From<CheckedTemplates> for TemplateSet {
+    fn from(c: CheckedTemplates) -> TemplateSet {
+        c.0
     }
 }
