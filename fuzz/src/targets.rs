@@ -200,10 +200,15 @@ fn import_checked(
     source: String,
     registrations: Vec<ImportRegistration>,
 ) {
-    let imported = world.rt.block_on(import::import_registrations(
-        &world.app.store,
+    let run = import::ImportRun {
         conference,
         source,
+        file: "fuzz".into(),
+        actor: None,
+    };
+    let imported = world.rt.block_on(import::import_registrations(
+        &world.app.store,
+        run,
         registrations,
         world.now,
         |_| {},

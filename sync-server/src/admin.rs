@@ -355,29 +355,53 @@ pub struct Change {
 }
 
 /// The conference's set-up changes, newest first: details, publishing, seat types and quotas,
-/// attendee types.
+/// attendee types, badges, and imports of registrations (`registrations.imported`, with the
+/// file, its source and how many of its registrations were new).
 pub fn history(
     tx: &mut dyn Tx,
     conference: ConferenceId,
     limit: u32,
 ) -> Result<Vec<Change>, StoreError> {
-    tx.query(
-        "SELECT e.recorded_at, e.event_type, e.payload, c.actor FROM events e \
-         LEFT JOIN changes c ON c.event_id = e.event_id \
-         WHERE e.stream_type = 'conference' AND e.stream_id = $1 \
-         ORDER BY e.version DESC LIMIT $2",
-        params![conference.to_string(), i64::from(limit)],
-    )?
-    .iter()
-    .map(|r| {
-        Ok(Change {
-            at: r.text(0)?,
-            event_type: r.text(1)?,
-            payload: r.json(2)?,
-            actor: r.opt_text(3)?,
+    let mut changes = tx
+        .query(
+            "SELECT e.recorded_at, e.event_type, e.payload, c.actor FROM events e \
+             LEFT JOIN changes c ON c.event_id = e.event_id \
+             WHERE e.stream_type = 'conference' AND e.stream_id = $1 \
+             ORDER BY e.version DESC LIMIT $2",
+            params![conference.to_string(), i64::from(limit)],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(Change {
+                at: r.text(0)?,
+                event_type: r.text(1)?,
+                payload: r.json(2)?,
+                actor: r.opt_text(3)?,
+            })
         })
-    })
-    .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let imports = tx.query(
+        "SELECT at, actor, source, file, registrations, imported FROM import_runs \
+         WHERE conference = $1 ORDER BY at DESC LIMIT $2",
+        params![conference.to_string(), i64::from(limit)],
+    )?;
+    for r in &imports {
+        let (registrations, imported) = (r.int(4)?, r.int(5)?);
+        changes.push(Change {
+            at: r.text(0)?,
+            event_type: "registrations.imported".into(),
+            payload: serde_json::json!({
+                "file": r.text(3)?,
+                "source": r.text(2)?,
+                "imported": imported,
+                "skipped": registrations - imported,
+            }),
+            actor: r.opt_text(1)?,
+        });
+    }
+    changes.sort_by(|a, b| b.at.cmp(&a.at));
+    changes.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(changes)
 }
 
 pub fn publish(rec: &mut Recorder<'_>, published: bool) -> Result<(), Rejected> {

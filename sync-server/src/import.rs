@@ -673,18 +673,32 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
+/// An import as the conference's history shows it: what, from where, by whom.
+#[derive(Debug, Clone)]
+pub struct ImportRun {
+    pub conference: ConferenceId,
+    /// Where the registrations come from (`website`, `csv`): ids are unique per source.
+    pub source: String,
+    /// The file's name, as uploaded or given on the command line.
+    pub file: String,
+    /// A person's email; `None`: the command line.
+    pub actor: Option<String>,
+}
+
 /// Registrations imported in one go: everything that could refuse one halfway is checked first
 /// ([`check_registrations`]), so a file is imported whole or not at all; then transactions of
 /// [`IMPORT_BATCH`], `imported(n)` after each. Returns how many were new (not imported before).
+/// An import that imported something is listed in the conference's history, in the same
+/// transaction as its last batch.
 pub async fn import_registrations<S: Store>(
     store: &S,
-    conference: ConferenceId,
-    source: String,
+    run: ImportRun,
     registrations: Vec<ImportRegistration>,
     now: onsite_shared::Timestamp,
     mut imported: impl FnMut(usize),
 ) -> Result<usize, ImportError> {
-    let (checked_source, checked) = (source.clone(), registrations.clone());
+    let conference = run.conference;
+    let (checked_source, checked) = (run.source.clone(), registrations.clone());
     let problems = store
         .read(move |tx| {
             let (conf, _) = event_log::load::<Conference>(tx, &StreamId::conference(conference))?;
@@ -694,12 +708,23 @@ pub async fn import_registrations<S: Store>(
     if !problems.is_empty() {
         return Err(ImportError::Problems(problems));
     }
+    let (total, batches) = (
+        registrations.len(),
+        registrations.len().div_ceil(IMPORT_BATCH),
+    );
     let mut new = 0;
     for (i, chunk) in registrations.chunks(IMPORT_BATCH).enumerate() {
         let chunk = chunk.to_vec();
-        let (source, n) = (source.clone(), chunk.len());
+        let n = chunk.len();
+        let (run, before, last) = (run.clone(), new, i + 1 == batches);
         new += store
-            .write(move |tx| import_batch(tx, conference, now, &source, &chunk))
+            .write(move |tx| {
+                let batch = import_batch(tx, conference, now, &run.source, &chunk)?;
+                if last && before + batch > 0 {
+                    record_run(tx, &run, now, total, before + batch)?;
+                }
+                Ok::<_, Rejected>(batch)
+            })
             .await?;
         imported(n);
         // The tables grow under the import faster than PostgreSQL's statistics follow: with
@@ -718,4 +743,29 @@ pub async fn import_registrations<S: Store>(
         .write(|tx| crate::storage::refresh_statistics(tx))
         .await?;
     Ok(new)
+}
+
+fn record_run(
+    tx: &mut dyn crate::storage::Tx,
+    run: &ImportRun,
+    now: onsite_shared::Timestamp,
+    total: usize,
+    new: usize,
+) -> Result<(), StoreError> {
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    tx.execute(
+        "INSERT INTO import_runs (id, conference, at, actor, source, file, registrations, imported) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        crate::params![
+            uuid::Uuid::now_v7().to_string(),
+            run.conference.to_string(),
+            crate::storage::time_text(&now),
+            run.actor.clone(),
+            run.source.clone(),
+            run.file.clone(),
+            count(total),
+            count(new)
+        ],
+    )?;
+    Ok(())
 }

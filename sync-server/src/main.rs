@@ -261,7 +261,8 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
                         serde_json::from_str(&text).with_context(|| {
                             format!("{} is not a valid import file", file.display())
                         })?;
-                    let (id, new) = import_file(&store, data, now).await?;
+                    let (id, new) =
+                        import_file(&store, data, &file.display().to_string(), now).await?;
                     println!("conference {id}: {new} registrations imported");
                 }
                 "csv" => {
@@ -269,8 +270,13 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
                     let registrations = import::parse_csv(&text).map_err(|e| {
                         anyhow::anyhow!("{} is not a valid registrations CSV: {e}", file.display())
                     })?;
-                    let new = import_registrations(&store, conference, source, registrations, now)
-                        .await?;
+                    let run = import::ImportRun {
+                        conference,
+                        source,
+                        file: file.display().to_string(),
+                        actor: None,
+                    };
+                    let new = import_registrations(&store, run, registrations, now).await?;
                     println!("conference {conference}: {new} registrations imported");
                 }
                 other => anyhow::bail!("unknown import format {other:?}: use json or csv"),
@@ -278,7 +284,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
         }
         Command::Demo { attendees, seed } => {
             let data = demo::demo_file(attendees, seed);
-            let (id, new) = import_file(&store, data, now).await?;
+            let (id, new) = import_file(&store, data, "the demo", now).await?;
             let token = store
                 .write(move |tx| devices::create_admin_token(tx, "demo head office", now))
                 .await?;
@@ -347,6 +353,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
 async fn import_file<S: Store>(
     store: &S,
     data: import::ImportFile,
+    file: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(ConferenceId, usize)> {
     let slug = data.conference.new.details.slug.clone();
@@ -369,15 +376,20 @@ async fn import_file<S: Store>(
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let new = import_registrations(store, id, data.source, data.registrations, now).await?;
+    let run = import::ImportRun {
+        conference: id,
+        source: data.source,
+        file: file.to_owned(),
+        actor: None,
+    };
+    let new = import_registrations(store, run, data.registrations, now).await?;
     Ok((id, new))
 }
 
 /// Imports registrations in transactions of 100, with a progress bar.
 async fn import_registrations<S: Store>(
     store: &S,
-    conference: ConferenceId,
-    source: String,
+    run: import::ImportRun,
     registrations: Vec<import::ImportRegistration>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize> {
@@ -389,10 +401,8 @@ async fn import_registrations<S: Store>(
     );
     progress.set_message("importing registrations");
     let imported =
-        import::import_registrations(store, conference, source, registrations, now, |n| {
-            progress.inc(n as u64)
-        })
-        .await;
+        import::import_registrations(store, run, registrations, now, |n| progress.inc(n as u64))
+            .await;
     let new = match imported {
         Ok(new) => new,
         Err(import::ImportError::Problems(problems)) => {

@@ -1168,6 +1168,8 @@ fn badges_are_set_up_from_the_dashboard_and_bad_files_change_nothing() -> Result
         "badge templates set",
         "attendee type template set",
         "desk defaults set",
+        "registrations imported",
+        "file: the demo",
     ] {
         ensure!(page.contains(change), "history lacks {change:?}");
     }

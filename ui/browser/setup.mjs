@@ -131,7 +131,7 @@ try {
   // The history says who did what.
   await page.click('nav.tabs a:has-text("History")');
   const history = await page.locator('#history').textContent();
-  for (const what of ['created', 'seat type created', 'seat type updated', 'seat quota changed', 'attendee type defined', 'badge templates set', 'attendee type template set', 'desk defaults set', 'published']) {
+  for (const what of ['created', 'seat type created', 'seat type updated', 'seat quota changed', 'attendee type defined', 'badge templates set', 'attendee type template set', 'desk defaults set', 'registrations imported', 'published']) {
     check(history.includes(what), `the history lists "${what}"`);
   }
   check(history.includes(expect.email), 'the history names who made the changes');

@@ -113,21 +113,21 @@ pub(super) async fn upload<S: Store>(
     if let Ok(mut jobs) = app.imports.0.lock() {
         jobs.insert(id, Arc::clone(&job));
     }
-    let (conference, now, running) = (conf.id, chrono::Utc::now(), Arc::clone(&job));
+    let run = import::ImportRun {
+        conference: conf.id,
+        source,
+        file: job.file.clone(),
+        actor: Some(conf.session.email.clone()),
+    };
+    let (now, running) = (chrono::Utc::now(), Arc::clone(&job));
     let worker = Arc::clone(&app);
     tokio::spawn(async move {
         let progress = Arc::clone(&running);
-        let result = import::import_registrations(
-            &worker.store,
-            conference,
-            source,
-            registrations,
-            now,
-            move |n| {
+        let result =
+            import::import_registrations(&worker.store, run, registrations, now, move |n| {
                 progress.done.fetch_add(n, Ordering::Relaxed);
-            },
-        )
-        .await;
+            })
+            .await;
         let outcome = match result {
             Ok(new) => Outcome::Imported { new },
             Err(ImportError::Problems(problems)) => Outcome::Refused(problems),

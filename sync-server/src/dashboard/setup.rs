@@ -515,7 +515,7 @@ pub(super) async fn history<S: Store>(
                 tr {
                     td { (c.at.get(..19).unwrap_or(&c.at).replace('T', " ")) }
                     td { (c.actor.as_deref().unwrap_or("import or command line")) }
-                    td { (c.event_type.trim_start_matches("conference.").replace('_', " ")) }
+                    td { (c.event_type.trim_start_matches("conference.").replace(['_', '.'], " ")) }
                     td.muted { (summary(&c.payload)) }
                 }
             }
@@ -538,6 +538,10 @@ fn summary(payload: &serde_json::Value) -> String {
         "policy",
         "badge_colour",
         "template",
+        "file",
+        "source",
+        "imported",
+        "skipped",
     ] {
         if let Some(v) = payload.get(key) {
             parts.push(format!("{key}: {}", text(v)));

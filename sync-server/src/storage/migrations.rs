@@ -71,7 +71,24 @@ pub(crate) const STEPS: &[Step] = &[
         sqlite: CHANGES,
         postgres: CHANGES,
     },
+    // 5
+    Step {
+        name: "imports in a conference's history",
+        breaks_older: false,
+        sqlite: IMPORT_RUNS,
+        postgres: IMPORT_RUNS,
+    },
 ];
+
+/// One row per import run that imported something (`imports` already holds the registrations
+/// imported, by source id): when, by whom (`NULL`: the command line),
+/// which file from which source, how many rows it had and how many were new.
+const IMPORT_RUNS: &str = "\
+    CREATE TABLE IF NOT EXISTS import_runs ( \
+        id TEXT PRIMARY KEY, conference TEXT NOT NULL, at TEXT NOT NULL, actor TEXT, \
+        source TEXT NOT NULL, file TEXT NOT NULL, registrations BIGINT NOT NULL, \
+        imported BIGINT NOT NULL); \
+    CREATE INDEX IF NOT EXISTS import_runs_by_conference ON import_runs (conference, at);";
 
 /// The actor of each event head office recorded (a person's email, `token NAME`), for the
 /// conference's history page. Events without a row were recorded by an import, the command
