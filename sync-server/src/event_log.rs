@@ -145,7 +145,13 @@ pub fn insert_events(
 ) -> Result<(), StoreError> {
     const COLUMNS: usize = 14;
     let conference = conference.to_string();
-    let per_statement = tx.dialect().rows_per_insert();
+    let bulk = tx.dialect() == crate::storage::Dialect::Postgres
+        && events.len() >= crate::storage::COPY_FROM_ROWS;
+    let per_statement = if bulk {
+        events.len()
+    } else {
+        tx.dialect().rows_per_insert()
+    };
     let mut events = events.into_iter().peekable();
     while events.peek().is_some() {
         let mut values = Vec::with_capacity(per_statement.min(events.len()) * COLUMNS);
@@ -181,7 +187,9 @@ pub fn insert_events(
                 placeholders(1, COLUMNS)
             )
         });
-        if rows == 1 {
+        if bulk {
+            tx.copy_rows("events", EVENT_COLUMNS, COLUMNS, values)?;
+        } else if rows == 1 {
             tx.execute(&ONE_ROW, &values)?;
         } else {
             tx.execute(

@@ -303,12 +303,8 @@ pub fn check_registrations(
 }
 
 /// Imports registrations as confirmed orders with assigned seats, skipping the ones imported
-/// before (by their source id in this conference), in the transaction `tx`. Every event is
-/// appended many per statement ([`Recorder::batched`]), each registration's order and tickets
-/// are new streams read from nowhere ([`Recorder::fresh`]), and the read models are written
-/// whole at the end ([`projection::imported`]) instead of event by event: on PostgreSQL a
-/// statement is a round trip, and the event-by-event import made some twenty per
-/// registration. Returns how many were new.
+/// before (by their source id in this conference), in the transaction `tx`: decided
+/// ([`decide_batch`]), then written ([`write_decided`]). Returns how many were new.
 pub fn import_batch(
     tx: &mut dyn Tx,
     conference: ConferenceId,
@@ -316,16 +312,53 @@ pub fn import_batch(
     source: &str,
     registrations: &[ImportRegistration],
 ) -> Result<usize, Rejected> {
+    let decided = decide_batch(tx, conference, now, source, registrations, None)?;
+    write_decided(tx, conference, source, decided, None)
+}
+
+/// The seats stream as a decided batch left it, for the next batch to decide on before the
+/// first is written; and the ticket codes it drew, which the next may not draw again.
+#[derive(Clone)]
+pub struct Carry {
+    seats: SeatsAvailability,
+    version: u64,
+    codes: HashSet<TicketCode>,
+}
+
+/// A batch of registrations decided but not written: its events, the rows they project to,
+/// and the `imports` rows.
+pub struct Decided {
+    appends: Vec<event_log::Append>,
+    rows: Vec<projection::Imported>,
+    imports: Vec<(String, Option<OrderId>)>,
+    /// The seats stream's version the batch decided on: still its head when it is written,
+    /// or the batch is decided again.
+    seats_before: u64,
+    carry: Carry,
+}
+
+/// Decides a batch without writing anything: each registration's order and tickets are new
+/// streams read from nowhere ([`Recorder::fresh`]), the conference and its seats are read
+/// once (or the seats taken from `carry`, what the batch before decided), and every event is
+/// kept ([`Recorder::deferred`]) for [`write_decided`], which writes them many per statement
+/// and the read models whole ([`projection::imported`]) instead of event by event. Runs on a
+/// read transaction as well as on a write one.
+pub fn decide_batch(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    now: Timestamp,
+    source: &str,
+    registrations: &[ImportRegistration],
+    carry: Option<&Carry>,
+) -> Result<Decided, Rejected> {
     let done = imported_before(tx, conference, source, registrations)?;
     let todo: Vec<&ImportRegistration> = registrations
         .iter()
         .filter(|r| !done.contains(&r.source_id))
         .collect();
-    if todo.is_empty() {
-        return Ok(0);
-    }
-    let codes = ticket_codes(tx, conference, &todo)?;
-    let mut rec = Recorder::new(tx, conference, now).batched().unprojected();
+    let avoid = carry.map(|c| c.codes.clone()).unwrap_or_default();
+    let codes = ticket_codes(tx, conference, &todo, &avoid)?;
+    let mut rec = Recorder::new(tx, conference, now).deferred().unprojected();
     let (conf, _) = rec.load::<Conference>(&StreamId::conference(conference))?;
     if conf.id.is_none() {
         return Err(Rejected::Domain {
@@ -333,10 +366,18 @@ pub fn import_batch(
             message: format!("no conference {conference}"),
         });
     }
+    let seats_stream = StreamId::seats(conference);
+    let (seats, seats_before) = match carry {
+        Some(c) => (c.seats.clone(), c.version),
+        None => rec.load::<SeatsAvailability>(&seats_stream)?,
+    };
+    rec.seed(&seats_stream, seats, seats_before);
     let seat_types = seat_types_by_name(&conf);
     let prices = conf.price_list();
     let mut rows = Vec::with_capacity(todo.len());
+    let mut drawn: HashSet<TicketCode> = HashSet::new();
     for (r, codes) in todo.iter().zip(codes) {
+        drawn.extend(codes.iter().cloned());
         rows.push(import_registration(
             &mut rec,
             source,
@@ -346,27 +387,79 @@ pub fn import_batch(
             codes,
         )?);
     }
-    let tx = rec.finish()?;
-    projection::imported(tx, conference, &rows)?;
-    let c = conference.to_string();
-    let per_statement = tx.dialect().rows_per_insert();
-    projection::insert_rows(
-        tx,
-        "INSERT INTO imports (conference, source, source_id, order_id) VALUES",
-        todo.iter()
-            .zip(&rows)
-            .map(|(r, row)| {
-                vec![
-                    SqlValue::from(c.as_str()),
-                    SqlValue::from(source),
-                    SqlValue::from(r.source_id.as_str()),
-                    SqlValue::from(row.order.id.map(|o| o.to_string())),
-                ]
-            })
-            .collect(),
-        per_statement,
-    )?;
-    Ok(rows.len())
+    let (seats, _) = rec.load::<SeatsAvailability>(&seats_stream)?;
+    let version = rec.version(&seats_stream).unwrap_or(seats_before);
+    let imports = todo
+        .iter()
+        .zip(&rows)
+        .map(|(r, row)| (r.source_id.clone(), row.order.id))
+        .collect();
+    Ok(Decided {
+        appends: rec.into_appends(),
+        rows,
+        imports,
+        seats_before,
+        carry: Carry {
+            seats,
+            version,
+            codes: drawn,
+        },
+    })
+}
+
+/// Writes a [`decide_batch`]'s batch in `tx`: its events, read models and `imports` rows; with
+/// `record`, the import run too (the last batch's). Refused with [`StoreError::Conflict`],
+/// writing nothing, when the seats stream moved since the batch was decided (another writer
+/// reserved seats meanwhile): the batch must be decided again (the transaction is marked as
+/// having lost a race, so a backend that retries does).
+pub fn write_decided(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    source: &str,
+    decided: Decided,
+    record: Option<(&ImportRun, Timestamp, usize, usize)>,
+) -> Result<usize, Rejected> {
+    let new = decided.rows.len();
+    if new > 0 {
+        let head = event_log::stream_version(tx, &StreamId::seats(conference))?;
+        if head != decided.seats_before {
+            // On PostgreSQL another writer may commit between a decision and this check even
+            // in one transaction: the backend then decides the whole job again.
+            tx.lost_race();
+            return Err(StoreError::Conflict(format!(
+                "the seats moved from version {} to {head} while the import decided a batch",
+                decided.seats_before
+            ))
+            .into());
+        }
+        event_log::insert_events(tx, conference, decided.appends)?;
+        projection::imported(tx, conference, &decided.rows)?;
+        let c = conference.to_string();
+        let per_statement = tx.dialect().rows_per_insert();
+        projection::insert_rows(
+            tx,
+            "INSERT INTO imports (conference, source, source_id, order_id) VALUES",
+            decided
+                .imports
+                .into_iter()
+                .map(|(source_id, order)| {
+                    vec![
+                        SqlValue::from(c.as_str()),
+                        SqlValue::from(source),
+                        SqlValue::from(source_id),
+                        SqlValue::from(order.map(|o| o.to_string())),
+                    ]
+                })
+                .collect(),
+            per_statement,
+        )?;
+    }
+    if let Some((run, now, total, before)) = record
+        && before + new > 0
+    {
+        record_run(tx, run, now, total, before + new)?;
+    }
+    Ok(new)
 }
 
 /// The source ids of `registrations` imported into the conference before.
@@ -405,6 +498,7 @@ fn ticket_codes(
     tx: &mut dyn Tx,
     conference: ConferenceId,
     registrations: &[&ImportRegistration],
+    avoid: &HashSet<TicketCode>,
 ) -> Result<Vec<Vec<TicketCode>>, Rejected> {
     let mut codes = Vec::with_capacity(registrations.len());
     let mut drawn: Vec<(usize, usize)> = Vec::new();
@@ -423,7 +517,8 @@ fn ticket_codes(
         codes.push(mine);
     }
     for _ in 0..8 {
-        let mut seen: HashSet<TicketCode> = HashSet::new();
+        // Codes drawn for the batch before, not written yet, count as taken.
+        let mut seen: HashSet<TicketCode> = avoid.clone();
         let mut again: Vec<(usize, usize)> = Vec::new();
         // Given codes first: a drawn code gives way to them.
         for (i, mine) in codes.iter().enumerate() {
@@ -690,6 +785,11 @@ pub struct ImportRun {
 /// [`IMPORT_BATCH`], `imported(n)` after each. Returns how many were new (not imported before).
 /// An import that imported something is listed in the conference's history, in the same
 /// transaction as its last batch.
+///
+/// The batches are pipelined: while one batch is written (the database's work), the next is
+/// decided on a read transaction (the server's work), from the seats as the batch being
+/// written leaves them. If another writer reserved seats in between, the batch is refused
+/// unwritten and decided again on what was committed.
 pub async fn import_registrations<S: Store>(
     store: &S,
     run: ImportRun,
@@ -708,25 +808,58 @@ pub async fn import_registrations<S: Store>(
     if !problems.is_empty() {
         return Err(ImportError::Problems(problems));
     }
-    let (total, batches) = (
-        registrations.len(),
-        registrations.len().div_ceil(IMPORT_BATCH),
-    );
-    let mut new = 0;
-    for (i, chunk) in registrations.chunks(IMPORT_BATCH).enumerate() {
-        let chunk = chunk.to_vec();
-        let n = chunk.len();
-        let (run, before, last) = (run.clone(), new, i + 1 == batches);
-        new += store
-            .write(move |tx| {
-                let batch = import_batch(tx, conference, now, &run.source, &chunk)?;
-                if last && before + batch > 0 {
-                    record_run(tx, &run, now, total, before + batch)?;
+    let total = registrations.len();
+    let batches: Vec<Vec<ImportRegistration>> = registrations
+        .chunks(IMPORT_BATCH)
+        .map(<[ImportRegistration]>::to_vec)
+        .collect();
+    let decide = |batch: usize, carry: Option<Carry>| {
+        let (source, chunk) = (run.source.clone(), batches.get(batch).cloned());
+        async move {
+            match chunk {
+                None => Ok(None),
+                Some(chunk) => {
+                    store
+                        .read(move |tx| {
+                            decide_batch(tx, conference, now, &source, &chunk, carry.as_ref())
+                                .map(Some)
+                        })
+                        .await
                 }
-                Ok::<_, Rejected>(batch)
-            })
-            .await?;
-        imported(n);
+            }
+        }
+    };
+    let mut new = 0;
+    let mut next = decide(0, None).await?;
+    for (i, chunk) in batches.iter().enumerate() {
+        let Some(decided) = next.take() else { break };
+        let last = i + 1 == batches.len();
+        let carry = decided.carry.clone();
+        let (w_run, w_chunk, before) = (run.clone(), chunk.clone(), new);
+        let mut decided = Some(decided);
+        let write = store.write(move |tx| {
+            let record = last.then_some((&w_run, now, total, before));
+            if let Some(d) = decided.take() {
+                match write_decided(tx, conference, &w_run.source, d, record) {
+                    Err(Rejected::Store(StoreError::Conflict(_))) => {}
+                    other => return other.map(|n| (n, false)),
+                }
+            }
+            // The seats moved under the decision (or the write was tried again after losing a
+            // race): this batch decided again, on what is committed.
+            let again = decide_batch(tx, conference, now, &w_run.source, &w_chunk, None)?;
+            write_decided(tx, conference, &w_run.source, again, record).map(|n| (n, true))
+        });
+        let (written, decided_next) = tokio::join!(write, decide(i + 1, Some(carry)));
+        let (n, redone) = written?;
+        new += n;
+        // A batch decided again leaves the seats elsewhere than the next batch assumed.
+        next = if redone {
+            decide(i + 1, None).await?
+        } else {
+            decided_next?
+        };
+        imported(chunk.len());
         // The tables grow under the import faster than PostgreSQL's statistics follow: with
         // statistics of near-empty tables, a batch's lookups (the seats' stream, ticket codes)
         // plan as scans of whole tables, and the import slows as it goes (50,000

@@ -385,6 +385,17 @@ pub(crate) fn insert_rows(
     per_statement: usize,
 ) -> Result<(), StoreError> {
     let width = rows.first().map_or(0, Vec::len);
+    let target = insert
+        .strip_prefix("INSERT INTO ")
+        .and_then(|t| t.strip_suffix(" VALUES"))
+        .and_then(|t| t.split_once(" ("))
+        .and_then(|(table, columns)| Some((table, columns.strip_suffix(')')?)));
+    if let Some((table, columns)) = target
+        && tx.dialect() == crate::storage::Dialect::Postgres
+        && rows.len() >= crate::storage::COPY_FROM_ROWS
+    {
+        return tx.copy_rows(table, columns, width, rows.into_iter().flatten().collect());
+    }
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<SqlValue>> = rows.by_ref().take(per_statement).collect();

@@ -57,6 +57,8 @@ pub struct Recorder<'t> {
     /// batches appends (PostgreSQL).
     admitted: Vec<projection::Admitted>,
     batched: bool,
+    /// Whether appends wait for [`Recorder::into_appends`] ([`Recorder::deferred`]).
+    deferred: bool,
     /// Whether recording moves the read models ([`Recorder::unprojected`]).
     projected: bool,
 }
@@ -75,8 +77,42 @@ impl<'t> Recorder<'t> {
             pending: Vec::new(),
             admitted: Vec::new(),
             batched: false,
+            deferred: false,
             projected: true,
         }
+    }
+
+    /// Decides without writing: every append is kept for [`Recorder::into_appends`], to be
+    /// written later (perhaps in another transaction, as the importer's pipeline does). Every
+    /// stream the job reads must be read (or [`Recorder::seed`]ed) before its first append:
+    /// a read after one is refused, since the log it would read lacks what was decided.
+    pub fn deferred(mut self) -> Self {
+        self.batched = true;
+        self.deferred = true;
+        self
+    }
+
+    /// A stream's state and version as this job should take them, without reading the log:
+    /// what an earlier job decided and has not written yet.
+    pub fn seed<A: StreamAggregate + Send + 'static>(
+        &mut self,
+        stream: &StreamId,
+        state: A,
+        version: u64,
+    ) {
+        self.versions.insert(stream.clone(), version);
+        self.states.insert(stream.clone(), Box::new(state));
+    }
+
+    /// The version this job has taken `stream` to (or found it at).
+    pub fn version(&self, stream: &StreamId) -> Option<u64> {
+        self.versions.get(stream).copied()
+    }
+
+    /// What a [`Recorder::deferred`] job decided, to be written with
+    /// [`event_log::insert_events`].
+    pub fn into_appends(self) -> Vec<Append> {
+        self.pending
     }
 
     /// Records without moving the read models: for a job that writes the rows its events
@@ -112,6 +148,12 @@ impl<'t> Recorder<'t> {
 
     /// Inserts what [`Recorder::batched`] collected.
     fn flush(&mut self) -> Result<(), StoreError> {
+        if self.deferred && !self.pending.is_empty() {
+            return Err(StoreError::Database(format!(
+                "a deferred recording read the log after it had decided something ({} events)",
+                self.pending.len()
+            )));
+        }
         if !self.pending.is_empty() {
             let pending = std::mem::take(&mut self.pending);
             event_log::insert_events(self.tx, self.conference, pending)?;
@@ -154,7 +196,12 @@ impl<'t> Recorder<'t> {
     fn append(&mut self, e: Append) -> Result<(), StoreError> {
         if self.batched {
             self.pending.push(e);
-            if self.pending.len() >= self.tx.dialect().rows_per_insert() {
+            // PostgreSQL takes a big batch's events with one `COPY` (see `insert_events`).
+            let flush_at = match self.tx.dialect() {
+                crate::storage::Dialect::Postgres => 8 * crate::storage::COPY_FROM_ROWS,
+                crate::storage::Dialect::Sqlite => self.tx.dialect().rows_per_insert(),
+            };
+            if !self.deferred && self.pending.len() >= flush_at {
                 self.flush()?;
             }
             Ok(())

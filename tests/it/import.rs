@@ -230,3 +230,229 @@ fn an_import_writes_the_rows_its_events_project_to() -> Result<()> {
     );
     Ok(())
 }
+
+fn registration(i: usize) -> onsite_server::import::ImportRegistration {
+    onsite_server::import::ImportRegistration {
+        source_id: format!("R-{i}"),
+        registrant: None,
+        seats: vec![onsite_server::import::ImportSeat {
+            seat_type: "General admission".into(),
+            ticket_code: None,
+            attendee: onsite_shared::seat_assignments::Attendee {
+                first_name: format!("Reg{i}"),
+                last_name: "O'Brien \\ Back".into(),
+                email: format!("r{i}@example.com"),
+                company: "\\N".into(),
+                attendee_types: vec![],
+            },
+            line: None,
+        }],
+    }
+}
+
+/// An online buyer's order of one seat, held (not paid): `false` when the seats are gone.
+async fn order_one<S: onsite_server::storage::Store>(
+    store: &S,
+    conference: ConferenceId,
+    seat: onsite_shared::ids::SeatTypeId,
+) -> Result<bool> {
+    use onsite_server::recorder::{Recorder, Rejected};
+    let hold = onsite_server::registration::Hold {
+        window: chrono::Duration::minutes(15),
+        grace: chrono::Duration::minutes(5),
+    };
+    let seats = vec![onsite_shared::seat_availability::SeatQuantity {
+        seat_type: seat,
+        quantity: 1,
+    }];
+    let order = onsite_shared::ids::OrderId::from_uuid(uuid::Uuid::now_v7());
+    let placed = store
+        .write(move |tx| {
+            let mut rec = Recorder::new(tx, conference, chrono::Utc::now());
+            onsite_server::registration::place_order(
+                &mut rec,
+                order,
+                seats.clone(),
+                hold,
+                onsite_shared::order::OrderOrigin::Online,
+            )
+        })
+        .await;
+    match placed {
+        Ok(_) => Ok(true),
+        Err(Rejected::Domain { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A conference with one admission seat type of `quota` seats, named as `registration` says.
+async fn conference_of<S: onsite_server::storage::Store>(
+    store: &S,
+    quota: u32,
+) -> Result<(ConferenceId, onsite_shared::ids::SeatTypeId)> {
+    use onsite_server::admin::{self, NewConference, NewSeatType};
+    use onsite_shared::conference::{ConferenceDetails, OversellPolicy, SeatKind};
+    let id = ConferenceId::from_uuid(uuid::Uuid::now_v7());
+    let seat = store
+        .write(move |tx| {
+            let mut rec = onsite_server::recorder::Recorder::new(tx, id, chrono::Utc::now());
+            admin::create_conference(
+                &mut rec,
+                &NewConference {
+                    id: Some(id),
+                    details: ConferenceDetails {
+                        name: "Interleaved Summit".into(),
+                        slug: format!("interleaved-{}", id.as_uuid().simple()),
+                        description: String::new(),
+                        venue: String::new(),
+                        starts_on: chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default(),
+                        ends_on: chrono::NaiveDate::from_ymd_opt(2027, 1, 2).unwrap_or_default(),
+                        currency: onsite_shared::money::Currency::EUR,
+                        max_seats_per_order: None,
+                        time_zone: None,
+                        owner_name: None,
+                    },
+                    owner_email: String::new(),
+                },
+            )?;
+            let seat = admin::add_seat_type(
+                &mut rec,
+                &NewSeatType {
+                    id: None,
+                    name: "General admission".into(),
+                    description: String::new(),
+                    price_minor: 100,
+                    quota,
+                    kind: SeatKind::Admission,
+                    policy: OversellPolicy::Reject,
+                },
+            )?;
+            admin::publish(&mut rec, true)?;
+            Ok::<_, onsite_server::recorder::Rejected>(seat)
+        })
+        .await?;
+    Ok((id, seat))
+}
+
+/// The importer decides each batch while the one before is written, from the seats as that
+/// one leaves them. Online orders reserving seats all the while move the seats under those
+/// decisions: such a batch is refused unwritten and decided again on what was committed. In
+/// the end every registration is in once, every seat is counted once, and the rows keep text
+/// that `COPY` must escape (a backslash, the two characters `\N`).
+async fn import_interleaved<S: onsite_server::storage::Store>(
+    store: std::sync::Arc<S>,
+) -> Result<()> {
+    use onsite_server::import::{self, ImportRun};
+    use onsite_shared::event::StreamId;
+    use onsite_shared::seat_availability::SeatsAvailability;
+
+    let (conference, seat) = conference_of(&*store, 10_000).await?;
+    let registrations: Vec<_> = (0..3 * import::IMPORT_BATCH + 17)
+        .map(registration)
+        .collect();
+    let total = registrations.len();
+
+    // A decided batch whose seats moved before it was written is refused, writing nothing.
+    let first = registrations[..5].to_vec();
+    let now = chrono::Utc::now();
+    let decided = store
+        .read(move |tx| import::decide_batch(tx, conference, now, "test", &first, None))
+        .await?;
+    anyhow::ensure!(order_one(&*store, conference, seat).await?);
+    let mut decided = Some(decided);
+    let refused = store
+        .write(move |tx| {
+            // PostgreSQL's store tries a job that lost a race again: it finds nothing to write.
+            let decided = decided
+                .take()
+                .context("the seats moved: tried again with nothing")?;
+            import::write_decided(tx, conference, "test", decided, None)
+                .map_err(anyhow::Error::from)
+        })
+        .await;
+    anyhow::ensure!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("seats moved")),
+        "{:?}",
+        refused.map(drop)
+    );
+
+    // The whole import, with orders placed throughout.
+    let orders = {
+        let store = std::sync::Arc::clone(&store);
+        tokio::spawn(async move {
+            let mut placed = 0u32;
+            for _ in 0..200 {
+                if order_one(&*store, conference, seat).await? {
+                    placed += 1;
+                }
+                tokio::task::yield_now().await;
+            }
+            anyhow::Ok(placed)
+        })
+    };
+    let run = ImportRun {
+        conference,
+        source: "test".into(),
+        file: "interleaved.csv".into(),
+        actor: None,
+    };
+    let new = import::import_registrations(&*store, run, registrations, chrono::Utc::now(), |_| {})
+        .await?;
+    let placed = orders.await??;
+    anyhow::ensure!(new == total, "{new} of {total} imported");
+
+    let (seats, _) = store
+        .read(move |tx| {
+            onsite_server::event_log::load::<SeatsAvailability>(tx, &StreamId::seats(conference))
+        })
+        .await?;
+    let held: u32 = seats.pending.values().filter_map(|p| p.get(&seat)).sum();
+    let sold = seats.committed.get(&seat).copied().unwrap_or(0);
+    let remaining = seats.remaining(seat).unwrap_or(0);
+    // The first order and the ones placed during the import are held; every import is sold.
+    anyhow::ensure!(
+        held == placed + 1 && sold as usize == total,
+        "held {held} (placed {placed} + 1), sold {sold} (imported {total})"
+    );
+    anyhow::ensure!(
+        remaining == 10_000 - i64::from(held) - sold,
+        "remaining {remaining}"
+    );
+    let tickets = store
+        .read(move |tx| {
+            let rows = tx.query(
+                "SELECT COUNT(*) FROM tickets WHERE conference = $1 AND last_name = $2 \
+                 AND company = $3",
+                onsite_server::params![conference.to_string(), "O'Brien \\ Back", "\\N"],
+            )?;
+            rows[0].int(0)
+        })
+        .await?;
+    anyhow::ensure!(tickets as usize == total, "{tickets} tickets");
+    Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+#[test]
+fn an_import_interleaved_with_online_orders_counts_every_seat_once() -> Result<()> {
+    let dir = TempDir::new("import-interleaved")?;
+    let store =
+        onsite_server::storage::sqlite::SqliteStore::open(&dir.path().join("onsite.sqlite3"))?;
+    runtime()?.block_on(import_interleaved(std::sync::Arc::new(store)))
+}
+
+#[test]
+fn on_postgres_an_import_interleaved_with_online_orders_counts_every_seat_once() -> Result<()> {
+    let pg = onsite_tests::postgres::PgCluster::start()?;
+    let url = pg.database("interleaved")?;
+    let store = onsite_server::storage::postgres::PgStore::open(&url)?;
+    runtime()?.block_on(import_interleaved(std::sync::Arc::new(store)))
+}

@@ -130,18 +130,112 @@ struct PgTx<'a> {
     read_only: bool,
 }
 
-fn bind(value: &SqlValue, ty: &Type) -> Box<dyn ToSql + Sync> {
-    match (value, ty) {
-        (SqlValue::Null, t) if *t == Type::INT8 => Box::new(None::<i64>),
-        (SqlValue::Null, t) if *t == Type::INT4 => Box::new(None::<i32>),
-        (SqlValue::Null, _) => Box::new(None::<String>),
-        (SqlValue::Int(n), t) if *t == Type::INT4 => {
-            Box::new(i32::try_from(*n).unwrap_or(i32::MAX))
+/// A value as the statement's parameter type wants it; text is borrowed, not copied (an
+/// import's batch binds megabytes of payloads).
+#[derive(Debug)]
+enum Bound<'a> {
+    Text(&'a str),
+    Owned(Option<String>),
+    Int8(Option<i64>),
+    Int4(Option<i32>),
+}
+
+impl Bound<'_> {
+    fn as_sql(&self) -> &(dyn ToSql + Sync) {
+        match self {
+            Bound::Text(s) => s,
+            Bound::Owned(s) => s,
+            Bound::Int8(n) => n,
+            Bound::Int4(n) => n,
         }
-        (SqlValue::Int(n), t) if *t == Type::TEXT || *t == Type::VARCHAR => Box::new(n.to_string()),
-        (SqlValue::Int(n), _) => Box::new(*n),
-        (SqlValue::Text(s), t) if *t == Type::INT8 => Box::new(s.parse::<i64>().ok()),
-        (SqlValue::Text(s), _) => Box::new(s.clone()),
+    }
+}
+
+fn bind<'a>(value: &'a SqlValue, ty: &Type) -> Bound<'a> {
+    match (value, ty) {
+        (SqlValue::Null, t) if *t == Type::INT8 => Bound::Int8(None),
+        (SqlValue::Null, t) if *t == Type::INT4 => Bound::Int4(None),
+        (SqlValue::Null, _) => Bound::Owned(None),
+        (SqlValue::Int(n), t) if *t == Type::INT4 => {
+            Bound::Int4(Some(i32::try_from(*n).unwrap_or(i32::MAX)))
+        }
+        (SqlValue::Int(n), t) if *t == Type::TEXT || *t == Type::VARCHAR => {
+            Bound::Owned(Some(n.to_string()))
+        }
+        (SqlValue::Int(n), _) => Bound::Int8(Some(*n)),
+        (SqlValue::Text(s), t) if *t == Type::INT8 => Bound::Int8(s.parse::<i64>().ok()),
+        (SqlValue::Text(s), _) => Bound::Text(s),
+    }
+}
+
+/// Streams `values` (rows of `width`) to `COPY … FROM STDIN` in its text format, a buffer
+/// at a time: the server inserts while the rest is still being written.
+fn copy_in(
+    tx: &mut postgres::Transaction<'_>,
+    sql: &str,
+    width: usize,
+    values: &[SqlValue],
+) -> Result<(), CopyError> {
+    use std::io::Write as _;
+    let mut writer = tx.copy_in(sql).map_err(CopyError::Db)?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut sent = Ok(());
+    for row in values.chunks(width.max(1)) {
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                buf.push(b'\t');
+            }
+            copy_text(v, &mut buf);
+        }
+        buf.push(b'\n');
+        if buf.len() >= 1 << 16 {
+            sent = writer.write_all(&buf);
+            buf.clear();
+            if sent.is_err() {
+                break;
+            }
+        }
+    }
+    if sent.is_ok() {
+        sent = writer.write_all(&buf);
+    }
+    match sent {
+        Ok(()) => writer.finish().map(drop).map_err(CopyError::Db),
+        // Dropping the writer unfinished aborts the `COPY`: nothing of it is kept.
+        Err(e) => Err(CopyError::Io(e)),
+    }
+}
+
+#[derive(Debug)]
+enum CopyError {
+    Db(postgres::Error),
+    Io(std::io::Error),
+}
+
+/// `value` in `COPY`'s text format: `\N` for NULL; backslash, tab, newline and carriage
+/// return escaped.
+fn copy_text(value: &SqlValue, out: &mut Vec<u8>) {
+    match value {
+        SqlValue::Null => out.extend_from_slice(b"\\N"),
+        SqlValue::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        SqlValue::Text(s) => {
+            // Copied a run at a time between the few bytes that need escaping.
+            let bytes = s.as_bytes();
+            let mut from = 0;
+            for (i, b) in bytes.iter().enumerate() {
+                let escaped: &[u8] = match b {
+                    b'\\' => b"\\\\",
+                    b'\t' => b"\\t",
+                    b'\n' => b"\\n",
+                    b'\r' => b"\\r",
+                    _ => continue,
+                };
+                out.extend_from_slice(&bytes[from..i]);
+                out.extend_from_slice(escaped);
+                from = i + 1;
+            }
+            out.extend_from_slice(&bytes[from..]);
+        }
     }
 }
 
@@ -197,18 +291,21 @@ impl PgTx<'_> {
         ) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
         let stmt = self.statement(sql)?;
-        let boxed: Vec<Box<dyn ToSql + Sync>> = params
+        let bound: Vec<Bound<'_>> = params
             .iter()
             .zip(stmt.params())
             .map(|(v, t)| bind(v, t))
             .collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(AsRef::as_ref).collect();
-        f(&mut self.tx, &stmt, &refs).map_err(|e| {
-            if is_retryable(&e) {
-                self.conflict = true;
-            }
-            db_error(&e)
-        })
+        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(Bound::as_sql).collect();
+        let result = f(&mut self.tx, &stmt, &refs);
+        result.map_err(|e| self.failed(&e))
+    }
+
+    fn failed(&mut self, e: &postgres::Error) -> StoreError {
+        if is_retryable(e) {
+            self.conflict = true;
+        }
+        db_error(e)
     }
 }
 
@@ -231,6 +328,21 @@ impl Tx for PgTx<'_> {
 
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
+    }
+
+    fn copy_rows(
+        &mut self,
+        table: &str,
+        columns: &str,
+        width: usize,
+        values: Vec<SqlValue>,
+    ) -> Result<(), StoreError> {
+        let sql = format!("COPY {table} ({columns}) FROM STDIN");
+        match copy_in(&mut self.tx, &sql, width, &values) {
+            Ok(()) => Ok(()),
+            Err(CopyError::Db(e)) => Err(self.failed(&e)),
+            Err(CopyError::Io(e)) => Err(StoreError::Database(format!("copying rows: {e}"))),
+        }
     }
 
     fn lost_race(&mut self) {
@@ -454,5 +566,29 @@ impl Store for PgStore {
             })
             .await?;
         Ok(page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SqlValue, copy_text};
+
+    #[test]
+    fn copy_text_escapes_what_copy_would_read_as_structure() {
+        let mut out = Vec::new();
+        for v in [
+            SqlValue::Text("plain Zoë".into()),
+            SqlValue::Text("a\\b\tc\nd\re".into()),
+            SqlValue::Text("\\N".into()),
+            SqlValue::Null,
+            SqlValue::Int(-42),
+        ] {
+            copy_text(&v, &mut out);
+            out.push(b'|');
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "plain Zoë|a\\\\b\\tc\\nd\\re|\\\\N|\\N|-42|"
+        );
     }
 }
