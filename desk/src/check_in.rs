@@ -1,16 +1,39 @@
-//! Check-in at the door, and undoing one.
+//! Check-in at the door, and undoing one; a party (the people on one order) admitted or
+//! taken back at once, each admission its own event, all in one transaction.
 
+use rusqlite::Transaction;
 use serde::Serialize;
 
+use onsite_shared::aggregate::Timestamp;
 use onsite_shared::check_in::{self, Admission, CheckIn, TicketStatus};
+use onsite_shared::conference::Conference;
 use onsite_shared::event::StreamId;
-use onsite_shared::ids::{AdmissionId, TicketCode};
+use onsite_shared::ids::{AdmissionId, OrderId, TicketCode};
 
 use crate::command::{self, Refused};
 use crate::error::DeskError;
 use crate::printing::{self, AutoPrinted};
 use crate::roster::{self, RosterEntry};
-use crate::store::{Desk, setting};
+use crate::store::{Desk, Identity, setting};
+
+/// The most tickets one party check-in or undo takes.
+pub const MAX_PARTY: usize = 200;
+
+/// The people on the same order (or walk-in sale) as a ticket: who they are, what they hold,
+/// who is in already. Only tickets that admit (an add-on admits nobody), in the order's order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct Party {
+    pub order: OrderId,
+    pub members: Vec<RosterEntry>,
+}
+
+/// Several tickets admitted in one action.
+#[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
+pub struct PartyCheckInRequest {
+    pub codes: Vec<String>,
+    /// The gate; the desk's own gate when `None`.
+    pub gate: Option<String>,
+}
 
 #[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
 pub struct CheckInRequest {
@@ -56,67 +79,83 @@ impl Desk {
         if typed.is_empty() {
             return Err(DeskError::BadInput("type or scan a ticket code".into()));
         }
-        let Ok(code) = TicketCode::parse(typed) else {
-            return Ok(CheckInOutcome::UnknownTicket {
-                code: typed.to_owned(),
-            });
-        };
         let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;
-            let gate = match &req.gate {
-                Some(g) => g.trim().to_owned(),
-                None => setting(tx, "gate")?.unwrap_or_else(|| "main".to_owned()),
-            };
+            let gate = gate_of(tx, req.gate.as_deref())?;
             let conf = self.conference(tx, id)?;
-            let entry = roster::entry(tx, &conf, &code)?;
-            let status = entry
-                .as_ref()
-                .map_or(TicketStatus::Unknown, RosterEntry::status);
-            let stream = StreamId::admission(id.conference, &code);
-            let admission = Admission {
-                admission: AdmissionId::from_uuid(uuid::Uuid::now_v7()),
-                desk: id.device,
-                gate,
-                at: now,
-            };
-            let command = check_in::Command::Admit {
-                conference: id.conference,
-                code: code.clone(),
-                ticket: entry.as_ref().map(|e| e.ticket),
-                status,
-                admission: admission.clone(),
-                override_reason: req.override_reason.clone(),
-            };
-            if let Err(refused) = command::execute::<CheckIn>(tx, id, &stream, now, |_| Ok(command))
-            {
-                return match refused {
-                    Refused::Domain(check_in::Error::AlreadyAdmitted { first }) => {
-                        Ok(CheckInOutcome::AlreadyAdmitted { entry, first })
-                    }
-                    Refused::Domain(check_in::Error::UnknownTicket) => {
-                        Ok(CheckInOutcome::UnknownTicket {
-                            code: code.to_string(),
-                        })
-                    }
-                    Refused::Domain(check_in::Error::NotEntitled(status)) => {
-                        Ok(CheckInOutcome::NotEntitled { entry, status })
-                    }
-                    other => Err(other.into()),
-                };
+            admit(
+                tx,
+                id,
+                &conf,
+                typed,
+                &gate,
+                req.override_reason.as_deref(),
+                now,
+            )
+        })
+    }
+
+    /// The people on the same order as `code` (a walk-in sale's tickets are one order).
+    pub fn party(&self, code: &str) -> Result<Party, DeskError> {
+        let code =
+            TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        self.read(|conn| {
+            let id = Desk::identity(conn)?;
+            let conf = self.conference(conn, id)?;
+            let entry = roster::entry(conn, &conf, &code)?
+                .ok_or_else(|| DeskError::NoSuchTicket(code.to_string()))?;
+            let mut members = Vec::new();
+            for other in roster::same_order(conn, &code)? {
+                if let Some(e) = roster::entry(conn, &conf, &other)?
+                    && e.admits
+                    && e.order == entry.order
+                {
+                    members.push(e);
+                }
             }
-            // Only the admission changed: the rest of the entry read above still holds.
-            let mut entry = entry;
-            if let Some(e) = entry.as_mut() {
-                (e.admission, e.duplicates) = roster::admission_state(tx, &code)?;
-            }
-            let print = printing::auto_print(tx, &conf, entry.as_ref(), now)?;
-            Ok(CheckInOutcome::Admitted {
-                entry,
-                admission,
-                overridden: status != TicketStatus::Valid,
-                print,
+            Ok(Party {
+                order: entry.order,
+                members,
             })
+        })
+    }
+
+    /// Admits several tickets at once (a party: "8 of 10 arrived"), each its own admission
+    /// event, all in one transaction: every ticket's outcome, as [`Desk::check_in`] gives it.
+    /// A code that is in the list twice is checked in once.
+    pub fn check_in_party(
+        &self,
+        req: &PartyCheckInRequest,
+    ) -> Result<Vec<CheckInOutcome>, DeskError> {
+        let codes = party_codes(&req.codes)?;
+        let now = self.now();
+        self.write(|tx| {
+            let id = Desk::identity(tx)?;
+            let gate = gate_of(tx, req.gate.as_deref())?;
+            let conf = self.conference(tx, id)?;
+            codes
+                .iter()
+                .map(|code| admit(tx, id, &conf, code, &gate, None, now))
+                .collect()
+        })
+    }
+
+    /// Takes back several admissions at once (the whole party), in one transaction; the
+    /// reason is required and kept on each. Nothing is undone if one of them cannot be.
+    pub fn undo_party(&self, codes: &[String], reason: &str) -> Result<(), DeskError> {
+        let codes = party_codes(codes)?;
+        let codes: Vec<TicketCode> = codes
+            .iter()
+            .map(|c| TicketCode::parse(c).map_err(|_| DeskError::NoSuchTicket(c.clone())))
+            .collect::<Result<_, _>>()?;
+        let now = self.now();
+        self.write(|tx| {
+            let id = Desk::identity(tx)?;
+            for code in &codes {
+                undo(tx, id, code, reason, now)?;
+            }
+            Ok(())
         })
     }
 
@@ -127,15 +166,117 @@ impl Desk {
         let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;
-            let stream = StreamId::admission(id.conference, &code);
-            command::execute::<CheckIn>(tx, id, &stream, now, |_| {
-                Ok(check_in::Command::Undo {
-                    desk: id.device,
-                    at: now,
-                    reason: reason.to_owned(),
-                })
-            })?;
-            Ok(())
+            undo(tx, id, &code, reason, now)
         })
     }
+}
+
+/// The codes of a party request: trimmed, each once, at least one and at most [`MAX_PARTY`].
+fn party_codes(codes: &[String]) -> Result<Vec<String>, DeskError> {
+    let mut out: Vec<String> = Vec::new();
+    for c in codes {
+        let c = c.trim();
+        if !c.is_empty() && !out.iter().any(|o| o == c) {
+            out.push(c.to_owned());
+        }
+    }
+    if out.is_empty() {
+        return Err(DeskError::BadInput("choose at least one ticket".into()));
+    }
+    if out.len() > MAX_PARTY {
+        return Err(DeskError::BadInput(format!(
+            "{} tickets at once; at most {MAX_PARTY}",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+fn gate_of(tx: &rusqlite::Connection, gate: Option<&str>) -> Result<String, DeskError> {
+    Ok(match gate {
+        Some(g) => g.trim().to_owned(),
+        None => setting(tx, "gate")?.unwrap_or_else(|| "main".to_owned()),
+    })
+}
+
+/// One ticket checked in inside `tx`: admitted, already admitted (when, where), unknown, or
+/// not entitled. Only `admitted` records anything; it also queues the badge when the
+/// auto-print policy says so (a duplicate scan never prints).
+fn admit(
+    tx: &Transaction<'_>,
+    id: Identity,
+    conf: &Conference,
+    typed: &str,
+    gate: &str,
+    override_reason: Option<&str>,
+    now: Timestamp,
+) -> Result<CheckInOutcome, DeskError> {
+    let Ok(code) = TicketCode::parse(typed) else {
+        return Ok(CheckInOutcome::UnknownTicket {
+            code: typed.to_owned(),
+        });
+    };
+    let entry = roster::entry(tx, conf, &code)?;
+    let status = entry
+        .as_ref()
+        .map_or(TicketStatus::Unknown, RosterEntry::status);
+    let stream = StreamId::admission(id.conference, &code);
+    let admission = Admission {
+        admission: AdmissionId::from_uuid(uuid::Uuid::now_v7()),
+        desk: id.device,
+        gate: gate.to_owned(),
+        at: now,
+    };
+    let command = check_in::Command::Admit {
+        conference: id.conference,
+        code: code.clone(),
+        ticket: entry.as_ref().map(|e| e.ticket),
+        status,
+        admission: admission.clone(),
+        override_reason: override_reason.map(str::to_owned),
+    };
+    if let Err(refused) = command::execute::<CheckIn>(tx, id, &stream, now, |_| Ok(command)) {
+        return match refused {
+            Refused::Domain(check_in::Error::AlreadyAdmitted { first }) => {
+                Ok(CheckInOutcome::AlreadyAdmitted { entry, first })
+            }
+            Refused::Domain(check_in::Error::UnknownTicket) => Ok(CheckInOutcome::UnknownTicket {
+                code: code.to_string(),
+            }),
+            Refused::Domain(check_in::Error::NotEntitled(status)) => {
+                Ok(CheckInOutcome::NotEntitled { entry, status })
+            }
+            other => Err(other.into()),
+        };
+    }
+    // Only the admission changed: the rest of the entry read above still holds.
+    let mut entry = entry;
+    if let Some(e) = entry.as_mut() {
+        (e.admission, e.duplicates) = roster::admission_state(tx, &code)?;
+    }
+    let print = printing::auto_print(tx, conf, entry.as_ref(), now)?;
+    Ok(CheckInOutcome::Admitted {
+        entry,
+        admission,
+        overridden: status != TicketStatus::Valid,
+        print,
+    })
+}
+
+fn undo(
+    tx: &Transaction<'_>,
+    id: Identity,
+    code: &TicketCode,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), DeskError> {
+    let stream = StreamId::admission(id.conference, code);
+    command::execute::<CheckIn>(tx, id, &stream, now, |_| {
+        Ok(check_in::Command::Undo {
+            desk: id.device,
+            at: now,
+            reason: reason.to_owned(),
+        })
+    })?;
+    Ok(())
 }

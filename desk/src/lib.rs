@@ -33,7 +33,7 @@ mod store;
 pub mod sync;
 mod walk_in;
 
-pub use check_in::{CheckInOutcome, CheckInRequest};
+pub use check_in::{CheckInOutcome, CheckInRequest, MAX_PARTY, Party, PartyCheckInRequest};
 pub use conflict::{ConflictAction, ConflictItem};
 pub use error::DeskError;
 pub use printing::{

@@ -121,6 +121,29 @@ fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, DeskError> {
         .map_err(|_| DeskError::Corrupt(format!("bad {what} {s:?}")))
 }
 
+/// The codes of the tickets on the same order (or walk-in sale) as `code`, itself included,
+/// in the order's order: the rows of the streams that hold `code` (an order's seat
+/// assignments, a sale).
+pub(crate) fn same_order(
+    conn: &Connection,
+    code: &TicketCode,
+) -> Result<Vec<TicketCode>, DeskError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT code, MIN(position) FROM roster \
+         WHERE stream IN (SELECT stream FROM roster WHERE code = ?1) \
+         GROUP BY code ORDER BY MIN(position), code",
+    )?;
+    let codes = stmt
+        .query_map([code.as_str()], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    codes
+        .iter()
+        .map(|c| {
+            TicketCode::parse(c).map_err(|_| DeskError::Corrupt(format!("bad ticket code {c:?}")))
+        })
+        .collect()
+}
+
 /// The roster entry of a ticket code, if the desk knows the code.
 pub(crate) fn entry(
     conn: &Connection,

@@ -8,8 +8,8 @@ use onsite_desk_core::printing::Cups;
 use onsite_desk_core::sync::{self, SyncClient, SyncError, SyncStatus};
 use onsite_desk_core::{
     BadgeSvg, CheckInOutcome, CheckInRequest, ConferenceView, ConflictAction, ConflictItem,
-    Correction, Desk, DeskError, PrintJob, PrintRequest, PrintSettings, RosterEntry, SaleReceipt,
-    SaleRequest, SaleView, SeatAvailability,
+    Correction, Desk, DeskError, Party, PartyCheckInRequest, PrintJob, PrintRequest, PrintSettings,
+    RosterEntry, SaleReceipt, SaleRequest, SaleView, SeatAvailability,
 };
 use onsite_shared::badge::AutoPrint;
 use onsite_shared::error_code;
@@ -146,6 +146,33 @@ pub async fn check_in(app: State<'_, DeskApp>, req: CheckInRequest) -> Answer<Ch
 #[tauri::command]
 pub async fn undo_check_in(app: State<'_, DeskApp>, code: String, reason: String) -> Answer<()> {
     app.desk.undo_check_in(&code, &reason)?;
+    app.appended();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn party(app: State<'_, DeskApp>, code: String) -> Answer<Party> {
+    Ok(app.desk.party(&code)?)
+}
+
+#[tauri::command]
+pub async fn check_in_party(
+    app: State<'_, DeskApp>,
+    req: PartyCheckInRequest,
+) -> Answer<Vec<CheckInOutcome>> {
+    let outcomes = app.desk.check_in_party(&req)?;
+    if outcomes
+        .iter()
+        .any(|o| matches!(o, CheckInOutcome::Admitted { .. }))
+    {
+        app.appended();
+    }
+    Ok(outcomes)
+}
+
+#[tauri::command]
+pub async fn undo_party(app: State<'_, DeskApp>, codes: Vec<String>, reason: String) -> Answer<()> {
+    app.desk.undo_party(&codes, &reason)?;
     app.appended();
     Ok(())
 }
@@ -307,6 +334,8 @@ mod tests {
         RosterEntry::export_all(&cfg)?;
         CheckInRequest::export_all(&cfg)?;
         CheckInOutcome::export_all(&cfg)?;
+        Party::export_all(&cfg)?;
+        PartyCheckInRequest::export_all(&cfg)?;
         Correction::export_all(&cfg)?;
         SeatAvailability::export_all(&cfg)?;
         SaleRequest::export_all(&cfg)?;

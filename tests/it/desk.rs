@@ -6,7 +6,8 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail, ensure};
 use onsite_desk_core::{
-    CheckInOutcome, CheckInRequest, ConflictAction, RosterEntry, SaleRequest, SaleTicketRequest,
+    CheckInOutcome, CheckInRequest, ConflictAction, PartyCheckInRequest, RosterEntry, SaleRequest,
+    SaleTicketRequest,
 };
 use onsite_shared::check_in::TicketStatus;
 use onsite_shared::conflict::ConflictKind;
@@ -731,5 +732,128 @@ fn bad_input_at_the_desk_gets_a_clear_error_and_records_nothing() -> Result<()> 
         "{unknown:?}"
     );
     ensure!(desk.local_status()?.appended == 0);
+    Ok(())
+}
+
+/// A party of four bought at one door. Each door, offline from the other, admits part of it in
+/// one action ("2 of 4 arrived"): one admission event per person, the person both doors let in
+/// flagged once as a duplicate, the others not. Both doors then see the same party; "this
+/// person" undoes one admission, and an undo that cannot be done whole undoes nothing.
+#[test]
+fn two_doors_admit_one_party_partly_each_and_only_the_overlap_is_flagged() -> Result<()> {
+    let dir = TempDir::new("desk-party")?;
+    let server = demo_server(&dir, 30)?;
+    let north = LocalDesk::enrol(&server, DEMO, "north-party", dir.path())?;
+    let south = LocalDesk::enrol(&server, DEMO, "south-party", dir.path())?;
+    north.sync()?;
+    let seat = north
+        .availability()?
+        .into_iter()
+        .find(|s| s.admits && s.remaining >= 4)
+        .context("four seats")?;
+    let mut sale = walk_in(seat.seat_type, 4, "Party");
+    sale.amount_taken_minor = 4 * seat.price.amount_minor;
+    let codes: Vec<String> = north
+        .sell(&sale)?
+        .tickets
+        .iter()
+        .map(|t| t.code.to_string())
+        .collect();
+    north.sync()?;
+    south.sync()?;
+    for desk in [&north, &south] {
+        let party = desk.party(&codes[3])?;
+        ensure!(
+            party
+                .members
+                .iter()
+                .map(|m| m.code.to_string())
+                .collect::<Vec<_>>()
+                == codes,
+            "{party:?}"
+        );
+    }
+
+    // North lets in the first two, south (not synced since) the second and third.
+    let at_north = north.check_in_party(&PartyCheckInRequest {
+        codes: vec![codes[0].clone(), codes[1].clone(), codes[0].clone()],
+        gate: Some("north".into()),
+    })?;
+    ensure!(
+        at_north.len() == 2
+            && at_north
+                .iter()
+                .all(|o| matches!(o, CheckInOutcome::Admitted { .. })),
+        "{at_north:?}"
+    );
+    let at_south = south.check_in_party(&PartyCheckInRequest {
+        codes: vec![codes[1].clone(), codes[2].clone()],
+        gate: Some("south".into()),
+    })?;
+    ensure!(
+        at_south
+            .iter()
+            .all(|o| matches!(o, CheckInOutcome::Admitted { .. })),
+        "{at_south:?}"
+    );
+    north.sync()?;
+    south.sync()?;
+    north.sync()?;
+    for desk in [&north, &south] {
+        let party = desk.party(&codes[0])?;
+        let state: Vec<(bool, u32)> = party
+            .members
+            .iter()
+            .map(|m| (m.admission.is_some(), m.duplicates))
+            .collect();
+        ensure!(
+            state == [(true, 0), (true, 1), (true, 0), (false, 0)],
+            "{state:?}"
+        );
+    }
+    let admissions = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/admissions"),
+        None,
+    )?;
+    ensure!(admissions["admitted"] == 3, "{admissions}");
+
+    // "This person": one admission taken back. An undo that cannot be done whole (the fourth
+    // was never let in) undoes nothing; one without a reason neither.
+    north.undo_party(&[codes[0].clone()], "scanned the wrong ticket")?;
+    ensure!(
+        north
+            .undo_party(&[codes[2].clone(), codes[3].clone()], "gone home")
+            .is_err()
+    );
+    ensure!(north.undo_party(&[codes[2].clone()], "  ").is_err());
+    let party = north.party(&codes[0])?;
+    let inside: Vec<bool> = party
+        .members
+        .iter()
+        .map(|m| m.admission.is_some())
+        .collect();
+    ensure!(inside == [false, true, true, false], "{inside:?}");
+
+    // Bad requests change nothing.
+    let before = north.local_status()?.appended;
+    ensure!(
+        north
+            .check_in_party(&PartyCheckInRequest::default())
+            .is_err()
+    );
+    let too_many: Vec<String> = (0..=onsite_desk_core::MAX_PARTY)
+        .map(|i| format!("X{i:04}"))
+        .collect();
+    ensure!(
+        north
+            .check_in_party(&PartyCheckInRequest {
+                codes: too_many,
+                gate: None,
+            })
+            .is_err()
+    );
+    ensure!(north.party("NOPE-NOPE").is_err());
+    ensure!(north.local_status()?.appended == before);
     Ok(())
 }

@@ -125,6 +125,30 @@ fn door_staff_enrol_check_in_sell_print_and_see_a_compensation_in_the_real_windo
     Ok(())
 }
 
+/// Waits until the app's roster has `code` (it pulls in the background): searched by `name`
+/// again until the code is among the results; the field is left empty.
+async fn on_roster(client: &Client, name: &str, code: &str) -> Result<()> {
+    let field = css(client, "#scan").await?;
+    field.send_keys(name).await?;
+    for _ in 0..60 {
+        let shown = client
+            .find_all(Locator::Css(&format!(".result[data-code='{code}']")))
+            .await?;
+        if !shown.is_empty() {
+            for _ in 0..name.chars().count() {
+                field.send_keys(key::BACKSPACE).await?;
+            }
+            return Ok(());
+        }
+        css(client, "#sync-now").await?.click().await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Typing again searches again.
+        field.send_keys(" ").await?;
+        field.send_keys(key::BACKSPACE).await?;
+    }
+    anyhow::bail!("{code} never reached the app's roster")
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn drive(
     client: &Client,
@@ -232,6 +256,68 @@ async fn drive(
     wait_for_text(client, "#receipt-printed", "1 badge(s) sent", WAIT).await?;
     css(client, "#sales tr[data-status='confirmed']").await?;
     screenshot(client, "desk-app-walkin-confirmed").await?;
+
+    // A party of three bought at the rival desk. One scan admits the first and shows the
+    // party; the second is ticked and admitted with one click, the third (not there yet)
+    // left out; then the second is taken back as "this person", with a reason.
+    let party_seat = rival
+        .availability()?
+        .into_iter()
+        .find(|s| s.admits && s.remaining >= 3)
+        .context("three seats for a party")?;
+    let guest = |i: i64| SaleTicketRequest {
+        seat_type: party_seat.seat_type,
+        first_name: format!("Guest{i}"),
+        last_name: "Partygoer".into(),
+        email: format!("guest{i}@example.com"),
+        company: String::new(),
+        attendee_types: vec![],
+    };
+    let party: Vec<String> = rival
+        .sell(&SaleRequest {
+            tickets: (0..3).map(guest).collect(),
+            payment_method: PaymentMethod::Card,
+            amount_taken_minor: party_seat.price.amount_minor * 3,
+        })?
+        .tickets
+        .iter()
+        .map(|t| t.code.to_string())
+        .collect();
+    std::thread::scope(|s| s.spawn(|| rival.sync()).join())
+        .map_err(|_| anyhow::anyhow!("the rival's sync panicked"))??;
+    press(client, key::F1).await?;
+    on_roster(client, "Partygoer", &party[0]).await?;
+    scan(client, &party[0]).await?;
+    let (text, tone) = banner(client, "Admitted").await?;
+    ensure!(tone == "ok" && text.contains("Guest0"), "{tone}: {text}");
+    let panel = wait_for_text(client, "#party", "3 people, 2 not in yet", WAIT).await?;
+    ensure!(panel.contains("Guest2"), "{panel}");
+    css(
+        client,
+        &format!("#party .party-member[data-code='{}'] input", party[2]),
+    )
+    .await?
+    .click()
+    .await?;
+    wait_for_text(client, "#admit-party", "Admit ticked (1)", WAIT).await?;
+    css(client, "#admit-party").await?.click().await?;
+    let (text, tone) = banner(client, "Admitted 1 of 1").await?;
+    ensure!(tone == "ok", "{tone}: {text}");
+    wait_for_text(client, "#party", "3 people, 1 not in yet", WAIT).await?;
+    screenshot(client, "desk-app-party").await?;
+    css(client, "#party-reason")
+        .await?
+        .send_keys("came back out for a coat")
+        .await?;
+    css(
+        client,
+        &format!("#party .party-member[data-code='{}'] .undo-one", party[1]),
+    )
+    .await?
+    .click()
+    .await?;
+    banner(client, "Undone: 1").await?;
+    wait_for_text(client, "#party", "3 people, 2 not in yet", WAIT).await?;
 
     // The app loses the server; the rival sells the workshop's last seats meanwhile; the
     // app, seeing seats as of its last sync, sells one more. After the link heals the server

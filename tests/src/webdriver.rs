@@ -15,6 +15,7 @@ use crate::display::{VirtualDisplay, terminate};
 
 /// WebDriver key code points.
 pub mod key {
+    pub const BACKSPACE: &str = "\u{E003}";
     pub const ENTER: &str = "\u{E007}";
     pub const SHIFT: &str = "\u{E008}";
     pub const ESCAPE: &str = "\u{E00C}";

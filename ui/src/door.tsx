@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { DeskState } from "./bindings/DeskState";
+import type { Party } from "./bindings/Party";
 import type { RosterEntry } from "./bindings/RosterEntry";
-import { type Banner, bannerFor, clock, codeForEnter, fullName } from "./logic";
+import { type Banner, bannerFor, clock, codeForEnter, fullName, partyBanner, stillToCome } from "./logic";
 import { desk, errorText } from "./ipc";
 import { play } from "./sound";
 
@@ -12,6 +13,9 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
   const [results, setResults] = useState<RosterEntry[]>([]);
   const [selected, setSelected] = useState(-1);
   const [banner, setBanner] = useState<Banner | null>(null);
+  const [party, setParty] = useState<Party | null>(null);
+  const [ticked, setTicked] = useState<Set<string>>(new Set());
+  const [reason, setReason] = useState("");
   const asked = useRef(0);
   const colours = new Map((state.conference?.attendee_types ?? []).map((t) => [t.id, t]));
 
@@ -19,8 +23,10 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
     const keep = () => setTimeout(() => field.current?.focus(), 0);
     keep();
     const onFocus = (e: FocusEvent) => {
-      // Another control was clicked with the mouse: the field takes focus back right after.
-      if (e.target !== field.current) keep();
+      // Another control was clicked with the mouse: the field takes focus back right after
+      // (except a field that is typed into, such as an undo's reason).
+      const own = (e.target as HTMLElement | null)?.closest?.("[data-own-focus]");
+      if (e.target !== field.current && !own) keep();
     };
     document.addEventListener("focusin", onFocus);
     return () => document.removeEventListener("focusin", onFocus);
@@ -45,16 +51,69 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
     }
   }
 
+  /** The people on the same order as `code`, when there are others: ticks who can still come. */
+  async function showParty(code: string) {
+    try {
+      const p = await desk.party(code);
+      if (p.members.length > 1) {
+        setParty(p);
+        setTicked(new Set(stillToCome(p.members).map((m) => m.code)));
+      } else {
+        setParty(null);
+      }
+    } catch {
+      setParty(null);
+    }
+  }
+
   async function checkIn(code: string) {
     try {
       const outcome = await desk.checkIn({ code, gate: null, override_reason: null });
       const b = bannerFor(outcome, state.identity?.device ?? null);
       setBanner(b);
       play(b.tone);
+      if (outcome.outcome === "admitted" || outcome.outcome === "already_admitted") {
+        await showParty(code);
+      } else {
+        setParty(null);
+      }
     } catch (e) {
       setBanner({ tone: "bad", title: "Not checked in", lines: [errorText(e)] });
       play("bad");
     }
+  }
+
+  async function admitParty() {
+    if (!party) return;
+    const codes = party.members.filter((m) => ticked.has(m.code)).map((m) => m.code);
+    if (codes.length === 0) return;
+    try {
+      const outcomes = await desk.checkInParty({ codes, gate: null });
+      const b = partyBanner(outcomes);
+      setBanner(b);
+      play(b.tone);
+    } catch (e) {
+      setBanner({ tone: "bad", title: "Party not checked in", lines: [errorText(e)] });
+      play("bad");
+    }
+    await showParty(party.members[0].code);
+  }
+
+  async function undoParty(codes: string[]) {
+    if (!party || codes.length === 0) return;
+    if (reason.trim() === "") {
+      setBanner({ tone: "bad", title: "Say why", lines: ["An undo needs a reason"] });
+      return;
+    }
+    try {
+      await desk.undoParty(codes, reason);
+      setBanner({ tone: "warn", title: `Undone: ${codes.length} admission(s)`, lines: [reason] });
+      setReason("");
+    } catch (e) {
+      setBanner({ tone: "bad", title: "Not undone", lines: [errorText(e)] });
+    }
+    await showParty(party.members[0].code);
+    field.current?.focus();
   }
 
   function onKey(e: KeyboardEvent) {
@@ -110,6 +169,67 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
             <div class="banner-line">{l}</div>
           ))}
         </div>
+      )}
+      {party && (
+        <section id="party" class="party" aria-label="The party on this order">
+          <div class="party-title">
+            On the same order: {party.members.length} people, {stillToCome(party.members).length} not in yet
+          </div>
+          <ul>
+            {party.members.map((m) => (
+              <li class="party-member" data-code={m.code}>
+                <label>
+                  <input
+                    type="checkbox"
+                    disabled={!stillToCome([m]).length}
+                    checked={ticked.has(m.code)}
+                    onChange={(e) => {
+                      const next = new Set(ticked);
+                      if ((e.target as HTMLInputElement).checked) next.add(m.code);
+                      else next.delete(m.code);
+                      setTicked(next);
+                    }}
+                  />
+                  <span class="name">{fullName(m)}</span> <span class="seat">{m.seat_type_name}</span>{" "}
+                  {m.admission ? (
+                    <span class="pill warn">in at {clock(m.admission.at)}</span>
+                  ) : m.withdrawn ? (
+                    <span class="pill bad">withdrawn</span>
+                  ) : (
+                    <span class="pill">not yet in</span>
+                  )}
+                </label>
+                {m.admission && (
+                  <button type="button" class="undo-one" onClick={() => undoParty([m.code])}>
+                    Undo this person
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+          <div class="party-actions">
+            <button type="button" id="admit-party" disabled={ticked.size === 0} onClick={admitParty}>
+              Admit ticked ({ticked.size})
+            </button>
+            <input
+              id="party-reason"
+              data-own-focus
+              placeholder="Reason to undo"
+              value={reason}
+              onInput={(e) => setReason((e.target as HTMLInputElement).value)}
+            />
+            <button
+              type="button"
+              id="undo-party"
+              onClick={() => undoParty(party.members.filter((m) => m.admission).map((m) => m.code))}
+            >
+              Undo whole party
+            </button>
+            <button type="button" id="close-party" onClick={() => setParty(null)}>
+              Close
+            </button>
+          </div>
+        </section>
       )}
       <ol class="results" id="results">
         {results.map((r, i) => {

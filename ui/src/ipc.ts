@@ -9,6 +9,8 @@ import type { ConflictItem } from "./bindings/ConflictItem";
 import type { Correction } from "./bindings/Correction";
 import type { DeskState } from "./bindings/DeskState";
 import type { Failure } from "./bindings/Failure";
+import type { Party } from "./bindings/Party";
+import type { PartyCheckInRequest } from "./bindings/PartyCheckInRequest";
 import type { PrintJob } from "./bindings/PrintJob";
 import type { PrintRequest } from "./bindings/PrintRequest";
 import type { PrinterView } from "./bindings/PrinterView";
@@ -60,6 +62,9 @@ export const desk = {
   attendee: (code: string) => call<RosterEntry | null>("attendee", { code }),
   checkIn: (req: CheckInRequest) => call<CheckInOutcome>("check_in", { req }),
   undoCheckIn: (code: string, reason: string) => call<null>("undo_check_in", { code, reason }),
+  party: (code: string) => call<Party>("party", { code }),
+  checkInParty: (req: PartyCheckInRequest) => call<CheckInOutcome[]>("check_in_party", { req }),
+  undoParty: (codes: string[], reason: string) => call<null>("undo_party", { codes, reason }),
   correctAttendee: (code: string, correction: Correction) =>
     call<null>("correct_attendee", { code, correction }),
   availability: () => call<SeatAvailability[]>("availability"),

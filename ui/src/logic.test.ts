@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { RosterEntry } from "./bindings/RosterEntry";
-import { bannerFor, codeForEnter, formatAge, isStale, looksLikeCode, parseAmount, setStaleMinutes, staleMinutes, syncSummary } from "./logic";
+import { bannerFor, codeForEnter, formatAge, isStale, looksLikeCode, parseAmount, partyBanner, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
 
 function entry(code: string, first: string, last: string): RosterEntry {
   return {
@@ -126,5 +126,31 @@ describe("the stale threshold", () => {
     expect(setStaleMinutes(storage, 0)).toBe(false);
     expect(setStaleMinutes(storage, Number.NaN)).toBe(false);
     expect(staleMinutes(storage)).toBe(12);
+  });
+});
+
+describe("a party at the door", () => {
+  const admission = { admission: "a", desk: "d1", gate: "north", at: "2026-11-23T09:00:00Z", pending: true };
+  it("offers only the members who can still come in", () => {
+    const inAlready = { ...entry("B", "Bea", "In"), admission };
+    const addOn = { ...entry("C", "Cy", "Workshop"), admits: false };
+    const gone = { ...entry("D", "Di", "Withdrawn"), withdrawn: true };
+    expect(stillToCome([entry("A", "Al", "Out"), inAlready, addOn, gone]).map((m) => m.code)).toEqual(["A"]);
+  });
+  it("says how many came in and names who was in already", () => {
+    const ok: CheckInOutcome = {
+      outcome: "admitted",
+      entry: entry("A", "Al", "Out"),
+      admission,
+      overridden: false,
+      print: { badge: "not_printed" },
+    };
+    const dup: CheckInOutcome = { outcome: "already_admitted", entry: entry("B", "Bea", "In"), first: admission };
+    expect(partyBanner([ok, ok])).toEqual({ tone: "ok", title: "Admitted 2 of 2", lines: [] });
+    const b = partyBanner([ok, dup]);
+    expect(b.tone).toBe("warn");
+    expect(b.title).toBe("Admitted 1 of 2");
+    expect(b.lines[0]).toContain("Bea In");
+    expect(partyBanner([ok, { outcome: "unknown_ticket", code: "X" }]).tone).toBe("bad");
   });
 });

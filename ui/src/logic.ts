@@ -90,6 +90,25 @@ export function bannerFor(outcome: CheckInOutcome, ownDevice: string | null): Ba
   }
 }
 
+/** The banner after a party check-in: how many came in, and what the others were. */
+export function partyBanner(outcomes: CheckInOutcome[]): Banner {
+  const admitted = outcomes.filter((o) => o.outcome === "admitted").length;
+  const lines: string[] = [];
+  const already = outcomes.filter((o) => o.outcome === "already_admitted");
+  if (already.length > 0) {
+    lines.push(`Already in: ${already.map((o) => (o.outcome === "already_admitted" && o.entry ? fullName(o.entry) : "a ticket")).join(", ")}`);
+  }
+  const refused = outcomes.filter((o) => o.outcome === "not_entitled" || o.outcome === "unknown_ticket").length;
+  if (refused > 0) lines.push(`${refused} not admitted: open them one by one`);
+  const tone: Tone = refused > 0 ? "bad" : already.length > 0 ? "warn" : "ok";
+  return { tone, title: `Admitted ${admitted} of ${outcomes.length}`, lines };
+}
+
+/** Who of a party can still come in: tickets that admit, not withdrawn, not in yet. */
+export function stillToCome(members: RosterEntry[]): RosterEntry[] {
+  return members.filter((m) => m.admits && !m.withdrawn && !m.admission);
+}
+
 export function formatMoney(m: Money): string {
   const major = m.amount_minor / 100;
   try {

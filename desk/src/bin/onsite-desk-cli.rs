@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use onsite_desk_core::printing::{Cups, JobState, PrintRequest, print_pending};
 use onsite_desk_core::sync::{self, SyncClient};
-use onsite_desk_core::{CheckInRequest, Desk};
+use onsite_desk_core::{CheckInRequest, Desk, PartyCheckInRequest};
 use onsite_shared::badge::AutoPrint;
 
 #[derive(Parser)]
@@ -53,6 +53,22 @@ enum Command {
         /// Let the person in although the ticket is not valid, saying why.
         #[arg(long = "override")]
         override_reason: Option<String>,
+    },
+    /// The people on the same order as a ticket, as JSON.
+    Party { code: String },
+    /// Checks several tickets in at once (a party), each its own admission, in one go.
+    CheckInParty {
+        #[arg(required = true)]
+        codes: Vec<String>,
+        #[arg(long)]
+        gate: Option<String>,
+    },
+    /// Takes back admissions (one person, or a whole party), saying why.
+    Undo {
+        #[arg(required = true)]
+        codes: Vec<String>,
+        #[arg(long)]
+        reason: String,
     },
     /// Rebuilds every projection from the two logs.
     Rebuild,
@@ -171,6 +187,14 @@ fn main() -> Result<()> {
             })?;
             println!("{}", serde_json::to_string_pretty(&outcome)?);
         }
+        Command::Party { code } => {
+            println!("{}", serde_json::to_string_pretty(&desk.party(&code)?)?);
+        }
+        Command::CheckInParty { codes, gate } => {
+            let outcomes = desk.check_in_party(&PartyCheckInRequest { codes, gate })?;
+            println!("{}", serde_json::to_string_pretty(&outcomes)?);
+        }
+        Command::Undo { codes, reason } => desk.undo_party(&codes, &reason)?,
         Command::Rebuild => desk.rebuild_projections()?,
         Command::Printers => {
             let printers = runtime.block_on(Cups::default().printers())?;
