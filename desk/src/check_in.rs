@@ -211,12 +211,18 @@ fn admit(
     override_reason: Option<&str>,
     now: Timestamp,
 ) -> Result<CheckInOutcome, DeskError> {
-    let Ok(code) = TicketCode::parse(typed) else {
-        return Ok(CheckInOutcome::UnknownTicket {
-            code: typed.to_owned(),
-        });
+    // The code as typed, else as a scanner meant it on another keyboard layout.
+    let (code, entry) = match roster::scanned(tx, conf, typed)? {
+        Some((code, entry)) => (code, Some(entry)),
+        None => match TicketCode::parse(typed) {
+            Ok(code) => (code, None),
+            Err(_) => {
+                return Ok(CheckInOutcome::UnknownTicket {
+                    code: typed.to_owned(),
+                });
+            }
+        },
     };
-    let entry = roster::entry(tx, conf, &code)?;
     let status = entry
         .as_ref()
         .map_or(TicketStatus::Unknown, RosterEntry::status);

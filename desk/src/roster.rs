@@ -144,6 +144,21 @@ pub(crate) fn same_order(
         .collect()
 }
 
+/// The ticket `typed` stands for: its code as typed, else as a scanner on another keyboard
+/// layout meant it ([`onsite_shared::scan::candidates`]); the first the roster knows.
+pub(crate) fn scanned(
+    conn: &Connection,
+    conf: &Conference,
+    typed: &str,
+) -> Result<Option<(TicketCode, RosterEntry)>, DeskError> {
+    for code in onsite_shared::scan::candidates(typed) {
+        if let Some(e) = entry(conn, conf, &code)? {
+            return Ok(Some((code, e)));
+        }
+    }
+    Ok(None)
+}
+
 /// The roster entry of a ticket code, if the desk knows the code.
 pub(crate) fn entry(
     conn: &Connection,
@@ -281,10 +296,9 @@ pub(crate) fn search(
     }
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    // An exact ticket code first: a scanner types the code and Enter.
-    if let Ok(code) = TicketCode::parse(text)
-        && let Some(e) = entry(conn, conf, &code)?
-    {
+    // An exact ticket code first: a scanner types the code and Enter (on another keyboard
+    // layout, the code it meant).
+    if let Some((code, e)) = scanned(conn, conf, text)? {
         seen.insert(code);
         out.push(e);
     }

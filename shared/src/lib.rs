@@ -10,6 +10,7 @@
 //!   [`seat_assignments`], [`check_in`], [`badge`], [`walk_in`], [`conflict`].
 //! - [`badge_template`]: the badge layout format (data, checked) a conference carries.
 //! - [`registration`]: the registration process manager (a pure state machine).
+//! - [`scan`]: a scanned code read back through the keyboard layouts scanners type on.
 //! - [`reconciliation`]: the server's pure re-decision of every event a desk pushes, and of
 //!   walk-in sales against the authoritative seats.
 //! - [`event`]: the envelope, the closed set of events, stream ids, upcasters.
@@ -32,6 +33,7 @@ pub mod order;
 pub mod protocol;
 pub mod reconciliation;
 pub mod registration;
+pub mod scan;
 pub mod seat_assignments;
 pub mod seat_availability;
 pub mod text;

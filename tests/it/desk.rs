@@ -857,3 +857,46 @@ fn two_doors_admit_one_party_partly_each_and_only_the_overlap_is_flagged() -> Re
     ensure!(north.local_status()?.appended == before);
     Ok(())
 }
+
+/// A keyboard-wedge scanner on a French or German keyboard types another string than the code
+/// it scanned (`K7QF-3XP9` comes as `KèAF)"XPç` on AZERTY). The door finds the ticket anyway,
+/// in the search and at check-in; a typed string that is no code on any layout stays unknown.
+#[test]
+fn a_code_typed_by_a_scanner_on_azerty_or_qwertz_is_found_and_admitted() -> Result<()> {
+    use onsite_shared::scan::Layout;
+    let dir = TempDir::new("desk-layouts")?;
+    let server = demo_server(&dir, 30)?;
+    let desk = LocalDesk::enrol(&server, DEMO, "layouts", dir.path())?;
+    desk.sync()?;
+    let people: Vec<RosterEntry> = desk
+        .search("a")?
+        .into_iter()
+        .filter(|e| e.admits && !e.withdrawn && e.admission.is_none())
+        .take(2)
+        .collect();
+    ensure!(people.len() == 2, "two people to admit");
+    for (person, layout) in people.iter().zip(Layout::ALL) {
+        let typed = layout.typed(person.code.as_str());
+        ensure!(
+            typed != person.code.as_str(),
+            "{layout:?} changes {}",
+            person.code
+        );
+        let found = desk.search(&typed)?;
+        ensure!(
+            found.first().map(|e| &e.code) == Some(&person.code),
+            "{layout:?}: {typed} found {:?}",
+            found.first().map(|e| e.code.to_string())
+        );
+        let outcome = desk.check_in(&scan(&typed))?;
+        ensure!(
+            matches!(&outcome, CheckInOutcome::Admitted { entry: Some(e), .. } if e.code == person.code),
+            "{layout:?}: {outcome:?}"
+        );
+    }
+    ensure!(matches!(
+        desk.check_in(&scan("§§§§-§§§§"))?,
+        CheckInOutcome::UnknownTicket { .. }
+    ));
+    Ok(())
+}

@@ -319,6 +319,16 @@ async fn drive(
     banner(client, "Undone: 1").await?;
     wait_for_text(client, "#party", "3 people, 2 not in yet", WAIT).await?;
 
+    // A scanner on a French keyboard types the last guest's code as AZERTY gives it.
+    let azerty = onsite_shared::scan::Layout::Azerty.typed(&party[2]);
+    scan(client, &azerty).await?;
+    let (text, tone) = banner(client, "Guest2").await?;
+    ensure!(
+        tone == "ok" && text.contains("Admitted"),
+        "{azerty}: {tone}: {text}"
+    );
+    screenshot(client, "desk-app-azerty").await?;
+
     // The app loses the server; the rival sells the workshop's last seats meanwhile; the
     // app, seeing seats as of its last sync, sells one more. After the link heals the server
     // rejects it and the refund due arrives in the inbox.

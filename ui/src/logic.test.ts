@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { RosterEntry } from "./bindings/RosterEntry";
-import { bannerFor, codeForEnter, formatAge, isStale, looksLikeCode, parseAmount, partyBanner, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
+import { bannerFor, codeForEnter, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
 
 function entry(code: string, first: string, last: string): RosterEntry {
   return {
@@ -152,5 +152,20 @@ describe("a party at the door", () => {
     expect(b.title).toBe("Admitted 1 of 2");
     expect(b.lines[0]).toContain("Bea In");
     expect(partyBanner([ok, { outcome: "unknown_ticket", code: "X" }]).tone).toBe("bad");
+  });
+});
+
+describe("a scanner on another keyboard layout", () => {
+  it("sends what it typed to the desk core when the search found nothing", () => {
+    // K7QF-3XP9 from a US-keyed scanner on an AZERTY keyboard.
+    expect(codeForEnter('KèAF)"XPç', [], -1)).toBe('KèAF)"XPç');
+    expect(codeForEnter("K7QFß3XP9", [], -1)).toBe("K7QFß3XP9");
+  });
+  it("tells scans from names", () => {
+    expect(looksLikeScan('KèAF)"XPç')).toBe(true);
+    expect(looksLikeScan("à&é\")'(-è")).toBe(true);
+    expect(looksLikeScan("Hélène")).toBe(false);
+    expect(looksLikeScan("Ada Lovelace")).toBe(false);
+    expect(codeForEnter("Hélène", [], -1)).toBe(null);
   });
 });

@@ -18,6 +18,17 @@ export function looksLikeCode(text: string): boolean {
   return t.length >= 4 && t.length <= 32 && /^[A-Za-z0-9-]+$/.test(t) && /[0-9]/.test(t);
 }
 
+/**
+ * What a scanner may have typed: one word of 4 to 32 characters with something other than
+ * letters in it (a digit, a dash, or what a scanner types for them on an AZERTY keyboard:
+ * `&"'(-_)`). The desk core reads it back through the layouts.
+ */
+export function looksLikeScan(text: string): boolean {
+  const t = text.trim();
+  const n = [...t].length;
+  return n >= 4 && n <= 32 && !/\s/u.test(t) && /[^\p{L}]/u.test(t);
+}
+
 export function normaliseCode(text: string): string {
   return text.trim().toUpperCase();
 }
@@ -36,6 +47,8 @@ export function codeForEnter(text: string, results: RosterEntry[], selected: num
   if (results.length === 1) return results[0].code;
   if (selected >= 0 && selected < results.length) return results[selected].code;
   if (looksLikeCode(text)) return typed;
+  // Typed by a scanner on another keyboard layout: the desk core reads it back.
+  if (results.length === 0 && looksLikeScan(text)) return text.trim();
   return null;
 }
 
