@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { RosterEntry } from "./bindings/RosterEntry";
-import { bannerFor, codeForEnter, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
+import { bannerFor, codeForEnter, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, seatsLeft, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
 
 function entry(code: string, first: string, last: string): RosterEntry {
   return {
@@ -167,5 +167,15 @@ describe("a scanner on another keyboard layout", () => {
     expect(looksLikeScan("Hélène")).toBe(false);
     expect(looksLikeScan("Ada Lovelace")).toBe(false);
     expect(codeForEnter("Hélène", [], -1)).toBe(null);
+  });
+});
+
+describe("seats left on the walk-in screen", () => {
+  it("never shows a negative count", () => {
+    expect(seatsLeft({ remaining: 3, overbook: false })).toBe("3 left");
+    expect(seatsLeft({ remaining: 0, overbook: false })).toBe("sold out");
+    expect(seatsLeft({ remaining: -45, overbook: false })).toBe("sold out (45 over quota)");
+    expect(seatsLeft({ remaining: 0, overbook: true })).toBe("quota reached: sells on as standing room, by policy");
+    expect(seatsLeft({ remaining: -2, overbook: true })).toContain("2 over quota");
   });
 });

@@ -122,6 +122,18 @@ export function stillToCome(members: RosterEntry[]): RosterEntry[] {
   return members.filter((m) => m.admits && !m.withdrawn && !m.admission);
 }
 
+/**
+ * What the walk-in screen says of a seat type's seats: how many are left; sold out (and by
+ * how many over the quota, when an import or an overbooking sold beyond it); or, for standing
+ * room, that it sells beyond the quota by its policy.
+ */
+export function seatsLeft(s: { remaining: number; overbook: boolean }): string {
+  if (s.remaining > 0) return `${s.remaining} left`;
+  const over = s.remaining < 0 ? ` (${-s.remaining} over quota)` : "";
+  if (s.overbook) return `quota reached${over}: sells on as standing room, by policy`;
+  return `sold out${over}`;
+}
+
 export function formatMoney(m: Money): string {
   const major = m.amount_minor / 100;
   try {

@@ -4,7 +4,7 @@ import type { PaymentMethod } from "./bindings/PaymentMethod";
 import type { SaleReceipt } from "./bindings/SaleReceipt";
 import type { SaleView } from "./bindings/SaleView";
 import type { SeatAvailability } from "./bindings/SeatAvailability";
-import { clock, formatMoney, fullName, isStale, parseAmount, staleMinutes } from "./logic";
+import { clock, formatMoney, fullName, isStale, parseAmount, seatsLeft, staleMinutes } from "./logic";
 import { desk, errorText } from "./ipc";
 
 interface Holder {
@@ -85,7 +85,7 @@ export function WalkIn({ state }: { state: DeskState }) {
               <td>{s.name}</td>
               <td>{formatMoney(s.price)}</td>
               <td class="remaining">
-                {s.remaining} left
+                {seatsLeft(s)}
                 {s.pending > 0 && ` (${s.pending} sold here, not confirmed)`}
               </td>
               <td>

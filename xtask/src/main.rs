@@ -203,6 +203,21 @@ fn demo(root: &Path) -> ExitCode {
     );
     if !enrolled {
         eprintln!("xtask: could not enrol the desk app's database");
+    } else if let Some(printer) = demo_printer() {
+        let chosen = Command::new(bin.join("onsite-desk-cli"))
+            .arg("--db")
+            .arg(&desk_db)
+            .args(["print-settings", "--printer", printer])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if chosen {
+            println!("==> badges print on {printer}, a virtual PDF printer (cups-pdf):");
+            println!(
+                "    the PDFs land in ~/PDF of the user the spooler prints for \
+                 (/var/spool/cups-pdf/ANONYMOUS for nobody's)"
+            );
+        }
     }
     let mut desk = None;
     if env::var_os("DISPLAY").is_some() || env::var_os("WAYLAND_DISPLAY").is_some() {
@@ -244,6 +259,55 @@ fn demo(root: &Path) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The demo's badge printer: a cups-pdf queue (`Onsite_Demo_Badges`), added when CUPS and
+/// cups-pdf are installed (the test packages bring both) and the spooler runs or can be
+/// started, so that a newcomer sees a badge come out. `None` when there is none to add.
+fn demo_printer() -> Option<&'static str> {
+    const NAME: &str = "Onsite_Demo_Badges";
+    let ppd = Path::new("/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd");
+    let cupsd = Path::new("/usr/sbin/cupsd");
+    if !ppd.is_file() || !cupsd.is_file() {
+        println!(
+            "==> no badge printer: install cups and printer-driver-cups-pdf for a virtual one"
+        );
+        return None;
+    }
+    let running = || {
+        Command::new("lpstat")
+            .arg("-r")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("is running"))
+    };
+    if !running() {
+        // cupsd daemonizes itself; a user who may not start it gets no printer, and is told.
+        let _ = Command::new(cupsd).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !running() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let added = running()
+        && Command::new("lpadmin")
+            .args([
+                "-p",
+                NAME,
+                "-E",
+                "-v",
+                "cups-pdf:/",
+                "-m",
+                "lsb/usr/cups-pdf/CUPS-PDF_opt.ppd",
+            ])
+            // CUPS warns that printer drivers are deprecated; cups-pdf has no driverless form.
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    if !added {
+        eprintln!("xtask: could not add the demo's badge printer (is the spooler running?)");
+        return None;
+    }
+    Some(NAME)
 }
 
 /// Builds every binary for release and runs the benchmarks with `args`.
