@@ -363,11 +363,12 @@ fn a_desk_killed_while_appending_and_syncing_loses_nothing_and_sends_everything_
         .spawn()?;
     let stdout = child.stdout.take().context("stdout")?;
     let mut lines = BufReader::new(stdout).lines();
+    // `committed N`: the `client_seq` of a check-in whose transaction has committed.
     let mut appended = 0u64;
     while appended < 300 {
         let line = lines.next().context("the child stopped early")??;
         appended = line
-            .strip_prefix("appended ")
+            .strip_prefix("committed ")
             .context("progress line")?
             .parse()?;
     }
@@ -898,5 +899,124 @@ fn a_code_typed_by_a_scanner_on_azerty_or_qwertz_is_found_and_admitted() -> Resu
         desk.check_in(&scan("§§§§-§§§§"))?,
         CheckInOutcome::UnknownTicket { .. }
     ));
+    Ok(())
+}
+
+/// `onsite-desk-cli <args>` on `db`, with `stdin`; its standard output, or its error.
+fn cli(db: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Result<String> {
+    use std::io::Write as _;
+    let mut child = Command::new(workspace::binary("onsite-desk-cli")?)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .context("stdin")?
+            .write_all(text.as_bytes())?;
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        bail!(
+            "onsite-desk-cli {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// The desk from a shell does what the window does at the door: enrol, sell a walk-in seat
+/// (the sale as JSON), check it in, search, read the inbox, all with JSON answers; and its
+/// `status`, each call a new process, says how the last sync went instead of "offline".
+#[test]
+fn the_command_line_works_the_door_and_says_how_the_last_sync_went() -> Result<()> {
+    let dir = TempDir::new("desk-cli-door")?;
+    let server = demo_server(&dir, 20)?;
+    let db = dir.path().join("cli.sqlite3");
+    let code = server.enrolment_code(DEMO, "Shell desk")?;
+    let enrolled: serde_json::Value = serde_json::from_str(&cli(
+        &db,
+        &["--json", "enrol", "--server", &server.url, &code],
+        None,
+    )?)?;
+    ensure!(
+        enrolled["name"] == "Shell desk" && enrolled.get("token").is_none(),
+        "{enrolled}"
+    );
+    cli(&db, &["sync"], None)?;
+    let status = |db: &std::path::Path| -> Result<serde_json::Value> {
+        let text = cli(db, &["status"], None)?;
+        let first = serde_json::Deserializer::from_str(&text)
+            .into_iter::<serde_json::Value>()
+            .next()
+            .context("a status")??;
+        Ok(first)
+    };
+    let now = status(&db)?;
+    ensure!(
+        now["online"] == true && now["last_error"].is_null(),
+        "{now}"
+    );
+
+    let seats: serde_json::Value = serde_json::from_str(&cli(&db, &["availability"], None)?)?;
+    let seat = seats
+        .as_array()
+        .context("seats")?
+        .iter()
+        .find(|s| s["admits"] == true && s["remaining"].as_i64() > Some(0))
+        .context("an admission seat")?;
+    let sale = serde_json::json!({
+        "tickets": [{
+            "seat_type": seat["seat_type"], "first_name": "Shelly", "last_name": "Scripted",
+            "email": "shelly@example.com", "company": "", "attendee_types": []
+        }],
+        "payment_method": "cash",
+        "amount_taken_minor": seat["price"]["amount_minor"],
+    });
+    let receipt: serde_json::Value =
+        serde_json::from_str(&cli(&db, &["sell", "-"], Some(&sale.to_string()))?)?;
+    let ticket = receipt["tickets"][0]["code"]
+        .as_str()
+        .context("a ticket")?
+        .to_owned();
+    let admitted: serde_json::Value =
+        serde_json::from_str(&cli(&db, &["check-in-party", &ticket], None)?)?;
+    ensure!(admitted[0]["outcome"] == "admitted", "{admitted}");
+    let found: serde_json::Value =
+        serde_json::from_str(&cli(&db, &["--json", "search", "Scripted"], None)?)?;
+    ensure!(found[0]["code"] == ticket.as_str(), "{found}");
+    let inbox: serde_json::Value = serde_json::from_str(&cli(&db, &["conflicts"], None)?)?;
+    ensure!(inbox.as_array().is_some_and(Vec::is_empty), "{inbox}");
+    ensure!(cli(&db, &["sell", "-"], Some("{not json")).is_err());
+    ensure!(
+        cli(
+            &db,
+            &[
+                "conflict",
+                "not-an-id",
+                "{\"action\":\"close\",\"note\":\"x\"}"
+            ],
+            None
+        )
+        .is_err()
+    );
+    cli(&db, &["sync"], None)?;
+    let sales: serde_json::Value = serde_json::from_str(&cli(&db, &["sales"], None)?)?;
+    ensure!(sales[0]["status"] == "confirmed", "{sales}");
+
+    // The server goes away: the next process's status says the last sync failed, and why.
+    drop(server);
+    ensure!(cli(&db, &["sync"], None).is_err());
+    let now = status(&db)?;
+    ensure!(
+        now["online"] == false && now["last_error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{now}"
+    );
     Ok(())
 }

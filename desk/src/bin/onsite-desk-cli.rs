@@ -10,7 +10,10 @@ use clap::{Parser, Subcommand};
 
 use onsite_desk_core::printing::{Cups, JobState, PrintRequest, print_pending};
 use onsite_desk_core::sync::{self, SyncClient};
-use onsite_desk_core::{CheckInRequest, Desk, PartyCheckInRequest};
+use onsite_desk_core::{
+    CheckInOutcome, CheckInRequest, ConflictAction, Correction, Desk, PartyCheckInRequest,
+    SaleRequest,
+};
 use onsite_shared::badge::AutoPrint;
 
 #[derive(Parser)]
@@ -19,6 +22,9 @@ struct Cli {
     /// The desk's database file.
     #[arg(long, env = "ONSITE_DESK_DB", default_value = "onsite-desk.sqlite3")]
     db: PathBuf,
+    /// Answers as JSON, for scripts (the commands that answer in lines otherwise).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,6 +51,26 @@ enum Command {
     Status,
     /// Searches the roster.
     Search { text: String },
+    /// One ticket and its holder, as JSON.
+    Attendee { code: String },
+    /// Corrects a holder's details at the desk: a `Correction` as JSON (a file, or `-` for
+    /// standard input), e.g. `{"first_name": "Zoë", "company": "Contoso"}`.
+    Correct { code: String, file: PathBuf },
+    /// Sets this desk's gate.
+    Gate { name: String },
+    /// The seats a walk-in sale may take, as JSON.
+    Availability,
+    /// Sells walk-in seats: a `SaleRequest` as JSON (a file, or `-` for standard input); the
+    /// receipt as JSON.
+    Sell { file: PathBuf },
+    /// This desk's walk-in sales and what the server decided, as JSON.
+    Sales,
+    /// The conflict inbox, as JSON.
+    Conflicts,
+    /// Acts on an inbox item: a `ConflictAction` as JSON, e.g.
+    /// `{"action": "close", "note": "same person"}` or
+    /// `{"action": "record_refund", "amount_minor": 24900, "method": "cash", "note": "…"}`.
+    Conflict { id: String, action: String },
     /// Checks a ticket in.
     CheckIn {
         code: String,
@@ -118,8 +144,9 @@ enum Command {
     /// Runs searches for every one- and two-letter prefix and prints this process's peak
     /// resident memory (for the benchmark of a desk holding a large roster).
     Measure,
-    /// Appends check-ins as fast as it can while syncing in the background, printing each
-    /// `client_seq` once it is committed (for crash tests: kill it at any moment).
+    /// Appends check-ins as fast as it can while syncing in the background, printing
+    /// `committed N` with each check-in's `client_seq` once its transaction is committed
+    /// (for crash tests: kill it at any moment).
     Hammer {
         #[arg(long, default_value_t = 1_000)]
         count: u32,
@@ -127,6 +154,17 @@ enum Command {
         #[arg(long, default_value = "HAMMER")]
         prefix: String,
     },
+}
+
+/// A file's text, or standard input's for `-`.
+fn read_input(path: &std::path::Path) -> Result<String> {
+    if path == std::path::Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    }
 }
 
 fn main() -> Result<()> {
@@ -137,6 +175,15 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
     match cli.command {
+        Command::Enrol { server, code } if cli.json => {
+            let e = runtime.block_on(sync::enrol(&desk, &server, &code))?;
+            // Never the token: it is the desk's secret.
+            let shown = serde_json::json!({
+                "name": e.name, "device": e.device, "conference": e.conference,
+                "server_url": e.server_url,
+            });
+            println!("{}", serde_json::to_string_pretty(&shown)?);
+        }
         Command::Enrol { server, code } => {
             let e = runtime.block_on(sync::enrol(&desk, &server, &code))?;
             println!(
@@ -160,6 +207,41 @@ fn main() -> Result<()> {
             let client = SyncClient::new(Arc::clone(&desk))?;
             println!("{}", serde_json::to_string_pretty(&client.status()?)?);
             println!("{}", serde_json::to_string_pretty(&desk.local_status()?)?);
+        }
+        Command::Search { text } if cli.json => {
+            println!("{}", serde_json::to_string_pretty(&desk.search(&text)?)?);
+        }
+        Command::Attendee { code } => {
+            let found = desk
+                .attendee(&code)?
+                .with_context(|| format!("no ticket {code} on this desk's roster"))?;
+            println!("{}", serde_json::to_string_pretty(&found)?);
+        }
+        Command::Correct { code, file } => {
+            let correction: Correction = serde_json::from_str(&read_input(&file)?)
+                .context("the correction is not valid JSON")?;
+            desk.correct_attendee(&code, &correction)?;
+        }
+        Command::Gate { name } => desk.set_gate(&name)?,
+        Command::Availability => {
+            println!("{}", serde_json::to_string_pretty(&desk.availability()?)?);
+        }
+        Command::Sell { file } => {
+            let sale: SaleRequest =
+                serde_json::from_str(&read_input(&file)?).context("the sale is not valid JSON")?;
+            println!("{}", serde_json::to_string_pretty(&desk.sell(&sale)?)?);
+        }
+        Command::Sales => println!("{}", serde_json::to_string_pretty(&desk.sales()?)?),
+        Command::Conflicts => {
+            println!("{}", serde_json::to_string_pretty(&desk.conflicts()?)?);
+        }
+        Command::Conflict { id, action } => {
+            let id = id
+                .parse()
+                .with_context(|| format!("{id:?} is not an inbox item's id"))?;
+            let action: ConflictAction =
+                serde_json::from_str(&action).context("the action is not valid JSON")?;
+            desk.act_on_conflict(id, &action)?;
         }
         Command::Search { text } => {
             for e in desk.search(&text)? {
@@ -303,12 +385,18 @@ fn main() -> Result<()> {
             });
             let mut out = std::io::stdout().lock();
             for n in 1..=count {
-                desk.check_in(&CheckInRequest {
-                    code: format!("{prefix}-{n}"),
+                let code = format!("{prefix}-{n}");
+                let outcome = desk.check_in(&CheckInRequest {
+                    code: code.clone(),
                     gate: None,
                     override_reason: Some("crash test".into()),
                 })?;
-                writeln!(out, "appended {n}")?;
+                if matches!(outcome, CheckInOutcome::Admitted { .. }) {
+                    // The desk's own events are numbered without gaps: the last is the count.
+                    writeln!(out, "committed {}", desk.local_status()?.appended)?;
+                } else {
+                    writeln!(out, "{code} was admitted before: nothing appended")?;
+                }
                 out.flush()?;
             }
             runtime.block_on(client.sync_once())?;

@@ -246,6 +246,21 @@ impl Desk {
         applied
     }
 
+    /// What the last sync round found, as any client of this desk left it.
+    pub fn last_sync_outcome(&self) -> Result<SyncOutcome, DeskError> {
+        self.read(|conn| {
+            Ok(match setting(conn, "last_sync_outcome")? {
+                Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+                None => SyncOutcome::default(),
+            })
+        })
+    }
+
+    fn record_sync_outcome(&self, outcome: &SyncOutcome) -> Result<(), DeskError> {
+        let json = serde_json::to_string(outcome)?;
+        self.write(|tx| set_setting(tx, "last_sync_outcome", &json))
+    }
+
     fn sync_succeeded(&self, at: Timestamp) -> Result<(), DeskError> {
         self.write(|tx| set_setting(tx, "last_sync", &time_text(&at)))
     }
@@ -341,6 +356,13 @@ pub async fn reenrol_over(
     Ok(desk.restart_sync(server_url, &credentials)?)
 }
 
+/// How the last sync round ended: whether it reached the server, and its error if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncOutcome {
+    pub reached: bool,
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Default)]
 struct NetState {
     online: bool,
@@ -374,10 +396,18 @@ impl SyncClient {
 impl<T: Transport> SyncClient<T> {
     /// A sync client that reaches the server through `transport`.
     pub fn over(desk: Arc<Desk>, transport: T) -> Self {
+        // What the last round of any client of this desk found (a command line is a new
+        // process each time): online if it reached the server, its error if it did not.
+        let last = desk.last_sync_outcome().unwrap_or_default();
+        let net = NetState {
+            online: last.reached,
+            last_error: last.error,
+            ..NetState::default()
+        };
         Self {
             desk,
             transport,
-            net: Mutex::new(NetState::default()),
+            net: Mutex::new(net),
             wake: tokio::sync::Notify::new(),
             interval: Duration::from_secs(5),
         }
@@ -444,6 +474,7 @@ impl<T: Transport> SyncClient<T> {
     pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
         let result = self.round().await;
         let mut net = self.net();
+        let before = (net.online, net.last_error.clone());
         match &result {
             Ok(_) => {
                 net.online = true;
@@ -459,7 +490,15 @@ impl<T: Transport> SyncClient<T> {
                 net.diverged = matches!(e, SyncError::Diverged(_));
             }
         }
+        let after = (net.online, net.last_error.clone());
         drop(net);
+        if after != before {
+            // Kept for the next process; written when it changes, not every round.
+            self.desk.record_sync_outcome(&SyncOutcome {
+                reached: after.0,
+                error: after.1,
+            })?;
+        }
         if let Err(SyncError::Revoked) = &result {
             self.desk.set_revoked()?;
         }
