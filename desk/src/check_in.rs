@@ -192,7 +192,7 @@ fn party_codes(codes: &[String]) -> Result<Vec<String>, DeskError> {
     Ok(out)
 }
 
-fn gate_of(tx: &rusqlite::Connection, gate: Option<&str>) -> Result<String, DeskError> {
+pub(crate) fn gate_of(tx: &rusqlite::Connection, gate: Option<&str>) -> Result<String, DeskError> {
     Ok(match gate {
         Some(g) => g.trim().to_owned(),
         None => setting(tx, "gate")?.unwrap_or_else(|| "main".to_owned()),
@@ -202,7 +202,7 @@ fn gate_of(tx: &rusqlite::Connection, gate: Option<&str>) -> Result<String, Desk
 /// One ticket checked in inside `tx`: admitted, already admitted (when, where), unknown, or
 /// not entitled. Only `admitted` records anything; it also queues the badge when the
 /// auto-print policy says so (a duplicate scan never prints).
-fn admit(
+pub(crate) fn admit(
     tx: &Transaction<'_>,
     id: Identity,
     conf: &Conference,

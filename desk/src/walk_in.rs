@@ -65,6 +65,8 @@ pub struct SaleReceipt {
     pub tickets: Vec<SaleTicket>,
     pub total: Money,
     pub amount_taken: Money,
+    /// The tickets let in with the sale ([`Desk::sell_and_admit`]).
+    pub admitted: Vec<TicketCode>,
 }
 
 /// One line of the walk-in sales journal.
@@ -128,6 +130,16 @@ fn availability(
         .collect())
 }
 
+/// The next walk-in guest's number at this desk (1, 2, …), counted in its settings.
+fn next_guest(tx: &Connection) -> Result<u64, DeskError> {
+    let n = crate::store::setting(tx, "walk_in_guests")?
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0)
+        + 1;
+    crate::store::set_setting(tx, "walk_in_guests", &n.to_string())?;
+    Ok(n)
+}
+
 fn new_code(conn: &Connection) -> Result<TicketCode, DeskError> {
     loop {
         let mut bytes = [0u8; 8];
@@ -170,65 +182,107 @@ impl Desk {
     }
 
     /// Sells seats at the door: a provisional order with tickets made here, refused when the
-    /// desk's own view shows no seats left.
+    /// desk's own view shows no seats left. A ticket sold without a name or an email is a
+    /// walk-in guest's: it is named "Walk-in guest N" (N counted at this desk) so that the
+    /// door, the badge and head office can tell guests apart.
     pub fn sell(&self, req: &SaleRequest) -> Result<SaleReceipt, DeskError> {
-        let now = self.now();
+        self.write(|tx| self.sell_in(tx, req))
+    }
+
+    /// Sells, and lets the buyers in at once (a desk that is also a door), in one
+    /// transaction: each ticket that admits gets its admission event at this desk's gate.
+    pub fn sell_and_admit(&self, req: &SaleRequest) -> Result<SaleReceipt, DeskError> {
         self.write(|tx| {
+            let mut receipt = self.sell_in(tx, req)?;
             let id = Desk::identity(tx)?;
             let conf = self.conference(tx, id)?;
-            let remaining = availability(tx, id, &conf)?
-                .into_iter()
-                .map(|a| (a.seat_type, a.remaining))
-                .collect();
-            let currency = conf
-                .currency()
-                .ok_or_else(|| DeskError::refused(&walk_in::Error::NoConference))?;
-            let mut tickets = Vec::with_capacity(req.tickets.len());
-            for t in &req.tickets {
-                let mut code = new_code(tx)?;
-                while tickets.iter().any(|x: &SaleTicket| x.code == code) {
-                    code = new_code(tx)?;
+            let gate = crate::check_in::gate_of(tx, None)?;
+            for t in &receipt.tickets {
+                let outcome = crate::check_in::admit(
+                    tx,
+                    id,
+                    &conf,
+                    t.code.as_str(),
+                    &gate,
+                    None,
+                    self.now(),
+                )?;
+                if matches!(outcome, crate::CheckInOutcome::Admitted { .. }) {
+                    receipt.admitted.push(t.code.clone());
                 }
-                tickets.push(SaleTicket {
-                    ticket: TicketId::from_uuid(uuid::Uuid::now_v7()),
-                    code,
-                    seat_type: t.seat_type,
-                    attendee: Attendee {
-                        first_name: t.first_name.clone(),
-                        last_name: t.last_name.clone(),
-                        email: t.email.clone(),
-                        company: t.company.clone(),
-                        attendee_types: t.attendee_types.clone(),
-                    },
-                });
             }
-            let order = OrderId::from_uuid(uuid::Uuid::now_v7());
-            let command = walk_in::Command::Sell {
-                view: DeskView {
-                    conference: conf.id.is_some().then(|| Conference::clone(&conf)),
-                    remaining,
-                },
-                conference: id.conference,
-                order,
-                desk: id.device,
-                sold_at: now,
-                tickets,
-                payment_method: req.payment_method,
-                amount_taken: Money::new(req.amount_taken_minor, currency),
+            Ok(receipt)
+        })
+    }
+
+    fn sell_in(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        req: &SaleRequest,
+    ) -> Result<SaleReceipt, DeskError> {
+        let now = self.now();
+        let id = Desk::identity(tx)?;
+        let conf = self.conference(tx, id)?;
+        let remaining = availability(tx, id, &conf)?
+            .into_iter()
+            .map(|a| (a.seat_type, a.remaining))
+            .collect();
+        let currency = conf
+            .currency()
+            .ok_or_else(|| DeskError::refused(&walk_in::Error::NoConference))?;
+        let mut tickets = Vec::with_capacity(req.tickets.len());
+        for t in &req.tickets {
+            let mut code = new_code(tx)?;
+            while tickets.iter().any(|x: &SaleTicket| x.code == code) {
+                code = new_code(tx)?;
+            }
+            let guest = [&t.first_name, &t.last_name, &t.email]
+                .iter()
+                .all(|s| s.trim().is_empty());
+            let (first_name, last_name) = if guest {
+                ("Walk-in".to_owned(), format!("guest {}", next_guest(tx)?))
+            } else {
+                (t.first_name.clone(), t.last_name.clone())
             };
-            let sold =
-                command::execute::<WalkInSale>(tx, id, &StreamId::walk_in(order), now, |_| {
-                    Ok(command)
-                })?;
-            let sale = sold
-                .sale
-                .ok_or_else(|| DeskError::Corrupt("a sale recorded nothing".into()))?;
-            Ok(SaleReceipt {
-                order: sale.order,
-                tickets: sale.tickets,
-                total: sale.total,
-                amount_taken: sale.amount_taken,
-            })
+            tickets.push(SaleTicket {
+                ticket: TicketId::from_uuid(uuid::Uuid::now_v7()),
+                code,
+                seat_type: t.seat_type,
+                attendee: Attendee {
+                    first_name,
+                    last_name,
+                    email: t.email.clone(),
+                    company: t.company.clone(),
+                    attendee_types: t.attendee_types.clone(),
+                },
+            });
+        }
+        let order = OrderId::from_uuid(uuid::Uuid::now_v7());
+        let command = walk_in::Command::Sell {
+            view: DeskView {
+                conference: conf.id.is_some().then(|| Conference::clone(&conf)),
+                remaining,
+            },
+            conference: id.conference,
+            order,
+            desk: id.device,
+            sold_at: now,
+            tickets,
+            payment_method: req.payment_method,
+            amount_taken: Money::new(req.amount_taken_minor, currency),
+        };
+        let sold = command::execute::<WalkInSale>(tx, id, &StreamId::walk_in(order), now, |_| {
+            Ok(command)
+        })?;
+        let sale = sold
+            .sale
+            .ok_or_else(|| DeskError::Corrupt("a sale recorded nothing".into()))?;
+        Ok(SaleReceipt {
+            order: sale.order,
+            tickets: sale.tickets,
+            total: sale.total,
+            amount_taken: sale.amount_taken,
+            admitted: Vec::new(),
         })
     }
 

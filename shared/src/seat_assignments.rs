@@ -72,8 +72,9 @@ impl Attendee {
         }
     }
 
-    /// Checks the rules for an attendee: a name and a plausible email, and text no longer
-    /// than its limit, without control characters.
+    /// Checks the rules for an attendee: a name, an email that is plausible when there is one
+    /// (a walk-in guest, a member of a group booking may have none), and text no longer than
+    /// its limit, without control characters.
     pub fn validate(&self) -> Result<Attendee, Error> {
         use crate::text::{check, limit};
         let a = self.normalised();
@@ -84,7 +85,7 @@ impl Attendee {
         if a.first_name.is_empty() && a.last_name.is_empty() {
             return Err(Error::NameRequired);
         }
-        if !is_plausible_email(&a.email) {
+        if !a.email.is_empty() && !is_plausible_email(&a.email) {
             return Err(Error::BadEmail(a.email));
         }
         Ok(a)

@@ -194,8 +194,16 @@ pub async fn availability(app: State<'_, DeskApp>) -> Answer<Vec<SeatAvailabilit
 }
 
 #[tauri::command]
-pub async fn sell(app: State<'_, DeskApp>, req: SaleRequest) -> Answer<SaleReceipt> {
-    let receipt = app.desk.sell(&req)?;
+pub async fn sell(
+    app: State<'_, DeskApp>,
+    req: SaleRequest,
+    admit: Option<bool>,
+) -> Answer<SaleReceipt> {
+    let receipt = if admit.unwrap_or(false) {
+        app.desk.sell_and_admit(&req)?
+    } else {
+        app.desk.sell(&req)?
+    };
     app.appended();
     Ok(receipt)
 }

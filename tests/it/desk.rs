@@ -1020,3 +1020,67 @@ fn the_command_line_works_the_door_and_says_how_the_last_sync_went() -> Result<(
     );
     Ok(())
 }
+
+/// A walk-in guest buys without giving a name and walks in with the sale: each ticket is
+/// "Walk-in guest N" (counted at the desk), admitted in the same transaction at the desk's
+/// gate; the server takes both and head office finds the guests by that name.
+#[test]
+fn a_walk_in_guest_without_a_name_is_sold_and_let_in_at_once() -> Result<()> {
+    let dir = TempDir::new("desk-guest")?;
+    let server = demo_server(&dir, 20)?;
+    let desk = LocalDesk::enrol(&server, DEMO, "guest-door", dir.path())?;
+    desk.sync()?;
+    desk.set_gate("east")?;
+    let seat = desk
+        .availability()?
+        .into_iter()
+        .find(|s| s.admits && s.remaining >= 2)
+        .context("two seats")?;
+    let mut sale = walk_in(seat.seat_type, 2, "ignored");
+    for t in &mut sale.tickets {
+        t.first_name.clear();
+        t.last_name.clear();
+        t.email.clear();
+    }
+    sale.amount_taken_minor = 2 * seat.price.amount_minor;
+    let receipt = desk.sell_and_admit(&sale)?;
+    let names: Vec<String> = receipt
+        .tickets
+        .iter()
+        .map(|t| format!("{} {}", t.attendee.first_name, t.attendee.last_name))
+        .collect();
+    ensure!(names == ["Walk-in guest 1", "Walk-in guest 2"], "{names:?}");
+    let codes: Vec<_> = receipt.tickets.iter().map(|t| t.code.clone()).collect();
+    ensure!(receipt.admitted == codes, "{:?}", receipt.admitted);
+    for code in &codes {
+        let e = desk.attendee(code.as_str())?.context("on the roster")?;
+        ensure!(
+            e.admission.as_ref().is_some_and(|a| a.gate == "east"),
+            "{e:?}"
+        );
+    }
+    // The next guest at this desk is the third.
+    let mut one = walk_in(seat.seat_type, 1, "x");
+    one.tickets[0].first_name.clear();
+    one.tickets[0].last_name.clear();
+    one.tickets[0].email.clear();
+    one.amount_taken_minor = seat.price.amount_minor;
+    let third = desk.sell(&one)?;
+    ensure!(third.tickets[0].attendee.last_name == "guest 3" && third.admitted.is_empty());
+
+    desk.sync()?;
+    ensure!(desk.local_status()?.pending == 0);
+    let found = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/registrations?q=walk-in+guest"),
+        None,
+    )?;
+    ensure!(found["total"] == 3, "{found}");
+    let admissions = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/admissions"),
+        None,
+    )?;
+    ensure!(admissions["admitted"] == 2, "{admissions}");
+    Ok(())
+}

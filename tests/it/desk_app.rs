@@ -329,6 +329,23 @@ async fn drive(
     );
     screenshot(client, "desk-app-azerty").await?;
 
+    // A walk-in guest who gives no name, let in with the sale.
+    press(client, key::F2).await?;
+    css(
+        client,
+        &format!("#seats tr[data-seat='{}'] .add-seat", party_seat.name),
+    )
+    .await?
+    .click()
+    .await?;
+    css(client, "form.sale input.guest").await?.click().await?;
+    css(client, "#admit-now").await?.click().await?;
+    css(client, "#confirm-sale").await?.click().await?;
+    let receipt = wait_for_text(client, "#receipt", "Walk-in guest", WAIT).await?;
+    ensure!(receipt.contains("let in"), "{receipt}");
+    screenshot(client, "desk-app-walkin-guest").await?;
+    press(client, key::F1).await?;
+
     // The app loses the server; the rival sells the workshop's last seats meanwhile; the
     // app, seeing seats as of its last sync, sells one more. After the link heals the server
     // rejects it and the refund due arrives in the inbox.

@@ -68,7 +68,7 @@ export const desk = {
   correctAttendee: (code: string, correction: Correction) =>
     call<null>("correct_attendee", { code, correction }),
   availability: () => call<SeatAvailability[]>("availability"),
-  sell: (req: SaleRequest) => call<SaleReceipt>("sell", { req }),
+  sell: (req: SaleRequest, admit = false) => call<SaleReceipt>("sell", { req, admit }),
   sales: () => call<SaleView[]>("sales"),
   conflicts: () => call<ConflictItem[]>("conflicts"),
   actOnConflict: (conflict: string, action: ConflictAction) =>

@@ -13,6 +13,8 @@ interface Holder {
   last_name: string;
   email: string;
   company: string;
+  /** A walk-in guest: no name taken; the desk names the ticket "Walk-in guest N". */
+  guest: boolean;
 }
 
 export function WalkIn({ state }: { state: DeskState }) {
@@ -24,6 +26,7 @@ export function WalkIn({ state }: { state: DeskState }) {
   const [receipt, setReceipt] = useState<SaleReceipt | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [printed, setPrinted] = useState<string | null>(null);
+  const [admitNow, setAdmitNow] = useState(false);
 
   async function load() {
     setSeats(await desk.availability());
@@ -41,10 +44,23 @@ export function WalkIn({ state }: { state: DeskState }) {
 
   function add(seat: SeatAvailability) {
     const copy = holders.find((h) => h.seat_type !== seat.seat_type) ?? holders[holders.length - 1];
-    setHolders([...holders, { seat_type: seat.seat_type, first_name: copy?.first_name ?? "", last_name: copy?.last_name ?? "", email: copy?.email ?? "", company: copy?.company ?? "" }]);
+    setHolders([
+      ...holders,
+      {
+        seat_type: seat.seat_type,
+        first_name: copy?.first_name ?? "",
+        last_name: copy?.last_name ?? "",
+        email: copy?.email ?? "",
+        company: copy?.company ?? "",
+        guest: copy?.guest ?? false,
+      },
+    ]);
   }
-  function edit(i: number, field: keyof Holder, value: string) {
+  function edit(i: number, field: "first_name" | "last_name" | "email" | "company", value: string) {
     setHolders(holders.map((h, j) => (j === i ? { ...h, [field]: value } : h)));
+  }
+  function setGuest(i: number, guest: boolean) {
+    setHolders(holders.map((h, j) => (j === i ? { ...h, guest, ...(guest ? { first_name: "", last_name: "", email: "" } : {}) } : h)));
   }
 
   async function confirm(e: Event) {
@@ -55,11 +71,14 @@ export function WalkIn({ state }: { state: DeskState }) {
       return;
     }
     try {
-      const r = await desk.sell({
-        tickets: holders.map((h) => ({ ...h, attendee_types: [] })),
-        payment_method: method,
-        amount_taken_minor: taken,
-      });
+      const r = await desk.sell(
+        {
+          tickets: holders.map(({ guest: _, ...h }) => ({ ...h, attendee_types: [] })),
+          payment_method: method,
+          amount_taken_minor: taken,
+        },
+        admitNow,
+      );
       setReceipt(r);
       setPrinted(null);
       setHolders([]);
@@ -102,9 +121,17 @@ export function WalkIn({ state }: { state: DeskState }) {
           {holders.map((h, i) => (
             <fieldset>
               <legend>{seats.find((s) => s.seat_type === h.seat_type)?.name}</legend>
-              <input class="first-name" placeholder="First name" value={h.first_name} onInput={(e) => edit(i, "first_name", (e.target as HTMLInputElement).value)} />
-              <input class="last-name" placeholder="Last name" value={h.last_name} onInput={(e) => edit(i, "last_name", (e.target as HTMLInputElement).value)} />
-              <input class="email" placeholder="Email" value={h.email} onInput={(e) => edit(i, "email", (e.target as HTMLInputElement).value)} />
+              <label class="guest-label">
+                <input type="checkbox" class="guest" checked={h.guest} onChange={(e) => setGuest(i, (e.target as HTMLInputElement).checked)} />
+                Walk-in guest, no name
+              </label>
+              {!h.guest && (
+                <>
+                  <input class="first-name" placeholder="First name" value={h.first_name} onInput={(e) => edit(i, "first_name", (e.target as HTMLInputElement).value)} />
+                  <input class="last-name" placeholder="Last name" value={h.last_name} onInput={(e) => edit(i, "last_name", (e.target as HTMLInputElement).value)} />
+                  <input class="email" placeholder="Email" value={h.email} onInput={(e) => edit(i, "email", (e.target as HTMLInputElement).value)} />
+                </>
+              )}
               <input class="company" placeholder="Company" value={h.company} onInput={(e) => edit(i, "company", (e.target as HTMLInputElement).value)} />
               <button type="button" onClick={() => setHolders(holders.filter((_, j) => j !== i))}>
                 Remove
@@ -125,6 +152,10 @@ export function WalkIn({ state }: { state: DeskState }) {
             <input id="amount" placeholder={(total / 100).toFixed(2)} value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} />
           </label>
           <p class="total">Total: {formatMoney({ amount_minor: total, currency })}</p>
+          <label class="guest-label">
+            <input type="checkbox" id="admit-now" checked={admitNow} onChange={(e) => setAdmitNow((e.target as HTMLInputElement).checked)} />
+            Let them in now (this desk is also a door)
+          </label>
           <button id="confirm-sale" type="submit">
             Confirm sale
           </button>
@@ -137,6 +168,7 @@ export function WalkIn({ state }: { state: DeskState }) {
           {receipt.tickets.map((t) => (
             <div class="ticket">
               {fullName(t.attendee)} — <b>{t.code}</b>
+              {receipt.admitted.includes(t.code) && <span class="pill"> let in</span>}
             </div>
           ))}
           <button

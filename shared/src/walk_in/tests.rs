@@ -186,7 +186,7 @@ fn the_desk_refuses_a_sale_that_is_not_paid_in_full() {
 }
 
 #[test]
-fn the_desk_refuses_attendees_without_a_name_or_email() {
+fn the_desk_refuses_attendees_without_a_name_or_with_a_bad_email() {
     let mut t = ticket(1, GENERAL, "Ann");
     t.attendee.email = "ann".into();
     WalkInSale::given([])

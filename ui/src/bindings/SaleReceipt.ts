@@ -2,8 +2,13 @@
 import type { Money } from "./Money";
 import type { OrderId } from "./OrderId";
 import type { SaleTicket } from "./SaleTicket";
+import type { TicketCode } from "./TicketCode";
 
 /**
  * The provisional order a sale made, with the tickets made at the desk.
  */
-export type SaleReceipt = { order: OrderId, tickets: Array<SaleTicket>, total: Money, amount_taken: Money, };
+export type SaleReceipt = { order: OrderId, tickets: Array<SaleTicket>, total: Money, amount_taken: Money, 
+/**
+ * The tickets let in with the sale ([`Desk::sell_and_admit`]).
+ */
+admitted: Array<TicketCode>, };
