@@ -27,6 +27,19 @@ pub struct Party {
     pub members: Vec<RosterEntry>,
 }
 
+/// The door's live numbers, from this desk's view of every desk's admissions.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct DoorNumbers {
+    /// Admitted and not taken back (exits are not counted yet).
+    pub inside_now: u64,
+    /// Admitted in the last 15 minutes, at any door.
+    pub last_15_min: u64,
+    /// Check-ins per minute at this desk, over the last 5 minutes.
+    pub per_minute_here: f64,
+    /// Tickets that admit, not withdrawn, whose holders are not in yet.
+    pub expected: u64,
+}
+
 /// Several tickets admitted in one action.
 #[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
 pub struct PartyCheckInRequest {
@@ -93,6 +106,55 @@ impl Desk {
                 req.override_reason.as_deref(),
                 now,
             )
+        })
+    }
+
+    /// The door's live numbers (inside now, the last 15 minutes, this desk's pace, who is still
+    /// to come), as this desk knows them: its own admissions at once, the others' as pulled.
+    pub fn door_numbers(&self) -> Result<DoorNumbers, DeskError> {
+        let now = self.now();
+        self.read(|conn| {
+            let id = Desk::identity(conn)?;
+            let conf = self.conference(conn, id)?;
+            let since =
+                |minutes: i64| crate::store::time_text(&(now - chrono::Duration::minutes(minutes)));
+            let count = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<u64, DeskError> {
+                Ok(conn.prepare_cached(sql)?.query_row(params, |r| r.get(0))?)
+            };
+            let inside_now = count(
+                "SELECT COUNT(*) FROM admissions WHERE admission IS NOT NULL",
+                &[],
+            )?;
+            let last_15_min = count(
+                "SELECT COUNT(*) FROM admissions WHERE admission IS NOT NULL AND at >= ?1",
+                &[&since(15)],
+            )?;
+            let here_5_min = count(
+                "SELECT COUNT(*) FROM admissions \
+                 WHERE admission IS NOT NULL AND desk = ?1 AND at >= ?2",
+                &[&id.device.to_string(), &since(5)],
+            )?;
+            // Tickets of seat types that admit (an unknown seat type admits, as at the door).
+            let add_ons: Vec<String> = conf
+                .seat_types
+                .values()
+                .filter(|s| s.kind == onsite_shared::conference::SeatKind::AddOn)
+                .map(|s| s.id.to_string())
+                .collect();
+            let add_ons = serde_json::to_string(&add_ons)?;
+            let expected = count(
+                "SELECT COUNT(DISTINCT r.code) FROM roster r \
+                 LEFT JOIN admissions a ON a.code = r.code \
+                 WHERE r.withdrawn = 0 AND a.admission IS NULL \
+                 AND r.seat_type NOT IN (SELECT value FROM json_each(?1))",
+                &[&add_ons],
+            )?;
+            Ok(DoorNumbers {
+                inside_now,
+                last_15_min,
+                per_minute_here: here_5_min as f64 / 5.0,
+                expected,
+            })
         })
     }
 

@@ -33,7 +33,9 @@ mod store;
 pub mod sync;
 mod walk_in;
 
-pub use check_in::{CheckInOutcome, CheckInRequest, MAX_PARTY, Party, PartyCheckInRequest};
+pub use check_in::{
+    CheckInOutcome, CheckInRequest, DoorNumbers, MAX_PARTY, Party, PartyCheckInRequest,
+};
 pub use conflict::{ConflictAction, ConflictItem};
 pub use error::DeskError;
 pub use printing::{

@@ -8,8 +8,8 @@ use onsite_desk_core::printing::Cups;
 use onsite_desk_core::sync::{self, SyncClient, SyncError, SyncStatus};
 use onsite_desk_core::{
     BadgeSvg, CheckInOutcome, CheckInRequest, ConferenceView, ConflictAction, ConflictItem,
-    Correction, Desk, DeskError, Party, PartyCheckInRequest, PrintJob, PrintRequest, PrintSettings,
-    RosterEntry, SaleReceipt, SaleRequest, SaleView, SeatAvailability,
+    Correction, Desk, DeskError, DoorNumbers, Party, PartyCheckInRequest, PrintJob, PrintRequest,
+    PrintSettings, RosterEntry, SaleReceipt, SaleRequest, SaleView, SeatAvailability,
 };
 use onsite_shared::badge::AutoPrint;
 use onsite_shared::error_code;
@@ -148,6 +148,11 @@ pub async fn undo_check_in(app: State<'_, DeskApp>, code: String, reason: String
     app.desk.undo_check_in(&code, &reason)?;
     app.appended();
     Ok(())
+}
+
+#[tauri::command]
+pub async fn door_numbers(app: State<'_, DeskApp>) -> Answer<DoorNumbers> {
+    Ok(app.desk.door_numbers()?)
 }
 
 #[tauri::command]
@@ -343,6 +348,7 @@ mod tests {
         CheckInRequest::export_all(&cfg)?;
         CheckInOutcome::export_all(&cfg)?;
         Party::export_all(&cfg)?;
+        DoorNumbers::export_all(&cfg)?;
         PartyCheckInRequest::export_all(&cfg)?;
         Correction::export_all(&cfg)?;
         SeatAvailability::export_all(&cfg)?;

@@ -1084,3 +1084,48 @@ fn a_walk_in_guest_without_a_name_is_sold_and_let_in_at_once() -> Result<()> {
     ensure!(admissions["admitted"] == 2, "{admissions}");
     Ok(())
 }
+
+/// The door's live numbers: inside now, the last 15 minutes, this desk's pace and who is still
+/// to come; an undo takes one out, and another door's admissions count once pulled (but not in
+/// this desk's pace).
+#[test]
+fn the_door_counts_who_is_inside_and_who_is_still_to_come() -> Result<()> {
+    let dir = TempDir::new("desk-numbers")?;
+    let server = demo_server(&dir, 30)?;
+    let here = LocalDesk::enrol(&server, DEMO, "numbers-here", dir.path())?;
+    let there = LocalDesk::enrol(&server, DEMO, "numbers-there", dir.path())?;
+    here.sync()?;
+    there.sync()?;
+    let start = here.door_numbers()?;
+    ensure!(start.inside_now == 0 && start.expected > 4, "{start:?}");
+    let people: Vec<RosterEntry> = here
+        .search("a")?
+        .into_iter()
+        .filter(|e| e.admits && !e.withdrawn && e.admission.is_none())
+        .take(4)
+        .collect();
+    ensure!(people.len() == 4);
+    for p in &people[..3] {
+        here.check_in(&scan(p.code.as_str()))?;
+    }
+    let now = here.door_numbers()?;
+    ensure!(
+        now.inside_now == 3
+            && now.last_15_min == 3
+            && (now.per_minute_here - 0.6).abs() < 1e-9
+            && now.expected == start.expected - 3,
+        "{now:?}"
+    );
+    here.undo_check_in(people[0].code.as_str(), "wrong person")?;
+    there.check_in(&scan(people[3].code.as_str()))?;
+    there.sync()?;
+    here.sync()?;
+    let after = here.door_numbers()?;
+    ensure!(
+        after.inside_now == 3
+            && (after.per_minute_here - 0.4).abs() < 1e-9
+            && after.expected == start.expected - 3,
+        "{after:?}"
+    );
+    Ok(())
+}

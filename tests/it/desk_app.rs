@@ -327,6 +327,8 @@ async fn drive(
         tone == "ok" && text.contains("Admitted"),
         "{azerty}: {tone}: {text}"
     );
+    let numbers = wait_for_text(client, "#door-numbers", "Inside now", WAIT).await?;
+    ensure!(numbers.contains("Still to come"), "{numbers}");
     screenshot(client, "desk-app-azerty").await?;
 
     // A walk-in guest who gives no name, let in with the sale.

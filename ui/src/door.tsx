@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { DeskState } from "./bindings/DeskState";
+import type { DoorNumbers } from "./bindings/DoorNumbers";
 import type { Party } from "./bindings/Party";
 import type { RosterEntry } from "./bindings/RosterEntry";
 import { type Banner, bannerFor, clock, codeForEnter, fullName, partyBanner, stillToCome } from "./logic";
@@ -16,7 +17,15 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
   const [party, setParty] = useState<Party | null>(null);
   const [ticked, setTicked] = useState<Set<string>>(new Set());
   const [reason, setReason] = useState("");
+  const [numbers, setNumbers] = useState<DoorNumbers | null>(null);
   const asked = useRef(0);
+
+  useEffect(() => {
+    const refresh = () => desk.doorNumbers().then(setNumbers, () => {});
+    refresh();
+    const t = setInterval(refresh, 5000);
+    return () => clearInterval(t);
+  }, [banner, state.sync.last_sync]);
   const colours = new Map((state.conference?.attendee_types ?? []).map((t) => [t.id, t]));
 
   useEffect(() => {
@@ -158,6 +167,22 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
         onInput={(e) => search((e.target as HTMLInputElement).value)}
         onKeyDown={onKey}
       />
+      {numbers && (
+        <p class="numbers" id="door-numbers">
+          <span>
+            Inside now <b id="inside-now">{numbers.inside_now}</b>
+          </span>
+          <span>
+            Last 15 min <b>{numbers.last_15_min}</b>
+          </span>
+          <span>
+            Here <b>{numbers.per_minute_here.toFixed(1)}</b>/min
+          </span>
+          <span>
+            Still to come <b id="expected">{numbers.expected}</b>
+          </span>
+        </p>
+      )}
       <p class="hint">
         <kbd>Enter</kbd> check in · <kbd>↑</kbd>
         <kbd>↓</kbd> choose · <kbd>Shift</kbd>+<kbd>Enter</kbd> open attendee · <kbd>Esc</kbd> back here

@@ -8,6 +8,7 @@ import type { ConflictAction } from "./bindings/ConflictAction";
 import type { ConflictItem } from "./bindings/ConflictItem";
 import type { Correction } from "./bindings/Correction";
 import type { DeskState } from "./bindings/DeskState";
+import type { DoorNumbers } from "./bindings/DoorNumbers";
 import type { Failure } from "./bindings/Failure";
 import type { Party } from "./bindings/Party";
 import type { PartyCheckInRequest } from "./bindings/PartyCheckInRequest";
@@ -62,6 +63,7 @@ export const desk = {
   attendee: (code: string) => call<RosterEntry | null>("attendee", { code }),
   checkIn: (req: CheckInRequest) => call<CheckInOutcome>("check_in", { req }),
   undoCheckIn: (code: string, reason: string) => call<null>("undo_check_in", { code, reason }),
+  doorNumbers: () => call<DoorNumbers>("door_numbers"),
   party: (code: string) => call<Party>("party", { code }),
   checkInParty: (req: PartyCheckInRequest) => call<CheckInOutcome[]>("check_in_party", { req }),
   undoParty: (codes: string[], reason: string) => call<null>("undo_party", { codes, reason }),

@@ -1012,6 +1012,22 @@ fn desk(o: &Options) -> Result<()> {
         }
     );
 
+    // The door's live numbers, read every 5 s while the door is open: against one search.
+    let mut numbers = Vec::with_capacity(20);
+    for _ in 0..20 {
+        let t = Instant::now();
+        desk.door_numbers()?;
+        numbers.push(t.elapsed());
+    }
+    numbers.sort();
+    println!(
+        "  door numbers (inside now, last 15 min, pace, still to come): median {:.1} ms = {:.0}× a search's p50, \
+         {:.2} % of the 5 s between reads",
+        ms(percentile(&numbers, 0.5)),
+        ms(percentile(&numbers, 0.5)) / ms(percentile(&times, 0.5)).max(1e-6),
+        100.0 * ms(percentile(&numbers, 0.5)) / 5_000.0
+    );
+
     // A durable check-in vs a bare one-row commit on the same file system, taken in turns
     // so that both see the same disk (this machine's sync latency drifts by ×2 within a
     // minute), compared by their medians.
