@@ -36,7 +36,8 @@ pub struct DoorNumbers {
     pub last_15_min: u64,
     /// Check-ins per minute at this desk, over the last 5 minutes.
     pub per_minute_here: f64,
-    /// Tickets that admit, not withdrawn, whose holders are not in yet.
+    /// Tickets that admit (not withdrawn, not add-ons) less the admissions in force: who is
+    /// still to come.
     pub expected: u64,
 }
 
@@ -134,21 +135,8 @@ impl Desk {
                  WHERE admission IS NOT NULL AND desk = ?1 AND at >= ?2",
                 &[&id.device.to_string(), &since(5)],
             )?;
-            // Tickets of seat types that admit (an unknown seat type admits, as at the door).
-            let add_ons: Vec<String> = conf
-                .seat_types
-                .values()
-                .filter(|s| s.kind == onsite_shared::conference::SeatKind::AddOn)
-                .map(|s| s.id.to_string())
-                .collect();
-            let add_ons = serde_json::to_string(&add_ons)?;
-            let expected = count(
-                "SELECT COUNT(DISTINCT r.code) FROM roster r \
-                 LEFT JOIN admissions a ON a.code = r.code \
-                 WHERE r.withdrawn = 0 AND a.admission IS NULL \
-                 AND r.seat_type NOT IN (SELECT value FROM json_each(?1))",
-                &[&add_ons],
-            )?;
+            let admitting = self.admitting_tickets(conn, &conf)?;
+            let expected = admitting.saturating_sub(inside_now);
             Ok(DoorNumbers {
                 inside_now,
                 last_15_min,
@@ -156,6 +144,47 @@ impl Desk {
                 expected,
             })
         })
+    }
+
+    /// How many tickets admit, counted again only when the roster changed: its rows are
+    /// written whole (a new ticket, a withdrawn sale, a correction: new row ids), so its size
+    /// and highest id say so; a check-in changes neither. The add-ons' number stands for a
+    /// seat type that changed its kind.
+    fn admitting_tickets(
+        &self,
+        conn: &rusqlite::Connection,
+        conf: &Conference,
+    ) -> Result<u64, DeskError> {
+        // An unknown seat type admits, as at the door.
+        let add_ons: Vec<String> = conf
+            .seat_types
+            .values()
+            .filter(|s| s.kind == onsite_shared::conference::SeatKind::AddOn)
+            .map(|s| s.id.to_string())
+            .collect();
+        let (rows, last): (i64, i64) = conn.query_row(
+            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM roster",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let key = (rows, last, add_ons.len());
+        let mut cached = self
+            .admitting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((k, n)) = *cached
+            && k == key
+        {
+            return Ok(n);
+        }
+        let n: u64 = conn.query_row(
+            "SELECT COUNT(DISTINCT code) FROM roster WHERE withdrawn = 0 \
+             AND seat_type NOT IN (SELECT value FROM json_each(?1))",
+            [serde_json::to_string(&add_ons)?],
+            |r| r.get(0),
+        )?;
+        *cached = Some((key, n));
+        Ok(n)
     }
 
     /// The people on the same order as `code` (a walk-in sale's tickets are one order).

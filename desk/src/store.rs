@@ -27,6 +27,10 @@ pub struct Desk {
     /// The conference's folded state by the log position it was folded to: every check-in
     /// and search needs it, and parsing it each time cost a tenth of a check-in.
     conference: Mutex<Option<(i64, Arc<Conference>)>>,
+    /// How many tickets admit (not withdrawn, not add-ons), by what it was counted from (the
+    /// roster's size and highest row id): the door's numbers read it every few seconds, and
+    /// counting a large roster costs tens of milliseconds.
+    pub(crate) admitting: Mutex<Option<(RosterStamp, u64)>>,
     /// Runs in every write transaction before it commits (the search index's queue).
     before_commit: BeforeCommit,
     /// What the desk reads the time from.
@@ -42,6 +46,10 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 pub fn wall_clock() -> Clock {
     Arc::new(chrono::Utc::now)
 }
+
+/// What the roster was when something was counted from it: its rows, its highest row id, and
+/// the number of add-on seat types.
+pub(crate) type RosterStamp = (i64, i64, usize);
 
 /// What [`Desk::write`] runs before each commit.
 pub(crate) type BeforeCommit = fn(&Connection) -> Result<(), DeskError>;
@@ -218,6 +226,7 @@ impl Desk {
             reader: Mutex::new(reader),
             path,
             conference: Mutex::new(None),
+            admitting: Mutex::new(None),
             before_commit,
             clock,
         };
