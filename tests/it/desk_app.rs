@@ -319,6 +319,17 @@ async fn drive(
     banner(client, "Undone: 1").await?;
     wait_for_text(client, "#party", "3 people, 2 not in yet", WAIT).await?;
 
+    // The attendee screen names the others on the same order.
+    let field = css(client, "#scan").await?;
+    field.send_keys(&party[1]).await?;
+    css(client, &format!(".result[data-code='{}']", party[1])).await?;
+    field
+        .send_keys(&format!("{}{}", key::SHIFT, key::ENTER))
+        .await?;
+    let same = wait_for_text(client, "#same-order", "Guest0 Partygoer (in at", WAIT).await?;
+    ensure!(same.contains("Guest2 Partygoer (not yet in)"), "{same}");
+    press(client, key::ESCAPE).await?;
+
     // A scanner on a French keyboard types the last guest's code as AZERTY gives it.
     let azerty = onsite_shared::scan::Layout::Azerty.typed(&party[2]);
     scan(client, &azerty).await?;

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import type { BadgeSvg } from "./bindings/BadgeSvg";
+import type { Party } from "./bindings/Party";
 import type { PrintJob } from "./bindings/PrintJob";
 import type { RosterEntry } from "./bindings/RosterEntry";
 import { clock, fullName } from "./logic";
@@ -16,6 +17,7 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
   const [company, setCompany] = useState("");
   const [needsAccept, setNeedsAccept] = useState(false);
   const [preview, setPreview] = useState<BadgeSvg | null>(null);
+  const [party, setParty] = useState<Party | null>(null);
 
   async function load() {
     const e = await desk.attendee(code);
@@ -26,6 +28,7 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
       setCompany(e.company);
     }
     setJobs((await desk.printJobs()).filter((j) => j.code === code));
+    setParty(await desk.party(code).catch(() => null));
   }
   async function loadPreview() {
     setPreview(await desk.badgePreview(code));
@@ -74,6 +77,17 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
         <dd>{entry.admission ? `in at ${clock(entry.admission.at)}, gate ${entry.admission.gate}${entry.admission.pending ? " (not synced yet)" : ""}` : "not yet in"}</dd>
         <dt>Badge</dt>
         <dd>{entry.prints > 0 ? `printed ${entry.prints}×` : "never printed"}</dd>
+        {party && party.members.length > 1 && (
+          <>
+            <dt>Same order</dt>
+            <dd id="same-order">
+              {party.members
+                .filter((m) => m.code !== entry.code)
+                .map((m) => `${fullName(m)} (${m.admission ? `in at ${clock(m.admission.at)}` : "not yet in"})`)
+                .join(", ")}
+            </dd>
+          </>
+        )}
       </dl>
       {preview && (
         <figure class="badge-preview">
