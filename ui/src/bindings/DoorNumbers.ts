@@ -17,6 +17,7 @@ last_15_min: number,
  */
 per_minute_here: number, 
 /**
- * Tickets that admit, not withdrawn, whose holders are not in yet.
+ * Tickets that admit (not withdrawn, not add-ons) less the admissions in force: who is
+ * still to come.
  */
 expected: number, };
