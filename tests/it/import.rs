@@ -285,55 +285,6 @@ async fn order_one<S: onsite_server::storage::Store>(
     }
 }
 
-/// A conference with one admission seat type of `quota` seats, named as `registration` says.
-async fn conference_of<S: onsite_server::storage::Store>(
-    store: &S,
-    quota: u32,
-) -> Result<(ConferenceId, onsite_shared::ids::SeatTypeId)> {
-    use onsite_server::admin::{self, NewConference, NewSeatType};
-    use onsite_shared::conference::{ConferenceDetails, OversellPolicy, SeatKind};
-    let id = ConferenceId::from_uuid(uuid::Uuid::now_v7());
-    let seat = store
-        .write(move |tx| {
-            let mut rec = onsite_server::recorder::Recorder::new(tx, id, chrono::Utc::now());
-            admin::create_conference(
-                &mut rec,
-                &NewConference {
-                    id: Some(id),
-                    details: ConferenceDetails {
-                        name: "Interleaved Summit".into(),
-                        slug: format!("interleaved-{}", id.as_uuid().simple()),
-                        description: String::new(),
-                        venue: String::new(),
-                        starts_on: chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default(),
-                        ends_on: chrono::NaiveDate::from_ymd_opt(2027, 1, 2).unwrap_or_default(),
-                        currency: onsite_shared::money::Currency::EUR,
-                        max_seats_per_order: None,
-                        time_zone: None,
-                        owner_name: None,
-                    },
-                    owner_email: String::new(),
-                },
-            )?;
-            let seat = admin::add_seat_type(
-                &mut rec,
-                &NewSeatType {
-                    id: None,
-                    name: "General admission".into(),
-                    description: String::new(),
-                    price_minor: 100,
-                    quota,
-                    kind: SeatKind::Admission,
-                    policy: OversellPolicy::Reject,
-                },
-            )?;
-            admin::publish(&mut rec, true)?;
-            Ok::<_, onsite_server::recorder::Rejected>(seat)
-        })
-        .await?;
-    Ok((id, seat))
-}
-
 /// The importer decides each batch while the one before is written, from the seats as that
 /// one leaves them. Online orders reserving seats all the while move the seats under those
 /// decisions: such a batch is refused unwritten and decided again on what was committed. In
@@ -346,7 +297,8 @@ async fn import_interleaved<S: onsite_server::storage::Store>(
     use onsite_shared::event::StreamId;
     use onsite_shared::seat_availability::SeatsAvailability;
 
-    let (conference, seat) = conference_of(&*store, 10_000).await?;
+    let (conference, seat) =
+        onsite_tests::in_process::published_conference(&*store, 10_000, chrono::Utc::now()).await?;
     let registrations: Vec<_> = (0..3 * import::IMPORT_BATCH + 17)
         .map(registration)
         .collect();

@@ -57,53 +57,9 @@ impl InProcess {
     }
 
     /// A published conference with one admission seat type of `quota` seats that refuses
-    /// to oversell.
+    /// to oversell ([`published_conference`]).
     pub async fn conference(&self, quota: u32) -> Result<(ConferenceId, SeatTypeId)> {
-        let id = ConferenceId::from_uuid(uuid::Uuid::now_v7());
-        let now = self.now();
-        let seat = self
-            .app
-            .store
-            .write(move |tx| {
-                let mut rec = Recorder::new(tx, id, now);
-                admin::create_conference(
-                    &mut rec,
-                    &NewConference {
-                        id: Some(id),
-                        details: ConferenceDetails {
-                            name: "In-process Summit".into(),
-                            slug: format!("in-process-{id}"),
-                            description: String::new(),
-                            venue: "Here".into(),
-                            starts_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
-                                .unwrap_or_default(),
-                            ends_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
-                                .unwrap_or_default(),
-                            currency: Currency::EUR,
-                            max_seats_per_order: None,
-                            time_zone: None,
-                            owner_name: None,
-                        },
-                        owner_email: "org@example.com".into(),
-                    },
-                )?;
-                let seat = admin::add_seat_type(
-                    &mut rec,
-                    &NewSeatType {
-                        id: None,
-                        name: "General admission".into(),
-                        description: String::new(),
-                        price_minor: 19_900,
-                        quota,
-                        kind: SeatKind::Admission,
-                        policy: OversellPolicy::Reject,
-                    },
-                )?;
-                admin::publish(&mut rec, true)?;
-                Ok::<_, Rejected>(seat)
-            })
-            .await?;
-        Ok((id, seat))
+        published_conference(&self.app.store, quota, self.now()).await
     }
 
     /// Imports `file` (its conference, seat and attendee types, and registrations) in one
@@ -390,4 +346,54 @@ impl Transport for Link {
             Err(e) => refusal(&ApiError::from(e), now),
         })
     }
+}
+
+/// A published conference with one admission seat type ("General admission", 199 EUR) of
+/// `quota` seats that refuses to oversell, written to any store.
+pub async fn published_conference<S: onsite_server::storage::Store>(
+    store: &S,
+    quota: u32,
+    now: Timestamp,
+) -> Result<(ConferenceId, SeatTypeId)> {
+    let id = ConferenceId::from_uuid(uuid::Uuid::now_v7());
+    let seat = store
+        .write(move |tx| {
+            let mut rec = Recorder::new(tx, id, now);
+            admin::create_conference(
+                &mut rec,
+                &NewConference {
+                    id: Some(id),
+                    details: ConferenceDetails {
+                        name: "In-process Summit".into(),
+                        slug: format!("in-process-{id}"),
+                        description: String::new(),
+                        venue: "Here".into(),
+                        starts_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+                            .unwrap_or_default(),
+                        ends_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default(),
+                        currency: Currency::EUR,
+                        max_seats_per_order: None,
+                        time_zone: None,
+                        owner_name: None,
+                    },
+                    owner_email: "org@example.com".into(),
+                },
+            )?;
+            let seat = admin::add_seat_type(
+                &mut rec,
+                &NewSeatType {
+                    id: None,
+                    name: "General admission".into(),
+                    description: String::new(),
+                    price_minor: 19_900,
+                    quota,
+                    kind: SeatKind::Admission,
+                    policy: OversellPolicy::Reject,
+                },
+            )?;
+            admin::publish(&mut rec, true)?;
+            Ok::<_, Rejected>(seat)
+        })
+        .await?;
+    Ok((id, seat))
 }
