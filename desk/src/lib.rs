@@ -22,6 +22,7 @@ mod check_in;
 mod command;
 mod conflict;
 mod error;
+mod hand_out;
 pub mod http;
 mod log;
 pub mod printing;
@@ -38,11 +39,15 @@ pub use check_in::{
 };
 pub use conflict::{ConflictAction, ConflictItem};
 pub use error::DeskError;
+pub use hand_out::{HandOutOutcome, HandOutRequest};
 pub use printing::{
     AutoPrinted, BadgePreview, BadgeSvg, JobState, PrintJob, PrintPass, PrintRequest,
     PrintSettings, Trigger, print_pending, run_printing,
 };
-pub use roster::{AdmissionView, AttendeeTypeView, ConferenceView, RosterEntry, SEARCH_LIMIT};
+pub use roster::{
+    AdmissionView, AttendeeTypeView, ConferenceView, GivenView, HandOutView, RosterEntry,
+    SEARCH_LIMIT,
+};
 pub use status::{LocalStatus, OutboxItem};
 pub use store::{Clock, Desk, Enrolment, wall_clock};
 pub use walk_in::{SaleReceipt, SaleRequest, SaleTicketRequest, SaleView, SeatAvailability};

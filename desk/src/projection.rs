@@ -20,6 +20,7 @@ use onsite_shared::check_in::CheckIn;
 use onsite_shared::conference::Conference;
 use onsite_shared::conflict::Conflict;
 use onsite_shared::event::{Envelope, Event, StreamAggregate, StreamId, StreamType};
+use onsite_shared::hand_out::HandOuts;
 use onsite_shared::seat_assignments::{self, SeatAssignments};
 use onsite_shared::seat_availability::SeatsAvailability;
 use onsite_shared::walk_in::{SaleStatus, WalkInSale};
@@ -78,6 +79,17 @@ impl Projected for Badge {
         pending: bool,
     ) -> Result<(), DeskError> {
         write_badge(conn, &stream_key(stream), state, pending)
+    }
+}
+
+impl Projected for HandOuts {
+    fn write(
+        conn: &Connection,
+        stream: &StreamId,
+        state: &Self,
+        pending: bool,
+    ) -> Result<(), DeskError> {
+        write_hand_outs(conn, stream, state, pending)
     }
 }
 
@@ -187,6 +199,7 @@ pub(crate) fn refresh(
         StreamType::WalkIn => refresh_rows::<WalkInSale>(conn, stream, fresh),
         StreamType::Admission => refresh_rows::<CheckIn>(conn, stream, fresh),
         StreamType::Badge => refresh_rows::<Badge>(conn, stream, fresh),
+        StreamType::HandOut => refresh_rows::<HandOuts>(conn, stream, fresh),
         StreamType::Conflict => refresh_rows::<Conflict>(conn, stream, fresh),
         StreamType::Conference | StreamType::Seats | StreamType::Order => Ok(()),
     }
@@ -457,6 +470,43 @@ fn write_admission(
     Ok(())
 }
 
+fn write_hand_outs(
+    conn: &Connection,
+    stream: &StreamId,
+    state: &HandOuts,
+    pending: bool,
+) -> Result<(), DeskError> {
+    let key = stream_key(stream);
+    conn.prepare_cached("DELETE FROM hand_outs WHERE stream = ?1")?
+        .execute([&key])?;
+    let code = match &state.code {
+        Some(c) => c.as_str().to_owned(),
+        None => match stream.id.split_once('/') {
+            Some((_, code)) => code.to_owned(),
+            None => return Ok(()),
+        },
+    };
+    for (item, s) in &state.items {
+        let current = s.current.as_ref();
+        conn.prepare_cached(
+            "INSERT INTO hand_outs (stream, code, item, hand_out, desk, at, size, duplicates, pending) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![
+            key,
+            code,
+            item,
+            current.map(|g| g.hand_out.to_string()),
+            current.map(|g| g.desk.to_string()),
+            current.map(|g| time_text(&g.at)),
+            current.and_then(|g| g.size.clone()),
+            s.duplicates,
+            pending,
+        ])?;
+    }
+    Ok(())
+}
+
 fn write_badge(
     conn: &Connection,
     key: &str,
@@ -551,6 +601,8 @@ pub(crate) fn dump(conn: &Connection) -> Result<Vec<String>, DeskError> {
         "SELECT stream, order_id, sold_at, status, state, pending FROM sales ORDER BY stream",
         "SELECT stream, conflict, opened_at, open, state, pending FROM conflicts ORDER BY stream",
         "SELECT stream, ticket, prints, state, pending FROM prints ORDER BY stream",
+        "SELECT stream, code, item, hand_out, desk, at, size, duplicates, pending FROM hand_outs \
+         ORDER BY stream, item",
     ];
     let mut out = Vec::new();
     for sql in queries {

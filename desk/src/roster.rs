@@ -76,6 +76,33 @@ pub struct RosterEntry {
     /// Admissions of this ticket the server flagged as duplicates.
     pub duplicates: u32,
     pub prints: u32,
+    /// What the door hands this person (the conference's items for their seat type, add-ons
+    /// and attendee types), and what was handed over already.
+    pub hand_outs: Vec<HandOutView>,
+}
+
+/// One item the door hands a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct HandOutView {
+    pub item: String,
+    pub name: String,
+    /// The sizes staff choose from; empty: one kind.
+    pub sizes: Vec<String>,
+    /// Handed over already: when, by which desk, which size.
+    pub given: Option<GivenView>,
+    /// Second hand-outs of this item the server flagged.
+    pub duplicates: u32,
+}
+
+/// A hand-out in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct GivenView {
+    pub desk: DeviceId,
+    #[ts(type = "string")]
+    pub at: Timestamp,
+    pub size: Option<String>,
+    /// Recorded at this desk and not yet confirmed by the server.
+    pub pending: bool,
 }
 
 impl RosterEntry {
@@ -194,6 +221,7 @@ pub(crate) fn entry(
         return Ok(None);
     };
     let seat_type: SeatTypeId = parse(&row.seat_type, "seat type")?;
+    let attendee_types: Vec<AttendeeTypeId> = serde_json::from_str(&row.attendee_types)?;
     let st = conf.seat_type(seat_type);
     let ticket: TicketId = parse(&row.ticket, "ticket")?;
     let (admission, duplicates) = admission_state(conn, code)?;
@@ -203,6 +231,8 @@ pub(crate) fn entry(
         .optional()?
         .unwrap_or(0);
     let mut entitlements = BTreeSet::new();
+    // The ticket's own seat type and the person's add-ons: who gets which hand-out.
+    let mut holds = vec![seat_type];
     if !row.email.is_empty() {
         let mut stmt = conn.prepare_cached(
             "SELECT DISTINCT seat_type FROM roster WHERE email = ?1 COLLATE NOCASE AND withdrawn = 0",
@@ -212,6 +242,7 @@ pub(crate) fn entry(
             let t: SeatTypeId = parse(&t?, "seat type")?;
             if let Some(st) = conf.seat_type(t).filter(|s| s.kind == SeatKind::AddOn) {
                 entitlements.insert(st.name.clone());
+                holds.push(t);
             }
         }
     }
@@ -226,7 +257,8 @@ pub(crate) fn entry(
         last_name: row.last_name.clone(),
         email: row.email.clone(),
         company: row.company.clone(),
-        attendee_types: serde_json::from_str(&row.attendee_types)?,
+        hand_outs: hand_outs(conn, conf, code, &holds, &attendee_types)?,
+        attendee_types,
         entitlements: entitlements.into_iter().collect(),
         walk_in: sale.is_some(),
         provisional: assigned.is_none() && sale.is_some_and(|s| s.provisional),
@@ -235,6 +267,53 @@ pub(crate) fn entry(
         duplicates,
         prints,
     }))
+}
+
+/// The items a holder of `holds` (seat types) and `attendee_types` gets, each with what was
+/// handed over already. One indexed read when the conference hands nothing out: none.
+pub(crate) fn hand_outs(
+    conn: &Connection,
+    conf: &Conference,
+    code: &TicketCode,
+    holds: &[SeatTypeId],
+    attendee_types: &[AttendeeTypeId],
+) -> Result<Vec<HandOutView>, DeskError> {
+    let mut out: Vec<HandOutView> = conf
+        .hand_outs_for(holds, attendee_types)
+        .map(|i| HandOutView {
+            item: i.id.clone(),
+            name: i.name.clone(),
+            sizes: i.sizes.clone(),
+            given: None,
+            duplicates: 0,
+        })
+        .collect();
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT item, desk, at, size, pending, duplicates FROM hand_outs WHERE code = ?1",
+    )?;
+    let mut rows = stmt.query([code.as_str()])?;
+    while let Some(r) = rows.next()? {
+        let item: String = r.get(0)?;
+        let Some(view) = out.iter_mut().find(|v| v.item == item) else {
+            continue;
+        };
+        view.duplicates = r.get(5)?;
+        if let (Some(desk), Some(at)) = (
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+        ) {
+            view.given = Some(GivenView {
+                desk: parse(&desk, "desk")?,
+                at: parse_time(&at)?,
+                size: r.get(3)?,
+                pending: r.get(4)?,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// A ticket's admission as the desk sees it, and how many duplicate admissions the server

@@ -64,7 +64,7 @@ const LOG_MIGRATIONS: &[&str] = &[
 ];
 
 /// Bump when a projection table changes; the projections are then rebuilt from the logs.
-pub(crate) const PROJECTION_VERSION: i64 = 3;
+pub(crate) const PROJECTION_VERSION: i64 = 4;
 
 pub(crate) const PROJECTION_TABLES: &[&str] = &[
     "authority",
@@ -74,6 +74,7 @@ pub(crate) const PROJECTION_TABLES: &[&str] = &[
     "sales",
     "conflicts",
     "prints",
+    "hand_outs",
 ];
 
 const PROJECTIONS: &str = r#"
@@ -137,6 +138,20 @@ CREATE TABLE IF NOT EXISTS conflicts (
     open INTEGER NOT NULL,
     state TEXT NOT NULL,
     pending INTEGER NOT NULL);
+-- One row per item a ticket's hand-out stream knows: the hand-out in force (NULL columns
+-- when taken back), and how many duplicates the server flagged.
+CREATE TABLE IF NOT EXISTS hand_outs (
+    stream TEXT NOT NULL,
+    code TEXT NOT NULL,
+    item TEXT NOT NULL,
+    hand_out TEXT,
+    desk TEXT,
+    at TEXT,
+    size TEXT,
+    duplicates INTEGER NOT NULL,
+    pending INTEGER NOT NULL,
+    PRIMARY KEY (stream, item));
+CREATE INDEX IF NOT EXISTS hand_outs_by_code ON hand_outs (code);
 CREATE TABLE IF NOT EXISTS prints (
     stream TEXT PRIMARY KEY,
     ticket TEXT NOT NULL UNIQUE,

@@ -202,6 +202,8 @@ pub enum Command {
         template: Option<String>,
     },
     SetDeskDefaults(DeskDefaults),
+    /// Replaces the items the door hands out (an empty list: none).
+    SetHandOuts(Vec<crate::hand_out::Item>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,6 +280,12 @@ pub enum Event {
         conference: ConferenceId,
         defaults: DeskDefaults,
     },
+    /// The whole list of hand-out items (state-carrying).
+    #[serde(rename = "conference.hand_outs_set")]
+    HandOutsSet {
+        conference: ConferenceId,
+        items: Vec<crate::hand_out::Item>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -323,6 +331,8 @@ pub enum Error {
     UnknownTemplate(String),
     #[error("badge template {template:?} is used by {by}; choose another there first")]
     TemplateInUse { template: String, by: String },
+    #[error("the hand-outs are not valid: {0}")]
+    BadHandOuts(#[from] crate::hand_out::ItemError),
     #[error(transparent)]
     Text(#[from] crate::text::TextError),
 }
@@ -331,6 +341,8 @@ impl DomainError for Error {
     fn code(&self) -> &'static str {
         match self {
             Error::Text(e) => e.code(),
+            Error::BadHandOuts(crate::hand_out::ItemError::Text(e)) => e.code(),
+            Error::BadHandOuts(_) => "conference.bad_hand_outs",
             Error::AlreadyExists => "conference.already_exists",
             Error::NotFound => "conference.not_found",
             Error::Required { .. } => "conference.required",
@@ -369,6 +381,8 @@ pub struct Conference {
     /// The template each attendee type's badges use, where head office chose one.
     pub attendee_type_templates: BTreeMap<AttendeeTypeId, String>,
     pub desk_defaults: DeskDefaults,
+    /// What the door hands out, and to whom.
+    pub hand_outs: Vec<crate::hand_out::Item>,
 }
 
 impl Conference {
@@ -422,6 +436,22 @@ impl Conference {
             .map(String::as_str)
             .filter(|id| set.get(id).is_ok())
             .unwrap_or(&set.first().id)
+    }
+
+    /// The hand-out items a holder of `seat_types` (the ticket's own and the person's
+    /// add-ons) and `attendee_types` gets, in the conference's order.
+    pub fn hand_outs_for<'a>(
+        &'a self,
+        seat_types: &'a [SeatTypeId],
+        attendee_types: &'a [AttendeeTypeId],
+    ) -> impl Iterator<Item = &'a crate::hand_out::Item> + 'a {
+        self.hand_outs
+            .iter()
+            .filter(move |i| i.is_for(seat_types, attendee_types))
+    }
+
+    pub fn hand_out(&self, id: &str) -> Option<&crate::hand_out::Item> {
+        self.hand_outs.iter().find(|i| i.id == id)
     }
 
     /// Who uses template `id` (an attendee type, the desk defaults), for a refusal.
@@ -785,6 +815,42 @@ impl Aggregate for Conference {
                     defaults,
                 }])
             }
+            Command::SetHandOuts(items) => {
+                let (id, _) = self.existing()?;
+                use crate::hand_out::{ItemError, MAX_ITEMS};
+                if items.len() > MAX_ITEMS {
+                    return Err(ItemError::TooMany.into());
+                }
+                let mut checked: Vec<crate::hand_out::Item> = Vec::with_capacity(items.len());
+                for item in items {
+                    let item = item.checked()?;
+                    if checked.iter().any(|c| c.id == item.id) {
+                        return Err(ItemError::Duplicate(item.id).into());
+                    }
+                    if let Some(s) = item
+                        .seat_types
+                        .iter()
+                        .find(|s| !self.seat_types.contains_key(s))
+                    {
+                        return Err(Error::UnknownSeatType(*s));
+                    }
+                    if let Some(a) = item
+                        .attendee_types
+                        .iter()
+                        .find(|a| !self.attendee_types.contains_key(a))
+                    {
+                        return Err(Error::UnknownAttendeeType(a.clone()));
+                    }
+                    checked.push(item);
+                }
+                if checked == self.hand_outs {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::HandOutsSet {
+                    conference: id,
+                    items: checked,
+                }])
+            }
         }
     }
 
@@ -859,6 +925,7 @@ impl Aggregate for Conference {
                 }
             },
             Event::DeskDefaultsSet { defaults, .. } => self.desk_defaults = defaults.clone(),
+            Event::HandOutsSet { items, .. } => self.hand_outs = items.clone(),
         }
         self
     }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, DomainError, Timestamp};
 use crate::check_in::{Admission, TicketStatus};
+use crate::hand_out::Given;
 use crate::ids::{ConferenceId, ConflictId, DeviceId, OrderId, TicketCode, TicketId};
 use crate::money::Money;
 use crate::order::{Payment, PaymentMethod};
@@ -32,6 +33,13 @@ pub enum ConflictKind {
         code: TicketCode,
         first: Admission,
         duplicate: Admission,
+    },
+    /// The same item handed out twice to one ticket's holder (two desks, offline).
+    DuplicateHandOut {
+        code: TicketCode,
+        item: String,
+        first: Given,
+        duplicate: Given,
     },
     InvalidTicketAdmission {
         code: TicketCode,
@@ -58,6 +66,7 @@ impl ConflictKind {
         match self {
             ConflictKind::WalkInRejected { .. } => "refund due",
             ConflictKind::DuplicateAdmission { .. } => "duplicate admission",
+            ConflictKind::DuplicateHandOut { .. } => "handed out twice",
             ConflictKind::InvalidTicketAdmission { .. } => "admission of an invalid ticket",
             ConflictKind::PaymentAfterExpiry { .. } => "payment after expiry",
             ConflictKind::SaleRefused { .. } => "walk-in sale refused",

@@ -15,7 +15,8 @@ use serde_json::Value;
 use crate::aggregate::{Aggregate, Timestamp};
 use crate::ids::{ConferenceId, DeviceId, EventId, OrderId, TicketCode, TicketId};
 use crate::{
-    badge, check_in, conference, conflict, order, seat_assignments, seat_availability, walk_in,
+    badge, check_in, conference, conflict, hand_out, order, seat_assignments, seat_availability,
+    walk_in,
 };
 
 fn bad_payload(event_type: &str, e: &serde_json::Error) -> DecodeError {
@@ -112,6 +113,7 @@ aggregates! {
     SeatAssignments(seat_assignments::SeatAssignments) = "seat_assignments", SeatAssignments;
     CheckIn(check_in::CheckIn) = "admission", Admission;
     Badge(badge::Badge) = "badge", Badge;
+    HandOut(hand_out::HandOuts) = "hand_out", HandOut;
     WalkIn(walk_in::WalkInSale) = "walk_in", WalkIn;
     Conflict(conflict::Conflict) = "conflict", Conflict;
 }
@@ -153,6 +155,7 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("conference.badge_templates_set", 1),
     ("conference.attendee_type_template_set", 1),
     ("conference.desk_defaults_set", 1),
+    ("conference.hand_outs_set", 1),
     ("seats.available_seats_changed", 1),
     ("seats.reserved", 1),
     ("seats.reservation_cancelled", 1),
@@ -177,6 +180,9 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("admission.invalid_ticket_flagged", 1),
     ("badge.printed", 1),
     ("badge.reprinted", 1),
+    ("hand_out.given", 1),
+    ("hand_out.undone", 1),
+    ("hand_out.duplicate_flagged", 1),
     ("walk_in.sale_recorded", 1),
     ("walk_in.confirmed", 1),
     ("walk_in.partially_confirmed", 1),
@@ -351,6 +357,7 @@ impl Event {
             Event::Badge(
                 badge::Event::Printed { print } | badge::Event::Reprinted { print, .. },
             ) => StreamId::badge(print.ticket),
+            Event::HandOut(e) => StreamId::hand_out(e.conference(), e.code()),
             Event::WalkIn(e) => StreamId::walk_in(e.order()),
             Event::Conflict(e) => StreamId::conflict(match e {
                 conflict::Event::Opened { conflict, .. }
@@ -360,13 +367,14 @@ impl Event {
         }
     }
     /// Whether a desk may push this event: what staff do at the door (admissions and undos,
-    /// badge prints, attendee corrections, walk-in sales, acknowledging and resolving
-    /// conflicts). Everything else is the server's to record.
+    /// badge prints, hand-outs and their undos, attendee corrections, walk-in sales,
+    /// acknowledging and resolving conflicts). Everything else is the server's to record.
     pub fn is_desk_event(&self) -> bool {
         matches!(
             self,
             Event::CheckIn(check_in::Event::Admitted { .. } | check_in::Event::Undone { .. })
                 | Event::Badge(_)
+                | Event::HandOut(hand_out::Event::Given { .. } | hand_out::Event::Undone { .. })
                 | Event::SeatAssignments(seat_assignments::Event::Updated { .. })
                 | Event::WalkIn(walk_in::Event::SaleRecorded { .. })
                 | Event::Conflict(
@@ -385,6 +393,8 @@ impl Event {
             Event::Badge(
                 badge::Event::Printed { print } | badge::Event::Reprinted { print, .. },
             ) => Some(print.desk),
+            Event::HandOut(hand_out::Event::Given { given, .. }) => Some(given.desk),
+            Event::HandOut(hand_out::Event::Undone { desk, .. }) => Some(*desk),
             Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => Some(sale.desk),
             Event::Conflict(
                 conflict::Event::Acknowledged { by, .. } | conflict::Event::Resolved { by, .. },
@@ -396,8 +406,8 @@ impl Event {
         }
     }
 
-    /// The conference a door event names in its payload (admissions, badge prints, walk-in
-    /// sales); `None` for the others.
+    /// The conference a door event names in its payload (admissions, badge prints, hand-outs,
+    /// walk-in sales); `None` for the others.
     pub fn door_conference(&self) -> Option<ConferenceId> {
         match self {
             Event::CheckIn(
@@ -409,6 +419,7 @@ impl Event {
             Event::Badge(
                 badge::Event::Printed { print } | badge::Event::Reprinted { print, .. },
             ) => Some(print.conference),
+            Event::HandOut(e) => Some(e.conference()),
             Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => Some(sale.conference),
             _ => None,
         }
@@ -429,7 +440,8 @@ fn conference_of(e: &conference::Event) -> ConferenceId {
         | conference::Event::AttendeeTypeDefined { conference, .. }
         | conference::Event::BadgeTemplatesSet { conference, .. }
         | conference::Event::AttendeeTypeTemplateSet { conference, .. }
-        | conference::Event::DeskDefaultsSet { conference, .. } => *conference,
+        | conference::Event::DeskDefaultsSet { conference, .. }
+        | conference::Event::HandOutsSet { conference, .. } => *conference,
     }
 }
 
@@ -544,6 +556,13 @@ impl StreamId {
     pub fn admission(conference: ConferenceId, code: &TicketCode) -> Self {
         Self {
             stream_type: StreamType::Admission,
+            id: format!("{conference}/{code}"),
+        }
+    }
+    /// A ticket's hand-outs: like its admissions, by conference and code.
+    pub fn hand_out(conference: ConferenceId, code: &TicketCode) -> Self {
+        Self {
+            stream_type: StreamType::HandOut,
             id: format!("{conference}/{code}"),
         }
     }

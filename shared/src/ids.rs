@@ -79,6 +79,10 @@ uuid_id!(
     AdmissionId
 );
 uuid_id!(
+    /// One hand-out of an item to a ticket's holder.
+    HandOutId
+);
+uuid_id!(
     /// An item of the conflict inbox: something a person must look at.
     ConflictId
 );

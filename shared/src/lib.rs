@@ -7,7 +7,7 @@
 //! # Layout
 //! - [`aggregate`]: the `decide`/`evolve` contract and `replay`.
 //! - Aggregates, one module per domain noun: [`conference`], [`seat_availability`], [`order`],
-//!   [`seat_assignments`], [`check_in`], [`badge`], [`walk_in`], [`conflict`].
+//!   [`seat_assignments`], [`check_in`], [`hand_out`], [`badge`], [`walk_in`], [`conflict`].
 //! - [`badge_template`]: the badge layout format (data, checked) a conference carries.
 //! - [`registration`]: the registration process manager (a pure state machine).
 //! - [`scan`]: a scanned code read back through the keyboard layouts scanners type on.
@@ -27,6 +27,7 @@ pub mod conference;
 pub mod conflict;
 pub mod error_code;
 pub mod event;
+pub mod hand_out;
 pub mod ids;
 pub mod money;
 pub mod order;

@@ -84,6 +84,13 @@ pub mod reason {
     /// A walk-in sale named a ticket that exists already (by id anywhere, or by code in the
     /// conference): the sale is not recorded and a conflict is opened.
     pub const TICKET_EXISTS: &str = "walk_in.ticket_exists";
+    pub const DUPLICATE_HAND_OUT: &str = "hand_out.duplicate";
+    /// A hand-out of an item the conference does not hand out, or in a size it does not
+    /// come in.
+    pub const UNKNOWN_HAND_OUT: &str = "hand_out.unknown_item";
+    pub const NOT_HANDED_OUT: &str = "hand_out.not_given";
+    /// A hand-out to a ticket code the conference does not have.
+    pub const HAND_OUT_UNKNOWN_TICKET: &str = "hand_out.unknown_ticket";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

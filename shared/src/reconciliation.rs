@@ -7,6 +7,9 @@
 //! - admissions, undos, badge prints: physical facts, always recorded; a second admission of a
 //!   ticket, or an admission of a ticket that admits nobody, is flagged and opens a conflict;
 //!   an undo of what is not admitted is rejected;
+//! - hand-outs: physical facts too, recorded when the conference hands out that item (in that
+//!   size); a second hand-out of an item to the same ticket is flagged and opens a conflict;
+//!   an undo of what was not handed out is rejected;
 //! - attendee corrections: recorded when the ticket still belongs to the same person;
 //! - walk-in sales: a sale the server already has is a duplicate; a sale that does not add up
 //!   ([`crate::walk_in::Sale::check`]) or names a ticket that exists already is not recorded
@@ -32,6 +35,7 @@ use crate::check_in::{self, CheckIn, TicketStatus};
 use crate::conference::Conference;
 use crate::conflict::{self, Actor, Conflict, ConflictKind, Resolution};
 use crate::event::{Event, StreamId};
+use crate::hand_out::{self, HandOuts};
 use crate::ids::{ConferenceId, ConflictId, TicketCode, TicketId};
 use crate::protocol::{OutcomeStatus, reason};
 use crate::seat_assignments::{self, SeatAssignments};
@@ -62,6 +66,7 @@ pub enum Need {
     Conference(StreamId),
     Seats(StreamId),
     Conflict(StreamId),
+    HandOut(StreamId),
 }
 
 /// What the shell loaded for one event, as [`needs`] asked (the rest stays default).
@@ -77,6 +82,7 @@ pub struct Loaded {
     pub conference: Conference,
     pub seats: SeatsAvailability,
     pub conflict: Conflict,
+    pub hand_outs: HandOuts,
 }
 
 impl Default for Loaded {
@@ -92,6 +98,7 @@ impl Default for Loaded {
             conference: Conference::default(),
             seats: SeatsAvailability::default(),
             conflict: Conflict::default(),
+            hand_outs: HandOuts::default(),
         }
     }
 }
@@ -199,6 +206,17 @@ pub fn needs(event: &Event) -> Vec<Need> {
         Event::SeatAssignments(seat_assignments::Event::Updated { order, .. }) => {
             vec![Need::Assignments(StreamId::seat_assignments(*order))]
         }
+        Event::HandOut(hand_out::Event::Given {
+            conference, code, ..
+        }) => vec![
+            Need::HandOut(StreamId::hand_out(*conference, code)),
+            Need::Conference(StreamId::conference(*conference)),
+            Need::TicketStatus {
+                conference: *conference,
+                code: code.clone(),
+            },
+        ],
+        Event::HandOut(e) => vec![Need::HandOut(StreamId::hand_out(e.conference(), e.code()))],
         Event::WalkIn(sale::Event::SaleRecorded { sale }) => vec![
             Need::Sale(StreamId::walk_in(sale.order)),
             Need::ExistingTickets {
@@ -340,6 +358,89 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
                 Outcome::accepted()
             } else {
                 Outcome::accepted().recording(event.clone())
+            })
+        }
+        Event::HandOut(hand_out::Event::Given {
+            conference,
+            code,
+            item,
+            given,
+        }) => {
+            let offered = loaded
+                .conference
+                .hand_out(item)
+                .is_some_and(|i| i.size(given.size.as_deref()).is_ok_and(|s| s == given.size));
+            if !offered {
+                return Ok(Outcome::rejected(reason::UNKNOWN_HAND_OUT));
+            }
+            if loaded.ticket_status == TicketStatus::Unknown {
+                return Ok(Outcome::rejected(reason::HAND_OUT_UNKNOWN_TICKET));
+            }
+            let decided = loaded
+                .hand_outs
+                .decide(&hand_out::Command::RecordGiven {
+                    conference: *conference,
+                    code: code.clone(),
+                    item: item.clone(),
+                    given: given.clone(),
+                })
+                .map_err(|e| inconsistent(&e))?;
+            let mut outcome = Outcome::accepted();
+            let mut decided = decided.into_iter();
+            outcome.desk_event = decided.next().map(Event::HandOut);
+            for e in decided {
+                if let hand_out::Event::DuplicateFlagged {
+                    code,
+                    item,
+                    duplicate,
+                    first,
+                    ..
+                } = &e
+                {
+                    outcome.reason = Some(reason::DUPLICATE_HAND_OUT);
+                    let kind = ConflictKind::DuplicateHandOut {
+                        code: code.clone(),
+                        item: item.clone(),
+                        first: first.clone(),
+                        duplicate: duplicate.clone(),
+                    };
+                    outcome.events.push(e.into());
+                    outcome.events.push(
+                        conflict::Event::Opened {
+                            conflict: context.conflict()?,
+                            conference: *conference,
+                            kind,
+                            at: context.now,
+                        }
+                        .into(),
+                    );
+                } else {
+                    outcome.events.push(e.into());
+                }
+            }
+            Ok(outcome)
+        }
+        Event::HandOut(hand_out::Event::Undone {
+            item,
+            hand_out,
+            desk,
+            at,
+            reason: why,
+            ..
+        }) => {
+            let decided = loaded
+                .hand_outs
+                .decide(&hand_out::Command::RecordUndo {
+                    item: item.clone(),
+                    hand_out: *hand_out,
+                    desk: *desk,
+                    at: *at,
+                    reason: why.clone(),
+                })
+                .map_err(|e| inconsistent(&e))?;
+            Ok(match decided.into_iter().next() {
+                None => Outcome::rejected(reason::NOT_HANDED_OUT),
+                Some(e) => Outcome::accepted().recording(e.into()),
             })
         }
         Event::SeatAssignments(seat_assignments::Event::Updated {

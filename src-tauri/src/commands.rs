@@ -15,6 +15,8 @@ desk_commands![
     party,
     check_in_party,
     undo_party,
+    hand_out,
+    undo_hand_out,
     correct_attendee,
     availability,
     sell,

@@ -8,8 +8,9 @@ use onsite_desk_core::printing::Cups;
 use onsite_desk_core::sync::{self, SyncClient, SyncError, SyncStatus};
 use onsite_desk_core::{
     BadgeSvg, CheckInOutcome, CheckInRequest, ConferenceView, ConflictAction, ConflictItem,
-    Correction, Desk, DeskError, DoorNumbers, Party, PartyCheckInRequest, PrintJob, PrintRequest,
-    PrintSettings, RosterEntry, SaleReceipt, SaleRequest, SaleView, SeatAvailability,
+    Correction, Desk, DeskError, DoorNumbers, HandOutOutcome, HandOutRequest, Party,
+    PartyCheckInRequest, PrintJob, PrintRequest, PrintSettings, RosterEntry, SaleReceipt,
+    SaleRequest, SaleView, SeatAvailability,
 };
 use onsite_shared::badge::AutoPrint;
 use onsite_shared::error_code;
@@ -183,6 +184,27 @@ pub async fn undo_party(app: State<'_, DeskApp>, codes: Vec<String>, reason: Str
 }
 
 #[tauri::command]
+pub async fn hand_out(app: State<'_, DeskApp>, req: HandOutRequest) -> Answer<HandOutOutcome> {
+    let outcome = app.desk.hand_out(&req)?;
+    if matches!(outcome, HandOutOutcome::Given { .. }) {
+        app.appended();
+    }
+    Ok(outcome)
+}
+
+#[tauri::command]
+pub async fn undo_hand_out(
+    app: State<'_, DeskApp>,
+    code: String,
+    item: String,
+    reason: String,
+) -> Answer<RosterEntry> {
+    let entry = app.desk.undo_hand_out(&code, &item, &reason)?;
+    app.appended();
+    Ok(entry)
+}
+
+#[tauri::command]
 pub async fn correct_attendee(
     app: State<'_, DeskApp>,
     code: String,
@@ -350,6 +372,8 @@ mod tests {
         Party::export_all(&cfg)?;
         DoorNumbers::export_all(&cfg)?;
         PartyCheckInRequest::export_all(&cfg)?;
+        HandOutRequest::export_all(&cfg)?;
+        HandOutOutcome::export_all(&cfg)?;
         Correction::export_all(&cfg)?;
         SeatAvailability::export_all(&cfg)?;
         SaleRequest::export_all(&cfg)?;

@@ -10,6 +10,7 @@ use onsite_shared::conference::{
 };
 use onsite_shared::error_code;
 use onsite_shared::event::{Event, StreamId};
+use onsite_shared::hand_out::Item as HandOutItem;
 use onsite_shared::ids::{AttendeeTypeId, ConferenceId, SeatTypeId};
 use onsite_shared::money::Money;
 use onsite_shared::seat_availability::{self, SeatsAvailability};
@@ -248,6 +249,14 @@ pub fn set_desk_defaults(rec: &mut Recorder<'_>, defaults: &DeskDefaults) -> Res
     rec.execute::<Conference>(
         &StreamId::conference(rec.conference),
         &conference::Command::SetDeskDefaults(defaults.clone()),
+    )?;
+    Ok(())
+}
+
+pub fn set_hand_outs(rec: &mut Recorder<'_>, items: &[HandOutItem]) -> Result<(), Rejected> {
+    rec.execute::<Conference>(
+        &StreamId::conference(rec.conference),
+        &conference::Command::SetHandOuts(items.to_vec()),
     )?;
     Ok(())
 }

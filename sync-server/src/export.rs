@@ -1,5 +1,5 @@
-//! CSV exports for head office: attendees with their admission state, the admission log, and
-//! walk-in sales. Plain queries over the projections and the log, one file each.
+//! CSV exports for head office: attendees with their admission state, the admission log,
+//! walk-in sales, and the hand-outs in force. Plain queries over the projections and the log, one file each.
 //!
 //! Text that people typed (names, companies, notes) is written so that a spreadsheet shows it
 //! instead of running it: a cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets
@@ -19,6 +19,7 @@ pub enum Export {
     Attendees,
     Admissions,
     WalkIns,
+    HandOuts,
 }
 
 impl Export {
@@ -27,6 +28,7 @@ impl Export {
             "attendees.csv" => Some(Export::Attendees),
             "admissions.csv" => Some(Export::Admissions),
             "walk-ins.csv" => Some(Export::WalkIns),
+            "hand-outs.csv" => Some(Export::HandOuts),
             _ => None,
         }
     }
@@ -36,6 +38,7 @@ impl Export {
             Export::Attendees => "attendees.csv",
             Export::Admissions => "admissions.csv",
             Export::WalkIns => "walk-ins.csv",
+            Export::HandOuts => "hand-outs.csv",
         }
     }
 }
@@ -248,6 +251,38 @@ pub fn write(
                     r.text(8)?,
                     r.text(9)?,
                     resolution.to_owned(),
+                ])
+                .map_err(csv_error)?;
+            }
+        }
+        Export::HandOuts => {
+            out.write_record([
+                "ticket_code",
+                "first_name",
+                "last_name",
+                "item",
+                "size",
+                "given_at",
+                "desk",
+            ])
+            .map_err(csv_error)?;
+            let rows = tx.query(
+                "SELECT h.code, COALESCE(t.first_name, ''), COALESCE(t.last_name, ''), h.item, \
+                 COALESCE(h.size, ''), h.given_at, COALESCE(d.name, h.desk) FROM hand_outs h \
+                 LEFT JOIN tickets t ON t.conference = h.conference AND t.code = h.code \
+                 LEFT JOIN devices d ON d.device_id = h.desk \
+                 WHERE h.conference = $1 ORDER BY h.item, h.given_at, h.code",
+                params![c],
+            )?;
+            for r in &rows {
+                out.write_record([
+                    cell(&r.text(0)?),
+                    cell(&r.text(1)?),
+                    cell(&r.text(2)?),
+                    r.text(3)?,
+                    cell(&r.text(4)?),
+                    r.text(5)?,
+                    cell(&r.text(6)?),
                 ])
                 .map_err(csv_error)?;
             }

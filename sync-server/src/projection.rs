@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use onsite_shared::event::Event;
 use onsite_shared::ids::{ConferenceId, TicketCode};
-use onsite_shared::{check_in, conference, conflict, order, seat_assignments, walk_in};
+use onsite_shared::{check_in, conference, conflict, hand_out, order, seat_assignments, walk_in};
 
 use crate::params;
 use crate::storage::{SqlValue, StoreError, Tx, time_text};
@@ -187,7 +187,8 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
             | conference::Event::AttendeeTypeDefined { .. }
             | conference::Event::BadgeTemplatesSet { .. }
             | conference::Event::AttendeeTypeTemplateSet { .. }
-            | conference::Event::DeskDefaultsSet { .. } => {}
+            | conference::Event::DeskDefaultsSet { .. }
+            | conference::Event::HandOutsSet { .. } => {}
         },
         Event::Order(e) => apply_order(tx, &c, e)?,
         Event::SeatAssignments(e) => apply_assignments(tx, &c, e)?,
@@ -210,7 +211,45 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
             check_in::Event::InvalidTicketFlagged { .. } => {}
         },
         Event::Conflict(e) => apply_conflict(tx, &c, e)?,
+        Event::HandOut(e) => apply_hand_out(tx, &c, e)?,
         Event::Seats(_) | Event::Badge(_) => {}
+    }
+    Ok(())
+}
+
+/// Like admissions: a hand-out comes into force, a flagged duplicate leaves again right after
+/// it, an undo takes it away.
+fn apply_hand_out(tx: &mut dyn Tx, c: &str, e: &hand_out::Event) -> Result<(), StoreError> {
+    let leave = |tx: &mut dyn Tx, id: &onsite_shared::ids::HandOutId| {
+        tx.execute(
+            "DELETE FROM hand_outs WHERE conference = $1 AND hand_out_id = $2",
+            params![c, id.to_string()],
+        )
+    };
+    match e {
+        hand_out::Event::Given {
+            code, item, given, ..
+        } => {
+            tx.execute(
+                "INSERT INTO hand_outs (hand_out_id, conference, code, item, size, desk, given_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hand_out_id) DO NOTHING",
+                params![
+                    given.hand_out.to_string(),
+                    c,
+                    code.as_str(),
+                    item.clone(),
+                    given.size.clone(),
+                    given.desk.to_string(),
+                    time_text(&given.at),
+                ],
+            )?;
+        }
+        hand_out::Event::DuplicateFlagged { duplicate, .. } => {
+            leave(tx, &duplicate.hand_out)?;
+        }
+        hand_out::Event::Undone { hand_out, .. } => {
+            leave(tx, hand_out)?;
+        }
     }
     Ok(())
 }

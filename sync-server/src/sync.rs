@@ -443,6 +443,7 @@ fn decide(
             Need::Conference(s) => loaded.conference = rec.load(&s)?.0,
             Need::Seats(s) => loaded.seats = rec.load(&s)?.0,
             Need::Conflict(s) => loaded.conflict = rec.load(&s)?.0,
+            Need::HandOut(s) => loaded.hand_outs = rec.load(&s)?.0,
         }
     }
     let outcome = reconciliation::redecide(

@@ -1197,3 +1197,174 @@ fn badges_are_set_up_from_the_dashboard_and_bad_files_change_nothing() -> Result
     ensure!(badges()?["built_in"] == false);
     Ok(())
 }
+
+/// Hand-outs from the set-up page: an item added (sizes, for a seat type and an attendee type),
+/// changed, refused when it names what the conference does not have, taken away; a viewer
+/// and a forged form change nothing. A desk hands one over: the overview counts it by size and
+/// the export lists who got it.
+#[test]
+fn hand_outs_are_set_up_from_the_dashboard_and_counted_on_the_overview() -> Result<()> {
+    let (dir, server) = office("dashboard-hand-outs", None, Some(10))?;
+    let mut owner = Visitor::signed_in(&server.url, EMAIL, PASSWORD)?;
+    let setup = format!("/conferences/{DEMO}/setup");
+    let items = || -> Result<serde_json::Value> {
+        Ok(server.admin(
+            reqwest::Method::GET,
+            &format!("/v1/conferences/{DEMO}/hand-outs"),
+            None,
+        )?["items"]
+            .clone())
+    };
+    let conference = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{DEMO}"),
+        None,
+    )?;
+    let seat = conference["seat_types"][0]["id"]
+        .as_str()
+        .context("a seat type")?
+        .to_owned();
+    let for_seat = format!("seat:{seat}");
+    let save = format!("{setup}/hand-outs");
+    let (status, page) = owner.post(
+        &save,
+        &[
+            ("id", "t-shirt"),
+            ("name", "T-shirt"),
+            ("sizes", "S, M ,L"),
+            ("for", &for_seat),
+            ("for", "type:speaker"),
+        ],
+    )?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status} {page}");
+    let (status, _) = owner.post(&save, &[("id", "voucher"), ("name", "Meal voucher")])?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status}");
+    ensure!(
+        items()?
+            == serde_json::json!([
+                {"id": "t-shirt", "name": "T-shirt", "sizes": ["S", "M", "L"], "seat_types": [seat], "attendee_types": ["speaker"]},
+                {"id": "voucher", "name": "Meal voucher"},
+            ]),
+        "{}",
+        items()?
+    );
+    // The same id again changes that item, in its place.
+    let (status, _) = owner.post(
+        &save,
+        &[("id", "t-shirt"), ("name", "Shirt"), ("sizes", "M")],
+    )?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status}");
+    ensure!(items()?[0]["name"] == "Shirt" && items()?[0]["sizes"] == serde_json::json!(["M"]));
+    let before = items()?;
+    for (pairs, says) in [
+        (vec![("id", "Bad Id"), ("name", "x")], "not an item id"),
+        (
+            vec![("id", "kit"), ("name", "Kit"), ("for", "seat:nope")],
+            "not a seat type",
+        ),
+        (
+            vec![("id", "kit"), ("name", "Kit"), ("for", "type:ghost")],
+            "does not exist",
+        ),
+        (
+            vec![("id", "kit"), ("name", "Kit"), ("sizes", "M, m")],
+            "must be different",
+        ),
+        (
+            vec![("id", "kit"), ("name", "<b>Kit</b>\u{7}")],
+            "control character",
+        ),
+    ] {
+        let (status, page) = owner.post(&save, &pairs)?;
+        ensure!(
+            status == StatusCode::UNPROCESSABLE_ENTITY && page.contains(says),
+            "{pairs:?}: {status} {page}"
+        );
+    }
+    ensure!(items()? == before, "a refusal changed the items");
+    let (_, page) = owner.get(&setup)?;
+    ensure!(page.contains("hand-out-items") && page.contains("Meal voucher"));
+
+    // A desk hands a shirt over; the overview and the export say so.
+    let registrations = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{DEMO}/registrations?limit=1"),
+        None,
+    )?;
+    let code = registrations["registrations"][0]["code"]
+        .as_str()
+        .context("a ticket")?
+        .to_owned();
+    let mut desk = server.desk(DEMO, "Shirts")?;
+    let r = desk.push_events(&[onsite_shared::event::Event::HandOut(
+        onsite_shared::hand_out::Event::Given {
+            conference: DEMO,
+            code: onsite_shared::ids::TicketCode::parse(&code)?,
+            item: "t-shirt".into(),
+            given: onsite_shared::hand_out::Given {
+                hand_out: onsite_shared::ids::HandOutId::from_uuid(uuid::Uuid::now_v7()),
+                desk: desk.device,
+                at: chrono::Utc::now(),
+                size: Some("M".into()),
+            },
+        },
+    )])?;
+    ensure!(
+        r.outcomes[0].status == onsite_shared::protocol::OutcomeStatus::Accepted,
+        "{r:?}"
+    );
+    let (_, page) = owner.get(&format!("/conferences/{DEMO}"))?;
+    ensure!(
+        page.contains(r#"data-item="t-shirt" data-given="1""#) && page.contains("M 1"),
+        "{page}"
+    );
+    let (status, csv) = owner.get(&format!("/conferences/{DEMO}/exports/hand-outs.csv"))?;
+    ensure!(status == StatusCode::OK, "{status}");
+    let lines: Vec<&str> = csv.lines().collect();
+    ensure!(
+        lines.len() == 2
+            && lines[0] == "ticket_code,first_name,last_name,item,size,given_at,desk"
+            && lines[1].starts_with(&code)
+            && lines[1].contains(",t-shirt,M,")
+            && lines[1].ends_with(",Shirts"),
+        "{csv}"
+    );
+
+    // Taken away; a viewer and a forged form change nothing.
+    let (status, _) = owner.post(&format!("{setup}/hand-outs/voucher/remove"), &[])?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status}");
+    ensure!(items()?.as_array().map(Vec::len) == Some(1));
+    let forged = owner
+        .c
+        .post(format!("{}{save}", server.url))
+        .header(COOKIE, owner.cookie())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("csrf=forged&id=kit&name=Kit")
+        .send()?;
+    ensure!(
+        forged.status() == StatusCode::FORBIDDEN,
+        "{}",
+        forged.status()
+    );
+    server_command(
+        dir.path(),
+        None,
+        &[
+            "user",
+            "add",
+            "--email",
+            "vic@example.com",
+            "--password",
+            PASSWORD,
+            "--role",
+            "viewer",
+        ],
+    )?;
+    let mut viewer = Visitor::signed_in(&server.url, "vic@example.com", PASSWORD)?;
+    let (status, page) = viewer.get(&setup)?;
+    ensure!(status == StatusCode::OK && !page.contains("hand-out-form"));
+    let (status, _) = viewer.post(&format!("{setup}/hand-outs/t-shirt/remove"), &[])?;
+    ensure!(status == StatusCode::FORBIDDEN, "{status}");
+    ensure!(items()?.as_array().map(Vec::len) == Some(1));
+    Ok(())
+}

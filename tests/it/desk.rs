@@ -949,6 +949,11 @@ fn the_command_line_works_the_door_and_says_how_the_last_sync_went() -> Result<(
         enrolled["name"] == "Shell desk" && enrolled.get("token").is_none(),
         "{enrolled}"
     );
+    server.admin(
+        Method::PUT,
+        &format!("/v1/conferences/{DEMO}/hand-outs"),
+        Some(serde_json::json!({"items": [{"id": "t-shirt", "name": "T-shirt", "sizes": ["M"]}]})),
+    )?;
     cli(&db, &["sync"], None)?;
     let status = |db: &std::path::Path| -> Result<serde_json::Value> {
         let text = cli(db, &["status"], None)?;
@@ -988,6 +993,29 @@ fn the_command_line_works_the_door_and_says_how_the_last_sync_went() -> Result<(
     let admitted: serde_json::Value =
         serde_json::from_str(&cli(&db, &["check-in-party", &ticket], None)?)?;
     ensure!(admitted[0]["outcome"] == "admitted", "{admitted}");
+    ensure!(
+        admitted[0]["entry"]["hand_outs"][0]["item"] == "t-shirt",
+        "{admitted}"
+    );
+    let hand_out = |args: &[&str]| -> Result<serde_json::Value> {
+        Ok(serde_json::from_str(&cli(&db, args, None)?)?)
+    };
+    ensure!(cli(&db, &["hand-out", &ticket, "t-shirt", "--size", "XL"], None).is_err());
+    let given = hand_out(&["hand-out", &ticket, "t-shirt", "--size", "M"])?;
+    ensure!(given["outcome"] == "given", "{given}");
+    let again = hand_out(&["hand-out", &ticket, "t-shirt", "--size", "M"])?;
+    ensure!(again["outcome"] == "already_given", "{again}");
+    cli(
+        &db,
+        &[
+            "undo-hand-out",
+            &ticket,
+            "t-shirt",
+            "--reason",
+            "wrong person",
+        ],
+        None,
+    )?;
     let found: serde_json::Value =
         serde_json::from_str(&cli(&db, &["--json", "search", "Scripted"], None)?)?;
     ensure!(found[0]["code"] == ticket.as_str(), "{found}");
@@ -1138,5 +1166,125 @@ fn the_door_counts_who_is_inside_and_who_is_still_to_come() -> Result<()> {
     sale.amount_taken_minor = seat.price.amount_minor;
     here.sell(&sale)?;
     ensure!(here.door_numbers()?.expected == after.expected + 1);
+    Ok(())
+}
+
+/// Hand-outs: head office lists a T-shirt in sizes for everyone and a kit for a workshop's
+/// holders. Two doors, offline from each other, hand the same person a T-shirt: both record
+/// it (it happened), the server keeps the first and flags the second with a conflict, and
+/// every desk then shows the first with one duplicate. Head office counts it once. A kit for
+/// someone without the workshop, a size the item does not come in, and an undo without a
+/// reason are refused and record nothing; an undo with one frees the item again.
+#[test]
+fn an_item_handed_out_at_two_offline_doors_is_flagged_once_and_counted_once() -> Result<()> {
+    use onsite_desk_core::{HandOutOutcome, HandOutRequest};
+    let dir = TempDir::new("desk-hand-outs")?;
+    let server = demo_server(&dir, 30)?;
+    let north = LocalDesk::enrol(&server, DEMO, "north-hand-outs", dir.path())?;
+    let south = LocalDesk::enrol(&server, DEMO, "south-hand-outs", dir.path())?;
+    north.sync()?;
+    let workshop = north
+        .availability()?
+        .into_iter()
+        .find(|s| !s.admits)
+        .context("an add-on")?;
+    let path = format!("/v1/conferences/{DEMO}/hand-outs");
+    server.admin(
+        Method::PUT,
+        &path,
+        Some(serde_json::json!({"items": [
+            {"id": "t-shirt", "name": "T-shirt", "sizes": ["S", "M", "L"]},
+            {"id": "workshop-kit", "name": "Workshop kit", "seat_types": [workshop.seat_type]},
+        ]})),
+    )?;
+    north.sync()?;
+    south.sync()?;
+    let mut everyone = Vec::new();
+    for letter in ['a', 'e', 'i', 'o', 'u'] {
+        everyone.extend(north.search(&letter.to_string())?);
+    }
+    let person = everyone
+        .into_iter()
+        .find(|e| e.admits && e.entitlements.is_empty())
+        .context("someone without add-ons")?;
+    let code = person.code.to_string();
+    let items: Vec<&str> = person.hand_outs.iter().map(|h| h.item.as_str()).collect();
+    ensure!(items == ["t-shirt"], "{items:?}");
+    let give = |item: &str, size: Option<&str>| HandOutRequest {
+        code: code.clone(),
+        item: item.into(),
+        size: size.map(str::to_owned),
+    };
+
+    // Refusals record nothing.
+    let before = north.local_status()?.appended;
+    for (req, wanted) in [
+        (give("workshop-kit", None), "hand_out.not_for_this_ticket"),
+        (give("t-shirt", Some("XXL")), "hand_out.unknown_size"),
+        (give("t-shirt", None), "hand_out.size_required"),
+        (give("gold-bar", None), "hand_out.not_for_this_ticket"),
+    ] {
+        let e = north.hand_out(&req).err().context("accepted")?;
+        ensure!(e.code() == wanted, "{req:?}: {e}");
+    }
+    ensure!(north.undo_hand_out(&code, "t-shirt", "oops").is_err());
+    ensure!(north.local_status()?.appended == before);
+
+    // Both doors hand one over before hearing of the other.
+    let at_north = north.hand_out(&give("t-shirt", Some("m")))?;
+    let HandOutOutcome::Given { entry } = &at_north else {
+        bail!("{at_north:?}");
+    };
+    let given = entry.hand_outs[0].given.as_ref().context("given")?;
+    ensure!(
+        given.size.as_deref() == Some("M") && given.pending,
+        "{given:?}"
+    );
+    let again = north.hand_out(&give("t-shirt", Some("L")))?;
+    ensure!(
+        matches!(again, HandOutOutcome::AlreadyGiven { .. }),
+        "{again:?}"
+    );
+    ensure!(matches!(
+        south.hand_out(&give("t-shirt", Some("L")))?,
+        HandOutOutcome::Given { .. }
+    ));
+    north.sync()?;
+    south.sync()?;
+    north.sync()?;
+    for desk in [&north, &south] {
+        let e = desk.attendee(&code)?.context("the attendee")?;
+        let h = &e.hand_outs[0];
+        let g = h.given.as_ref().context("given")?;
+        ensure!(
+            g.size.as_deref() == Some("M") && !g.pending && h.duplicates == 1,
+            "{h:?}"
+        );
+        let flagged = desk.conflicts()?.into_iter().any(|c| {
+            matches!(&c.kind, ConflictKind::DuplicateHandOut { code: c, item, .. }
+                if c.as_str() == code && item == "t-shirt")
+        });
+        ensure!(flagged, "the duplicate reached every desk");
+    }
+    let counts = server.admin(Method::GET, &path, None)?;
+    ensure!(counts["given"][0]["given"] == 1, "{counts}");
+    ensure!(
+        counts["given"][0]["by_size"]
+            == serde_json::json!([{"size": "S", "given": 0}, {"size": "M", "given": 1}, {"size": "L", "given": 0}]),
+        "{counts}"
+    );
+
+    // Taken back with a reason, then handed over again in another size.
+    ensure!(north.undo_hand_out(&code, "t-shirt", " ").is_err());
+    let undone = north.undo_hand_out(&code, "t-shirt", "swapped for an L")?;
+    ensure!(undone.hand_outs[0].given.is_none());
+    ensure!(matches!(
+        north.hand_out(&give("t-shirt", Some("L")))?,
+        HandOutOutcome::Given { .. }
+    ));
+    north.sync()?;
+    let counts = server.admin(Method::GET, &path, None)?;
+    ensure!(counts["given"][0]["by_size"][2]["given"] == 1, "{counts}");
+    ensure!(counts["given"][0]["given"] == 1, "{counts}");
     Ok(())
 }

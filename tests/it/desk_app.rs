@@ -74,6 +74,11 @@ fn door_staff_enrol_check_in_sell_print_and_see_a_compensation_in_the_real_windo
     let printer = TestPrinter::pdf("door-app")?;
     server_command(dir.path(), None, &["demo", "--attendees", "80"])?;
     let server = TestServer::start(dir.path())?;
+    server.admin(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{DEMO}/hand-outs"),
+        Some(serde_json::json!({"items": [{"id": "t-shirt", "name": "T-shirt", "sizes": ["S", "M", "L"]}]})),
+    )?;
     // A second desk that competes with the app for the last workshop seats.
     let rival = LocalDesk::enrol(&server, DEMO, "rival", dir.path())?;
     rival.sync()?;
@@ -202,6 +207,23 @@ async fn drive(
     scan(client, by_code.code.as_str()).await?;
     let (text, tone) = banner(client, &by_code.last_name).await?;
     ensure!(tone == "ok" && text.contains("Admitted"), "{tone}: {text}");
+    // The card says what to hand over: one click on the size marks the T-shirt given.
+    ensure!(text.contains("Hand over: T-shirt"), "{text}");
+    css(
+        client,
+        "#hand-outs .hand-out[data-item='t-shirt'] .give[data-size='M']",
+    )
+    .await?
+    .click()
+    .await?;
+    wait_for_text(
+        client,
+        "#hand-outs .hand-out[data-item='t-shirt']",
+        "given",
+        WAIT,
+    )
+    .await?;
+    screenshot(client, "desk-app-hand-out").await?;
     scan(client, by_code.code.as_str()).await?;
     let (text, tone) = banner(client, "Already admitted").await?;
     ensure!(

@@ -1481,6 +1481,11 @@ fn markup_typed_anywhere_comes_back_as_text_on_every_page() -> Result<()> {
         Some(serde_json::json!({"printer": MARKUP})),
     )?;
     server.admin(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{id}/hand-outs"),
+        Some(serde_json::json!({"items": [{"id": "shirt", "name": MARKUP, "sizes": ["<img src=x>"]}]})),
+    )?;
+    server.admin(
         reqwest::Method::POST,
         &format!("/v1/conferences/{id}/publish"),
         None,
@@ -1515,6 +1520,12 @@ fn markup_typed_anywhere_comes_back_as_text_on_every_page() -> Result<()> {
     };
     north.push_events(&[at_gate(&north)])?;
     south.push_events(&[at_gate(&south)])?;
+    // The shirt handed over twice, in a size that is markup: a duplicate hand-out conflict.
+    for desk in [&mut north, &mut south] {
+        let given = hand_out_event(&conf, desk, &codes[0], "shirt", Some("<img src=x>"));
+        let r = desk.push_events(&[given])?;
+        assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted, "{r:?}");
+    }
 
     let c = onsite_tests::dashboard::client()?;
     let session = office_session(&c, &server.url)?;
@@ -2271,5 +2282,186 @@ fn badge_settings_refuse_what_desks_could_not_print_and_change_nothing() -> Resu
         "the same set twice is one event"
     );
     assert_eq!(once, before + 1);
+    Ok(())
+}
+
+fn hand_out_event(
+    conf: &TestConference,
+    desk: &TestDesk,
+    code: &onsite_shared::ids::TicketCode,
+    item: &str,
+    size: Option<&str>,
+) -> Event {
+    Event::HandOut(onsite_shared::hand_out::Event::Given {
+        conference: conf.id,
+        code: code.clone(),
+        item: item.into(),
+        given: onsite_shared::hand_out::Given {
+            hand_out: onsite_shared::ids::HandOutId::from_uuid(uuid::Uuid::now_v7()),
+            desk: desk.device,
+            at: chrono::Utc::now(),
+            size: size.map(str::to_owned),
+        },
+    })
+}
+
+/// Hand-outs, the new input of the door: head office's list is checked whole (ids, names,
+/// sizes, the seat and attendee types it names, its size), and a desk's push claims only
+/// items, sizes and tickets the conference has, in its own conference. Nothing refused is
+/// recorded; an honest hand-out afterwards is.
+#[test]
+fn hand_outs_are_checked_when_head_office_sets_them_and_when_a_desk_pushes_one() -> Result<()> {
+    let dir = TempDir::new("hostile-hand-outs")?;
+    let server = TestServer::start(dir.path())?;
+    let (conf, mut north, honest) = conference_with_tickets(&server)?;
+    let path = format!("/v1/conferences/{}/hand-outs", conf.id);
+    let t_shirt = serde_json::json!({"id": "t-shirt", "name": "T-shirt", "sizes": ["S", "M", "L"]});
+    let with = |change: &dyn Fn(&mut Value)| {
+        let mut v = t_shirt.clone();
+        change(&mut v);
+        serde_json::json!({ "items": [v] })
+    };
+    let many: Vec<Value> = (0..33)
+        .map(|i| serde_json::json!({"id": format!("item-{i}"), "name": "Thing"}))
+        .collect();
+    let bad = [
+        (
+            with(&|v| v["id"] = "../etc".into()),
+            "conference.bad_hand_outs",
+        ),
+        (with(&|v| v["id"] = "".into()), "conference.bad_hand_outs"),
+        (
+            with(&|v| v["name"] = " ".into()),
+            "conference.bad_hand_outs",
+        ),
+        (
+            with(&|v| v["name"] = "T\u{0}shirt".into()),
+            "text.control_character",
+        ),
+        (
+            with(&|v| v["sizes"] = serde_json::json!(["M", "m"])),
+            "conference.bad_hand_outs",
+        ),
+        (
+            with(&|v| v["sizes"] = serde_json::json!(["x".repeat(21)])),
+            "text.too_long",
+        ),
+        (
+            with(&|v| v["seat_types"] = serde_json::json!([uuid::Uuid::now_v7()])),
+            "conference.unknown_seat_type",
+        ),
+        (
+            with(&|v| v["attendee_types"] = serde_json::json!(["ghost"])),
+            "conference.unknown_attendee_type",
+        ),
+        (
+            serde_json::json!({ "items": [t_shirt.clone(), t_shirt.clone()] }),
+            "conference.bad_hand_outs",
+        ),
+        (
+            serde_json::json!({ "items": many }),
+            "conference.bad_hand_outs",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (body, code) in bad {
+        let (status, answer) = server.admin_raw(reqwest::Method::PUT, &path, Some(body.clone()))?;
+        if (status, answer["code"].as_str()) != (422, Some(code)) {
+            wrong.push(format!("{body}: {status} {answer}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    let huge = server
+        .http()
+        .put(format!("{}{path}", server.url))
+        .bearer_auth(&server.admin_token)
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"items\": [], \"pad\": \"{}\"}}",
+            "x".repeat(20 << 20)
+        ))
+        .send()?;
+    assert_eq!(huge.status().as_u16(), 413);
+    let (status, _) = server.admin_raw(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{}/hand-outs", uuid::Uuid::now_v7()),
+        Some(serde_json::json!({ "items": [t_shirt.clone()] })),
+    )?;
+    assert_eq!(status, 404);
+    let view = server.admin(reqwest::Method::GET, &path, None)?;
+    assert_eq!(
+        view["items"],
+        serde_json::json!([]),
+        "nothing was set: {view}"
+    );
+
+    // Set for real; then what a desk pushes is checked against it.
+    server.admin(
+        reqwest::Method::PUT,
+        &path,
+        Some(serde_json::json!({ "items": [t_shirt] })),
+    )?;
+    let code = honest.tickets[0].code.clone();
+    let unknown = onsite_shared::ids::TicketCode::parse("ZZZZ-ZZZZ")?;
+    let other = server.conference(10)?;
+    let mut rogue = server.desk(other.id, "Rogue")?;
+    let forged = [
+        (
+            hand_out_event(&conf, &north, &code, "gold-bar", None),
+            reason::UNKNOWN_HAND_OUT,
+        ),
+        (
+            hand_out_event(&conf, &north, &code, "t-shirt", Some("XXL")),
+            reason::UNKNOWN_HAND_OUT,
+        ),
+        (
+            hand_out_event(&conf, &north, &code, "t-shirt", None),
+            reason::UNKNOWN_HAND_OUT,
+        ),
+        (
+            hand_out_event(&conf, &north, &code, "../x", Some("M")),
+            reason::UNKNOWN_HAND_OUT,
+        ),
+        (
+            hand_out_event(&conf, &north, &unknown, "t-shirt", Some("M")),
+            reason::HAND_OUT_UNKNOWN_TICKET,
+        ),
+    ];
+    for (event, why) in forged {
+        let r = north.push_events(std::slice::from_ref(&event))?;
+        assert_eq!(
+            r.outcomes[0].status,
+            OutcomeStatus::Rejected,
+            "{event:?}: {r:?}"
+        );
+        assert_eq!(r.outcomes[0].reason.as_deref(), Some(why), "{event:?}");
+    }
+    // Another conference's desk cannot mark this conference's ticket.
+    let items = rogue.items(&[hand_out_event(&conf, &rogue, &code, "t-shirt", Some("M"))]);
+    let (status, body) = rogue.push_raw(&serde_json::to_value(rogue.request(items))?)?;
+    assert_eq!(status, 403, "{body}");
+    // North's hand-out in South's name.
+    let south = server.desk(conf.id, "South")?;
+    let resume = north.next_seq;
+    let items = north.items(&[hand_out_event(&conf, &south, &code, "t-shirt", Some("M"))]);
+    let (status, body) = north.push_raw(&serde_json::to_value(north.request(items))?)?;
+    assert_eq!(status, 403, "{body}");
+    north.next_seq = resume;
+    let given = server.admin(reqwest::Method::GET, &path, None)?;
+    assert_eq!(given["given"][0]["given"], 0, "nothing recorded: {given}");
+
+    // The honest one, twice (a retry): recorded once.
+    let honest_event = hand_out_event(&conf, &north, &code, "t-shirt", Some("M"));
+    let r = north.push_events(std::slice::from_ref(&honest_event))?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted, "{r:?}");
+    let again = north.push_events(&[honest_event])?;
+    assert_eq!(
+        again.outcomes[0].status,
+        OutcomeStatus::Accepted,
+        "{again:?}"
+    );
+    let given = server.admin(reqwest::Method::GET, &path, None)?;
+    assert_eq!(given["given"][0]["given"], 1, "{given}");
+    assert_eq!(given["given"][0]["by_size"][1]["given"], 1, "{given}");
     Ok(())
 }

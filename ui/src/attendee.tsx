@@ -5,6 +5,7 @@ import type { PrintJob } from "./bindings/PrintJob";
 import type { RosterEntry } from "./bindings/RosterEntry";
 import { clock, fullName } from "./logic";
 import { desk, DeskFailure, errorText } from "./ipc";
+import { HandOuts } from "./handouts";
 
 /** One attendee: details, print or reprint the badge, undo the check-in, correct the name. */
 export function Attendee({ code, back }: { code: string; back: () => void }) {
@@ -89,6 +90,7 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
           </>
         )}
       </dl>
+      <HandOuts entry={entry} ownDevice={null} changed={setEntry} />
       {preview && (
         <figure class="badge-preview">
           {/* SVG from the desk's own badge renderer (text escaped there), same layout as the PDF. */}

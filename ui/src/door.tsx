@@ -5,6 +5,7 @@ import type { Party } from "./bindings/Party";
 import type { RosterEntry } from "./bindings/RosterEntry";
 import { type Banner, bannerFor, clock, codeForEnter, fullName, partyBanner, stillToCome } from "./logic";
 import { desk, errorText } from "./ipc";
+import { HandOuts } from "./handouts";
 import { play } from "./sound";
 
 /** The door: one field that always has focus; results as you type; Enter checks in. */
@@ -18,6 +19,8 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
   const [ticked, setTicked] = useState<Set<string>>(new Set());
   const [reason, setReason] = useState("");
   const [numbers, setNumbers] = useState<DoorNumbers | null>(null);
+  // The person the last check-in was about: their hand-outs show under the banner.
+  const [card, setCard] = useState<RosterEntry | null>(null);
   const asked = useRef(0);
 
   useEffect(() => {
@@ -81,6 +84,7 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
       const b = bannerFor(outcome, state.identity?.device ?? null);
       setBanner(b);
       play(b.tone);
+      setCard(outcome.outcome === "admitted" || outcome.outcome === "already_admitted" ? outcome.entry : null);
       if (outcome.outcome === "admitted" || outcome.outcome === "already_admitted") {
         await showParty(code);
       } else {
@@ -88,6 +92,7 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
       }
     } catch (e) {
       setBanner({ tone: "bad", title: "Not checked in", lines: [errorText(e)] });
+      setCard(null);
       play("bad");
     }
   }
@@ -195,6 +200,7 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
           ))}
         </div>
       )}
+      {card && <HandOuts entry={card} ownDevice={state.identity?.device ?? null} changed={setCard} />}
       {party && (
         <section id="party" class="party" aria-label="The party on this order">
           <div class="party-title">

@@ -10,6 +10,8 @@ function detail(c: ConflictItem): string {
       return `Refund due: ${formatMoney(k.refund_due)} (${k.tickets.length} ticket(s) withdrawn)`;
     case "duplicate_admission":
       return `${k.code}: first at ${clock(k.first.at)} gate ${k.first.gate}, again at ${clock(k.duplicate.at)} gate ${k.duplicate.gate}`;
+    case "duplicate_hand_out":
+      return `${k.code}: ${k.item} handed out twice, at ${clock(k.first.at)}${k.first.size ? ` (${k.first.size})` : ""} and at ${clock(k.duplicate.at)}${k.duplicate.size ? ` (${k.duplicate.size})` : ""}`;
     case "invalid_ticket_admission":
       return `${k.code} let in at ${clock(k.admission.at)} gate ${k.admission.gate} (${k.status.replace(/_/g, " ")})`;
     case "payment_after_expiry":

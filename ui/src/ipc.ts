@@ -10,6 +10,8 @@ import type { Correction } from "./bindings/Correction";
 import type { DeskState } from "./bindings/DeskState";
 import type { DoorNumbers } from "./bindings/DoorNumbers";
 import type { Failure } from "./bindings/Failure";
+import type { HandOutOutcome } from "./bindings/HandOutOutcome";
+import type { HandOutRequest } from "./bindings/HandOutRequest";
 import type { Party } from "./bindings/Party";
 import type { PartyCheckInRequest } from "./bindings/PartyCheckInRequest";
 import type { PrintJob } from "./bindings/PrintJob";
@@ -67,6 +69,9 @@ export const desk = {
   party: (code: string) => call<Party>("party", { code }),
   checkInParty: (req: PartyCheckInRequest) => call<CheckInOutcome[]>("check_in_party", { req }),
   undoParty: (codes: string[], reason: string) => call<null>("undo_party", { codes, reason }),
+  handOut: (req: HandOutRequest) => call<HandOutOutcome>("hand_out", { req }),
+  undoHandOut: (code: string, item: string, reason: string) =>
+    call<RosterEntry>("undo_hand_out", { code, item, reason }),
   correctAttendee: (code: string, correction: Correction) =>
     call<null>("correct_attendee", { code, correction }),
   availability: () => call<SeatAvailability[]>("availability"),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { RosterEntry } from "./bindings/RosterEntry";
-import { bannerFor, codeForEnter, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, seatsLeft, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
+import { bannerFor, codeForEnter, toHandOver, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, seatsLeft, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
 
 function entry(code: string, first: string, last: string): RosterEntry {
   return {
@@ -23,6 +23,7 @@ function entry(code: string, first: string, last: string): RosterEntry {
     admission: null,
     duplicates: 0,
     prints: 0,
+    hand_outs: [],
   };
 }
 
@@ -69,6 +70,16 @@ describe("the result banner", () => {
     expect(b.tone).toBe("ok");
     expect(b.title).toContain("Ada Lovelace");
     expect(b.lines).toContain("Badge printing");
+  });
+  it("says what is still to be handed over, and not what was", () => {
+    const ada = entry("AB12-CD34", "Ada", "Lovelace");
+    ada.hand_outs = [
+      { item: "t-shirt", name: "T-shirt", sizes: ["S", "M"], given: null, duplicates: 0 },
+      { item: "voucher", name: "Meal voucher", sizes: [], given: { desk: "d1", at: admission.at, size: null, pending: true }, duplicates: 0 },
+    ];
+    const o: CheckInOutcome = { outcome: "admitted", entry: ada, admission, overridden: false, print: { badge: "no_printer" } };
+    expect(bannerFor(o, "d1").lines).toContain("Hand over: T-shirt");
+    expect(toHandOver(ada)).toEqual(["T-shirt"]);
   });
   it("is amber for a second scan and says where the first one was", () => {
     const o: CheckInOutcome = { outcome: "already_admitted", entry: null, first: admission };

@@ -63,6 +63,11 @@ export function clock(iso: string): string {
 }
 
 /** The result banner after a check-in: green, amber or red, with what staff must say or do. */
+/** What is still to be handed to this person, by name. */
+export function toHandOver(entry: RosterEntry): string[] {
+  return entry.hand_outs.filter((h) => !h.given).map((h) => h.name);
+}
+
 export function bannerFor(outcome: CheckInOutcome, ownDevice: string | null): Banner {
   switch (outcome.outcome) {
     case "admitted": {
@@ -71,6 +76,8 @@ export function bannerFor(outcome: CheckInOutcome, ownDevice: string | null): Ba
       if (outcome.entry) {
         lines.push(outcome.entry.seat_type_name);
         if (outcome.entry.entitlements.length > 0) lines.push(`Also: ${outcome.entry.entitlements.join(", ")}`);
+        const give = toHandOver(outcome.entry);
+        if (give.length > 0) lines.push(`Hand over: ${give.join(", ")}`);
       }
       if (outcome.overridden) lines.push("Let in by override");
       const p = outcome.print;

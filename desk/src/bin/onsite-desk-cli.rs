@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 use onsite_desk_core::printing::{Cups, JobState, PrintRequest, print_pending};
 use onsite_desk_core::sync::{self, SyncClient};
 use onsite_desk_core::{
-    CheckInOutcome, CheckInRequest, ConflictAction, Correction, Desk, PartyCheckInRequest,
-    SaleRequest,
+    CheckInOutcome, CheckInRequest, ConflictAction, Correction, Desk, HandOutRequest,
+    PartyCheckInRequest, SaleRequest,
 };
 use onsite_shared::badge::AutoPrint;
 
@@ -93,6 +93,22 @@ enum Command {
     Undo {
         #[arg(required = true)]
         codes: Vec<String>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Marks an item (`t-shirt`) as handed over to a ticket's holder; prints the outcome as
+    /// JSON (`given`, or `already_given` with when and by which desk).
+    HandOut {
+        code: String,
+        item: String,
+        /// The size handed over, for an item that comes in sizes.
+        #[arg(long)]
+        size: Option<String>,
+    },
+    /// Takes back a hand-out marked by mistake, saying why.
+    UndoHandOut {
+        code: String,
+        item: String,
         #[arg(long)]
         reason: String,
     },
@@ -277,6 +293,13 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&outcomes)?);
         }
         Command::Undo { codes, reason } => desk.undo_party(&codes, &reason)?,
+        Command::HandOut { code, item, size } => {
+            let outcome = desk.hand_out(&HandOutRequest { code, item, size })?;
+            println!("{}", serde_json::to_string_pretty(&outcome)?);
+        }
+        Command::UndoHandOut { code, item, reason } => {
+            desk.undo_hand_out(&code, &item, &reason)?;
+        }
         Command::Rebuild => desk.rebuild_projections()?,
         Command::Printers => {
             let printers = runtime.block_on(Cups::default().printers())?;

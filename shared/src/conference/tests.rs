@@ -448,3 +448,76 @@ fn desk_defaults_are_checked_and_trimmed() {
         .events_or_error();
     assert!(matches!(result, Err(Error::Text(_))), "{result:?}");
 }
+
+fn speaker_type() -> AttendeeType {
+    AttendeeType {
+        id: AttendeeTypeId::parse("speaker").unwrap(),
+        name: "Speaker".into(),
+        badge_colour: Colour::parse("#E53935").unwrap(),
+    }
+}
+
+#[test]
+fn hand_outs_are_checked_against_the_seat_and_attendee_types_and_set_whole() {
+    use crate::hand_out::{Item, ItemError};
+    let defined = Event::AttendeeTypeDefined {
+        conference: CONF,
+        attendee_type: speaker_type(),
+    };
+    let kit = Item {
+        id: "workshop-kit".into(),
+        name: " Workshop kit ".into(),
+        sizes: vec![],
+        seat_types: vec![GENERAL],
+        attendee_types: vec![speaker_type().id],
+    };
+    let history = [created(), general_created(), defined];
+    Conference::given(history.clone())
+        .when(Command::SetHandOuts(vec![kit.clone()]))
+        .then([Event::HandOutsSet {
+            conference: CONF,
+            items: vec![Item {
+                name: "Workshop kit".into(),
+                ..kit.clone()
+            }],
+        }]);
+    Conference::given(history.clone())
+        .when(Command::SetHandOuts(vec![Item {
+            seat_types: vec![WORKSHOP],
+            ..kit.clone()
+        }]))
+        .then_err(Error::UnknownSeatType(WORKSHOP));
+    Conference::given(history.clone())
+        .when(Command::SetHandOuts(vec![kit.clone(), kit.clone()]))
+        .then_err(Error::BadHandOuts(ItemError::Duplicate(
+            "workshop-kit".into(),
+        )));
+    let many: Vec<Item> = (0..33)
+        .map(|i| Item {
+            id: format!("item-{i}"),
+            ..kit.clone()
+        })
+        .collect();
+    Conference::given(history.clone())
+        .when(Command::SetHandOuts(many))
+        .then_err(Error::BadHandOuts(ItemError::TooMany));
+    // The same list again records nothing; an empty list takes them all away.
+    let set = Event::HandOutsSet {
+        conference: CONF,
+        items: vec![Item {
+            name: "Workshop kit".into(),
+            ..kit.clone()
+        }],
+    };
+    let mut with = history.to_vec();
+    with.push(set);
+    Conference::given(with.clone())
+        .when(Command::SetHandOuts(vec![kit]))
+        .then([]);
+    Conference::given(with)
+        .when(Command::SetHandOuts(vec![]))
+        .then([Event::HandOutsSet {
+            conference: CONF,
+            items: vec![],
+        }]);
+}

@@ -118,6 +118,15 @@ fn sale() -> Sale {
 }
 
 /// One value of every event variant.
+fn hand_out(id: u128, minute: u32) -> crate::hand_out::Given {
+    crate::hand_out::Given {
+        hand_out: crate::ids::HandOutId::from_u128(id),
+        desk: DESK,
+        at: at(9, minute),
+        size: Some("M".into()),
+    }
+}
+
 fn samples() -> Vec<Event> {
     use crate::{
         badge as b, check_in as c, conference as k, conflict as x, order as o,
@@ -214,6 +223,17 @@ fn samples() -> Vec<Event> {
                 badge_template: Some("badge-4x3in".into()),
                 printer: Some("badges".into()),
             },
+        }
+        .into(),
+        k::Event::HandOutsSet {
+            conference: CONF,
+            items: vec![crate::hand_out::Item {
+                id: "t-shirt".into(),
+                name: "T-shirt".into(),
+                sizes: vec!["S".into(), "M".into(), "L".into()],
+                seat_types: vec![GENERAL],
+                attendee_types: vec![AttendeeTypeId::parse("speaker").unwrap()],
+            }],
         }
         .into(),
         s::Event::AvailableSeatsChanged {
@@ -385,6 +405,31 @@ fn samples() -> Vec<Event> {
         b::Event::Reprinted {
             print: print(),
             reason: "name misspelt".into(),
+        }
+        .into(),
+        crate::hand_out::Event::Given {
+            conference: CONF,
+            code: code(),
+            item: "t-shirt".into(),
+            given: hand_out(601, 0),
+        }
+        .into(),
+        crate::hand_out::Event::Undone {
+            conference: CONF,
+            code: code(),
+            item: "t-shirt".into(),
+            hand_out: crate::ids::HandOutId::from_u128(601),
+            desk: DESK,
+            at: at(9, 5),
+            reason: "wrong size".into(),
+        }
+        .into(),
+        crate::hand_out::Event::DuplicateFlagged {
+            conference: CONF,
+            code: code(),
+            item: "t-shirt".into(),
+            duplicate: hand_out(602, 2),
+            first: hand_out(601, 0),
         }
         .into(),
         w::Event::SaleRecorded { sale: sale() }.into(),

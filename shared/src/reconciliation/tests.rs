@@ -801,3 +801,166 @@ fn the_acting_desk_is_the_one_each_desk_event_names() {
         None
     );
 }
+
+// ---- hand-outs ----
+
+const HAND_1: crate::ids::HandOutId = crate::ids::HandOutId::from_u128(601);
+const HAND_2: crate::ids::HandOutId = crate::ids::HandOutId::from_u128(602);
+
+fn handed(id: crate::ids::HandOutId, desk: DeviceId, size: &str) -> hand_out::Given {
+    hand_out::Given {
+        hand_out: id,
+        desk,
+        at: at(9, 1),
+        size: Some(size.into()),
+    }
+}
+
+fn hand_out_given(g: hand_out::Given) -> hand_out::Event {
+    hand_out::Event::Given {
+        conference: CONF,
+        code: code(),
+        item: "t-shirt".into(),
+        given: g,
+    }
+}
+
+/// The server has the conference with a T-shirt in S, M, L, the ticket, and `history`.
+fn loaded_hand_outs(history: &[hand_out::Event]) -> Loaded {
+    let conference = conference(100).evolve(&crate::conference::Event::HandOutsSet {
+        conference: CONF,
+        items: vec![crate::hand_out::tests::t_shirt()],
+    });
+    Loaded {
+        hand_outs: replay(history),
+        conference,
+        ticket_status: TicketStatus::Valid,
+        ..Loaded::default()
+    }
+}
+
+#[test]
+fn a_hand_out_is_accepted_as_it_was() {
+    let event = hand_out_given(handed(HAND_1, DESK_A, "M"));
+    assert_eq!(
+        when(&loaded_hand_outs(&[]), event.clone()),
+        outcome(OutcomeStatus::Accepted, None, Some(event.into()), vec![])
+    );
+}
+
+#[test]
+fn a_second_hand_out_of_an_item_is_recorded_flagged_and_opens_a_conflict() {
+    let first = handed(HAND_1, DESK_A, "M");
+    let second = handed(HAND_2, DESK_B, "L");
+    let given = loaded_hand_outs(&[hand_out_given(first.clone())]);
+    assert_eq!(
+        when(&given, hand_out_given(second.clone())),
+        outcome(
+            OutcomeStatus::Accepted,
+            Some(reason::DUPLICATE_HAND_OUT),
+            Some(hand_out_given(second.clone()).into()),
+            vec![
+                hand_out::Event::DuplicateFlagged {
+                    conference: CONF,
+                    code: code(),
+                    item: "t-shirt".into(),
+                    duplicate: second.clone(),
+                    first: first.clone(),
+                }
+                .into(),
+                conflict::Event::Opened {
+                    conflict: C1,
+                    conference: CONF,
+                    kind: ConflictKind::DuplicateHandOut {
+                        code: code(),
+                        item: "t-shirt".into(),
+                        first,
+                        duplicate: second,
+                    },
+                    at: at(10, 0),
+                }
+                .into(),
+            ]
+        )
+    );
+}
+
+/// What a desk claims is checked: the item, its size and the ticket must exist.
+#[test]
+fn a_hand_out_of_an_item_size_or_ticket_the_conference_does_not_have_is_rejected() {
+    let unknown_item = hand_out::Event::Given {
+        conference: CONF,
+        code: code(),
+        item: "gold-bar".into(),
+        given: handed(HAND_1, DESK_A, "M"),
+    };
+    assert_eq!(
+        when(&loaded_hand_outs(&[]), unknown_item),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::UNKNOWN_HAND_OUT),
+            None,
+            vec![]
+        )
+    );
+    for size in ["XXL", "m", ""] {
+        assert_eq!(
+            when(
+                &loaded_hand_outs(&[]),
+                hand_out_given(handed(HAND_1, DESK_A, size))
+            ),
+            outcome(
+                OutcomeStatus::Rejected,
+                Some(reason::UNKNOWN_HAND_OUT),
+                None,
+                vec![]
+            ),
+            "{size:?}"
+        );
+    }
+    let unknown_ticket = Loaded {
+        ticket_status: TicketStatus::Unknown,
+        ..loaded_hand_outs(&[])
+    };
+    assert_eq!(
+        when(&unknown_ticket, hand_out_given(handed(HAND_1, DESK_A, "M"))),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::HAND_OUT_UNKNOWN_TICKET),
+            None,
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn an_undo_of_a_hand_out_is_accepted_once_it_was_seen_and_rejected_otherwise() {
+    let undo = |id| hand_out::Event::Undone {
+        conference: CONF,
+        code: code(),
+        item: "t-shirt".into(),
+        hand_out: id,
+        desk: DESK_A,
+        at: at(9, 3),
+        reason: "wrong size".into(),
+    };
+    let given = loaded_hand_outs(&[hand_out_given(handed(HAND_1, DESK_A, "M"))]);
+    assert_eq!(
+        when(&given, undo(HAND_1)),
+        outcome(
+            OutcomeStatus::Accepted,
+            None,
+            Some(undo(HAND_1).into()),
+            vec![]
+        )
+    );
+    assert_eq!(
+        when(&given, undo(HAND_2)),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::NOT_HANDED_OUT),
+            None,
+            vec![]
+        )
+    );
+}

@@ -85,6 +85,19 @@ fn detail(
             (duplicate.gate) " (desk " (desk(names, &duplicate.desk)) ", " (time(&duplicate.at))
             ")."
         },
+        ConflictKind::DuplicateHandOut {
+            code,
+            item,
+            first,
+            duplicate,
+        } => html! {
+            (item) " handed out twice to ticket " (registration(code.as_str())) ": by desk "
+            (desk(names, &first.desk)) " at " (time(&first.at))
+            @if let Some(s) = &first.size { " (size " (s) ")" }
+            ", again by desk " (desk(names, &duplicate.desk)) " at " (time(&duplicate.at))
+            @if let Some(s) = &duplicate.size { " (size " (s) ")" }
+            "."
+        },
         ConflictKind::InvalidTicketAdmission {
             code,
             admission,

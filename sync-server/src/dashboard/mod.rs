@@ -92,6 +92,14 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
             post(badges::desk_defaults::<S>),
         )
         .route(
+            "/conferences/{conference}/setup/hand-outs",
+            post(hand_outs::save::<S>),
+        )
+        .route(
+            "/conferences/{conference}/setup/hand-outs/{item}/remove",
+            post(hand_outs::remove::<S>),
+        )
+        .route(
             "/conferences/{conference}/history",
             get(setup::history::<S>),
         )
@@ -125,6 +133,7 @@ mod badges;
 mod conflicts;
 mod desks;
 mod exports;
+mod hand_outs;
 pub(crate) mod imports;
 mod overview;
 mod people;

@@ -155,6 +155,10 @@ pub(super) async fn overview<S: Store>(
         .read(move |tx| head_office::walk_ins(tx, id))
         .await;
     let currency = walk.as_ref().ok().and_then(|w| w.currency.clone());
+    let given = app
+        .store
+        .read(move |tx| head_office::hand_outs(tx, id))
+        .await;
     let body = html! {
         div.grid {
             div.card {
@@ -207,9 +211,19 @@ pub(super) async fn overview<S: Store>(
                 p.err #walk-ins-error { "These figures cannot be shown: " (e) }
             }
         }
+        @match &given {
+            Ok(given) => { (super::hand_outs::counts(&conf, given)) }
+            Err(e) => {
+                h2 { "Hand-outs" }
+                p.err #hand-outs-error { "These figures cannot be shown: " (e) }
+            }
+        }
     };
     if let Err(e) = &walk {
         tracing::error!(error = %e, "walk-in figures");
+    }
+    if let Err(e) = &given {
+        tracing::error!(error = %e, "hand-out figures");
     }
     conf.render(Tab::Overview, "Overview", true, &body)
 }

@@ -259,6 +259,7 @@ pub(super) async fn page<S: Store>(
         h2 { "Attendee types" }
         (attendee_types(&conf, manages))
         (super::badges::section(&conf, manages))
+        (super::hand_outs::section(&conf, manages))
         @if manages {
             h2 { "Import registrations" }
             (super::imports::form(&conf))

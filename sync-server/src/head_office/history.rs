@@ -6,7 +6,7 @@ use onsite_shared::event::{Event, StreamId};
 use onsite_shared::ids::ConferenceId;
 use onsite_shared::order;
 use onsite_shared::walk_in;
-use onsite_shared::{badge, check_in};
+use onsite_shared::{badge, check_in, hand_out};
 use serde::{Deserialize, Serialize};
 
 use super::{REGISTRATION_COLUMNS, Registration, registration_from, with_admissions};
@@ -55,7 +55,7 @@ pub fn history(
         "SELECT e.event_type, e.schema_version, e.payload, e.occurred_at, e.recorded_at, e.device_id, d.name, e.client_seq \
          FROM events e LEFT JOIN devices d ON d.device_id = e.device_id \
          WHERE (e.stream_type IN ('order', 'seat_assignments', 'walk_in') AND e.stream_id = $2) \
-         OR (e.stream_type = 'admission' AND e.stream_id = $3) \
+         OR (e.stream_type IN ('admission', 'hand_out') AND e.stream_id = $3) \
          OR (e.stream_type = 'badge' AND e.stream_id = $4) \
          OR (e.stream_type = 'conflict' AND e.stream_id IN (SELECT conflict_id FROM conflicts \
              WHERE conference = $1 AND (detail LIKE $5 OR detail LIKE $6))) \
@@ -147,6 +147,16 @@ pub(super) fn describe(event: &Event) -> String {
         ),
         Event::CheckIn(check_in::Event::InvalidTicketFlagged { status, .. }) => {
             format!("Admitted on a ticket that is {status:?} (flagged)").to_lowercase()
+        }
+        Event::HandOut(hand_out::Event::Given { item, given, .. }) => match &given.size {
+            Some(size) => format!("Handed out: {item} (size {size})"),
+            None => format!("Handed out: {item}"),
+        },
+        Event::HandOut(hand_out::Event::Undone { item, reason, .. }) => {
+            with_note(format!("Hand-out of {item} taken back"), reason)
+        }
+        Event::HandOut(hand_out::Event::DuplicateFlagged { item, .. }) => {
+            format!("{item} handed out a second time (flagged)")
         }
         Event::Badge(badge::Event::Printed { .. }) => "Badge printed".to_owned(),
         Event::Badge(badge::Event::Reprinted { reason, .. }) => {

@@ -375,3 +375,79 @@ pub fn conflicts(
         })
         .collect()
 }
+
+/// How many of one size (or kind) of an item were handed out.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SizeHandOuts {
+    /// `null` for an item that comes in one kind.
+    pub size: Option<String>,
+    pub given: i64,
+}
+
+/// One item and how many were handed out (taken-back hand-outs and flagged duplicates not
+/// counted).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ItemHandOuts {
+    pub item: String,
+    pub name: String,
+    pub given: i64,
+    pub by_size: Vec<SizeHandOuts>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HandOuts {
+    /// The conference's items in its order, then any item handed out that the conference no
+    /// longer lists.
+    pub items: Vec<ItemHandOuts>,
+}
+
+/// Hand-outs per item and size.
+pub fn hand_outs(tx: &mut dyn Tx, conference: ConferenceId) -> Result<HandOuts, StoreError> {
+    use onsite_shared::conference::Conference;
+    use onsite_shared::event::StreamId;
+    let (conf, _) = crate::event_log::load::<Conference>(tx, &StreamId::conference(conference))?;
+    let mut items: Vec<ItemHandOuts> = conf
+        .hand_outs
+        .iter()
+        .map(|i| ItemHandOuts {
+            item: i.id.clone(),
+            name: i.name.clone(),
+            given: 0,
+            by_size: i
+                .sizes
+                .iter()
+                .map(|s| SizeHandOuts {
+                    size: Some(s.clone()),
+                    given: 0,
+                })
+                .collect(),
+        })
+        .collect();
+    let rows = tx.query(
+        "SELECT item, size, COUNT(*) FROM hand_outs WHERE conference = $1 \
+         GROUP BY item, size ORDER BY item, size",
+        params![conference.to_string()],
+    )?;
+    for r in &rows {
+        let (item, size, n) = (r.text(0)?, r.opt_text(1)?, r.int(2)?);
+        let at = match items.iter().position(|i| i.item == item) {
+            Some(at) => at,
+            None => {
+                items.push(ItemHandOuts {
+                    name: item.clone(),
+                    item,
+                    given: 0,
+                    by_size: vec![],
+                });
+                items.len() - 1
+            }
+        };
+        let entry = &mut items[at];
+        entry.given += n;
+        match entry.by_size.iter_mut().find(|s| s.size == size) {
+            Some(s) => s.given += n,
+            None => entry.by_size.push(SizeHandOuts { size, given: n }),
+        }
+    }
+    Ok(HandOuts { items })
+}

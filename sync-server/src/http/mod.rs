@@ -21,6 +21,7 @@ mod devices;
 mod docs;
 pub(crate) mod error;
 mod extract;
+mod hand_outs;
 mod openapi;
 mod orders;
 mod payments;
@@ -45,6 +46,7 @@ pub fn router<S: Store>() -> Router<Arc<App<S>>> {
         .merge(devices::router())
         .merge(conferences::router())
         .merge(badges::router())
+        .merge(hand_outs::router())
         .merge(orders::router())
         .merge(payments::router())
         .merge(public::router())

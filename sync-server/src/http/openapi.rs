@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::{badges, conferences, devices, orders, payments, public, reads, sync};
+use super::{badges, conferences, devices, hand_outs, orders, payments, public, reads, sync};
 use crate::App;
 use crate::storage::Store;
 
@@ -53,6 +53,8 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         badges::preview,
         badges::set_attendee_type_template,
         badges::set_desk_defaults,
+        hand_outs::get_hand_outs,
+        hand_outs::set_hand_outs,
         conferences::define_attendee_type,
         conferences::publish,
         conferences::unpublish,

@@ -78,7 +78,22 @@ pub(crate) const STEPS: &[Step] = &[
         sqlite: IMPORT_RUNS,
         postgres: IMPORT_RUNS,
     },
+    // 6
+    Step {
+        name: "hand-outs in force, for head office's counts and export",
+        breaks_older: false,
+        sqlite: HAND_OUTS,
+        postgres: HAND_OUTS,
+    },
 ];
+
+/// One row per hand-out in force (not taken back, not a flagged duplicate), like
+/// `admissions`.
+const HAND_OUTS: &str = "\
+    CREATE TABLE IF NOT EXISTS hand_outs ( \
+        hand_out_id TEXT PRIMARY KEY, conference TEXT NOT NULL, code TEXT NOT NULL, \
+        item TEXT NOT NULL, size TEXT, desk TEXT NOT NULL, given_at TEXT NOT NULL); \
+    CREATE INDEX IF NOT EXISTS hand_outs_by_item ON hand_outs (conference, item, size);";
 
 /// One row per import run that imported something (`imports` already holds the registrations
 /// imported, by source id): when, by whom (`NULL`: the command line),
