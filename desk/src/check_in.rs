@@ -4,6 +4,7 @@
 use rusqlite::Transaction;
 use serde::Serialize;
 
+use onsite_shared::admission_rules::RuleBreach;
 use onsite_shared::aggregate::Timestamp;
 use onsite_shared::check_in::{self, Admission, CheckIn, TicketStatus};
 use onsite_shared::conference::Conference;
@@ -66,7 +67,7 @@ pub enum CheckInOutcome {
     Admitted {
         entry: Option<RosterEntry>,
         admission: Admission,
-        /// Let in by a staff override (unknown or not entitled ticket).
+        /// Let in by a staff override (unknown or not entitled ticket, outside its rules).
         overridden: bool,
         /// What auto-print did (queued a badge in the same transaction, or why not).
         print: AutoPrinted,
@@ -81,6 +82,12 @@ pub enum CheckInOutcome {
     NotEntitled {
         entry: Option<RosterEntry>,
         status: TicketStatus,
+    },
+    /// The ticket does not admit now (a day pass on another day, before the doors open):
+    /// staff may let the person in with a reason.
+    OutsideRules {
+        entry: Option<RosterEntry>,
+        breach: RuleBreach,
     },
 }
 
@@ -324,6 +331,11 @@ pub(crate) fn admit(
         gate: gate.to_owned(),
         at: now,
     };
+    let rules = entry
+        .as_ref()
+        .map(|e| conf.rules_for(e.seat_type).clone())
+        .unwrap_or_default();
+    let outside = rules.judge(now, conf.zone()).is_err();
     let command = check_in::Command::Admit {
         conference: id.conference,
         code: code.clone(),
@@ -331,6 +343,8 @@ pub(crate) fn admit(
         status,
         admission: admission.clone(),
         override_reason: override_reason.map(str::to_owned),
+        rules,
+        zone: conf.zone(),
     };
     if let Err(refused) = command::execute::<CheckIn>(tx, id, &stream, now, |_| Ok(command)) {
         return match refused {
@@ -342,6 +356,9 @@ pub(crate) fn admit(
             }),
             Refused::Domain(check_in::Error::NotEntitled(status)) => {
                 Ok(CheckInOutcome::NotEntitled { entry, status })
+            }
+            Refused::Domain(check_in::Error::OutsideRules(breach)) => {
+                Ok(CheckInOutcome::OutsideRules { entry, breach })
             }
             other => Err(other.into()),
         };
@@ -355,7 +372,7 @@ pub(crate) fn admit(
     Ok(CheckInOutcome::Admitted {
         entry,
         admission,
-        overridden: status != TicketStatus::Valid,
+        overridden: status != TicketStatus::Valid || outside,
         print,
     })
 }

@@ -79,6 +79,10 @@ pub struct RosterEntry {
     /// What the door hands this person (the conference's items for their seat type, add-ons
     /// and attendee types), and what was handed over already.
     pub hand_outs: Vec<HandOutView>,
+    /// The seat type's rules say: check the holder's ID.
+    pub id_check: bool,
+    /// The seat type's rules say: the holder is a minor.
+    pub minor: bool,
 }
 
 /// One item the door hands a person.
@@ -258,6 +262,8 @@ pub(crate) fn entry(
         email: row.email.clone(),
         company: row.company.clone(),
         hand_outs: hand_outs(conn, conf, code, &holds, &attendee_types)?,
+        id_check: conf.rules_for(seat_type).id_check,
+        minor: conf.rules_for(seat_type).minor,
         attendee_types,
         entitlements: entitlements.into_iter().collect(),
         walk_in: sale.is_some(),

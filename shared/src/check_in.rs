@@ -10,11 +10,20 @@
 //!   flagged as a duplicate linked to the first, and an admission of an unknown, withdrawn or
 //!   cancelled ticket is flagged too. Repeating the same admission (same id) changes nothing.
 //!
+//! Admission rules ([`AdmissionRules`]: a day pass, an earliest entry) are judged on the scan
+//! time, in the conference's time zone: outside them the desk answers amber and lets in only
+//! with a reason; the server judges again and flags an admission outside the rules that has
+//! no reason, saying whether the desk's clock put it on the wrong side (its clock skew, as the
+//! push showed it, taken off the scan time).
+//!
 //! Undo needs a reason and is a new event; the admission it undoes stays in history.
 //! "First" means first recorded by the server; the desk shows the earliest device time.
 
 use serde::{Deserialize, Serialize};
 
+use chrono_tz::Tz;
+
+use crate::admission_rules::{AdmissionRules, RuleBreach};
 use crate::aggregate::{Aggregate, DomainError, Timestamp};
 use crate::ids::{AdmissionId, ConferenceId, DeviceId, TicketCode, TicketId};
 
@@ -52,6 +61,9 @@ pub enum Command {
         admission: Admission,
         /// Staff decided to let the person in although the ticket is not valid.
         override_reason: Option<String>,
+        /// The ticket's seat type's rules, judged on `admission.at` in `zone`.
+        rules: AdmissionRules,
+        zone: Tz,
     },
     /// A desk takes back an admission made by mistake.
     Undo {
@@ -67,6 +79,10 @@ pub enum Command {
         status: TicketStatus,
         admission: Admission,
         override_reason: Option<String>,
+        rules: AdmissionRules,
+        zone: Tz,
+        /// The pushing desk's clock less the server's, as its push showed it.
+        clock_skew_ms: Option<i64>,
     },
     /// The server records an undo a desk pushed.
     RecordUndo {
@@ -106,6 +122,16 @@ pub enum Event {
         duplicate: Admission,
         first: Admission,
     },
+    /// An admission outside its ticket's rules, without a reason, reached the server.
+    /// `by_clock`: the desk's clock said inside, the time it showed less its skew says not.
+    #[serde(rename = "admission.outside_rules_flagged")]
+    OutsideRulesFlagged {
+        conference: ConferenceId,
+        code: TicketCode,
+        admission: Admission,
+        breach: RuleBreach,
+        by_clock: bool,
+    },
     /// An admission of a ticket that should not have let anyone in reached the server.
     #[serde(rename = "admission.invalid_ticket_flagged")]
     InvalidTicketFlagged {
@@ -127,6 +153,8 @@ pub enum Error {
     UnknownTicket,
     #[error("this ticket does not admit its holder here ({0:?})")]
     NotEntitled(TicketStatus),
+    #[error("this ticket does not admit now: {0}")]
+    OutsideRules(RuleBreach),
     #[error("this ticket is not admitted")]
     NotAdmitted,
     #[error("a reason is required")]
@@ -145,6 +173,7 @@ impl DomainError for Error {
             Error::UnknownTicket => "admission.unknown_ticket",
             Error::NotEntitled(_) => "admission.not_entitled",
             Error::NotAdmitted => "admission.not_admitted",
+            Error::OutsideRules(_) => "admission.outside_rules",
             Error::ReasonRequired => "admission.reason_required",
             Error::GateRequired => "admission.gate_required",
         }
@@ -199,6 +228,8 @@ impl Aggregate for CheckIn {
                 status,
                 admission,
                 override_reason,
+                rules,
+                zone,
             } => {
                 check_admission_text(admission, override_reason)?;
                 if admission.gate.trim().is_empty() {
@@ -217,16 +248,18 @@ impl Aggregate for CheckIn {
                         return Err(Error::NotEntitled(*status));
                     }
                 }
+                let breach = rules.judge(admission.at, *zone).err();
+                if let (Some(breach), None) = (&breach, &override_reason) {
+                    return Err(Error::OutsideRules(breach.clone()));
+                }
+                // The reason is kept only where it let someone in.
+                let overridden = *status != TicketStatus::Valid || breach.is_some();
                 Ok(vec![Event::Admitted {
                     conference: *conference,
                     code: code.clone(),
                     ticket: *ticket,
                     admission: admission.clone(),
-                    override_reason: if *status == TicketStatus::Valid {
-                        None
-                    } else {
-                        override_reason
-                    },
+                    override_reason: override_reason.filter(|_| overridden),
                 }])
             }
             Command::Undo { desk, at, reason } => {
@@ -254,6 +287,9 @@ impl Aggregate for CheckIn {
                 status,
                 admission,
                 override_reason,
+                rules,
+                zone,
+                clock_skew_ms,
             } => {
                 check_admission_text(admission, override_reason)?;
                 if self.seen.contains(&admission.admission) {
@@ -273,6 +309,27 @@ impl Aggregate for CheckIn {
                         code: code.clone(),
                         duplicate: admission.clone(),
                         first: first.clone(),
+                    });
+                }
+                // The rules are judged on the time the desk stamped, and on that time less the
+                // desk's clock skew (when it is a minute or more): what the door should have
+                // seen. A reason given at the door settles it; a duplicate is flagged already.
+                let corrected = match clock_skew_ms {
+                    Some(ms) if ms.abs() >= 60_000 => {
+                        admission.at - chrono::Duration::milliseconds(*ms)
+                    }
+                    _ => admission.at,
+                };
+                if self.current.is_none()
+                    && override_reason.is_none()
+                    && let Err(breach) = rules.judge(corrected, *zone)
+                {
+                    events.push(Event::OutsideRulesFlagged {
+                        conference: *conference,
+                        code: code.clone(),
+                        admission: admission.clone(),
+                        by_clock: rules.judge(admission.at, *zone).is_ok(),
+                        breach,
                     });
                 }
                 if *status != TicketStatus::Valid {
@@ -335,7 +392,7 @@ impl Aggregate for CheckIn {
                 }
             }
             Event::DuplicateFlagged { .. } => self.duplicates += 1,
-            Event::InvalidTicketFlagged { .. } => {}
+            Event::InvalidTicketFlagged { .. } | Event::OutsideRulesFlagged { .. } => {}
         }
         self
     }

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::admission_rules::AdmissionRules;
 use crate::aggregate::{Aggregate, DomainError};
 use crate::badge::AutoPrint;
 use crate::badge_template::{CheckedTemplates, TemplateSet};
@@ -204,6 +205,11 @@ pub enum Command {
     SetDeskDefaults(DeskDefaults),
     /// Replaces the items the door hands out (an empty list: none).
     SetHandOuts(Vec<crate::hand_out::Item>),
+    /// The admission rules of a seat type's tickets (empty rules: none).
+    SetAdmissionRules {
+        seat_type: SeatTypeId,
+        rules: AdmissionRules,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -280,6 +286,12 @@ pub enum Event {
         conference: ConferenceId,
         defaults: DeskDefaults,
     },
+    #[serde(rename = "conference.admission_rules_set")]
+    AdmissionRulesSet {
+        conference: ConferenceId,
+        seat_type: SeatTypeId,
+        rules: AdmissionRules,
+    },
     /// The whole list of hand-out items (state-carrying).
     #[serde(rename = "conference.hand_outs_set")]
     HandOutsSet {
@@ -331,6 +343,8 @@ pub enum Error {
     UnknownTemplate(String),
     #[error("badge template {template:?} is used by {by}; choose another there first")]
     TemplateInUse { template: String, by: String },
+    #[error("the admission rules are not valid: {0}")]
+    BadAdmissionRules(#[from] crate::admission_rules::RulesError),
     #[error("the hand-outs are not valid: {0}")]
     BadHandOuts(#[from] crate::hand_out::ItemError),
     #[error(transparent)]
@@ -343,6 +357,7 @@ impl DomainError for Error {
             Error::Text(e) => e.code(),
             Error::BadHandOuts(crate::hand_out::ItemError::Text(e)) => e.code(),
             Error::BadHandOuts(_) => "conference.bad_hand_outs",
+            Error::BadAdmissionRules(_) => "conference.bad_admission_rules",
             Error::AlreadyExists => "conference.already_exists",
             Error::NotFound => "conference.not_found",
             Error::Required { .. } => "conference.required",
@@ -383,6 +398,8 @@ pub struct Conference {
     pub desk_defaults: DeskDefaults,
     /// What the door hands out, and to whom.
     pub hand_outs: Vec<crate::hand_out::Item>,
+    /// The admission rules of the seat types that have any.
+    pub admission_rules: BTreeMap<SeatTypeId, AdmissionRules>,
 }
 
 impl Conference {
@@ -448,6 +465,22 @@ impl Conference {
         self.hand_outs
             .iter()
             .filter(move |i| i.is_for(seat_types, attendee_types))
+    }
+
+    /// The admission rules of a seat type's tickets (none: empty rules).
+    pub fn rules_for(&self, seat_type: SeatTypeId) -> &AdmissionRules {
+        static NONE: AdmissionRules = AdmissionRules {
+            valid_on: Vec::new(),
+            earliest_entry: None,
+            id_check: false,
+            minor: false,
+        };
+        self.admission_rules.get(&seat_type).unwrap_or(&NONE)
+    }
+
+    /// Where the conference's days and times are local (UTC when it says nothing).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        crate::admission_rules::zone(self.details.as_ref().and_then(|d| d.time_zone.as_deref()))
     }
 
     pub fn hand_out(&self, id: &str) -> Option<&crate::hand_out::Item> {
@@ -549,8 +582,10 @@ fn check_details(details: &ConferenceDetails) -> Result<(), Error> {
     if details.ends_on < details.starts_on {
         return Err(Error::EndsBeforeStart);
     }
+    // The shape first (a clear refusal for `Zurich`), then the database: a name it does not
+    // have would judge every admission rule in UTC.
     if let Some(zone) = &details.time_zone
-        && !is_time_zone_name(zone)
+        && (!is_time_zone_name(zone) || zone.parse::<chrono_tz::Tz>().is_err())
     {
         return Err(Error::BadTimeZone(zone.clone()));
     }
@@ -815,6 +850,21 @@ impl Aggregate for Conference {
                     defaults,
                 }])
             }
+            Command::SetAdmissionRules { seat_type, rules } => {
+                let (id, details) = self.existing()?;
+                if !self.seat_types.contains_key(seat_type) {
+                    return Err(Error::UnknownSeatType(*seat_type));
+                }
+                let rules = rules.checked(details.starts_on, details.ends_on)?;
+                if &rules == self.rules_for(*seat_type) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::AdmissionRulesSet {
+                    conference: id,
+                    seat_type: *seat_type,
+                    rules,
+                }])
+            }
             Command::SetHandOuts(items) => {
                 let (id, _) = self.existing()?;
                 use crate::hand_out::{ItemError, MAX_ITEMS};
@@ -926,6 +976,15 @@ impl Aggregate for Conference {
             },
             Event::DeskDefaultsSet { defaults, .. } => self.desk_defaults = defaults.clone(),
             Event::HandOutsSet { items, .. } => self.hand_outs = items.clone(),
+            Event::AdmissionRulesSet {
+                seat_type, rules, ..
+            } => {
+                if rules.is_empty() {
+                    self.admission_rules.remove(seat_type);
+                } else {
+                    self.admission_rules.insert(*seat_type, rules.clone());
+                }
+            }
         }
         self
     }

@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::admission_rules::RuleBreach;
 use crate::aggregate::{Aggregate, DomainError, Timestamp};
 use crate::check_in::{Admission, TicketStatus};
 use crate::hand_out::Given;
@@ -46,6 +47,14 @@ pub enum ConflictKind {
         admission: Admission,
         status: TicketStatus,
     },
+    /// An admission outside its ticket's rules (a day pass on another day, before the doors
+    /// opened) without a reason; `by_clock`: the desk's clock was off.
+    AdmissionOutsideRules {
+        code: TicketCode,
+        admission: Admission,
+        breach: RuleBreach,
+        by_clock: bool,
+    },
     PaymentAfterExpiry {
         order: OrderId,
         payment: Payment,
@@ -68,6 +77,7 @@ impl ConflictKind {
             ConflictKind::DuplicateAdmission { .. } => "duplicate admission",
             ConflictKind::DuplicateHandOut { .. } => "handed out twice",
             ConflictKind::InvalidTicketAdmission { .. } => "admission of an invalid ticket",
+            ConflictKind::AdmissionOutsideRules { .. } => "admission outside the ticket's rules",
             ConflictKind::PaymentAfterExpiry { .. } => "payment after expiry",
             ConflictKind::SaleRefused { .. } => "walk-in sale refused",
         }

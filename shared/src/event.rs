@@ -156,6 +156,7 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("conference.attendee_type_template_set", 1),
     ("conference.desk_defaults_set", 1),
     ("conference.hand_outs_set", 1),
+    ("conference.admission_rules_set", 1),
     ("seats.available_seats_changed", 1),
     ("seats.reserved", 1),
     ("seats.reservation_cancelled", 1),
@@ -178,6 +179,7 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("admission.undone", 1),
     ("admission.duplicate_flagged", 1),
     ("admission.invalid_ticket_flagged", 1),
+    ("admission.outside_rules_flagged", 1),
     ("badge.printed", 1),
     ("badge.reprinted", 1),
     ("hand_out.given", 1),
@@ -350,6 +352,9 @@ impl Event {
                     }
                     | check_in::Event::InvalidTicketFlagged {
                         conference, code, ..
+                    }
+                    | check_in::Event::OutsideRulesFlagged {
+                        conference, code, ..
                     } => (conference, code),
                 };
                 StreamId::admission(*conference, code)
@@ -414,7 +419,8 @@ impl Event {
                 check_in::Event::Admitted { conference, .. }
                 | check_in::Event::Undone { conference, .. }
                 | check_in::Event::DuplicateFlagged { conference, .. }
-                | check_in::Event::InvalidTicketFlagged { conference, .. },
+                | check_in::Event::InvalidTicketFlagged { conference, .. }
+                | check_in::Event::OutsideRulesFlagged { conference, .. },
             ) => Some(*conference),
             Event::Badge(
                 badge::Event::Printed { print } | badge::Event::Reprinted { print, .. },
@@ -441,7 +447,8 @@ fn conference_of(e: &conference::Event) -> ConferenceId {
         | conference::Event::BadgeTemplatesSet { conference, .. }
         | conference::Event::AttendeeTypeTemplateSet { conference, .. }
         | conference::Event::DeskDefaultsSet { conference, .. }
-        | conference::Event::HandOutsSet { conference, .. } => *conference,
+        | conference::Event::HandOutsSet { conference, .. }
+        | conference::Event::AdmissionRulesSet { conference, .. } => *conference,
     }
 }
 

@@ -8,6 +8,8 @@
 //! - [`aggregate`]: the `decide`/`evolve` contract and `replay`.
 //! - Aggregates, one module per domain noun: [`conference`], [`seat_availability`], [`order`],
 //!   [`seat_assignments`], [`check_in`], [`hand_out`], [`badge`], [`walk_in`], [`conflict`].
+//! - [`admission_rules`]: day passes, earliest entry, ID and minor flags, judged in the
+//!   conference's time zone.
 //! - [`badge_template`]: the badge layout format (data, checked) a conference carries.
 //! - [`registration`]: the registration process manager (a pure state machine).
 //! - [`scan`]: a scanned code read back through the keyboard layouts scanners type on.
@@ -19,6 +21,7 @@
 //! - [`ids`], [`money`]: value types; [`text`]: folding for accent- and case-insensitive search.
 //! - `testing` (tests and the `testing` feature): given/when/then for aggregates.
 
+pub mod admission_rules;
 pub mod aggregate;
 pub mod badge;
 pub mod badge_template;

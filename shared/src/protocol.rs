@@ -71,6 +71,8 @@ pub enum OutcomeStatus {
 pub mod reason {
     pub const DUPLICATE_ADMISSION: &str = "admission.duplicate";
     pub const INVALID_TICKET_ADMISSION: &str = "admission.invalid_ticket";
+    /// Admitted outside the ticket's rules without a reason (or by a desk's clock).
+    pub const OUTSIDE_RULES_ADMISSION: &str = "admission.outside_rules";
     pub const WALK_IN_PARTIAL: &str = "walk_in.partially_confirmed";
     pub const WALK_IN_REJECTED: &str = "walk_in.rejected";
     pub const WALK_IN_OVERBOOKED: &str = "walk_in.overbooked";

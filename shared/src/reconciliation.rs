@@ -74,6 +74,8 @@ pub enum Need {
 pub struct Loaded {
     pub check_in: CheckIn,
     pub ticket_status: TicketStatus,
+    /// The seat type of the ticket [`Need::TicketStatus`] asked about, if the server knows it.
+    pub ticket_seat_type: Option<crate::ids::SeatTypeId>,
     pub badge: Badge,
     pub ticket_conference: Option<ConferenceId>,
     pub assignments: SeatAssignments,
@@ -90,6 +92,7 @@ impl Default for Loaded {
         Self {
             check_in: CheckIn::default(),
             ticket_status: TicketStatus::Unknown,
+            ticket_seat_type: None,
             badge: Badge::default(),
             ticket_conference: None,
             assignments: SeatAssignments::default(),
@@ -168,6 +171,8 @@ pub struct Context<I> {
     pub conference: ConferenceId,
     pub now: Timestamp,
     pub conflicts: I,
+    /// The pushing desk's clock less the server's, when its push said what its clock showed.
+    pub clock_skew_ms: Option<i64>,
 }
 
 impl<I: Iterator<Item = ConflictId>> Context<I> {
@@ -193,6 +198,7 @@ pub fn needs(event: &Event) -> Vec<Need> {
                 conference: *conference,
                 code: code.clone(),
             },
+            Need::Conference(StreamId::conference(*conference)),
         ],
         Event::CheckIn(check_in::Event::Undone {
             conference, code, ..
@@ -261,6 +267,12 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
                     status: loaded.ticket_status,
                     admission: admission.clone(),
                     override_reason: override_reason.clone(),
+                    rules: loaded
+                        .ticket_seat_type
+                        .map(|s| loaded.conference.rules_for(s).clone())
+                        .unwrap_or_default(),
+                    zone: loaded.conference.zone(),
+                    clock_skew_ms: context.clock_skew_ms,
                 })
                 .map_err(|e| inconsistent(&e))?;
             let mut outcome = Outcome::accepted();
@@ -279,6 +291,23 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
                             code: code.clone(),
                             first: first.clone(),
                             duplicate: duplicate.clone(),
+                        })
+                    }
+                    Event::CheckIn(check_in::Event::OutsideRulesFlagged {
+                        code,
+                        admission,
+                        breach,
+                        by_clock,
+                        ..
+                    }) => {
+                        outcome
+                            .reason
+                            .get_or_insert(reason::OUTSIDE_RULES_ADMISSION);
+                        Some(ConflictKind::AdmissionOutsideRules {
+                            code: code.clone(),
+                            admission: admission.clone(),
+                            breach: breach.clone(),
+                            by_clock: *by_clock,
                         })
                     }
                     Event::CheckIn(check_in::Event::InvalidTicketFlagged {

@@ -253,6 +253,21 @@ pub fn set_desk_defaults(rec: &mut Recorder<'_>, defaults: &DeskDefaults) -> Res
     Ok(())
 }
 
+pub fn set_admission_rules(
+    rec: &mut Recorder<'_>,
+    seat_type: SeatTypeId,
+    rules: &onsite_shared::admission_rules::AdmissionRules,
+) -> Result<(), Rejected> {
+    rec.execute::<Conference>(
+        &StreamId::conference(rec.conference),
+        &conference::Command::SetAdmissionRules {
+            seat_type,
+            rules: rules.clone(),
+        },
+    )?;
+    Ok(())
+}
+
 pub fn set_hand_outs(rec: &mut Recorder<'_>, items: &[HandOutItem]) -> Result<(), Rejected> {
     rec.execute::<Conference>(
         &StreamId::conference(rec.conference),

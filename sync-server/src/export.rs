@@ -179,6 +179,22 @@ pub fn write(
                         duplicate.gate.as_str(),
                         String::new(),
                     ),
+                    check_in::Event::OutsideRulesFlagged {
+                        code,
+                        admission,
+                        breach,
+                        by_clock,
+                        ..
+                    } => (
+                        "outside_rules_flagged",
+                        code,
+                        admission.gate.as_str(),
+                        if *by_clock {
+                            format!("{breach} (the desk's clock was off)")
+                        } else {
+                            breach.to_string()
+                        },
+                    ),
                     check_in::Event::InvalidTicketFlagged {
                         code,
                         admission,

@@ -188,7 +188,8 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
             | conference::Event::BadgeTemplatesSet { .. }
             | conference::Event::AttendeeTypeTemplateSet { .. }
             | conference::Event::DeskDefaultsSet { .. }
-            | conference::Event::HandOutsSet { .. } => {}
+            | conference::Event::HandOutsSet { .. }
+            | conference::Event::AdmissionRulesSet { .. } => {}
         },
         Event::Order(e) => apply_order(tx, &c, e)?,
         Event::SeatAssignments(e) => apply_assignments(tx, &c, e)?,
@@ -208,7 +209,8 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
             check_in::Event::Undone {
                 code, admission, ..
             } => leave(tx, &c, code, *admission)?,
-            check_in::Event::InvalidTicketFlagged { .. } => {}
+            check_in::Event::InvalidTicketFlagged { .. }
+            | check_in::Event::OutsideRulesFlagged { .. } => {}
         },
         Event::Conflict(e) => apply_conflict(tx, &c, e)?,
         Event::HandOut(e) => apply_hand_out(tx, &c, e)?,
@@ -655,24 +657,30 @@ fn apply_walk_in(tx: &mut dyn Tx, c: &str, e: &walk_in::Event) -> Result<(), Sto
 }
 
 /// What the server knows about a ticket code, for deciding an admission.
-pub fn ticket_status(
+pub fn ticket_facts(
     tx: &mut dyn Tx,
     conf: ConferenceId,
     code: &onsite_shared::ids::TicketCode,
-) -> Result<check_in::TicketStatus, StoreError> {
-    Ok(ticket_statuses(tx, conf, &[code])?
-        .remove(code)
-        .unwrap_or(check_in::TicketStatus::Unknown))
+) -> Result<Option<TicketFacts>, StoreError> {
+    Ok(ticket_statuses(tx, conf, &[code])?.remove(code))
 }
 
-/// [`ticket_status`] of many tickets in one query (a push of a hundred admissions asks
+/// What an admission's re-decision needs to know of a ticket the server has: its status and
+/// its seat type (whose admission rules apply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketFacts {
+    pub status: check_in::TicketStatus,
+    pub seat_type: Option<onsite_shared::ids::SeatTypeId>,
+}
+
+/// [`ticket_facts`] of many tickets in one query (a push of a hundred admissions asks
 /// once), and one for the conference's add-on seat types. A code that is not in the map is
 /// unknown.
 pub fn ticket_statuses(
     tx: &mut dyn Tx,
     conf: ConferenceId,
     codes: &[&onsite_shared::ids::TicketCode],
-) -> Result<HashMap<onsite_shared::ids::TicketCode, check_in::TicketStatus>, StoreError> {
+) -> Result<HashMap<onsite_shared::ids::TicketCode, TicketFacts>, StoreError> {
     if codes.is_empty() {
         return Ok(HashMap::new());
     }
@@ -698,12 +706,14 @@ pub fn ticket_statuses(
         .map(|r| {
             let code = onsite_shared::ids::TicketCode::parse(&r.text(2)?)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let seat_type = r.text(1)?;
             let status = match r.text(0)?.as_str() {
                 "withdrawn" => check_in::TicketStatus::Withdrawn,
-                _ if add_ons.contains(&r.text(1)?) => check_in::TicketStatus::AddOnOnly,
+                _ if add_ons.contains(&seat_type) => check_in::TicketStatus::AddOnOnly,
                 _ => check_in::TicketStatus::Valid,
             };
-            Ok((code, status))
+            let seat_type = seat_type.parse().ok();
+            Ok((code, TicketFacts { status, seat_type }))
         })
         .collect()
 }

@@ -194,6 +194,9 @@ pub fn push(
     // Good while the push only admits: any other decision may create or withdraw tickets
     // (a walk-in sale admitted in the same push), and then statuses are read one by one.
     let mut statuses = Some(projection::ticket_statuses(tx, desk.conference, &codes)?);
+    // The desk's clock less the server's, as this push shows it: admission rules are judged
+    // on the scan time less it too.
+    let skew = req.device_time.map(|t| (t - now).num_milliseconds());
     let mut rec = Recorder::new(tx, desk.conference, now).batched();
     rec.device = Some(desk.device);
     rec.preload::<CheckIn>(&admissions)?;
@@ -229,7 +232,7 @@ pub fn push(
             ) {
                 statuses = None;
             }
-            let decided = decide(&mut rec, &item.event, pushed, statuses.as_ref())?;
+            let decided = decide(&mut rec, &item.event, pushed, statuses.as_ref(), skew)?;
             PushOutcome {
                 client_seq: item.client_seq,
                 event_id: item.event.event_id,
@@ -413,7 +416,8 @@ fn decide(
     rec: &mut Recorder<'_>,
     envelope: &Envelope,
     pushed: &Prepared,
-    statuses: Option<&HashMap<TicketCode, TicketStatus>>,
+    statuses: Option<&HashMap<TicketCode, projection::TicketFacts>>,
+    clock_skew_ms: Option<i64>,
 ) -> Result<reconciliation::Outcome, PushError> {
     let event = &pushed.event;
     let mut loaded = Loaded::default();
@@ -421,10 +425,12 @@ fn decide(
         match need {
             Need::CheckIn(s) => loaded.check_in = rec.load(&s)?.0,
             Need::TicketStatus { conference, code } => {
-                loaded.ticket_status = match statuses {
-                    Some(known) => known.get(&code).copied().unwrap_or(TicketStatus::Unknown),
-                    None => projection::ticket_status(rec.tx, conference, &code)?,
-                }
+                let facts = match statuses {
+                    Some(known) => known.get(&code).copied(),
+                    None => projection::ticket_facts(rec.tx, conference, &code)?,
+                };
+                loaded.ticket_status = facts.map_or(TicketStatus::Unknown, |f| f.status);
+                loaded.ticket_seat_type = facts.and_then(|f| f.seat_type);
             }
             Need::Badge(s) => loaded.badge = rec.load(&s)?.0,
             Need::TicketConference(ticket) => {
@@ -453,6 +459,7 @@ fn decide(
             conference: rec.conference,
             now: rec.now,
             conflicts: std::iter::repeat_with(|| ConflictId::from_uuid(uuid::Uuid::now_v7())),
+            clock_skew_ms,
         },
     )
     .map_err(|e| PushError::BadRequest {

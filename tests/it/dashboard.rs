@@ -1368,3 +1368,82 @@ fn hand_outs_are_set_up_from_the_dashboard_and_counted_on_the_overview() -> Resu
     ensure!(items()?.as_array().map(Vec::len) == Some(1));
     Ok(())
 }
+
+/// A seat type's admission rules from the set-up page: days ticked among the conference's,
+/// an entry time, the ID check; a day that is not a date or not the conference's and a
+/// viewer change nothing.
+#[test]
+fn admission_rules_are_set_from_the_seat_types_edit_form() -> Result<()> {
+    let (dir, server) = office("dashboard-rules", None, Some(10))?;
+    let mut owner = Visitor::signed_in(&server.url, EMAIL, PASSWORD)?;
+    let setup = format!("/conferences/{DEMO}/setup");
+    let conference = || {
+        server.admin(
+            reqwest::Method::GET,
+            &format!("/v1/conferences/{DEMO}"),
+            None,
+        )
+    };
+    let seat = conference()?["seat_types"][0]["id"]
+        .as_str()
+        .context("a seat type")?
+        .to_owned();
+    let (_, page) = owner.get(&setup)?;
+    ensure!(
+        page.contains(&format!("/setup/seat-types/{seat}/rules")) && page.contains("Mon 23 Nov"),
+        "the form lists the conference's days"
+    );
+    let rules = format!("{setup}/seat-types/{seat}/rules");
+    let (status, page) = owner.post(
+        &rules,
+        &[
+            ("valid_on", "2026-11-23"),
+            ("valid_on", "2026-11-24"),
+            ("earliest_entry", "08:30"),
+            ("id_check", "on"),
+        ],
+    )?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status} {page}");
+    ensure!(
+        conference()?["admission_rules"][&seat]
+            == serde_json::json!({"valid_on": ["2026-11-23", "2026-11-24"], "earliest_entry": "08:30:00", "id_check": true}),
+        "{}",
+        conference()?
+    );
+    for (pairs, says) in [
+        (
+            vec![("valid_on", "2026-12-25")],
+            "not a day of the conference",
+        ),
+        (vec![("valid_on", "Monday")], "not a date"),
+        (vec![("earliest_entry", "half past eight")], "not a time"),
+    ] {
+        let (status, page) = owner.post(&rules, &pairs)?;
+        ensure!(
+            status == StatusCode::UNPROCESSABLE_ENTITY && page.contains(says),
+            "{pairs:?}: {status} {page}"
+        );
+    }
+    server_command(
+        dir.path(),
+        None,
+        &[
+            "user",
+            "add",
+            "--email",
+            "val@example.com",
+            "--password",
+            PASSWORD,
+            "--role",
+            "viewer",
+        ],
+    )?;
+    let mut viewer = Visitor::signed_in(&server.url, "val@example.com", PASSWORD)?;
+    let (status, _) = viewer.post(&rules, &[])?;
+    ensure!(status == StatusCode::FORBIDDEN, "{status}");
+    // Nothing ticked: the rules go away.
+    let (status, _) = owner.post(&rules, &[])?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status}");
+    ensure!(conference()?.get("admission_rules").is_none());
+    Ok(())
+}

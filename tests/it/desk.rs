@@ -1288,3 +1288,79 @@ fn an_item_handed_out_at_two_offline_doors_is_flagged_once_and_counted_once() ->
     ensure!(counts["given"][0]["given"] == 1, "{counts}");
     Ok(())
 }
+
+/// A Monday pass scanned on another day: the desk judges it offline in the conference's
+/// time zone and answers amber with the reason, records nothing, and shows "check ID"; staff
+/// let the person in with a reason, the server takes it without a flag. Other seat types are
+/// untouched.
+#[test]
+fn a_day_pass_on_another_day_is_amber_at_the_door_and_let_in_only_with_a_reason() -> Result<()> {
+    use onsite_shared::admission_rules::RuleBreach;
+    let dir = TempDir::new("desk-rules")?;
+    let server = demo_server(&dir, 30)?;
+    let desk = LocalDesk::enrol(&server, DEMO, "rules-door", dir.path())?;
+    desk.sync()?;
+    let person = admission_ticket(&desk, "a")?;
+    let path = format!(
+        "/v1/conferences/{DEMO}/seat-types/{}/admission-rules",
+        person.seat_type
+    );
+    server.admin(
+        Method::PUT,
+        &path,
+        Some(serde_json::json!({"valid_on": ["2026-11-23"], "id_check": true})),
+    )?;
+    desk.sync()?;
+    let before = desk.local_status()?.appended;
+    let outcome = desk.check_in(&scan(person.code.as_str()))?;
+    let CheckInOutcome::OutsideRules {
+        entry: Some(entry),
+        breach: RuleBreach::WrongDay { day, valid_on },
+    } = &outcome
+    else {
+        bail!("{outcome:?}");
+    };
+    ensure!(entry.id_check && !entry.minor, "{entry:?}");
+    ensure!(*day == chrono::Utc::now().date_naive(), "{day}");
+    ensure!(valid_on.len() == 1, "{valid_on:?}");
+    ensure!(desk.local_status()?.appended == before, "nothing recorded");
+
+    let overridden = desk.check_in(&CheckInRequest {
+        override_reason: Some("organiser let the Monday pass in".into()),
+        ..scan(person.code.as_str())
+    })?;
+    ensure!(
+        matches!(
+            overridden,
+            CheckInOutcome::Admitted {
+                overridden: true,
+                ..
+            }
+        ),
+        "{overridden:?}"
+    );
+    desk.sync()?;
+    let conflicts = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/conflicts"),
+        None,
+    )?;
+    ensure!(
+        conflicts
+            .as_array()
+            .is_some_and(|c| c.iter().all(|c| c["kind"] != "admission_outside_rules")),
+        "{conflicts}"
+    );
+    // Rules taken away: the next person of that seat type is let in as before.
+    server.admin(Method::PUT, &path, Some(serde_json::json!({})))?;
+    desk.sync()?;
+    let next = admission_ticket(&desk, "e")?;
+    ensure!(matches!(
+        desk.check_in(&scan(next.code.as_str()))?,
+        CheckInOutcome::Admitted {
+            overridden: false,
+            ..
+        }
+    ));
+    Ok(())
+}

@@ -2465,3 +2465,126 @@ fn hand_outs_are_checked_when_head_office_sets_them_and_when_a_desk_pushes_one()
     assert_eq!(given["given"][0]["by_size"][1]["given"], 1, "{given}");
     Ok(())
 }
+
+/// Admission rules: head office's rules are checked (days of the conference, dates that
+/// parse, its own seat types), and the server judges every pushed admission again. Three
+/// desks let someone in on a Monday-only pass: one whose clock ran ten days behind (its push
+/// shows it) is flagged "by the clock", one that knew no rules is flagged, one that gave a
+/// reason is not. Each flag opens a conflict; the admissions are all recorded.
+#[test]
+fn admission_rules_are_checked_when_set_and_judged_again_on_the_servers_clock() -> Result<()> {
+    use onsite_shared::check_in::{self, Admission};
+    let dir = TempDir::new("hostile-rules")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(100)?;
+    let path = format!(
+        "/v1/conferences/{}/seat-types/{}/admission-rules",
+        conf.id, conf.general
+    );
+    let mut wrong = Vec::new();
+    for (body, status_wanted, code) in [
+        (
+            serde_json::json!({"valid_on": ["2026-12-25"]}),
+            422,
+            Some("conference.bad_admission_rules"),
+        ),
+        (serde_json::json!({"valid_on": ["23/11/2026"]}), 400, None),
+        (serde_json::json!({"earliest_entry": "25:00:00"}), 400, None),
+        (serde_json::json!({"valid_on": "2026-11-23"}), 400, None),
+    ] {
+        let (status, answer) = server.admin_raw(reqwest::Method::PUT, &path, Some(body.clone()))?;
+        if status != status_wanted || (code.is_some() && answer["code"].as_str() != code) {
+            wrong.push(format!("{body}: {status} {answer}"));
+        }
+    }
+    let unknown = format!(
+        "/v1/conferences/{}/seat-types/{}/admission-rules",
+        conf.id,
+        uuid::Uuid::now_v7()
+    );
+    let (status, answer) = server.admin_raw(
+        reqwest::Method::PUT,
+        &unknown,
+        Some(serde_json::json!({"id_check": true})),
+    )?;
+    if (status, answer["code"].as_str()) != (422, Some("conference.unknown_seat_type")) {
+        wrong.push(format!("unknown seat type: {status} {answer}"));
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    let view = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}", conf.id),
+        None,
+    )?;
+    assert!(view.get("admission_rules").is_none(), "{view}");
+    server.admin(
+        reqwest::Method::PUT,
+        &path,
+        Some(serde_json::json!({"valid_on": ["2026-11-23"], "id_check": true})),
+    )?;
+
+    let mut north = server.desk(conf.id, "North")?;
+    let (honest, _) = sale(&conf, &north, conf.general, 19_900, 3);
+    north.push_events(&[sale_event(honest.clone())])?;
+    let monday = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")?.to_utc();
+    let admit = |desk: &TestDesk, n: usize, at, reason: Option<&str>| {
+        Event::CheckIn(check_in::Event::Admitted {
+            conference: conf.id,
+            code: honest.tickets[n].code.clone(),
+            ticket: Some(honest.tickets[n].ticket),
+            admission: Admission {
+                admission: onsite_shared::ids::AdmissionId::from_uuid(uuid::Uuid::now_v7()),
+                desk: desk.device,
+                gate: "north".into(),
+                at,
+            },
+            override_reason: reason.map(str::to_owned),
+        })
+    };
+    // The desk whose clock says Monday: its admission and its push's clock both say so.
+    let items = north.items(&[admit(&north, 0, monday, None)]);
+    let mut request = north.request(items);
+    request.device_time = Some(monday + chrono::Duration::seconds(5));
+    let (status, body) = north.push_raw(&serde_json::to_value(&request)?)?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcomes"][0]["status"], "accepted", "{body}");
+    assert_eq!(
+        body["outcomes"][0]["reason"],
+        reason::OUTSIDE_RULES_ADMISSION,
+        "{body}"
+    );
+    // A desk with a right clock that admitted today without a reason; one that gave a reason.
+    let now = chrono::Utc::now();
+    let r = north.push_events(&[
+        admit(&north, 1, now, None),
+        admit(&north, 2, now, Some("speaker")),
+    ])?;
+    assert_eq!(
+        r.outcomes[0].reason.as_deref(),
+        Some(reason::OUTSIDE_RULES_ADMISSION)
+    );
+    assert_eq!(r.outcomes[1].reason, None, "{r:?}");
+
+    let mut flagged: Vec<(String, bool)> = conflicts(&server, &conf)?
+        .iter()
+        .filter(|c| c["kind"] == "admission_outside_rules")
+        .map(|c| {
+            let code = c["detail"]["code"].as_str().unwrap_or_default().to_owned();
+            (code, c["detail"]["by_clock"] == true)
+        })
+        .collect();
+    let mut expected = vec![
+        (honest.tickets[0].code.to_string(), true),
+        (honest.tickets[1].code.to_string(), false),
+    ];
+    expected.sort();
+    flagged.sort();
+    assert_eq!(flagged, expected);
+    let admissions = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}/admissions", conf.id),
+        None,
+    )?;
+    assert_eq!(admissions["admitted"], 3, "all recorded: {admissions}");
+    Ok(())
+}

@@ -21,6 +21,7 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
   const [numbers, setNumbers] = useState<DoorNumbers | null>(null);
   // The person the last check-in was about: their hand-outs show under the banner.
   const [card, setCard] = useState<RosterEntry | null>(null);
+  const [overrideReason, setOverrideReason] = useState("");
   const asked = useRef(0);
 
   useEffect(() => {
@@ -78,9 +79,10 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
     }
   }
 
-  async function checkIn(code: string) {
+  async function checkIn(code: string, override_reason: string | null = null) {
     try {
-      const outcome = await desk.checkIn({ code, gate: null, override_reason: null });
+      const outcome = await desk.checkIn({ code, gate: null, override_reason });
+      setOverrideReason("");
       const b = bannerFor(outcome, state.identity?.device ?? null);
       setBanner(b);
       play(b.tone);
@@ -195,9 +197,31 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
       {banner && (
         <div id="banner" class={`banner tone-${banner.tone}`} data-tone={banner.tone} role="status">
           <div class="banner-title">{banner.title}</div>
+          {(banner.attention ?? []).map((a) => (
+            <div class="banner-attention">{a}</div>
+          ))}
           {banner.lines.map((l) => (
             <div class="banner-line">{l}</div>
           ))}
+          {banner.overridable && (
+            <div class="override">
+              <input
+                id="override-reason"
+                data-own-focus
+                placeholder="Reason to let in anyway"
+                value={overrideReason}
+                onInput={(e) => setOverrideReason((e.target as HTMLInputElement).value)}
+              />
+              <button
+                type="button"
+                id="let-in-anyway"
+                disabled={overrideReason.trim() === ""}
+                onClick={() => banner.overridable && checkIn(banner.overridable, overrideReason)}
+              >
+                Let in anyway
+              </button>
+            </div>
+          )}
         </div>
       )}
       {card && <HandOuts entry={card} ownDevice={state.identity?.device ?? null} changed={setCard} />}

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import type { ConflictItem } from "./bindings/ConflictItem";
-import { clock, formatMoney } from "./logic";
+import { breachText, clock, formatMoney } from "./logic";
 import { desk, errorText } from "./ipc";
 
 function detail(c: ConflictItem): string {
@@ -12,6 +12,8 @@ function detail(c: ConflictItem): string {
       return `${k.code}: first at ${clock(k.first.at)} gate ${k.first.gate}, again at ${clock(k.duplicate.at)} gate ${k.duplicate.gate}`;
     case "duplicate_hand_out":
       return `${k.code}: ${k.item} handed out twice, at ${clock(k.first.at)}${k.first.size ? ` (${k.first.size})` : ""} and at ${clock(k.duplicate.at)}${k.duplicate.size ? ` (${k.duplicate.size})` : ""}`;
+    case "admission_outside_rules":
+      return `${k.code} let in at ${clock(k.admission.at)} gate ${k.admission.gate}: ${breachText(k.breach)}${k.by_clock ? " (the desk's clock was off)" : ""}`;
     case "invalid_ticket_admission":
       return `${k.code} let in at ${clock(k.admission.at)} gate ${k.admission.gate} (${k.status.replace(/_/g, " ")})`;
     case "payment_after_expiry":

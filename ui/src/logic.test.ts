@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { RosterEntry } from "./bindings/RosterEntry";
-import { bannerFor, codeForEnter, toHandOver, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, seatsLeft, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
+import { bannerFor, breachText, codeForEnter, toHandOver, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, seatsLeft, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
 
 function entry(code: string, first: string, last: string): RosterEntry {
   return {
@@ -24,6 +24,8 @@ function entry(code: string, first: string, last: string): RosterEntry {
     duplicates: 0,
     prints: 0,
     hand_outs: [],
+    id_check: false,
+    minor: false,
   };
 }
 
@@ -80,6 +82,21 @@ describe("the result banner", () => {
     const o: CheckInOutcome = { outcome: "admitted", entry: ada, admission, overridden: false, print: { badge: "no_printer" } };
     expect(bannerFor(o, "d1").lines).toContain("Hand over: T-shirt");
     expect(toHandOver(ada)).toEqual(["T-shirt"]);
+  });
+  it("is amber outside the ticket's rules, says why, and may be let in with a reason", () => {
+    const ada = entry("AB12-CD34", "Ada", "Lovelace");
+    ada.id_check = true;
+    const o: CheckInOutcome = {
+      outcome: "outside_rules",
+      entry: ada,
+      breach: { kind: "wrong_day", day: "2026-11-28", valid_on: ["2026-11-27"] },
+    };
+    const b = bannerFor(o, "d1");
+    expect(b.tone).toBe("warn");
+    expect(b.lines[0]).toBe("Valid on Fri 27 Nov, not today (Sat 28 Nov)");
+    expect(b.attention).toEqual(["Check ID"]);
+    expect(b.overridable).toBe("AB12-CD34");
+    expect(breachText({ kind: "too_early", local: "07:30:00", opens: "08:00:00" })).toBe("Entry from 08:00, it is 07:30");
   });
   it("is amber for a second scan and says where the first one was", () => {
     const o: CheckInOutcome = { outcome: "already_admitted", entry: null, first: admission };

@@ -2,6 +2,7 @@
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { Money } from "./bindings/Money";
 import type { RosterEntry } from "./bindings/RosterEntry";
+import type { RuleBreach } from "./bindings/RuleBreach";
 import type { SyncStatus } from "./bindings/SyncStatus";
 
 export type Tone = "ok" | "warn" | "bad";
@@ -10,6 +11,31 @@ export interface Banner {
   tone: Tone;
   title: string;
   lines: string[];
+  /** What staff must look at before the person goes in (ID check, a minor), shown large. */
+  attention?: string[];
+  /** The ticket staff may let in anyway, with a reason (not entitled, outside its rules). */
+  overridable?: string;
+}
+
+/** What the seat type's rules ask staff to check, for the banner. */
+export function attentionFor(entry: RosterEntry | null): string[] {
+  if (!entry) return [];
+  const out: string[] = [];
+  if (entry.id_check) out.push("Check ID");
+  if (entry.minor) out.push("Minor");
+  return out;
+}
+
+/** Why a ticket does not admit now, in words: "Valid on Fri 27 Nov, not today (Sat 28 Nov)". */
+export function breachText(b: RuleBreach): string {
+  const day = (d: string) =>
+    new Date(`${d}T12:00:00Z`).toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+  switch (b.kind) {
+    case "wrong_day":
+      return `Valid on ${b.valid_on.map(day).join(", ")}, not today (${day(b.day)})`;
+    case "too_early":
+      return `Entry from ${b.opens.slice(0, 5)}, it is ${b.local.slice(0, 5)}`;
+  }
 }
 
 /** A scanner types the code and Enter; a person types a name. Codes have a digit and no space. */
@@ -80,11 +106,12 @@ export function bannerFor(outcome: CheckInOutcome, ownDevice: string | null): Ba
         if (give.length > 0) lines.push(`Hand over: ${give.join(", ")}`);
       }
       if (outcome.overridden) lines.push("Let in by override");
+      const attention = attentionFor(outcome.entry);
       const p = outcome.print;
       if (p.badge === "queued") lines.push("Badge printing");
       else if (p.badge === "no_printer") lines.push("No badge printer chosen");
       else if (p.badge === "held") lines.push("Badge held: the name does not fit. Open the attendee to print.");
-      return { tone: "ok", title: `Admitted: ${who}`, lines };
+      return { tone: "ok", title: `Admitted: ${who}`, lines, attention };
     }
     case "already_admitted": {
       const where = outcome.first.desk === ownDevice ? "this desk" : "another desk";
@@ -105,7 +132,17 @@ export function bannerFor(outcome: CheckInOutcome, ownDevice: string | null): Ba
             ? "This walk-in ticket was withdrawn: the sale was not honoured"
             : "This ticket does not admit";
       const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
-      return { tone: "bad", title: `Not entitled: ${who}`, lines: [why] };
+      return { tone: "bad", title: `Not entitled: ${who}`, lines: [why], overridable: outcome.entry?.code };
+    }
+    case "outside_rules": {
+      const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
+      return {
+        tone: "warn",
+        title: `Not valid now: ${who}`,
+        lines: [breachText(outcome.breach), outcome.entry?.seat_type_name ?? ""].filter((l) => l !== ""),
+        attention: attentionFor(outcome.entry),
+        overridable: outcome.entry?.code,
+      };
     }
   }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::admission_rules::{AdmissionRules, RuleBreach};
 use crate::testing::{AggregateTestExt, at};
 
 const CONF: ConferenceId = ConferenceId::from_u128(1);
@@ -29,6 +30,8 @@ fn admit(status: TicketStatus, a: Admission, override_reason: Option<&str>) -> C
         status,
         admission: a,
         override_reason: override_reason.map(str::to_owned),
+        rules: AdmissionRules::default(),
+        zone: Tz::UTC,
     }
 }
 
@@ -163,7 +166,179 @@ fn record(status: TicketStatus, a: Admission) -> Command {
         status,
         admission: a,
         override_reason: None,
+        rules: AdmissionRules::default(),
+        zone: Tz::UTC,
+        clock_skew_ms: None,
     }
+}
+
+// ---- admission rules ----
+
+/// A pass for Monday 23 November 2026 only, doors at 08:00, in Zurich.
+fn monday_pass() -> AdmissionRules {
+    AdmissionRules {
+        valid_on: vec![chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()],
+        earliest_entry: chrono::NaiveTime::from_hms_opt(8, 0, 0),
+        ..AdmissionRules::default()
+    }
+}
+
+fn zurich() -> Tz {
+    Tz::Europe__Zurich
+}
+
+/// `at(h, m)` is 23 November 2026 UTC; Zurich is an hour ahead.
+fn admit_with_rules(a: Admission, override_reason: Option<&str>) -> Command {
+    Command::Admit {
+        conference: CONF,
+        code: code(),
+        ticket: Some(TICKET),
+        status: TicketStatus::Valid,
+        admission: a,
+        override_reason: override_reason.map(str::to_owned),
+        rules: monday_pass(),
+        zone: zurich(),
+    }
+}
+
+#[test]
+fn a_pass_scanned_on_its_day_after_the_doors_opened_admits() {
+    // 07:01 UTC is 08:01 in Zurich.
+    CheckIn::given([])
+        .when(admit_with_rules(
+            Admission {
+                at: at(7, 1),
+                ..admission(FIRST, DESK_A, 1)
+            },
+            None,
+        ))
+        .then([admitted(Admission {
+            at: at(7, 1),
+            ..admission(FIRST, DESK_A, 1)
+        })]);
+}
+
+#[test]
+fn a_scan_before_the_doors_open_is_outside_the_rules_unless_staff_say_why() {
+    // 06:30 UTC is 07:30 in Zurich.
+    let early = Admission {
+        at: at(6, 30),
+        ..admission(FIRST, DESK_A, 0)
+    };
+    CheckIn::given([])
+        .when(admit_with_rules(early.clone(), None))
+        .then_err(Error::OutsideRules(RuleBreach::TooEarly {
+            local: chrono::NaiveTime::from_hms_opt(7, 30, 0).unwrap(),
+            opens: chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+        }));
+    CheckIn::given([])
+        .when(admit_with_rules(
+            early.clone(),
+            Some(" speaker, setting up "),
+        ))
+        .then([Event::Admitted {
+            conference: CONF,
+            code: code(),
+            ticket: Some(TICKET),
+            admission: early,
+            override_reason: Some("speaker, setting up".into()),
+        }]);
+}
+
+#[test]
+fn a_monday_pass_on_tuesday_is_outside_the_rules_with_the_reason() {
+    let tuesday = Admission {
+        at: at(9, 0) + chrono::Duration::days(1),
+        ..admission(FIRST, DESK_A, 0)
+    };
+    CheckIn::given([])
+        .when(admit_with_rules(tuesday, None))
+        .then_err(Error::OutsideRules(RuleBreach::WrongDay {
+            day: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            valid_on: monday_pass().valid_on,
+        }));
+}
+
+fn record_with_rules(a: Admission, clock_skew_ms: Option<i64>) -> Command {
+    Command::RecordAdmission {
+        conference: CONF,
+        code: code(),
+        ticket: Some(TICKET),
+        status: TicketStatus::Valid,
+        admission: a,
+        override_reason: None,
+        rules: monday_pass(),
+        zone: zurich(),
+        clock_skew_ms,
+    }
+}
+
+/// A desk whose clock ran a day behind stamped Tuesday's scan as Monday: inside the rules by
+/// its clock, so it let the person in. The server takes the skew its push showed off the scan
+/// time and flags the admission, saying it was the clock.
+#[test]
+fn the_server_flags_a_desk_whose_clock_put_a_scan_on_the_wrong_day() {
+    let stamped = admission(FIRST, DESK_A, 0);
+    let day_behind = -24 * 3_600_000;
+    CheckIn::given([])
+        .when(record_with_rules(stamped.clone(), Some(day_behind)))
+        .then([
+            admitted(stamped.clone()),
+            Event::OutsideRulesFlagged {
+                conference: CONF,
+                code: code(),
+                admission: stamped.clone(),
+                breach: RuleBreach::WrongDay {
+                    day: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+                    valid_on: monday_pass().valid_on,
+                },
+                by_clock: true,
+            },
+        ]);
+    // A clock a few seconds off changes nothing; nor does one whose error stays in the day.
+    CheckIn::given([])
+        .when(record_with_rules(stamped.clone(), Some(20_000)))
+        .then([admitted(stamped.clone())]);
+    CheckIn::given([])
+        .when(record_with_rules(stamped.clone(), Some(-3_600_000)))
+        .then([admitted(stamped)]);
+}
+
+#[test]
+fn the_server_flags_an_admission_outside_the_rules_without_a_reason_and_keeps_one_with() {
+    let early = Admission {
+        at: at(6, 30),
+        ..admission(FIRST, DESK_A, 0)
+    };
+    CheckIn::given([])
+        .when(record_with_rules(early.clone(), None))
+        .then([
+            admitted(early.clone()),
+            Event::OutsideRulesFlagged {
+                conference: CONF,
+                code: code(),
+                admission: early.clone(),
+                breach: RuleBreach::TooEarly {
+                    local: chrono::NaiveTime::from_hms_opt(7, 30, 0).unwrap(),
+                    opens: chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+                },
+                by_clock: false,
+            },
+        ]);
+    let mut with_reason = record_with_rules(early.clone(), None);
+    if let Command::RecordAdmission {
+        override_reason, ..
+    } = &mut with_reason
+    {
+        *override_reason = Some("speaker".into());
+    }
+    CheckIn::given([]).when(with_reason).then([Event::Admitted {
+        conference: CONF,
+        code: code(),
+        ticket: Some(TICKET),
+        admission: early,
+        override_reason: Some("speaker".into()),
+    }]);
 }
 
 /// F18 on the server: two offline desks admitted the same person.

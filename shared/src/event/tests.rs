@@ -225,6 +225,17 @@ fn samples() -> Vec<Event> {
             },
         }
         .into(),
+        k::Event::AdmissionRulesSet {
+            conference: CONF,
+            seat_type: GENERAL,
+            rules: crate::admission_rules::AdmissionRules {
+                valid_on: vec![chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()],
+                earliest_entry: chrono::NaiveTime::from_hms_opt(8, 0, 0),
+                id_check: true,
+                minor: false,
+            },
+        }
+        .into(),
         k::Event::HandOutsSet {
             conference: CONF,
             items: vec![crate::hand_out::Item {
@@ -399,6 +410,17 @@ fn samples() -> Vec<Event> {
             admission: admission(3),
             status: TicketStatus::Unknown,
             override_reason: Some("printed voucher".into()),
+        }
+        .into(),
+        c::Event::OutsideRulesFlagged {
+            conference: CONF,
+            code: code(),
+            admission: admission(4),
+            breach: crate::admission_rules::RuleBreach::WrongDay {
+                day: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+                valid_on: vec![chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()],
+            },
+            by_clock: true,
         }
         .into(),
         b::Event::Printed { print: print() }.into(),

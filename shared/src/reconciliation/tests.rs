@@ -34,6 +34,7 @@ fn when(given: &Loaded, event: impl Into<Event>) -> Result<Outcome, Error> {
             conference: CONF,
             now: at(10, 0),
             conflicts: (901..).map(ConflictId::from_u128),
+            clock_skew_ms: None,
         },
     )
 }
@@ -90,7 +91,8 @@ fn needs_of_an_admission_are_its_stream_and_its_tickets_status() {
             Need::TicketStatus {
                 conference: CONF,
                 code: code()
-            }
+            },
+            Need::Conference(StreamId::conference(CONF)),
         ]
     );
 }
@@ -962,5 +964,81 @@ fn an_undo_of_a_hand_out_is_accepted_once_it_was_seen_and_rejected_otherwise() {
             None,
             vec![]
         )
+    );
+}
+
+// ---- admission rules ----
+
+/// The conference says General admits on Monday only; a desk whose clock ran a day behind
+/// pushes Tuesday's scan stamped Monday. The server takes the push's clock skew off the scan
+/// time, records the admission (it happened) and flags it with a conflict that says it was
+/// the clock.
+#[test]
+fn an_admission_a_desks_clock_put_on_the_wrong_day_is_recorded_flagged_and_opens_a_conflict() {
+    use crate::admission_rules::{AdmissionRules, RuleBreach};
+    let monday = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let rules = AdmissionRules {
+        valid_on: vec![monday],
+        ..AdmissionRules::default()
+    };
+    let conference = conference(100).evolve(&crate::conference::Event::AdmissionRulesSet {
+        conference: CONF,
+        seat_type: GENERAL,
+        rules,
+    });
+    let given = Loaded {
+        conference,
+        ticket_seat_type: Some(GENERAL),
+        ..loaded_admissions(&[], TicketStatus::Valid)
+    };
+    let stamped = admission(FIRST, DESK_A, 1);
+    let decided = redecide(
+        &admitted(stamped.clone()).into(),
+        &given,
+        Context {
+            conference: CONF,
+            now: at(10, 0) + chrono::Duration::days(1),
+            conflicts: (901..).map(ConflictId::from_u128),
+            clock_skew_ms: Some(-24 * 3_600_000),
+        },
+    );
+    let breach = RuleBreach::WrongDay {
+        day: monday + chrono::Days::new(1),
+        valid_on: vec![monday],
+    };
+    assert_eq!(
+        decided,
+        outcome(
+            OutcomeStatus::Accepted,
+            Some(reason::OUTSIDE_RULES_ADMISSION),
+            Some(admitted(stamped.clone()).into()),
+            vec![
+                check_in::Event::OutsideRulesFlagged {
+                    conference: CONF,
+                    code: code(),
+                    admission: stamped.clone(),
+                    breach: breach.clone(),
+                    by_clock: true,
+                }
+                .into(),
+                conflict::Event::Opened {
+                    conflict: C1,
+                    conference: CONF,
+                    kind: ConflictKind::AdmissionOutsideRules {
+                        code: code(),
+                        admission: stamped,
+                        breach,
+                        by_clock: true,
+                    },
+                    at: at(10, 0) + chrono::Duration::days(1),
+                }
+                .into(),
+            ]
+        )
+    );
+    // Without the skew, the same scan is inside the rules.
+    assert_eq!(
+        when(&given, admitted(admission(SECOND, DESK_A, 1))).map(|o| o.events.len()),
+        Ok(0)
     );
 }

@@ -98,6 +98,17 @@ fn detail(
             @if let Some(s) = &duplicate.size { " (size " (s) ")" }
             "."
         },
+        ConflictKind::AdmissionOutsideRules {
+            code,
+            admission,
+            breach,
+            by_clock,
+        } => html! {
+            "Ticket " (registration(code.as_str())) " admitted at gate " (admission.gate)
+            " by desk " (desk(names, &admission.desk)) " outside its rules: " (breach.to_string())
+            @if *by_clock { " — the desk's clock was off, so it did not know" }
+            "."
+        },
         ConflictKind::InvalidTicketAdmission {
             code,
             admission,

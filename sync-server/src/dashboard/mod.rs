@@ -64,6 +64,10 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
             post(setup::edit_seat_type_form::<S>),
         )
         .route(
+            "/conferences/{conference}/setup/seat-types/{seat_type}/rules",
+            post(setup::admission_rules::<S>),
+        )
+        .route(
             "/conferences/{conference}/setup/attendee-types",
             post(setup::add_attendee_type::<S>),
         )

@@ -189,6 +189,47 @@ fn edit_seat_type(conf: &ConferencePage, t: &onsite_shared::conference::SeatType
                 }
                 button.save-seat-type { "Save" }
             }
+            (admission_rules_form(conf, t.id))
+        }
+    }
+}
+
+/// A seat type's admission rules: the conference days it admits on, the earliest entry, and
+/// the ID and minor flags the door shows.
+fn admission_rules_form(conf: &ConferencePage, seat_type: SeatTypeId) -> Markup {
+    let rules = conf.conference.rules_for(seat_type);
+    let days: Vec<chrono::NaiveDate> = conf
+        .conference
+        .details
+        .as_ref()
+        .map(|d| {
+            d.starts_on
+                .iter_days()
+                .take_while(|x| *x <= d.ends_on)
+                .take(31)
+                .collect()
+        })
+        .unwrap_or_default();
+    let zone = conf.conference.zone();
+    html! {
+        form.admission-rules method="post" action=(conf.href(&format!("/setup/seat-types/{seat_type}/rules"))) {
+            input type="hidden" name="csrf" value=(conf.session.csrf);
+            fieldset {
+                legend { "Admits on (none ticked: every day; " (zone.name()) ")" }
+                @for d in &days {
+                    label.inline {
+                        input type="checkbox" name="valid_on" value=(d) checked[rules.valid_on.contains(d)];
+                        " " (d.format("%a %-d %b"))
+                    }
+                }
+            }
+            label.inline {
+                "Not before "
+                input type="time" name="earliest_entry" value=(rules.earliest_entry.map(|t| t.format("%H:%M").to_string()).unwrap_or_default());
+            }
+            label.inline { input type="checkbox" name="id_check" value="on" checked[rules.id_check]; " check ID" }
+            label.inline { input type="checkbox" name="minor" value="on" checked[rules.minor]; " minor" }
+            button.save-rules { "Save the admission rules" }
         }
     }
 }
@@ -437,6 +478,50 @@ pub(super) async fn edit_seat_type_form<S: Store>(
     };
     change(&app, &conf, &headers, &form.csrf, move |rec| {
         admin::update_seat_type(rec, seat_type, &change_to)
+    })
+    .await
+}
+
+/// The admission rules form, read as pairs (`valid_on` repeats).
+pub(super) async fn admission_rules<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    conf: ConferencePage,
+    headers: HeaderMap,
+    Path((_, seat_type)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let back = conf.href("/setup");
+    let Ok(seat_type) = seat_type.parse::<SeatTypeId>() else {
+        return refused(&conf.session, "No such seat type.", &back);
+    };
+    let mut csrf = String::new();
+    let mut rules = onsite_shared::admission_rules::AdmissionRules::default();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "csrf" => csrf = value,
+            "valid_on" => match value.parse::<chrono::NaiveDate>() {
+                Ok(d) => rules.valid_on.push(d),
+                Err(_) => return refused(&conf.session, "A day is not a date.", &back),
+            },
+            "earliest_entry" if !value.trim().is_empty() => {
+                match chrono::NaiveTime::parse_from_str(value.trim(), "%H:%M") {
+                    Ok(t) => rules.earliest_entry = Some(t),
+                    Err(_) => {
+                        return refused(
+                            &conf.session,
+                            "The entry time is not a time (08:00).",
+                            &back,
+                        );
+                    }
+                }
+            }
+            "id_check" => rules.id_check = true,
+            "minor" => rules.minor = true,
+            _ => {}
+        }
+    }
+    change(&app, &conf, &headers, &csrf, move |rec| {
+        admin::set_admission_rules(rec, seat_type, &rules)
     })
     .await
 }

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use onsite_shared::admission_rules::AdmissionRules;
 use onsite_shared::error_code;
 use onsite_shared::protocol::ErrorBody;
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,10 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         .route(
             "/v1/conferences/{conference}/seat-types/{seat_type}",
             put(update_seat_type::<S>),
+        )
+        .route(
+            "/v1/conferences/{conference}/seat-types/{seat_type}/admission-rules",
+            put(set_admission_rules::<S>),
         )
         .route(
             "/v1/conferences/{conference}/seat-types/{seat_type}/quota",
@@ -86,6 +91,9 @@ pub(super) struct ConferenceView {
     seat_types: Vec<onsite_shared::conference::SeatType>,
     attendee_types: Vec<onsite_shared::conference::AttendeeType>,
     remaining: std::collections::BTreeMap<SeatTypeId, i64>,
+    /// The admission rules of the seat types that have any (left out when none has).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    admission_rules: std::collections::BTreeMap<SeatTypeId, AdmissionRules>,
 }
 
 /// Read a conference as head office sees it.
@@ -124,6 +132,7 @@ pub(super) async fn get_conference<S: Store>(
         seat_types: c.seat_types.values().cloned().collect(),
         attendee_types: c.attendee_types.values().cloned().collect(),
         remaining: seats.remaining,
+        admission_rules: c.admission_rules,
     }))
 }
 
@@ -212,6 +221,29 @@ pub(super) async fn update_seat_type<S: Store>(
         conference,
         Some(format!("token {}", admin.0)),
         move |rec| admin::update_seat_type(rec, seat_type, &change),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set a seat type's admission rules.
+///
+/// The days (in the conference's time zone) its tickets admit on (`valid_on`, none: every
+/// day; each a day of the conference), the earliest local entry time (`earliest_entry`,
+/// `"08:00:00"`), and what the door must check (`id_check`, `minor`). Desks judge them
+/// offline on the scan time; the server judges again. `{}` takes every rule away.
+#[utoipa::path(put, path = "/v1/conferences/{conference}/seat-types/{seat_type}/admission-rules", tag = "admin", params(("conference" = String, Path, format = Uuid), ("seat_type" = String, Path, format = Uuid)), request_body = AdmissionRules, security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request (a date or time that does not parse)", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 422, description = "`conference.unknown_seat_type`, `conference.bad_admission_rules` (a day outside the conference, more than 31 days)", body = ErrorBody)))]
+pub(super) async fn set_admission_rules<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    admin: AdminAuth,
+    Params((conference, seat_type)): Params<(ConferenceId, SeatTypeId)>,
+    Body(rules): Body<AdmissionRules>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(
+        &app,
+        conference,
+        Some(format!("token {}", admin.0)),
+        move |rec| admin::set_admission_rules(rec, seat_type, &rules),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

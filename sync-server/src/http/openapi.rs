@@ -47,6 +47,7 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         conferences::add_seat_type,
         conferences::change_quota,
         conferences::update_seat_type,
+        conferences::set_admission_rules,
         badges::get_badges,
         badges::set_templates,
         badges::reset_templates,

@@ -863,6 +863,9 @@ mod tests {
                 at,
             },
             override_reason: None,
+            rules: Default::default(),
+            zone: onsite_shared::admission_rules::Tz::UTC,
+            clock_skew_ms: None,
         };
         let undo = |n: u128| Command::RecordUndo {
             admission: AdmissionId::from_u128(n),

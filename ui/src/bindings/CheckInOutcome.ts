@@ -2,6 +2,7 @@
 import type { Admission } from "./Admission";
 import type { AutoPrinted } from "./AutoPrinted";
 import type { RosterEntry } from "./RosterEntry";
+import type { RuleBreach } from "./RuleBreach";
 import type { TicketStatus } from "./TicketStatus";
 
 /**
@@ -9,10 +10,10 @@ import type { TicketStatus } from "./TicketStatus";
  */
 export type CheckInOutcome = { "outcome": "admitted", entry: RosterEntry | null, admission: Admission, 
 /**
- * Let in by a staff override (unknown or not entitled ticket).
+ * Let in by a staff override (unknown or not entitled ticket, outside its rules).
  */
 overridden: boolean, 
 /**
  * What auto-print did (queued a badge in the same transaction, or why not).
  */
-print: AutoPrinted, } | { "outcome": "already_admitted", entry: RosterEntry | null, first: Admission, } | { "outcome": "unknown_ticket", code: string, } | { "outcome": "not_entitled", entry: RosterEntry | null, status: TicketStatus, };
+print: AutoPrinted, } | { "outcome": "already_admitted", entry: RosterEntry | null, first: Admission, } | { "outcome": "unknown_ticket", code: string, } | { "outcome": "not_entitled", entry: RosterEntry | null, status: TicketStatus, } | { "outcome": "outside_rules", entry: RosterEntry | null, breach: RuleBreach, };

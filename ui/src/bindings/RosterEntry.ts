@@ -31,4 +31,12 @@ duplicates: number, prints: number,
  * What the door hands this person (the conference's items for their seat type, add-ons
  * and attendee types), and what was handed over already.
  */
-hand_outs: Array<HandOutView>, };
+hand_outs: Array<HandOutView>, 
+/**
+ * The seat type's rules say: check the holder's ID.
+ */
+id_check: boolean, 
+/**
+ * The seat type's rules say: the holder is a minor.
+ */
+minor: boolean, };
