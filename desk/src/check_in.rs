@@ -7,7 +7,7 @@ use serde::Serialize;
 use onsite_shared::admission_rules::RuleBreach;
 use onsite_shared::aggregate::Timestamp;
 use onsite_shared::check_in::{self, Admission, CheckIn, TicketStatus};
-use onsite_shared::conference::Conference;
+use onsite_shared::conference::{Conference, GateDirection};
 use onsite_shared::event::StreamId;
 use onsite_shared::ids::{AdmissionId, OrderId, TicketCode};
 
@@ -31,7 +31,7 @@ pub struct Party {
 /// The door's live numbers, from this desk's view of every desk's admissions.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct DoorNumbers {
-    /// Admitted and not taken back (exits are not counted yet).
+    /// Admitted, not taken back and not out since: each person once, whatever the gates.
     pub inside_now: u64,
     /// Admitted in the last 15 minutes, at any door.
     pub last_15_min: u64,
@@ -89,6 +89,26 @@ pub enum CheckInOutcome {
         entry: Option<RosterEntry>,
         breach: RuleBreach,
     },
+    /// Let back in after going out.
+    Reentered {
+        entry: Option<RosterEntry>,
+        admission: Admission,
+    },
+    /// Went out at this desk's exit gate.
+    Exited {
+        entry: Option<RosterEntry>,
+        exit: Admission,
+    },
+    /// Went out earlier, and the zone behind this gate lets nobody back in.
+    ReentryRefused {
+        entry: Option<RosterEntry>,
+        exited: Admission,
+    },
+    /// An exit scan of someone who is not inside: never admitted, or out already (`since`).
+    NotInside {
+        entry: Option<RosterEntry>,
+        since: Option<Admission>,
+    },
 }
 
 impl Desk {
@@ -105,15 +125,33 @@ impl Desk {
             let id = Desk::identity(tx)?;
             let gate = gate_of(tx, req.gate.as_deref())?;
             let conf = self.conference(tx, id)?;
-            admit(
-                tx,
-                id,
-                &conf,
-                typed,
-                &gate,
-                req.override_reason.as_deref(),
-                now,
-            )
+            let let_in = |tx| {
+                admit(
+                    tx,
+                    id,
+                    &conf,
+                    typed,
+                    &gate,
+                    req.override_reason.as_deref(),
+                    now,
+                )
+            };
+            let way = conf.gate(&gate).direction;
+            if way == GateDirection::In {
+                return let_in(tx);
+            }
+            // An exit, or a gate both ways: whoever is inside goes out.
+            let Some((code, entry)) = roster::scanned(tx, &conf, typed)? else {
+                return Ok(CheckInOutcome::UnknownTicket {
+                    code: typed.to_owned(),
+                });
+            };
+            let stream = StreamId::admission(id.conference, &code);
+            let (state, _) = crate::projection::view::<CheckIn>(tx, &stream)?;
+            if way == GateDirection::Both && !state.inside() {
+                return let_in(tx);
+            }
+            exit(tx, id, &code, entry, &gate, now)
         })
     }
 
@@ -130,6 +168,10 @@ impl Desk {
                 Ok(conn.prepare_cached(sql)?.query_row(params, |r| r.get(0))?)
             };
             let inside_now = count(
+                "SELECT COUNT(*) FROM admissions WHERE admission IS NOT NULL AND exited_at IS NULL",
+                &[],
+            )?;
+            let in_force = count(
                 "SELECT COUNT(*) FROM admissions WHERE admission IS NOT NULL",
                 &[],
             )?;
@@ -143,7 +185,7 @@ impl Desk {
                 &[&id.device.to_string(), &since(5)],
             )?;
             let admitting = self.admitting_tickets(conn, &conf)?;
-            let expected = admitting.saturating_sub(inside_now);
+            let expected = admitting.saturating_sub(in_force);
             Ok(DoorNumbers {
                 inside_now,
                 last_15_min,
@@ -309,6 +351,7 @@ pub(crate) fn admit(
     override_reason: Option<&str>,
     now: Timestamp,
 ) -> Result<CheckInOutcome, DeskError> {
+    let reentry = conf.reentry(&conf.gate(gate).zone);
     // The code as typed, else as a scanner meant it on another keyboard layout.
     let (code, entry) = match roster::scanned(tx, conf, typed)? {
         Some((code, entry)) => (code, Some(entry)),
@@ -345,8 +388,14 @@ pub(crate) fn admit(
         override_reason: override_reason.map(str::to_owned),
         rules,
         zone: conf.zone(),
+        reentry,
     };
-    if let Err(refused) = command::execute::<CheckIn>(tx, id, &stream, now, |_| Ok(command)) {
+    let mut back_in = false;
+    let decided = command::execute::<CheckIn>(tx, id, &stream, now, |state| {
+        back_in = state.current.is_some() && !state.inside();
+        Ok(command)
+    });
+    if let Err(refused) = decided {
         return match refused {
             Refused::Domain(check_in::Error::AlreadyAdmitted { first }) => {
                 Ok(CheckInOutcome::AlreadyAdmitted { entry, first })
@@ -360,6 +409,9 @@ pub(crate) fn admit(
             Refused::Domain(check_in::Error::OutsideRules(breach)) => {
                 Ok(CheckInOutcome::OutsideRules { entry, breach })
             }
+            Refused::Domain(check_in::Error::ReentryRefused { exited }) => {
+                Ok(CheckInOutcome::ReentryRefused { entry, exited })
+            }
             other => Err(other.into()),
         };
     }
@@ -368,6 +420,9 @@ pub(crate) fn admit(
     if let Some(e) = entry.as_mut() {
         (e.admission, e.duplicates) = roster::admission_state(tx, &code)?;
     }
+    if back_in {
+        return Ok(CheckInOutcome::Reentered { entry, admission });
+    }
     let print = printing::auto_print(tx, conf, entry.as_ref(), now)?;
     Ok(CheckInOutcome::Admitted {
         entry,
@@ -375,6 +430,48 @@ pub(crate) fn admit(
         overridden: status != TicketStatus::Valid || outside,
         print,
     })
+}
+
+/// An exit scan: the holder goes out (recorded), or is not inside to go out.
+fn exit(
+    tx: &Transaction<'_>,
+    id: Identity,
+    code: &TicketCode,
+    entry: RosterEntry,
+    gate: &str,
+    now: Timestamp,
+) -> Result<CheckInOutcome, DeskError> {
+    let stream = StreamId::admission(id.conference, code);
+    let exit = Admission {
+        admission: AdmissionId::from_uuid(uuid::Uuid::now_v7()),
+        desk: id.device,
+        gate: gate.to_owned(),
+        at: now,
+    };
+    let decided = command::execute::<CheckIn>(tx, id, &stream, now, |_| {
+        Ok(check_in::Command::Exit { exit: exit.clone() })
+    });
+    let mut entry = entry;
+    match decided {
+        Ok(_) => {
+            (entry.admission, entry.duplicates) = roster::admission_state(tx, code)?;
+            Ok(CheckInOutcome::Exited {
+                entry: Some(entry),
+                exit,
+            })
+        }
+        Err(Refused::Domain(check_in::Error::AlreadyOut { since })) => {
+            Ok(CheckInOutcome::NotInside {
+                entry: Some(entry),
+                since: Some(since),
+            })
+        }
+        Err(Refused::Domain(check_in::Error::NotAdmitted)) => Ok(CheckInOutcome::NotInside {
+            entry: Some(entry),
+            since: None,
+        }),
+        Err(other) => Err(other.into()),
+    }
 }
 
 fn undo(

@@ -453,8 +453,8 @@ fn write_admission(
     }
     let current = state.current.as_ref();
     conn.prepare_cached(
-        "INSERT INTO admissions (stream, code, admission, desk, gate, at, admissions, duplicates, pending) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO admissions (stream, code, admission, desk, gate, at, admissions, duplicates, \
+         pending, exited_at, exit_gate) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         key,
@@ -466,6 +466,8 @@ fn write_admission(
         state.seen.len(),
         state.duplicates,
         pending,
+        state.exited.as_ref().map(|e| time_text(&e.at)),
+        state.exited.as_ref().map(|e| e.gate.clone()),
     ])?;
     Ok(())
 }
@@ -597,7 +599,8 @@ pub(crate) fn dump(conn: &Connection) -> Result<Vec<String>, DeskError> {
          company, attendee_types, withdrawn, provisional, search FROM roster ORDER BY code, source",
         "SELECT r.code, r.source, w.term, w.offset FROM roster_search_words w \
          LEFT JOIN roster r ON r.id = w.doc ORDER BY r.code, r.source, w.offset, w.term",
-        "SELECT stream, code, admission, desk, gate, at, admissions, duplicates, pending FROM admissions ORDER BY stream",
+        "SELECT stream, code, admission, desk, gate, at, admissions, duplicates, pending, exited_at, \
+         exit_gate FROM admissions ORDER BY stream",
         "SELECT stream, order_id, sold_at, status, state, pending FROM sales ORDER BY stream",
         "SELECT stream, conflict, opened_at, open, state, pending FROM conflicts ORDER BY stream",
         "SELECT stream, ticket, prints, state, pending FROM prints ORDER BY stream",

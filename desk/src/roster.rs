@@ -34,6 +34,9 @@ pub struct AdmissionView {
     pub at: Timestamp,
     /// Recorded at this desk and not yet confirmed by the server.
     pub pending: bool,
+    /// Went out since (at an exit gate), and not back in.
+    #[ts(type = "string | null")]
+    pub out_since: Option<Timestamp>,
 }
 
 /// The conference as the door shows it.
@@ -330,7 +333,8 @@ pub(crate) fn admission_state(
 ) -> Result<(Option<AdmissionView>, u32), DeskError> {
     let admission = conn
         .prepare_cached(
-            "SELECT admission, desk, gate, at, pending, duplicates FROM admissions WHERE code = ?1",
+            "SELECT admission, desk, gate, at, pending, duplicates, exited_at FROM admissions \
+             WHERE code = ?1",
         )?
         .query_row([code.as_str()], |r| {
             Ok((
@@ -340,21 +344,23 @@ pub(crate) fn admission_state(
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, bool>(4)?,
                 r.get::<_, u32>(5)?,
+                r.get::<_, Option<String>>(6)?,
             ))
         })
         .optional()?;
     Ok(match admission {
-        Some((Some(id), Some(desk), Some(gate), Some(at), pending, duplicates)) => (
+        Some((Some(id), Some(desk), Some(gate), Some(at), pending, duplicates, out)) => (
             Some(AdmissionView {
                 admission: parse(&id, "admission")?,
                 desk: parse(&desk, "desk")?,
                 gate,
                 at: parse_time(&at)?,
                 pending,
+                out_since: out.as_deref().map(parse_time).transpose()?,
             }),
             duplicates,
         ),
-        Some((.., duplicates)) => (None, duplicates),
+        Some((.., duplicates, _)) => (None, duplicates),
         None => (None, 0),
     })
 }

@@ -64,7 +64,7 @@ const LOG_MIGRATIONS: &[&str] = &[
 ];
 
 /// Bump when a projection table changes; the projections are then rebuilt from the logs.
-pub(crate) const PROJECTION_VERSION: i64 = 4;
+pub(crate) const PROJECTION_VERSION: i64 = 5;
 
 pub(crate) const PROJECTION_TABLES: &[&str] = &[
     "authority",
@@ -123,7 +123,10 @@ CREATE TABLE IF NOT EXISTS admissions (
     at TEXT,
     admissions INTEGER NOT NULL,
     duplicates INTEGER NOT NULL,
-    pending INTEGER NOT NULL);
+    pending INTEGER NOT NULL,
+    -- While the holder is out (an exit since they last came in): when, and at which gate.
+    exited_at TEXT,
+    exit_gate TEXT);
 CREATE TABLE IF NOT EXISTS sales (
     stream TEXT PRIMARY KEY,
     order_id TEXT NOT NULL UNIQUE,

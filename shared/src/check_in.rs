@@ -16,6 +16,12 @@
 //! no reason, saying whether the desk's clock put it on the wrong side (its clock skew, as the
 //! push showed it, taken off the scan time).
 //!
+//! Exits and re-entry: a scan at an exit gate records that the holder went out; a scan at an
+//! entrance after that lets them back in (`admission.reentered`), unless the zone refuses
+//! re-entry. "Inside" is a property of the ticket (admitted, not out since), so counting
+//! tickets inside never counts a person twice, whichever gates they used. The server records
+//! every exit and re-entry pushed (they happened), once per movement id.
+//!
 //! Undo needs a reason and is a new event; the admission it undoes stays in history.
 //! "First" means first recorded by the server; the desk shows the earliest device time.
 
@@ -64,7 +70,13 @@ pub enum Command {
         /// The ticket's seat type's rules, judged on `admission.at` in `zone`.
         rules: AdmissionRules,
         zone: Tz,
+        /// Whether the gate's zone lets someone who went out back in.
+        reentry: bool,
     },
+    /// A desk records that the holder went out (an exit gate).
+    Exit { exit: Admission },
+    /// The server records an exit or a re-entry a desk pushed.
+    RecordMovement { event: Event },
     /// A desk takes back an admission made by mistake.
     Undo {
         desk: DeviceId,
@@ -114,6 +126,20 @@ pub enum Event {
         at: Timestamp,
         reason: String,
     },
+    /// The holder went out through an exit gate.
+    #[serde(rename = "admission.exited")]
+    Exited {
+        conference: ConferenceId,
+        code: TicketCode,
+        exit: Admission,
+    },
+    /// The holder came back in after going out.
+    #[serde(rename = "admission.reentered")]
+    Reentered {
+        conference: ConferenceId,
+        code: TicketCode,
+        entry: Admission,
+    },
     /// A second admission of the same ticket reached the server.
     #[serde(rename = "admission.duplicate_flagged")]
     DuplicateFlagged {
@@ -157,6 +183,10 @@ pub enum Error {
     OutsideRules(RuleBreach),
     #[error("this ticket is not admitted")]
     NotAdmitted,
+    #[error("went out at {} (gate {}); this zone does not let anyone back in", .exited.at, .exited.gate)]
+    ReentryRefused { exited: Admission },
+    #[error("already out since {} (gate {})", .since.at, .since.gate)]
+    AlreadyOut { since: Admission },
     #[error("a reason is required")]
     ReasonRequired,
     #[error("the gate is required")]
@@ -174,6 +204,8 @@ impl DomainError for Error {
             Error::NotEntitled(_) => "admission.not_entitled",
             Error::NotAdmitted => "admission.not_admitted",
             Error::OutsideRules(_) => "admission.outside_rules",
+            Error::ReentryRefused { .. } => "admission.reentry_refused",
+            Error::AlreadyOut { .. } => "admission.already_out",
             Error::ReasonRequired => "admission.reason_required",
             Error::GateRequired => "admission.gate_required",
         }
@@ -187,9 +219,19 @@ pub struct CheckIn {
     pub code: Option<TicketCode>,
     /// The admission in force (the first one not undone).
     pub current: Option<Admission>,
-    /// Every admission ever recorded for this ticket, undone or not, duplicates included.
+    /// Every admission ever recorded for this ticket, undone or not, duplicates included,
+    /// and every exit and re-entry.
     pub seen: Vec<AdmissionId>,
     pub duplicates: u32,
+    /// The exit since the holder last came in, while they are out.
+    pub exited: Option<Admission>,
+}
+
+impl CheckIn {
+    /// Admitted, and not out since.
+    pub fn inside(&self) -> bool {
+        self.current.is_some() && self.exited.is_none()
+    }
 }
 
 /// A gate and an override reason as a person typed them: no longer than their limits.
@@ -230,10 +272,23 @@ impl Aggregate for CheckIn {
                 override_reason,
                 rules,
                 zone,
+                reentry,
             } => {
                 check_admission_text(admission, override_reason)?;
                 if admission.gate.trim().is_empty() {
                     return Err(Error::GateRequired);
+                }
+                if let (Some(_), Some(exited)) = (&self.current, &self.exited) {
+                    if !reentry && reason(override_reason).is_none() {
+                        return Err(Error::ReentryRefused {
+                            exited: exited.clone(),
+                        });
+                    }
+                    return Ok(vec![Event::Reentered {
+                        conference: *conference,
+                        code: code.clone(),
+                        entry: admission.clone(),
+                    }]);
                 }
                 if let Some(first) = &self.current {
                     return Err(Error::AlreadyAdmitted {
@@ -261,6 +316,41 @@ impl Aggregate for CheckIn {
                     admission: admission.clone(),
                     override_reason: override_reason.filter(|_| overridden),
                 }])
+            }
+            Command::Exit { exit } => {
+                check_admission_text(exit, &None)?;
+                if exit.gate.trim().is_empty() {
+                    return Err(Error::GateRequired);
+                }
+                if let Some(since) = &self.exited {
+                    return Err(Error::AlreadyOut {
+                        since: since.clone(),
+                    });
+                }
+                let (Some(conference), Some(code), Some(_)) =
+                    (self.conference, self.code.clone(), &self.current)
+                else {
+                    return Err(Error::NotAdmitted);
+                };
+                Ok(vec![Event::Exited {
+                    conference,
+                    code,
+                    exit: exit.clone(),
+                }])
+            }
+            Command::RecordMovement { event } => {
+                // An exit or a re-entry happened; recorded once per movement id, on a stream
+                // the server has (an exit of a ticket it never saw admitted still happened).
+                let movement = match event {
+                    Event::Exited { exit, .. } => exit,
+                    Event::Reentered { entry, .. } => entry,
+                    _ => return Ok(vec![]),
+                };
+                check_admission_text(movement, &None)?;
+                if self.seen.contains(&movement.admission) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![event.clone()])
             }
             Command::Undo { desk, at, reason } => {
                 crate::text::check("the reason", reason, crate::text::limit::REASON, true)?;
@@ -380,7 +470,22 @@ impl Aggregate for CheckIn {
                 }
                 if self.current.is_none() {
                     self.current = Some(admission.clone());
+                    self.exited = None;
                 }
+            }
+            Event::Exited { exit, .. } => {
+                if !self.seen.contains(&exit.admission) {
+                    self.seen.push(exit.admission);
+                }
+                if self.current.is_some() {
+                    self.exited = Some(exit.clone());
+                }
+            }
+            Event::Reentered { entry, .. } => {
+                if !self.seen.contains(&entry.admission) {
+                    self.seen.push(entry.admission);
+                }
+                self.exited = None;
             }
             Event::Undone { admission, .. } => {
                 if self
@@ -389,6 +494,7 @@ impl Aggregate for CheckIn {
                     .is_some_and(|c| c.admission == *admission)
                 {
                     self.current = None;
+                    self.exited = None;
                 }
             }
             Event::DuplicateFlagged { .. } => self.duplicates += 1,

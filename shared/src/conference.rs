@@ -144,6 +144,51 @@ pub struct AttendeeType {
     pub badge_colour: Colour,
 }
 
+/// Which way a gate lets people through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum GateDirection {
+    /// An entrance: a scan lets the holder in (or back in).
+    #[default]
+    In,
+    /// An exit: a scan records that the holder went out.
+    Out,
+    /// Both: a scan lets in whoever is out and lets out whoever is in.
+    Both,
+}
+
+/// A gate head office named, with its direction and the zone it leads into.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Gate {
+    pub name: String,
+    #[serde(default)]
+    pub direction: GateDirection,
+    /// The zone behind the gate ([`DEFAULT_ZONE`] when not set).
+    #[serde(default = "default_zone")]
+    pub zone: String,
+}
+
+/// The zone of gates head office did not name: the whole venue.
+pub const DEFAULT_ZONE: &str = "venue";
+/// The most gates a conference names.
+pub const MAX_GATES: usize = 64;
+
+fn default_zone() -> String {
+    DEFAULT_ZONE.to_owned()
+}
+
+/// The conference's gates and the zones that let nobody back in once they went out.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct Gates {
+    pub gates: Vec<Gate>,
+    /// Zones where re-entry after an exit is refused (allowed everywhere else).
+    pub no_reentry: Vec<String>,
+}
+
 /// What every desk of the conference does until its own staff choose otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -205,6 +250,8 @@ pub enum Command {
     SetDeskDefaults(DeskDefaults),
     /// Replaces the items the door hands out (an empty list: none).
     SetHandOuts(Vec<crate::hand_out::Item>),
+    /// The conference's gates (direction, zone) and where re-entry is refused.
+    SetGates(Gates),
     /// The admission rules of a seat type's tickets (empty rules: none).
     SetAdmissionRules {
         seat_type: SeatTypeId,
@@ -286,6 +333,11 @@ pub enum Event {
         conference: ConferenceId,
         defaults: DeskDefaults,
     },
+    #[serde(rename = "conference.gates_set")]
+    GatesSet {
+        conference: ConferenceId,
+        gates: Gates,
+    },
     #[serde(rename = "conference.admission_rules_set")]
     AdmissionRulesSet {
         conference: ConferenceId,
@@ -343,6 +395,8 @@ pub enum Error {
     UnknownTemplate(String),
     #[error("badge template {template:?} is used by {by}; choose another there first")]
     TemplateInUse { template: String, by: String },
+    #[error("the gates are not valid: {0}")]
+    BadGates(String),
     #[error("the admission rules are not valid: {0}")]
     BadAdmissionRules(#[from] crate::admission_rules::RulesError),
     #[error("the hand-outs are not valid: {0}")]
@@ -358,6 +412,7 @@ impl DomainError for Error {
             Error::BadHandOuts(crate::hand_out::ItemError::Text(e)) => e.code(),
             Error::BadHandOuts(_) => "conference.bad_hand_outs",
             Error::BadAdmissionRules(_) => "conference.bad_admission_rules",
+            Error::BadGates(_) => "conference.bad_gates",
             Error::AlreadyExists => "conference.already_exists",
             Error::NotFound => "conference.not_found",
             Error::Required { .. } => "conference.required",
@@ -400,6 +455,7 @@ pub struct Conference {
     pub hand_outs: Vec<crate::hand_out::Item>,
     /// The admission rules of the seat types that have any.
     pub admission_rules: BTreeMap<SeatTypeId, AdmissionRules>,
+    pub gates: Gates,
 }
 
 impl Conference {
@@ -478,6 +534,30 @@ impl Conference {
         self.admission_rules.get(&seat_type).unwrap_or(&NONE)
     }
 
+    /// The gate called `name` as head office set it up; an entrance to the whole venue when it
+    /// did not.
+    pub fn gate(&self, name: &str) -> Gate {
+        self.gates
+            .gates
+            .iter()
+            .find(|g| g.name.eq_ignore_ascii_case(name.trim()))
+            .cloned()
+            .unwrap_or_else(|| Gate {
+                name: name.trim().to_owned(),
+                direction: GateDirection::In,
+                zone: default_zone(),
+            })
+    }
+
+    /// Whether someone who went out may come back in through a gate of `zone`.
+    pub fn reentry(&self, zone: &str) -> bool {
+        !self
+            .gates
+            .no_reentry
+            .iter()
+            .any(|z| z.eq_ignore_ascii_case(zone))
+    }
+
     /// Where the conference's days and times are local (UTC when it says nothing).
     pub fn zone(&self) -> chrono_tz::Tz {
         crate::admission_rules::zone(self.details.as_ref().and_then(|d| d.time_zone.as_deref()))
@@ -548,6 +628,48 @@ impl Conference {
         }
         Ok(())
     }
+}
+
+/// Gates with names and zones as people type them (trimmed, within their limits), each name
+/// once, at most [`MAX_GATES`].
+fn checked_gates(gates: &Gates) -> Result<Gates, Error> {
+    use crate::text::{check, limit};
+    if gates.gates.len() > MAX_GATES {
+        return Err(Error::BadGates(format!("more than {MAX_GATES} gates")));
+    }
+    let mut out = Gates::default();
+    for g in &gates.gates {
+        check("the gate", &g.name, limit::LABEL, false)?;
+        check("the zone", &g.zone, limit::LABEL, false)?;
+        let name = g.name.trim();
+        let zone = g.zone.trim();
+        if name.is_empty() {
+            return Err(Error::BadGates("a gate needs a name".into()));
+        }
+        if out.gates.iter().any(|o| o.name.eq_ignore_ascii_case(name)) {
+            return Err(Error::BadGates(format!("gate {name:?} is named twice")));
+        }
+        out.gates.push(Gate {
+            name: name.to_owned(),
+            direction: g.direction,
+            zone: if zone.is_empty() {
+                default_zone()
+            } else {
+                zone.to_owned()
+            },
+        });
+    }
+    if gates.no_reentry.len() > MAX_GATES {
+        return Err(Error::BadGates(format!("more than {MAX_GATES} zones")));
+    }
+    for z in &gates.no_reentry {
+        check("the zone", z, limit::LABEL, false)?;
+        let z = z.trim();
+        if !z.is_empty() && !out.no_reentry.iter().any(|o| o.eq_ignore_ascii_case(z)) {
+            out.no_reentry.push(z.to_owned());
+        }
+    }
+    Ok(out)
 }
 
 fn check_details(details: &ConferenceDetails) -> Result<(), Error> {
@@ -850,6 +972,17 @@ impl Aggregate for Conference {
                     defaults,
                 }])
             }
+            Command::SetGates(gates) => {
+                let (id, _) = self.existing()?;
+                let gates = checked_gates(gates)?;
+                if gates == self.gates {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::GatesSet {
+                    conference: id,
+                    gates,
+                }])
+            }
             Command::SetAdmissionRules { seat_type, rules } => {
                 let (id, details) = self.existing()?;
                 if !self.seat_types.contains_key(seat_type) {
@@ -976,6 +1109,7 @@ impl Aggregate for Conference {
             },
             Event::DeskDefaultsSet { defaults, .. } => self.desk_defaults = defaults.clone(),
             Event::HandOutsSet { items, .. } => self.hand_outs = items.clone(),
+            Event::GatesSet { gates, .. } => self.gates = gates.clone(),
             Event::AdmissionRulesSet {
                 seat_type, rules, ..
             } => {

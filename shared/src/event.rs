@@ -157,6 +157,7 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("conference.desk_defaults_set", 1),
     ("conference.hand_outs_set", 1),
     ("conference.admission_rules_set", 1),
+    ("conference.gates_set", 1),
     ("seats.available_seats_changed", 1),
     ("seats.reserved", 1),
     ("seats.reservation_cancelled", 1),
@@ -180,6 +181,8 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("admission.duplicate_flagged", 1),
     ("admission.invalid_ticket_flagged", 1),
     ("admission.outside_rules_flagged", 1),
+    ("admission.exited", 1),
+    ("admission.reentered", 1),
     ("badge.printed", 1),
     ("badge.reprinted", 1),
     ("hand_out.given", 1),
@@ -355,6 +358,12 @@ impl Event {
                     }
                     | check_in::Event::OutsideRulesFlagged {
                         conference, code, ..
+                    }
+                    | check_in::Event::Exited {
+                        conference, code, ..
+                    }
+                    | check_in::Event::Reentered {
+                        conference, code, ..
                     } => (conference, code),
                 };
                 StreamId::admission(*conference, code)
@@ -377,8 +386,12 @@ impl Event {
     pub fn is_desk_event(&self) -> bool {
         matches!(
             self,
-            Event::CheckIn(check_in::Event::Admitted { .. } | check_in::Event::Undone { .. })
-                | Event::Badge(_)
+            Event::CheckIn(
+                check_in::Event::Admitted { .. }
+                    | check_in::Event::Undone { .. }
+                    | check_in::Event::Exited { .. }
+                    | check_in::Event::Reentered { .. }
+            ) | Event::Badge(_)
                 | Event::HandOut(hand_out::Event::Given { .. } | hand_out::Event::Undone { .. })
                 | Event::SeatAssignments(seat_assignments::Event::Updated { .. })
                 | Event::WalkIn(walk_in::Event::SaleRecorded { .. })
@@ -395,6 +408,12 @@ impl Event {
         match self {
             Event::CheckIn(check_in::Event::Admitted { admission, .. }) => Some(admission.desk),
             Event::CheckIn(check_in::Event::Undone { desk, .. }) => Some(*desk),
+            Event::CheckIn(
+                check_in::Event::Exited { exit: movement, .. }
+                | check_in::Event::Reentered {
+                    entry: movement, ..
+                },
+            ) => Some(movement.desk),
             Event::Badge(
                 badge::Event::Printed { print } | badge::Event::Reprinted { print, .. },
             ) => Some(print.desk),
@@ -420,7 +439,9 @@ impl Event {
                 | check_in::Event::Undone { conference, .. }
                 | check_in::Event::DuplicateFlagged { conference, .. }
                 | check_in::Event::InvalidTicketFlagged { conference, .. }
-                | check_in::Event::OutsideRulesFlagged { conference, .. },
+                | check_in::Event::OutsideRulesFlagged { conference, .. }
+                | check_in::Event::Exited { conference, .. }
+                | check_in::Event::Reentered { conference, .. },
             ) => Some(*conference),
             Event::Badge(
                 badge::Event::Printed { print } | badge::Event::Reprinted { print, .. },
@@ -448,7 +469,8 @@ fn conference_of(e: &conference::Event) -> ConferenceId {
         | conference::Event::AttendeeTypeTemplateSet { conference, .. }
         | conference::Event::DeskDefaultsSet { conference, .. }
         | conference::Event::HandOutsSet { conference, .. }
-        | conference::Event::AdmissionRulesSet { conference, .. } => *conference,
+        | conference::Event::AdmissionRulesSet { conference, .. }
+        | conference::Event::GatesSet { conference, .. } => *conference,
     }
 }
 

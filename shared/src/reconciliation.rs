@@ -7,6 +7,7 @@
 //! - admissions, undos, badge prints: physical facts, always recorded; a second admission of a
 //!   ticket, or an admission of a ticket that admits nobody, is flagged and opens a conflict;
 //!   an undo of what is not admitted is rejected;
+//! - exits and re-entries: physical facts, recorded once per movement;
 //! - hand-outs: physical facts too, recorded when the conference hands out that item (in that
 //!   size); a second hand-out of an item to the same ticket is flagged and opens a conflict;
 //!   an undo of what was not handed out is rejected;
@@ -200,9 +201,17 @@ pub fn needs(event: &Event) -> Vec<Need> {
             },
             Need::Conference(StreamId::conference(*conference)),
         ],
-        Event::CheckIn(check_in::Event::Undone {
-            conference, code, ..
-        }) => vec![Need::CheckIn(StreamId::admission(*conference, code))],
+        Event::CheckIn(
+            check_in::Event::Undone {
+                conference, code, ..
+            }
+            | check_in::Event::Exited {
+                conference, code, ..
+            }
+            | check_in::Event::Reentered {
+                conference, code, ..
+            },
+        ) => vec![Need::CheckIn(StreamId::admission(*conference, code))],
         Event::Badge(badge::Event::Printed { print } | badge::Event::Reprinted { print, .. }) => {
             vec![
                 Need::Badge(StreamId::badge(print.ticket)),
@@ -362,6 +371,19 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
                 Outcome::rejected(reason::NOT_ADMITTED)
             } else {
                 Outcome::accepted().recording(event.clone())
+            })
+        }
+        Event::CheckIn(
+            e @ (check_in::Event::Exited { .. } | check_in::Event::Reentered { .. }),
+        ) => {
+            let decided = loaded
+                .check_in
+                .decide(&check_in::Command::RecordMovement { event: e.clone() })
+                .map_err(|e| inconsistent(&e))?;
+            // Recorded once: the same movement again is accepted and records nothing.
+            Ok(match decided.into_iter().next() {
+                Some(e) => Outcome::accepted().recording(e.into()),
+                None => Outcome::accepted(),
             })
         }
         Event::Badge(e) => {

@@ -253,6 +253,17 @@ pub fn set_desk_defaults(rec: &mut Recorder<'_>, defaults: &DeskDefaults) -> Res
     Ok(())
 }
 
+pub fn set_gates(
+    rec: &mut Recorder<'_>,
+    gates: &onsite_shared::conference::Gates,
+) -> Result<(), Rejected> {
+    rec.execute::<Conference>(
+        &StreamId::conference(rec.conference),
+        &conference::Command::SetGates(gates.clone()),
+    )?;
+    Ok(())
+}
+
 pub fn set_admission_rules(
     rec: &mut Recorder<'_>,
     seat_type: SeatTypeId,

@@ -179,6 +179,12 @@ pub fn write(
                         duplicate.gate.as_str(),
                         String::new(),
                     ),
+                    check_in::Event::Exited { code, exit, .. } => {
+                        ("exited", code, exit.gate.as_str(), String::new())
+                    }
+                    check_in::Event::Reentered { code, entry, .. } => {
+                        ("reentered", code, entry.gate.as_str(), String::new())
+                    }
                     check_in::Event::OutsideRulesFlagged {
                         code,
                         admission,

@@ -95,6 +95,29 @@ pub fn admit_many(
     Ok(())
 }
 
+/// Records where a ticket's holder is after an exit or a re-entry.
+fn move_to(
+    tx: &mut dyn Tx,
+    c: &str,
+    code: &onsite_shared::ids::TicketCode,
+    inside: bool,
+    movement: &check_in::Admission,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO presence (conference, code, inside, gate, at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (conference, code) DO UPDATE SET inside = excluded.inside, \
+         gate = excluded.gate, at = excluded.at",
+        params![
+            c,
+            code.as_str(),
+            i64::from(inside),
+            movement.gate.clone(),
+            time_text(&movement.at)
+        ],
+    )?;
+    Ok(())
+}
+
 /// Takes an admission out of `admissions` (nothing, if it is not there).
 fn leave(
     tx: &mut dyn Tx,
@@ -189,7 +212,8 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
             | conference::Event::AttendeeTypeTemplateSet { .. }
             | conference::Event::DeskDefaultsSet { .. }
             | conference::Event::HandOutsSet { .. }
-            | conference::Event::AdmissionRulesSet { .. } => {}
+            | conference::Event::AdmissionRulesSet { .. }
+            | conference::Event::GatesSet { .. } => {}
         },
         Event::Order(e) => apply_order(tx, &c, e)?,
         Event::SeatAssignments(e) => apply_assignments(tx, &c, e)?,
@@ -208,7 +232,15 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
             } => leave(tx, &c, code, duplicate.admission)?,
             check_in::Event::Undone {
                 code, admission, ..
-            } => leave(tx, &c, code, *admission)?,
+            } => {
+                leave(tx, &c, code, *admission)?;
+                tx.execute(
+                    "DELETE FROM presence WHERE conference = $1 AND code = $2",
+                    params![c, code.as_str()],
+                )?;
+            }
+            check_in::Event::Exited { code, exit, .. } => move_to(tx, &c, code, false, exit)?,
+            check_in::Event::Reentered { code, entry, .. } => move_to(tx, &c, code, true, entry)?,
             check_in::Event::InvalidTicketFlagged { .. }
             | check_in::Event::OutsideRulesFlagged { .. } => {}
         },

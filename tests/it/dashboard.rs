@@ -1447,3 +1447,79 @@ fn admission_rules_are_set_from_the_seat_types_edit_form() -> Result<()> {
     ensure!(conference()?.get("admission_rules").is_none());
     Ok(())
 }
+
+/// Gates from the set-up page: added with a direction and a zone, changed, taken away; the
+/// zones without re-entry saved; a bad direction and a viewer change nothing. The overview
+/// shows inside now.
+#[test]
+fn gates_are_set_up_from_the_dashboard_and_the_overview_says_who_is_inside() -> Result<()> {
+    let (dir, server) = office("dashboard-gates", None, Some(10))?;
+    let mut owner = Visitor::signed_in(&server.url, EMAIL, PASSWORD)?;
+    let setup = format!("/conferences/{DEMO}/setup");
+    let gates = || -> Result<serde_json::Value> {
+        Ok(server.admin(
+            reqwest::Method::GET,
+            &format!("/v1/conferences/{DEMO}"),
+            None,
+        )?["gates"]
+            .clone())
+    };
+    let save = format!("{setup}/gates");
+    for (name, direction, zone) in [
+        ("north exit", "out", ""),
+        ("workshop door", "both", "workshop"),
+        ("North Exit", "both", "hall"),
+    ] {
+        let (status, page) = owner.post(
+            &save,
+            &[("name", name), ("direction", direction), ("zone", zone)],
+        )?;
+        ensure!(status == StatusCode::SEE_OTHER, "{status} {page}");
+    }
+    let (status, _) = owner.post(
+        &format!("{setup}/gates/no-reentry"),
+        &[("zones", "workshop, , Workshop")],
+    )?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status}");
+    ensure!(
+        gates()?
+            == serde_json::json!({"gates": [
+                {"name": "North Exit", "direction": "both", "zone": "hall"},
+                {"name": "workshop door", "direction": "both", "zone": "workshop"},
+            ], "no_reentry": ["workshop"]}),
+        "{}",
+        gates()?
+    );
+    let (status, _) = owner.post(&save, &[("name", "x"), ("direction", "sideways")])?;
+    ensure!(status == StatusCode::UNPROCESSABLE_ENTITY, "{status}");
+    let (status, _) = owner.post(&format!("{setup}/gates/remove"), &[("name", "north exit")])?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status}");
+    ensure!(gates()?["gates"].as_array().map(Vec::len) == Some(1));
+    server_command(
+        dir.path(),
+        None,
+        &[
+            "user",
+            "add",
+            "--email",
+            "gil@example.com",
+            "--password",
+            PASSWORD,
+            "--role",
+            "viewer",
+        ],
+    )?;
+    let mut viewer = Visitor::signed_in(&server.url, "gil@example.com", PASSWORD)?;
+    let (status, page) = viewer.get(&setup)?;
+    ensure!(
+        status == StatusCode::OK && page.contains("workshop door") && !page.contains("gate-form")
+    );
+    let (status, _) = viewer.post(&save, &[("name", "sneaky")])?;
+    ensure!(status == StatusCode::FORBIDDEN, "{status}");
+    let (_, page) = owner.get(&format!("/conferences/{DEMO}"))?;
+    ensure!(
+        page.contains(r#"id="inside-now" data-inside="0""#),
+        "the overview says inside now"
+    );
+    Ok(())
+}

@@ -1364,3 +1364,126 @@ fn a_day_pass_on_another_day_is_amber_at_the_door_and_let_in_only_with_a_reason(
     ));
     Ok(())
 }
+
+/// Exits, re-entry and inside-now: head office names an exit and a workshop door (both ways,
+/// into a zone without re-entry). People go in at the main gate, out at the exit, back in;
+/// inside now is the same on both desks and at head office after sync, each person once
+/// whatever gates they used. The workshop door lets out whoever is in and refuses re-entry
+/// to whoever went out; an exit scan of someone not inside says so and records nothing.
+#[test]
+fn exits_and_re_entries_keep_inside_now_equal_on_every_desk_and_at_head_office() -> Result<()> {
+    let dir = TempDir::new("desk-exits")?;
+    let server = demo_server(&dir, 30)?;
+    server.admin(
+        Method::PUT,
+        &format!("/v1/conferences/{DEMO}/gates"),
+        Some(serde_json::json!({
+            "gates": [
+                {"name": "north exit", "direction": "out"},
+                {"name": "workshop door", "direction": "both", "zone": "workshop"},
+            ],
+            "no_reentry": ["workshop"],
+        })),
+    )?;
+    let main = LocalDesk::enrol(&server, DEMO, "main-gate", dir.path())?;
+    let exit = LocalDesk::enrol(&server, DEMO, "exit-gate", dir.path())?;
+    let workshop = LocalDesk::enrol(&server, DEMO, "workshop-gate", dir.path())?;
+    exit.set_gate("north exit")?;
+    workshop.set_gate("workshop door")?;
+    let sync_all = || -> Result<()> {
+        for d in [&main, &exit, &workshop, &main] {
+            d.sync()?;
+        }
+        Ok(())
+    };
+    sync_all()?;
+    let ada = admission_ticket(&main, "a")?;
+    let bob = main
+        .search("e")?
+        .into_iter()
+        .find(|e| e.admits && !e.withdrawn && e.admission.is_none() && e.code != ada.code)
+        .context("a second person")?;
+    let never = main
+        .search("o")?
+        .into_iter()
+        .find(|e| e.admits && e.admission.is_none() && e.code != ada.code && e.code != bob.code)
+        .context("a third person")?;
+    for p in [&ada, &bob] {
+        ensure!(matches!(
+            main.check_in(&scan(p.code.as_str()))?,
+            CheckInOutcome::Admitted { .. }
+        ));
+    }
+    sync_all()?;
+    let inside = |want: u64| -> Result<()> {
+        sync_all()?;
+        for d in [&main, &exit, &workshop] {
+            let n = d.door_numbers()?.inside_now;
+            ensure!(n == want, "a desk says {n} inside, not {want}");
+        }
+        let office = server.admin(
+            Method::GET,
+            &format!("/v1/conferences/{DEMO}/admissions"),
+            None,
+        )?;
+        ensure!(office["inside_now"] == want, "{office}");
+        ensure!(office["admitted"] == 2, "{office}");
+        Ok(())
+    };
+    inside(2)?;
+
+    // Ada goes out at the exit, and out again: the second is "not inside".
+    let out = exit.check_in(&scan(ada.code.as_str()))?;
+    ensure!(matches!(out, CheckInOutcome::Exited { .. }), "{out:?}");
+    let again = exit.check_in(&scan(ada.code.as_str()))?;
+    ensure!(
+        matches!(again, CheckInOutcome::NotInside { since: Some(_), .. }),
+        "{again:?}"
+    );
+    let nobody = exit.check_in(&scan(never.code.as_str()))?;
+    ensure!(
+        matches!(nobody, CheckInOutcome::NotInside { since: None, .. }),
+        "{nobody:?}"
+    );
+    inside(1)?;
+    // Back in at the main gate.
+    let back = main.check_in(&scan(ada.code.as_str()))?;
+    ensure!(matches!(back, CheckInOutcome::Reentered { .. }), "{back:?}");
+    inside(2)?;
+    // The workshop door lets Bob out (he is in); Ada goes out at the exit, and the workshop
+    // door does not let her back in.
+    let bob_out = workshop.check_in(&scan(bob.code.as_str()))?;
+    ensure!(
+        matches!(bob_out, CheckInOutcome::Exited { .. }),
+        "{bob_out:?}"
+    );
+    ensure!(matches!(
+        exit.check_in(&scan(ada.code.as_str()))?,
+        CheckInOutcome::Exited { .. }
+    ));
+    sync_all()?;
+    let refused = workshop.check_in(&scan(ada.code.as_str()))?;
+    ensure!(
+        matches!(refused, CheckInOutcome::ReentryRefused { .. }),
+        "{refused:?}"
+    );
+    inside(0)?;
+    let office = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/admissions"),
+        None,
+    )?;
+    let gates: Vec<(String, i64)> = office["by_gate"]
+        .as_array()
+        .context("by gate")?
+        .iter()
+        .map(|g| {
+            (
+                g["gate"].as_str().unwrap_or_default().to_owned(),
+                g["inside"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    ensure!(gates.iter().all(|(_, n)| *n == 0), "{gates:?}");
+    Ok(())
+}

@@ -37,6 +37,19 @@ async fn scan(client: &Client, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// Sets the desk's gate in the settings (F4) and comes back to the door.
+async fn set_gate(client: &Client, gate: &str) -> Result<()> {
+    press(client, key::F4).await?;
+    let input = css(client, "#gate-input").await?;
+    input.clear().await?;
+    input.send_keys(gate).await?;
+    input.send_keys(key::ENTER).await?;
+    wait_for_text(client, "#settings-message", "Saved", WAIT).await?;
+    press(client, key::ESCAPE).await?;
+    css(client, "#scan").await?;
+    Ok(())
+}
+
 async fn press(client: &Client, keys: &str) -> Result<()> {
     client.active_element().await?.send_keys(keys).await?;
     Ok(())
@@ -78,6 +91,11 @@ fn door_staff_enrol_check_in_sell_print_and_see_a_compensation_in_the_real_windo
         reqwest::Method::PUT,
         &format!("/v1/conferences/{DEMO}/hand-outs"),
         Some(serde_json::json!({"items": [{"id": "t-shirt", "name": "T-shirt", "sizes": ["S", "M", "L"]}]})),
+    )?;
+    server.admin(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{DEMO}/gates"),
+        Some(serde_json::json!({"gates": [{"name": "north exit", "direction": "out"}]})),
     )?;
     // A second desk that competes with the app for the last workshop seats.
     let rival = LocalDesk::enrol(&server, DEMO, "rival", dir.path())?;
@@ -363,6 +381,27 @@ async fn drive(
     let numbers = wait_for_text(client, "#door-numbers", "Inside now", WAIT).await?;
     ensure!(numbers.contains("Still to come"), "{numbers}");
     screenshot(client, "desk-app-azerty").await?;
+
+    // The desk moves to the exit: the same guest's scan records that they went out.
+    let inside_before: u64 = css(client, "#inside-now")
+        .await?
+        .text()
+        .await?
+        .trim()
+        .parse()?;
+    set_gate(client, "north exit").await?;
+    scan(client, &party[2]).await?;
+    let (text, tone) = banner(client, "Out:").await?;
+    ensure!(tone == "ok" && text.contains("Guest2"), "{tone}: {text}");
+    wait_for_text(
+        client,
+        "#inside-now",
+        &(inside_before - 1).to_string(),
+        WAIT,
+    )
+    .await?;
+    screenshot(client, "desk-app-exit").await?;
+    set_gate(client, "main").await?;
 
     // A walk-in guest who gives no name, let in with the sale.
     press(client, key::F2).await?;

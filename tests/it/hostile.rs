@@ -2588,3 +2588,100 @@ fn admission_rules_are_checked_when_set_and_judged_again_on_the_servers_clock() 
     assert_eq!(admissions["admitted"], 3, "all recorded: {admissions}");
     Ok(())
 }
+
+/// Gates and movements: head office's gates are checked (names once, not empty, printable,
+/// at most 64, a known direction); a pushed exit with an over-long gate is refused whole, an
+/// exit of another conference's ticket is refused, and an exit pushed twice counts once.
+#[test]
+fn gates_are_checked_and_a_replayed_or_forged_exit_changes_nothing() -> Result<()> {
+    use onsite_shared::check_in::{self, Admission};
+    let dir = TempDir::new("hostile-gates")?;
+    let server = TestServer::start(dir.path())?;
+    let (conf, mut north, honest) = conference_with_tickets(&server)?;
+    let path = format!("/v1/conferences/{}/gates", conf.id);
+    let many: Vec<Value> = (0..65)
+        .map(|i| serde_json::json!({"name": format!("gate {i}")}))
+        .collect();
+    let mut wrong = Vec::new();
+    for (body, status_wanted, code) in [
+        (
+            serde_json::json!({"gates": [{"name": "North"}, {"name": "north"}]}),
+            422,
+            Some("conference.bad_gates"),
+        ),
+        (
+            serde_json::json!({"gates": [{"name": " "}]}),
+            422,
+            Some("conference.bad_gates"),
+        ),
+        (
+            serde_json::json!({"gates": [{"name": "north\u{7}"}]}),
+            422,
+            Some("text.control_character"),
+        ),
+        (
+            serde_json::json!({"gates": many}),
+            422,
+            Some("conference.bad_gates"),
+        ),
+        (
+            serde_json::json!({"gates": [{"name": "north", "direction": "sideways"}]}),
+            400,
+            None,
+        ),
+    ] {
+        let (status, answer) = server.admin_raw(reqwest::Method::PUT, &path, Some(body.clone()))?;
+        if status != status_wanted || (code.is_some() && answer["code"].as_str() != code) {
+            wrong.push(format!("{body}: {status} {answer}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+
+    let code = honest.tickets[0].code.clone();
+    north.push_events(&[admission(&conf, &north, &code)])?;
+    let exit = |desk: &TestDesk, gate: &str| {
+        Event::CheckIn(check_in::Event::Exited {
+            conference: conf.id,
+            code: code.clone(),
+            exit: Admission {
+                admission: onsite_shared::ids::AdmissionId::from_uuid(uuid::Uuid::now_v7()),
+                desk: desk.device,
+                gate: gate.into(),
+                at: chrono::Utc::now(),
+            },
+        })
+    };
+    let resume = north.next_seq;
+    let items = north.items(&[exit(&north, &"x".repeat(65))]);
+    let (status, body) = north.push_raw(&serde_json::to_value(north.request(items))?)?;
+    assert_eq!(status, 400, "{body}");
+    north.next_seq = resume;
+    let other = server.conference(10)?;
+    let rogue = server.desk(other.id, "Rogue")?;
+    let mut rogue = rogue;
+    let items = rogue.items(&[exit(&rogue, "north")]);
+    let (status, body) = rogue.push_raw(&serde_json::to_value(rogue.request(items))?)?;
+    assert_eq!(status, 403, "{body}");
+    let inside = || -> Result<Value> {
+        server.admin(
+            reqwest::Method::GET,
+            &format!("/v1/conferences/{}/admissions", conf.id),
+            None,
+        )
+    };
+    assert_eq!(inside()?["inside_now"], 1);
+
+    let honest_exit = exit(&north, "north");
+    for _ in 0..2 {
+        let r = north.push_events(std::slice::from_ref(&honest_exit))?;
+        assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted, "{r:?}");
+    }
+    let exits = north
+        .pull_all()?
+        .iter()
+        .filter(|e| e.event_type == "admission.exited")
+        .count();
+    assert_eq!(exits, 1, "recorded once");
+    assert_eq!(inside()?["inside_now"], 0);
+    Ok(())
+}

@@ -75,7 +75,11 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
         <dt>Add-ons</dt>
         <dd>{entry.entitlements.join(", ") || "—"}</dd>
         <dt>Admission</dt>
-        <dd>{entry.admission ? `in at ${clock(entry.admission.at)}, gate ${entry.admission.gate}${entry.admission.pending ? " (not synced yet)" : ""}` : "not yet in"}</dd>
+        <dd>
+          {entry.admission
+            ? `in at ${clock(entry.admission.at)}, gate ${entry.admission.gate}${entry.admission.out_since ? `; out since ${clock(entry.admission.out_since)}` : ""}${entry.admission.pending ? " (not synced yet)" : ""}`
+            : "not yet in"}
+        </dd>
         <dt>Badge</dt>
         <dd>{entry.prints > 0 ? `printed ${entry.prints}×` : "never printed"}</dd>
         {party && party.members.length > 1 && (

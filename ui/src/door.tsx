@@ -309,6 +309,8 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
               <span class="state">
                 {r.withdrawn ? (
                   <span class="pill bad">withdrawn</span>
+                ) : r.admission?.out_since ? (
+                  <span class="pill">out since {clock(r.admission.out_since)}</span>
                 ) : r.admission ? (
                   <span class="pill warn">in at {clock(r.admission.at)}</span>
                 ) : r.admits ? (

@@ -98,6 +98,16 @@ describe("the result banner", () => {
     expect(b.overridable).toBe("AB12-CD34");
     expect(breachText({ kind: "too_early", local: "07:30:00", opens: "08:00:00" })).toBe("Entry from 08:00, it is 07:30");
   });
+  it("says out, back in, and no re-entry at the gates", () => {
+    const ada = entry("AB12-CD34", "Ada", "Lovelace");
+    const exit = { admission: "x1", desk: "d1", gate: "North exit", at: "2026-11-24T12:00:00Z" };
+    expect(bannerFor({ outcome: "exited", entry: ada, exit }, "d1").title).toBe("Out: Ada Lovelace");
+    expect(bannerFor({ outcome: "reentered", entry: ada, admission: { ...exit, gate: "Main" } }, "d1").title).toBe("Back in: Ada Lovelace");
+    const refused = bannerFor({ outcome: "reentry_refused", entry: ada, exited: exit }, "d1");
+    expect(refused.tone).toBe("bad");
+    expect(refused.overridable).toBe("AB12-CD34");
+    expect(bannerFor({ outcome: "not_inside", entry: ada, since: null }, "d1").lines).toEqual(["Never let in"]);
+  });
   it("is amber for a second scan and says where the first one was", () => {
     const o: CheckInOutcome = { outcome: "already_admitted", entry: null, first: admission };
     expect(bannerFor(o, "d1").tone).toBe("warn");
@@ -158,7 +168,7 @@ describe("the stale threshold", () => {
 });
 
 describe("a party at the door", () => {
-  const admission = { admission: "a", desk: "d1", gate: "north", at: "2026-11-23T09:00:00Z", pending: true };
+  const admission = { admission: "a", desk: "d1", gate: "north", at: "2026-11-23T09:00:00Z", pending: true, out_since: null };
   it("offers only the members who can still come in", () => {
     const inAlready = { ...entry("B", "Bea", "In"), admission };
     const addOn = { ...entry("C", "Cy", "Workshop"), admits: false };

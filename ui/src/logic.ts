@@ -134,6 +134,28 @@ export function bannerFor(outcome: CheckInOutcome, ownDevice: string | null): Ba
       const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
       return { tone: "bad", title: `Not entitled: ${who}`, lines: [why], overridable: outcome.entry?.code };
     }
+    case "reentered": {
+      const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
+      return { tone: "ok", title: `Back in: ${who}`, lines: [`gate ${outcome.admission.gate}`], attention: attentionFor(outcome.entry) };
+    }
+    case "exited": {
+      const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
+      return { tone: "ok", title: `Out: ${who}`, lines: [`at ${clock(outcome.exit.at)}, gate ${outcome.exit.gate}`] };
+    }
+    case "reentry_refused": {
+      const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
+      return {
+        tone: "bad",
+        title: `No re-entry: ${who}`,
+        lines: [`Went out at ${clock(outcome.exited.at)}, gate ${outcome.exited.gate}; this zone lets nobody back in`],
+        overridable: outcome.entry?.code,
+      };
+    }
+    case "not_inside": {
+      const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
+      const why = outcome.since ? `Out since ${clock(outcome.since.at)}, gate ${outcome.since.gate}` : "Never let in";
+      return { tone: "warn", title: `Not inside: ${who}`, lines: [why] };
+    }
     case "outside_rules": {
       const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
       return {

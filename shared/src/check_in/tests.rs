@@ -32,6 +32,7 @@ fn admit(status: TicketStatus, a: Admission, override_reason: Option<&str>) -> C
         override_reason: override_reason.map(str::to_owned),
         rules: AdmissionRules::default(),
         zone: Tz::UTC,
+        reentry: true,
     }
 }
 
@@ -198,6 +199,7 @@ fn admit_with_rules(a: Admission, override_reason: Option<&str>) -> Command {
         override_reason: override_reason.map(str::to_owned),
         rules: monday_pass(),
         zone: zurich(),
+        reentry: true,
     }
 }
 
@@ -394,4 +396,116 @@ fn a_duplicate_stays_a_duplicate_after_the_first_is_undone_elsewhere() {
     ]);
     assert_eq!(state.state().current, Some(admission(FIRST, DESK_A, 1)));
     assert_eq!(state.state().duplicates, 1);
+}
+
+// ---- exits and re-entry ----
+
+const EXIT: AdmissionId = AdmissionId::from_u128(311);
+const BACK: AdmissionId = AdmissionId::from_u128(312);
+
+fn exited(a: Admission) -> Event {
+    Event::Exited {
+        conference: CONF,
+        code: code(),
+        exit: a,
+    }
+}
+
+fn reentered(a: Admission) -> Event {
+    Event::Reentered {
+        conference: CONF,
+        code: code(),
+        entry: a,
+    }
+}
+
+#[test]
+fn an_exit_scan_records_the_exit_once_and_only_for_someone_inside() {
+    let first = admission(FIRST, DESK_A, 1);
+    let out = admission(EXIT, DESK_B, 30);
+    CheckIn::given([admitted(first.clone())])
+        .when(Command::Exit { exit: out.clone() })
+        .then([exited(out.clone())]);
+    CheckIn::given([admitted(first), exited(out.clone())])
+        .when(Command::Exit {
+            exit: admission(BACK, DESK_B, 31),
+        })
+        .then_err(Error::AlreadyOut { since: out.clone() });
+    CheckIn::given([])
+        .when(Command::Exit { exit: out })
+        .then_err(Error::NotAdmitted);
+}
+
+#[test]
+fn someone_who_went_out_comes_back_in_unless_the_zone_refuses_re_entry() {
+    let first = admission(FIRST, DESK_A, 1);
+    let out = admission(EXIT, DESK_B, 30);
+    let back = admission(BACK, DESK_A, 45);
+    let history = [admitted(first.clone()), exited(out.clone())];
+    CheckIn::given(history.clone())
+        .when(admit(TicketStatus::Valid, back.clone(), None))
+        .then([reentered(back.clone())]);
+    let refused = Command::Admit {
+        conference: CONF,
+        code: code(),
+        ticket: Some(TICKET),
+        status: TicketStatus::Valid,
+        admission: back.clone(),
+        override_reason: None,
+        rules: AdmissionRules::default(),
+        zone: Tz::UTC,
+        reentry: false,
+    };
+    CheckIn::given(history.clone())
+        .when(refused)
+        .then_err(Error::ReentryRefused { exited: out });
+    // Back inside: another scan at an entrance is the usual "already admitted".
+    CheckIn::given([history[0].clone(), history[1].clone(), reentered(back)])
+        .when(admit(
+            TicketStatus::Valid,
+            admission(SECOND, DESK_A, 50),
+            None,
+        ))
+        .then_err(Error::AlreadyAdmitted { first });
+}
+
+#[test]
+fn inside_is_admitted_and_not_out_since_and_an_undo_takes_both_back() {
+    let first = admission(FIRST, DESK_A, 1);
+    let out = admission(EXIT, DESK_B, 30);
+    let state = |events: &[Event]| crate::aggregate::replay::<CheckIn>(events);
+    assert!(state(&[admitted(first.clone())]).inside());
+    assert!(!state(&[admitted(first.clone()), exited(out.clone())]).inside());
+    assert!(
+        state(&[
+            admitted(first.clone()),
+            exited(out.clone()),
+            reentered(admission(BACK, DESK_A, 45))
+        ])
+        .inside()
+    );
+    let undone = Event::Undone {
+        conference: CONF,
+        code: code(),
+        admission: FIRST,
+        desk: DESK_A,
+        at: at(10, 0),
+        reason: "wrong ticket".into(),
+    };
+    let after = state(&[admitted(first), exited(out), undone]);
+    assert!(!after.inside() && after.exited.is_none());
+}
+
+#[test]
+fn the_server_records_each_exit_and_re_entry_once() {
+    let first = admission(FIRST, DESK_A, 1);
+    let out = admission(EXIT, DESK_B, 30);
+    CheckIn::given([admitted(first.clone())])
+        .when(Command::RecordMovement {
+            event: exited(out.clone()),
+        })
+        .then([exited(out.clone())]);
+    CheckIn::given([admitted(first), exited(out.clone())])
+        .when(Command::RecordMovement { event: exited(out) })
+        .then([]);
 }

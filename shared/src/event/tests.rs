@@ -225,6 +225,18 @@ fn samples() -> Vec<Event> {
             },
         }
         .into(),
+        k::Event::GatesSet {
+            conference: CONF,
+            gates: crate::conference::Gates {
+                gates: vec![crate::conference::Gate {
+                    name: "north exit".into(),
+                    direction: crate::conference::GateDirection::Out,
+                    zone: "hall".into(),
+                }],
+                no_reentry: vec!["workshop".into()],
+            },
+        }
+        .into(),
         k::Event::AdmissionRulesSet {
             conference: CONF,
             seat_type: GENERAL,
@@ -410,6 +422,18 @@ fn samples() -> Vec<Event> {
             admission: admission(3),
             status: TicketStatus::Unknown,
             override_reason: Some("printed voucher".into()),
+        }
+        .into(),
+        c::Event::Exited {
+            conference: CONF,
+            code: code(),
+            exit: admission(5),
+        }
+        .into(),
+        c::Event::Reentered {
+            conference: CONF,
+            code: code(),
+            entry: admission(6),
         }
         .into(),
         c::Event::OutsideRulesFlagged {

@@ -96,6 +96,18 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
             post(badges::desk_defaults::<S>),
         )
         .route(
+            "/conferences/{conference}/setup/gates",
+            post(gates::save::<S>),
+        )
+        .route(
+            "/conferences/{conference}/setup/gates/remove",
+            post(gates::remove::<S>),
+        )
+        .route(
+            "/conferences/{conference}/setup/gates/no-reentry",
+            post(gates::no_reentry::<S>),
+        )
+        .route(
             "/conferences/{conference}/setup/hand-outs",
             post(hand_outs::save::<S>),
         )
@@ -137,6 +149,7 @@ mod badges;
 mod conflicts;
 mod desks;
 mod exports;
+mod gates;
 mod hand_outs;
 pub(crate) mod imports;
 mod overview;

@@ -168,6 +168,10 @@ pub(super) async fn overview<S: Store>(
                 }
             }
             div.card {
+                "Inside now"
+                div.big #inside-now data-inside=(adm.inside_now) { (adm.inside_now) }
+            }
+            div.card {
                 "Open conflicts"
                 div.big #open-conflicts { a href=(conf.href("/conflicts")) { (open) } }
             }
@@ -181,9 +185,9 @@ pub(super) async fn overview<S: Store>(
         }
         h2 { "By gate" }
         table #by-gate {
-            tr { th { "Gate" } th { "Admitted" } }
+            tr { th { "Gate" } th { "Admitted" } th { "Inside now" } }
             @for g in &adm.by_gate {
-                tr { td { (g.gate) } td.n { (g.admitted) } }
+                tr { td { (g.gate) } td.n { (g.admitted) } td.n { (g.inside) } }
             }
         }
         h2 { "Arrivals per 15 minutes" }

@@ -301,6 +301,7 @@ pub(super) async fn page<S: Store>(
         (attendee_types(&conf, manages))
         (super::badges::section(&conf, manages))
         (super::hand_outs::section(&conf, manages))
+        (super::gates::section(&conf, manages))
         @if manages {
             h2 { "Import registrations" }
             (super::imports::form(&conf))

@@ -138,6 +138,12 @@ pub(super) fn describe(event: &Event) -> String {
             let text = format!("Admitted at gate {}", admission.gate);
             with_note(text, override_reason.as_deref().unwrap_or_default())
         }
+        Event::CheckIn(check_in::Event::Exited { exit, .. }) => {
+            format!("Went out at gate {}", exit.gate)
+        }
+        Event::CheckIn(check_in::Event::Reentered { entry, .. }) => {
+            format!("Came back in at gate {}", entry.gate)
+        }
         Event::CheckIn(check_in::Event::Undone { reason, .. }) => {
             with_note("Admission undone".to_owned(), reason)
         }

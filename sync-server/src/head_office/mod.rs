@@ -212,12 +212,16 @@ pub struct SeatTypeAdmissions {
 pub struct GateAdmissions {
     pub gate: String,
     pub admitted: i64,
+    /// Inside now through this gate (came in here last, not out since).
+    pub inside: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Admissions {
     pub expected: i64,
     pub admitted: i64,
+    /// Admitted and not out since: each person once, whatever gates they used.
+    pub inside_now: i64,
     pub by_seat_type: Vec<SeatTypeAdmissions>,
     pub by_gate: Vec<GateAdmissions>,
 }
@@ -253,18 +257,44 @@ pub fn admissions(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Admission
          AND code IN (SELECT code FROM tickets WHERE conference = $1) GROUP BY gate ORDER BY gate",
         params![conference.to_string()],
     )?;
-    let by_gate = gates
+    let mut by_gate: Vec<GateAdmissions> = gates
         .iter()
         .map(|r| {
             Ok(GateAdmissions {
                 gate: r.text(0)?,
                 admitted: r.int(1)?,
+                inside: 0,
             })
         })
         .collect::<Result<_, StoreError>>()?;
+    // Who is inside, by the gate they last came in through: an admission in force that no
+    // exit since took out (a re-entry moves the person to its gate).
+    let inside = tx.query(
+        "SELECT CASE WHEN p.inside = 1 THEN p.gate ELSE a.gate END, COUNT(*) FROM admissions a \
+         LEFT JOIN presence p ON p.conference = a.conference AND p.code = a.code \
+         WHERE a.conference = $1 AND COALESCE(p.inside, 1) = 1 \
+         AND a.code IN (SELECT code FROM tickets WHERE conference = $1) \
+         GROUP BY CASE WHEN p.inside = 1 THEN p.gate ELSE a.gate END",
+        params![conference.to_string()],
+    )?;
+    let mut inside_now = 0;
+    for r in &inside {
+        let (gate, n) = (r.text(0)?, r.int(1)?);
+        inside_now += n;
+        match by_gate.iter_mut().find(|g| g.gate == gate) {
+            Some(g) => g.inside = n,
+            None => by_gate.push(GateAdmissions {
+                gate,
+                admitted: 0,
+                inside: n,
+            }),
+        }
+    }
+    by_gate.sort_by(|a, b| a.gate.cmp(&b.gate));
     Ok(Admissions {
         expected: by_seat_type.iter().map(|s| s.expected).sum(),
         admitted: by_seat_type.iter().map(|s| s.admitted).sum(),
+        inside_now,
         by_seat_type,
         by_gate,
     })

@@ -37,6 +37,7 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
             "/v1/conferences/{conference}/seat-types/{seat_type}",
             put(update_seat_type::<S>),
         )
+        .route("/v1/conferences/{conference}/gates", put(set_gates::<S>))
         .route(
             "/v1/conferences/{conference}/seat-types/{seat_type}/admission-rules",
             put(set_admission_rules::<S>),
@@ -94,6 +95,13 @@ pub(super) struct ConferenceView {
     /// The admission rules of the seat types that have any (left out when none has).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     admission_rules: std::collections::BTreeMap<SeatTypeId, AdmissionRules>,
+    /// The gates head office named (left out when none).
+    #[serde(skip_serializing_if = "is_default_gates")]
+    gates: onsite_shared::conference::Gates,
+}
+
+fn is_default_gates(g: &onsite_shared::conference::Gates) -> bool {
+    *g == onsite_shared::conference::Gates::default()
 }
 
 /// Read a conference as head office sees it.
@@ -133,6 +141,7 @@ pub(super) async fn get_conference<S: Store>(
         attendee_types: c.attendee_types.values().cloned().collect(),
         remaining: seats.remaining,
         admission_rules: c.admission_rules,
+        gates: c.gates,
     }))
 }
 
@@ -221,6 +230,29 @@ pub(super) async fn update_seat_type<S: Store>(
         conference,
         Some(format!("token {}", admin.0)),
         move |rec| admin::update_seat_type(rec, seat_type, &change),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set the conference's gates.
+///
+/// Each gate desks may be set to: its name, its direction (`in`, `out`, `both`: a scan lets in
+/// whoever is out and out whoever is in) and the zone behind it (`venue` when not said); and
+/// `no_reentry`: the zones that let nobody back in once they went out. A gate not listed is an
+/// entrance to the venue. The whole list is replaced.
+#[utoipa::path(put, path = "/v1/conferences/{conference}/gates", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = onsite_shared::conference::Gates, security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request (a direction that is not in, out or both)", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 422, description = "`conference.bad_gates` (a gate named twice, no name, more than 64), `text.too_long`, `text.control_character`", body = ErrorBody)))]
+pub(super) async fn set_gates<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    admin: AdminAuth,
+    Params(conference): Params<ConferenceId>,
+    Body(gates): Body<onsite_shared::conference::Gates>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(
+        &app,
+        conference,
+        Some(format!("token {}", admin.0)),
+        move |rec| admin::set_gates(rec, &gates),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -48,6 +48,7 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         conferences::change_quota,
         conferences::update_seat_type,
         conferences::set_admission_rules,
+        conferences::set_gates,
         badges::get_badges,
         badges::set_templates,
         badges::reset_templates,

@@ -85,7 +85,21 @@ pub(crate) const STEPS: &[Step] = &[
         sqlite: HAND_OUTS,
         postgres: HAND_OUTS,
     },
+    // 7
+    Step {
+        name: "who went out and came back in, for inside-now",
+        breaks_older: false,
+        sqlite: PRESENCE,
+        postgres: PRESENCE,
+    },
 ];
+
+/// A ticket's last exit or re-entry (a ticket admitted and never out has no row): inside now
+/// is an admission in force without a row here saying `inside = 0`.
+const PRESENCE: &str = "\
+    CREATE TABLE IF NOT EXISTS presence ( \
+        conference TEXT NOT NULL, code TEXT NOT NULL, inside INTEGER NOT NULL, \
+        gate TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (conference, code));";
 
 /// One row per hand-out in force (not taken back, not a flagged duplicate), like
 /// `admissions`.

@@ -9,4 +9,8 @@ export type AdmissionView = { admission: AdmissionId, desk: DeviceId, gate: stri
 /**
  * Recorded at this desk and not yet confirmed by the server.
  */
-pending: boolean, };
+pending: boolean, 
+/**
+ * Went out since (at an exit gate), and not back in.
+ */
+out_since: string | null, };

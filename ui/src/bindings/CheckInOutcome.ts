@@ -16,4 +16,4 @@ overridden: boolean,
 /**
  * What auto-print did (queued a badge in the same transaction, or why not).
  */
-print: AutoPrinted, } | { "outcome": "already_admitted", entry: RosterEntry | null, first: Admission, } | { "outcome": "unknown_ticket", code: string, } | { "outcome": "not_entitled", entry: RosterEntry | null, status: TicketStatus, } | { "outcome": "outside_rules", entry: RosterEntry | null, breach: RuleBreach, };
+print: AutoPrinted, } | { "outcome": "already_admitted", entry: RosterEntry | null, first: Admission, } | { "outcome": "unknown_ticket", code: string, } | { "outcome": "not_entitled", entry: RosterEntry | null, status: TicketStatus, } | { "outcome": "outside_rules", entry: RosterEntry | null, breach: RuleBreach, } | { "outcome": "reentered", entry: RosterEntry | null, admission: Admission, } | { "outcome": "exited", entry: RosterEntry | null, exit: Admission, } | { "outcome": "reentry_refused", entry: RosterEntry | null, exited: Admission, } | { "outcome": "not_inside", entry: RosterEntry | null, since: Admission | null, };

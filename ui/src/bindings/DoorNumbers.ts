@@ -5,7 +5,7 @@
  */
 export type DoorNumbers = { 
 /**
- * Admitted and not taken back (exits are not counted yet).
+ * Admitted, not taken back and not out since: each person once, whatever the gates.
  */
 inside_now: number, 
 /**
