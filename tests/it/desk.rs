@@ -1373,7 +1373,38 @@ fn a_day_pass_on_another_day_is_amber_at_the_door_and_let_in_only_with_a_reason(
 #[test]
 fn exits_and_re_entries_keep_inside_now_equal_on_every_desk_and_at_head_office() -> Result<()> {
     let dir = TempDir::new("desk-exits")?;
-    let server = demo_server(&dir, 30)?;
+    exits_and_re_entries(&dir, &demo_server(&dir, 30)?)
+}
+
+/// The same on PostgreSQL, with hand-outs counted there too.
+#[test]
+fn on_postgres_exits_re_entries_and_hand_outs_are_counted_alike() -> Result<()> {
+    let pg = onsite_tests::postgres::PgCluster::start()?;
+    let url = pg.database("onsite")?;
+    let dir = TempDir::new("desk-exits-pg")?;
+    server_command(dir.path(), Some(&url), &["demo", "--attendees", "30"])?;
+    let server = TestServer::start_with(dir.path(), Some(&url))?;
+    let path = format!("/v1/conferences/{DEMO}/hand-outs");
+    server.admin(
+        Method::PUT,
+        &path,
+        Some(serde_json::json!({"items": [{"id": "voucher", "name": "Meal voucher"}]})),
+    )?;
+    let desk = LocalDesk::enrol(&server, DEMO, "pg-voucher", dir.path())?;
+    desk.sync()?;
+    let person = admission_ticket(&desk, "a")?;
+    desk.hand_out(&onsite_desk_core::HandOutRequest {
+        code: person.code.to_string(),
+        item: "voucher".into(),
+        size: None,
+    })?;
+    desk.sync()?;
+    let counts = server.admin(Method::GET, &path, None)?;
+    ensure!(counts["given"][0]["given"] == 1, "{counts}");
+    exits_and_re_entries(&dir, &server)
+}
+
+fn exits_and_re_entries(dir: &TempDir, server: &TestServer) -> Result<()> {
     server.admin(
         Method::PUT,
         &format!("/v1/conferences/{DEMO}/gates"),
@@ -1385,9 +1416,9 @@ fn exits_and_re_entries_keep_inside_now_equal_on_every_desk_and_at_head_office()
             "no_reentry": ["workshop"],
         })),
     )?;
-    let main = LocalDesk::enrol(&server, DEMO, "main-gate", dir.path())?;
-    let exit = LocalDesk::enrol(&server, DEMO, "exit-gate", dir.path())?;
-    let workshop = LocalDesk::enrol(&server, DEMO, "workshop-gate", dir.path())?;
+    let main = LocalDesk::enrol(server, DEMO, "main-gate", dir.path())?;
+    let exit = LocalDesk::enrol(server, DEMO, "exit-gate", dir.path())?;
+    let workshop = LocalDesk::enrol(server, DEMO, "workshop-gate", dir.path())?;
     exit.set_gate("north exit")?;
     workshop.set_gate("workshop door")?;
     let sync_all = || -> Result<()> {
