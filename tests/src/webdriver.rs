@@ -17,6 +17,7 @@ use crate::display::{VirtualDisplay, terminate};
 pub mod key {
     pub const BACKSPACE: &str = "\u{E003}";
     pub const ENTER: &str = "\u{E007}";
+    pub const END: &str = "\u{E010}";
     pub const SHIFT: &str = "\u{E008}";
     pub const ESCAPE: &str = "\u{E00C}";
     pub const F1: &str = "\u{E031}";
