@@ -42,6 +42,69 @@ pub struct DoorNumbers {
     pub expected: u64,
 }
 
+/// One line of the check-in card: what it is, and what it says (`attention`: in red).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct CardLine {
+    pub label: String,
+    pub text: String,
+    pub attention: bool,
+}
+
+/// The card for `entry` at `gate`: the fields head office chose, in its order, those with
+/// nothing to say left out. The email only when chosen.
+pub(crate) fn card(conf: &Conference, entry: &RosterEntry, gate: &str) -> Vec<CardLine> {
+    use onsite_shared::conference::CardField;
+    let line = |label: &str, text: String, attention: bool| CardLine {
+        label: label.to_owned(),
+        text,
+        attention,
+    };
+    let mut out = Vec::new();
+    for field in conf.result_card.at(gate) {
+        let shown = match field {
+            CardField::Company => line("Company", entry.company.clone(), false),
+            CardField::SeatType => line("Ticket", entry.seat_type_name.clone(), false),
+            CardField::AttendeeType => line(
+                "Attendee type",
+                entry
+                    .attendee_types
+                    .iter()
+                    .map(|a| {
+                        conf.attendee_types
+                            .get(a)
+                            .map_or_else(|| a.to_string(), |t| t.name.clone())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                false,
+            ),
+            CardField::AddOns => line("Also", entry.entitlements.join(", "), false),
+            CardField::HandOuts => line(
+                "Hand over",
+                entry
+                    .hand_outs
+                    .iter()
+                    .filter(|h| h.given.is_none())
+                    .map(|h| h.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                false,
+            ),
+            CardField::Note => line("Note", entry.note.clone().unwrap_or_default(), true),
+            CardField::Email => line("Email", entry.email.clone(), false),
+            CardField::Custom(name) => line(
+                name,
+                entry.custom.get(name).cloned().unwrap_or_default(),
+                false,
+            ),
+        };
+        if !shown.text.trim().is_empty() {
+            out.push(shown);
+        }
+    }
+    out
+}
+
 /// Several tickets admitted in one action.
 #[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
 pub struct PartyCheckInRequest {
@@ -66,6 +129,8 @@ pub struct CheckInRequest {
 pub enum CheckInOutcome {
     Admitted {
         entry: Option<RosterEntry>,
+        /// What the card shows for this person at this gate, as head office set it.
+        card: Vec<CardLine>,
         admission: Admission,
         /// Let in by a staff override (unknown or not entitled ticket, outside its rules).
         overridden: bool,
@@ -92,6 +157,7 @@ pub enum CheckInOutcome {
     /// Let back in after going out.
     Reentered {
         entry: Option<RosterEntry>,
+        card: Vec<CardLine>,
         admission: Admission,
     },
     /// Went out at this desk's exit gate.
@@ -420,12 +486,21 @@ pub(crate) fn admit(
     if let Some(e) = entry.as_mut() {
         (e.admission, e.duplicates) = roster::admission_state(tx, &code)?;
     }
+    let card = entry
+        .as_ref()
+        .map(|e| card(conf, e, gate))
+        .unwrap_or_default();
     if back_in {
-        return Ok(CheckInOutcome::Reentered { entry, admission });
+        return Ok(CheckInOutcome::Reentered {
+            entry,
+            card,
+            admission,
+        });
     }
     let print = printing::auto_print(tx, conf, entry.as_ref(), now)?;
     Ok(CheckInOutcome::Admitted {
         entry,
+        card,
         admission,
         overridden: status != TicketStatus::Valid || outside,
         print,

@@ -35,7 +35,7 @@ pub mod sync;
 mod walk_in;
 
 pub use check_in::{
-    CheckInOutcome, CheckInRequest, DoorNumbers, MAX_PARTY, Party, PartyCheckInRequest,
+    CardLine, CheckInOutcome, CheckInRequest, DoorNumbers, MAX_PARTY, Party, PartyCheckInRequest,
 };
 pub use conflict::{ConflictAction, ConflictItem};
 pub use error::DeskError;

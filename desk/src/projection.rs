@@ -310,20 +310,22 @@ fn insert_ticket(
     source: &str,
     t: &TicketRow<'_>,
 ) -> Result<(), DeskError> {
-    let empty = seat_assignments::Attendee {
-        first_name: String::new(),
-        last_name: String::new(),
-        email: String::new(),
-        company: String::new(),
-        attendee_types: vec![],
-    };
+    let empty = seat_assignments::Attendee::default();
     let search = seat_assignments::search_text(t.attendee, &t.seat.code);
     let a = t.attendee.unwrap_or(&empty);
+    // The rarer parts (a preferred name, pronouns, a note, custom fields) as one JSON text,
+    // NULL for most tickets, which have none.
+    let details = crate::roster::Details::of(a);
+    let details = if details.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(&details)?)
+    };
     // The new row's id from `last_insert_rowid`, not `RETURNING` (see `log::insert_remote`).
     conn.prepare_cached(
         "INSERT INTO roster (code, source, stream, ticket, order_id, position, seat_type, first_name, \
-         last_name, email, company, attendee_types, withdrawn, provisional, search) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         last_name, email, company, attendee_types, withdrawn, provisional, search, details) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         t.seat.code.as_str(),
@@ -341,6 +343,7 @@ fn insert_ticket(
         t.withdrawn,
         t.provisional,
         search,
+        details,
     ])?;
     queue_search(conn, conn.last_insert_rowid(), &search, false)
 }
@@ -596,7 +599,7 @@ pub(crate) fn dump(conn: &Connection) -> Result<Vec<String>, DeskError> {
     let queries = [
         "SELECT stream, position, state FROM authority ORDER BY stream",
         "SELECT code, source, stream, ticket, order_id, position, seat_type, first_name, last_name, email, \
-         company, attendee_types, withdrawn, provisional, search FROM roster ORDER BY code, source",
+         company, attendee_types, withdrawn, provisional, search, details FROM roster ORDER BY code, source",
         "SELECT r.code, r.source, w.term, w.offset FROM roster_search_words w \
          LEFT JOIN roster r ON r.id = w.doc ORDER BY r.code, r.source, w.offset, w.term",
         "SELECT stream, code, admission, desk, gate, at, admissions, duplicates, pending, exited_at, \

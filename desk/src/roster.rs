@@ -5,7 +5,7 @@
 //! email, company or ticket code (an FTS5 index with one- to three-character prefix indexes),
 //! and a ticket code typed or scanned exactly comes first.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
@@ -82,6 +82,13 @@ pub struct RosterEntry {
     /// What the door hands this person (the conference's items for their seat type, add-ons
     /// and attendee types), and what was handed over already.
     pub hand_outs: Vec<HandOutView>,
+    /// The name for the badge, when not the registered one.
+    pub preferred_name: Option<String>,
+    pub pronouns: Option<String>,
+    /// A note for the door: the card shows it in red.
+    pub note: Option<String>,
+    /// Fields an import brought, by name.
+    pub custom: BTreeMap<String, String>,
     /// The seat type's rules say: check the holder's ID.
     pub id_check: bool,
     /// The seat type's rules say: the holder is a minor.
@@ -136,6 +143,34 @@ pub(crate) fn currency(conf: &Conference) -> Result<onsite_shared::money::Curren
         .ok_or_else(|| DeskError::refused(&onsite_shared::walk_in::Error::NoConference))
 }
 
+/// The rarer parts of an attendee, kept together in the roster's `details`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub(crate) struct Details {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pronouns: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, String>,
+}
+
+impl Details {
+    pub(crate) fn of(a: &onsite_shared::seat_assignments::Attendee) -> Self {
+        Self {
+            preferred_name: a.preferred_name.clone(),
+            pronouns: a.pronouns.clone(),
+            note: a.note.clone(),
+            custom: a.custom.clone(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 struct Row {
     source: String,
     ticket: String,
@@ -148,6 +183,7 @@ struct Row {
     attendee_types: String,
     withdrawn: bool,
     provisional: bool,
+    details: Option<String>,
 }
 
 fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, DeskError> {
@@ -201,7 +237,7 @@ pub(crate) fn entry(
 ) -> Result<Option<RosterEntry>, DeskError> {
     let mut stmt = conn.prepare_cached(
         "SELECT source, ticket, order_id, seat_type, first_name, last_name, email, company, \
-         attendee_types, withdrawn, provisional FROM roster WHERE code = ?1",
+         attendee_types, withdrawn, provisional, details FROM roster WHERE code = ?1",
     )?;
     let rows: Vec<Row> = stmt
         .query_map([code.as_str()], |r| {
@@ -217,6 +253,7 @@ pub(crate) fn entry(
                 attendee_types: r.get(8)?,
                 withdrawn: r.get(9)?,
                 provisional: r.get(10)?,
+                details: r.get(11)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -229,6 +266,10 @@ pub(crate) fn entry(
     };
     let seat_type: SeatTypeId = parse(&row.seat_type, "seat type")?;
     let attendee_types: Vec<AttendeeTypeId> = serde_json::from_str(&row.attendee_types)?;
+    let details: Details = match &row.details {
+        Some(d) => serde_json::from_str(d)?,
+        None => Details::default(),
+    };
     let st = conf.seat_type(seat_type);
     let ticket: TicketId = parse(&row.ticket, "ticket")?;
     let (admission, duplicates) = admission_state(conn, code)?;
@@ -265,6 +306,10 @@ pub(crate) fn entry(
         email: row.email.clone(),
         company: row.company.clone(),
         hand_outs: hand_outs(conn, conf, code, &holds, &attendee_types)?,
+        preferred_name: details.preferred_name,
+        pronouns: details.pronouns,
+        note: details.note,
+        custom: details.custom,
         id_check: conf.rules_for(seat_type).id_check,
         minor: conf.rules_for(seat_type).minor,
         attendee_types,

@@ -64,7 +64,7 @@ const LOG_MIGRATIONS: &[&str] = &[
 ];
 
 /// Bump when a projection table changes; the projections are then rebuilt from the logs.
-pub(crate) const PROJECTION_VERSION: i64 = 5;
+pub(crate) const PROJECTION_VERSION: i64 = 6;
 
 pub(crate) const PROJECTION_TABLES: &[&str] = &[
     "authority",
@@ -104,6 +104,8 @@ CREATE TABLE IF NOT EXISTS roster (
     -- What search finds the ticket by, folded (lower case, no diacritics): names, email,
     -- company, code. The full-text index below holds its words.
     search TEXT NOT NULL,
+    -- A preferred name, pronouns, a note, custom fields (JSON); NULL when none.
+    details TEXT,
     UNIQUE (code, source));
 CREATE INDEX IF NOT EXISTS roster_by_stream ON roster (stream);
 CREATE INDEX IF NOT EXISTS roster_by_email ON roster (email COLLATE NOCASE);

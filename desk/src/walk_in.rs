@@ -254,6 +254,7 @@ impl Desk {
                     email: t.email.clone(),
                     company: t.company.clone(),
                     attendee_types: t.attendee_types.clone(),
+                    ..Default::default()
                 },
             });
         }

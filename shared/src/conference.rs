@@ -189,6 +189,61 @@ pub struct Gates {
     pub no_reentry: Vec<String>,
 }
 
+/// Something the check-in card shows after a successful scan (the name always shows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CardField {
+    Company,
+    SeatType,
+    AttendeeType,
+    /// The add-ons the person holds (workshops, reception).
+    AddOns,
+    HandOuts,
+    /// The registration's note, in red.
+    Note,
+    /// Hidden unless listed: the card is read by the queue too.
+    Email,
+    /// A field the import brought, by its name.
+    Custom(String),
+}
+
+/// What the check-in card shows: for every gate, or a gate's own list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ResultCard {
+    pub fields: Vec<CardField>,
+    /// Gates (by name) that show their own list.
+    pub gates: BTreeMap<String, Vec<CardField>>,
+}
+
+impl Default for ResultCard {
+    /// What the card showed before it could be set: the seat type, add-ons, hand-outs and the
+    /// note; no email.
+    fn default() -> Self {
+        Self {
+            fields: vec![
+                CardField::SeatType,
+                CardField::AddOns,
+                CardField::HandOuts,
+                CardField::Note,
+            ],
+            gates: BTreeMap::new(),
+        }
+    }
+}
+
+impl ResultCard {
+    /// The fields the card shows at `gate`.
+    pub fn at(&self, gate: &str) -> &[CardField] {
+        self.gates
+            .iter()
+            .find(|(g, _)| g.eq_ignore_ascii_case(gate.trim()))
+            .map_or(&self.fields, |(_, f)| f)
+    }
+}
+
 /// What every desk of the conference does until its own staff choose otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -252,6 +307,8 @@ pub enum Command {
     SetHandOuts(Vec<crate::hand_out::Item>),
     /// The conference's gates (direction, zone) and where re-entry is refused.
     SetGates(Gates),
+    /// What the check-in card shows, for every gate or per gate.
+    SetResultCard(ResultCard),
     /// The admission rules of a seat type's tickets (empty rules: none).
     SetAdmissionRules {
         seat_type: SeatTypeId,
@@ -333,6 +390,11 @@ pub enum Event {
         conference: ConferenceId,
         defaults: DeskDefaults,
     },
+    #[serde(rename = "conference.result_card_set")]
+    ResultCardSet {
+        conference: ConferenceId,
+        card: ResultCard,
+    },
     #[serde(rename = "conference.gates_set")]
     GatesSet {
         conference: ConferenceId,
@@ -395,6 +457,8 @@ pub enum Error {
     UnknownTemplate(String),
     #[error("badge template {template:?} is used by {by}; choose another there first")]
     TemplateInUse { template: String, by: String },
+    #[error("the check-in card is not valid: {0}")]
+    BadResultCard(String),
     #[error("the gates are not valid: {0}")]
     BadGates(String),
     #[error("the admission rules are not valid: {0}")]
@@ -413,6 +477,7 @@ impl DomainError for Error {
             Error::BadHandOuts(_) => "conference.bad_hand_outs",
             Error::BadAdmissionRules(_) => "conference.bad_admission_rules",
             Error::BadGates(_) => "conference.bad_gates",
+            Error::BadResultCard(_) => "conference.bad_result_card",
             Error::AlreadyExists => "conference.already_exists",
             Error::NotFound => "conference.not_found",
             Error::Required { .. } => "conference.required",
@@ -456,6 +521,7 @@ pub struct Conference {
     /// The admission rules of the seat types that have any.
     pub admission_rules: BTreeMap<SeatTypeId, AdmissionRules>,
     pub gates: Gates,
+    pub result_card: ResultCard,
 }
 
 impl Conference {
@@ -972,6 +1038,59 @@ impl Aggregate for Conference {
                     defaults,
                 }])
             }
+            Command::SetResultCard(card) => {
+                let (id, _) = self.existing()?;
+                let mut checked = ResultCard {
+                    fields: vec![],
+                    gates: BTreeMap::new(),
+                };
+                let check_fields = |fields: &[CardField]| -> Result<Vec<CardField>, Error> {
+                    if fields.len() > 16 {
+                        return Err(Error::BadResultCard("more than 16 fields".into()));
+                    }
+                    let mut out: Vec<CardField> = Vec::new();
+                    for f in fields {
+                        if let CardField::Custom(name) = f {
+                            crate::text::check(
+                                "a custom field's name",
+                                name,
+                                crate::text::limit::LABEL,
+                                false,
+                            )?;
+                            if name.trim().is_empty() {
+                                return Err(Error::BadResultCard(
+                                    "a custom field needs its name".into(),
+                                ));
+                            }
+                        }
+                        let f = match f {
+                            CardField::Custom(n) => CardField::Custom(n.trim().to_owned()),
+                            other => other.clone(),
+                        };
+                        if !out.contains(&f) {
+                            out.push(f);
+                        }
+                    }
+                    Ok(out)
+                };
+                checked.fields = check_fields(&card.fields)?;
+                if card.gates.len() > MAX_GATES {
+                    return Err(Error::BadResultCard(format!("more than {MAX_GATES} gates")));
+                }
+                for (gate, fields) in &card.gates {
+                    crate::text::check("the gate", gate, crate::text::limit::LABEL, false)?;
+                    checked
+                        .gates
+                        .insert(gate.trim().to_owned(), check_fields(fields)?);
+                }
+                if checked == self.result_card {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::ResultCardSet {
+                    conference: id,
+                    card: checked,
+                }])
+            }
             Command::SetGates(gates) => {
                 let (id, _) = self.existing()?;
                 let gates = checked_gates(gates)?;
@@ -1110,6 +1229,7 @@ impl Aggregate for Conference {
             Event::DeskDefaultsSet { defaults, .. } => self.desk_defaults = defaults.clone(),
             Event::HandOutsSet { items, .. } => self.hand_outs = items.clone(),
             Event::GatesSet { gates, .. } => self.gates = gates.clone(),
+            Event::ResultCardSet { card, .. } => self.result_card = card.clone(),
             Event::AdmissionRulesSet {
                 seat_type, rules, ..
             } => {

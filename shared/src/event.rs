@@ -158,6 +158,7 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("conference.hand_outs_set", 1),
     ("conference.admission_rules_set", 1),
     ("conference.gates_set", 1),
+    ("conference.result_card_set", 1),
     ("seats.available_seats_changed", 1),
     ("seats.reserved", 1),
     ("seats.reservation_cancelled", 1),
@@ -470,7 +471,8 @@ fn conference_of(e: &conference::Event) -> ConferenceId {
         | conference::Event::DeskDefaultsSet { conference, .. }
         | conference::Event::HandOutsSet { conference, .. }
         | conference::Event::AdmissionRulesSet { conference, .. }
-        | conference::Event::GatesSet { conference, .. } => *conference,
+        | conference::Event::GatesSet { conference, .. }
+        | conference::Event::ResultCardSet { conference, .. } => *conference,
     }
 }
 

@@ -13,13 +13,15 @@
 //! - A desk may *correct* the name or company of an assigned seat (a typo spotted at the door);
 //!   the email stays, so it is an update, never a re-assignment.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, DomainError};
 use crate::ids::{AttendeeTypeId, ConferenceId, OrderId, SeatTypeId, TicketCode, TicketId};
 use crate::order::{OrderStatus, is_plausible_email};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(ts_rs::TS)]
 pub struct Attendee {
@@ -30,7 +32,21 @@ pub struct Attendee {
     pub company: String,
     #[serde(default)]
     pub attendee_types: Vec<AttendeeTypeId>,
+    /// The name to print on the badge when it is not the registered one ("Bill" for William).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pronouns: Option<String>,
+    /// A note for the door ("wheelchair user: seat near the aisle"), shown in red on the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Fields an import brought that Onsite does not know ("dietary": "vegan"), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, String>,
 }
+
+/// The most custom fields one attendee carries.
+pub const MAX_CUSTOM_FIELDS: usize = 20;
 
 /// The text a ticket is found by, folded for search ([`crate::text::fold`]): its holder's
 /// names, email and company, then its code. The desk's roster and the server's head-office
@@ -63,12 +79,27 @@ impl Attendee {
         let mut types = self.attendee_types.clone();
         types.sort();
         types.dedup();
+        let optional = |t: &Option<String>| {
+            t.as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        };
         Attendee {
             first_name: self.first_name.trim().to_owned(),
             last_name: self.last_name.trim().to_owned(),
             email: self.email.trim().to_owned(),
             company: self.company.trim().to_owned(),
             attendee_types: types,
+            preferred_name: optional(&self.preferred_name),
+            pronouns: optional(&self.pronouns),
+            note: optional(&self.note),
+            custom: self
+                .custom
+                .iter()
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+                .collect(),
         }
     }
 
@@ -82,6 +113,22 @@ impl Attendee {
         check("the last name", &a.last_name, limit::NAME, false)?;
         check("the email", &a.email, limit::EMAIL, false)?;
         check("the company", &a.company, limit::TITLE, false)?;
+        let text = |t: &Option<String>| t.as_deref().unwrap_or_default().to_owned();
+        check(
+            "the preferred name",
+            &text(&a.preferred_name),
+            limit::NAME,
+            false,
+        )?;
+        check("the pronouns", &text(&a.pronouns), limit::LABEL, false)?;
+        check("the note", &text(&a.note), limit::REASON, true)?;
+        if a.custom.len() > MAX_CUSTOM_FIELDS {
+            return Err(Error::TooManyCustomFields);
+        }
+        for (k, v) in &a.custom {
+            check("a custom field's name", k, limit::LABEL, false)?;
+            check("a custom field", v, limit::TITLE, false)?;
+        }
         if a.first_name.is_empty() && a.last_name.is_empty() {
             return Err(Error::NameRequired);
         }
@@ -176,6 +223,8 @@ pub enum Error {
     BadEmail(String),
     #[error("two seats have the same position or ticket")]
     DuplicateSeat,
+    #[error("more than {MAX_CUSTOM_FIELDS} custom fields")]
+    TooManyCustomFields,
     #[error(transparent)]
     Text(#[from] crate::text::TextError),
 }
@@ -192,6 +241,7 @@ impl DomainError for Error {
             Error::NameRequired => "seat_assignments.name_required",
             Error::BadEmail(_) => "seat_assignments.bad_email",
             Error::DuplicateSeat => "seat_assignments.duplicate_seat",
+            Error::TooManyCustomFields => "seat_assignments.too_many_custom_fields",
         }
     }
 }

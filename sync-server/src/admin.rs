@@ -253,6 +253,17 @@ pub fn set_desk_defaults(rec: &mut Recorder<'_>, defaults: &DeskDefaults) -> Res
     Ok(())
 }
 
+pub fn set_result_card(
+    rec: &mut Recorder<'_>,
+    card: &onsite_shared::conference::ResultCard,
+) -> Result<(), Rejected> {
+    rec.execute::<Conference>(
+        &StreamId::conference(rec.conference),
+        &conference::Command::SetResultCard(card.clone()),
+    )?;
+    Ok(())
+}
+
 pub fn set_gates(
     rec: &mut Recorder<'_>,
     gates: &onsite_shared::conference::Gates,

@@ -261,6 +261,7 @@ pub fn demo_file(attendees: usize, seed: u64) -> ImportFile {
                 .iter()
                 .filter_map(|t| AttendeeTypeId::parse(t).ok())
                 .collect(),
+            ..Default::default()
         };
         let mut seats = vec![ImportSeat {
             line: None,

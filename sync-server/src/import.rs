@@ -96,15 +96,54 @@ pub struct CsvRow {
     /// Attendee type ids separated by `;` (e.g. `speaker;volunteer`).
     #[serde(default)]
     pub attendee_types: String,
+    #[serde(default)]
+    pub preferred_name: String,
+    #[serde(default)]
+    pub pronouns: String,
+    /// A note for the door, shown in red on the check-in card.
+    #[serde(default)]
+    pub note: String,
+    /// Every other column, by its header: custom fields the card may show.
+    #[serde(skip)]
+    pub custom: BTreeMap<String, String>,
 }
+
+/// The columns a registrations CSV names; any other column is a custom field.
+const KNOWN_COLUMNS: &[&str] = &[
+    "source_id",
+    "seat_type",
+    "ticket_code",
+    "first_name",
+    "last_name",
+    "email",
+    "company",
+    "attendee_types",
+    "preferred_name",
+    "pronouns",
+    "note",
+];
 
 /// A registrations CSV (a header line, then one row per seat) as registrations; a row that
 /// does not parse is named by its line.
 pub fn parse_csv(text: &str) -> Result<Vec<ImportRegistration>, String> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("line 1: {e}"))?
+        .clone();
     let mut rows = Vec::new();
-    for (i, row) in reader.deserialize::<CsvRow>().enumerate() {
-        rows.push(row.map_err(|e| format!("line {}: {e}", i + 2))?);
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("line {}: {e}", i + 2))?;
+        let mut row: CsvRow = record
+            .deserialize(Some(&headers))
+            .map_err(|e| format!("line {}: {e}", i + 2))?;
+        for (name, value) in headers.iter().zip(record.iter()) {
+            if !KNOWN_COLUMNS.contains(&name.trim()) && !value.trim().is_empty() {
+                row.custom
+                    .insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+        rows.push(row);
     }
     registrations_from_csv(rows)
 }
@@ -133,6 +172,10 @@ pub fn registrations_from_csv(rows: Vec<CsvRow>) -> Result<Vec<ImportRegistratio
                 email: row.email,
                 company: row.company,
                 attendee_types: types,
+                preferred_name: Some(row.preferred_name).filter(|t| !t.trim().is_empty()),
+                pronouns: Some(row.pronouns).filter(|t| !t.trim().is_empty()),
+                note: Some(row.note).filter(|t| !t.trim().is_empty()),
+                custom: row.custom,
             },
         };
         let entry = by_source.entry(row.source_id.clone()).or_insert_with(|| {

@@ -213,7 +213,8 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
             | conference::Event::DeskDefaultsSet { .. }
             | conference::Event::HandOutsSet { .. }
             | conference::Event::AdmissionRulesSet { .. }
-            | conference::Event::GatesSet { .. } => {}
+            | conference::Event::GatesSet { .. }
+            | conference::Event::ResultCardSet { .. } => {}
         },
         Event::Order(e) => apply_order(tx, &c, e)?,
         Event::SeatAssignments(e) => apply_assignments(tx, &c, e)?,
@@ -504,6 +505,7 @@ fn set_holder(
         email: String::new(),
         company: String::new(),
         attendee_types: vec![],
+        ..Default::default()
     };
     let search = seat_assignments::search_text(a, &code);
     let a = a.unwrap_or(&empty);

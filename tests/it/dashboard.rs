@@ -1516,6 +1516,28 @@ fn gates_are_set_up_from_the_dashboard_and_the_overview_says_who_is_inside() -> 
     );
     let (status, _) = viewer.post(&save, &[("name", "sneaky")])?;
     ensure!(status == StatusCode::FORBIDDEN, "{status}");
+    // The card: the fields ticked and the custom ones typed, in that order.
+    let (status, page) = owner.post(
+        &format!("{setup}/card"),
+        &[
+            ("field", "seat_type"),
+            ("field", "email"),
+            ("custom", "dietary, shirt"),
+        ],
+    )?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status} {page}");
+    let view = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{DEMO}"),
+        None,
+    )?;
+    ensure!(
+        view["result_card"]["fields"]
+            == serde_json::json!(["seat_type", "email", {"custom": "dietary"}, {"custom": "shirt"}]),
+        "{view}"
+    );
+    let (status, _) = owner.post(&format!("{setup}/card"), &[("field", "password")])?;
+    ensure!(status == StatusCode::UNPROCESSABLE_ENTITY, "{status}");
     let (_, page) = owner.get(&format!("/conferences/{DEMO}"))?;
     ensure!(
         page.contains(r#"id="inside-now" data-inside="0""#),

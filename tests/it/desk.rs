@@ -1518,3 +1518,75 @@ fn exits_and_re_entries(dir: &TempDir, server: &TestServer) -> Result<()> {
     ensure!(gates.iter().all(|(_, n)| *n == 0), "{gates:?}");
     Ok(())
 }
+
+/// The check-in card as head office sets it: an imported note shows in red, an imported
+/// custom field when chosen, the email only at a gate that lists it; the preferred name and
+/// pronouns an import brought reach the roster.
+#[test]
+fn the_card_shows_what_head_office_chose_with_the_note_in_red_and_no_email_unless_asked()
+-> Result<()> {
+    use onsite_desk_core::CardLine;
+    let dir = TempDir::new("desk-card")?;
+    let server = demo_server(&dir, 10)?;
+    let csv = dir.path().join("regs.csv");
+    std::fs::write(
+        &csv,
+        "source_id,seat_type,first_name,last_name,email,preferred_name,pronouns,note,dietary\n\
+         C-1,Conference pass,William,Gates,bill@example.com,Bill,he/him,Wheelchair user: aisle seat,vegan\n\
+         C-2,Conference pass,Grace,Hopper,grace@example.com,,,,\n",
+    )?;
+    server_command(
+        dir.path(),
+        None,
+        &[
+            "import",
+            &csv.display().to_string(),
+            "--conference",
+            &DEMO.to_string(),
+        ],
+    )?;
+    server.admin(
+        Method::PUT,
+        &format!("/v1/conferences/{DEMO}/result-card"),
+        Some(serde_json::json!({
+            "fields": ["seat_type", "note", {"custom": "dietary"}],
+            "gates": {"press": ["email"]},
+        })),
+    )?;
+    let door = LocalDesk::enrol(&server, DEMO, "card-door", dir.path())?;
+    let press = LocalDesk::enrol(&server, DEMO, "press-door", dir.path())?;
+    press.set_gate("press")?;
+    door.sync()?;
+    press.sync()?;
+    let bill = door.search("gates")?.into_iter().next().context("Bill")?;
+    ensure!(
+        bill.preferred_name.as_deref() == Some("Bill")
+            && bill.pronouns.as_deref() == Some("he/him"),
+        "{bill:?}"
+    );
+    let line = |label: &str, text: &str, attention: bool| CardLine {
+        label: label.into(),
+        text: text.into(),
+        attention,
+    };
+    let CheckInOutcome::Admitted { card, .. } = door.check_in(&scan(bill.code.as_str()))? else {
+        bail!("Bill was not admitted");
+    };
+    ensure!(
+        card == [
+            line("Ticket", "Conference pass", false),
+            line("Note", "Wheelchair user: aisle seat", true),
+            line("dietary", "vegan", false),
+        ],
+        "{card:?}"
+    );
+    let grace = door.search("hopper")?.into_iter().next().context("Grace")?;
+    let CheckInOutcome::Admitted { card, .. } = press.check_in(&scan(grace.code.as_str()))? else {
+        bail!("Grace was not admitted");
+    };
+    ensure!(
+        card == [line("Email", "grace@example.com", false)],
+        "{card:?}"
+    );
+    Ok(())
+}

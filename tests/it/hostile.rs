@@ -2635,7 +2635,44 @@ fn gates_are_checked_and_a_replayed_or_forged_exit_changes_nothing() -> Result<(
             wrong.push(format!("{body}: {status} {answer}"));
         }
     }
+    // The card: known fields only, custom names printable and not empty, at most 16.
+    let card = format!("/v1/conferences/{}/result-card", conf.id);
+    let many: Vec<Value> = (0..17)
+        .map(|i| serde_json::json!({"custom": format!("f{i}")}))
+        .collect();
+    for (body, status_wanted, code) in [
+        (serde_json::json!({"fields": ["password"]}), 400, None),
+        (
+            serde_json::json!({"fields": [{"custom": " "}]}),
+            422,
+            Some("conference.bad_result_card"),
+        ),
+        (
+            serde_json::json!({"fields": [{"custom": "x\u{1b}[2J"}]}),
+            422,
+            Some("text.control_character"),
+        ),
+        (
+            serde_json::json!({"fields": many}),
+            422,
+            Some("conference.bad_result_card"),
+        ),
+    ] {
+        let (status, answer) = server.admin_raw(reqwest::Method::PUT, &card, Some(body.clone()))?;
+        if status != status_wanted || (code.is_some() && answer["code"].as_str() != code) {
+            wrong.push(format!("{body}: {status} {answer}"));
+        }
+    }
     assert!(wrong.is_empty(), "{wrong:#?}");
+    let view = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}", conf.id),
+        None,
+    )?;
+    assert!(
+        view.get("result_card").is_none(),
+        "still the default: {view}"
+    );
 
     let code = honest.tickets[0].code.clone();
     north.push_events(&[admission(&conf, &north, &code)])?;

@@ -244,6 +244,7 @@ fn registration(i: usize) -> onsite_server::import::ImportRegistration {
                 email: format!("r{i}@example.com"),
                 company: "\\N".into(),
                 attendee_types: vec![],
+                ..Default::default()
             },
             line: None,
         }],

@@ -41,6 +41,7 @@ fn walk_in(conf: &TestConference, desk: &TestDesk) -> Event {
                     email: "walk.in@example.com".into(),
                     company: String::new(),
                     attendee_types: vec![],
+                    ..Default::default()
                 },
             }],
             payment_method: PaymentMethod::Cash,

@@ -551,6 +551,7 @@ pub fn sale(
                     email: format!("walker{i}.{}@example.com", id.simple()),
                     company: String::new(),
                     attendee_types: vec![],
+                    ..Default::default()
                 },
             }
         })

@@ -200,6 +200,9 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
           {(banner.attention ?? []).map((a) => (
             <div class="banner-attention">{a}</div>
           ))}
+          {(banner.notes ?? []).map((n) => (
+            <div class="banner-note">{n}</div>
+          ))}
           {banner.lines.map((l) => (
             <div class="banner-line">{l}</div>
           ))}

@@ -26,6 +26,10 @@ function entry(code: string, first: string, last: string): RosterEntry {
     hand_outs: [],
     id_check: false,
     minor: false,
+    preferred_name: null,
+    pronouns: null,
+    note: null,
+    custom: {},
   };
 }
 
@@ -64,6 +68,10 @@ describe("the result banner", () => {
     const o: CheckInOutcome = {
       outcome: "admitted",
       entry: entry("AB12-CD34", "Ada", "Lovelace"),
+      card: [
+        { label: "Ticket", text: "Conference pass", attention: false },
+        { label: "Note", text: "Wheelchair user: aisle seat", attention: true },
+      ],
       admission,
       overridden: false,
       print: { badge: "queued", job: "j1" },
@@ -72,6 +80,8 @@ describe("the result banner", () => {
     expect(b.tone).toBe("ok");
     expect(b.title).toContain("Ada Lovelace");
     expect(b.lines).toContain("Badge printing");
+    expect(b.lines).toContain("Ticket: Conference pass");
+    expect(b.notes).toEqual(["Wheelchair user: aisle seat"]);
   });
   it("says what is still to be handed over, and not what was", () => {
     const ada = entry("AB12-CD34", "Ada", "Lovelace");
@@ -79,7 +89,14 @@ describe("the result banner", () => {
       { item: "t-shirt", name: "T-shirt", sizes: ["S", "M"], given: null, duplicates: 0 },
       { item: "voucher", name: "Meal voucher", sizes: [], given: { desk: "d1", at: admission.at, size: null, pending: true }, duplicates: 0 },
     ];
-    const o: CheckInOutcome = { outcome: "admitted", entry: ada, admission, overridden: false, print: { badge: "no_printer" } };
+    const o: CheckInOutcome = {
+      outcome: "admitted",
+      entry: ada,
+      card: [{ label: "Hand over", text: toHandOver(ada).join(", "), attention: false }],
+      admission,
+      overridden: false,
+      print: { badge: "no_printer" },
+    };
     expect(bannerFor(o, "d1").lines).toContain("Hand over: T-shirt");
     expect(toHandOver(ada)).toEqual(["T-shirt"]);
   });
@@ -102,7 +119,7 @@ describe("the result banner", () => {
     const ada = entry("AB12-CD34", "Ada", "Lovelace");
     const exit = { admission: "x1", desk: "d1", gate: "North exit", at: "2026-11-24T12:00:00Z" };
     expect(bannerFor({ outcome: "exited", entry: ada, exit }, "d1").title).toBe("Out: Ada Lovelace");
-    expect(bannerFor({ outcome: "reentered", entry: ada, admission: { ...exit, gate: "Main" } }, "d1").title).toBe("Back in: Ada Lovelace");
+    expect(bannerFor({ outcome: "reentered", entry: ada, card: [], admission: { ...exit, gate: "Main" } }, "d1").title).toBe("Back in: Ada Lovelace");
     const refused = bannerFor({ outcome: "reentry_refused", entry: ada, exited: exit }, "d1");
     expect(refused.tone).toBe("bad");
     expect(refused.overridable).toBe("AB12-CD34");
@@ -179,6 +196,7 @@ describe("a party at the door", () => {
     const ok: CheckInOutcome = {
       outcome: "admitted",
       entry: entry("A", "Al", "Out"),
+      card: [],
       admission,
       overridden: false,
       print: { badge: "not_printed" },

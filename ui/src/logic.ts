@@ -1,4 +1,5 @@
 // What the window decides without the desk core: pure functions, tested with Vitest.
+import type { CardLine } from "./bindings/CardLine";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { Money } from "./bindings/Money";
 import type { RosterEntry } from "./bindings/RosterEntry";
@@ -15,6 +16,16 @@ export interface Banner {
   attention?: string[];
   /** The ticket staff may let in anyway, with a reason (not entitled, outside its rules). */
   overridable?: string;
+  /** The registration's note, in red. */
+  notes?: string[];
+}
+
+/** The card head office set up, as banner lines and notes. */
+export function cardLines(card: CardLine[]): { lines: string[]; notes: string[] } {
+  return {
+    lines: card.filter((l) => !l.attention).map((l) => `${l.label}: ${l.text}`),
+    notes: card.filter((l) => l.attention).map((l) => l.text),
+  };
 }
 
 /** What the seat type's rules ask staff to check, for the banner. */
@@ -98,20 +109,14 @@ export function bannerFor(outcome: CheckInOutcome, ownDevice: string | null): Ba
   switch (outcome.outcome) {
     case "admitted": {
       const who = outcome.entry ? fullName(outcome.entry) : outcome.admission.gate;
-      const lines: string[] = [];
-      if (outcome.entry) {
-        lines.push(outcome.entry.seat_type_name);
-        if (outcome.entry.entitlements.length > 0) lines.push(`Also: ${outcome.entry.entitlements.join(", ")}`);
-        const give = toHandOver(outcome.entry);
-        if (give.length > 0) lines.push(`Hand over: ${give.join(", ")}`);
-      }
+      const { lines, notes } = cardLines(outcome.card);
       if (outcome.overridden) lines.push("Let in by override");
       const attention = attentionFor(outcome.entry);
       const p = outcome.print;
       if (p.badge === "queued") lines.push("Badge printing");
       else if (p.badge === "no_printer") lines.push("No badge printer chosen");
       else if (p.badge === "held") lines.push("Badge held: the name does not fit. Open the attendee to print.");
-      return { tone: "ok", title: `Admitted: ${who}`, lines, attention };
+      return { tone: "ok", title: `Admitted: ${who}`, lines, attention, notes };
     }
     case "already_admitted": {
       const where = outcome.first.desk === ownDevice ? "this desk" : "another desk";
@@ -136,7 +141,8 @@ export function bannerFor(outcome: CheckInOutcome, ownDevice: string | null): Ba
     }
     case "reentered": {
       const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
-      return { tone: "ok", title: `Back in: ${who}`, lines: [`gate ${outcome.admission.gate}`], attention: attentionFor(outcome.entry) };
+      const { lines, notes } = cardLines(outcome.card);
+      return { tone: "ok", title: `Back in: ${who}`, lines: [`gate ${outcome.admission.gate}`, ...lines], attention: attentionFor(outcome.entry), notes };
     }
     case "exited": {
       const who = outcome.entry ? fullName(outcome.entry) : "Ticket";

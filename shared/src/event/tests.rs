@@ -69,6 +69,7 @@ fn attendee() -> Attendee {
         email: "lucja@example.com".into(),
         company: "Łódź Systems".into(),
         attendee_types: vec![AttendeeTypeId::parse("speaker").unwrap()],
+        ..Default::default()
     }
 }
 
@@ -222,6 +223,22 @@ fn samples() -> Vec<Event> {
                 auto_print: Some(crate::badge::AutoPrint::Always),
                 badge_template: Some("badge-4x3in".into()),
                 printer: Some("badges".into()),
+            },
+        }
+        .into(),
+        k::Event::ResultCardSet {
+            conference: CONF,
+            card: crate::conference::ResultCard {
+                fields: vec![
+                    crate::conference::CardField::SeatType,
+                    crate::conference::CardField::Note,
+                    crate::conference::CardField::Custom("dietary".into()),
+                ],
+                gates: [(
+                    "press desk".to_owned(),
+                    vec![crate::conference::CardField::Email],
+                )]
+                .into(),
             },
         }
         .into(),

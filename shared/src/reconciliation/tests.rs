@@ -290,6 +290,7 @@ fn attendee(first: &str, email: &str) -> Attendee {
         email: email.into(),
         company: String::new(),
         attendee_types: vec![],
+        ..Default::default()
     }
 }
 

@@ -39,6 +39,7 @@ fn ada() -> Attendee {
         email: "ada@example.com".into(),
         company: "Analytical Engines".into(),
         attendee_types: vec![AttendeeTypeId::parse("speaker").unwrap()],
+        ..Default::default()
     }
 }
 

@@ -84,6 +84,7 @@ pub(crate) fn ticket(n: u128, seat_type: SeatTypeId, name: &str) -> SaleTicket {
             email: format!("{}@example.com", name.to_lowercase()),
             company: String::new(),
             attendee_types: vec![],
+            ..Default::default()
         },
     }
 }

@@ -1,5 +1,6 @@
 //! Gates on the set-up page: each gate desks may be set to, with its direction and zone (add
-//! or change one, take one away), and the zones that let nobody back in.
+//! or change one, take one away), the zones that let nobody back in, and what the check-in
+//! card shows.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{Markup, html};
-use onsite_shared::conference::{Conference, Gate, GateDirection, Gates};
+use onsite_shared::conference::{CardField, Conference, Gate, GateDirection, Gates, ResultCard};
 use onsite_shared::event::StreamId;
 use serde::Deserialize;
 
@@ -53,6 +54,7 @@ pub(super) fn section(conf: &ConferencePage, manages: bool) -> Markup {
             }
         }
         p #no-reentry { "No re-entry in: " @if g.no_reentry.is_empty() { "—" } @else { (g.no_reentry.join(", ")) } }
+        (card_form(conf, manages))
         @if manages {
             form.card method="post" action=(conf.href("/setup/gates")) #gate-form {
                 input type="hidden" name="csrf" value=(conf.session.csrf);
@@ -73,6 +75,102 @@ pub(super) fn section(conf: &ConferencePage, manages: bool) -> Markup {
             }
         }
     }
+}
+
+const STANDARD: [(CardField, &str); 7] = [
+    (CardField::SeatType, "ticket"),
+    (CardField::Company, "company"),
+    (CardField::AttendeeType, "attendee type"),
+    (CardField::AddOns, "add-ons"),
+    (CardField::HandOuts, "hand-outs"),
+    (CardField::Note, "note (in red)"),
+    (CardField::Email, "email"),
+];
+
+fn field_value(f: &CardField) -> String {
+    serde_json::to_value(f)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// What the check-in card shows at every gate (a gate's own list is set through the API).
+fn card_form(conf: &ConferencePage, manages: bool) -> Markup {
+    let card = &conf.conference.result_card;
+    let custom: Vec<&str> = card
+        .fields
+        .iter()
+        .filter_map(|f| match f {
+            CardField::Custom(n) => Some(n.as_str()),
+            _ => None,
+        })
+        .collect();
+    html! {
+        h3 { "The check-in card" }
+        p #card-fields {
+            "Shows the name, then: "
+            (card.fields.iter().map(|f| match f {
+                CardField::Custom(n) => n.clone(),
+                other => STANDARD.iter().find(|(s, _)| s == other).map_or_else(String::new, |(_, t)| (*t).to_owned()),
+            }).collect::<Vec<_>>().join(", "))
+            @if !card.gates.is_empty() { " (" (card.gates.len()) " gate(s) have their own)" }
+        }
+        @if manages {
+            form.card method="post" action=(conf.href("/setup/card")) #card-form {
+                input type="hidden" name="csrf" value=(conf.session.csrf);
+                @for (f, text) in &STANDARD {
+                    label.inline {
+                        input type="checkbox" name="field" value=(field_value(f)) checked[card.fields.contains(f)];
+                        " " (text)
+                    }
+                }
+                label.inline { "Custom fields " input #card-custom name="custom" size="24" value=(custom.join(", ")) placeholder="dietary, t-shirt size"; }
+                button #save-card { "Save the card" }
+            }
+        }
+    }
+}
+
+pub(super) async fn save_card<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    conf: ConferencePage,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let mut csrf = String::new();
+    let mut fields = Vec::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "csrf" => csrf = value,
+            "field" => match STANDARD.iter().find(|(f, _)| field_value(f) == value) {
+                Some((f, _)) => fields.push(f.clone()),
+                None => {
+                    return super::refused(
+                        &conf.session,
+                        "Not a field of the card.",
+                        &conf.href("/setup"),
+                    );
+                }
+            },
+            "custom" => fields.extend(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| CardField::Custom(n.to_owned())),
+            ),
+            _ => {}
+        }
+    }
+    change(&app, &conf, &headers, &csrf, move |rec| {
+        let (c, _) = rec.load::<Conference>(&StreamId::conference(rec.conference))?;
+        let card = ResultCard {
+            fields: fields.clone(),
+            gates: c.result_card.gates,
+        };
+        admin::set_result_card(rec, &card)
+    })
+    .await
 }
 
 #[derive(Deserialize)]

@@ -100,6 +100,10 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
             post(gates::save::<S>),
         )
         .route(
+            "/conferences/{conference}/setup/card",
+            post(gates::save_card::<S>),
+        )
+        .route(
             "/conferences/{conference}/setup/gates/remove",
             post(gates::remove::<S>),
         )

@@ -39,6 +39,10 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         )
         .route("/v1/conferences/{conference}/gates", put(set_gates::<S>))
         .route(
+            "/v1/conferences/{conference}/result-card",
+            put(set_result_card::<S>),
+        )
+        .route(
             "/v1/conferences/{conference}/seat-types/{seat_type}/admission-rules",
             put(set_admission_rules::<S>),
         )
@@ -98,6 +102,13 @@ pub(super) struct ConferenceView {
     /// The gates head office named (left out when none).
     #[serde(skip_serializing_if = "is_default_gates")]
     gates: onsite_shared::conference::Gates,
+    /// What the check-in card shows (left out while it is the default).
+    #[serde(skip_serializing_if = "is_default_card")]
+    result_card: onsite_shared::conference::ResultCard,
+}
+
+fn is_default_card(c: &onsite_shared::conference::ResultCard) -> bool {
+    *c == onsite_shared::conference::ResultCard::default()
 }
 
 fn is_default_gates(g: &onsite_shared::conference::Gates) -> bool {
@@ -142,6 +153,7 @@ pub(super) async fn get_conference<S: Store>(
         remaining: seats.remaining,
         admission_rules: c.admission_rules,
         gates: c.gates,
+        result_card: c.result_card,
     }))
 }
 
@@ -230,6 +242,29 @@ pub(super) async fn update_seat_type<S: Store>(
         conference,
         Some(format!("token {}", admin.0)),
         move |rec| admin::update_seat_type(rec, seat_type, &change),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set what the check-in card shows.
+///
+/// `fields`, in order, for every gate (the name always shows): `company`, `seat_type`,
+/// `attendee_type`, `add_ons`, `hand_outs`, `note` (in red), `email` (hidden unless listed),
+/// `{"custom": "dietary"}` (a field the import brought); `gates`: a gate's own list by name.
+/// The default: seat type, add-ons, hand-outs, note.
+#[utoipa::path(put, path = "/v1/conferences/{conference}/result-card", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = onsite_shared::conference::ResultCard, security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request (an unknown field)", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 422, description = "`conference.bad_result_card`, `text.too_long`, `text.control_character`", body = ErrorBody)))]
+pub(super) async fn set_result_card<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    admin: AdminAuth,
+    Params(conference): Params<ConferenceId>,
+    Body(card): Body<onsite_shared::conference::ResultCard>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(
+        &app,
+        conference,
+        Some(format!("token {}", admin.0)),
+        move |rec| admin::set_result_card(rec, &card),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -49,6 +49,7 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         conferences::update_seat_type,
         conferences::set_admission_rules,
         conferences::set_gates,
+        conferences::set_result_card,
         badges::get_badges,
         badges::set_templates,
         badges::reset_templates,

@@ -234,6 +234,7 @@ fn import_file(conference: ConferenceId) -> ImportFile {
         email: format!("guest{n}@example.com"),
         company: String::new(),
         attendee_types: vec![],
+        ..Default::default()
     };
     let mut registrations: Vec<ImportRegistration> = (0..REGISTRATIONS)
         .map(|n| ImportRegistration {

@@ -33,6 +33,18 @@ duplicates: number, prints: number,
  */
 hand_outs: Array<HandOutView>, 
 /**
+ * The name for the badge, when not the registered one.
+ */
+preferred_name: string | null, pronouns: string | null, 
+/**
+ * A note for the door: the card shows it in red.
+ */
+note: string | null, 
+/**
+ * Fields an import brought, by name.
+ */
+custom: { [key in string]: string }, 
+/**
  * The seat type's rules say: check the holder's ID.
  */
 id_check: boolean, 
