@@ -16,7 +16,7 @@ const QR_QUIET: usize = 4;
 const SIZE_STEP: f32 = 0.5;
 
 /// What is printed on one badge.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BadgeData {
     pub conference: String,
     /// The attendee type's name, shown in the band.
@@ -29,6 +29,8 @@ pub struct BadgeData {
     /// Add-ons the person holds (workshops, receptions).
     pub entitlements: Vec<String>,
     pub ticket_code: String,
+    /// Empty when the holder gave none (nothing is printed then).
+    pub pronouns: String,
 }
 
 /// The band of a badge whose holder has no attendee type.
@@ -61,6 +63,7 @@ impl BadgeData {
             company: String::new(),
             entitlements: Vec::new(),
             ticket_code: String::new(),
+            pronouns: String::new(),
         }
     }
 
@@ -84,6 +87,7 @@ impl BadgeData {
                 .collect::<Vec<_>>()
                 .join(" · "),
             Field::TicketCode => self.ticket_code.trim().to_owned(),
+            Field::Pronouns => self.pronouns.trim().to_owned(),
         }
     }
 }
@@ -126,6 +130,7 @@ fn field_name(field: Field) -> &'static str {
         Field::Company => "company",
         Field::Entitlements => "entitlements",
         Field::TicketCode => "ticket code",
+        Field::Pronouns => "pronouns",
     }
 }
 

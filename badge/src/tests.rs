@@ -11,6 +11,7 @@ pub(crate) fn ada() -> BadgeData {
         company: "Contoso Ltd.".into(),
         entitlements: vec!["Workshop: Event Sourcing".into(), "Speakers' dinner".into()],
         ticket_code: "K7M-2QX".into(),
+        ..Default::default()
     }
 }
 

@@ -252,6 +252,7 @@ fn people() -> Vec<BadgeData> {
         company: company.into(),
         entitlements: vec!["Workshop".into()],
         ticket_code: code.into(),
+        ..Default::default()
     };
     vec![
         person("Ada", "Lovelace", "Analytical Engines", "FUZZ-0001"),

@@ -106,6 +106,8 @@ pub enum Field {
     /// The add-ons the person holds, joined with " · ".
     Entitlements,
     TicketCode,
+    /// The holder's pronouns ("she/her"), when they gave any.
+    Pronouns,
 }
 
 /// A colour: `"band"`, `"on_band"` or `"#RRGGBB"`.

@@ -30,6 +30,7 @@ fn zoe(code: &str) -> BadgeData {
         company: "Zürich Rück AG".into(),
         entitlements: vec!["Workshop: CQRS in practice".into()],
         ticket_code: code.into(),
+        ..Default::default()
     }
 }
 

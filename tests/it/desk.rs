@@ -1564,6 +1564,15 @@ fn the_card_shows_what_head_office_chose_with_the_note_in_red_and_no_email_unles
             && bill.pronouns.as_deref() == Some("he/him"),
         "{bill:?}"
     );
+    // The badge says the name he goes by, and his pronouns.
+    let badge = door.badge_svg(bill.code.as_str())?;
+    ensure!(
+        badge.svg.contains("Bill Gates")
+            && badge.svg.contains("he/him")
+            && !badge.svg.contains("William"),
+        "{}",
+        badge.svg
+    );
     let line = |label: &str, text: &str, attention: bool| CardLine {
         label: label.into(),
         text: text.into(),

@@ -38,11 +38,16 @@ pub struct BadgeSvg {
 /// What goes on a ticket holder's badge.
 pub(crate) fn badge_data(conf: &Conference, entry: &RosterEntry) -> BadgeData {
     BadgeData {
-        first_name: entry.first_name.clone(),
+        // The name the person goes by, when the registration says one.
+        first_name: entry
+            .preferred_name
+            .clone()
+            .unwrap_or_else(|| entry.first_name.clone()),
         last_name: entry.last_name.clone(),
         company: entry.company.clone(),
         entitlements: entry.entitlements.clone(),
         ticket_code: entry.code.to_string(),
+        pronouns: entry.pronouns.clone().unwrap_or_default(),
         ..BadgeData::of_conference(conf, &entry.attendee_types, &entry.seat_type_name)
     }
 }

@@ -1173,6 +1173,7 @@ fn badges() -> Result<()> {
         company: "Zürich Rück AG".into(),
         entitlements: vec!["Event sourcing workshop".into()],
         ticket_code: format!("B{i:05}-QX"),
+        ..Default::default()
     };
     // Warm up: the embedded fonts are parsed once per process.
     render_badge(template, &person(0))?;

@@ -3,4 +3,4 @@
 /**
  * What a text or QR element shows.
  */
-export type Field = "conference" | "attendee_type" | "name" | "company" | "entitlements" | "ticket_code";
+export type Field = "conference" | "attendee_type" | "name" | "company" | "entitlements" | "ticket_code" | "pronouns";
