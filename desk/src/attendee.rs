@@ -5,7 +5,12 @@
 //! typed at this desk minutes ago; it is corrected once the sale is confirmed. The email is not
 //! correctable at the door: it identifies the person, and the server refuses a correction
 //! whose email differs (the seat may have gone to someone else meanwhile).
+//!
+//! The name on the badge (a preferred name, pronouns) can also be set for the badge only: the
+//! registration stays as it is, and any ticket the desk knows can have one, a provisional
+//! walk-in's too.
 
+use onsite_shared::badge::{self, Badge, NameOnBadge};
 use onsite_shared::event::StreamId;
 use onsite_shared::ids::TicketCode;
 use onsite_shared::seat_assignments::{self, SeatAssignments};
@@ -13,6 +18,14 @@ use onsite_shared::seat_assignments::{self, SeatAssignments};
 use crate::command;
 use crate::error::DeskError;
 use crate::store::Desk;
+
+/// The name printed on a badge instead of the registration's, and pronouns; empty fields go
+/// back to what the registration says.
+#[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
+pub struct BadgeName {
+    pub preferred_name: Option<String>,
+    pub pronouns: Option<String>,
+}
 
 /// The fields a door correction may change; `None` keeps the current value.
 #[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
@@ -23,6 +36,32 @@ pub struct Correction {
 }
 
 impl Desk {
+    /// Sets the name and pronouns printed on a ticket's badge, for the badge only.
+    pub fn set_badge_name(&self, code: &str, name: &BadgeName) -> Result<(), DeskError> {
+        let code =
+            TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        let now = self.now();
+        self.write(|tx| {
+            let id = Desk::identity(tx)?;
+            let conf = self.conference(tx, id)?;
+            let entry = crate::roster::entry(tx, &conf, &code)?
+                .ok_or_else(|| DeskError::NoSuchTicket(code.to_string()))?;
+            let stream = StreamId::badge(entry.ticket);
+            command::execute::<Badge>(tx, id, &stream, now, |_| {
+                Ok(badge::Command::SetName(NameOnBadge {
+                    conference: id.conference,
+                    ticket: entry.ticket,
+                    code: code.clone(),
+                    desk: id.device,
+                    at: now,
+                    preferred_name: name.preferred_name.clone(),
+                    pronouns: name.pronouns.clone(),
+                }))
+            })?;
+            Ok(())
+        })
+    }
+
     /// Corrects the name or company of a ticket's holder.
     pub fn correct_attendee(&self, code: &str, correction: &Correction) -> Result<(), DeskError> {
         let code =

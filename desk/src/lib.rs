@@ -17,7 +17,7 @@
 //! the logs over HTTP. Nothing here knows about windows: the Tauri app calls this crate.
 
 mod attendee;
-pub use attendee::Correction;
+pub use attendee::{BadgeName, Correction};
 mod check_in;
 mod command;
 mod conflict;

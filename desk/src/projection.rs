@@ -519,15 +519,17 @@ fn write_badge(
     pending: bool,
 ) -> Result<(), DeskError> {
     delete_row(conn, "prints", key)?;
-    let Some(last) = &state.last else {
-        return Ok(());
+    let ticket = match (&state.last, &state.name) {
+        (Some(print), _) => print.ticket,
+        (None, Some(name)) => name.ticket,
+        (None, None) => return Ok(()),
     };
     conn.prepare_cached(
         "INSERT INTO prints (stream, ticket, prints, state, pending) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         key,
-        last.ticket.to_string(),
+        ticket.to_string(),
         state.prints,
         serde_json::to_string(state)?,
         pending

@@ -273,11 +273,16 @@ pub(crate) fn entry(
     let st = conf.seat_type(seat_type);
     let ticket: TicketId = parse(&row.ticket, "ticket")?;
     let (admission, duplicates) = admission_state(conn, code)?;
-    let prints: u32 = conn
-        .prepare_cached("SELECT prints FROM prints WHERE ticket = ?1")?
-        .query_row([&row.ticket], |r| r.get(0))
+    let (prints, badge): (u32, Option<String>) = conn
+        .prepare_cached("SELECT prints, state FROM prints WHERE ticket = ?1")?
+        .query_row([&row.ticket], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
-        .unwrap_or(0);
+        .unwrap_or((0, None));
+    // A name set at a desk for the badge only wins over the registration's.
+    let on_badge = match badge {
+        Some(state) => serde_json::from_str::<onsite_shared::badge::Badge>(&state)?.name,
+        None => None,
+    };
     let mut entitlements = BTreeSet::new();
     // The ticket's own seat type and the person's add-ons: who gets which hand-out.
     let mut holds = vec![seat_type];
@@ -306,8 +311,11 @@ pub(crate) fn entry(
         email: row.email.clone(),
         company: row.company.clone(),
         hand_outs: hand_outs(conn, conf, code, &holds, &attendee_types)?,
-        preferred_name: details.preferred_name,
-        pronouns: details.pronouns,
+        preferred_name: on_badge
+            .as_ref()
+            .and_then(|n| n.preferred_name.clone())
+            .or(details.preferred_name),
+        pronouns: on_badge.and_then(|n| n.pronouns).or(details.pronouns),
         note: details.note,
         custom: details.custom,
         id_check: conf.rules_for(seat_type).id_check,

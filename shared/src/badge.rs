@@ -6,6 +6,10 @@
 //! duplicate (F18). On the server a print pushed by a desk is a physical fact: it is accepted
 //! as it was recorded; the same job twice changes nothing.
 //!
+//! The name on the badge can be changed for the badge only ([`NameOnBadge`]: a preferred name,
+//! pronouns), at the desk: the registration and the order stay as they are. The last one
+//! recorded wins; empty fields go back to what the registration says.
+//!
 //! Auto-print on check-in is a desk setting; [`should_auto_print`] is its rule. A duplicate
 //! scan never prints by itself: only a fresh admission can trigger a print.
 
@@ -25,8 +29,26 @@ pub struct Print {
     pub at: Timestamp,
 }
 
+/// What a desk set to print instead of the registration's name, for this badge only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameOnBadge {
+    pub conference: ConferenceId,
+    pub ticket: TicketId,
+    pub code: TicketCode,
+    pub desk: DeviceId,
+    pub at: Timestamp,
+    /// `None`: the registration's (preferred) name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pronouns: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// A desk sets the name and pronouns for this badge only (desk and server alike: the last
+    /// one recorded wins).
+    SetName(NameOnBadge),
     /// The desk's spooler accepted a job. `reprint_reason` is required when the badge was
     /// printed before.
     RecordPrint {
@@ -47,6 +69,31 @@ pub enum Event {
     Printed { print: Print },
     #[serde(rename = "badge.reprinted")]
     Reprinted { print: Print, reason: String },
+    #[serde(rename = "badge.name_set")]
+    NameSet { name: NameOnBadge },
+}
+
+impl Event {
+    pub fn ticket(&self) -> TicketId {
+        match self {
+            Event::Printed { print } | Event::Reprinted { print, .. } => print.ticket,
+            Event::NameSet { name } => name.ticket,
+        }
+    }
+
+    pub fn conference(&self) -> ConferenceId {
+        match self {
+            Event::Printed { print } | Event::Reprinted { print, .. } => print.conference,
+            Event::NameSet { name } => name.conference,
+        }
+    }
+
+    pub fn desk(&self) -> DeviceId {
+        match self {
+            Event::Printed { print } | Event::Reprinted { print, .. } => print.desk,
+            Event::NameSet { name } => name.desk,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,6 +119,8 @@ pub struct Badge {
     pub prints: u32,
     pub jobs: Vec<PrintJobId>,
     pub last: Option<Print>,
+    /// The name set for this badge only, if a desk set one.
+    pub name: Option<NameOnBadge>,
 }
 
 impl Badge {
@@ -120,6 +169,31 @@ impl Aggregate for Badge {
 
     fn decide(&self, command: &Command) -> Result<Vec<Event>, Error> {
         match command {
+            Command::SetName(name) => {
+                use crate::text::{check, limit};
+                let text = |t: &Option<String>| t.as_deref().unwrap_or_default().to_owned();
+                check(
+                    "the preferred name",
+                    &text(&name.preferred_name),
+                    limit::NAME,
+                    false,
+                )?;
+                check("the pronouns", &text(&name.pronouns), limit::LABEL, false)?;
+                let name = NameOnBadge {
+                    preferred_name: clean(&name.preferred_name),
+                    pronouns: clean(&name.pronouns),
+                    ..name.clone()
+                };
+                let same = self.name.as_ref().is_some_and(|n| {
+                    (&n.preferred_name, &n.pronouns) == (&name.preferred_name, &name.pronouns)
+                }) || (self.name.is_none()
+                    && name.preferred_name.is_none()
+                    && name.pronouns.is_none());
+                if same {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::NameSet { name }])
+            }
             Command::RecordPrint {
                 print,
                 reprint_reason,
@@ -161,7 +235,13 @@ impl Aggregate for Badge {
     }
 
     fn evolve(mut self, event: &Event) -> Self {
-        let (Event::Printed { print } | Event::Reprinted { print, .. }) = event;
+        let print = match event {
+            Event::Printed { print } | Event::Reprinted { print, .. } => print,
+            Event::NameSet { name } => {
+                self.name = Some(name.clone());
+                return self;
+            }
+        };
         if !self.jobs.contains(&print.job) {
             self.jobs.push(print.job);
             self.prints += 1;

@@ -186,6 +186,7 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("admission.reentered", 1),
     ("badge.printed", 1),
     ("badge.reprinted", 1),
+    ("badge.name_set", 1),
     ("hand_out.given", 1),
     ("hand_out.undone", 1),
     ("hand_out.duplicate_flagged", 1),
@@ -369,9 +370,7 @@ impl Event {
                 };
                 StreamId::admission(*conference, code)
             }
-            Event::Badge(
-                badge::Event::Printed { print } | badge::Event::Reprinted { print, .. },
-            ) => StreamId::badge(print.ticket),
+            Event::Badge(e) => StreamId::badge(e.ticket()),
             Event::HandOut(e) => StreamId::hand_out(e.conference(), e.code()),
             Event::WalkIn(e) => StreamId::walk_in(e.order()),
             Event::Conflict(e) => StreamId::conflict(match e {
@@ -415,9 +414,7 @@ impl Event {
                     entry: movement, ..
                 },
             ) => Some(movement.desk),
-            Event::Badge(
-                badge::Event::Printed { print } | badge::Event::Reprinted { print, .. },
-            ) => Some(print.desk),
+            Event::Badge(e) => Some(e.desk()),
             Event::HandOut(hand_out::Event::Given { given, .. }) => Some(given.desk),
             Event::HandOut(hand_out::Event::Undone { desk, .. }) => Some(*desk),
             Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => Some(sale.desk),
@@ -444,9 +441,7 @@ impl Event {
                 | check_in::Event::Exited { conference, .. }
                 | check_in::Event::Reentered { conference, .. },
             ) => Some(*conference),
-            Event::Badge(
-                badge::Event::Printed { print } | badge::Event::Reprinted { print, .. },
-            ) => Some(print.conference),
+            Event::Badge(e) => Some(e.conference()),
             Event::HandOut(e) => Some(e.conference()),
             Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => Some(sale.conference),
             _ => None,

@@ -212,12 +212,10 @@ pub fn needs(event: &Event) -> Vec<Need> {
                 conference, code, ..
             },
         ) => vec![Need::CheckIn(StreamId::admission(*conference, code))],
-        Event::Badge(badge::Event::Printed { print } | badge::Event::Reprinted { print, .. }) => {
-            vec![
-                Need::Badge(StreamId::badge(print.ticket)),
-                Need::TicketConference(print.ticket),
-            ]
-        }
+        Event::Badge(e) => vec![
+            Need::Badge(StreamId::badge(e.ticket())),
+            Need::TicketConference(e.ticket()),
+        ],
         Event::SeatAssignments(seat_assignments::Event::Updated { order, .. }) => {
             vec![Need::Assignments(StreamId::seat_assignments(*order))]
         }
@@ -396,6 +394,19 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
             let (print, reprint_reason) = match e {
                 badge::Event::Printed { print } => (print, None),
                 badge::Event::Reprinted { print, reason } => (print, Some(reason.clone())),
+                badge::Event::NameSet { name } => {
+                    if loaded.ticket_conference.is_none() {
+                        return Ok(Outcome::rejected(reason::UNKNOWN_TICKET));
+                    }
+                    let decided = loaded
+                        .badge
+                        .decide(&badge::Command::SetName(name.clone()))
+                        .map_err(|e| inconsistent(&e))?;
+                    return Ok(match decided.into_iter().next() {
+                        Some(e) => Outcome::accepted().recording(e.into()),
+                        None => Outcome::accepted(),
+                    });
+                }
             };
             let decided = loaded
                 .badge

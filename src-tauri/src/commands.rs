@@ -18,6 +18,7 @@ desk_commands![
     hand_out,
     undo_hand_out,
     correct_attendee,
+    set_badge_name,
     availability,
     sell,
     sales,

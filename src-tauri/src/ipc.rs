@@ -7,8 +7,8 @@ use std::sync::Arc;
 use onsite_desk_core::printing::Cups;
 use onsite_desk_core::sync::{self, SyncClient, SyncError, SyncStatus};
 use onsite_desk_core::{
-    BadgeSvg, CheckInOutcome, CheckInRequest, ConferenceView, ConflictAction, ConflictItem,
-    Correction, Desk, DeskError, DoorNumbers, HandOutOutcome, HandOutRequest, Party,
+    BadgeName, BadgeSvg, CheckInOutcome, CheckInRequest, ConferenceView, ConflictAction,
+    ConflictItem, Correction, Desk, DeskError, DoorNumbers, HandOutOutcome, HandOutRequest, Party,
     PartyCheckInRequest, PrintJob, PrintRequest, PrintSettings, RosterEntry, SaleReceipt,
     SaleRequest, SaleView, SeatAvailability,
 };
@@ -205,6 +205,13 @@ pub async fn undo_hand_out(
 }
 
 #[tauri::command]
+pub async fn set_badge_name(app: State<'_, DeskApp>, code: String, name: BadgeName) -> Answer<()> {
+    app.desk.set_badge_name(&code, &name)?;
+    app.appended();
+    Ok(())
+}
+
+#[tauri::command]
 pub async fn correct_attendee(
     app: State<'_, DeskApp>,
     code: String,
@@ -375,6 +382,7 @@ mod tests {
         HandOutRequest::export_all(&cfg)?;
         HandOutOutcome::export_all(&cfg)?;
         Correction::export_all(&cfg)?;
+        BadgeName::export_all(&cfg)?;
         SeatAvailability::export_all(&cfg)?;
         SaleRequest::export_all(&cfg)?;
         SaleReceipt::export_all(&cfg)?;

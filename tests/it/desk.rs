@@ -1597,5 +1597,36 @@ fn the_card_shows_what_head_office_chose_with_the_note_in_red_and_no_email_unles
         card == [line("Email", "grace@example.com", false)],
         "{card:?}"
     );
+
+    // A name for Grace's badge only, set at the press desk: both desks print it after sync,
+    // and her registration stays as it is.
+    press.set_badge_name(
+        grace.code.as_str(),
+        &onsite_desk_core::BadgeName {
+            preferred_name: Some("Amazing Grace".into()),
+            pronouns: Some("she/her".into()),
+        },
+    )?;
+    press.sync()?;
+    door.sync()?;
+    let badge = door.badge_svg(grace.code.as_str())?;
+    ensure!(
+        badge.svg.contains("Amazing Grace Hopper") && badge.svg.contains("she/her"),
+        "{}",
+        badge.svg
+    );
+    let registrations = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/registrations?q=hopper"),
+        None,
+    )?;
+    ensure!(
+        registrations["registrations"][0]["first_name"] == "Grace",
+        "{registrations}"
+    );
+    ensure!(
+        door.set_badge_name("NOPE-NOPE", &onsite_desk_core::BadgeName::default())
+            .is_err()
+    );
     Ok(())
 }

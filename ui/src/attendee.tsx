@@ -16,6 +16,8 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
   const [first, setFirst] = useState("");
   const [last, setLast] = useState("");
   const [company, setCompany] = useState("");
+  const [preferred, setPreferred] = useState("");
+  const [pronouns, setPronouns] = useState("");
   const [needsAccept, setNeedsAccept] = useState(false);
   const [preview, setPreview] = useState<BadgeSvg | null>(null);
   const [party, setParty] = useState<Party | null>(null);
@@ -27,6 +29,8 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
       setFirst(e.first_name);
       setLast(e.last_name);
       setCompany(e.company);
+      setPreferred(e.preferred_name ?? "");
+      setPronouns(e.pronouns ?? "");
     }
     setJobs((await desk.printJobs()).filter((j) => j.code === code));
     setParty(await desk.party(code).catch(() => null));
@@ -146,6 +150,22 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
         <input aria-label="Last name" value={last} onInput={(e) => setLast((e.target as HTMLInputElement).value)} />
         <input aria-label="Company" value={company} onInput={(e) => setCompany((e.target as HTMLInputElement).value)} />
         <button type="submit">Save correction</button>
+      </form>
+      <form
+        class="correct"
+        id="badge-name"
+        onSubmit={(e) => {
+          e.preventDefault();
+          act(
+            () => desk.setBadgeName(code, { preferred_name: preferred || null, pronouns: pronouns || null }),
+            "Name on the badge saved",
+          );
+        }}
+      >
+        <h2>Name on the badge only</h2>
+        <input id="preferred-name" aria-label="Preferred name" placeholder="Preferred name" value={preferred} onInput={(e) => setPreferred((e.target as HTMLInputElement).value)} />
+        <input id="pronouns" aria-label="Pronouns" placeholder="Pronouns (she/her)" value={pronouns} onInput={(e) => setPronouns((e.target as HTMLInputElement).value)} />
+        <button type="submit">Save for the badge</button>
       </form>
       {jobs.length > 0 && (
         <table class="jobs" id="print-jobs">

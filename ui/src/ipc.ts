@@ -1,6 +1,7 @@
 // The desk core, as the window reaches it: one typed function per Tauri command (src-tauri/src/ipc.rs).
 // Every type here is generated from the Rust types into ./bindings (cargo xtask bindings).
 import type { AutoPrint } from "./bindings/AutoPrint";
+import type { BadgeName } from "./bindings/BadgeName";
 import type { BadgeSvg } from "./bindings/BadgeSvg";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { CheckInRequest } from "./bindings/CheckInRequest";
@@ -72,6 +73,7 @@ export const desk = {
   handOut: (req: HandOutRequest) => call<HandOutOutcome>("hand_out", { req }),
   undoHandOut: (code: string, item: string, reason: string) =>
     call<RosterEntry>("undo_hand_out", { code, item, reason }),
+  setBadgeName: (code: string, name: BadgeName) => call<null>("set_badge_name", { code, name }),
   correctAttendee: (code: string, correction: Correction) =>
     call<null>("correct_attendee", { code, correction }),
   availability: () => call<SeatAvailability[]>("availability"),

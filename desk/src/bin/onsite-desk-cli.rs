@@ -112,6 +112,15 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Sets the name and pronouns printed on a ticket's badge, for the badge only (the
+    /// registration stays as it is); left out: back to the registration's.
+    BadgeName {
+        code: String,
+        #[arg(long)]
+        preferred_name: Option<String>,
+        #[arg(long)]
+        pronouns: Option<String>,
+    },
     /// Rebuilds every projection from the two logs.
     Rebuild,
     /// Lists the printers the OS spooler (CUPS) knows, with their media.
@@ -300,6 +309,17 @@ fn main() -> Result<()> {
         Command::UndoHandOut { code, item, reason } => {
             desk.undo_hand_out(&code, &item, &reason)?;
         }
+        Command::BadgeName {
+            code,
+            preferred_name,
+            pronouns,
+        } => desk.set_badge_name(
+            &code,
+            &onsite_desk_core::BadgeName {
+                preferred_name,
+                pronouns,
+            },
+        )?,
         Command::Rebuild => desk.rebuild_projections()?,
         Command::Printers => {
             let printers = runtime.block_on(Cups::default().printers())?;

@@ -97,3 +97,38 @@ fn auto_print_follows_the_desk_policy_and_never_fires_on_a_duplicate_scan() {
         );
     }
 }
+
+fn name(preferred: Option<&str>, pronouns: Option<&str>, minute: u32) -> NameOnBadge {
+    NameOnBadge {
+        conference: CONF,
+        ticket: TICKET,
+        code: TicketCode::parse("K7QF-3XP9").unwrap(),
+        desk: DESK,
+        at: at(9, minute),
+        preferred_name: preferred.map(str::to_owned),
+        pronouns: pronouns.map(str::to_owned),
+    }
+}
+
+#[test]
+fn a_name_for_the_badge_only_is_set_trimmed_and_the_same_again_records_nothing() {
+    Badge::given([])
+        .when(Command::SetName(name(Some(" Bill "), Some("he/him"), 1)))
+        .then([Event::NameSet {
+            name: name(Some("Bill"), Some("he/him"), 1),
+        }]);
+    Badge::given([Event::NameSet {
+        name: name(Some("Bill"), Some("he/him"), 1),
+    }])
+    .when(Command::SetName(name(Some("Bill"), Some("he/him"), 2)))
+    .then([]);
+    // Nothing set and nothing asked: nothing to record.
+    Badge::given([])
+        .when(Command::SetName(name(Some(" "), None, 1)))
+        .then([]);
+    Badge::given([])
+        .when(Command::SetName(name(Some("Bill\u{7}"), None, 1)))
+        .then_err(Error::Text(crate::text::TextError::ControlCharacter {
+            field: "the preferred name",
+        }));
+}

@@ -502,6 +502,18 @@ fn samples() -> Vec<Event> {
             reason: "name misspelt".into(),
         }
         .into(),
+        b::Event::NameSet {
+            name: b::NameOnBadge {
+                conference: CONF,
+                ticket: TICKET,
+                code: code(),
+                desk: DESK,
+                at: at(9, 6),
+                preferred_name: Some("Bill".into()),
+                pronouns: Some("he/him".into()),
+            },
+        }
+        .into(),
         crate::hand_out::Event::Given {
             conference: CONF,
             code: code(),

@@ -1043,3 +1043,42 @@ fn an_admission_a_desks_clock_put_on_the_wrong_day_is_recorded_flagged_and_opens
         Ok(0)
     );
 }
+
+/// A name for the badge only: recorded for a ticket the server has (the last one wins), and
+/// rejected for a ticket it does not know.
+#[test]
+fn a_badge_name_is_recorded_for_a_known_ticket_and_rejected_for_an_unknown_one() {
+    let set = badge::Event::NameSet {
+        name: badge::NameOnBadge {
+            conference: CONF,
+            ticket: TICKET,
+            code: code(),
+            desk: DESK_A,
+            at: at(9, 2),
+            preferred_name: Some("Bill".into()),
+            pronouns: None,
+        },
+    };
+    let known = Loaded {
+        ticket_conference: Some(CONF),
+        ..Loaded::default()
+    };
+    assert_eq!(
+        when(&known, set.clone()),
+        outcome(
+            OutcomeStatus::Accepted,
+            None,
+            Some(set.clone().into()),
+            vec![]
+        )
+    );
+    assert_eq!(
+        when(&Loaded::default(), set),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(reason::UNKNOWN_TICKET),
+            None,
+            vec![]
+        )
+    );
+}

@@ -168,6 +168,16 @@ pub(super) fn describe(event: &Event) -> String {
         Event::Badge(badge::Event::Reprinted { reason, .. }) => {
             with_note("Badge reprinted".to_owned(), reason)
         }
+        Event::Badge(badge::Event::NameSet { name }) => {
+            match (&name.preferred_name, &name.pronouns) {
+                (None, None) => "Name on the badge back to the registration's".to_owned(),
+                (n, p) => format!(
+                    "Name on the badge set: {}{}",
+                    n.as_deref().unwrap_or("(as registered)"),
+                    p.as_deref().map(|p| format!(" ({p})")).unwrap_or_default()
+                ),
+            }
+        }
         Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => format!(
             "Walk-in sale of {} ticket(s), {} taken by {:?}",
             sale.tickets.len(),
