@@ -12,7 +12,6 @@
 
 use onsite_shared::badge::{self, Badge, NameOnBadge};
 use onsite_shared::event::StreamId;
-use onsite_shared::ids::TicketCode;
 use onsite_shared::seat_assignments::{self, SeatAssignments};
 
 use crate::command;
@@ -38,8 +37,7 @@ pub struct Correction {
 impl Desk {
     /// Sets the name and pronouns printed on a ticket's badge, for the badge only.
     pub fn set_badge_name(&self, code: &str, name: &BadgeName) -> Result<(), DeskError> {
-        let code =
-            TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        let code = crate::roster::code_of(code)?;
         let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;
@@ -64,8 +62,7 @@ impl Desk {
 
     /// Corrects the name or company of a ticket's holder.
     pub fn correct_attendee(&self, code: &str, correction: &Correction) -> Result<(), DeskError> {
-        let code =
-            TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        let code = crate::roster::code_of(code)?;
         let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;

@@ -304,8 +304,7 @@ impl Desk {
 
     /// The people on the same order as `code` (a walk-in sale's tickets are one order).
     pub fn party(&self, code: &str) -> Result<Party, DeskError> {
-        let code =
-            TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        let code = crate::roster::code_of(code)?;
         self.read(|conn| {
             let id = Desk::identity(conn)?;
             let conf = self.conference(conn, id)?;
@@ -367,8 +366,7 @@ impl Desk {
 
     /// Takes back an admission made by mistake; the reason is required and kept.
     pub fn undo_check_in(&self, code: &str, reason: &str) -> Result<(), DeskError> {
-        let code =
-            TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        let code = crate::roster::code_of(code)?;
         let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;

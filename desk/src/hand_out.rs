@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use onsite_shared::event::StreamId;
 use onsite_shared::hand_out::{self, Given, HandOuts};
-use onsite_shared::ids::{HandOutId, TicketCode};
+use onsite_shared::ids::HandOutId;
 
 use crate::command::{self, Refused};
 use crate::error::DeskError;
@@ -35,16 +35,12 @@ pub enum HandOutOutcome {
     },
 }
 
-fn ticket(code: &str) -> Result<TicketCode, DeskError> {
-    TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))
-}
-
 impl Desk {
     /// Marks an item as handed over to a ticket's holder. An item this ticket does not get, a
     /// size the item does not come in, or a missing size is refused; an item handed over
     /// already answers when and by whom.
     pub fn hand_out(&self, req: &HandOutRequest) -> Result<HandOutOutcome, DeskError> {
-        let code = ticket(&req.code)?;
+        let code = roster::code_of(&req.code)?;
         let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;
@@ -100,7 +96,7 @@ impl Desk {
         item: &str,
         reason: &str,
     ) -> Result<RosterEntry, DeskError> {
-        let code = ticket(code)?;
+        let code = roster::code_of(code)?;
         let now = self.now();
         self.write(|tx| {
             let id = Desk::identity(tx)?;

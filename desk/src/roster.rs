@@ -191,6 +191,11 @@ fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, DeskError> {
         .map_err(|_| DeskError::Corrupt(format!("bad {what} {s:?}")))
 }
 
+/// A ticket code as staff typed it; one that is not a code is no ticket the desk has.
+pub(crate) fn code_of(typed: &str) -> Result<TicketCode, DeskError> {
+    TicketCode::parse(typed).map_err(|_| DeskError::NoSuchTicket(typed.trim().to_owned()))
+}
+
 /// The codes of the tickets on the same order (or walk-in sale) as `code`, itself included,
 /// in the order's order: the rows of the streams that hold `code` (an order's seat
 /// assignments, a sale).
@@ -273,16 +278,18 @@ pub(crate) fn entry(
     let st = conf.seat_type(seat_type);
     let ticket: TicketId = parse(&row.ticket, "ticket")?;
     let (admission, duplicates) = admission_state(conn, code)?;
-    let (prints, badge): (u32, Option<String>) = conn
-        .prepare_cached("SELECT prints, state FROM prints WHERE ticket = ?1")?
+    // The badge's name only (its state also lists every print job): read for every entry.
+    let (prints, name): (u32, Option<String>) = conn
+        .prepare_cached(
+            "SELECT prints, json_extract(state, '$.name') FROM prints WHERE ticket = ?1",
+        )?
         .query_row([&row.ticket], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .unwrap_or((0, None));
     // A name set at a desk for the badge only wins over the registration's.
-    let on_badge = match badge {
-        Some(state) => serde_json::from_str::<onsite_shared::badge::Badge>(&state)?.name,
-        None => None,
-    };
+    let on_badge = name
+        .map(|n| serde_json::from_str::<onsite_shared::badge::NameOnBadge>(&n))
+        .transpose()?;
     let mut entitlements = BTreeSet::new();
     // The ticket's own seat type and the person's add-ons: who gets which hand-out.
     let mut holds = vec![seat_type];

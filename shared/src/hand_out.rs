@@ -67,12 +67,7 @@ impl Item {
     /// and attendee types it names. Returns it trimmed.
     pub fn checked(&self) -> Result<Item, ItemError> {
         let id = self.id.trim();
-        if id.is_empty()
-            || id.len() > MAX_ID
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
-        {
+        if !is_item_id(id) {
             return Err(ItemError::BadId(id.chars().take(MAX_ID).collect()));
         }
         text::check("the item name", &self.name, limit::TITLE, false)?;
@@ -308,15 +303,19 @@ impl HandOuts {
     }
 }
 
+/// The shape of an item id: 1 to [`MAX_ID`] lower-case letters, digits, `-` and `_`.
+fn is_item_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
+}
+
 /// An item id as a desk may send it: the shape of [`Item::id`], so that nothing else is
 /// stored under one.
 fn check_item_id(item: &str) -> Result<(), Error> {
-    let ok = !item.is_empty()
-        && item.len() <= MAX_ID
-        && item
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'));
-    if ok {
+    if is_item_id(item) {
         Ok(())
     } else {
         Err(Error::NotForThisTicket(item.chars().take(MAX_ID).collect()))

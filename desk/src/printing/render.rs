@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use onsite_badge::{BadgeData, Warning};
 use onsite_shared::conference::Conference;
-use onsite_shared::ids::TicketCode;
 
 use super::settings::template_for;
 use crate::error::DeskError;
@@ -79,8 +78,7 @@ impl Desk {
         id: Identity,
         code: &str,
     ) -> Result<(Arc<Conference>, RosterEntry), DeskError> {
-        let parsed =
-            TicketCode::parse(code).map_err(|_| DeskError::NoSuchTicket(code.trim().to_owned()))?;
+        let parsed = crate::roster::code_of(code)?;
         let conf = self.conference(conn, id)?;
         let entry = roster::entry(conn, &conf, &parsed)?
             .ok_or_else(|| DeskError::NoSuchTicket(code.trim().to_owned()))?;
