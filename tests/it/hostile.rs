@@ -2727,3 +2727,93 @@ fn gates_are_checked_and_a_replayed_or_forged_exit_changes_nothing() -> Result<(
     assert_eq!(inside()?["inside_now"], 0);
     Ok(())
 }
+
+/// The attendee's new parts, as an import or a desk brings them: a note with a control
+/// character, a preferred name past its limit, more custom fields than allowed each refuse
+/// the whole file; a name for a badge past its limit refuses the whole push. Nothing is
+/// recorded.
+#[test]
+fn notes_custom_fields_and_badge_names_are_held_to_their_limits() -> Result<()> {
+    let dir = TempDir::new("hostile-attendee-details")?;
+    let server = TestServer::start(dir.path())?;
+    let (conf, mut north, honest) = conference_with_tickets(&server)?;
+    let many: Vec<String> = (0..21).map(|i| format!("f{i}")).collect();
+    let bad_files = [
+        (
+            "source_id,seat_type,first_name,last_name,email,note\n\
+             N-1,General admission,Ada,L,ada@example.com,\"bell\u{7}\"\n"
+                .to_owned(),
+            "control character",
+        ),
+        (
+            format!(
+                "source_id,seat_type,first_name,last_name,email,preferred_name\n\
+                 N-1,General admission,Ada,L,ada@example.com,{}\n",
+                "x".repeat(101)
+            ),
+            "too long",
+        ),
+        (
+            format!(
+                "source_id,seat_type,first_name,last_name,email,{}\n\
+                 N-1,General admission,Ada,L,ada@example.com,{}\n",
+                many.join(","),
+                vec!["v"; 21].join(",")
+            ),
+            "custom fields",
+        ),
+    ];
+    let before = registrations(&server, &conf)?.len();
+    for (i, (csv, says)) in bad_files.iter().enumerate() {
+        let path = dir.path().join(format!("bad-{i}.csv"));
+        std::fs::write(&path, csv)?;
+        let err = onsite_tests::server::server_command(
+            dir.path(),
+            None,
+            &[
+                "import",
+                &path.display().to_string(),
+                "--conference",
+                &conf.id.to_string(),
+            ],
+        )
+        .expect_err("a bad file is refused")
+        .to_string();
+        assert!(err.contains(says), "{says}: {err}");
+    }
+    assert_eq!(
+        registrations(&server, &conf)?.len(),
+        before,
+        "nothing imported"
+    );
+
+    let ticket = &honest.tickets[0];
+    let desk = north.device;
+    let name = |preferred: String| {
+        Event::Badge(onsite_shared::badge::Event::NameSet {
+            name: onsite_shared::badge::NameOnBadge {
+                conference: conf.id,
+                ticket: ticket.ticket,
+                code: ticket.code.clone(),
+                desk,
+                at: chrono::Utc::now(),
+                preferred_name: Some(preferred),
+                pronouns: None,
+            },
+        })
+    };
+    let resume = north.next_seq;
+    let items = north.items(&[name("x".repeat(101))]);
+    let (status, body) = north.push_raw(&serde_json::to_value(north.request(items))?)?;
+    assert_eq!(status, 400, "{body}");
+    north.next_seq = resume;
+    let named = north
+        .pull_all()?
+        .iter()
+        .filter(|e| e.event_type == "badge.name_set")
+        .count();
+    assert_eq!(named, 0, "nothing recorded");
+    let r = north.push_events(&[name("Ada".into())])?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted, "{r:?}");
+    Ok(())
+}
