@@ -14,6 +14,7 @@ use onsite_shared::ids::{AdmissionId, OrderId, TicketCode};
 use crate::command::{self, Refused};
 use crate::error::DeskError;
 use crate::printing::{self, AutoPrinted};
+use crate::room::RoomNumbers;
 use crate::roster::{self, RosterEntry};
 use crate::store::{Desk, Identity, setting};
 
@@ -40,6 +41,18 @@ pub struct DoorNumbers {
     /// Tickets that admit (not withdrawn, not add-ons) less the admissions in force: who is
     /// still to come.
     pub expected: u64,
+    /// Inside now per zone (by the gate each person last came in through), in the order of
+    /// the conference's gates; the whole venue when it names none.
+    pub zones: Vec<ZoneCount>,
+    /// Every room and how full it is.
+    pub rooms: Vec<RoomNumbers>,
+}
+
+/// How many people are inside a zone now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ZoneCount {
+    pub zone: String,
+    pub inside_now: u64,
 }
 
 /// One line of the check-in card: what it is, and what it says (`attention`: in red).
@@ -175,6 +188,36 @@ pub enum CheckInOutcome {
         entry: Option<RosterEntry>,
         since: Option<Admission>,
     },
+    /// Scanned into this desk's room; `room` says how full it is now (warn at 80 %, 95 %).
+    EnteredRoom {
+        entry: Option<RosterEntry>,
+        card: Vec<CardLine>,
+        room: RoomNumbers,
+        /// Let in by a staff override (not entitled, or the room was full).
+        overridden: bool,
+    },
+    /// In this room already (since when, which desk): nothing recorded; staff may mark that
+    /// the person left.
+    AlreadyInRoom {
+        entry: Option<RosterEntry>,
+        room: RoomNumbers,
+        since: onsite_shared::room::Visit,
+    },
+    /// Holds none of the seat types the room lets in: staff may let them in with a reason.
+    NotEntitledToRoom {
+        entry: Option<RosterEntry>,
+        room: RoomNumbers,
+    },
+    /// The room is at capacity: staff may let the person in with a reason.
+    RoomFull {
+        entry: Option<RosterEntry>,
+        room: RoomNumbers,
+    },
+    /// Marked as gone out of the room.
+    LeftRoom {
+        entry: Option<RosterEntry>,
+        room: RoomNumbers,
+    },
 }
 
 impl Desk {
@@ -191,6 +234,17 @@ impl Desk {
             let id = Desk::identity(tx)?;
             let gate = gate_of(tx, req.gate.as_deref())?;
             let conf = self.conference(tx, id)?;
+            if let Some(room) = conf.room(&gate) {
+                return crate::room::enter(
+                    tx,
+                    id,
+                    &conf,
+                    room,
+                    typed,
+                    req.override_reason.as_deref(),
+                    now,
+                );
+            }
             let let_in = |tx| {
                 admit(
                     tx,
@@ -257,6 +311,8 @@ impl Desk {
                 last_15_min,
                 per_minute_here: here_5_min as f64 / 5.0,
                 expected,
+                zones: zones(conn, &conf)?,
+                rooms: crate::room::all(conn, &conf)?,
             })
         })
     }
@@ -339,6 +395,12 @@ impl Desk {
             let id = Desk::identity(tx)?;
             let gate = gate_of(tx, req.gate.as_deref())?;
             let conf = self.conference(tx, id)?;
+            // A party comes in together; at an exit or a room each is scanned on their own.
+            if conf.room(&gate).is_some() || conf.gate(&gate).direction != GateDirection::In {
+                return Err(DeskError::BadInput(format!(
+                    "{gate:?} is not an entrance: scan each ticket there"
+                )));
+            }
             codes
                 .iter()
                 .map(|code| admit(tx, id, &conf, code, &gate, None, now))
@@ -373,6 +435,44 @@ impl Desk {
             undo(tx, id, &code, reason, now)
         })
     }
+}
+
+/// Inside now per zone: each person in the zone of the gate they last came in through.
+fn zones(conn: &rusqlite::Connection, conf: &Conference) -> Result<Vec<ZoneCount>, DeskError> {
+    let mut out: Vec<ZoneCount> =
+        conf.gates
+            .gates
+            .iter()
+            .map(|g| g.zone.clone())
+            .fold(Vec::new(), |mut zones, z| {
+                if !zones
+                    .iter()
+                    .any(|o: &ZoneCount| o.zone.eq_ignore_ascii_case(&z))
+                {
+                    zones.push(ZoneCount {
+                        zone: z,
+                        inside_now: 0,
+                    });
+                }
+                zones
+            });
+    let mut stmt = conn.prepare_cached(
+        "SELECT COALESCE(in_gate, gate), COUNT(*) FROM admissions \
+         WHERE admission IS NOT NULL AND exited_at IS NULL GROUP BY 1",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
+    for row in rows {
+        let (gate, n) = row?;
+        let zone = conf.gate(&gate).zone;
+        match out.iter_mut().find(|z| z.zone.eq_ignore_ascii_case(&zone)) {
+            Some(z) => z.inside_now += n,
+            None => out.push(ZoneCount {
+                zone,
+                inside_now: n,
+            }),
+        }
+    }
+    Ok(out)
 }
 
 /// The codes of a party request: trimmed, each once, at least one and at most [`MAX_PARTY`].

@@ -27,6 +27,7 @@ pub mod http;
 mod log;
 pub mod printing;
 mod projection;
+mod room;
 mod roster;
 mod schema;
 mod status;
@@ -36,6 +37,7 @@ mod walk_in;
 
 pub use check_in::{
     CardLine, CheckInOutcome, CheckInRequest, DoorNumbers, MAX_PARTY, Party, PartyCheckInRequest,
+    ZoneCount,
 };
 pub use conflict::{ConflictAction, ConflictItem};
 pub use error::DeskError;
@@ -44,6 +46,7 @@ pub use printing::{
     AutoPrinted, BadgePreview, BadgeSvg, JobState, PrintJob, PrintPass, PrintRequest,
     PrintSettings, Trigger, print_pending, run_printing,
 };
+pub use room::RoomNumbers;
 pub use roster::{
     AdmissionView, AttendeeTypeView, ConferenceView, GivenView, HandOutView, RosterEntry,
     SEARCH_LIMIT,

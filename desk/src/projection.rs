@@ -21,6 +21,7 @@ use onsite_shared::conference::Conference;
 use onsite_shared::conflict::Conflict;
 use onsite_shared::event::{Envelope, Event, StreamAggregate, StreamId, StreamType};
 use onsite_shared::hand_out::HandOuts;
+use onsite_shared::room::RoomVisits;
 use onsite_shared::seat_assignments::{self, SeatAssignments};
 use onsite_shared::seat_availability::SeatsAvailability;
 use onsite_shared::walk_in::{SaleStatus, WalkInSale};
@@ -90,6 +91,35 @@ impl Projected for HandOuts {
         pending: bool,
     ) -> Result<(), DeskError> {
         write_hand_outs(conn, stream, state, pending)
+    }
+}
+
+impl Projected for RoomVisits {
+    fn write(
+        conn: &Connection,
+        stream: &StreamId,
+        state: &Self,
+        pending: bool,
+    ) -> Result<(), DeskError> {
+        let key = stream_key(stream);
+        delete_row(conn, "rooms", &key)?;
+        let (Some(code), Some(current)) = (&state.code, &state.current) else {
+            return Ok(());
+        };
+        conn.prepare_cached(
+            "INSERT INTO rooms (stream, code, room, visit, desk, at, pending) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            key,
+            code.as_str(),
+            current.room,
+            current.since.visit.to_string(),
+            current.since.desk.to_string(),
+            time_text(&current.since.at),
+            pending,
+        ])?;
+        Ok(())
     }
 }
 
@@ -200,6 +230,7 @@ pub(crate) fn refresh(
         StreamType::Admission => refresh_rows::<CheckIn>(conn, stream, fresh),
         StreamType::Badge => refresh_rows::<Badge>(conn, stream, fresh),
         StreamType::HandOut => refresh_rows::<HandOuts>(conn, stream, fresh),
+        StreamType::Room => refresh_rows::<RoomVisits>(conn, stream, fresh),
         StreamType::Conflict => refresh_rows::<Conflict>(conn, stream, fresh),
         StreamType::Conference | StreamType::Seats | StreamType::Order => Ok(()),
     }
@@ -457,7 +488,8 @@ fn write_admission(
     let current = state.current.as_ref();
     conn.prepare_cached(
         "INSERT INTO admissions (stream, code, admission, desk, gate, at, admissions, duplicates, \
-         pending, exited_at, exit_gate) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         pending, exited_at, exit_gate, in_gate) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         key,
@@ -471,6 +503,7 @@ fn write_admission(
         pending,
         state.exited.as_ref().map(|e| time_text(&e.at)),
         state.exited.as_ref().map(|e| e.gate.clone()),
+        state.came_in.as_ref().map(|e| e.gate.clone()),
     ])?;
     Ok(())
 }
@@ -605,12 +638,13 @@ pub(crate) fn dump(conn: &Connection) -> Result<Vec<String>, DeskError> {
         "SELECT r.code, r.source, w.term, w.offset FROM roster_search_words w \
          LEFT JOIN roster r ON r.id = w.doc ORDER BY r.code, r.source, w.offset, w.term",
         "SELECT stream, code, admission, desk, gate, at, admissions, duplicates, pending, exited_at, \
-         exit_gate FROM admissions ORDER BY stream",
+         exit_gate, in_gate FROM admissions ORDER BY stream",
         "SELECT stream, order_id, sold_at, status, state, pending FROM sales ORDER BY stream",
         "SELECT stream, conflict, opened_at, open, state, pending FROM conflicts ORDER BY stream",
         "SELECT stream, ticket, prints, state, pending FROM prints ORDER BY stream",
         "SELECT stream, code, item, hand_out, desk, at, size, duplicates, pending FROM hand_outs \
          ORDER BY stream, item",
+        "SELECT stream, code, room, visit, desk, at, pending FROM rooms ORDER BY stream",
     ];
     let mut out = Vec::new();
     for sql in queries {

@@ -71,6 +71,11 @@ pub struct RosterEntry {
     pub attendee_types: Vec<AttendeeTypeId>,
     /// The add-ons (workshops, receptions) this person holds.
     pub entitlements: Vec<String>,
+    /// The seat types this person holds: the ticket's own and their add-ons (what a room
+    /// lets in by).
+    pub holds: Vec<SeatTypeId>,
+    /// The room this person entered last and did not leave, if any.
+    pub in_room: Option<String>,
     /// Sold at a desk; `provisional` until the server decided; `withdrawn` if it did not honour it.
     pub walk_in: bool,
     pub provisional: bool,
@@ -318,6 +323,11 @@ pub(crate) fn entry(
         email: row.email.clone(),
         company: row.company.clone(),
         hand_outs: hand_outs(conn, conf, code, &holds, &attendee_types)?,
+        in_room: conn
+            .prepare_cached("SELECT room FROM rooms WHERE code = ?1")?
+            .query_row([code.as_str()], |r| r.get(0))
+            .optional()?,
+        holds,
         preferred_name: on_badge
             .as_ref()
             .and_then(|n| n.preferred_name.clone())

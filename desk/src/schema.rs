@@ -64,7 +64,7 @@ const LOG_MIGRATIONS: &[&str] = &[
 ];
 
 /// Bump when a projection table changes; the projections are then rebuilt from the logs.
-pub(crate) const PROJECTION_VERSION: i64 = 6;
+pub(crate) const PROJECTION_VERSION: i64 = 7;
 
 pub(crate) const PROJECTION_TABLES: &[&str] = &[
     "authority",
@@ -75,6 +75,7 @@ pub(crate) const PROJECTION_TABLES: &[&str] = &[
     "conflicts",
     "prints",
     "hand_outs",
+    "rooms",
 ];
 
 const PROJECTIONS: &str = r#"
@@ -128,7 +129,9 @@ CREATE TABLE IF NOT EXISTS admissions (
     pending INTEGER NOT NULL,
     -- While the holder is out (an exit since they last came in): when, and at which gate.
     exited_at TEXT,
-    exit_gate TEXT);
+    exit_gate TEXT,
+    -- The gate of the holder's latest way in (the admission or a re-entry): their zone.
+    in_gate TEXT);
 CREATE TABLE IF NOT EXISTS sales (
     stream TEXT PRIMARY KEY,
     order_id TEXT NOT NULL UNIQUE,
@@ -157,6 +160,17 @@ CREATE TABLE IF NOT EXISTS hand_outs (
     pending INTEGER NOT NULL,
     PRIMARY KEY (stream, item));
 CREATE INDEX IF NOT EXISTS hand_outs_by_code ON hand_outs (code);
+-- Where a ticket's holder is among the rooms: one row per ticket in a room (the room it
+-- entered last and did not leave), and how many of its entries the server flagged.
+CREATE TABLE IF NOT EXISTS rooms (
+    stream TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    room TEXT NOT NULL COLLATE NOCASE,
+    visit TEXT NOT NULL,
+    desk TEXT NOT NULL,
+    at TEXT NOT NULL,
+    pending INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS rooms_by_room ON rooms (room);
 CREATE TABLE IF NOT EXISTS prints (
     stream TEXT PRIMARY KEY,
     ticket TEXT NOT NULL UNIQUE,

@@ -225,6 +225,9 @@ pub struct CheckIn {
     pub duplicates: u32,
     /// The exit since the holder last came in, while they are out.
     pub exited: Option<Admission>,
+    /// How the holder last came in (the admission, or the latest re-entry): the gate says
+    /// which zone they are in.
+    pub came_in: Option<Admission>,
 }
 
 impl CheckIn {
@@ -247,13 +250,6 @@ fn check_admission_text(
         limit::REASON,
         true,
     )
-}
-
-fn reason(text: &Option<String>) -> Option<String> {
-    text.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
 }
 
 impl Aggregate for CheckIn {
@@ -279,7 +275,7 @@ impl Aggregate for CheckIn {
                     return Err(Error::GateRequired);
                 }
                 if let (Some(_), Some(exited)) = (&self.current, &self.exited) {
-                    if !reentry && reason(override_reason).is_none() {
+                    if !reentry && crate::text::given(override_reason).is_none() {
                         return Err(Error::ReentryRefused {
                             exited: exited.clone(),
                         });
@@ -295,7 +291,7 @@ impl Aggregate for CheckIn {
                         first: first.clone(),
                     });
                 }
-                let override_reason = reason(override_reason);
+                let override_reason = crate::text::given(override_reason);
                 match (status, &override_reason) {
                     (TicketStatus::Valid, _) | (_, Some(_)) => {}
                     (TicketStatus::Unknown, None) => return Err(Error::UnknownTicket),
@@ -385,7 +381,7 @@ impl Aggregate for CheckIn {
                 if self.seen.contains(&admission.admission) {
                     return Ok(vec![]);
                 }
-                let override_reason = reason(override_reason);
+                let override_reason = crate::text::given(override_reason);
                 let mut events = vec![Event::Admitted {
                     conference: *conference,
                     code: code.clone(),
@@ -470,6 +466,7 @@ impl Aggregate for CheckIn {
                 }
                 if self.current.is_none() {
                     self.current = Some(admission.clone());
+                    self.came_in = Some(admission.clone());
                     self.exited = None;
                 }
             }
@@ -486,6 +483,9 @@ impl Aggregate for CheckIn {
                     self.seen.push(entry.admission);
                 }
                 self.exited = None;
+                if self.current.is_some() {
+                    self.came_in = Some(entry.clone());
+                }
             }
             Event::Undone { admission, .. } => {
                 if self
@@ -495,6 +495,7 @@ impl Aggregate for CheckIn {
                 {
                     self.current = None;
                     self.exited = None;
+                    self.came_in = None;
                 }
             }
             Event::DuplicateFlagged { .. } => self.duplicates += 1,

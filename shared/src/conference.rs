@@ -309,6 +309,8 @@ pub enum Command {
     SetGates(Gates),
     /// What the check-in card shows, for every gate or per gate.
     SetResultCard(ResultCard),
+    /// Replaces the rooms desks scan people into (an empty list: none).
+    SetRooms(Vec<crate::room::Room>),
     /// The admission rules of a seat type's tickets (empty rules: none).
     SetAdmissionRules {
         seat_type: SeatTypeId,
@@ -406,6 +408,12 @@ pub enum Event {
         seat_type: SeatTypeId,
         rules: AdmissionRules,
     },
+    /// The whole list of rooms (state-carrying).
+    #[serde(rename = "conference.rooms_set")]
+    RoomsSet {
+        conference: ConferenceId,
+        rooms: Vec<crate::room::Room>,
+    },
     /// The whole list of hand-out items (state-carrying).
     #[serde(rename = "conference.hand_outs_set")]
     HandOutsSet {
@@ -463,6 +471,8 @@ pub enum Error {
     BadGates(String),
     #[error("the admission rules are not valid: {0}")]
     BadAdmissionRules(#[from] crate::admission_rules::RulesError),
+    #[error("the rooms are not valid: {0}")]
+    BadRooms(String),
     #[error("the hand-outs are not valid: {0}")]
     BadHandOuts(#[from] crate::hand_out::ItemError),
     #[error(transparent)]
@@ -477,6 +487,7 @@ impl DomainError for Error {
             Error::BadHandOuts(_) => "conference.bad_hand_outs",
             Error::BadAdmissionRules(_) => "conference.bad_admission_rules",
             Error::BadGates(_) => "conference.bad_gates",
+            Error::BadRooms(_) => "conference.bad_rooms",
             Error::BadResultCard(_) => "conference.bad_result_card",
             Error::AlreadyExists => "conference.already_exists",
             Error::NotFound => "conference.not_found",
@@ -522,6 +533,8 @@ pub struct Conference {
     pub admission_rules: BTreeMap<SeatTypeId, AdmissionRules>,
     pub gates: Gates,
     pub result_card: ResultCard,
+    /// The rooms desks scan people into.
+    pub rooms: Vec<crate::room::Room>,
 }
 
 impl Conference {
@@ -627,6 +640,14 @@ impl Conference {
     /// Where the conference's days and times are local (UTC when it says nothing).
     pub fn zone(&self) -> chrono_tz::Tz {
         crate::admission_rules::zone(self.details.as_ref().and_then(|d| d.time_zone.as_deref()))
+    }
+
+    /// The room called `name` (as people type it), if the conference has one: a desk whose
+    /// gate names a room scans people into it.
+    pub fn room(&self, name: &str) -> Option<&crate::room::Room> {
+        self.rooms
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(name.trim()))
     }
 
     pub fn hand_out(&self, id: &str) -> Option<&crate::hand_out::Item> {
@@ -736,6 +757,47 @@ fn checked_gates(gates: &Gates) -> Result<Gates, Error> {
         }
     }
     Ok(out)
+}
+
+impl Conference {
+    /// Rooms as people type them (each checked, each name once and never a gate's), naming
+    /// seat types the conference has, at most [`crate::room::MAX_ROOMS`].
+    fn checked_rooms(&self, rooms: &[crate::room::Room]) -> Result<Vec<crate::room::Room>, Error> {
+        use crate::room::MAX_ROOMS;
+        if rooms.len() > MAX_ROOMS {
+            return Err(Error::BadRooms(format!("more than {MAX_ROOMS} rooms")));
+        }
+        let mut out: Vec<crate::room::Room> = Vec::with_capacity(rooms.len());
+        for r in rooms {
+            let r = r.checked().map_err(|e| match e {
+                crate::room::RoomError::Text(t) => Error::Text(t),
+                other => Error::BadRooms(other.to_string()),
+            })?;
+            if out.iter().any(|o| o.name.eq_ignore_ascii_case(&r.name)) {
+                return Err(Error::BadRooms(format!("room {:?} is named twice", r.name)));
+            }
+            if self
+                .gates
+                .gates
+                .iter()
+                .any(|g| g.name.eq_ignore_ascii_case(&r.name))
+            {
+                return Err(Error::BadRooms(format!(
+                    "{:?} is the name of a gate; a desk is set to one or the other",
+                    r.name
+                )));
+            }
+            if let Some(s) = r
+                .seat_types
+                .iter()
+                .find(|s| !self.seat_types.contains_key(s))
+            {
+                return Err(Error::UnknownSeatType(*s));
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
 }
 
 fn check_details(details: &ConferenceDetails) -> Result<(), Error> {
@@ -1091,9 +1153,26 @@ impl Aggregate for Conference {
                     card: checked,
                 }])
             }
+            Command::SetRooms(rooms) => {
+                let (id, _) = self.existing()?;
+                let rooms = self.checked_rooms(rooms)?;
+                if rooms == self.rooms {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::RoomsSet {
+                    conference: id,
+                    rooms,
+                }])
+            }
             Command::SetGates(gates) => {
                 let (id, _) = self.existing()?;
                 let gates = checked_gates(gates)?;
+                if let Some(g) = gates.gates.iter().find(|g| self.room(&g.name).is_some()) {
+                    return Err(Error::BadGates(format!(
+                        "{:?} is the name of a room; a desk is set to one or the other",
+                        g.name
+                    )));
+                }
                 if gates == self.gates {
                     return Ok(vec![]);
                 }
@@ -1229,6 +1308,7 @@ impl Aggregate for Conference {
             Event::DeskDefaultsSet { defaults, .. } => self.desk_defaults = defaults.clone(),
             Event::HandOutsSet { items, .. } => self.hand_outs = items.clone(),
             Event::GatesSet { gates, .. } => self.gates = gates.clone(),
+            Event::RoomsSet { rooms, .. } => self.rooms = rooms.clone(),
             Event::ResultCardSet { card, .. } => self.result_card = card.clone(),
             Event::AdmissionRulesSet {
                 seat_type, rules, ..

@@ -18,6 +18,7 @@ use crate::hand_out::Given;
 use crate::ids::{ConferenceId, ConflictId, DeviceId, OrderId, TicketCode, TicketId};
 use crate::money::Money;
 use crate::order::{Payment, PaymentMethod};
+use crate::room::{RoomBreach, Visit};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -41,6 +42,13 @@ pub enum ConflictKind {
         item: String,
         first: Given,
         duplicate: Given,
+    },
+    /// An entry into a room by someone not entitled, or over its capacity, without a reason.
+    RoomEntry {
+        code: TicketCode,
+        room: String,
+        visit: Visit,
+        breach: RoomBreach,
     },
     InvalidTicketAdmission {
         code: TicketCode,
@@ -76,6 +84,7 @@ impl ConflictKind {
             ConflictKind::WalkInRejected { .. } => "refund due",
             ConflictKind::DuplicateAdmission { .. } => "duplicate admission",
             ConflictKind::DuplicateHandOut { .. } => "handed out twice",
+            ConflictKind::RoomEntry { .. } => "room entry against its rules",
             ConflictKind::InvalidTicketAdmission { .. } => "admission of an invalid ticket",
             ConflictKind::AdmissionOutsideRules { .. } => "admission outside the ticket's rules",
             ConflictKind::PaymentAfterExpiry { .. } => "payment after expiry",

@@ -15,8 +15,8 @@ use serde_json::Value;
 use crate::aggregate::{Aggregate, Timestamp};
 use crate::ids::{ConferenceId, DeviceId, EventId, OrderId, TicketCode, TicketId};
 use crate::{
-    badge, check_in, conference, conflict, hand_out, order, seat_assignments, seat_availability,
-    walk_in,
+    badge, check_in, conference, conflict, hand_out, order, room, seat_assignments,
+    seat_availability, walk_in,
 };
 
 fn bad_payload(event_type: &str, e: &serde_json::Error) -> DecodeError {
@@ -114,6 +114,7 @@ aggregates! {
     CheckIn(check_in::CheckIn) = "admission", Admission;
     Badge(badge::Badge) = "badge", Badge;
     HandOut(hand_out::HandOuts) = "hand_out", HandOut;
+    Room(room::RoomVisits) = "room", Room;
     WalkIn(walk_in::WalkInSale) = "walk_in", WalkIn;
     Conflict(conflict::Conflict) = "conflict", Conflict;
 }
@@ -159,6 +160,7 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("conference.admission_rules_set", 1),
     ("conference.gates_set", 1),
     ("conference.result_card_set", 1),
+    ("conference.rooms_set", 1),
     ("seats.available_seats_changed", 1),
     ("seats.reserved", 1),
     ("seats.reservation_cancelled", 1),
@@ -190,6 +192,9 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("hand_out.given", 1),
     ("hand_out.undone", 1),
     ("hand_out.duplicate_flagged", 1),
+    ("room.entered", 1),
+    ("room.left", 1),
+    ("room.entry_flagged", 1),
     ("walk_in.sale_recorded", 1),
     ("walk_in.confirmed", 1),
     ("walk_in.partially_confirmed", 1),
@@ -372,6 +377,7 @@ impl Event {
             }
             Event::Badge(e) => StreamId::badge(e.ticket()),
             Event::HandOut(e) => StreamId::hand_out(e.conference(), e.code()),
+            Event::Room(e) => StreamId::room(e.conference(), e.code()),
             Event::WalkIn(e) => StreamId::walk_in(e.order()),
             Event::Conflict(e) => StreamId::conflict(match e {
                 conflict::Event::Opened { conflict, .. }
@@ -381,7 +387,7 @@ impl Event {
         }
     }
     /// Whether a desk may push this event: what staff do at the door (admissions and undos,
-    /// badge prints, hand-outs and their undos, attendee corrections, walk-in sales,
+    /// badge prints, hand-outs and their undos, room entries and leaves, attendee corrections, walk-in sales,
     /// acknowledging and resolving conflicts). Everything else is the server's to record.
     pub fn is_desk_event(&self) -> bool {
         matches!(
@@ -393,6 +399,7 @@ impl Event {
                     | check_in::Event::Reentered { .. }
             ) | Event::Badge(_)
                 | Event::HandOut(hand_out::Event::Given { .. } | hand_out::Event::Undone { .. })
+                | Event::Room(room::Event::Entered { .. } | room::Event::Left { .. })
                 | Event::SeatAssignments(seat_assignments::Event::Updated { .. })
                 | Event::WalkIn(walk_in::Event::SaleRecorded { .. })
                 | Event::Conflict(
@@ -417,6 +424,9 @@ impl Event {
             Event::Badge(e) => Some(e.desk()),
             Event::HandOut(hand_out::Event::Given { given, .. }) => Some(given.desk),
             Event::HandOut(hand_out::Event::Undone { desk, .. }) => Some(*desk),
+            Event::Room(room::Event::Entered { visit, .. } | room::Event::Left { visit, .. }) => {
+                Some(visit.desk)
+            }
             Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => Some(sale.desk),
             Event::Conflict(
                 conflict::Event::Acknowledged { by, .. } | conflict::Event::Resolved { by, .. },
@@ -428,7 +438,7 @@ impl Event {
         }
     }
 
-    /// The conference a door event names in its payload (admissions, badge prints, hand-outs,
+    /// The conference a door event names in its payload (admissions, badge prints, hand-outs, rooms,
     /// walk-in sales); `None` for the others.
     pub fn door_conference(&self) -> Option<ConferenceId> {
         match self {
@@ -443,6 +453,7 @@ impl Event {
             ) => Some(*conference),
             Event::Badge(e) => Some(e.conference()),
             Event::HandOut(e) => Some(e.conference()),
+            Event::Room(e) => Some(e.conference()),
             Event::WalkIn(walk_in::Event::SaleRecorded { sale }) => Some(sale.conference),
             _ => None,
         }
@@ -467,7 +478,8 @@ fn conference_of(e: &conference::Event) -> ConferenceId {
         | conference::Event::HandOutsSet { conference, .. }
         | conference::Event::AdmissionRulesSet { conference, .. }
         | conference::Event::GatesSet { conference, .. }
-        | conference::Event::ResultCardSet { conference, .. } => *conference,
+        | conference::Event::ResultCardSet { conference, .. }
+        | conference::Event::RoomsSet { conference, .. } => *conference,
     }
 }
 
@@ -589,6 +601,13 @@ impl StreamId {
     pub fn hand_out(conference: ConferenceId, code: &TicketCode) -> Self {
         Self {
             stream_type: StreamType::HandOut,
+            id: format!("{conference}/{code}"),
+        }
+    }
+    /// Where a ticket's holder is among the rooms: like its admissions, by conference and code.
+    pub fn room(conference: ConferenceId, code: &TicketCode) -> Self {
+        Self {
+            stream_type: StreamType::Room,
             id: format!("{conference}/{code}"),
         }
     }

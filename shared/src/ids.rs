@@ -83,6 +83,10 @@ uuid_id!(
     HandOutId
 );
 uuid_id!(
+    /// One scan at a room's desk: an entry, or a leave.
+    RoomVisitId
+);
+uuid_id!(
     /// An item of the conflict inbox: something a person must look at.
     ConflictId
 );

@@ -7,7 +7,7 @@
 //! # Layout
 //! - [`aggregate`]: the `decide`/`evolve` contract and `replay`.
 //! - Aggregates, one module per domain noun: [`conference`], [`seat_availability`], [`order`],
-//!   [`seat_assignments`], [`check_in`], [`hand_out`], [`badge`], [`walk_in`], [`conflict`].
+//!   [`seat_assignments`], [`check_in`], [`hand_out`], [`room`], [`badge`], [`walk_in`], [`conflict`].
 //! - [`admission_rules`]: day passes, earliest entry, ID and minor flags, judged in the
 //!   conference's time zone.
 //! - [`badge_template`]: the badge layout format (data, checked) a conference carries.
@@ -37,6 +37,7 @@ pub mod order;
 pub mod protocol;
 pub mod reconciliation;
 pub mod registration;
+pub mod room;
 pub mod scan;
 pub mod seat_assignments;
 pub mod seat_availability;

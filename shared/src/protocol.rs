@@ -93,6 +93,13 @@ pub mod reason {
     pub const NOT_HANDED_OUT: &str = "hand_out.not_given";
     /// A hand-out to a ticket code the conference does not have.
     pub const HAND_OUT_UNKNOWN_TICKET: &str = "hand_out.unknown_ticket";
+    /// A room entry by someone not entitled, or over the room's capacity, without a reason:
+    /// recorded, and a conflict is opened.
+    pub const ROOM_ENTRY_FLAGGED: &str = "room.entry_flagged";
+    /// A room entry into a room the conference does not have.
+    pub const UNKNOWN_ROOM: &str = "room.unknown_room";
+    /// A room entry or leave of a ticket code the conference does not have.
+    pub const ROOM_UNKNOWN_TICKET: &str = "room.unknown_ticket";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

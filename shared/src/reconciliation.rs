@@ -11,6 +11,10 @@
 //! - hand-outs: physical facts too, recorded when the conference hands out that item (in that
 //!   size); a second hand-out of an item to the same ticket is flagged and opens a conflict;
 //!   an undo of what was not handed out is rejected;
+//! - room entries and leaves: physical facts, recorded once per visit when the room and the
+//!   ticket exist; an entry without a reason by someone who holds none of the room's seat
+//!   types, or into a room at capacity (every desk's entries counted), is flagged and opens a
+//!   conflict;
 //! - attendee corrections: recorded when the ticket still belongs to the same person;
 //! - walk-in sales: a sale the server already has is a duplicate; a sale that does not add up
 //!   ([`crate::walk_in::Sale::check`]) or names a ticket that exists already is not recorded
@@ -37,8 +41,9 @@ use crate::conference::Conference;
 use crate::conflict::{self, Actor, Conflict, ConflictKind, Resolution};
 use crate::event::{Event, StreamId};
 use crate::hand_out::{self, HandOuts};
-use crate::ids::{ConferenceId, ConflictId, TicketCode, TicketId};
+use crate::ids::{ConferenceId, ConflictId, SeatTypeId, TicketCode, TicketId};
 use crate::protocol::{OutcomeStatus, reason};
+use crate::room::{self, RoomVisits};
 use crate::seat_assignments::{self, SeatAssignments};
 use crate::seat_availability::SeatsAvailability;
 use crate::walk_in::{self as sale, WalkInSale};
@@ -68,6 +73,18 @@ pub enum Need {
     Seats(StreamId),
     Conflict(StreamId),
     HandOut(StreamId),
+    Room(StreamId),
+    /// How many people are in a room now, as the server counts every desk's entries.
+    RoomOccupancy {
+        conference: ConferenceId,
+        room: String,
+    },
+    /// The seat types a ticket's holder holds: the ticket's own and the add-ons of the same
+    /// person (by email) that are not withdrawn.
+    Holds {
+        conference: ConferenceId,
+        code: TicketCode,
+    },
 }
 
 /// What the shell loaded for one event, as [`needs`] asked (the rest stays default).
@@ -86,6 +103,9 @@ pub struct Loaded {
     pub seats: SeatsAvailability,
     pub conflict: Conflict,
     pub hand_outs: HandOuts,
+    pub rooms: RoomVisits,
+    pub room_occupancy: u32,
+    pub holds: Vec<SeatTypeId>,
 }
 
 impl Default for Loaded {
@@ -103,6 +123,9 @@ impl Default for Loaded {
             seats: SeatsAvailability::default(),
             conflict: Conflict::default(),
             hand_outs: HandOuts::default(),
+            rooms: RoomVisits::default(),
+            room_occupancy: 0,
+            holds: Vec::new(),
         }
     }
 }
@@ -185,6 +208,42 @@ impl<I: Iterator<Item = ConflictId>> Context<I> {
     }
 }
 
+/// The outcome of a physical fact the server records: the first event `decided` is the
+/// desk's as kept, the rest are the server's own; each one `flag` makes a conflict of opens
+/// it (after the flag), and the outcome says `why`. Nothing decided: already recorded.
+fn flagged<E, I>(
+    decided: Vec<E>,
+    conference: ConferenceId,
+    context: &mut Context<I>,
+    why: &'static str,
+    flag: impl Fn(&E) -> Option<ConflictKind>,
+) -> Result<Outcome, Error>
+where
+    E: Into<Event>,
+    I: Iterator<Item = ConflictId>,
+{
+    let mut outcome = Outcome::accepted();
+    let mut decided = decided.into_iter();
+    outcome.desk_event = decided.next().map(Into::into);
+    for e in decided {
+        let kind = flag(&e);
+        outcome.events.push(e.into());
+        if let Some(kind) = kind {
+            outcome.reason = Some(why);
+            outcome.events.push(
+                conflict::Event::Opened {
+                    conflict: context.conflict()?,
+                    conference,
+                    kind,
+                    at: context.now,
+                }
+                .into(),
+            );
+        }
+    }
+    Ok(outcome)
+}
+
 /// What re-deciding `event` needs loaded.
 pub fn needs(event: &Event) -> Vec<Need> {
     if !event.is_desk_event() {
@@ -230,6 +289,34 @@ pub fn needs(event: &Event) -> Vec<Need> {
             },
         ],
         Event::HandOut(e) => vec![Need::HandOut(StreamId::hand_out(e.conference(), e.code()))],
+        Event::Room(room::Event::Entered {
+            conference,
+            code,
+            room,
+            ..
+        }) => vec![
+            Need::Room(StreamId::room(*conference, code)),
+            Need::Conference(StreamId::conference(*conference)),
+            Need::TicketStatus {
+                conference: *conference,
+                code: code.clone(),
+            },
+            Need::RoomOccupancy {
+                conference: *conference,
+                room: room.clone(),
+            },
+            Need::Holds {
+                conference: *conference,
+                code: code.clone(),
+            },
+        ],
+        Event::Room(e) => vec![
+            Need::Room(StreamId::room(e.conference(), e.code())),
+            Need::TicketStatus {
+                conference: e.conference(),
+                code: e.code().clone(),
+            },
+        ],
         Event::WalkIn(sale::Event::SaleRecorded { sale }) => vec![
             Need::Sale(StreamId::walk_in(sale.order)),
             Need::ExistingTickets {
@@ -447,40 +534,98 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
                     given: given.clone(),
                 })
                 .map_err(|e| inconsistent(&e))?;
-            let mut outcome = Outcome::accepted();
-            let mut decided = decided.into_iter();
-            outcome.desk_event = decided.next().map(Event::HandOut);
-            for e in decided {
-                if let hand_out::Event::DuplicateFlagged {
-                    code,
-                    item,
-                    duplicate,
-                    first,
-                    ..
-                } = &e
-                {
-                    outcome.reason = Some(reason::DUPLICATE_HAND_OUT);
-                    let kind = ConflictKind::DuplicateHandOut {
+            flagged(
+                decided,
+                *conference,
+                &mut context,
+                reason::DUPLICATE_HAND_OUT,
+                |e| match e {
+                    hand_out::Event::DuplicateFlagged {
+                        code,
+                        item,
+                        duplicate,
+                        first,
+                        ..
+                    } => Some(ConflictKind::DuplicateHandOut {
                         code: code.clone(),
                         item: item.clone(),
                         first: first.clone(),
                         duplicate: duplicate.clone(),
-                    };
-                    outcome.events.push(e.into());
-                    outcome.events.push(
-                        conflict::Event::Opened {
-                            conflict: context.conflict()?,
-                            conference: *conference,
-                            kind,
-                            at: context.now,
-                        }
-                        .into(),
-                    );
-                } else {
-                    outcome.events.push(e.into());
-                }
+                    }),
+                    _ => None,
+                },
+            )
+        }
+        Event::Room(room::Event::Entered {
+            conference,
+            code,
+            room,
+            visit,
+            override_reason,
+        }) => {
+            let Some(room) = loaded.conference.room(room) else {
+                return Ok(Outcome::rejected(reason::UNKNOWN_ROOM));
+            };
+            if loaded.ticket_status == TicketStatus::Unknown {
+                return Ok(Outcome::rejected(reason::ROOM_UNKNOWN_TICKET));
             }
-            Ok(outcome)
+            let decided = loaded
+                .rooms
+                .decide(&room::Command::RecordEntry {
+                    conference: *conference,
+                    code: code.clone(),
+                    room: room.clone(),
+                    entitled: room.admits(&loaded.holds),
+                    occupancy: loaded.room_occupancy,
+                    visit: visit.clone(),
+                    override_reason: override_reason.clone(),
+                })
+                .map_err(|e| inconsistent(&e))?;
+            flagged(
+                decided,
+                *conference,
+                &mut context,
+                reason::ROOM_ENTRY_FLAGGED,
+                |e| match e {
+                    room::Event::EntryFlagged {
+                        code,
+                        room,
+                        visit,
+                        breach,
+                        ..
+                    } => Some(ConflictKind::RoomEntry {
+                        code: code.clone(),
+                        room: room.clone(),
+                        visit: visit.clone(),
+                        breach: breach.clone(),
+                    }),
+                    _ => None,
+                },
+            )
+        }
+        Event::Room(room::Event::Left {
+            conference,
+            code,
+            room,
+            visit,
+        }) => {
+            if loaded.ticket_status == TicketStatus::Unknown {
+                return Ok(Outcome::rejected(reason::ROOM_UNKNOWN_TICKET));
+            }
+            let decided = loaded
+                .rooms
+                .decide(&room::Command::RecordLeave {
+                    conference: *conference,
+                    code: code.clone(),
+                    room: room.clone(),
+                    visit: visit.clone(),
+                })
+                .map_err(|e| inconsistent(&e))?;
+            // A leave the server has (the same visit) is accepted again and recorded once.
+            Ok(match decided.into_iter().next() {
+                None => Outcome::accepted(),
+                Some(e) => Outcome::accepted().recording(e.into()),
+            })
         }
         Event::HandOut(hand_out::Event::Undone {
             item,

@@ -36,6 +36,14 @@ fn base(c: char) -> Option<&'static str> {
     MAP.iter().find(|(set, _)| set.contains(c)).map(|(_, b)| *b)
 }
 
+/// A reason or a note as given: trimmed, `None` when blank.
+pub fn given(text: &Option<String>) -> Option<String> {
+    text.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
 /// Folds `text` for comparison: lower case, diacritics removed, whitespace collapsed.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

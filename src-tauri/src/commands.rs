@@ -11,6 +11,7 @@ desk_commands![
     attendee,
     check_in,
     undo_check_in,
+    leave_room,
     door_numbers,
     party,
     check_in_party,

@@ -138,9 +138,23 @@ pub async fn attendee(app: State<'_, DeskApp>, code: String) -> Answer<Option<Ro
 #[tauri::command]
 pub async fn check_in(app: State<'_, DeskApp>, req: CheckInRequest) -> Answer<CheckInOutcome> {
     let outcome = app.desk.check_in(&req)?;
-    if matches!(outcome, CheckInOutcome::Admitted { .. }) {
+    // Whatever recorded an event: push it soon.
+    if matches!(
+        outcome,
+        CheckInOutcome::Admitted { .. }
+            | CheckInOutcome::Reentered { .. }
+            | CheckInOutcome::Exited { .. }
+            | CheckInOutcome::EnteredRoom { .. }
+    ) {
         app.appended();
     }
+    Ok(outcome)
+}
+
+#[tauri::command]
+pub async fn leave_room(app: State<'_, DeskApp>, code: String) -> Answer<CheckInOutcome> {
+    let outcome = app.desk.leave_room(&code, None)?;
+    app.appended();
     Ok(outcome)
 }
 

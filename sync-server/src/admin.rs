@@ -264,6 +264,17 @@ pub fn set_result_card(
     Ok(())
 }
 
+pub fn set_rooms(
+    rec: &mut Recorder<'_>,
+    rooms: &[onsite_shared::room::Room],
+) -> Result<(), Rejected> {
+    rec.execute::<Conference>(
+        &StreamId::conference(rec.conference),
+        &conference::Command::SetRooms(rooms.to_vec()),
+    )?;
+    Ok(())
+}
+
 pub fn set_gates(
     rec: &mut Recorder<'_>,
     gates: &onsite_shared::conference::Gates,

@@ -11,7 +11,9 @@ use std::collections::HashMap;
 
 use onsite_shared::event::Event;
 use onsite_shared::ids::{ConferenceId, TicketCode};
-use onsite_shared::{check_in, conference, conflict, hand_out, order, seat_assignments, walk_in};
+use onsite_shared::{
+    check_in, conference, conflict, hand_out, order, room, seat_assignments, walk_in,
+};
 
 use crate::params;
 use crate::storage::{SqlValue, StoreError, Tx, time_text};
@@ -214,6 +216,7 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
             | conference::Event::HandOutsSet { .. }
             | conference::Event::AdmissionRulesSet { .. }
             | conference::Event::GatesSet { .. }
+            | conference::Event::RoomsSet { .. }
             | conference::Event::ResultCardSet { .. } => {}
         },
         Event::Order(e) => apply_order(tx, &c, e)?,
@@ -247,6 +250,7 @@ pub fn apply(tx: &mut dyn Tx, conf: ConferenceId, event: &Event) -> Result<(), S
         },
         Event::Conflict(e) => apply_conflict(tx, &c, e)?,
         Event::HandOut(e) => apply_hand_out(tx, &c, e)?,
+        Event::Room(e) => apply_room(tx, &c, e)?,
         Event::Seats(_) | Event::Badge(_) => {}
     }
     Ok(())
@@ -287,6 +291,83 @@ fn apply_hand_out(tx: &mut dyn Tx, c: &str, e: &hand_out::Event) -> Result<(), S
         }
     }
     Ok(())
+}
+
+/// As the `room` aggregate has it: an entry puts its holder in the room (someone in it
+/// already stays in since their first entry), leaving the room they were in; a leave takes
+/// them out of that room only.
+fn apply_room(tx: &mut dyn Tx, c: &str, e: &room::Event) -> Result<(), StoreError> {
+    match e {
+        room::Event::Entered {
+            code, room, visit, ..
+        } => {
+            tx.execute(
+                "INSERT INTO room_presence (conference, code, room, visit_id, desk, entered_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (conference, code) DO UPDATE \
+                 SET room = excluded.room, visit_id = excluded.visit_id, desk = excluded.desk, \
+                 entered_at = excluded.entered_at \
+                 WHERE lower(room_presence.room) <> lower(excluded.room)",
+                params![
+                    c,
+                    code.as_str(),
+                    room.clone(),
+                    visit.visit.to_string(),
+                    visit.desk.to_string(),
+                    time_text(&visit.at),
+                ],
+            )?;
+            tx.execute(
+                "INSERT INTO room_attendance (conference, room, code, first_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (conference, room, code) DO NOTHING",
+                params![c, room.clone(), code.as_str(), time_text(&visit.at)],
+            )?;
+        }
+        room::Event::Left { code, room, .. } => {
+            tx.execute(
+                "DELETE FROM room_presence WHERE conference = $1 AND code = $2 \
+                 AND lower(room) = lower($3)",
+                params![c, code.as_str(), room.clone()],
+            )?;
+        }
+        room::Event::EntryFlagged { .. } => {}
+    }
+    Ok(())
+}
+
+/// How many people are in `room` now, as every desk's entries say.
+pub fn room_occupancy(tx: &mut dyn Tx, conf: ConferenceId, room: &str) -> Result<u32, StoreError> {
+    let rows = tx.query(
+        "SELECT COUNT(*) FROM room_presence WHERE conference = $1 AND lower(room) = lower($2)",
+        params![conf.to_string(), room],
+    )?;
+    let n = rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0);
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// The seat types a ticket's holder holds, as the desk reckons them: the ticket's own (unless
+/// withdrawn) and the add-ons of tickets with the same email that are not withdrawn.
+pub fn holds(
+    tx: &mut dyn Tx,
+    conf: ConferenceId,
+    code: &TicketCode,
+) -> Result<Vec<onsite_shared::ids::SeatTypeId>, StoreError> {
+    let rows = tx.query(
+        "SELECT seat_type FROM tickets WHERE conference = $1 AND code = $2 \
+         AND status <> 'withdrawn' \
+         UNION SELECT o.seat_type FROM tickets t \
+         JOIN tickets o ON o.conference = t.conference AND lower(o.email) = lower(t.email) \
+         JOIN seat_types s ON s.conference = o.conference AND s.seat_type = o.seat_type \
+         WHERE t.conference = $1 AND t.code = $2 AND t.email <> '' \
+         AND o.status <> 'withdrawn' AND s.kind = 'add_on'",
+        params![conf.to_string(), code.as_str()],
+    )?;
+    rows.iter()
+        .map(|r| r.text(0))
+        .filter_map(|t| match t {
+            Ok(t) => t.parse().ok().map(Ok),
+            Err(e) => Some(Err(e)),
+        })
+        .collect()
 }
 
 fn apply_order(tx: &mut dyn Tx, c: &str, e: &order::Event) -> Result<(), StoreError> {

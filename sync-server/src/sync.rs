@@ -450,6 +450,13 @@ fn decide(
             Need::Seats(s) => loaded.seats = rec.load(&s)?.0,
             Need::Conflict(s) => loaded.conflict = rec.load(&s)?.0,
             Need::HandOut(s) => loaded.hand_outs = rec.load(&s)?.0,
+            Need::Room(s) => loaded.rooms = rec.load(&s)?.0,
+            Need::RoomOccupancy { conference, room } => {
+                loaded.room_occupancy = projection::room_occupancy(rec.tx, conference, &room)?;
+            }
+            Need::Holds { conference, code } => {
+                loaded.holds = projection::holds(rec.tx, conference, &code)?;
+            }
         }
     }
     let outcome = reconciliation::redecide(

@@ -1545,3 +1545,122 @@ fn gates_are_set_up_from_the_dashboard_and_the_overview_says_who_is_inside() -> 
     );
     Ok(())
 }
+
+/// Rooms from the set-up page: added (who may enter, a capacity), changed in place, refused
+/// with the reason (no capacity, a gate's name, not a number) without changing anything,
+/// removed; the overview shows each room's people now and how many came, once a desk's
+/// entry arrived.
+#[test]
+fn rooms_are_set_up_from_the_dashboard_and_counted_on_the_overview() -> Result<()> {
+    let (_dir, server) = office("dashboard-rooms", None, Some(10))?;
+    let mut owner = Visitor::signed_in(&server.url, EMAIL, PASSWORD)?;
+    let setup = format!("/conferences/{DEMO}/setup");
+    let rooms = || -> Result<serde_json::Value> {
+        server.admin(
+            reqwest::Method::GET,
+            &format!("/v1/conferences/{DEMO}/rooms"),
+            None,
+        )
+    };
+    let conference = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{DEMO}"),
+        None,
+    )?;
+    let seat = conference["seat_types"][0]["id"]
+        .as_str()
+        .context("a seat type")?
+        .to_owned();
+    let save = format!("{setup}/rooms");
+    for pairs in [
+        vec![
+            ("name", "Workshop A"),
+            ("capacity", "30"),
+            ("for", seat.as_str()),
+        ],
+        vec![("name", "Reception"), ("capacity", "")],
+        vec![
+            ("name", "workshop a"),
+            ("capacity", "25"),
+            ("for", seat.as_str()),
+        ],
+    ] {
+        let (status, page) = owner.post(&save, &pairs)?;
+        ensure!(
+            status == StatusCode::SEE_OTHER,
+            "{pairs:?}: {status} {page}"
+        );
+    }
+    ensure!(
+        rooms()?["rooms"]
+            == serde_json::json!([
+                {"name": "workshop a", "seat_types": [seat], "capacity": 25},
+                {"name": "Reception"},
+            ]),
+        "{}",
+        rooms()?
+    );
+    server.admin(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{DEMO}/gates"),
+        Some(serde_json::json!({"gates": [{"name": "North"}]})),
+    )?;
+    let before = rooms()?["rooms"].clone();
+    for (pairs, says) in [
+        (vec![("name", "Lab"), ("capacity", "0")], "capacity of 0"),
+        (vec![("name", "north")], "name of a gate"),
+        (
+            vec![("name", "Lab"), ("capacity", "many")],
+            "not a capacity",
+        ),
+        (vec![("name", "Lab"), ("for", "nope")], "not a seat type"),
+    ] {
+        let (status, page) = owner.post(&save, &pairs)?;
+        ensure!(
+            (status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST)
+                && page.contains(says),
+            "{pairs:?}: {status} {page}"
+        );
+    }
+    ensure!(rooms()?["rooms"] == before, "a refusal changed the rooms");
+    let (_, page) = owner.get(&setup)?;
+    ensure!(page.contains(r#"id="room-form""#) && page.contains(r#"data-room="Reception""#));
+
+    // A desk lets someone into the reception; the overview says so.
+    let registrations = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{DEMO}/registrations?limit=1"),
+        None,
+    )?;
+    let code = registrations["registrations"][0]["code"]
+        .as_str()
+        .context("a ticket")?
+        .to_owned();
+    let mut desk = server.desk(DEMO, "Reception desk")?;
+    let r = desk.push_events(&[onsite_shared::event::Event::Room(
+        onsite_shared::room::Event::Entered {
+            conference: DEMO,
+            code: onsite_shared::ids::TicketCode::parse(&code)?,
+            room: "Reception".into(),
+            visit: onsite_shared::room::Visit {
+                visit: onsite_shared::ids::RoomVisitId::from_uuid(uuid::Uuid::now_v7()),
+                desk: desk.device,
+                at: chrono::Utc::now(),
+            },
+            override_reason: None,
+        },
+    )])?;
+    ensure!(
+        r.outcomes[0].status == onsite_shared::protocol::OutcomeStatus::Accepted,
+        "{r:?}"
+    );
+    let (_, page) = owner.get(&format!("/conferences/{DEMO}"))?;
+    ensure!(
+        page.contains(r#"data-room="Reception" data-inside="1" data-attended="1""#),
+        "{page}"
+    );
+    let (status, _) = owner.post(&format!("{setup}/rooms/remove"), &[("name", "WORKSHOP A")])?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status}");
+    ensure!(rooms()?["rooms"] == serde_json::json!([{"name": "Reception"}]));
+    Ok(())
+}

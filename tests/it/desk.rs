@@ -1268,6 +1268,17 @@ fn an_item_handed_out_at_two_offline_doors_is_flagged_once_and_counted_once() ->
     }
     let counts = server.admin(Method::GET, &path, None)?;
     ensure!(counts["given"][0]["given"] == 1, "{counts}");
+    // Everyone who is let in gets a T-shirt: head office expects as many as the desk does
+    // people (nobody is in yet), and the kit only for the workshop's holders.
+    let people = north.door_numbers()?.expected;
+    ensure!(
+        counts["given"][0]["expected"] == people && people > 0,
+        "{counts} vs {people}"
+    );
+    ensure!(
+        counts["given"][1]["expected"].as_u64() < Some(people),
+        "{counts}"
+    );
     ensure!(
         counts["given"][0]["by_size"]
             == serde_json::json!([{"size": "S", "given": 0}, {"size": "M", "given": 1}, {"size": "L", "given": 0}]),
@@ -1627,6 +1638,193 @@ fn the_card_shows_what_head_office_chose_with_the_note_in_red_and_no_email_unles
     ensure!(
         door.set_badge_name("NOPE-NOPE", &onsite_desk_core::BadgeName::default())
             .is_err()
+    );
+    Ok(())
+}
+
+/// Rooms: head office sets a reception for everyone (5 places) and a workshop room for the
+/// workshop's holders. Two desks set to the reception, offline from each other: the north
+/// desk warns at 80 %, is full at 5 and refuses the sixth unless staff give a reason; a
+/// second scan says since when, and "left" frees a place. The south desk lets two more in
+/// before it hears of the north's: the server records both (they happened) and flags them
+/// over capacity with conflicts, and afterwards every desk and head office count the same
+/// people in the room. The workshop room lets only holders in; entering it leaves the
+/// reception. A party cannot be checked in at a room. Bad room lists change nothing.
+#[test]
+fn a_room_warns_fills_and_refuses_and_every_desk_counts_it_alike_after_sync() -> Result<()> {
+    use onsite_shared::room::{Fill, RoomBreach};
+    let dir = TempDir::new("desk-rooms")?;
+    let server = demo_server(&dir, 40)?;
+    let north = LocalDesk::enrol(&server, DEMO, "north-rooms", dir.path())?;
+    let south = LocalDesk::enrol(&server, DEMO, "south-rooms", dir.path())?;
+    north.sync()?;
+    let workshop = north
+        .availability()?
+        .into_iter()
+        .find(|s| !s.admits)
+        .context("an add-on")?;
+    let path = format!("/v1/conferences/{DEMO}/rooms");
+    // Refused lists change nothing.
+    for bad in [
+        serde_json::json!({"rooms": [{"name": "Reception", "capacity": 0}]}),
+        serde_json::json!({"rooms": [{"name": "A"}, {"name": " a "}]}),
+        serde_json::json!({"rooms": [{"name": "A", "seat_types": [SeatTypeId::from_u128(7)]}]}),
+        serde_json::json!({"rooms": [{"name": "x".repeat(500)}]}),
+    ] {
+        let (status, body) = server.admin_raw(Method::PUT, &path, Some(bad.clone()))?;
+        ensure!(status == 422, "{bad}: {status} {body}");
+    }
+    ensure!(server.admin(Method::GET, &path, None)?["rooms"] == serde_json::json!([]));
+    server.admin(
+        Method::PUT,
+        &path,
+        Some(serde_json::json!({"rooms": [
+            {"name": "Reception", "capacity": 5},
+            {"name": "Workshop room", "seat_types": [workshop.seat_type]},
+        ]})),
+    )?;
+    north.sync()?;
+    south.sync()?;
+    north.set_gate("reception")?;
+    south.set_gate("Reception")?;
+
+    let mut everyone = Vec::new();
+    for letter in ['a', 'e', 'i', 'o', 'u'] {
+        for e in north.search(&letter.to_string())? {
+            if e.admits && !everyone.iter().any(|o: &RosterEntry| o.code == e.code) {
+                everyone.push(e);
+            }
+        }
+    }
+    ensure!(everyone.len() >= 10, "{} people", everyone.len());
+    let room_of = |o: &CheckInOutcome| match o {
+        CheckInOutcome::EnteredRoom { room, .. } => Ok(room.clone()),
+        other => bail!("{other:?}"),
+    };
+    let mut fills = Vec::new();
+    for e in &everyone[..5] {
+        let r = room_of(&north.check_in(&scan(e.code.as_str()))?)?;
+        ensure!(r.name == "Reception" && r.capacity == Some(5), "{r:?}");
+        fills.push((r.occupancy, r.fill));
+    }
+    ensure!(
+        fills
+            == [
+                (1, Fill::Room),
+                (2, Fill::Room),
+                (3, Fill::Room),
+                (4, Fill::Filling),
+                (5, Fill::Full)
+            ],
+        "{fills:?}"
+    );
+    // The sixth is refused, and records nothing; with a reason, let in.
+    let before = north.local_status()?.appended;
+    let sixth = everyone[5].code.to_string();
+    let full = north.check_in(&scan(&sixth))?;
+    ensure!(
+        matches!(&full, CheckInOutcome::RoomFull { room, .. } if room.occupancy == 5),
+        "{full:?}"
+    );
+    ensure!(north.local_status()?.appended == before);
+    let anyway = north.check_in(&CheckInRequest {
+        override_reason: Some("the speaker's partner".into()),
+        ..scan(&sixth)
+    })?;
+    ensure!(
+        matches!(&anyway, CheckInOutcome::EnteredRoom { room, overridden: true, .. }
+            if room.occupancy == 6 && room.fill == Fill::Over),
+        "{anyway:?}"
+    );
+    // Scanned again: since when; then marked as left.
+    let first = everyone[0].code.to_string();
+    ensure!(matches!(
+        north.check_in(&scan(&first))?,
+        CheckInOutcome::AlreadyInRoom { .. }
+    ));
+    let left = north.leave_room(&first, None)?;
+    ensure!(
+        matches!(&left, CheckInOutcome::LeftRoom { room, .. } if room.occupancy == 5),
+        "{left:?}"
+    );
+    ensure!(north.leave_room(&first, None).is_err(), "left twice");
+    // A party is not checked in at a room.
+    let party = north.check_in_party(&PartyCheckInRequest {
+        codes: vec![everyone[8].code.to_string()],
+        gate: None,
+    });
+    ensure!(party.is_err(), "{party:?}");
+
+    // South, not having heard of the north's, lets two more in: to it, the room has room.
+    for e in &everyone[6..8] {
+        let r = room_of(&south.check_in(&scan(e.code.as_str()))?)?;
+        ensure!(r.occupancy <= 2, "{r:?}");
+    }
+    north.sync()?;
+    south.sync()?;
+    north.sync()?;
+    for desk in [&north, &south] {
+        let rooms = desk.rooms()?;
+        ensure!(
+            rooms[0].name == "Reception" && rooms[0].occupancy == 7,
+            "{rooms:?}"
+        );
+        let flagged = desk
+            .conflicts()?
+            .into_iter()
+            .filter(|c| {
+                matches!(
+                    &c.kind,
+                    ConflictKind::RoomEntry {
+                        breach: RoomBreach::OverCapacity { capacity: 5, .. },
+                        ..
+                    }
+                )
+            })
+            .count();
+        ensure!(flagged == 2, "{flagged} over-capacity conflicts");
+        ensure!(desk.door_numbers()?.rooms[0].occupancy == 7);
+    }
+    let numbers = server.admin(Method::GET, &path, None)?;
+    ensure!(
+        numbers["numbers"][0]["inside_now"] == 7 && numbers["numbers"][0]["attended"] == 8,
+        "{numbers}"
+    );
+
+    // The workshop room: holders only; entering it leaves the reception.
+    north.set_gate("Workshop room")?;
+    let not_holder = everyone[1].code.to_string();
+    let refused = north.check_in(&scan(&not_holder))?;
+    if everyone[1].holds.contains(&workshop.seat_type) {
+        ensure!(matches!(refused, CheckInOutcome::EnteredRoom { .. }));
+    } else {
+        ensure!(
+            matches!(refused, CheckInOutcome::NotEntitledToRoom { .. }),
+            "{refused:?}"
+        );
+        ensure!(matches!(
+            north.check_in(&CheckInRequest {
+                override_reason: Some("helps the trainer".into()),
+                ..scan(&not_holder)
+            })?,
+            CheckInOutcome::EnteredRoom {
+                overridden: true,
+                ..
+            }
+        ));
+    }
+    let rooms = north.rooms()?;
+    ensure!(
+        rooms[0].occupancy == 6 && rooms[1].occupancy == 1,
+        "{rooms:?}"
+    );
+    let e = north.attendee(&not_holder)?.context("the attendee")?;
+    ensure!(e.in_room.as_deref() == Some("Workshop room"), "{e:?}");
+    north.sync()?;
+    let numbers = server.admin(Method::GET, &path, None)?;
+    ensure!(
+        numbers["numbers"][0]["inside_now"] == 6 && numbers["numbers"][1]["inside_now"] == 1,
+        "{numbers}"
     );
     Ok(())
 }

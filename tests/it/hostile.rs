@@ -2817,3 +2817,170 @@ fn notes_custom_fields_and_badge_names_are_held_to_their_limits() -> Result<()> 
     assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted, "{r:?}");
     Ok(())
 }
+
+fn room_entry(
+    conf: &TestConference,
+    desk: &TestDesk,
+    code: &onsite_shared::ids::TicketCode,
+    room: &str,
+    why: Option<&str>,
+) -> Event {
+    Event::Room(onsite_shared::room::Event::Entered {
+        conference: conf.id,
+        code: code.clone(),
+        room: room.into(),
+        visit: onsite_shared::room::Visit {
+            visit: onsite_shared::ids::RoomVisitId::from_uuid(uuid::Uuid::now_v7()),
+            desk: desk.device,
+            at: chrono::Utc::now(),
+        },
+        override_reason: why.map(str::to_owned),
+    })
+}
+
+/// Rooms, the newest input of the door: head office's list is checked whole (names, a
+/// capacity, seat types it has, never a gate's name, its size); a desk's push claims only
+/// rooms and tickets the conference has, in its own conference and its own name, with text
+/// within its limits. Nothing refused is recorded; an honest entry, pushed twice, counts once.
+#[test]
+fn rooms_are_checked_when_head_office_sets_them_and_when_a_desk_pushes_an_entry() -> Result<()> {
+    let dir = TempDir::new("hostile-rooms")?;
+    let server = TestServer::start(dir.path())?;
+    let (conf, mut north, honest) = conference_with_tickets(&server)?;
+    let path = format!("/v1/conferences/{}/rooms", conf.id);
+    server.admin(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{}/gates", conf.id),
+        Some(serde_json::json!({"gates": [{"name": "North", "direction": "in"}]})),
+    )?;
+    let many: Vec<Value> = (0..65)
+        .map(|i| serde_json::json!({"name": format!("Room {i}")}))
+        .collect();
+    let bad = [
+        (
+            serde_json::json!({"rooms": [{"name": " "}]}),
+            "conference.bad_rooms",
+        ),
+        (
+            serde_json::json!({"rooms": [{"name": "north"}]}),
+            "conference.bad_rooms",
+        ),
+        (
+            serde_json::json!({"rooms": [{"name": "A", "capacity": 0}]}),
+            "conference.bad_rooms",
+        ),
+        (
+            serde_json::json!({"rooms": [{"name": "A"}, {"name": "a"}]}),
+            "conference.bad_rooms",
+        ),
+        (
+            serde_json::json!({"rooms": [{"name": "A\u{7}"}]}),
+            "text.control_character",
+        ),
+        (
+            serde_json::json!({"rooms": [{"name": "x".repeat(200)}]}),
+            "text.too_long",
+        ),
+        (
+            serde_json::json!({"rooms": [{"name": "A", "seat_types": [uuid::Uuid::now_v7()]}]}),
+            "conference.unknown_seat_type",
+        ),
+        (serde_json::json!({ "rooms": many }), "conference.bad_rooms"),
+    ];
+    let mut wrong = Vec::new();
+    for (body, code) in bad {
+        let (status, answer) = server.admin_raw(reqwest::Method::PUT, &path, Some(body.clone()))?;
+        if (status, answer["code"].as_str()) != (422, Some(code)) {
+            wrong.push(format!("{body}: {status} {answer}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    for body in [
+        serde_json::json!({"rooms": [{"name": "A", "capacity": -1}]}),
+        serde_json::json!({"rooms": [{"name": "A", "capacity": 1.5}]}),
+        serde_json::json!({"rooms": "A"}),
+    ] {
+        let (status, answer) = server.admin_raw(reqwest::Method::PUT, &path, Some(body.clone()))?;
+        assert_eq!(status, 400, "{body}: {answer}");
+    }
+    let huge = server
+        .http()
+        .put(format!("{}{path}", server.url))
+        .bearer_auth(&server.admin_token)
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"rooms\": [], \"pad\": \"{}\"}}",
+            "x".repeat(JUST_OVER_THE_BODY_LIMIT)
+        ))
+        .send()?;
+    assert_eq!(huge.status().as_u16(), 413);
+    let (status, _) = server.admin_raw(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{}/rooms", uuid::Uuid::now_v7()),
+        Some(serde_json::json!({"rooms": [{"name": "A"}]})),
+    )?;
+    assert_eq!(status, 404);
+    let view = server.admin(reqwest::Method::GET, &path, None)?;
+    assert_eq!(
+        view["rooms"],
+        serde_json::json!([]),
+        "nothing was set: {view}"
+    );
+
+    // Set for real; then what a desk pushes is checked against it.
+    server.admin(
+        reqwest::Method::PUT,
+        &path,
+        Some(serde_json::json!({"rooms": [{"name": "Reception", "capacity": 50}]})),
+    )?;
+    let code = honest.tickets[0].code.clone();
+    let unknown = onsite_shared::ids::TicketCode::parse("ZZZZ-ZZZZ")?;
+    for (event, why) in [
+        (
+            room_entry(&conf, &north, &code, "Broom cupboard", None),
+            reason::UNKNOWN_ROOM,
+        ),
+        (
+            room_entry(&conf, &north, &unknown, "Reception", None),
+            reason::ROOM_UNKNOWN_TICKET,
+        ),
+    ] {
+        let r = north.push_events(std::slice::from_ref(&event))?;
+        assert_eq!(r.outcomes[0].status, OutcomeStatus::Rejected, "{r:?}");
+        assert_eq!(r.outcomes[0].reason.as_deref(), Some(why), "{event:?}");
+    }
+    // Text beyond its limits refuses the whole push.
+    let resume = north.next_seq;
+    let long = "x".repeat(onsite_shared::text::limit::REASON + 1);
+    let items = north.items(&[room_entry(&conf, &north, &code, "Reception", Some(&long))]);
+    let (status, body) = north.push_raw(&serde_json::to_value(north.request(items))?)?;
+    assert_eq!(status, 400, "{body}");
+    north.next_seq = resume;
+    // Another conference's desk, and North in South's name.
+    let other = server.conference(10)?;
+    let mut rogue = server.desk(other.id, "Rogue")?;
+    let items = rogue.items(&[room_entry(&conf, &rogue, &code, "Reception", None)]);
+    let (status, body) = rogue.push_raw(&serde_json::to_value(rogue.request(items))?)?;
+    assert_eq!(status, 403, "{body}");
+    let south = server.desk(conf.id, "South")?;
+    let items = north.items(&[room_entry(&conf, &south, &code, "Reception", None)]);
+    let (status, body) = north.push_raw(&serde_json::to_value(north.request(items))?)?;
+    assert_eq!(status, 403, "{body}");
+    north.next_seq = resume;
+    let numbers = server.admin(reqwest::Method::GET, &path, None)?;
+    assert_eq!(
+        numbers["numbers"][0]["attended"], 0,
+        "nothing recorded: {numbers}"
+    );
+
+    // The honest one, twice (a retry): recorded once.
+    let entry = room_entry(&conf, &north, &code, "Reception", None);
+    let r = north.push_events(std::slice::from_ref(&entry))?;
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted, "{r:?}");
+    assert_eq!(r.outcomes[0].reason, None, "{r:?}");
+    north.push_events(&[entry])?;
+    let numbers = server.admin(reqwest::Method::GET, &path, None)?;
+    assert_eq!(numbers["numbers"][0]["inside_now"], 1, "{numbers}");
+    assert_eq!(numbers["numbers"][0]["attended"], 1, "{numbers}");
+    Ok(())
+}

@@ -79,6 +79,19 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
     }
   }
 
+  async function leaveRoom(code: string) {
+    try {
+      const outcome = await desk.leaveRoom(code);
+      const b = bannerFor(outcome, state.identity?.device ?? null);
+      setBanner(b);
+      play(b.tone);
+      setCard(null);
+    } catch (e) {
+      setBanner({ tone: "bad", title: "Not marked as left", lines: [errorText(e)] });
+      play("bad");
+    }
+  }
+
   async function checkIn(code: string, override_reason: string | null = null) {
     try {
       const outcome = await desk.checkIn({ code, gate: null, override_reason });
@@ -188,6 +201,17 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
           <span>
             Still to come <b id="expected">{numbers.expected}</b>
           </span>
+          {numbers.zones.length > 1 &&
+            numbers.zones.map((z) => (
+              <span class="zone" data-zone={z.zone}>
+                {z.zone} <b>{z.inside_now}</b>
+              </span>
+            ))}
+          {numbers.rooms.map((r) => (
+            <span class={`room fill-${r.fill}`} data-room={r.name}>
+              {r.name} <b>{r.capacity === null ? r.occupancy : `${r.occupancy}/${r.capacity}`}</b>
+            </span>
+          ))}
         </p>
       )}
       <p class="hint">
@@ -206,6 +230,13 @@ export function Door({ state, open }: { state: DeskState; open: (code: string) =
           {banner.lines.map((l) => (
             <div class="banner-line">{l}</div>
           ))}
+          {banner.leavable && (
+            <div class="override">
+              <button type="button" id="left-room" onClick={() => banner.leavable && leaveRoom(banner.leavable)}>
+                Left the room
+              </button>
+            </div>
+          )}
           {banner.overridable && (
             <div class="override">
               <input

@@ -14,6 +14,10 @@ function detail(c: ConflictItem): string {
       return `${k.code}: ${k.item} handed out twice, at ${clock(k.first.at)}${k.first.size ? ` (${k.first.size})` : ""} and at ${clock(k.duplicate.at)}${k.duplicate.size ? ` (${k.duplicate.size})` : ""}`;
     case "admission_outside_rules":
       return `${k.code} let in at ${clock(k.admission.at)} gate ${k.admission.gate}: ${breachText(k.breach)}${k.by_clock ? " (the desk's clock was off)" : ""}`;
+    case "room_entry":
+      return `${k.code} let into ${k.room} at ${clock(k.visit.at)} without a reason: ${
+        k.breach.breach === "not_entitled" ? "not entitled" : `the room held ${k.breach.occupancy} of ${k.breach.capacity}`
+      }`;
     case "invalid_ticket_admission":
       return `${k.code} let in at ${clock(k.admission.at)} gate ${k.admission.gate} (${k.status.replace(/_/g, " ")})`;
     case "payment_after_expiry":

@@ -70,6 +70,7 @@ export const desk = {
   party: (code: string) => call<Party>("party", { code }),
   checkInParty: (req: PartyCheckInRequest) => call<CheckInOutcome[]>("check_in_party", { req }),
   undoParty: (codes: string[], reason: string) => call<null>("undo_party", { codes, reason }),
+  leaveRoom: (code: string) => call<CheckInOutcome>("leave_room", { code }),
   handOut: (req: HandOutRequest) => call<HandOutOutcome>("hand_out", { req }),
   undoHandOut: (code: string, item: string, reason: string) =>
     call<RosterEntry>("undo_hand_out", { code, item, reason }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { RosterEntry } from "./bindings/RosterEntry";
-import { bannerFor, breachText, codeForEnter, toHandOver, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, seatsLeft, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
+import { bannerFor, breachText, roomWarning, codeForEnter, toHandOver, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, seatsLeft, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
 
 function entry(code: string, first: string, last: string): RosterEntry {
   return {
@@ -17,6 +17,8 @@ function entry(code: string, first: string, last: string): RosterEntry {
     company: "",
     attendee_types: [],
     entitlements: [],
+    holds: [],
+    in_room: null,
     walk_in: false,
     provisional: false,
     withdrawn: false,
@@ -233,5 +235,55 @@ describe("seats left on the walk-in screen", () => {
     expect(seatsLeft({ remaining: -45, overbook: false })).toBe("sold out (45 over quota)");
     expect(seatsLeft({ remaining: 0, overbook: true })).toBe("quota reached: sells on as standing room, by policy");
     expect(seatsLeft({ remaining: -2, overbook: true })).toContain("2 over quota");
+  });
+});
+
+describe("a room's desk", () => {
+  const ada = entry("AB12-CD34", "Ada", "Lovelace");
+  const room = (occupancy: number, fill: "room" | "filling" | "almost_full" | "full" | "over") => ({
+    name: "Workshop A",
+    occupancy,
+    capacity: 30,
+    fill,
+  });
+
+  it("lets an entitled holder in green, warning large from 80 % of the capacity", () => {
+    const quiet = bannerFor({ outcome: "entered_room", entry: ada, card: [], room: room(10, "room"), overridden: false }, "d1");
+    expect(quiet.tone).toBe("ok");
+    expect(quiet.title).toBe("In Workshop A: Ada Lovelace");
+    expect(quiet.lines[0]).toBe("10 of 30 in Workshop A");
+    expect(quiet.attention).toEqual([]);
+    const busy = bannerFor({ outcome: "entered_room", entry: ada, card: [], room: room(29, "almost_full"), overridden: false }, "d1");
+    expect(busy.tone).toBe("ok");
+    expect(busy.attention).toEqual(["Workshop A is almost full: 29 of 30"]);
+    expect(roomWarning(room(24, "filling"))).toBe("Workshop A is filling up: 24 of 30");
+    expect(roomWarning(room(30, "full"))).toBe("Workshop A is full now: 30 of 30");
+    expect(roomWarning({ name: "Lobby", occupancy: 400, capacity: null, fill: "room" })).toBeNull();
+  });
+
+  it("refuses red when the room is full or the person is not entitled, and offers the override", () => {
+    const full = bannerFor({ outcome: "room_full", entry: ada, room: room(30, "full") }, "d1");
+    expect(full.tone).toBe("bad");
+    expect(full.overridable).toBe("AB12-CD34");
+    const not = bannerFor({ outcome: "not_entitled_to_room", entry: ada, room: room(3, "room") }, "d1");
+    expect(not.tone).toBe("bad");
+    expect(not.lines).toContain("Holds no add-on");
+    expect(not.overridable).toBe("AB12-CD34");
+  });
+
+  it("says since when someone is in the room already, and offers 'left the room'", () => {
+    const b = bannerFor(
+      {
+        outcome: "already_in_room",
+        entry: ada,
+        room: room(12, "room"),
+        since: { visit: "v", desk: "d1", at: "2026-11-23T10:02:00Z" },
+      },
+      "d1",
+    );
+    expect(b.tone).toBe("warn");
+    expect(b.lines[0]).toContain("by this desk");
+    expect(b.leavable).toBe("AB12-CD34");
+    expect(b.overridable).toBeUndefined();
   });
 });

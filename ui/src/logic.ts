@@ -2,6 +2,7 @@
 import type { CardLine } from "./bindings/CardLine";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { Money } from "./bindings/Money";
+import type { RoomNumbers } from "./bindings/RoomNumbers";
 import type { RosterEntry } from "./bindings/RosterEntry";
 import type { RuleBreach } from "./bindings/RuleBreach";
 import type { SyncStatus } from "./bindings/SyncStatus";
@@ -18,6 +19,29 @@ export interface Banner {
   overridable?: string;
   /** The registration's note, in red. */
   notes?: string[];
+  /** The ticket of someone in this desk's room, who staff may mark as gone out of it. */
+  leavable?: string;
+}
+
+/** How full a room is, in words: "12 of 30 in Workshop A", "no limit" when it has none. */
+export function roomText(r: RoomNumbers): string {
+  return r.capacity === null ? `${r.occupancy} in ${r.name}` : `${r.occupancy} of ${r.capacity} in ${r.name}`;
+}
+
+/** The warning a room's fill calls for, shown large: at 80 %, 95 %, full and over. */
+export function roomWarning(r: RoomNumbers): string | null {
+  switch (r.fill) {
+    case "room":
+      return null;
+    case "filling":
+      return `${r.name} is filling up: ${r.occupancy} of ${r.capacity}`;
+    case "almost_full":
+      return `${r.name} is almost full: ${r.occupancy} of ${r.capacity}`;
+    case "full":
+      return `${r.name} is full now: ${r.occupancy} of ${r.capacity}`;
+    case "over":
+      return `${r.name} is over capacity: ${r.occupancy} of ${r.capacity}`;
+  }
 }
 
 /** The card head office set up, as banner lines and notes. */
@@ -161,6 +185,47 @@ export function bannerFor(outcome: CheckInOutcome, ownDevice: string | null): Ba
       const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
       const why = outcome.since ? `Out since ${clock(outcome.since.at)}, gate ${outcome.since.gate}` : "Never let in";
       return { tone: "warn", title: `Not inside: ${who}`, lines: [why] };
+    }
+    case "entered_room": {
+      const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
+      const { lines, notes } = cardLines(outcome.card);
+      if (outcome.overridden) lines.push("Let in by override");
+      const warning = roomWarning(outcome.room);
+      const attention = [...attentionFor(outcome.entry), ...(warning ? [warning] : [])];
+      return { tone: "ok", title: `In ${outcome.room.name}: ${who}`, lines: [roomText(outcome.room), ...lines], attention, notes };
+    }
+    case "already_in_room": {
+      const where = outcome.since.desk === ownDevice ? "this desk" : "another desk";
+      const who = outcome.entry ? fullName(outcome.entry) : "This ticket";
+      return {
+        tone: "warn",
+        title: `Already in ${outcome.room.name}: ${who}`,
+        lines: [`since ${clock(outcome.since.at)}, by ${where}`],
+        leavable: outcome.entry?.code,
+      };
+    }
+    case "not_entitled_to_room": {
+      const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
+      const holds = outcome.entry?.entitlements.length ? `Holds: ${outcome.entry.entitlements.join(", ")}` : "Holds no add-on";
+      return {
+        tone: "bad",
+        title: `Not for ${outcome.room.name}: ${who}`,
+        lines: [holds, outcome.entry?.seat_type_name ?? ""].filter((l) => l !== ""),
+        overridable: outcome.entry?.code,
+      };
+    }
+    case "room_full": {
+      const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
+      return {
+        tone: "bad",
+        title: `${outcome.room.name} is full: ${who} not let in`,
+        lines: [roomText(outcome.room)],
+        overridable: outcome.entry?.code,
+      };
+    }
+    case "left_room": {
+      const who = outcome.entry ? fullName(outcome.entry) : "Ticket";
+      return { tone: "ok", title: `Left ${outcome.room.name}: ${who}`, lines: [roomText(outcome.room)] };
     }
     case "outside_rules": {
       const who = outcome.entry ? fullName(outcome.entry) : "Ticket";

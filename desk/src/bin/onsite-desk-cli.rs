@@ -71,7 +71,7 @@ enum Command {
     /// `{"action": "close", "note": "same person"}` or
     /// `{"action": "record_refund", "amount_minor": 24900, "method": "cash", "note": "…"}`.
     Conflict { id: String, action: String },
-    /// Checks a ticket in.
+    /// Checks a ticket in (at a room's desk: scans the holder into the room).
     CheckIn {
         code: String,
         #[arg(long)]
@@ -105,6 +105,15 @@ enum Command {
         #[arg(long)]
         size: Option<String>,
     },
+    /// Marks that a ticket's holder left the room this desk is set to (or `--room`); prints
+    /// the outcome as JSON with the room's numbers.
+    LeaveRoom {
+        code: String,
+        #[arg(long)]
+        room: Option<String>,
+    },
+    /// Every room and how full it is, as this desk knows it, as JSON.
+    Rooms,
     /// Takes back a hand-out marked by mistake, saying why.
     UndoHandOut {
         code: String,
@@ -306,6 +315,11 @@ fn main() -> Result<()> {
             let outcome = desk.hand_out(&HandOutRequest { code, item, size })?;
             println!("{}", serde_json::to_string_pretty(&outcome)?);
         }
+        Command::LeaveRoom { code, room } => {
+            let outcome = desk.leave_room(&code, room.as_deref())?;
+            println!("{}", serde_json::to_string_pretty(&outcome)?);
+        }
+        Command::Rooms => println!("{}", serde_json::to_string_pretty(&desk.rooms()?)?),
         Command::UndoHandOut { code, item, reason } => {
             desk.undo_hand_out(&code, &item, &reason)?;
         }

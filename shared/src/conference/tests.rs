@@ -521,3 +521,103 @@ fn hand_outs_are_checked_against_the_seat_and_attendee_types_and_set_whole() {
             items: vec![],
         }]);
 }
+
+#[test]
+fn rooms_are_set_checked_never_named_like_a_gate_and_only_once() {
+    use crate::room::Room;
+    let workshop = Room {
+        name: " Workshop A ".into(),
+        seat_types: vec![GENERAL],
+        capacity: Some(30),
+    };
+    let history = [created(), general_created()];
+    let set = Event::RoomsSet {
+        conference: CONF,
+        rooms: vec![Room {
+            name: "Workshop A".into(),
+            ..workshop.clone()
+        }],
+    };
+    Conference::given(history.clone())
+        .when(Command::SetRooms(vec![workshop.clone()]))
+        .then([set.clone()]);
+    let unknown = SeatTypeId::from_u128(999);
+    Conference::given(history.clone())
+        .when(Command::SetRooms(vec![Room {
+            seat_types: vec![unknown],
+            ..workshop.clone()
+        }]))
+        .then_err(Error::UnknownSeatType(unknown));
+    assert!(matches!(
+        Conference::given(history.clone())
+            .when(Command::SetRooms(vec![workshop.clone(), workshop.clone()]))
+            .events_or_error(),
+        Err(Error::BadRooms(_))
+    ));
+    assert!(matches!(
+        Conference::given(history.clone())
+            .when(Command::SetRooms(vec![Room {
+                capacity: Some(0),
+                ..workshop.clone()
+            }]))
+            .events_or_error(),
+        Err(Error::BadRooms(_))
+    ));
+    let many: Vec<Room> = (0..=crate::room::MAX_ROOMS)
+        .map(|i| Room {
+            name: format!("Room {i}"),
+            ..workshop.clone()
+        })
+        .collect();
+    assert!(matches!(
+        Conference::given(history)
+            .when(Command::SetRooms(many))
+            .events_or_error(),
+        Err(Error::BadRooms(_))
+    ));
+    // A room may not take a gate's name, nor a gate a room's: a desk is set to one.
+    let gates = Event::GatesSet {
+        conference: CONF,
+        gates: Gates {
+            gates: vec![Gate {
+                name: "Workshop A".into(),
+                direction: GateDirection::In,
+                zone: DEFAULT_ZONE.into(),
+            }],
+            no_reentry: vec![],
+        },
+    };
+    assert!(matches!(
+        Conference::given([created(), general_created(), gates])
+            .when(Command::SetRooms(vec![workshop.clone()]))
+            .events_or_error(),
+        Err(Error::BadRooms(_))
+    ));
+    let with_room = [created(), general_created(), set];
+    assert!(matches!(
+        Conference::given(with_room.clone())
+            .when(Command::SetGates(Gates {
+                gates: vec![Gate {
+                    name: "workshop a".into(),
+                    direction: GateDirection::In,
+                    zone: String::new(),
+                }],
+                no_reentry: vec![],
+            }))
+            .events_or_error(),
+        Err(Error::BadGates(_))
+    ));
+    // The same list again records nothing; the room is found as people type it.
+    let state = Conference::given(with_room.clone());
+    assert_eq!(
+        state.state().room(" workshop a").unwrap().capacity,
+        Some(30)
+    );
+    state.when(Command::SetRooms(vec![workshop])).then_nothing();
+    Conference::given(with_room)
+        .when(Command::SetRooms(vec![]))
+        .then([Event::RoomsSet {
+            conference: CONF,
+            rooms: vec![],
+        }]);
+}

@@ -128,6 +128,14 @@ fn hand_out(id: u128, minute: u32) -> crate::hand_out::Given {
     }
 }
 
+fn visit(id: u128, minute: u32) -> crate::room::Visit {
+    crate::room::Visit {
+        visit: crate::ids::RoomVisitId::from_u128(id),
+        desk: DESK,
+        at: at(10, minute),
+    }
+}
+
 /// The built-in template set as the `conference.badge_templates_set` fixture recorded it:
 /// before the built-in templates printed pronouns (a pronouns line under the company, the
 /// add-ons' box made smaller for it). Fixtures are never rewritten.
@@ -295,6 +303,15 @@ fn samples() -> Vec<Event> {
                 id_check: true,
                 minor: false,
             },
+        }
+        .into(),
+        k::Event::RoomsSet {
+            conference: CONF,
+            rooms: vec![crate::room::Room {
+                name: "Workshop A".into(),
+                seat_types: vec![GENERAL],
+                capacity: Some(30),
+            }],
         }
         .into(),
         k::Event::HandOutsSet {
@@ -537,6 +554,32 @@ fn samples() -> Vec<Event> {
             item: "t-shirt".into(),
             duplicate: hand_out(602, 2),
             first: hand_out(601, 0),
+        }
+        .into(),
+        crate::room::Event::Entered {
+            conference: CONF,
+            code: code(),
+            room: "Workshop A".into(),
+            visit: visit(701, 10),
+            override_reason: Some("speaker's guest".into()),
+        }
+        .into(),
+        crate::room::Event::Left {
+            conference: CONF,
+            code: code(),
+            room: "Workshop A".into(),
+            visit: visit(702, 50),
+        }
+        .into(),
+        crate::room::Event::EntryFlagged {
+            conference: CONF,
+            code: code(),
+            room: "Workshop A".into(),
+            visit: visit(701, 10),
+            breach: crate::room::RoomBreach::OverCapacity {
+                occupancy: 30,
+                capacity: 30,
+            },
         }
         .into(),
         w::Event::SaleRecorded { sale: sale() }.into(),

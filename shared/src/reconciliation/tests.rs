@@ -1082,3 +1082,177 @@ fn a_badge_name_is_recorded_for_a_known_ticket_and_rejected_for_an_unknown_one()
         )
     );
 }
+
+// ---- rooms ----
+
+fn room_visit(id: u128, desk: DeviceId, minute: u32) -> room::Visit {
+    room::Visit {
+        visit: crate::ids::RoomVisitId::from_u128(id),
+        desk,
+        at: at(10, minute),
+    }
+}
+
+fn room_entered(v: room::Visit, why: Option<&str>) -> room::Event {
+    room::Event::Entered {
+        conference: CONF,
+        code: code(),
+        room: "Workshop A".into(),
+        visit: v,
+        override_reason: why.map(str::to_owned),
+    }
+}
+
+/// The server has the conference with "Workshop A" (for holders of STANDING, 30 places),
+/// the ticket, whose holder holds `holds`, `occupancy` people in the room, and `history`.
+fn loaded_room(history: &[room::Event], holds: &[SeatTypeId], occupancy: u32) -> Loaded {
+    let conference = conference(100).evolve(&crate::conference::Event::RoomsSet {
+        conference: CONF,
+        rooms: vec![room::Room {
+            name: "Workshop A".into(),
+            seat_types: vec![STANDING],
+            capacity: Some(30),
+        }],
+    });
+    Loaded {
+        rooms: replay(history),
+        conference,
+        ticket_status: TicketStatus::Valid,
+        holds: holds.to_vec(),
+        room_occupancy: occupancy,
+        ..Loaded::default()
+    }
+}
+
+#[test]
+fn needs_of_a_room_entry_are_its_stream_the_room_and_what_the_holder_holds() {
+    let needs = needs(&room_entered(room_visit(1, DESK_A, 0), None).into());
+    assert!(needs.contains(&Need::Room(StreamId::room(CONF, &code()))));
+    assert!(needs.contains(&Need::RoomOccupancy {
+        conference: CONF,
+        room: "Workshop A".into()
+    }));
+    assert!(needs.contains(&Need::Holds {
+        conference: CONF,
+        code: code()
+    }));
+}
+
+#[test]
+fn a_room_entry_of_an_entitled_holder_with_room_left_is_accepted_as_it_was() {
+    let event = room_entered(room_visit(1, DESK_A, 0), None);
+    assert_eq!(
+        when(&loaded_room(&[], &[GENERAL, STANDING], 12), event.clone()),
+        outcome(OutcomeStatus::Accepted, None, Some(event.into()), vec![])
+    );
+}
+
+#[test]
+fn a_room_entry_over_capacity_counting_other_desks_is_recorded_flagged_with_a_conflict() {
+    let v = room_visit(1, DESK_B, 3);
+    let event = room_entered(v.clone(), None);
+    let breach = room::RoomBreach::OverCapacity {
+        occupancy: 30,
+        capacity: 30,
+    };
+    let flag = room::Event::EntryFlagged {
+        conference: CONF,
+        code: code(),
+        room: "Workshop A".into(),
+        visit: v.clone(),
+        breach: breach.clone(),
+    };
+    assert_eq!(
+        when(&loaded_room(&[], &[STANDING], 30), event.clone()),
+        outcome(
+            OutcomeStatus::Accepted,
+            Some(reason::ROOM_ENTRY_FLAGGED),
+            Some(event.into()),
+            vec![
+                flag.into(),
+                conflict::Event::Opened {
+                    conflict: C1,
+                    conference: CONF,
+                    kind: ConflictKind::RoomEntry {
+                        code: code(),
+                        room: "Workshop A".into(),
+                        visit: v,
+                        breach,
+                    },
+                    at: at(10, 0),
+                }
+                .into(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn a_room_entry_of_someone_not_entitled_is_flagged_unless_the_desk_gave_a_reason() {
+    let flagged = when(
+        &loaded_room(&[], &[GENERAL], 0),
+        room_entered(room_visit(1, DESK_A, 0), None),
+    )
+    .unwrap();
+    assert_eq!(flagged.reason, Some(reason::ROOM_ENTRY_FLAGGED));
+    assert!(flagged.events.iter().any(|e| matches!(
+        e,
+        Event::Conflict(conflict::Event::Opened {
+            kind: ConflictKind::RoomEntry {
+                breach: room::RoomBreach::NotEntitled,
+                ..
+            },
+            ..
+        })
+    )));
+    let with_reason = room_entered(room_visit(1, DESK_A, 0), Some("speaker's guest"));
+    assert_eq!(
+        when(&loaded_room(&[], &[GENERAL], 0), with_reason.clone()),
+        outcome(
+            OutcomeStatus::Accepted,
+            None,
+            Some(with_reason.into()),
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn a_room_entry_into_a_room_the_conference_does_not_have_or_of_an_unknown_ticket_is_rejected() {
+    let mut elsewhere = room_entered(room_visit(1, DESK_A, 0), None);
+    if let room::Event::Entered { room, .. } = &mut elsewhere {
+        *room = "Broom cupboard".into();
+    }
+    assert_eq!(
+        when(&loaded_room(&[], &[STANDING], 0), elsewhere),
+        Ok(Outcome::rejected(reason::UNKNOWN_ROOM))
+    );
+    let unknown = Loaded {
+        ticket_status: TicketStatus::Unknown,
+        ..loaded_room(&[], &[], 0)
+    };
+    assert_eq!(
+        when(&unknown, room_entered(room_visit(1, DESK_A, 0), None)),
+        Ok(Outcome::rejected(reason::ROOM_UNKNOWN_TICKET))
+    );
+}
+
+#[test]
+fn a_room_entry_or_leave_pushed_again_is_accepted_and_records_nothing() {
+    let entry = room_entered(room_visit(1, DESK_A, 0), None);
+    let leave = room::Event::Left {
+        conference: CONF,
+        code: code(),
+        room: "Workshop A".into(),
+        visit: room_visit(2, DESK_A, 9),
+    };
+    let given = loaded_room(&[entry.clone(), leave.clone()], &[STANDING], 31);
+    assert_eq!(
+        when(&given, entry),
+        outcome(OutcomeStatus::Accepted, None, None, vec![])
+    );
+    assert_eq!(
+        when(&given, leave),
+        outcome(OutcomeStatus::Accepted, None, None, vec![])
+    );
+}

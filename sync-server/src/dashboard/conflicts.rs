@@ -98,6 +98,16 @@ fn detail(
             @if let Some(s) = &duplicate.size { " (size " (s) ")" }
             "."
         },
+        ConflictKind::RoomEntry {
+            code,
+            room,
+            visit,
+            breach,
+        } => html! {
+            "Ticket " (registration(code.as_str())) " let into " (room) " by desk "
+            (desk(names, &visit.desk)) " at " (time(&visit.at)) " without a reason: "
+            (breach.to_string()) "."
+        },
         ConflictKind::AdmissionOutsideRules {
             code,
             admission,

@@ -96,11 +96,12 @@ pub(super) fn counts(conf: &ConferencePage, given: &HandOuts) -> Markup {
             p.muted { "Nothing is handed out. Items are set up on the set-up page." }
         } @else {
             table #hand-outs {
-                tr { th { "Item" } th { "Handed out" } th { "By size" } }
+                tr { th { "Item" } th { "Handed out" } th { "Still to hand out" } th { "By size" } }
                 @for i in &given.items {
-                    tr data-item=(i.item) data-given=(i.given) {
+                    tr data-item=(i.item) data-given=(i.given) data-still=((i.expected - i.given).max(0)) {
                         td { (i.name) }
                         td.n { (i.given) }
+                        td.n { ((i.expected - i.given).max(0)) }
                         td {
                             @for (n, s) in i.by_size.iter().enumerate() {
                                 @if n > 0 { ", " }

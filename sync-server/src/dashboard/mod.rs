@@ -116,6 +116,14 @@ pub fn routes<S: Store>() -> Router<Arc<App<S>>> {
             post(hand_outs::save::<S>),
         )
         .route(
+            "/conferences/{conference}/setup/rooms",
+            post(rooms::save::<S>),
+        )
+        .route(
+            "/conferences/{conference}/setup/rooms/remove",
+            post(rooms::remove::<S>),
+        )
+        .route(
             "/conferences/{conference}/setup/hand-outs/{item}/remove",
             post(hand_outs::remove::<S>),
         )
@@ -159,6 +167,7 @@ pub(crate) mod imports;
 mod overview;
 mod people;
 mod registrations;
+mod rooms;
 mod session;
 mod setup;
 

@@ -159,6 +159,19 @@ pub(super) async fn overview<S: Store>(
         .store
         .read(move |tx| head_office::hand_outs(tx, id))
         .await;
+    let rooms = app.store.read(move |tx| head_office::rooms(tx, id)).await;
+    // Inside now per zone: each gate's people in the zone behind it.
+    let mut zones: Vec<(String, i64)> = Vec::new();
+    for g in &adm.by_gate {
+        let zone = conf.conference.gate(&g.gate).zone;
+        match zones
+            .iter_mut()
+            .find(|(z, _)| z.eq_ignore_ascii_case(&zone))
+        {
+            Some((_, n)) => *n += g.inside,
+            None => zones.push((zone, g.inside)),
+        }
+    }
     let body = html! {
         div.grid {
             div.card {
@@ -188,6 +201,23 @@ pub(super) async fn overview<S: Store>(
             tr { th { "Gate" } th { "Admitted" } th { "Inside now" } }
             @for g in &adm.by_gate {
                 tr { td { (g.gate) } td.n { (g.admitted) } td.n { (g.inside) } }
+            }
+        }
+        @if zones.len() > 1 {
+            h2 { "Inside now by zone" }
+            table #by-zone {
+                tr { th { "Zone" } th { "Inside now" } }
+                @for (z, n) in &zones {
+                    tr data-zone=(z) { td { (z) } td.n { (n) } }
+                }
+            }
+        }
+        @match &rooms {
+            Ok(rooms) if !rooms.is_empty() => { (super::rooms::numbers(rooms)) }
+            Ok(_) => {}
+            Err(e) => {
+                h2 { "Rooms" }
+                p.err #rooms-error { "These figures cannot be shown: " (e) }
             }
         }
         h2 { "Arrivals per 15 minutes" }

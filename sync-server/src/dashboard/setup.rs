@@ -302,6 +302,7 @@ pub(super) async fn page<S: Store>(
         (super::badges::section(&conf, manages))
         (super::hand_outs::section(&conf, manages))
         (super::gates::section(&conf, manages))
+        (super::rooms::section(&conf, manages))
         @if manages {
             h2 { "Import registrations" }
             (super::imports::form(&conf))

@@ -422,6 +422,11 @@ pub struct ItemHandOuts {
     pub name: String,
     pub given: i64,
     pub by_size: Vec<SizeHandOuts>,
+    /// The people who get it, as the desks reckon it: valid tickets that admit whose holder
+    /// (the ticket's seat type, the add-ons on the same email, the attendee types) the item
+    /// is for. Still to hand out: `expected − given`.
+    #[serde(default)]
+    pub expected: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -429,6 +434,65 @@ pub struct HandOuts {
     /// The conference's items in its order, then any item handed out that the conference no
     /// longer lists.
     pub items: Vec<ItemHandOuts>,
+}
+
+/// One room as head office sees it: how full it is now, and how many people came.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RoomAttendance {
+    pub room: String,
+    pub capacity: Option<u32>,
+    /// In the room now (entered, not left, not gone on to another room), every desk counted.
+    pub inside_now: i64,
+    /// Everyone who entered at least once.
+    pub attended: i64,
+}
+
+/// Every room of the conference (in its order; a room no longer listed but with people
+/// recorded in it after), with its numbers.
+pub fn rooms(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Vec<RoomAttendance>, StoreError> {
+    use onsite_shared::conference::Conference;
+    use onsite_shared::event::StreamId;
+    let (conf, _) = crate::event_log::load::<Conference>(tx, &StreamId::conference(conference))?;
+    let mut out: Vec<RoomAttendance> = conf
+        .rooms
+        .iter()
+        .map(|r| RoomAttendance {
+            room: r.name.clone(),
+            capacity: r.capacity,
+            inside_now: 0,
+            attended: 0,
+        })
+        .collect();
+    let find = |out: &mut Vec<RoomAttendance>, room: String| -> usize {
+        match out.iter().position(|r| r.room.eq_ignore_ascii_case(&room)) {
+            Some(at) => at,
+            None => {
+                out.push(RoomAttendance {
+                    room,
+                    capacity: None,
+                    inside_now: 0,
+                    attended: 0,
+                });
+                out.len() - 1
+            }
+        }
+    };
+    let c = conference.to_string();
+    for r in &tx.query(
+        "SELECT room, COUNT(*) FROM room_presence WHERE conference = $1 GROUP BY room",
+        params![c.clone()],
+    )? {
+        let at = find(&mut out, r.text(0)?);
+        out[at].inside_now += r.int(1)?;
+    }
+    for r in &tx.query(
+        "SELECT room, COUNT(*) FROM room_attendance WHERE conference = $1 GROUP BY room",
+        params![c],
+    )? {
+        let at = find(&mut out, r.text(0)?);
+        out[at].attended += r.int(1)?;
+    }
+    Ok(out)
 }
 
 /// Hand-outs per item and size.
@@ -451,6 +515,7 @@ pub fn hand_outs(tx: &mut dyn Tx, conference: ConferenceId) -> Result<HandOuts, 
                     given: 0,
                 })
                 .collect(),
+            expected: 0,
         })
         .collect();
     let rows = tx.query(
@@ -468,6 +533,7 @@ pub fn hand_outs(tx: &mut dyn Tx, conference: ConferenceId) -> Result<HandOuts, 
                     item,
                     given: 0,
                     by_size: vec![],
+                    expected: 0,
                 });
                 items.len() - 1
             }
@@ -479,5 +545,57 @@ pub fn hand_outs(tx: &mut dyn Tx, conference: ConferenceId) -> Result<HandOuts, 
             None => entry.by_size.push(SizeHandOuts { size, given: n }),
         }
     }
+    if !conf.hand_outs.is_empty() {
+        for (at, n) in entitled(tx, conference, &conf)?.into_iter().enumerate() {
+            items[at].expected = n;
+        }
+    }
     Ok(HandOuts { items })
+}
+
+/// For each of the conference's items, how many holders of valid admitting tickets get it,
+/// reckoned as the desk's roster does (`Conference::hand_outs_for` on the ticket's seat
+/// type, the add-ons of the same email, the attendee types). One pass over the tickets.
+fn entitled(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    conf: &onsite_shared::conference::Conference,
+) -> Result<Vec<i64>, StoreError> {
+    use onsite_shared::conference::SeatKind;
+    use onsite_shared::ids::{AttendeeTypeId, SeatTypeId};
+    let rows = tx.query(
+        "SELECT seat_type, lower(email), attendee_types FROM tickets \
+         WHERE conference = $1 AND status = 'valid'",
+        params![conference.to_string()],
+    )?;
+    let kind = |s: &SeatTypeId| conf.seat_type(*s).map(|t| t.kind);
+    let mut add_ons: HashMap<String, Vec<SeatTypeId>> = HashMap::new();
+    let mut holders: Vec<(SeatTypeId, String, Vec<AttendeeTypeId>)> = Vec::new();
+    for r in &rows {
+        let Ok(seat_type) = r.text(0)?.parse::<SeatTypeId>() else {
+            continue;
+        };
+        let email = r.text(1)?;
+        if kind(&seat_type) == Some(SeatKind::AddOn) {
+            if !email.is_empty() {
+                add_ons.entry(email).or_default().push(seat_type);
+            }
+            continue;
+        }
+        let types: Vec<AttendeeTypeId> = serde_json::from_str(&r.text(2)?).unwrap_or_default();
+        holders.push((seat_type, email, types));
+    }
+    let mut counts = vec![0i64; conf.hand_outs.len()];
+    for (seat_type, email, types) in &holders {
+        let mut holds = vec![*seat_type];
+        if let Some(more) = add_ons.get(email) {
+            holds.extend(more);
+        }
+        for (n, item) in counts.iter_mut().zip(&conf.hand_outs) {
+            if item.is_for(&holds, types) {
+                *n += 1;
+            }
+        }
+    }
+    Ok(counts)
 }

@@ -105,6 +105,9 @@ pub(super) struct ConferenceView {
     /// What the check-in card shows (left out while it is the default).
     #[serde(skip_serializing_if = "is_default_card")]
     result_card: onsite_shared::conference::ResultCard,
+    /// The rooms desks scan people into (left out when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rooms: Vec<onsite_shared::room::Room>,
 }
 
 fn is_default_card(c: &onsite_shared::conference::ResultCard) -> bool {
@@ -154,6 +157,7 @@ pub(super) async fn get_conference<S: Store>(
         admission_rules: c.admission_rules,
         gates: c.gates,
         result_card: c.result_card,
+        rooms: c.rooms,
     }))
 }
 

@@ -27,6 +27,7 @@ mod orders;
 mod payments;
 mod public;
 mod reads;
+mod rooms;
 pub mod sync;
 
 pub(crate) use badges::svg_response;
@@ -47,6 +48,7 @@ pub fn router<S: Store>() -> Router<Arc<App<S>>> {
         .merge(conferences::router())
         .merge(badges::router())
         .merge(hand_outs::router())
+        .merge(rooms::router())
         .merge(orders::router())
         .merge(payments::router())
         .merge(public::router())

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::{badges, conferences, devices, hand_outs, orders, payments, public, reads, sync};
+use super::{
+    badges, conferences, devices, hand_outs, orders, payments, public, reads, rooms, sync,
+};
 use crate::App;
 use crate::storage::Store;
 
@@ -58,6 +60,8 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         badges::set_desk_defaults,
         hand_outs::get_hand_outs,
         hand_outs::set_hand_outs,
+        rooms::get_rooms,
+        rooms::set_rooms,
         conferences::define_attendee_type,
         conferences::publish,
         conferences::unpublish,

@@ -92,7 +92,28 @@ pub(crate) const STEPS: &[Step] = &[
         sqlite: PRESENCE,
         postgres: PRESENCE,
     },
+    // 8
+    Step {
+        name: "who is in which room, who attended each, and tickets by email for entitlements",
+        breaks_older: false,
+        sqlite: ROOMS,
+        postgres: ROOMS,
+    },
 ];
+
+/// `room_presence`: the room each ticket's holder entered last and did not leave (a room's
+/// occupancy); `room_attendance`: everyone who ever entered a room, once, with the first
+/// time. Tickets by email: a room entry asks what else its holder holds.
+const ROOMS: &str = "\
+    CREATE TABLE IF NOT EXISTS room_presence ( \
+        conference TEXT NOT NULL, code TEXT NOT NULL, room TEXT NOT NULL, \
+        visit_id TEXT NOT NULL, desk TEXT NOT NULL, entered_at TEXT NOT NULL, \
+        PRIMARY KEY (conference, code)); \
+    CREATE INDEX IF NOT EXISTS room_presence_by_room ON room_presence (conference, room); \
+    CREATE TABLE IF NOT EXISTS room_attendance ( \
+        conference TEXT NOT NULL, room TEXT NOT NULL, code TEXT NOT NULL, \
+        first_at TEXT NOT NULL, PRIMARY KEY (conference, room, code)); \
+    CREATE INDEX IF NOT EXISTS tickets_by_email ON tickets (conference, lower(email));";
 
 /// A ticket's last exit or re-entry (a ticket admitted and never out has no row): inside now
 /// is an admission in force without a row here saying `inside = 0`.

@@ -2,9 +2,11 @@
 import type { Admission } from "./Admission";
 import type { AutoPrinted } from "./AutoPrinted";
 import type { CardLine } from "./CardLine";
+import type { RoomNumbers } from "./RoomNumbers";
 import type { RosterEntry } from "./RosterEntry";
 import type { RuleBreach } from "./RuleBreach";
 import type { TicketStatus } from "./TicketStatus";
+import type { Visit } from "./Visit";
 
 /**
  * What the door shows after a check-in.
@@ -21,4 +23,8 @@ overridden: boolean,
 /**
  * What auto-print did (queued a badge in the same transaction, or why not).
  */
-print: AutoPrinted, } | { "outcome": "already_admitted", entry: RosterEntry | null, first: Admission, } | { "outcome": "unknown_ticket", code: string, } | { "outcome": "not_entitled", entry: RosterEntry | null, status: TicketStatus, } | { "outcome": "outside_rules", entry: RosterEntry | null, breach: RuleBreach, } | { "outcome": "reentered", entry: RosterEntry | null, card: Array<CardLine>, admission: Admission, } | { "outcome": "exited", entry: RosterEntry | null, exit: Admission, } | { "outcome": "reentry_refused", entry: RosterEntry | null, exited: Admission, } | { "outcome": "not_inside", entry: RosterEntry | null, since: Admission | null, };
+print: AutoPrinted, } | { "outcome": "already_admitted", entry: RosterEntry | null, first: Admission, } | { "outcome": "unknown_ticket", code: string, } | { "outcome": "not_entitled", entry: RosterEntry | null, status: TicketStatus, } | { "outcome": "outside_rules", entry: RosterEntry | null, breach: RuleBreach, } | { "outcome": "reentered", entry: RosterEntry | null, card: Array<CardLine>, admission: Admission, } | { "outcome": "exited", entry: RosterEntry | null, exit: Admission, } | { "outcome": "reentry_refused", entry: RosterEntry | null, exited: Admission, } | { "outcome": "not_inside", entry: RosterEntry | null, since: Admission | null, } | { "outcome": "entered_room", entry: RosterEntry | null, card: Array<CardLine>, room: RoomNumbers, 
+/**
+ * Let in by a staff override (not entitled, or the room was full).
+ */
+overridden: boolean, } | { "outcome": "already_in_room", entry: RosterEntry | null, room: RoomNumbers, since: Visit, } | { "outcome": "not_entitled_to_room", entry: RosterEntry | null, room: RoomNumbers, } | { "outcome": "room_full", entry: RosterEntry | null, room: RoomNumbers, } | { "outcome": "left_room", entry: RosterEntry | null, room: RoomNumbers, };

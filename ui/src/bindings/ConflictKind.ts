@@ -5,12 +5,14 @@ import type { Given } from "./Given";
 import type { Money } from "./Money";
 import type { OrderId } from "./OrderId";
 import type { Payment } from "./Payment";
+import type { RoomBreach } from "./RoomBreach";
 import type { RuleBreach } from "./RuleBreach";
 import type { TicketCode } from "./TicketCode";
 import type { TicketId } from "./TicketId";
 import type { TicketStatus } from "./TicketStatus";
+import type { Visit } from "./Visit";
 
-export type ConflictKind = { "kind": "walk_in_rejected", order: OrderId, desk: DeviceId, tickets: Array<TicketId>, refund_due: Money, } | { "kind": "duplicate_admission", code: TicketCode, first: Admission, duplicate: Admission, } | { "kind": "duplicate_hand_out", code: TicketCode, item: string, first: Given, duplicate: Given, } | { "kind": "invalid_ticket_admission", code: TicketCode, admission: Admission, status: TicketStatus, } | { "kind": "admission_outside_rules", code: TicketCode, admission: Admission, breach: RuleBreach, by_clock: boolean, } | { "kind": "payment_after_expiry", order: OrderId, payment: Payment, } | { "kind": "sale_refused", order: OrderId, desk: DeviceId, 
+export type ConflictKind = { "kind": "walk_in_rejected", order: OrderId, desk: DeviceId, tickets: Array<TicketId>, refund_due: Money, } | { "kind": "duplicate_admission", code: TicketCode, first: Admission, duplicate: Admission, } | { "kind": "duplicate_hand_out", code: TicketCode, item: string, first: Given, duplicate: Given, } | { "kind": "room_entry", code: TicketCode, room: string, visit: Visit, breach: RoomBreach, } | { "kind": "invalid_ticket_admission", code: TicketCode, admission: Admission, status: TicketStatus, } | { "kind": "admission_outside_rules", code: TicketCode, admission: Admission, breach: RuleBreach, by_clock: boolean, } | { "kind": "payment_after_expiry", order: OrderId, payment: Payment, } | { "kind": "sale_refused", order: OrderId, desk: DeviceId, 
 /**
  * The stable code of what was wrong with it.
  */

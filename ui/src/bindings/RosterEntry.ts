@@ -20,6 +20,15 @@ admits: boolean, first_name: string, last_name: string, email: string, company: 
  */
 entitlements: Array<string>, 
 /**
+ * The seat types this person holds: the ticket's own and their add-ons (what a room
+ * lets in by).
+ */
+holds: Array<SeatTypeId>, 
+/**
+ * The room this person entered last and did not leave, if any.
+ */
+in_room: string | null, 
+/**
  * Sold at a desk; `provisional` until the server decided; `withdrawn` if it did not honour it.
  */
 walk_in: boolean, provisional: boolean, withdrawn: boolean, admission: AdmissionView | null, 
