@@ -111,6 +111,11 @@ fn door_staff_enrol_check_in_sell_print_and_see_a_compensation_in_the_real_windo
         &format!("/v1/conferences/{DEMO}/gates"),
         Some(serde_json::json!({"gates": [{"name": "north exit", "direction": "out"}]})),
     )?;
+    server.admin(
+        reqwest::Method::PUT,
+        &format!("/v1/conferences/{DEMO}/rooms"),
+        Some(serde_json::json!({"rooms": [{"name": "Lounge", "capacity": 2}]})),
+    )?;
     // A second desk that competes with the app for the last workshop seats.
     let rival = LocalDesk::enrol(&server, DEMO, "rival", dir.path())?;
     rival.sync()?;
@@ -415,6 +420,34 @@ async fn drive(
     )
     .await?;
     screenshot(client, "desk-app-exit").await?;
+
+    // The desk moves to the lounge (two places): full at the second, the third refused with
+    // the override offered; a second scan offers "left the room", which frees a place.
+    set_gate(client, "Lounge").await?;
+    scan(client, &party[0]).await?;
+    let (text, tone) = banner(client, "In Lounge:").await?;
+    ensure!(
+        tone == "ok" && text.contains("1 of 2 in Lounge"),
+        "{tone}: {text}"
+    );
+    scan(client, &party[1]).await?;
+    let (text, tone) = banner(client, "2 of 2 in Lounge").await?;
+    // The warning is shown large (upper case, as the window renders it).
+    ensure!(
+        tone == "ok" && text.contains("Guest1") && text.contains("LOUNGE IS FULL NOW"),
+        "{tone}: {text}"
+    );
+    scan(client, &party[2]).await?;
+    let (text, tone) = banner(client, "Lounge is full:").await?;
+    ensure!(tone == "bad" && text.contains("Guest2"), "{tone}: {text}");
+    css(client, "#let-in-anyway").await?;
+    screenshot(client, "desk-app-room-full").await?;
+    scan(client, &party[0]).await?;
+    banner(client, "Already in Lounge").await?;
+    css(client, "#left-room").await?.click().await?;
+    let (text, _) = banner(client, "Left Lounge").await?;
+    ensure!(text.contains("1 of 2 in Lounge"), "{text}");
+    wait_for_text(client, "#door-numbers", "Lounge 1/2", WAIT).await?;
     set_gate(client, "main").await?;
 
     // A walk-in guest who gives no name, let in with the sale.
