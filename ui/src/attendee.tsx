@@ -84,6 +84,12 @@ export function Attendee({ code, back }: { code: string; back: () => void }) {
             ? `in at ${clock(entry.admission.at)}, gate ${entry.admission.gate}${entry.admission.out_since ? `; out since ${clock(entry.admission.out_since)}` : ""}${entry.admission.pending ? " (not synced yet)" : ""}`
             : "not yet in"}
         </dd>
+        {entry.in_room && (
+          <>
+            <dt>Room</dt>
+            <dd id="in-room">{entry.in_room}</dd>
+          </>
+        )}
         <dt>Badge</dt>
         <dd>{entry.prints > 0 ? `printed ${entry.prints}×` : "never printed"}</dd>
         {party && party.members.length > 1 && (
