@@ -31,6 +31,7 @@ use tower_http::trace::TraceLayer;
 
 pub mod accounts;
 pub mod admin;
+pub mod backup;
 pub mod badge_preview;
 pub mod connections;
 pub mod dashboard;

@@ -62,6 +62,28 @@ enum Command {
         #[arg(long, env = "ONSITE_CLIENT_TIMEOUT_SECONDS", default_value_t = 15)]
         client_timeout_seconds: u64,
     },
+    /// Takes a consistent copy of the SQLite database while the server runs and serves
+    /// (PostgreSQL: use `pg_dump`, see the README).
+    Backup {
+        /// The backup file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Puts a backup back, the server stopped: the database as it was is kept beside it, and
+    /// desks push again what the backup does not have. With PostgreSQL, restore with
+    /// `pg_restore` first, then run `restore --new-epoch`.
+    Restore {
+        /// The backup file (SQLite).
+        #[arg(
+            long,
+            required_unless_present = "new_epoch",
+            conflicts_with = "new_epoch"
+        )]
+        from: Option<PathBuf>,
+        /// Only tell desks that the database was restored (after `pg_restore`).
+        #[arg(long)]
+        new_epoch: bool,
+    },
     /// Imports a conference and its confirmed registrations (JSON), or registrations into an
     /// existing conference (CSV). Importing the same file twice changes nothing.
     Import {
@@ -168,6 +190,12 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if cli.database_url.is_none()
+        && let Some(done) = file_command(&cli)?
+    {
+        println!("{done}");
+        return Ok(());
+    }
     match cli.database_url.clone() {
         Some(url) => {
             // The PostgreSQL client blocks; keep it off the async threads.
@@ -177,10 +205,55 @@ async fn main() -> Result<()> {
             run(cli, store).await
         }
         None => {
+            // A server holds its data directory's lock while it serves (a restore takes it).
+            let _serving = matches!(cli.command, Command::Serve { .. })
+                .then(|| onsite_server::backup::lock_data_dir(&cli.data_dir))
+                .transpose()?;
             let store = open_sqlite(&cli.data_dir)?;
             run(cli, store).await
         }
     }
+}
+
+/// The commands on the SQLite file itself, run without opening the store: a backup (beside a
+/// running server) and a restore (the server stopped). `None`: not one of them.
+fn file_command(cli: &Cli) -> Result<Option<String>> {
+    use onsite_server::backup;
+    let db = backup::database(&cli.data_dir);
+    Ok(Some(match &cli.command {
+        Command::Backup { to } => {
+            let s = backup::backup(&db, to)?;
+            format!(
+                "backup of {} written to {}: {} events, {} bytes",
+                db.display(),
+                to.display(),
+                s.events,
+                s.bytes
+            )
+        }
+        Command::Restore {
+            from: Some(from), ..
+        } => {
+            let _lock = backup::lock_data_dir(&cli.data_dir)?;
+            let s = backup::restore(&db, from, chrono::Utc::now())?;
+            let kept = s
+                .kept
+                .map(|k| format!("; the database as it was is kept at {}", k.display()))
+                .unwrap_or_default();
+            format!(
+                "{} restored from {}: {} events{kept}. Desks push again what it lacks at their next sync.",
+                db.display(),
+                from.display(),
+                s.events
+            )
+        }
+        Command::Restore { from: None, .. } => {
+            anyhow::bail!(
+                "--new-epoch is for PostgreSQL (with --database-url); SQLite restores with --from"
+            )
+        }
+        _ => return Ok(None),
+    }))
 }
 
 async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
@@ -209,6 +282,19 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
                 client_timeout: std::time::Duration::from_secs(client_timeout_seconds.max(1)),
             };
             onsite_server::serve(listener, store, config, shutdown_signal()).await?;
+        }
+        Command::Backup { .. } => anyhow::bail!(
+            "a PostgreSQL database is backed up with pg_dump (see the README), not by the server"
+        ),
+        Command::Restore { new_epoch, .. } => {
+            anyhow::ensure!(
+                new_epoch,
+                "a PostgreSQL database is restored with pg_restore, then `restore --new-epoch`"
+            );
+            store.write(onsite_server::backup::new_epoch).await?;
+            println!(
+                "the database's epoch is new: desks pull again from the start and push what it lacks"
+            );
         }
         Command::Device { command } => match command {
             DeviceCommand::Enroll { conference, name } => {

@@ -20,7 +20,8 @@ use onsite_tests::workspace;
 use reqwest::Method;
 
 /// The demo conference's id (`onsite-server demo`).
-const DEMO: ConferenceId = ConferenceId::from_u128(0x01930000_0000_7000_8000_000000000001);
+pub(crate) const DEMO: ConferenceId =
+    ConferenceId::from_u128(0x01930000_0000_7000_8000_000000000001);
 
 fn demo_server(dir: &TempDir, attendees: u32) -> Result<TestServer> {
     server_command(

@@ -1,5 +1,6 @@
 //! Onsite's integration tests: one binary, real processes (matklad's "one test binary").
 
+mod backup;
 mod badge;
 mod dashboard;
 mod desk;

@@ -197,13 +197,34 @@ impl TestServer {
 
     /// Starts the process again on the same data directory (after a stop or a kill).
     pub fn restart(&mut self) -> Result<()> {
+        self.start_at("127.0.0.1:0")
+    }
+
+    /// Stops the process as an operator would (SIGTERM, then wait).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            terminate(&mut child);
+        }
+    }
+
+    /// Starts the process again at the address it had: desks keep their server's address.
+    pub fn restart_at_same_address(&mut self) -> Result<()> {
+        let address = self
+            .url
+            .strip_prefix("http://")
+            .context("an http address")?
+            .to_owned();
+        self.start_at(&address)
+    }
+
+    fn start_at(&mut self, listen: &str) -> Result<()> {
         let mut cmd = Command::new(workspace::binary("onsite-server")?);
         cmd.arg("--data-dir").arg(&self.data_dir);
         if let Some(url) = &self.database_url {
             cmd.args(["--database-url", url]);
         }
         let mut child = cmd
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .args(&self.serve_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -109,6 +109,9 @@ struct PullPage<'a> {
     events: Vec<&'a RawValue>,
     next_cursor: String,
     has_more: bool,
+    /// How much of this desk's sequence the server holds (absent from older servers).
+    #[serde(default)]
+    last_client_seq: Option<u64>,
 }
 
 /// A pull page decoded and checked, ready to store (decoding needs no database, so it runs
@@ -117,6 +120,7 @@ pub struct DecodedPage {
     events: Vec<(String, Envelope, Event)>,
     next_cursor: String,
     has_more: bool,
+    last_client_seq: Option<u64>,
 }
 
 impl DecodedPage {
@@ -131,6 +135,7 @@ impl DecodedPage {
             events,
             next_cursor: page.next_cursor,
             has_more: page.has_more,
+            last_client_seq: page.last_client_seq,
         })
     }
 }
@@ -205,6 +210,34 @@ impl Desk {
 
     fn set_acked(&self, seq: u64) -> Result<(), DeskError> {
         self.write(|tx| log::set_acknowledged(tx, seq))
+    }
+
+    /// The server holds only `held` of this desk's sequence, less than the desk had
+    /// acknowledged: it was restored from an older backup. What it lacks becomes pending
+    /// again (to push at once); returns whether anything did.
+    fn server_lacks(&self, held: u64) -> Result<bool, DeskError> {
+        self.write(|tx| {
+            let acked = log::acknowledged(tx)?;
+            if held >= acked {
+                return Ok(false);
+            }
+            tracing::warn!(
+                held,
+                acked,
+                "the server lacks events this desk pushed (a restore): pushing them again"
+            );
+            log::set_acknowledged(tx, held)?;
+            Ok(true)
+        })
+    }
+
+    /// Forgets the pull position: the next pull starts from the beginning (the remote log
+    /// keeps every event once by its id, so nothing is stored twice).
+    fn reset_cursor(&self) -> Result<(), DeskError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM settings WHERE key = 'cursor'", [])?;
+            Ok(())
+        })
     }
 
     fn pull_cursor(&self) -> Result<Option<String>, DeskError> {
@@ -509,7 +542,12 @@ impl<T: Transport> SyncClient<T> {
         let enrolment = self.credentials()?;
         let mut report = SyncReport::default();
         self.push_all(&enrolment, &mut report).await?;
-        let pulled = self.pull_all(&enrolment, &mut report).await;
+        let mut pulled = self.pull_all(&enrolment, &mut report).await;
+        if let Ok(true) = pulled {
+            // The server was restored and lacks some of what this desk pushed: again now.
+            self.push_all(&enrolment, &mut report).await?;
+            pulled = self.pull_all(&enrolment, &mut report).await;
+        }
         // Large pages were stored (a bootstrap, a long time offline), whether or not the pull
         // then completed: checkpoint now, not in a check-in, and let the writer's big cache go
         // (it costs every later commit). The pull's own error, if any, is the one reported.
@@ -607,13 +645,30 @@ impl<T: Transport> SyncClient<T> {
         })
     }
 
+    /// Pulls until up to date. Returns whether the server lacks events this desk had pushed
+    /// (it was restored from an older backup): they are pending again.
     async fn pull_all(
         &self,
         enrolment: &Enrolment,
         report: &mut SyncReport,
-    ) -> Result<(), SyncError> {
+    ) -> Result<bool, SyncError> {
         let mut cursor = self.desk.pull_cursor()?;
-        let mut fetched = self.fetch(enrolment, cursor.clone()).await?;
+        let mut fetched = match self.fetch(enrolment, cursor.clone()).await {
+            // The cursor is another database's (the server was restored): from the start.
+            Err(SyncError::Server {
+                status: 410, code, ..
+            }) if code == error_code::CURSOR_RESET => {
+                tracing::warn!("the server's database changed (a restore): pulling from the start");
+                self.desk.reset_cursor()?;
+                cursor = None;
+                self.fetch(enrolment, None).await?
+            }
+            other => other?,
+        };
+        let lacks = match fetched.page.last_client_seq {
+            Some(held) => self.desk.server_lacks(held)?,
+            None => false,
+        };
         loop {
             // Ask for the next page while this one is applied.
             let next = match (&fetched.next_cursor, fetched.has_more) {
@@ -634,7 +689,7 @@ impl<T: Transport> SyncClient<T> {
                 .map_err(|e| DeskError::Corrupt(format!("applying a page panicked: {e}")))??;
             report.pulled += applied.new as u64;
             if !applied.has_more {
-                return Ok(());
+                return Ok(lacks);
             }
             fetched = match next {
                 Some(next) => next?,
@@ -642,7 +697,7 @@ impl<T: Transport> SyncClient<T> {
                     // No cursor header (an older server): ask with the stored cursor.
                     let c = self.desk.pull_cursor()?;
                     if c == cursor {
-                        return Ok(());
+                        return Ok(lacks);
                     }
                     cursor = c;
                     self.fetch(enrolment, cursor.clone()).await?

@@ -114,14 +114,13 @@ impl Transport for Http {
         to: &Enrolment,
         request: &PushRequest,
     ) -> Result<Answer<PushResponse>, SyncError> {
-        let res = self
-            .client
-            .post(format!("{}/v1/sync/push", to.server_url))
-            .bearer_auth(&to.token)
-            .json(request)
-            .send()
-            .await
-            .map_err(|e| unreachable(&e))?;
+        let res = send(|| {
+            self.client
+                .post(format!("{}/v1/sync/push", to.server_url))
+                .bearer_auth(&to.token)
+                .json(request)
+        })
+        .await?;
         Self::answer(res, async |r| r.json().await).await
     }
 
@@ -138,13 +137,7 @@ impl Transport for Http {
             url.push_str("&cursor=");
             url.push_str(c);
         }
-        let res = self
-            .client
-            .get(url)
-            .bearer_auth(&to.token)
-            .send()
-            .await
-            .map_err(|e| unreachable(&e))?;
+        let res = send(|| self.client.get(&url).bearer_auth(&to.token)).await?;
         let header = |name: &str| {
             res.headers()
                 .get(name)
@@ -192,6 +185,23 @@ fn server_date(res: &reqwest::Response) -> Option<Timestamp> {
         .and_then(|d| d.to_str().ok())
         .and_then(|d| httpdate::parse_http_date(d).ok())?;
     Some(date.into())
+}
+
+/// Sends a push or a pull, and once more when it failed on its way without an answer (a
+/// pooled connection the server had closed, a server that restarted meanwhile): both are
+/// idempotent. A timeout is not sent again: the server may still be working on it, and the
+/// next round asks again anyway.
+async fn send(
+    request: impl Fn() -> reqwest::RequestBuilder,
+) -> Result<reqwest::Response, SyncError> {
+    match request().send().await {
+        Ok(res) => Ok(res),
+        Err(e) if !e.is_timeout() => {
+            tracing::debug!(error = %http::failure(&e), "a sync request failed on its way; once more");
+            request().send().await.map_err(|e| unreachable(&e))
+        }
+        Err(e) => Err(unreachable(&e)),
+    }
 }
 
 fn unreachable(e: &reqwest::Error) -> SyncError {
