@@ -44,6 +44,23 @@ pub struct PushRequest {
     pub items: Vec<PushItem>,
 }
 
+/// What [`DeskLog::format`] says: a desk's log written to a file, version 1.
+pub const DESK_LOG_FORMAT: &str = "onsite-desk-log/1";
+
+/// A desk's unsynced events written to a file (`onsite-desk-cli export-log`), for a laptop
+/// that never gets network again: head office imports it (`onsite-server import-desk-log`)
+/// and the server decides it exactly as the push the desk would have made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeskLog {
+    pub format: String,
+    pub conference: crate::ids::ConferenceId,
+    pub device: crate::ids::DeviceId,
+    pub exported_at: crate::aggregate::Timestamp,
+    /// Every event the desk had not had acknowledged, in `client_seq` order (any number: the
+    /// importer pushes them in batches of at most [`MAX_PUSH_ITEMS`]).
+    pub push: PushRequest,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushItem {

@@ -36,6 +36,7 @@ pub mod badge_preview;
 pub mod connections;
 pub mod dashboard;
 pub mod demo;
+pub mod desk_log;
 pub mod devices;
 pub mod event_log;
 pub mod export;

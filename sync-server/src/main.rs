@@ -84,6 +84,9 @@ enum Command {
         #[arg(long)]
         new_epoch: bool,
     },
+    /// Imports a desk's log written by `onsite-desk-cli export-log` (a laptop that never got
+    /// network again): decided exactly as the desk's own pushes.
+    ImportDeskLog { file: PathBuf },
     /// Imports a conference and its confirmed registrations (JSON), or registrations into an
     /// existing conference (CSV). Importing the same file twice changes nothing.
     Import {
@@ -294,6 +297,21 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             store.write(onsite_server::backup::new_epoch).await?;
             println!(
                 "the database's epoch is new: desks pull again from the start and push what it lacks"
+            );
+        }
+        Command::ImportDeskLog { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let log: onsite_shared::protocol::DeskLog = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a desk's log", file.display()))?;
+            let device = log.device;
+            let i = onsite_server::desk_log::import(&store, log, now).await?;
+            if i.revoked {
+                eprintln!("note: desk {device} is revoked; its events were imported all the same");
+            }
+            println!(
+                "desk {device}: {} events: {} accepted, {} compensated, {} rejected, {} on the server already",
+                i.events, i.accepted, i.compensated, i.rejected, i.already
             );
         }
         Command::Device { command } => match command {

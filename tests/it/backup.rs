@@ -209,3 +209,99 @@ fn on_postgres_a_dump_restored_loses_nothing_the_desk_holds() -> Result<()> {
     ensure!(desk.door_numbers()?.inside_now == 16);
     Ok(())
 }
+
+/// A laptop that never gets network again: its unsynced check-ins written to a file by the
+/// desk's command line, imported by head office's: the server has them, decided as pushes.
+/// Importing the file again, and then the desk syncing after all, count each once. Files that
+/// are not an honest desk log (garbage, another format, a desk the server does not have,
+/// another conference, another desk's events) are refused and change nothing.
+#[test]
+fn a_desk_log_exported_to_a_file_is_imported_once_and_forgeries_change_nothing() -> Result<()> {
+    let dir = TempDir::new("desk-log")?;
+    server_command(dir.path(), None, &["demo", "--attendees", "40"])?;
+    let server = TestServer::start(dir.path())?;
+    let desk = LocalDesk::enrol(&server, DEMO, "lost-laptop", dir.path())?;
+    desk.sync()?;
+    let people: Vec<RosterEntry> = desk
+        .search("a")?
+        .into_iter()
+        .filter(|e| e.admits && !e.withdrawn)
+        .take(5)
+        .collect();
+    ensure!(people.len() == 5);
+    for p in &people {
+        check_in(&desk, p)?;
+    }
+    let file = dir.path().join("lost-laptop.json");
+    let cli = |args: &[&str]| -> Result<std::process::Output> {
+        Ok(Command::new(workspace::binary("onsite-desk-cli")?)
+            .arg("--db")
+            .arg(&desk.db)
+            .args(args)
+            .output()?)
+    };
+    let out = cli(&["export-log", "--to", &file.display().to_string()])?;
+    ensure!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("5 events"),
+        "{out:?}"
+    );
+    ensure!(
+        !cli(&["export-log", "--to", &file.display().to_string()])?
+            .status
+            .success()
+    );
+    let text = std::fs::read_to_string(&file)?;
+
+    // Forgeries first: each refused, nothing recorded.
+    let log: serde_json::Value = serde_json::from_str(&text)?;
+    let other = server.conference(5)?;
+    let mut forged = Vec::new();
+    forged.push(("garbage".to_owned(), "not a desk's log"));
+    let mut v = log.clone();
+    v["format"] = "onsite-desk-log/9".into();
+    forged.push((v.to_string(), "not a desk's log"));
+    let mut v = log.clone();
+    v["device"] = serde_json::json!(uuid::Uuid::now_v7());
+    forged.push((v.to_string(), "has no desk"));
+    let mut v = log.clone();
+    v["conference"] = serde_json::json!(other.id);
+    forged.push((v.to_string(), "is enrolled for conference"));
+    let south = LocalDesk::enrol(&server, DEMO, "south", dir.path())?;
+    let mut v = log;
+    v["device"] = serde_json::json!(south.enrolment()?.context("enrolled")?.device);
+    forged.push((v.to_string(), "did it"));
+    for (i, (body, says)) in forged.iter().enumerate() {
+        let f = dir.path().join(format!("forged-{i}.json"));
+        std::fs::write(&f, body)?;
+        let out = Command::new(workspace::binary("onsite-server")?)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["import-desk-log", &f.display().to_string()])
+            .output()?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        ensure!(!out.status.success() && err.contains(says), "{i}: {err}");
+    }
+    ensure!(admitted(&server)? == 0, "a forgery was recorded");
+
+    let said = server_command(
+        dir.path(),
+        None,
+        &["import-desk-log", &file.display().to_string()],
+    )?;
+    ensure!(said.contains("5 accepted"), "{said}");
+    ensure!(admitted(&server)? == 5);
+    let again = server_command(
+        dir.path(),
+        None,
+        &["import-desk-log", &file.display().to_string()],
+    )?;
+    ensure!(
+        again.contains("0 accepted") && again.contains("5 on the server already"),
+        "{again}"
+    );
+    // The laptop gets network after all: nothing twice.
+    desk.sync()?;
+    ensure!(admitted(&server)? == 5);
+    ensure!(desk.local_status()?.pending == 0);
+    Ok(())
+}

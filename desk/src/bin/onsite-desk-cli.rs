@@ -130,6 +130,12 @@ enum Command {
         #[arg(long)]
         pronouns: Option<String>,
     },
+    /// Writes every event not synced yet to a file head office imports
+    /// (`onsite-server import-desk-log`), for a laptop that never gets network again.
+    ExportLog {
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Rebuilds every projection from the two logs.
     Rebuild,
     /// Lists the printers the OS spooler (CUPS) knows, with their media.
@@ -334,6 +340,10 @@ fn main() -> Result<()> {
                 pronouns,
             },
         )?,
+        Command::ExportLog { to } => {
+            let n = desk.export_log(&to)?;
+            println!("{n} events not synced written to {}", to.display());
+        }
         Command::Rebuild => desk.rebuild_projections()?,
         Command::Printers => {
             let printers = runtime.block_on(Cups::default().printers())?;

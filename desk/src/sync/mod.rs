@@ -212,6 +212,50 @@ impl Desk {
         self.write(|tx| log::set_acknowledged(tx, seq))
     }
 
+    /// Every event not acknowledged yet, as a file head office can import
+    /// (`onsite-server import-desk-log`): for a laptop that never gets network again. Written
+    /// under a temporary name, synced, then renamed; `to` must not exist. Returns how many.
+    pub fn export_log(&self, to: &std::path::Path) -> Result<usize, DeskError> {
+        use std::io::Write;
+        if to.exists() {
+            return Err(DeskError::BadInput(format!(
+                "{} exists already; choose a new file",
+                to.display()
+            )));
+        }
+        let now = self.now();
+        let log = self.read(|conn| {
+            let id = Desk::identity(conn)?;
+            let client_id = parse_setting(conn, "client_id")?
+                .ok_or_else(|| DeskError::Corrupt("no client id".into()))?;
+            let (items, _) = log::pending(conn, usize::MAX >> 1)?;
+            Ok(onsite_shared::protocol::DeskLog {
+                format: onsite_shared::protocol::DESK_LOG_FORMAT.to_owned(),
+                conference: id.conference,
+                device: id.device,
+                exported_at: now,
+                push: PushRequest {
+                    protocol_version: PROTOCOL_VERSION,
+                    client_id,
+                    app_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    pending_after: 0,
+                    device_time: Some(now),
+                    items,
+                },
+            })
+        })?;
+        let mut partial = to.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = std::path::PathBuf::from(partial);
+        let io = |e: std::io::Error| DeskError::BadInput(format!("{}: {e}", to.display()));
+        let mut file = std::fs::File::create(&partial).map_err(io)?;
+        serde_json::to_writer(&mut file, &log)?;
+        file.write_all(b"\n").map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&partial, to).map_err(io)?;
+        Ok(log.push.items.len())
+    }
+
     /// The server holds only `held` of this desk's sequence, less than the desk had
     /// acknowledged: it was restored from an older backup. What it lacks becomes pending
     /// again (to push at once); returns whether anything did.
