@@ -43,6 +43,7 @@ pub mod export;
 pub mod head_office;
 pub mod http;
 pub mod import;
+pub mod monitoring;
 pub mod payments;
 pub mod projection;
 pub mod recorder;
@@ -115,6 +116,8 @@ pub struct Config {
     /// How long a client may take to send a request's headers (idle connections are closed
     /// after it), and how long a request's body may stall.
     pub client_timeout: std::time::Duration,
+    /// The token `/metrics` answers to ([`monitoring`]); none: `/metrics` is off.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -125,6 +128,7 @@ impl Default for Config {
             public_exact_availability: false,
             payment_webhook_secret: None,
             client_timeout: std::time::Duration::from_secs(15),
+            metrics_token: None,
         }
     }
 }
@@ -150,6 +154,7 @@ pub fn app<S: Store>(app: Arc<App<S>>) -> axum::Router {
     axum::Router::new()
         .merge(http::router())
         .merge(dashboard::routes())
+        .route("/metrics", axum::routing::get(monitoring::metrics::<S>))
         .fallback(http::error::no_such_route)
         .method_not_allowed_fallback(http::error::method_not_allowed)
         .with_state(app)
@@ -162,6 +167,7 @@ pub fn app<S: Store>(app: Arc<App<S>>) -> axum::Router {
         // compress ~15× even so, and level 6 cost more CPU than the pull itself.
         .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(monitoring::per_request))
         // Every answer: a browser never guesses a content type, and nothing is cached (the
         // dashboard and the API answer with what changes; an asset says otherwise itself).
         .layer(SetResponseHeaderLayer::overriding(
@@ -184,6 +190,7 @@ pub async fn serve<S: Store>(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    monitoring::handle();
     let app_state = Arc::new(
         App::open(store, config)
             .await

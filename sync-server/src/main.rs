@@ -18,6 +18,10 @@ use onsite_shared::ids::{ConferenceId, DeviceId};
     about = "Onsite sync server: authoritative seats, push/pull sync, head office"
 )]
 struct Cli {
+    /// How the server logs: `text` for people, `json` for a log collector (one object a line,
+    /// with the request's id on every line of a request).
+    #[arg(long, global = true, env = "ONSITE_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
     /// Where the embedded SQLite database lives.
     #[arg(
         long,
@@ -30,8 +34,26 @@ struct Cli {
     /// e.g. `postgres://onsite@db.internal/onsite`.
     #[arg(long, global = true, env = "DATABASE_URL")]
     database_url: Option<String>,
+    /// PostgreSQL: the most connections this process holds (the database's
+    /// `max_connections` is shared by every server on it).
+    #[arg(long, global = true, env = "ONSITE_DB_POOL_SIZE", default_value_t = 16)]
+    db_pool_size: u32,
+    /// PostgreSQL: how long a request waits for a free connection before it is answered 503.
+    #[arg(
+        long,
+        global = true,
+        env = "ONSITE_DB_POOL_WAIT_SECONDS",
+        default_value_t = 5
+    )]
+    db_pool_wait_seconds: u64,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -61,6 +83,10 @@ enum Command {
         /// closed after it), and how long a request's body may stall.
         #[arg(long, env = "ONSITE_CLIENT_TIMEOUT_SECONDS", default_value_t = 15)]
         client_timeout_seconds: u64,
+        /// The token `GET /metrics` answers to (`Authorization: Bearer …`); without it,
+        /// `/metrics` is off. Prefer the environment variable: a flag shows in `ps`.
+        #[arg(long, env = "ONSITE_METRICS_TOKEN")]
+        metrics_token: Option<String>,
     },
     /// Takes a consistent copy of the SQLite database while the server runs and serves
     /// (PostgreSQL: use `pg_dump`, see the README).
@@ -185,14 +211,21 @@ fn open_sqlite(data_dir: &std::path::Path) -> Result<SqliteStore> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "onsite_server=info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "onsite_server=info,tower_http=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        // The current span's fields (the request id) on every line, and its parents'.
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
+    }
     if cli.database_url.is_none()
         && let Some(done) = file_command(&cli)?
     {
@@ -202,7 +235,11 @@ async fn main() -> Result<()> {
     match cli.database_url.clone() {
         Some(url) => {
             // The PostgreSQL client blocks; keep it off the async threads.
-            let store = tokio::task::spawn_blocking(move || PgStore::open(&url))
+            let limits = onsite_server::storage::postgres::PoolLimits {
+                max_size: cli.db_pool_size,
+                wait: std::time::Duration::from_secs(cli.db_pool_wait_seconds.max(1)),
+            };
+            let store = tokio::task::spawn_blocking(move || PgStore::open_with(&url, limits))
                 .await?
                 .context("opening the PostgreSQL database")?;
             run(cli, store).await
@@ -269,6 +306,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             public_exact_availability,
             payment_webhook_secret,
             client_timeout_seconds,
+            metrics_token,
         } => {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -283,6 +321,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
                 public_exact_availability,
                 payment_webhook_secret: payment_webhook_secret.filter(|s| !s.is_empty()),
                 client_timeout: std::time::Duration::from_secs(client_timeout_seconds.max(1)),
+                metrics_token: metrics_token.filter(|t| !t.trim().is_empty()),
             };
             onsite_server::serve(listener, store, config, shutdown_signal()).await?;
         }

@@ -1664,3 +1664,145 @@ fn rooms_are_set_up_from_the_dashboard_and_counted_on_the_overview() -> Result<(
     ensure!(rooms()?["rooms"] == serde_json::json!([{"name": "Reception"}]));
     Ok(())
 }
+
+/// `/metrics`: off without a token, refused without the right one; with it, what a person on
+/// call needs once a desk has synced and a sign-in was refused (push and pull latency, events
+/// ingested, the writer's queue and groups, open conflicts, each desk's backlog and the age of
+/// its last sync, refused sign-ins). Every answer carries a request id of its own, never the
+/// one a client sent.
+#[test]
+fn metrics_show_what_on_call_needs_and_every_answer_has_its_own_request_id() -> Result<()> {
+    let (dir, server) = office("metrics", None, Some(20))?;
+    let scrape = |server: &TestServer, token: Option<&str>| -> Result<(StatusCode, String)> {
+        let mut req = server.http().get(format!("{}/metrics", server.url));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send()?;
+        Ok((res.status(), res.text()?))
+    };
+    ensure!(scrape(&server, Some("anything"))?.0 == StatusCode::NOT_FOUND);
+    let server = server.with_serve_args(&["--metrics-token", "s3cret-metrics"])?;
+    for token in [None, Some("wrong"), Some("")] {
+        ensure!(
+            scrape(&server, token)?.0 == StatusCode::UNAUTHORIZED,
+            "{token:?}"
+        );
+    }
+
+    let desk = LocalDesk::enrol(&server, DEMO, "metrics-desk", dir.path())?;
+    desk.sync()?;
+    for e in desk.search("a")?.into_iter().filter(|e| e.admits).take(2) {
+        desk.check_in(&CheckInRequest {
+            code: e.code.to_string(),
+            gate: None,
+            override_reason: None,
+        })?;
+    }
+    desk.sync()?;
+    let c = client()?;
+    let (cookie, csrf) = login_page(&c, &server.url)?;
+    let res =
+        onsite_tests::dashboard::login(&c, &server.url, &cookie, &csrf, EMAIL, "not the password")?;
+    ensure!(res.status() == StatusCode::UNAUTHORIZED, "{}", res.status());
+
+    let (status, text) = scrape(&server, Some("s3cret-metrics"))?;
+    ensure!(status == StatusCode::OK, "{status}");
+    let mut missing = Vec::new();
+    for needle in [
+        "onsite_push_seconds_bucket{",
+        "onsite_pull_seconds_bucket{",
+        "onsite_events_ingested_total{status=\"accepted\"}",
+        "onsite_writer_group_size_bucket{",
+        "onsite_writer_queue_depth",
+        "onsite_open_conflicts 0",
+        "onsite_desk_pending_events{",
+        "name=\"metrics-desk\"",
+        "onsite_desk_last_sync_age_seconds{",
+        "onsite_sign_in_refused_total{reason=\"wrong_password\"}",
+    ] {
+        if !text.contains(needle) {
+            missing.push(needle);
+        }
+    }
+    ensure!(missing.is_empty(), "{missing:?} in:\n{text}");
+
+    // Request ids: fresh on every answer, whatever the client said.
+    let id_of = |res: &reqwest::blocking::Response| {
+        res.headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let a = server
+        .http()
+        .get(format!("{}/v1/health", server.url))
+        .header("x-request-id", "forged-id")
+        .send()?;
+    let b = server
+        .http()
+        .get(format!("{}/nowhere", server.url))
+        .send()?;
+    let (a, b) = (id_of(&a), id_of(&b));
+    ensure!(
+        a.len() == 32 && a.chars().all(|c| c.is_ascii_hexdigit()) && a != b && b.len() == 32,
+        "{a:?} {b:?}"
+    );
+    Ok(())
+}
+
+/// `--log-format json`: one JSON object a line, and a request's lines carry its id (the one
+/// its answer says).
+#[test]
+fn json_logs_carry_the_request_id_of_the_request() -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    let dir = TempDir::new("json-logs")?;
+    server_command(dir.path(), None, &["demo", "--attendees", "5"])?;
+    let log = dir.path().join("server.log");
+    let mut child = std::process::Command::new(onsite_tests::workspace::binary("onsite-server")?)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "onsite_server=info,tower_http=debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log)?)
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .context("the address")?
+        .to_owned();
+    let res = onsite_tests::server::http_client()
+        .build()?
+        .get(format!("{url}/v1/health"))
+        .send()?;
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .context("a request id")?
+        .to_owned();
+    onsite_tests::display::terminate(&mut child);
+    let text = std::fs::read_to_string(&log)?;
+    let mut lines = 0;
+    let mut of_request = 0;
+    for l in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value =
+            serde_json::from_str(l).with_context(|| format!("not JSON: {l}"))?;
+        lines += 1;
+        if v["spans"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["request_id"] == id.as_str()))
+        {
+            of_request += 1;
+        }
+    }
+    ensure!(
+        lines > 0 && of_request >= 1,
+        "{of_request} of {lines} lines:\n{text}"
+    );
+    Ok(())
+}

@@ -1150,3 +1150,62 @@ fn regex_lite_code() -> impl Fn(&str) -> bool {
         })
     }
 }
+
+/// 200 desks push at once against a PostgreSQL that takes 20 connections: the server's pool
+/// holds at most its size (16 here, so the database never refuses a connection), and every
+/// push either succeeds or is answered 503 to try again, never a 500; the ones answered 503
+/// succeed when pushed again, and every admission is recorded once.
+#[test]
+fn on_postgres_200_concurrent_pushes_on_20_connections_succeed_or_get_a_clear_503() -> Result<()> {
+    let pg = PgCluster::start_with_max_connections(20)?;
+    let url = pg.database("onsite")?;
+    let dir = TempDir::new("pg-pool")?;
+    let server = TestServer::start_with(dir.path(), Some(&url))?;
+    let conf = server.conference(10)?;
+    let mut desks = Vec::new();
+    for i in 0..200 {
+        desks.push(server.desk(conf.id, &format!("Desk {i}"))?);
+    }
+    let code = |i: usize| TicketCode::parse(&format!("LD{i:02X}-PQRS")).expect("a code");
+    let bodies: Vec<_> = desks
+        .iter_mut()
+        .enumerate()
+        .map(|(i, d)| {
+            let items = d.items(&[admission(&conf, d, &code(i))]);
+            serde_json::to_value(d.request(items)).expect("a push")
+        })
+        .collect();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let running: Vec<_> = desks
+            .iter()
+            .zip(&bodies)
+            .map(|(d, body)| s.spawn(move || d.push_raw(body).map(|(status, _)| status)))
+            .collect();
+        running
+            .into_iter()
+            .map(|t| t.join().expect("a pusher").unwrap_or(0))
+            .collect()
+    });
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    let busy = statuses.iter().filter(|s| **s == 503).count();
+    assert_eq!(ok + busy, 200, "only 200 or 503: {statuses:?}");
+    // What was answered 503 goes through when pushed again.
+    for ((d, body), status) in desks.iter().zip(&bodies).zip(&statuses) {
+        if *status == 503 {
+            let (again, answer) = d.push_raw(body)?;
+            assert_eq!(again, 200, "{answer}");
+        }
+    }
+    let conflicts = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}/conflicts", conf.id),
+        None,
+    )?;
+    let flagged = conflicts.as_array().map_or(0, Vec::len);
+    assert_eq!(
+        flagged, 200,
+        "one unknown-ticket flag per admission, each once"
+    );
+    eprintln!("200 concurrent pushes: {ok} at once, {busy} answered 503 and pushed again");
+    Ok(())
+}

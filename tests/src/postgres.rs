@@ -48,6 +48,12 @@ fn free_port() -> Result<u16> {
 
 impl PgCluster {
     pub fn start() -> Result<Self> {
+        Self::start_with_max_connections(200)
+    }
+
+    /// A cluster that takes at most `max` connections at once (3 of them kept for superusers
+    /// by PostgreSQL's default).
+    pub fn start_with_max_connections(max: u32) -> Result<Self> {
         let bin = pg_bin()?;
         let dir = std::env::temp_dir().join(format!("onsite-pg-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir)?;
@@ -85,7 +91,7 @@ impl PgCluster {
         )?;
         let options = format!(
             "-p {port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=200"
+             -c full_page_writes=off -c max_connections={max}"
         );
         let log = format!("{}/server.log", cluster.data());
         cluster.run(

@@ -240,7 +240,11 @@ pub(super) async fn login<S: Store>(
         return forbidden();
     }
     let guard = &app.guards.sign_in;
+    let refused = |reason: &'static str| {
+        ::metrics::counter!("onsite_sign_in_refused_total", "reason" => reason).increment(1);
+    };
     if let Err(wait) = guard.address(peer.ip()) {
+        refused("address_rate_limited");
         return try_later(
             key,
             https,
@@ -252,6 +256,7 @@ pub(super) async fn login<S: Store>(
     let account =
         accounts::clean_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
     if let Err(wait) = guard.account(&account) {
+        refused("account_locked");
         return try_later(
             key,
             https,
@@ -276,6 +281,7 @@ pub(super) async fn login<S: Store>(
         .await
     {
         Err(busy) => {
+            refused("hasher_busy");
             return try_later(
                 key,
                 https,
@@ -285,6 +291,7 @@ pub(super) async fn login<S: Store>(
             );
         }
         Ok(false) => {
+            refused("wrong_password");
             guard.failed(&account);
             return login_response(
                 key,

@@ -94,6 +94,16 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::Busy(why) = &e {
+            tracing::warn!(error = %why, "no database connection free; answered 503");
+            let mut busy = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                error_code::OVERLOADED,
+                "the server is busy; try again in a moment",
+            );
+            busy.retry_after = Some(1);
+            return busy;
+        }
         tracing::error!(error = %e, "storage failed");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -208,4 +218,19 @@ impl From<PullError> for ApiError {
 /// A request that does not parse: 400 `request.malformed`.
 pub(super) fn malformed(message: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, error_code::MALFORMED, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_too_busy_to_give_a_connection_is_a_503_to_try_again_not_a_500() {
+        let busy = ApiError::from(StoreError::Busy("timed out waiting for connection".into()));
+        assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.body.code, error_code::OVERLOADED);
+        assert_eq!(busy.retry_after, Some(1));
+        let broken = ApiError::from(StoreError::Database("disk full".into()));
+        assert_eq!(broken.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

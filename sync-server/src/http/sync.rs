@@ -19,7 +19,9 @@ use crate::App;
 use crate::storage::Store;
 use axum::response::{IntoResponse, Response};
 use onsite_shared::ids::{ClientId, ConferenceId};
-use onsite_shared::protocol::{MAX_PULL_LIMIT, PullResponse, PushRequest, PushResponse};
+use onsite_shared::protocol::{
+    MAX_PULL_LIMIT, OutcomeStatus, PullResponse, PushRequest, PushResponse,
+};
 
 use crate::devices;
 use crate::sync::{self, Desk, PushError};
@@ -70,6 +72,15 @@ pub async fn push_from<S: Store>(
         })
         .await?;
     drop(request);
+    for o in &response.outcomes {
+        let status = match o.status {
+            OutcomeStatus::Accepted => "accepted",
+            OutcomeStatus::Compensated => "compensated",
+            OutcomeStatus::Rejected => "rejected",
+            OutcomeStatus::Duplicate => "duplicate",
+        };
+        ::metrics::counter!("onsite_events_ingested_total", "status" => status).increment(1);
+    }
     Ok(response)
 }
 

@@ -256,6 +256,9 @@ pub enum StoreError {
     Decode(#[from] DecodeError),
     #[error("the store is shutting down")]
     Closed,
+    /// Every database connection stayed busy for the pool's wait: try again in a moment.
+    #[error("the database is busy: {0}")]
+    Busy(String),
     /// The database went through a schema step this server does not know, and servers that
     /// do not know it may not run on it.
     #[error(

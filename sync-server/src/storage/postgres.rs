@@ -14,7 +14,7 @@
 //!   later pull, never skipped.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use onsite_shared::ids::ConferenceId;
@@ -66,44 +66,69 @@ struct Conn {
     statements: HashMap<String, Statement>,
 }
 
-struct Pool {
-    url: String,
-    idle: Mutex<Vec<Conn>>,
+/// How many connections one server process holds at most, and how long a job waits for one
+/// before it is answered "busy" (503): a database allows a fixed number of connections
+/// (`max_connections`), shared by every server process on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolLimits {
+    pub max_size: u32,
+    pub wait: Duration,
 }
 
-impl Pool {
-    fn get(&self) -> Result<Conn, StoreError> {
-        if let Some(c) = self.idle.lock().map_err(|_| StoreError::Closed)?.pop()
-            && !c.client.is_closed()
-        {
-            return Ok(c);
+impl Default for PoolLimits {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            wait: Duration::from_secs(5),
         }
-        let client =
-            Client::connect(&self.url, NoTls).map_err(|e| StoreError::Database(e.to_string()))?;
+    }
+}
+
+/// r2d2 opens, checks and hands out the connections, each with its prepared statements.
+struct Manager {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Conn, postgres::Error> {
         Ok(Conn {
-            client,
+            client: self.config.connect(NoTls)?,
             statements: HashMap::new(),
         })
     }
 
-    fn put(&self, conn: Conn) {
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < 16
-            && !conn.client.is_closed()
-        {
-            idle.push(conn);
+    /// A round trip, when a connection is taken out of the pool: one the database closed
+    /// (a restart, an idle timeout) is replaced instead of failing the job.
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
+        conn.client.batch_execute("")
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+/// The pool, let go on a thread of its own: a `postgres::Client` blocks when it closes,
+/// which must not happen on an async thread (where the store may be dropped).
+struct Pool(Option<r2d2::Pool<Manager>>);
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
         }
     }
 }
 
-impl Drop for Pool {
-    /// A `postgres::Client` blocks when it closes, which must not happen on an async thread.
-    fn drop(&mut self) {
-        let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
-        if !idle.is_empty() {
-            let _ = std::thread::spawn(move || drop(idle)).join();
-        }
-    }
+fn checkout(pool: &Pool) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
+    pool.0
+        .as_ref()
+        .ok_or(StoreError::Closed)?
+        .get()
+        .map_err(|e| StoreError::Busy(e.to_string()))
 }
 
 fn is_retryable(e: &postgres::Error) -> bool {
@@ -418,19 +443,34 @@ impl PgStore {
     /// Connects, creates or migrates the schema (see [`migrate`]) and reads the database's
     /// epoch.
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let pool = Arc::new(Pool {
-            url: url.to_owned(),
-            idle: Mutex::new(Vec::new()),
-        });
-        let mut conn = pool.get()?;
+        Self::open_with(url, PoolLimits::default())
+    }
+
+    /// [`PgStore::open`] with the pool's limits.
+    pub fn open_with(url: &str, limits: PoolLimits) -> Result<Self, StoreError> {
+        let config: postgres::Config = url
+            .parse()
+            .map_err(|e: postgres::Error| StoreError::Database(e.to_string()))?;
+        let pool = r2d2::Pool::builder()
+            .max_size(limits.max_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(limits.wait)
+            .test_on_check_out(true)
+            .build(Manager { config })
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        let pool = Pool(Some(pool));
+        let mut conn = checkout(&pool)?;
         migrate(&mut conn.client)?;
         let epoch: String = conn
             .client
             .query_one("SELECT value FROM meta WHERE key = 'epoch'", &[])
             .map_err(|e| db_error(&e))?
             .get(0);
-        pool.put(conn);
-        Ok(Self { pool, epoch })
+        drop(conn);
+        Ok(Self {
+            pool: Arc::new(pool),
+            epoch,
+        })
     }
 
     pub fn epoch(&self) -> &str {
@@ -448,12 +488,12 @@ impl Store for PgStore {
         let pool = Arc::clone(&self.pool);
         let mut work = work;
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
+            let mut conn = checkout(&pool)?;
             let mut attempt = 0;
             loop {
                 attempt += 1;
                 let step = {
-                    let Conn { client, statements } = &mut conn;
+                    let Conn { client, statements } = &mut *conn;
                     match client.transaction() {
                         Err(e) => Step::Done(Err(db_error(&e).into())),
                         Ok(tx) => {
@@ -486,10 +526,7 @@ impl Store for PgStore {
                     }
                 };
                 match step {
-                    Step::Done(result) => {
-                        pool.put(conn);
-                        return result;
-                    }
+                    Step::Done(result) => return result,
                     Step::Retry => {
                         // Lost a race: back off a little (with jitter) and decide again.
                         let jitter = u64::from(uuid::Uuid::now_v7().as_bytes()[15] % 8);
@@ -512,26 +549,22 @@ impl Store for PgStore {
     {
         let pool = Arc::clone(&self.pool);
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            let result = {
-                let Conn { client, statements } = &mut conn;
-                let tx = client
-                    .build_transaction()
-                    .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                    .read_only(true)
-                    .start()
-                    .map_err(|e| db_error(&e))?;
-                let mut ptx = PgTx {
-                    tx,
-                    statements,
-                    conflict: false,
-                    read_only: true,
-                };
-                let result = work(&mut ptx);
-                let _ = ptx.tx.rollback();
-                result
+            let mut conn = checkout(&pool)?;
+            let Conn { client, statements } = &mut *conn;
+            let tx = client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(|e| db_error(&e))?;
+            let mut ptx = PgTx {
+                tx,
+                statements,
+                conflict: false,
+                read_only: true,
             };
-            pool.put(conn);
+            let result = work(&mut ptx);
+            let _ = ptx.tx.rollback();
             result
         })
         .await

@@ -537,7 +537,12 @@ impl Store for SqliteStore {
         {
             let writer = self.writer.lock().map_err(|_| StoreError::Closed)?;
             let queue = writer.as_ref().ok_or(StoreError::Closed)?;
-            queue.send(job).map_err(|_| StoreError::Closed)?;
+            // Counted before it is sent: the writer takes it off as it picks it up.
+            ::metrics::gauge!("onsite_writer_queue_depth").increment(1.0);
+            if queue.send(job).is_err() {
+                ::metrics::gauge!("onsite_writer_queue_depth").decrement(1.0);
+                return Err(StoreError::Closed.into());
+            }
         }
         answer.await.map_err(|_| StoreError::Closed)?
     }
@@ -603,6 +608,8 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
+        ::metrics::gauge!("onsite_writer_queue_depth").decrement(group.len() as f64);
+        ::metrics::histogram!("onsite_writer_group_size").record(group.len() as f64);
         let result = match durability.failure() {
             Some(e) => Err(e),
             None => run_group(&mut conn, &mut group, durability),
