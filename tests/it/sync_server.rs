@@ -1209,3 +1209,51 @@ fn on_postgres_200_concurrent_pushes_on_20_connections_succeed_or_get_a_clear_50
     eprintln!("200 concurrent pushes: {ok} at once, {busy} answered 503 and pushed again");
     Ok(())
 }
+
+/// TLS to PostgreSQL, as managed databases require: on a cluster that refuses connections
+/// without TLS, the server connects with `sslmode=require` and the cluster's CA
+/// (`sslrootcert`), and its connections are encrypted. Without the CA the certificate is not
+/// trusted, under a name the certificate does not carry it is refused, and without TLS the
+/// database refuses: never a silent fall back to plain text.
+#[test]
+fn on_postgres_with_tls_the_server_verifies_the_database_and_never_falls_back() -> Result<()> {
+    let pg = PgCluster::start_with_tls()?;
+    let plain = pg.database("onsite")?;
+    let dir = TempDir::new("pg-tls")?;
+    let ca = pg.ca().display().to_string();
+    let with = |url: &str, query: &str| format!("{url}?{query}");
+    for (url, says) in [
+        (plain.clone(), "no encryption"),
+        (with(&plain, "sslmode=require"), "certificate"),
+        (
+            with(
+                &plain.replace("127.0.0.1", "localhost"),
+                &format!("sslmode=verify-full&sslrootcert={ca}"),
+            ),
+            "certificate",
+        ),
+    ] {
+        let refused = onsite_tests::server::server_command(dir.path(), Some(&url), &["demo"]);
+        let err = format!("{:#}", refused.expect_err("refused"));
+        assert!(err.contains(says), "{url}: {err}");
+    }
+    let secure = with(&plain, &format!("sslmode=require&sslrootcert={ca}"));
+    onsite_tests::server::server_command(dir.path(), Some(&secure), &["demo", "--attendees", "5"])?;
+    let server = TestServer::start_with(dir.path(), Some(&secure))?;
+    let conference = server.admin(
+        reqwest::Method::GET,
+        "/v1/conferences/01930000-0000-7000-8000-000000000001",
+        None,
+    )?;
+    assert_eq!(conference["published"], true, "{conference}");
+    let mut admin = postgres::Client::connect(&pg.url("postgres"), postgres::NoTls)?;
+    let encrypted: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid \
+             WHERE a.datname = 'onsite' AND s.ssl",
+            &[],
+        )?
+        .get(0);
+    assert!(encrypted >= 1, "the server's connections use TLS");
+    Ok(())
+}

@@ -2,7 +2,7 @@
 //! a free port, as the `postgres` user when running as root (initdb refuses root). Stopped and
 //! removed on drop.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
@@ -54,9 +54,27 @@ impl PgCluster {
     /// A cluster that takes at most `max` connections at once (3 of them kept for superusers
     /// by PostgreSQL's default).
     pub fn start_with_max_connections(max: u32) -> Result<Self> {
+        Self::start_inner(max, false)
+    }
+
+    /// A cluster that speaks TLS only (`hostssl`), with a certificate for `127.0.0.1` signed by
+    /// a CA of its own, made with `openssl`: [`PgCluster::ca`] is that CA's certificate.
+    pub fn start_with_tls() -> Result<Self> {
+        Self::start_inner(200, true)
+    }
+
+    /// The CA certificate of a [`PgCluster::start_with_tls`] cluster.
+    pub fn ca(&self) -> std::path::PathBuf {
+        self.dir.join("tls").join("ca.crt")
+    }
+
+    fn start_inner(max: u32, tls: bool) -> Result<Self> {
         let bin = pg_bin()?;
         let dir = std::env::temp_dir().join(format!("onsite-pg-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir)?;
+        if tls {
+            make_certificates(&dir.join("tls"))?;
+        }
         let as_postgres = is_root();
         if as_postgres {
             let status = Command::new("chown")
@@ -89,10 +107,27 @@ impl PgCluster {
                 "--no-sync",
             ],
         )?;
-        let options = format!(
+        let mut options = format!(
             "-p {port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
              -c full_page_writes=off -c max_connections={max}"
         );
+        if tls {
+            let tls_dir = cluster.dir.join("tls");
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                tls_dir.join("server.crt").display(),
+                tls_dir.join("server.key").display()
+            ));
+            // TCP connections to the databases must use TLS; the socket and the maintenance
+            // database (where the harness creates databases) need not.
+            std::fs::write(
+                format!("{}/pg_hba.conf", cluster.data()),
+                "local all all trust\n\
+                 hostnossl postgres all 127.0.0.1/32 trust\n\
+                 hostssl all all 127.0.0.1/32 trust\n\
+                 hostnossl all all 0.0.0.0/0 reject\n",
+            )?;
+        }
         let log = format!("{}/server.log", cluster.data());
         cluster.run(
             "pg_ctl",
@@ -199,4 +234,71 @@ impl Drop for PgCluster {
         );
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A CA and a server certificate for `127.0.0.1` (and no other name) signed by it, in `dir`.
+fn make_certificates(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let run = |args: &[&str]| -> Result<()> {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .context("running openssl")?;
+        if !out.status.success() {
+            bail!("openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Onsite test CA",
+    ])?;
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ])?;
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n")?;
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ])?;
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )?;
+    Ok(())
 }

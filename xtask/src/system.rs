@@ -16,8 +16,10 @@ pub(crate) const TEST_PACKAGES: &[&str] = &[
     "librsvg2-dev",
     "libayatana-appindicator3-dev",
     "libxdo-dev",
-    // The sync server's scale-out backend, started per test with initdb/pg_ctl.
+    // The sync server's scale-out backend, started per test with initdb/pg_ctl; openssl makes
+    // the certificates of the cluster that speaks TLS only.
     "postgresql",
+    "openssl",
     // Real windows in tests: a virtual X server, window inspection, screenshots.
     "xvfb",
     "xauth",

@@ -87,6 +87,133 @@ impl Default for PoolLimits {
 /// r2d2 opens, checks and hands out the connections, each with its prepared statements.
 struct Manager {
     config: postgres::Config,
+    /// TLS, when the URL asks for it (see [`connection_settings`]).
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+}
+
+/// The URL's `sslmode` as libpq spells it, read here (the client library knows only three).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    /// No TLS: the URL says `disable`, or says nothing (as before TLS was supported).
+    Disable,
+    /// TLS when the server offers it (`allow`, `prefer`).
+    Prefer,
+    /// TLS or no connection (`require`, `verify-ca`, `verify-full`).
+    Require,
+}
+
+/// The client settings and TLS for a database URL. `sslmode` and `sslrootcert` are read
+/// here and taken out of what the client library parses. Whenever TLS is used the server's
+/// certificate is verified, chain and host name, against the system's roots or the
+/// `sslrootcert` file: libpq's `require` and `prefer` would connect to anyone, which is the
+/// hole TLS is there to close, so here every mode that uses TLS verifies like `verify-full`.
+pub fn connection_settings(
+    url: &str,
+) -> Result<
+    (
+        postgres::Config,
+        Option<tokio_postgres_rustls::MakeRustlsConnect>,
+        SslMode,
+    ),
+    StoreError,
+> {
+    let bad = |why: String| StoreError::Database(format!("the database URL: {why}"));
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut mode = SslMode::Disable;
+    let mut root: Option<String> = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "sslmode" => {
+                mode = match value {
+                    "disable" => SslMode::Disable,
+                    "allow" | "prefer" => SslMode::Prefer,
+                    "require" | "verify-ca" | "verify-full" => SslMode::Require,
+                    other => {
+                        return Err(bad(format!(
+                            "sslmode {other:?} is not one of disable, allow, prefer, require, verify-ca, verify-full"
+                        )));
+                    }
+                };
+            }
+            "sslrootcert" => {
+                root = Some(
+                    percent_decode(value).ok_or_else(|| bad("sslrootcert is not a path".into()))?,
+                );
+            }
+            _ => kept.push(pair),
+        }
+    }
+    let client_mode = match mode {
+        SslMode::Disable => "disable",
+        SslMode::Prefer => "prefer",
+        SslMode::Require => "require",
+    };
+    kept.push(match client_mode {
+        "disable" => "sslmode=disable",
+        "prefer" => "sslmode=prefer",
+        _ => "sslmode=require",
+    });
+    let config: postgres::Config = format!("{base}?{}", kept.join("&"))
+        .parse()
+        .map_err(|e: postgres::Error| bad(e.to_string()))?;
+    if mode == SslMode::Disable {
+        return Ok((config, None, mode));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    match &root {
+        Some(path) => {
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject;
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+                .and_then(|i| i.collect::<Result<_, _>>())
+                .map_err(|e| bad(format!("sslrootcert {path}: {e}")))?;
+            if certs.is_empty() {
+                return Err(bad(format!("sslrootcert {path} holds no certificate")));
+            }
+            for c in certs {
+                roots
+                    .add(c)
+                    .map_err(|e| bad(format!("sslrootcert {path}: {e}")))?;
+            }
+        }
+        None => {
+            for c in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(c);
+            }
+        }
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| bad(e.to_string()))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok((
+        config,
+        Some(tokio_postgres_rustls::MakeRustlsConnect::new(tls)),
+        mode,
+    ))
+}
+
+/// `%XX` escapes of a URL's query value decoded (a path may hold a space or a `&`).
+fn percent_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = value.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -94,8 +221,12 @@ impl r2d2::ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<Conn, postgres::Error> {
+        let client = match &self.tls {
+            Some(tls) => self.config.connect(tls.clone())?,
+            None => self.config.connect(NoTls)?,
+        };
         Ok(Conn {
-            client: self.config.connect(NoTls)?,
+            client,
             statements: HashMap::new(),
         })
     }
@@ -448,15 +579,29 @@ impl PgStore {
 
     /// [`PgStore::open`] with the pool's limits.
     pub fn open_with(url: &str, limits: PoolLimits) -> Result<Self, StoreError> {
-        let config: postgres::Config = url
-            .parse()
-            .map_err(|e: postgres::Error| StoreError::Database(e.to_string()))?;
+        let (config, tls, _) = connection_settings(url)?;
+        let manager = Manager { config, tls };
+        // One connection first, for the reason when there is none (the pool would only say
+        // that it timed out): a refused password, an untrusted certificate, no such host.
+        let first = r2d2::ManageConnection::connect(&manager).map_err(|e| {
+            let mut why = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                why.push_str(": ");
+                why.push_str(&s.to_string());
+                source = s.source();
+            }
+            StoreError::Database(why)
+        })?;
+        std::thread::spawn(move || drop(first))
+            .join()
+            .map_err(|_| StoreError::Closed)?;
         let pool = r2d2::Pool::builder()
             .max_size(limits.max_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(limits.wait)
             .test_on_check_out(true)
-            .build(Manager { config })
+            .build(manager)
             .map_err(|e| StoreError::Database(e.to_string()))?;
         let pool = Pool(Some(pool));
         let mut conn = checkout(&pool)?;
@@ -623,5 +768,54 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "plain Zoë|a\\\\b\\tc\\nd\\re|\\\\N|\\N|-42|"
         );
+    }
+}
+
+#[cfg(test)]
+mod tls_tests {
+    use super::*;
+
+    #[test]
+    fn sslmode_is_read_as_libpq_spells_it_and_taken_out_of_the_url() {
+        let (config, tls, mode) =
+            connection_settings("postgres://u@db.example/onsite?application_name=onsite").unwrap();
+        assert_eq!((mode, tls.is_none()), (SslMode::Disable, true));
+        assert_eq!(config.get_ssl_mode(), postgres::config::SslMode::Disable);
+        assert_eq!(config.get_application_name(), Some("onsite"));
+        for (given, want) in [
+            ("prefer", SslMode::Prefer),
+            ("require", SslMode::Require),
+            ("verify-full", SslMode::Require),
+            ("verify-ca", SslMode::Require),
+        ] {
+            let (config, tls, mode) =
+                connection_settings(&format!("postgres://u@db.example/onsite?sslmode={given}"))
+                    .unwrap();
+            assert_eq!(mode, want, "{given}");
+            assert!(tls.is_some(), "{given}");
+            assert_ne!(config.get_ssl_mode(), postgres::config::SslMode::Disable);
+        }
+    }
+
+    #[test]
+    fn a_bad_sslmode_or_root_certificate_is_refused_with_the_reason() {
+        for (url, says) in [
+            ("postgres://db/x?sslmode=sometimes", "sslmode"),
+            (
+                "postgres://db/x?sslmode=require&sslrootcert=/no/such/file.pem",
+                "sslrootcert",
+            ),
+            (
+                "postgres://db/x?sslmode=require&sslrootcert=%ZZ",
+                "sslrootcert",
+            ),
+        ] {
+            match connection_settings(url) {
+                Err(StoreError::Database(m)) => assert!(m.contains(says), "{url}: {m}"),
+                Err(other) => panic!("{url}: {other}"),
+                Ok(_) => panic!("{url}: accepted"),
+            }
+        }
+        assert_eq!(percent_decode("a%20b%26c").as_deref(), Some("a b&c"));
     }
 }
