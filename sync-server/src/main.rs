@@ -4,12 +4,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use onsite_server::storage::Store;
 use onsite_server::storage::postgres::PgStore;
 use onsite_server::storage::sqlite::SqliteStore;
 use onsite_server::{accounts, demo, devices, import};
 use onsite_shared::ids::{ConferenceId, DeviceId};
+
+mod settings;
 
 #[derive(Parser)]
 #[command(
@@ -18,6 +20,10 @@ use onsite_shared::ids::{ConferenceId, DeviceId};
     about = "Onsite sync server: authoritative seats, push/pull sync, head office"
 )]
 struct Cli {
+    /// A TOML file of settings (the flags' names, `[serve]` for serve's): under the
+    /// environment and the flags, over the defaults. See `config check`.
+    #[arg(long, global = true, env = "ONSITE_CONFIG")]
+    config: Option<PathBuf>,
     /// How the server logs: `text` for people, `json` for a log collector (one object a line,
     /// with the request's id on every line of a request).
     #[arg(long, global = true, env = "ONSITE_LOG_FORMAT", default_value = "text")]
@@ -56,37 +62,58 @@ enum LogFormat {
     Json,
 }
 
+#[derive(clap::Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed on start).
+    #[arg(long, env = "ONSITE_LISTEN", default_value = "127.0.0.1:7300")]
+    listen: SocketAddr,
+    /// How long an online reservation holds its seats before it expires.
+    #[arg(long, env = "ONSITE_RESERVATION_HOLD_SECONDS", default_value_t = 900)]
+    reservation_hold_seconds: i64,
+    /// How much longer the seats stay held after that before the order expires, so that
+    /// a payment made at the last second still finds them; the buyer's countdown is the
+    /// hold alone.
+    #[arg(long, env = "ONSITE_RESERVATION_GRACE_SECONDS", default_value_t = 300)]
+    reservation_grace_seconds: i64,
+    /// Give exact remaining seat counts in the public conference read, not only
+    /// "available / few left / sold out".
+    #[arg(long, env = "ONSITE_PUBLIC_EXACT_AVAILABILITY")]
+    public_exact_availability: bool,
+    /// The secret the payment provider signs its webhooks with (HMAC-SHA-256); without
+    /// it, `POST /v1/payments/webhook` is off and only head office confirms payments.
+    #[arg(long, env = "ONSITE_PAYMENT_WEBHOOK_SECRET", hide_env_values = true)]
+    payment_webhook_secret: Option<String>,
+    /// How long a client may take to send a request's headers (an idle connection is
+    /// closed after it), and how long a request's body may stall.
+    #[arg(long, env = "ONSITE_CLIENT_TIMEOUT_SECONDS", default_value_t = 15)]
+    client_timeout_seconds: u64,
+    /// The token `GET /metrics` answers to (`Authorization: Bearer …`); without it,
+    /// `/metrics` is off. Prefer the environment variable: a flag shows in `ps`.
+    #[arg(long, env = "ONSITE_METRICS_TOKEN")]
+    metrics_token: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Checks the settings `serve` would run with, and that the database can be reached.
+    Check,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Runs the server.
-    Serve {
-        /// Address to listen on; port 0 picks a free port (printed on start).
-        #[arg(long, env = "ONSITE_LISTEN", default_value = "127.0.0.1:7300")]
-        listen: SocketAddr,
-        /// How long an online reservation holds its seats before it expires.
-        #[arg(long, env = "ONSITE_RESERVATION_HOLD_SECONDS", default_value_t = 900)]
-        reservation_hold_seconds: i64,
-        /// How much longer the seats stay held after that before the order expires, so that
-        /// a payment made at the last second still finds them; the buyer's countdown is the
-        /// hold alone.
-        #[arg(long, env = "ONSITE_RESERVATION_GRACE_SECONDS", default_value_t = 300)]
-        reservation_grace_seconds: i64,
-        /// Give exact remaining seat counts in the public conference read, not only
-        /// "available / few left / sold out".
-        #[arg(long, env = "ONSITE_PUBLIC_EXACT_AVAILABILITY")]
-        public_exact_availability: bool,
-        /// The secret the payment provider signs its webhooks with (HMAC-SHA-256); without
-        /// it, `POST /v1/payments/webhook` is off and only head office confirms payments.
-        #[arg(long, env = "ONSITE_PAYMENT_WEBHOOK_SECRET", hide_env_values = true)]
-        payment_webhook_secret: Option<String>,
-        /// How long a client may take to send a request's headers (an idle connection is
-        /// closed after it), and how long a request's body may stall.
-        #[arg(long, env = "ONSITE_CLIENT_TIMEOUT_SECONDS", default_value_t = 15)]
-        client_timeout_seconds: u64,
-        /// The token `GET /metrics` answers to (`Authorization: Bearer …`); without it,
-        /// `/metrics` is off. Prefer the environment variable: a flag shows in `ps`.
-        #[arg(long, env = "ONSITE_METRICS_TOKEN")]
-        metrics_token: Option<String>,
+    Serve(ServeArgs),
+    /// Asks a running server whether it is up (`GET /v1/health`), for a container's health
+    /// check: exits 0 when it answers 200.
+    Health {
+        #[arg(long, default_value = "http://127.0.0.1:7300")]
+        url: String,
+    },
+    /// The settings: `config check` reads them as `serve` would (flags, environment, the
+    /// `--config` file), checks them and the database, and says what is wrong.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
     },
     /// Takes a consistent copy of the SQLite database while the server runs and serves
     /// (PostgreSQL: use `pg_dump`, see the README).
@@ -211,7 +238,20 @@ fn open_sqlite(data_dir: &std::path::Path) -> Result<SqliteStore> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let cli = Cli::parse();
+    let args: Vec<String> = std::env::args().collect();
+    let mut command = Cli::command();
+    if let Some(path) = settings::file_named(&args) {
+        command = settings::apply(command, settings::read(&path)?);
+    }
+    let cli = Cli::from_arg_matches(&command.clone().get_matches_from(&args))
+        .unwrap_or_else(|e| e.exit());
+    match &cli.command {
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => return config_check(&cli, command, &args),
+        Command::Health { url } => return health(url),
+        _ => {}
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "onsite_server=info,tower_http=warn".into());
     let logs = tracing_subscriber::fmt()
@@ -246,12 +286,131 @@ async fn main() -> Result<()> {
         }
         None => {
             // A server holds its data directory's lock while it serves (a restore takes it).
-            let _serving = matches!(cli.command, Command::Serve { .. })
+            let _serving = matches!(cli.command, Command::Serve(_))
                 .then(|| onsite_server::backup::lock_data_dir(&cli.data_dir))
                 .transpose()?;
             let store = open_sqlite(&cli.data_dir)?;
             run(cli, store).await
         }
+    }
+}
+
+/// `health`: one plain HTTP/1.0 request to the server's health route (the image has no curl),
+/// answered within 5 seconds with a 200.
+fn health(url: &str) -> Result<()> {
+    use std::io::{Read, Write};
+    let rest = url
+        .strip_prefix("http://")
+        .context("health checks speak plain HTTP to the server itself: http://HOST:PORT")?;
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(authority)
+        .with_context(|| format!("no address for {authority}"))?
+        .next()
+        .with_context(|| format!("no address for {authority}"))?;
+    let timeout = std::time::Duration::from_secs(5);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .with_context(|| format!("connecting to {addr}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET /v1/health HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut answer = Vec::new();
+    stream.take(64 * 1024).read_to_end(&mut answer)?;
+    let status_line = String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    anyhow::ensure!(
+        status_line.split_whitespace().nth(1) == Some("200"),
+        "the server answered {status_line:?}"
+    );
+    println!("up: {status_line}");
+    Ok(())
+}
+
+/// `config check`: the settings `serve` would run with (the same command line with `serve` in
+/// place of `config check`), each checked, and the database reached; secrets never shown.
+fn config_check(cli: &Cli, command: clap::Command, args: &[String]) -> Result<()> {
+    let at = args
+        .iter()
+        .position(|a| a == "config")
+        .context("`config check` on the command line")?;
+    let mut as_serve: Vec<String> = args[..at].to_vec();
+    as_serve.push("serve".into());
+    let Command::Serve(serve) =
+        Cli::from_arg_matches(&command.try_get_matches_from(&as_serve)?)?.command
+    else {
+        anyhow::bail!("reading the serve settings")
+    };
+    let mut problems = Vec::new();
+    let mut say = |ok: bool, what: String| {
+        println!("{} {what}", if ok { "ok     " } else { "PROBLEM" });
+        if !ok {
+            problems.push(what);
+        }
+    };
+    if let Some(file) = &cli.config {
+        say(true, format!("settings file {}", file.display()));
+    }
+    say(true, format!("listen on {}", serve.listen));
+    say(
+        serve.reservation_hold_seconds > 0,
+        format!(
+            "reservations hold seats {} s",
+            serve.reservation_hold_seconds
+        ),
+    );
+    say(
+        serve.reservation_grace_seconds >= 0,
+        format!(
+            "and {} s more before orders expire",
+            serve.reservation_grace_seconds
+        ),
+    );
+    say(
+        serve.client_timeout_seconds > 0,
+        format!(
+            "clients get {} s to send a request",
+            serve.client_timeout_seconds
+        ),
+    );
+    for (name, secret) in [
+        ("metrics token", &serve.metrics_token),
+        ("payment webhook secret", &serve.payment_webhook_secret),
+    ] {
+        match secret.as_deref().map(str::trim) {
+            None | Some("") => say(true, format!("{name}: not set (off)")),
+            Some(s) => say(
+                s.len() >= 16,
+                format!("{name}: set ({} characters; at least 16)", s.len()),
+            ),
+        }
+    }
+    match &cli.database_url {
+        Some(url) => match onsite_server::storage::postgres::check(url) {
+            Ok(what) => say(true, format!("PostgreSQL reached: {what}")),
+            Err(e) => say(false, format!("PostgreSQL: {e}")),
+        },
+        None => {
+            let dir = &cli.data_dir;
+            let probe = dir.join(".onsite-config-check");
+            let writable = std::fs::create_dir_all(dir)
+                .and_then(|()| std::fs::write(&probe, b"check"))
+                .and_then(|()| std::fs::remove_file(&probe));
+            match writable {
+                Ok(()) => say(true, format!("SQLite in {} (writable)", dir.display())),
+                Err(e) => say(false, format!("SQLite in {}: {e}", dir.display())),
+            }
+        }
+    }
+    if problems.is_empty() {
+        println!("the settings are good");
+        Ok(())
+    } else {
+        anyhow::bail!("{} problem(s) in the settings", problems.len())
     }
 }
 
@@ -299,7 +458,10 @@ fn file_command(cli: &Cli) -> Result<Option<String>> {
 async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
     let now = chrono::Utc::now();
     match cli.command {
-        Command::Serve {
+        Command::Config { .. } | Command::Health { .. } => {
+            unreachable!("answered before the store is opened")
+        }
+        Command::Serve(ServeArgs {
             listen,
             reservation_hold_seconds,
             reservation_grace_seconds,
@@ -307,7 +469,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             payment_webhook_secret,
             client_timeout_seconds,
             metrics_token,
-        } => {
+        }) => {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;

@@ -3,6 +3,7 @@
 mod backup;
 mod badge;
 mod dashboard;
+mod deploy;
 mod desk;
 mod desk_app;
 mod desk_window;

@@ -20,6 +20,8 @@ pub(crate) const TEST_PACKAGES: &[&str] = &[
     // the certificates of the cluster that speaks TLS only.
     "postgresql",
     "openssl",
+    // The server's systemd unit is checked with systemd-analyze.
+    "systemd",
     // Real windows in tests: a virtual X server, window inspection, screenshots.
     "xvfb",
     "xauth",

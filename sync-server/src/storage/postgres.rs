@@ -198,6 +198,32 @@ pub fn connection_settings(
     ))
 }
 
+/// Reaches the database once, without changing anything (`onsite-server config check`):
+/// the server's version, and whether the connection is encrypted.
+pub fn check(url: &str) -> Result<String, StoreError> {
+    let (config, tls, _) = connection_settings(url)?;
+    let manager = Manager { config, tls };
+    let mut conn =
+        r2d2::ManageConnection::connect(&manager).map_err(|e| unreachable_database(&e))?;
+    let row = conn
+        .client
+        .query_one(
+            "SELECT current_setting('server_version'), \
+             COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+            &[],
+        )
+        .map_err(|e| db_error(&e))?;
+    let (version, encrypted): (String, bool) = (row.get(0), row.get(1));
+    Ok(format!(
+        "PostgreSQL {version}, {}",
+        if encrypted {
+            "over TLS"
+        } else {
+            "not encrypted"
+        }
+    ))
+}
+
 /// `%XX` escapes of a URL's query value decoded (a path may hold a space or a `&`).
 fn percent_decode(value: &str) -> Option<String> {
     let bytes = value.as_bytes();
@@ -260,6 +286,19 @@ fn checkout(pool: &Pool) -> Result<r2d2::PooledConnection<Manager>, StoreError> 
         .ok_or(StoreError::Closed)?
         .get()
         .map_err(|e| StoreError::Busy(e.to_string()))
+}
+
+/// Why a connection could not be made, with every cause (a refused login says what refused
+/// it only in its source: "db error: FATAL: …").
+fn unreachable_database(e: &postgres::Error) -> StoreError {
+    let mut why = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        why.push_str(": ");
+        why.push_str(&s.to_string());
+        source = s.source();
+    }
+    StoreError::Database(why)
 }
 
 fn is_retryable(e: &postgres::Error) -> bool {
@@ -583,16 +622,8 @@ impl PgStore {
         let manager = Manager { config, tls };
         // One connection first, for the reason when there is none (the pool would only say
         // that it timed out): a refused password, an untrusted certificate, no such host.
-        let first = r2d2::ManageConnection::connect(&manager).map_err(|e| {
-            let mut why = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                why.push_str(": ");
-                why.push_str(&s.to_string());
-                source = s.source();
-            }
-            StoreError::Database(why)
-        })?;
+        let first =
+            r2d2::ManageConnection::connect(&manager).map_err(|e| unreachable_database(&e))?;
         std::thread::spawn(move || drop(first))
             .join()
             .map_err(|_| StoreError::Closed)?;
