@@ -118,6 +118,8 @@ pub struct Config {
     pub client_timeout: std::time::Duration,
     /// The token `/metrics` answers to ([`monitoring`]); none: `/metrics` is off.
     pub metrics_token: Option<String>,
+    /// The reverse proxies whose forwarding headers are believed ([`connections`]).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -129,6 +131,7 @@ impl Default for Config {
             payment_webhook_secret: None,
             client_timeout: std::time::Duration::from_secs(15),
             metrics_token: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -198,7 +201,8 @@ pub async fn serve<S: Store>(
     );
     let timers = tokio::spawn(fire_timers(Arc::clone(&app_state)));
     let timeout = app_state.config.client_timeout;
-    let result = connections::serve(listener, app(app_state), timeout, shutdown).await;
+    let trusted = app_state.config.trusted_proxies.clone().into();
+    let result = connections::serve(listener, app(app_state), timeout, trusted, shutdown).await;
     timers.abort();
     result
 }

@@ -91,6 +91,11 @@ struct ServeArgs {
     /// `/metrics` is off. Prefer the environment variable: a flag shows in `ps`.
     #[arg(long, env = "ONSITE_METRICS_TOKEN")]
     metrics_token: Option<String>,
+    /// The address of a reverse proxy in front of the server (it terminates TLS): its
+    /// `X-Forwarded-For` and `X-Forwarded-Proto` are believed, nobody else's. Repeat it, or
+    /// separate addresses with commas.
+    #[arg(long, env = "ONSITE_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxy: Vec<std::net::IpAddr>,
 }
 
 #[derive(Subcommand)]
@@ -377,6 +382,22 @@ fn config_check(cli: &Cli, command: clap::Command, args: &[String]) -> Result<()
             serve.client_timeout_seconds
         ),
     );
+    say(
+        true,
+        if serve.trusted_proxy.is_empty() {
+            "no trusted proxy: forwarding headers are ignored".to_owned()
+        } else {
+            format!(
+                "forwarding headers believed from {}",
+                serve
+                    .trusted_proxy
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
+    );
     for (name, secret) in [
         ("metrics token", &serve.metrics_token),
         ("payment webhook secret", &serve.payment_webhook_secret),
@@ -469,6 +490,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             payment_webhook_secret,
             client_timeout_seconds,
             metrics_token,
+            trusted_proxy,
         }) => {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -484,6 +506,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
                 payment_webhook_secret: payment_webhook_secret.filter(|s| !s.is_empty()),
                 client_timeout: std::time::Duration::from_secs(client_timeout_seconds.max(1)),
                 metrics_token: metrics_token.filter(|t| !t.trim().is_empty()),
+                trusted_proxies: trusted_proxy,
             };
             onsite_server::serve(listener, store, config, shutdown_signal()).await?;
         }

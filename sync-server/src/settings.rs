@@ -38,6 +38,7 @@ const SERVE: &[&str] = &[
     "payment_webhook_secret",
     "client_timeout_seconds",
     "metrics_token",
+    "trusted_proxy",
 ];
 
 /// The settings file a command line names (`--config FILE`, `--config=FILE`) or the

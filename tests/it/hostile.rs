@@ -1066,6 +1066,8 @@ fn head_office_tokens_are_listed_without_their_secret_and_revoked_by_id() -> Res
 #[test]
 fn answers_are_not_sniffed_or_cached_and_cookies_over_https_are_secure() -> Result<()> {
     let (_dir, server) = server_with_office("hostile-headers")?;
+    // The proxy that says HTTPS is this machine.
+    let server = server.with_serve_args(&["--trusted-proxy", "127.0.0.1"])?;
     let conf = server.conference(10)?;
     for path in [
         "/v1/health".to_owned(),
@@ -1103,6 +1105,62 @@ fn answers_are_not_sniffed_or_cached_and_cookies_over_https_are_secure() -> Resu
     let cookie =
         onsite_tests::dashboard::set_cookie(&plain, "onsite_login_csrf").context("a cookie")?;
     assert!(!cookie.contains("Secure"), "{cookie}");
+    Ok(())
+}
+
+/// Behind a reverse proxy: its `X-Forwarded-For` decides whose rate limit a request counts
+/// against (so one client cannot use up everyone's), and only the configured proxy is
+/// believed: the same headers from anyone else change nothing, neither the limits nor
+/// whether a cookie is `Secure`.
+#[test]
+fn forwarding_headers_are_believed_from_the_trusted_proxy_only() -> Result<()> {
+    let dir = TempDir::new("hostile-proxy")?;
+    let server =
+        TestServer::start(dir.path())?.with_serve_args(&["--trusted-proxy", "127.0.0.1"])?;
+    let conf = server.conference(500)?;
+    let order = |client: &str| -> Result<u16> {
+        let res = server
+            .http()
+            .post(format!("{}/v1/conferences/{}/orders", server.url, conf.id))
+            // What a client wrote first, then what the proxy saw: the last one counts.
+            .header("x-forwarded-for", format!("198.51.100.99, {client}"))
+            .json(&serde_json::json!({"seats": [{"seat_type": conf.general, "quantity": 1}]}))
+            .send()?;
+        Ok(res.status().as_u16())
+    };
+    let mut first = Vec::new();
+    for _ in 0..12 {
+        first.push(order("203.0.113.7")?);
+    }
+    assert!(first.contains(&429), "one client is limited: {first:?}");
+    assert_eq!(order("203.0.113.8")?, 201, "another client is not");
+
+    // The same server trusting another proxy: this machine's headers are nobody's word.
+    let server = server.with_serve_args(&["--trusted-proxy", "192.0.2.1"])?;
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let res = server
+            .http()
+            .post(format!("{}/v1/conferences/{}/orders", server.url, conf.id))
+            .header("x-forwarded-for", format!("203.0.113.{}", 100 + i))
+            .json(&serde_json::json!({"seats": [{"seat_type": conf.general, "quantity": 1}]}))
+            .send()?;
+        statuses.push(res.status().as_u16());
+    }
+    assert!(
+        statuses.contains(&429),
+        "made-up addresses do not escape the limit: {statuses:?}"
+    );
+    let https = onsite_tests::dashboard::client()?
+        .get(format!("{}/login", server.url))
+        .header("x-forwarded-proto", "https")
+        .send()?;
+    let cookie =
+        onsite_tests::dashboard::set_cookie(&https, "onsite_login_csrf").context("a cookie")?;
+    assert!(
+        !cookie.contains("Secure"),
+        "an untrusted peer's word: {cookie}"
+    );
     Ok(())
 }
 
