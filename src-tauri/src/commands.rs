@@ -4,6 +4,8 @@
 // capability, `src/ipc.rs` and `ui/src/ipc.ts` against it.
 desk_commands![
     desk_state,
+    desk_log,
+    save_desk_log,
     enrol,
     reenrol,
     sync_now,

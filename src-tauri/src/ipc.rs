@@ -25,6 +25,40 @@ pub struct DeskApp {
     pub sync: Arc<SyncClient>,
     pub print_wake: Arc<tokio::sync::Notify>,
     pub cups: Cups,
+    /// Where the desk's log files are (a new one each day).
+    pub log_dir: std::path::PathBuf,
+    /// Flushes the log file when the app ends.
+    pub _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+/// The most of the log the window shows (its end) and a saved copy holds.
+const LOG_SHOWN: usize = 256 * 1024;
+const LOG_SAVED: usize = 16 * 1024 * 1024;
+
+/// The end of the desk's log files (oldest first), at most `limit` bytes of it.
+fn log_text(dir: &std::path::Path, limit: usize) -> Result<String, Failure> {
+    let failed = |e: std::io::Error| Failure {
+        code: "desk.log_unreadable".into(),
+        message: format!("the log in {}: {e}", dir.display()),
+    };
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(failed)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    files.sort();
+    let mut text = Vec::new();
+    for f in files.iter().rev() {
+        let mut body = std::fs::read(f).map_err(failed)?;
+        body.extend(std::mem::take(&mut text));
+        text = body;
+        if text.len() >= limit {
+            break;
+        }
+    }
+    let start = text.len().saturating_sub(limit);
+    Ok(String::from_utf8_lossy(&text[start..]).into_owned())
 }
 
 impl DeskApp {
@@ -83,6 +117,46 @@ pub struct DeskState {
     pub open_conflicts: u64,
     pub print: PrintSettings,
     pub version: String,
+}
+
+/// The end of the desk's log, for the settings page's "Log" (support).
+#[tauri::command]
+pub async fn desk_log(app: State<'_, DeskApp>) -> Answer<String> {
+    log_text(&app.log_dir, LOG_SHOWN)
+}
+
+/// Saves a copy of the desk's log as a file to send to head office: in the Downloads folder
+/// (the data directory when there is none). Returns where.
+#[tauri::command]
+pub async fn save_desk_log<R: tauri::Runtime>(
+    app: State<'_, DeskApp>,
+    handle: tauri::AppHandle<R>,
+) -> Answer<String> {
+    use tauri::Manager;
+    let text = log_text(&app.log_dir, LOG_SAVED)?;
+    let dir = handle
+        .path()
+        .download_dir()
+        .ok()
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(|| app.log_dir.clone());
+    let name = format!(
+        "onsite-desk-log-{}.txt",
+        chrono_like_now().replace([':', ' '], "-")
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(|e| Failure {
+        code: "desk.log_not_saved".into(),
+        message: format!("{}: {e}", path.display()),
+    })?;
+    tracing::info!(path = %path.display(), "log saved for support");
+    Ok(path.display().to_string())
+}
+
+/// Now, in the desk's clock, as a file name may carry it.
+fn chrono_like_now() -> String {
+    let now = onsite_desk_core::wall_clock()();
+    now.format("%Y%m%d %H%M%S").to_string()
 }
 
 #[tauri::command]

@@ -7,7 +7,9 @@
 //!   are listed once, in `commands.rs`, which the build script and [`COMMANDS`] both read.
 //!
 //! The database is `--db PATH`, else `ONSITE_DESK_DB`, else `desk.sqlite3` in the app's data
-//! directory. The print spooler is `CUPS_SERVER`, else the local CUPS.
+//! directory (the platform's: `~/.local/share/<identifier>` on Linux). The log goes to stderr
+//! and to `logs/` beside the database, a new file each day, the last 7 kept: the window shows
+//! it and saves a copy for support. The print spooler is `CUPS_SERVER`, else the local CUPS.
 
 pub mod ipc;
 
@@ -55,8 +57,54 @@ fn database_path(app: &tauri::App) -> Result<PathBuf, Box<dyn std::error::Error>
     Ok(dir.join("desk.sqlite3"))
 }
 
+/// Days of log files kept.
+const LOG_DAYS: usize = 7;
+
+/// The log to stderr and to a daily file in `dir`; the guard flushes the file when dropped.
+fn start_logging(dir: &std::path::Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter =
+        || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let file = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("desk")
+        .filename_suffix("log")
+        .max_log_files(LOG_DAYS)
+        .build(dir);
+    match file {
+        Ok(file) => {
+            let (writer, guard) = tracing_appender::non_blocking(file);
+            let to_file = tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false);
+            let _ = tracing_subscriber::registry()
+                .with(filter())
+                .with(stderr)
+                .with(to_file)
+                .try_init();
+            Some(guard)
+        }
+        Err(e) => {
+            let _ = tracing_subscriber::registry()
+                .with(filter())
+                .with(stderr)
+                .try_init();
+            tracing::warn!(error = %e, dir = %dir.display(), "no log file");
+            None
+        }
+    }
+}
+
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let path = database_path(app)?;
+    let log_dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."))
+        .join("logs");
+    let log_guard = start_logging(&log_dir);
     let desk = Arc::new(Desk::open(&path)?);
     let sync = Arc::new(SyncClient::new(Arc::clone(&desk))?);
     let print_wake = Arc::new(tokio::sync::Notify::new());
@@ -78,6 +126,8 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         sync,
         print_wake,
         cups,
+        log_dir,
+        _log_guard: log_guard,
     });
     Ok(())
 }

@@ -225,6 +225,18 @@ async fn drive(
         .await?;
     wait_for_text(client, "#settings-message", "Saved", WAIT).await?;
     screenshot(client, "desk-app-settings").await?;
+    // Support: the desk's log, shown and saved as a file for head office.
+    css(client, "#show-log").await?.click().await?;
+    wait_for_text(client, "#desk-log", "desk open", WAIT).await?;
+    css(client, "#save-log").await?.click().await?;
+    let saved = wait_for_text(client, "#log-saved", "Saved to ", WAIT).await?;
+    let path = saved
+        .trim()
+        .strip_prefix("Saved to ")
+        .and_then(|r| r.split(": send").next())
+        .context("the saved log's path")?;
+    let copy = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    ensure!(copy.contains("desk open"), "{copy}");
     press(client, key::ESCAPE).await?;
 
     // Door: a typed name, then Enter, admits; the badge prints by itself.

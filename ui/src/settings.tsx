@@ -170,6 +170,40 @@ export function Settings({ state, onChange }: { state: DeskState; onChange: () =
         <button type="submit">Save</button>
       </form>
       {message && <p class="message" id="settings-message">{message}</p>}
+      <SupportLog />
     </section>
+  );
+}
+
+/** The desk's log, for support: shown here, saved as a file to send to head office. */
+function SupportLog() {
+  const [log, setLog] = useState<string | null>(null);
+  const [said, setSaid] = useState<string | null>(null);
+  async function show() {
+    try {
+      setLog(await desk.deskLog());
+    } catch (e) {
+      setSaid(errorText(e));
+    }
+  }
+  async function save() {
+    try {
+      setSaid(`Saved to ${await desk.saveDeskLog()}: send this file to head office.`);
+    } catch (e) {
+      setSaid(errorText(e));
+    }
+  }
+  return (
+    <div class="support">
+      <h2>Support</h2>
+      <button type="button" id="show-log" onClick={show}>
+        Show the log
+      </button>{" "}
+      <button type="button" id="save-log" onClick={save}>
+        Save the log for head office
+      </button>
+      {said && <p class="message" id="log-saved">{said}</p>}
+      {log !== null && <pre id="desk-log" class="log">{log}</pre>}
+    </div>
   );
 }
