@@ -530,3 +530,129 @@ async fn drive(
     screenshot(client, "desk-app-inbox").await?;
     Ok(())
 }
+
+/// What a technician does the evening before: installs the desk app from its `.deb` (into a
+/// scratch root here, as `dpkg` would lay it out: the binary, the desktop entry, the icon),
+/// starts the installed binary on a machine where it never ran (a fresh home: no database
+/// yet, so the enrolment screen), enrols it against a real server and checks someone in. The
+/// database lands in the platform's data directory for the app, with its log beside it.
+/// The package comes from `cargo xtask bundle --debug` (`cargo xtask test` makes it first).
+#[test]
+fn the_desk_app_installed_from_its_deb_enrols_and_checks_someone_in() -> Result<()> {
+    let bundles = workspace::binary("onsite-desk")?
+        .parent()
+        .context("the target directory")?
+        .join("bundle/deb");
+    let deb = std::fs::read_dir(&bundles)
+        .with_context(|| {
+            format!(
+                "{}: run `cargo xtask bundle --debug` first",
+                bundles.display()
+            )
+        })?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .with_context(|| format!("no .deb in {}", bundles.display()))?;
+    let dir = TempDir::new("deb-install")?;
+    let scratch = dir.path().join("root");
+    let out = std::process::Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(&scratch)
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = std::process::Command::new("dpkg-deb")
+        .args([
+            "-f",
+            &deb.display().to_string(),
+            "Package",
+            "Version",
+            "Depends",
+        ])
+        .output()?;
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    ensure!(
+        info.contains("Package: onsite") && info.contains("libwebkit2gtk-4.1"),
+        "{info}"
+    );
+    let desktop = std::fs::read_to_string(scratch.join("usr/share/applications/Onsite.desktop"))?;
+    ensure!(
+        desktop.contains("Name=Onsite") && desktop.contains("Exec=onsite-desk"),
+        "{desktop}"
+    );
+    ensure!(
+        scratch
+            .join("usr/share/icons/hicolor/256x256/apps/onsite-desk.png")
+            .is_file()
+    );
+    let installed = scratch.join("usr/bin/onsite-desk");
+
+    server_command(dir.path(), None, &["demo", "--attendees", "10"])?;
+    let server = TestServer::start(dir.path())?;
+    let someone = {
+        let rival = LocalDesk::enrol(&server, DEMO, "lookup", dir.path())?;
+        rival.sync()?;
+        rival
+            .search("a")?
+            .into_iter()
+            .find(|e| e.admits)
+            .context("someone to admit")?
+    };
+    let code = server.enrolment_code(DEMO, "Installed desk")?;
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home)?;
+    let display = VirtualDisplay::start()?;
+    let driver = TauriDriver::start(
+        &display,
+        &[
+            ("HOME", home.to_str().context("utf-8 path")?),
+            ("XDG_DATA_HOME", ""),
+            ("ONSITE_DESK_DB", ""),
+        ],
+    )?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async {
+        let client = driver.session(&installed).await?;
+        let outcome = async {
+            // First run: the enrolment screen.
+            let url = css(&client, "#server-url").await?;
+            url.clear().await?;
+            url.send_keys(&server.url).await?;
+            css(&client, "#enrol-code").await?.send_keys(&code).await?;
+            screenshot(&client, "desk-installed-enrol").await?;
+            css(&client, "#enrol").await?.click().await?;
+            wait_for_text(&client, "#sync-label", "Online", WAIT).await?;
+            scan(&client, someone.code.as_str()).await?;
+            let banner = wait_for_text(&client, "#banner", "Admitted", WAIT).await?;
+            ensure!(banner.contains(&someone.first_name), "{banner}");
+            screenshot(&client, "desk-installed-admitted").await?;
+            Ok(())
+        }
+        .await;
+        if outcome.is_err() {
+            let _ = screenshot(&client, "desk-installed-failure").await;
+        }
+        let _ = client.close().await;
+        outcome
+    });
+    drop(driver);
+    result?;
+    let data = home.join(".local/share/dev.onsite.desk");
+    ensure!(
+        data.join("desk.sqlite3").is_file(),
+        "no database in {}",
+        data.display()
+    );
+    let logs: Vec<_> = std::fs::read_dir(data.join("logs"))?
+        .filter_map(Result::ok)
+        .collect();
+    ensure!(!logs.is_empty(), "no log in {}", data.display());
+    Ok(())
+}

@@ -10,6 +10,8 @@
 //! - `cargo xtask demo`: the demo conference on a local server, and the desk app enrolled
 //!   against it.
 //! - `cargo xtask bindings`: regenerates the UI's TypeScript types from the Rust types.
+//! - `cargo xtask bundle [--debug]`: the desk app as a `.deb` (Tauri's bundler), under
+//!   `target/<profile>/bundle/deb/`.
 //! - `cargo xtask deps`: only the system packages.
 //!
 //! Deliberately std-only: it must build in seconds on a fresh machine before anything else.
@@ -33,6 +35,22 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("rehearse") => rehearse(&root, &args[1..]),
         Some("bindings") => bindings(&root),
+        Some("bundle") => {
+            let debug = args.iter().any(|a| a == "--debug");
+            let built = system::ensure_packages(system::TEST_PACKAGES)
+                .and_then(|()| ui(&root, false))
+                .and_then(|()| bundle(&root, debug));
+            match built {
+                Ok(deb) => {
+                    println!("==> {}", deb.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("xtask: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some("deps") => match system::ensure_packages(system::TEST_PACKAGES) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -59,6 +77,7 @@ fn main() -> ExitCode {
             );
             eprintln!("  fuzz  every fuzz target under libFuzzer (--seconds N in all, nightly)");
             eprintln!("  bindings  regenerate ui/src/bindings from the Rust types");
+            eprintln!("  bundle  the desk app as a .deb (--debug: the debug build, quicker)");
             eprintln!("  deps  install the system packages only");
             ExitCode::from(2)
         }
@@ -414,6 +433,46 @@ fn ui(root: &Path, with_tests: bool) -> Result<(), String> {
     npm(&["run", "build"])
 }
 
+/// The desk app as a `.deb`, through Tauri's bundler (the CLI from the UI's npm dev
+/// dependencies). The CLI wants its config beside the app crate's manifest, and the project's
+/// is at the root (the layout the brief asks for): for the run, `src-tauri/tauri.conf.json`
+/// links to it, and the bundle is turned on with absolute paths, which the build's
+/// `generate_context!` reads the same way. Returns the package's path.
+fn bundle(root: &Path, debug: bool) -> Result<PathBuf, String> {
+    let link = root.join("src-tauri/tauri.conf.json");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink("../tauri.conf.json", &link)
+        .map_err(|e| format!("linking {}: {e}", link.display()))?;
+    let overrides = format!(
+        r#"{{"build": {{"frontendDist": "{ui}"}}, "bundle": {{"active": true, "targets": ["deb"], "icon": ["{icon}"]}}}}"#,
+        ui = root.join("ui/dist").display(),
+        icon = root.join("src-tauri/icons/icon.png").display(),
+    );
+    let mut args = vec!["build", "--bundles", "deb", "--ci", "--config", &overrides];
+    if debug {
+        args.push("--debug");
+    }
+    println!("==> desk app: tauri {}", args.join(" "));
+    let built = Command::new(root.join("ui/node_modules/.bin/tauri"))
+        .args(&args)
+        .current_dir(root.join("src-tauri"))
+        .status();
+    let _ = std::fs::remove_file(&link);
+    if !built.is_ok_and(|s| s.success()) {
+        return Err("bundling the desk app failed".into());
+    }
+    let dir = target_dir(root)
+        .join(if debug { "debug" } else { "release" })
+        .join("bundle/deb");
+    std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "deb"))
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .ok_or_else(|| format!("no .deb in {}", dir.display()))
+}
+
 /// Rewrites `ui/src/bindings` from the Rust types (the test that checks them, in write mode).
 fn bindings(root: &Path) -> ExitCode {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
@@ -563,6 +622,10 @@ fn test(root: &Path) -> ExitCode {
             "build",
             &["build", "--workspace", "--bins", "--locked"],
         ) {
+            // The desk app as a technician installs it: the install test reads the package.
+            tool(&mut steps, "desk app .deb", &|| {
+                bundle(root, true).map(drop)
+            });
             let t = Instant::now();
             let result = cargo_test(&cargo, root);
             steps.push(Step {
