@@ -166,6 +166,9 @@ pub const EVENT_TYPES: &[(&str, u16)] = &[
     ("seats.reservation_cancelled", 1),
     ("seats.reservation_committed", 1),
     ("seats.overbooked", 1),
+    ("seats.lease_granted", 1),
+    ("seats.lease_sold", 1),
+    ("seats.lease_returned", 1),
     ("order.placed", 2),
     ("order.totals_calculated", 1),
     ("order.updated", 1),
@@ -330,7 +333,10 @@ impl Event {
                 | seat_availability::Event::SeatsReserved { conference, .. }
                 | seat_availability::Event::ReservationCancelled { conference, .. }
                 | seat_availability::Event::ReservationCommitted { conference, .. }
-                | seat_availability::Event::SeatsOverbooked { conference, .. } => *conference,
+                | seat_availability::Event::SeatsOverbooked { conference, .. }
+                | seat_availability::Event::LeaseGranted { conference, .. }
+                | seat_availability::Event::LeaseSold { conference, .. }
+                | seat_availability::Event::LeaseReturned { conference, .. } => *conference,
             }),
             Event::Order(e) => StreamId::order(match e {
                 order::Event::Placed { order, .. }

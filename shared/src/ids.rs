@@ -83,6 +83,10 @@ uuid_id!(
     HandOutId
 );
 uuid_id!(
+    /// Seats of one seat type a desk holds for final offline sales.
+    LeaseId
+);
+uuid_id!(
     /// One scan at a room's desk: an entry, or a leave.
     RoomVisitId
 );

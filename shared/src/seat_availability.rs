@@ -13,13 +13,24 @@
 //!
 //! It never grants more than the quota by itself. Honouring more than the quota is an explicit
 //! `Overbook` command with a reason, recorded as `SeatsOverbooked` so head office sees it.
+//!
+//! **Leases** (capacity held by a desk, for final offline sales): head office grants a desk
+//! N seats of a seat type until a time; they leave `remaining` at once, like a reservation of
+//! its own kind, so online buyers and other desks cannot take them. A desk's sale from its
+//! lease is committed from it (`SellFromLease`) and is never refused: the part the lease
+//! still covers comes from it, and a part sold after the lease was returned, revoked or
+//! expired (the desk had not heard yet; its sale is the physical fact) is taken from what is
+//! left, below zero if need be, and said so (`beyond_lease`). Returning a lease (the desk,
+//! head office, or its expiry) gives its unsold seats back. A quota cut below what is leased
+//! keeps every lease, as it keeps every hold (`remaining` goes negative).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::aggregate::Timestamp;
 use crate::aggregate::{Aggregate, DomainError};
-use crate::ids::{ConferenceId, OrderId, SeatTypeId};
+use crate::ids::{ConferenceId, DeviceId, LeaseId, OrderId, SeatTypeId};
 
 /// A quantity of one seat type (the book's `SeatQuantity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -70,6 +81,71 @@ pub enum Command {
         seats: Vec<SeatQuantity>,
         reason: String,
     },
+    /// Holds `quantity` seats for `desk` until `until` (refused when fewer are left).
+    GrantLease {
+        conference: ConferenceId,
+        lease: LeaseId,
+        desk: DeviceId,
+        seat_type: SeatTypeId,
+        quantity: u32,
+        until: Timestamp,
+    },
+    /// Commits a desk's sale of `quantity` seats made from its lease: never refused.
+    SellFromLease {
+        conference: ConferenceId,
+        lease: LeaseId,
+        order: OrderId,
+        quantity: u32,
+    },
+    /// Gives a lease's unsold seats back (nothing for a lease already returned).
+    ReturnLease {
+        conference: ConferenceId,
+        lease: LeaseId,
+        why: LeaseEnd,
+    },
+}
+
+/// Why a lease ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseEnd {
+    /// The desk gave it back.
+    Returned,
+    /// Head office took it back.
+    Revoked,
+    /// Its time was up.
+    Expired,
+}
+
+/// Seats a desk holds for final sales.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Lease {
+    pub desk: DeviceId,
+    pub seat_type: SeatTypeId,
+    pub granted: u32,
+    /// Seats sold from it (a sale beyond what it covered counts in `beyond`).
+    pub sold: u32,
+    /// Seats sold after it ended, taken from what was left.
+    #[serde(default)]
+    pub beyond: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub until: Timestamp,
+    /// How it ended; `None` while it holds seats.
+    #[serde(default)]
+    pub ended: Option<LeaseEnd>,
+}
+
+impl Lease {
+    /// Seats it still holds (none once it ended).
+    pub fn unsold(&self) -> u32 {
+        if self.ended.is_some() {
+            0
+        } else {
+            self.granted.saturating_sub(self.sold)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +183,35 @@ pub enum Event {
         seats: Vec<SeatQuantity>,
         reason: String,
     },
+    #[serde(rename = "seats.lease_granted")]
+    LeaseGranted {
+        conference: ConferenceId,
+        lease: LeaseId,
+        desk: DeviceId,
+        seat_type: SeatTypeId,
+        quantity: u32,
+        until: Timestamp,
+    },
+    /// A desk's sale from its lease: `from_lease` seats it still covered, `beyond_lease`
+    /// seats sold after it ended (taken from what was left, below zero if need be).
+    #[serde(rename = "seats.lease_sold")]
+    LeaseSold {
+        conference: ConferenceId,
+        lease: LeaseId,
+        order: OrderId,
+        seat_type: SeatTypeId,
+        from_lease: u32,
+        beyond_lease: u32,
+    },
+    /// A lease ended; its `unsold` seats went back.
+    #[serde(rename = "seats.lease_returned")]
+    LeaseReturned {
+        conference: ConferenceId,
+        lease: LeaseId,
+        seat_type: SeatTypeId,
+        unsold: u32,
+        why: LeaseEnd,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,6 +231,18 @@ pub enum Error {
     },
     #[error("an overbooking needs a reason")]
     OverbookWithoutReason,
+    #[error("only {left} seats of {seat_type} are left to lease, not {wanted}")]
+    NotEnoughToLease {
+        seat_type: SeatTypeId,
+        left: i64,
+        wanted: u32,
+    },
+    #[error("lease {0} exists already")]
+    LeaseExists(LeaseId),
+    #[error("there is no lease {0}")]
+    UnknownLease(LeaseId),
+    #[error("a lease holds at least one seat")]
+    EmptyLease,
 }
 
 impl DomainError for Error {
@@ -135,6 +252,10 @@ impl DomainError for Error {
             Error::WrongConference { .. } => "seats.wrong_conference",
             Error::QuotaBelowZero { .. } => "seats.quota_below_zero",
             Error::OverbookWithoutReason => "seats.overbook_without_reason",
+            Error::NotEnoughToLease { .. } => "seats.not_enough_to_lease",
+            Error::LeaseExists(_) => "seats.lease_exists",
+            Error::UnknownLease(_) => "seats.unknown_lease",
+            Error::EmptyLease => "seats.empty_lease",
         }
     }
 }
@@ -153,6 +274,8 @@ pub struct SeatsAvailability {
     pub committed: BTreeMap<SeatTypeId, i64>,
     /// Seats granted beyond the quota by explicit overbooking, per seat type.
     pub overbooked: BTreeMap<SeatTypeId, i64>,
+    /// Every lease ever granted, open or ended (a late sale still finds its lease).
+    pub leases: BTreeMap<LeaseId, Lease>,
 }
 
 /// What a public page says about a seat type's availability when it does not give counts.
@@ -186,6 +309,15 @@ impl SeatsAvailability {
 
     pub fn held_by(&self, reservation: OrderId) -> Option<&BTreeMap<SeatTypeId, u32>> {
         self.pending.get(&reservation)
+    }
+
+    /// Seats of `seat_type` that open leases still hold.
+    pub fn leased(&self, seat_type: SeatTypeId) -> i64 {
+        self.leases
+            .values()
+            .filter(|l| l.seat_type == seat_type)
+            .map(|l| i64::from(l.unsold()))
+            .sum()
     }
 
     fn check_conference(&self, got: ConferenceId) -> Result<(), Error> {
@@ -367,6 +499,75 @@ impl Aggregate for SeatsAvailability {
                     reason: reason.trim().to_owned(),
                 }])
             }
+            Command::GrantLease {
+                conference,
+                lease,
+                desk,
+                seat_type,
+                quantity,
+                until,
+            } => {
+                self.check_conference(*conference)?;
+                self.known(*seat_type)?;
+                if self.leases.contains_key(lease) {
+                    return Err(Error::LeaseExists(*lease));
+                }
+                if *quantity == 0 {
+                    return Err(Error::EmptyLease);
+                }
+                let left = self.remaining(*seat_type).unwrap_or(0);
+                if i64::from(*quantity) > left {
+                    return Err(Error::NotEnoughToLease {
+                        seat_type: *seat_type,
+                        left,
+                        wanted: *quantity,
+                    });
+                }
+                Ok(vec![Event::LeaseGranted {
+                    conference: *conference,
+                    lease: *lease,
+                    desk: *desk,
+                    seat_type: *seat_type,
+                    quantity: *quantity,
+                    until: *until,
+                }])
+            }
+            Command::SellFromLease {
+                conference,
+                lease,
+                order,
+                quantity,
+            } => {
+                self.check_conference(*conference)?;
+                let held = self.leases.get(lease).ok_or(Error::UnknownLease(*lease))?;
+                let from_lease = (*quantity).min(held.unsold());
+                Ok(vec![Event::LeaseSold {
+                    conference: *conference,
+                    lease: *lease,
+                    order: *order,
+                    seat_type: held.seat_type,
+                    from_lease,
+                    beyond_lease: quantity - from_lease,
+                }])
+            }
+            Command::ReturnLease {
+                conference,
+                lease,
+                why,
+            } => {
+                self.check_conference(*conference)?;
+                let held = self.leases.get(lease).ok_or(Error::UnknownLease(*lease))?;
+                if held.ended.is_some() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::LeaseReturned {
+                    conference: *conference,
+                    lease: *lease,
+                    seat_type: held.seat_type,
+                    unsold: held.unsold(),
+                    why: *why,
+                }])
+            }
         }
     }
 
@@ -420,6 +621,56 @@ impl Aggregate for SeatsAvailability {
                     *held.entry(s.seat_type).or_default() += s.quantity;
                     *self.remaining.entry(s.seat_type).or_default() -= i64::from(s.quantity);
                     *self.overbooked.entry(s.seat_type).or_default() += i64::from(s.quantity);
+                }
+            }
+            Event::LeaseGranted {
+                lease,
+                desk,
+                seat_type,
+                quantity,
+                until,
+                ..
+            } => {
+                *self.remaining.entry(*seat_type).or_default() -= i64::from(*quantity);
+                self.leases.insert(
+                    *lease,
+                    Lease {
+                        desk: *desk,
+                        seat_type: *seat_type,
+                        granted: *quantity,
+                        sold: 0,
+                        beyond: 0,
+                        until: *until,
+                        ended: None,
+                    },
+                );
+            }
+            Event::LeaseSold {
+                lease,
+                seat_type,
+                from_lease,
+                beyond_lease,
+                ..
+            } => {
+                // From the lease: already out of `remaining`. Beyond it: taken now.
+                *self.remaining.entry(*seat_type).or_default() -= i64::from(*beyond_lease);
+                *self.committed.entry(*seat_type).or_default() +=
+                    i64::from(*from_lease) + i64::from(*beyond_lease);
+                if let Some(l) = self.leases.get_mut(lease) {
+                    l.sold += from_lease;
+                    l.beyond += beyond_lease;
+                }
+            }
+            Event::LeaseReturned {
+                lease,
+                seat_type,
+                unsold,
+                why,
+                ..
+            } => {
+                *self.remaining.entry(*seat_type).or_default() += i64::from(*unsold);
+                if let Some(l) = self.leases.get_mut(lease) {
+                    l.ended = Some(*why);
                 }
             }
         }

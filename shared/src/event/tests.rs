@@ -361,6 +361,32 @@ fn samples() -> Vec<Event> {
             reason: "standing room".into(),
         }
         .into(),
+        s::Event::LeaseGranted {
+            conference: CONF,
+            lease: crate::ids::LeaseId::from_u128(801),
+            desk: DESK,
+            seat_type: GENERAL,
+            quantity: 5,
+            until: at(18, 0),
+        }
+        .into(),
+        s::Event::LeaseSold {
+            conference: CONF,
+            lease: crate::ids::LeaseId::from_u128(801),
+            order: ORDER,
+            seat_type: GENERAL,
+            from_lease: 2,
+            beyond_lease: 0,
+        }
+        .into(),
+        s::Event::LeaseReturned {
+            conference: CONF,
+            lease: crate::ids::LeaseId::from_u128(801),
+            seat_type: GENERAL,
+            unsold: 3,
+            why: s::LeaseEnd::Revoked,
+        }
+        .into(),
         o::Event::Placed {
             order: ORDER,
             conference: CONF,

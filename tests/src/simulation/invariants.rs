@@ -138,6 +138,35 @@ fn read_server(tx: &mut dyn Tx, id: ConferenceId) -> Result<Server, StoreError> 
                     *remaining.entry(s.seat_type).or_default() -= i64::from(s.quantity);
                 }
             }
+            seat_availability::Event::LeaseGranted {
+                lease,
+                seat_type,
+                quantity,
+                ..
+            } => {
+                let left = remaining.entry(*seat_type).or_default();
+                if *left < i64::from(*quantity) {
+                    oversold.push(format!(
+                        "version {}: lease {lease} took {quantity} seat(s) of {seat_type} with {} left",
+                        r.int(0)?,
+                        *left
+                    ));
+                }
+                *left -= i64::from(*quantity);
+            }
+            // A sale beyond its lease is a desk's physical fact, said so in the event.
+            seat_availability::Event::LeaseSold {
+                seat_type,
+                beyond_lease,
+                ..
+            } => {
+                *remaining.entry(*seat_type).or_default() -= i64::from(*beyond_lease);
+            }
+            seat_availability::Event::LeaseReturned {
+                seat_type, unsold, ..
+            } => {
+                *remaining.entry(*seat_type).or_default() += i64::from(*unsold);
+            }
             seat_availability::Event::ReservationCommitted { .. } => {}
         }
     }
