@@ -53,7 +53,9 @@ pub use roster::{
 };
 pub use status::{LocalStatus, OutboxItem};
 pub use store::{Clock, Desk, Enrolment, wall_clock};
-pub use walk_in::{SaleReceipt, SaleRequest, SaleTicketRequest, SaleView, SeatAvailability};
+pub use walk_in::{
+    LeaseView, SaleReceipt, SaleRequest, SaleTicketRequest, SaleView, SeatAvailability,
+};
 
 impl Desk {
     /// Opens (or creates) the desk database at `path`: the file and its logs (migrated

@@ -8,12 +8,12 @@ use serde::Serialize;
 use onsite_shared::aggregate::Timestamp;
 use onsite_shared::conference::{Conference, OversellPolicy, SeatKind};
 use onsite_shared::event::StreamId;
-use onsite_shared::ids::{AttendeeTypeId, OrderId, SeatTypeId, TicketCode, TicketId};
+use onsite_shared::ids::{AttendeeTypeId, LeaseId, OrderId, SeatTypeId, TicketCode, TicketId};
 use onsite_shared::money::Money;
 use onsite_shared::order::PaymentMethod;
 use onsite_shared::seat_assignments::Attendee;
-use onsite_shared::seat_availability::SeatsAvailability;
-use onsite_shared::walk_in::{self, DeskView, SaleStatus, SaleTicket, WalkInSale};
+use onsite_shared::seat_availability::{LeaseEnd, SeatsAvailability};
+use onsite_shared::walk_in::{self, DeskView, HeldLease, SaleStatus, SaleTicket, WalkInSale};
 
 use crate::command;
 use crate::error::DeskError;
@@ -31,9 +31,11 @@ pub struct SeatAvailability {
     pub overbook: bool,
     /// Remaining as the server last said.
     pub authoritative: i64,
-    /// This desk's sales the server has not decided yet.
+    /// This desk's sales beyond its leases the server has not decided yet.
     pub pending: i64,
-    /// What this desk may still sell: `authoritative - pending`.
+    /// Seats this desk's open leases still cover: sales of these are final.
+    pub lease_left: i64,
+    /// What this desk may still sell: `authoritative - pending + lease_left`.
     pub remaining: i64,
     /// When the desk last heard from the server (`None`: never).
     #[ts(type = "string | null")]
@@ -67,6 +69,28 @@ pub struct SaleReceipt {
     pub amount_taken: Money,
     /// The tickets let in with the sale ([`Desk::sell_and_admit`]).
     pub admitted: Vec<TicketCode>,
+    /// The tickets sold from this desk's lease: final, never refunded for want of a seat.
+    /// The others are provisional until the server has decided.
+    pub final_tickets: Vec<TicketId>,
+}
+
+/// A lease of seats granted to this desk, as the desk sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct LeaseView {
+    pub lease: LeaseId,
+    pub seat_type: SeatTypeId,
+    pub seat_type_name: String,
+    pub granted: u32,
+    /// Sold from it, as the server last said.
+    pub sold: u32,
+    /// Sold from it here and not yet decided by the server.
+    pub sold_here_pending: u32,
+    /// What it still covers: final sales this desk can make.
+    pub left: u32,
+    #[ts(type = "string")]
+    pub until: Timestamp,
+    /// How it ended, if it did (as the server said, or its time ran out here).
+    pub ended: Option<LeaseEnd>,
 }
 
 /// One line of the walk-in sales journal.
@@ -84,37 +108,99 @@ pub struct SaleView {
     pub refund_due: Option<Money>,
     /// Not pushed and confirmed by the server yet.
     pub pending: bool,
+    /// The tickets sold from this desk's lease (final).
+    pub final_tickets: Vec<TicketId>,
 }
 
-fn provisional_seats(conn: &Connection) -> Result<BTreeMap<SeatTypeId, i64>, DeskError> {
+/// This desk's undecided sales: seats per seat type sold beyond its leases, and seats per
+/// lease sold from it.
+#[derive(Default)]
+struct Undecided {
+    beyond_leases: BTreeMap<SeatTypeId, i64>,
+    from_lease: BTreeMap<LeaseId, u32>,
+}
+
+fn undecided(conn: &Connection) -> Result<Undecided, DeskError> {
     let mut stmt = conn.prepare_cached("SELECT state FROM sales WHERE status = 'provisional'")?;
     let states = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    let mut out = BTreeMap::new();
+    let mut out = Undecided::default();
     for s in states {
         let state: WalkInSale = serde_json::from_str(&s?)?;
-        for t in state.sale.iter().flat_map(|s| &s.tickets) {
-            *out.entry(t.seat_type).or_default() += 1;
+        let Some(sale) = state.sale else { continue };
+        let finals = sale.final_tickets();
+        for t in sale.tickets.iter().filter(|t| !finals.contains(&t.ticket)) {
+            *out.beyond_leases.entry(t.seat_type).or_default() += 1;
+        }
+        for c in &sale.from_leases {
+            *out.from_lease.entry(c.lease).or_default() += c.quantity;
         }
     }
     Ok(out)
+}
+
+/// This desk's leases, with what each still covers at `now`.
+fn leases(
+    id: Identity,
+    conf: &Conference,
+    seats: &SeatsAvailability,
+    undecided: &Undecided,
+    now: Timestamp,
+) -> Vec<LeaseView> {
+    seats
+        .leases
+        .iter()
+        .filter(|(_, l)| l.desk == id.device)
+        .map(|(lease, l)| {
+            let pending = undecided.from_lease.get(lease).copied().unwrap_or(0);
+            let ended = l.ended.or((now >= l.until).then_some(LeaseEnd::Expired));
+            let left = if ended.is_some() {
+                0
+            } else {
+                l.granted
+                    .saturating_sub(l.sold)
+                    .saturating_sub(l.beyond)
+                    .saturating_sub(pending)
+            };
+            LeaseView {
+                lease: *lease,
+                seat_type: l.seat_type,
+                seat_type_name: conf
+                    .seat_type(l.seat_type)
+                    .map_or_else(|| l.seat_type.to_string(), |s| s.name.clone()),
+                granted: l.granted,
+                sold: l.sold + l.beyond,
+                sold_here_pending: pending,
+                left,
+                until: l.until,
+                ended,
+            }
+        })
+        .collect()
 }
 
 fn availability(
     conn: &Connection,
     id: Identity,
     conf: &Conference,
-) -> Result<Vec<SeatAvailability>, DeskError> {
+    now: Timestamp,
+) -> Result<(Vec<SeatAvailability>, Vec<LeaseView>), DeskError> {
     let seats: SeatsAvailability = projection::authority(conn, &StreamId::seats(id.conference))?;
-    let pending = provisional_seats(conn)?;
+    let undecided = undecided(conn)?;
+    let held = leases(id, conf, &seats, &undecided, now);
     let as_of = setting(conn, "last_sync")?
         .map(|t| parse_time(&t))
         .transpose()?;
-    Ok(conf
+    let seat_types = conf
         .seat_types
         .values()
         .map(|st| {
             let authoritative = seats.remaining(st.id).unwrap_or(0);
-            let pending = pending.get(&st.id).copied().unwrap_or(0);
+            let pending = undecided.beyond_leases.get(&st.id).copied().unwrap_or(0);
+            let lease_left: i64 = held
+                .iter()
+                .filter(|l| l.seat_type == st.id)
+                .map(|l| i64::from(l.left))
+                .sum();
             SeatAvailability {
                 seat_type: st.id,
                 name: st.name.clone(),
@@ -123,11 +209,13 @@ fn availability(
                 overbook: st.policy == OversellPolicy::Overbook,
                 authoritative,
                 pending,
-                remaining: authoritative - pending,
+                lease_left,
+                remaining: authoritative - pending + lease_left,
                 as_of,
             }
         })
-        .collect())
+        .collect();
+    Ok((seat_types, held))
 }
 
 /// The next walk-in guest's number at this desk (1, 2, …), counted in its settings.
@@ -158,6 +246,7 @@ fn new_code(conn: &Connection) -> Result<TicketCode, DeskError> {
 fn sale_view(state: WalkInSale, pending: bool) -> Option<SaleView> {
     let sale = state.sale?;
     Some(SaleView {
+        final_tickets: sale.final_tickets(),
         order: sale.order,
         sold_at: sale.sold_at,
         status: state.status,
@@ -177,7 +266,16 @@ impl Desk {
         self.read(|conn| {
             let id = Desk::identity(conn)?;
             let conf = self.conference(conn, id)?;
-            availability(conn, id, &conf)
+            Ok(availability(conn, id, &conf, self.now())?.0)
+        })
+    }
+
+    /// The seat leases head office granted this desk, open or ended.
+    pub fn leases(&self) -> Result<Vec<LeaseView>, DeskError> {
+        self.read(|conn| {
+            let id = Desk::identity(conn)?;
+            let conf = self.conference(conn, id)?;
+            Ok(availability(conn, id, &conf, self.now())?.1)
         })
     }
 
@@ -223,9 +321,21 @@ impl Desk {
         let now = self.now();
         let id = Desk::identity(tx)?;
         let conf = self.conference(tx, id)?;
-        let remaining = availability(tx, id, &conf)?
+        let (seat_types, held) = availability(tx, id, &conf, now)?;
+        // What is left beyond the leases: the leases are offered to the sale on their own.
+        let remaining = seat_types
             .into_iter()
-            .map(|a| (a.seat_type, a.remaining))
+            .map(|a| (a.seat_type, a.authoritative - a.pending))
+            .collect();
+        let leases = held
+            .iter()
+            .filter(|l| l.left > 0)
+            .map(|l| HeldLease {
+                lease: l.lease,
+                seat_type: l.seat_type,
+                left: l.left,
+                until: l.until,
+            })
             .collect();
         let currency = conf
             .currency()
@@ -263,6 +373,7 @@ impl Desk {
             view: DeskView {
                 conference: conf.id.is_some().then(|| Conference::clone(&conf)),
                 remaining,
+                leases,
             },
             conference: id.conference,
             order,
@@ -279,6 +390,7 @@ impl Desk {
             .sale
             .ok_or_else(|| DeskError::Corrupt("a sale recorded nothing".into()))?;
         Ok(SaleReceipt {
+            final_tickets: sale.final_tickets(),
             order: sale.order,
             tickets: sale.tickets,
             total: sale.total,

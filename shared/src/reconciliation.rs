@@ -698,7 +698,11 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
             }
             let refused = match loaded.conference.currency() {
                 _ if loaded.existing_tickets > 0 => Some(reason::TICKET_EXISTS),
-                Some(currency) => sale.check(currency).err().map(|e| e.code()),
+                Some(currency) => sale
+                    .check(currency)
+                    .and_then(|()| walk_in::check_leases(sale, &loaded.seats))
+                    .err()
+                    .map(|e| e.code()),
                 // No conference to reconcile against: `reconcile` rejects what it cannot place.
                 None => None,
             };

@@ -7,6 +7,11 @@
 //!
 //! The server decides it again when it arrives ([`crate::reconciliation::walk_in`]): what is
 //! still there is confirmed, what is not is overbooked by policy or compensated.
+//!
+//! A desk that holds a seat lease ([`crate::seat_availability::Lease`]) sells from it first:
+//! the sale names the leases it drew on (`from_leases`), and those tickets are **final** — the
+//! server commits them from the lease and never compensates them. Only what goes beyond the
+//! desk's unused lease is provisional, and the desk knows which before the money is taken.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, DomainError, Timestamp};
 use crate::conference::{Conference, OversellPolicy};
-use crate::ids::{ConferenceId, ConflictId, DeviceId, OrderId, SeatTypeId, TicketCode, TicketId};
+use crate::ids::{
+    ConferenceId, ConflictId, DeviceId, LeaseId, OrderId, SeatTypeId, TicketCode, TicketId,
+};
 use crate::money::{Currency, Money};
 use crate::order::{PaymentMethod, SeatPrice};
 use crate::seat_assignments::{self, Attendee};
@@ -48,6 +55,27 @@ pub struct Sale {
     pub payment_method: PaymentMethod,
     pub amount_taken: Money,
     pub total: Money,
+    /// Seats sold from this desk's leases (final); the rest of the sale is provisional.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_leases: Vec<LeaseClaim>,
+}
+
+/// Seats of one seat type a sale took from one of the desk's leases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct LeaseClaim {
+    pub lease: LeaseId,
+    pub seat_type: SeatTypeId,
+    pub quantity: u32,
+}
+
+/// A lease as the desk sees it when it sells: what it still covers at this desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldLease {
+    pub lease: LeaseId,
+    pub seat_type: SeatTypeId,
+    /// Seats not yet sold from it, counting this desk's sales the server has not seen.
+    pub left: u32,
+    pub until: Timestamp,
 }
 
 /// The most tickets one walk-in sale may carry (a family, a team; larger groups register).
@@ -56,6 +84,32 @@ pub const MAX_TICKETS: usize = 50;
 pub const MAX_AMOUNT_MINOR: i64 = 100_000_000;
 
 impl Sale {
+    /// Seats of `seat_type` the sale took from the desk's leases.
+    pub fn from_lease(&self, seat_type: SeatTypeId) -> u32 {
+        self.from_leases
+            .iter()
+            .filter(|c| c.seat_type == seat_type)
+            .map(|c| c.quantity)
+            .fold(0, u32::saturating_add)
+    }
+
+    /// The tickets sold from a lease, which are final: of each seat type, the first ones.
+    pub fn final_tickets(&self) -> Vec<TicketId> {
+        let mut left: BTreeMap<SeatTypeId, u32> = BTreeMap::new();
+        self.tickets
+            .iter()
+            .filter(|t| {
+                let n = left
+                    .entry(t.seat_type)
+                    .or_insert_with(|| self.from_lease(t.seat_type));
+                let take = *n > 0;
+                *n = n.saturating_sub(1);
+                take
+            })
+            .map(|t| t.ticket)
+            .collect()
+    }
+
     /// Checks that the sale adds up, as the desk's decision made it: tickets (at least one,
     /// at most [`MAX_TICKETS`], distinct ids and codes, valid attendees), a line per seat type
     /// sold with its count, the total the lines make, amounts between zero and
@@ -105,6 +159,24 @@ impl Sale {
         if lines != sold {
             return Err(Error::LinesDisagree);
         }
+        let mut claimed: BTreeMap<SeatTypeId, u32> = BTreeMap::new();
+        let mut leases: Vec<LeaseId> = Vec::with_capacity(self.from_leases.len());
+        for c in &self.from_leases {
+            let of_type = claimed.entry(c.seat_type).or_default();
+            *of_type = of_type.saturating_add(c.quantity);
+            leases.push(c.lease);
+        }
+        leases.sort_unstable();
+        leases.dedup();
+        let overclaimed = claimed
+            .iter()
+            .any(|(t, n)| *n > sold.get(t).copied().unwrap_or(0));
+        if leases.len() != self.from_leases.len()
+            || self.from_leases.iter().any(|c| c.quantity == 0)
+            || overclaimed
+        {
+            return Err(Error::LeaseClaimsDisagree);
+        }
         if total != self.total {
             return Err(Error::TotalDisagrees);
         }
@@ -149,12 +221,28 @@ impl Sale {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeskView {
     pub conference: Option<Conference>,
+    /// What is left beyond every lease, minus this desk's provisional sales.
     pub remaining: BTreeMap<SeatTypeId, i64>,
+    /// This desk's open leases.
+    pub leases: Vec<HeldLease>,
+}
+
+impl DeskView {
+    /// Seats of `seat_type` this desk's leases still cover at `at`.
+    pub fn lease_left(&self, seat_type: SeatTypeId, at: Timestamp) -> u32 {
+        self.leases
+            .iter()
+            .filter(|l| l.seat_type == seat_type && at < l.until)
+            .map(|l| l.left)
+            .fold(0, u32::saturating_add)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Everything but the lines' names and prices, which come from the conference.
+    /// Everything but the lines' names and prices, which come from the conference. Seats
+    /// come from `leases` first (in the order given, while they last and before their end),
+    /// then from what is left.
     Sell {
         view: DeskView,
         conference: ConferenceId,
@@ -260,6 +348,10 @@ pub enum Error {
     LinesDisagree,
     #[error("the sale's total is not what its lines make")]
     TotalDisagrees,
+    #[error("the sale's lease claims do not match its tickets")]
+    LeaseClaimsDisagree,
+    #[error("the sale claims lease {0}, which this desk does not hold for that seat type")]
+    LeaseNotHeld(LeaseId),
     #[error(transparent)]
     Money(#[from] crate::money::MoneyError),
 }
@@ -280,6 +372,8 @@ impl DomainError for Error {
             Error::AmountOutOfRange => "walk_in.amount_out_of_range",
             Error::LinesDisagree => "walk_in.lines_disagree",
             Error::TotalDisagrees => "walk_in.total_disagrees",
+            Error::LeaseClaimsDisagree => "walk_in.lease_claims_disagree",
+            Error::LeaseNotHeld(_) => "walk_in.lease_not_held",
             Error::Money(_) => "walk_in.money",
         }
     }
@@ -353,18 +447,37 @@ impl Aggregate for WalkInSale {
         }
         let complimentary = *payment_method == PaymentMethod::Complimentary;
         let mut lines = Vec::new();
+        let mut from_leases = Vec::new();
         let mut total = Money::zero(currency);
         for (seat_type, quantity) in &wanted {
             // Checked above.
             let Some(st) = conf.seat_type(*seat_type) else {
                 continue;
             };
+            let mut to_place = *quantity;
+            for held in view
+                .leases
+                .iter()
+                .filter(|l| l.seat_type == *seat_type && *sold_at < l.until && l.left > 0)
+            {
+                let take = to_place.min(held.left);
+                if take == 0 {
+                    break;
+                }
+                from_leases.push(LeaseClaim {
+                    lease: held.lease,
+                    seat_type: *seat_type,
+                    quantity: take,
+                });
+                to_place -= take;
+            }
             let remaining = view.remaining.get(seat_type).copied().unwrap_or(0);
-            if st.policy == OversellPolicy::Reject && remaining < i64::from(*quantity) {
+            if st.policy == OversellPolicy::Reject && remaining < i64::from(to_place) {
+                let covered = quantity - to_place;
                 return Err(Error::NoSeatsLeft {
                     seat_type: *seat_type,
                     name: st.name.clone(),
-                    remaining: remaining.max(0),
+                    remaining: remaining.max(0) + i64::from(covered),
                     wanted: *quantity,
                 });
             }
@@ -404,6 +517,7 @@ impl Aggregate for WalkInSale {
             payment_method: *payment_method,
             amount_taken: *amount_taken,
             total,
+            from_leases,
         };
         // What the server will check again: a sale this desk records always adds up.
         sale.check(currency)?;

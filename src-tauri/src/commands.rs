@@ -25,6 +25,8 @@ desk_commands![
     availability,
     sell,
     sales,
+    leases,
+    return_lease,
     conflicts,
     act_on_conflict,
     set_gate,

@@ -8,13 +8,13 @@ use onsite_desk_core::printing::Cups;
 use onsite_desk_core::sync::{self, SyncClient, SyncError, SyncStatus};
 use onsite_desk_core::{
     BadgeName, BadgeSvg, CheckInOutcome, CheckInRequest, ConferenceView, ConflictAction,
-    ConflictItem, Correction, Desk, DeskError, DoorNumbers, HandOutOutcome, HandOutRequest, Party,
-    PartyCheckInRequest, PrintJob, PrintRequest, PrintSettings, RosterEntry, SaleReceipt,
-    SaleRequest, SaleView, SeatAvailability,
+    ConflictItem, Correction, Desk, DeskError, DoorNumbers, HandOutOutcome, HandOutRequest,
+    LeaseView, Party, PartyCheckInRequest, PrintJob, PrintRequest, PrintSettings, RosterEntry,
+    SaleReceipt, SaleRequest, SaleView, SeatAvailability,
 };
 use onsite_shared::badge::AutoPrint;
 use onsite_shared::error_code;
-use onsite_shared::ids::{ConferenceId, ConflictId, DeviceId, PrintJobId};
+use onsite_shared::ids::{ConferenceId, ConflictId, DeviceId, LeaseId, PrintJobId};
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
@@ -336,6 +336,17 @@ pub async fn sales(app: State<'_, DeskApp>) -> Answer<Vec<SaleView>> {
 }
 
 #[tauri::command]
+pub async fn leases(app: State<'_, DeskApp>) -> Answer<Vec<LeaseView>> {
+    Ok(app.desk.leases()?)
+}
+
+#[tauri::command]
+pub async fn return_lease(app: State<'_, DeskApp>, lease: LeaseId) -> Answer<()> {
+    app.sync.return_lease(lease).await?;
+    Ok(())
+}
+
+#[tauri::command]
 pub async fn conflicts(app: State<'_, DeskApp>) -> Answer<Vec<ConflictItem>> {
     Ok(app.desk.conflicts()?)
 }
@@ -475,6 +486,7 @@ mod tests {
         SaleRequest::export_all(&cfg)?;
         SaleReceipt::export_all(&cfg)?;
         SaleView::export_all(&cfg)?;
+        LeaseView::export_all(&cfg)?;
         ConflictItem::export_all(&cfg)?;
         ConflictAction::export_all(&cfg)?;
         PrintRequest::export_all(&cfg)?;

@@ -12,6 +12,7 @@
 //! - [`devices`]: desk enrolment and tokens, head-office tokens.
 //! - [`admin`]: conference administration; [`registration`]: online orders and their timers;
 //!   [`payments`]: who may say an order was paid (head office, a signed provider webhook);
+//!   [`lease`]: seats held for a desk's final offline sales;
 //!   [`import`] and [`demo`]: bringing registrations in; [`head_office`]: what head office reads.
 //! - [`http`]: the `/v1` API, one module per noun, and its error mapping; [`dashboard`]: the
 //!   head-office web pages. Both are routers over [`App`], merged in [`app`].
@@ -43,6 +44,7 @@ pub mod export;
 pub mod head_office;
 pub mod http;
 pub mod import;
+pub mod lease;
 pub mod monitoring;
 pub mod payments;
 pub mod projection;
@@ -185,7 +187,7 @@ pub fn app<S: Store>(app: Arc<App<S>>) -> axum::Router {
 
 /// Serves until `shutdown` completes, then finishes the requests in flight, with the limits
 /// of [`connections`]. Alongside the
-/// HTTP server, a task fires due reservation timers every half second (and forgets rate-limit
+/// HTTP server, a task fires due reservation timers and returns expired seat leases every half second (and forgets rate-limit
 /// state that limits nothing any more, every minute).
 pub async fn serve<S: Store>(
     listener: TcpListener,
@@ -218,14 +220,24 @@ async fn fire_timers<S: Store>(app: Arc<App<S>>) {
             app.guards.orders.tidy();
         }
         let now = chrono::Utc::now();
+        // One write for both: the timer task costs the writer one transaction a tick.
         match app
             .store
-            .write(move |tx| registration::fire_due_timers(tx, now))
+            .write(move |tx| {
+                let fired = registration::fire_due_timers(tx, now)?;
+                Ok::<_, recorder::Rejected>((fired, lease::expire_due(tx, now)?))
+            })
             .await
         {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(fired = n, "reservation timers fired"),
-            Err(e) => tracing::warn!(error = %e, "firing reservation timers failed; retrying"),
+            Ok((0, 0)) => {}
+            Ok((fired, expired)) => {
+                tracing::info!(
+                    fired,
+                    expired,
+                    "reservation timers fired, seat leases expired"
+                );
+            }
+            Err(e) => tracing::warn!(error = %e, "firing timers failed; retrying"),
         }
     }
 }

@@ -1894,3 +1894,200 @@ fn a_room_warns_fills_and_refuses_and_every_desk_counts_it_alike_after_sync() ->
     );
     Ok(())
 }
+
+fn grant_lease(
+    server: &TestServer,
+    conference: ConferenceId,
+    desk: &LocalDesk,
+    seat_type: SeatTypeId,
+    quantity: u32,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<String> {
+    let device = desk.enrolment()?.context("enrolled")?.device;
+    let granted = server.admin(
+        Method::POST,
+        &format!("/v1/conferences/{conference}/leases"),
+        Some(serde_json::json!({
+            "desk": device, "seat_type": seat_type, "quantity": quantity, "until": until,
+        })),
+    )?;
+    Ok(granted["id"].as_str().context("lease id")?.to_owned())
+}
+
+fn lease_row(
+    server: &TestServer,
+    conference: ConferenceId,
+    lease: &str,
+) -> Result<serde_json::Value> {
+    let rows = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{conference}/leases"),
+        None,
+    )?;
+    rows.as_array()
+        .context("leases")?
+        .iter()
+        .find(|r| r["lease"] == lease)
+        .cloned()
+        .with_context(|| format!("lease {lease} in {rows}"))
+}
+
+#[test]
+fn a_desk_cut_off_sells_its_leased_seats_for_good_while_online_buyers_take_the_rest() -> Result<()>
+{
+    let dir = TempDir::new("desk-lease")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let link = onsite_tests::partition::Partition::start(&server.url)?;
+    let code = server.enrolment_code(conf.id, "North door")?;
+    let north = LocalDesk::enrol_with_code(&link.url, &code, &dir.path().join("north.sqlite3"))?;
+    let until = chrono::Utc::now() + chrono::Duration::hours(2);
+    let lease = grant_lease(&server, conf.id, &north, conf.general, 5, until)?;
+    ensure!(
+        server_remaining(&server, conf.id, conf.general)? == 5,
+        "the leased seats left what everyone else can have"
+    );
+    north.sync()?;
+    let held = north.leases()?;
+    ensure!(held.len() == 1 && held[0].left == 5, "{held:?}");
+    let general = north
+        .availability()?
+        .into_iter()
+        .find(|a| a.seat_type == conf.general)
+        .context("general")?;
+    ensure!(
+        (general.authoritative, general.lease_left, general.remaining) == (5, 5, 10),
+        "{general:?}"
+    );
+
+    // Cut off: the desk sells its five leased seats, then a sixth beyond the lease.
+    link.cut();
+    let first = north.sell(&walk_in(conf.general, 3, "Lease"))?;
+    let second = north.sell(&walk_in(conf.general, 2, "Lease"))?;
+    ensure!(first.final_tickets.len() == 3 && second.final_tickets.len() == 2);
+    ensure!(north.leases()?[0].left == 0);
+    let sixth = north.sell(&walk_in(conf.general, 1, "Beyond"))?;
+    ensure!(
+        sixth.final_tickets.is_empty(),
+        "beyond the lease the sale is provisional"
+    );
+    ensure!(north.try_sync().is_err(), "the desk is cut off");
+
+    // Meanwhile online buyers take every seat that is not leased.
+    for _ in 0..5 {
+        server.place_order(conf.id, conf.general, 1)?;
+    }
+    ensure!(server_remaining(&server, conf.id, conf.general)? == 0);
+
+    // Healed: the five leased seats are confirmed, the sixth is compensated.
+    link.heal();
+    north.sync()?;
+    north.sync()?;
+    let sales = north.sales()?;
+    let status_of = |order| {
+        sales
+            .iter()
+            .find(|s| s.order == order)
+            .map(|s| (s.status, s.refund_due.map(|m| m.amount_minor)))
+    };
+    ensure!(
+        status_of(first.order) == Some((SaleStatus::Confirmed, None))
+            && status_of(second.order) == Some((SaleStatus::Confirmed, None)),
+        "{sales:?}"
+    );
+    ensure!(
+        status_of(sixth.order) == Some((SaleStatus::Rejected, Some(19_900))),
+        "{sales:?}"
+    );
+    ensure!(
+        server_remaining(&server, conf.id, conf.general)? == 0,
+        "never oversold"
+    );
+    let row = lease_row(&server, conf.id, &lease)?;
+    ensure!(
+        row["granted"] == 5
+            && row["sold"] == 5
+            && row["held"] == 0
+            && row["desk_name"] == "North door",
+        "{row}"
+    );
+    let refunds = north
+        .conflicts()?
+        .into_iter()
+        .filter(|c| matches!(&c.kind, ConflictKind::WalkInRejected { order, .. } if *order == sixth.order))
+        .count();
+    ensure!(refunds == 1, "only the sixth sale needs a person");
+    Ok(())
+}
+
+#[test]
+fn a_revoked_lease_keeps_what_the_desk_sold_before_it_heard_and_an_expired_one_gives_seats_back()
+-> Result<()> {
+    let dir = TempDir::new("desk-lease-end")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(6)?;
+    let door = LocalDesk::enrol(&server, conf.id, "South door", dir.path())?;
+    let lease = grant_lease(
+        &server,
+        conf.id,
+        &door,
+        conf.general,
+        3,
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    )?;
+    door.sync()?;
+
+    // Head office revokes while the desk, not syncing, sells two from it.
+    server.admin(
+        Method::POST,
+        &format!("/v1/conferences/{}/leases/{lease}/revoke", conf.id),
+        None,
+    )?;
+    ensure!(server_remaining(&server, conf.id, conf.general)? == 6);
+    let sold = door.sell(&walk_in(conf.general, 2, "Unaware"))?;
+    ensure!(
+        sold.final_tickets.len() == 2,
+        "the desk still holds it, as far as it knows"
+    );
+    server.place_order(conf.id, conf.general, 6)?;
+    door.sync()?;
+    door.sync()?;
+    let sales = door.sales()?;
+    ensure!(sales[0].status == SaleStatus::Confirmed, "{sales:?}");
+    ensure!(
+        server_remaining(&server, conf.id, conf.general)? == -2,
+        "the sale is the physical fact; head office sees the overbooking"
+    );
+    let row = lease_row(&server, conf.id, &lease)?;
+    ensure!(
+        row["ended"] == "revoked" && row["sold_after_end"] == 2,
+        "{row}"
+    );
+    let held = door.leases()?;
+    ensure!(held[0].left == 0 && held[0].ended.is_some(), "{held:?}");
+
+    // A lease that runs out gives its unsold seats back by the server's timer.
+    let conf = server.conference(4)?;
+    let door = LocalDesk::enrol(&server, conf.id, "East door", dir.path())?;
+    let lease = grant_lease(
+        &server,
+        conf.id,
+        &door,
+        conf.general,
+        4,
+        chrono::Utc::now() + chrono::Duration::seconds(2),
+    )?;
+    ensure!(server_remaining(&server, conf.id, conf.general)? == 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while lease_row(&server, conf.id, &lease)?["ended"] != "expired" {
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the lease never expired"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    ensure!(server_remaining(&server, conf.id, conf.general)? == 4);
+    door.sync()?;
+    ensure!(door.leases()?[0].left == 0);
+    Ok(())
+}

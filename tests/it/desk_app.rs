@@ -141,7 +141,10 @@ fn door_staff_enrol_check_in_sell_print_and_see_a_compensation_in_the_real_windo
     let app = workspace::binary("onsite-desk")?;
     let result = runtime.block_on(async {
         let client = driver.session(&app).await?;
-        let outcome = drive(&client, &link, &code, &printer, &rival, by_name, by_code).await;
+        let outcome = drive(
+            &client, &server, &link, &code, &printer, &rival, by_name, by_code,
+        )
+        .await;
         if outcome.is_err() {
             let _ = screenshot(&client, "desk-app-failure").await;
         }
@@ -194,6 +197,7 @@ async fn on_roster(client: &Client, name: &str, code: &str) -> Result<()> {
 #[allow(clippy::too_many_arguments)]
 async fn drive(
     client: &Client,
+    head_office: &TestServer,
     link: &Partition,
     code: &str,
     printer: &TestPrinter,
@@ -462,8 +466,51 @@ async fn drive(
     wait_for_text(client, "#door-numbers", "Lounge 1/2", WAIT).await?;
     set_gate(client, "main").await?;
 
-    // A walk-in guest who gives no name, let in with the sale.
+    // Head office holds a seat for this desk: the walk-in screen shows it, says before the
+    // payment that the sale is final, and the receipt says so.
+    std::thread::scope(|s| {
+        s.spawn(|| -> Result<()> {
+            let devices = head_office.admin(
+                reqwest::Method::GET,
+                &format!("/v1/conferences/{DEMO}/devices"),
+                None,
+            )?;
+            let app_desk = devices
+                .as_array()
+                .context("devices")?
+                .iter()
+                .find(|d| d["name"] == "Door app")
+                .context("the app's desk")?["device_id"]
+                .clone();
+            head_office.admin(
+                reqwest::Method::POST,
+                &format!("/v1/conferences/{DEMO}/leases"),
+                Some(serde_json::json!({
+                    "desk": app_desk, "seat_type": party_seat.seat_type, "quantity": 1,
+                    "until": chrono::Utc::now() + chrono::Duration::hours(2),
+                })),
+            )?;
+            Ok(())
+        })
+        .join()
+    })
+    .map_err(|_| anyhow::anyhow!("granting the lease panicked"))??;
+    css(client, "#sync-now").await?.click().await?;
     press(client, key::F2).await?;
+    let held = format!("#seats tr[data-seat='{}'] .lease", party_seat.name);
+    for _ in 0..40 {
+        if !client.find_all(Locator::Css(&held)).await?.is_empty() {
+            break;
+        }
+        press(client, key::F1).await?;
+        css(client, "#sync-now").await?.click().await?;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        press(client, key::F2).await?;
+    }
+    wait_for_text(client, &held, "1 held for this desk", WAIT).await?;
+    wait_for_text(client, "#leases", "1 of 1 left", WAIT).await?;
+
+    // A walk-in guest who gives no name, let in with the sale: final, from the lease.
     css(
         client,
         &format!("#seats tr[data-seat='{}'] .add-seat", party_seat.name),
@@ -473,9 +520,19 @@ async fn drive(
     .await?;
     css(client, "form.sale input.guest").await?.click().await?;
     css(client, "#admit-now").await?.click().await?;
+    wait_for_text(
+        client,
+        "#sale-finality",
+        "Final: the seat comes from this desk's lease",
+        WAIT,
+    )
+    .await?;
+    screenshot(client, "desk-app-walkin-lease").await?;
     css(client, "#confirm-sale").await?.click().await?;
     let receipt = wait_for_text(client, "#receipt", "Walk-in guest", WAIT).await?;
     ensure!(receipt.contains("let in"), "{receipt}");
+    ensure!(receipt.contains("Sold — final"), "{receipt}");
+    wait_for_text(client, "#leases", "0 of 1 left", WAIT).await?;
     screenshot(client, "desk-app-walkin-guest").await?;
     press(client, key::F1).await?;
 
@@ -516,6 +573,7 @@ async fn drive(
     .click()
     .await?;
     fill_holder(client, "Stella", "Stale").await?;
+    wait_for_text(client, "#sale-finality", "Provisional: refunded if", WAIT).await?;
     css(client, "#confirm-sale").await?.click().await?;
     wait_for_text(client, "#receipt", "Stella Stale", WAIT).await?;
     css(client, "#sales tr[data-status='provisional']").await?;

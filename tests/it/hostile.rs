@@ -3042,3 +3042,228 @@ fn rooms_are_checked_when_head_office_sets_them_and_when_a_desk_pushes_an_entry(
     assert_eq!(numbers["numbers"][0]["attended"], 1, "{numbers}");
     Ok(())
 }
+
+/// Seat leases, the newest input: head office's grant is checked (a desk of this conference
+/// that is not revoked, a seat type it has, seats that are left, an end after now and within
+/// two weeks, a well-formed body) and a refused one holds nothing; a desk gives back only its
+/// own lease; a desk's sale that claims a lease it was never granted (another desk's, another
+/// seat type's, a made-up one) is not recorded, and one claiming more than its lease covered
+/// gets only what the lease held.
+#[test]
+fn leases_are_checked_when_granted_and_when_a_desk_claims_one() -> Result<()> {
+    use onsite_shared::walk_in::LeaseClaim;
+    use onsite_tests::server::{sale, sale_event};
+
+    let dir = TempDir::new("hostile-leases")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let other = server.conference(10)?;
+    let mut north = server.desk(conf.id, "North")?;
+    let mut south = server.desk(conf.id, "South")?;
+    let stranger = server.desk(other.id, "Elsewhere")?;
+    let path = format!("/v1/conferences/{}/leases", conf.id);
+    let soon = chrono::Utc::now() + chrono::Duration::hours(1);
+    let body = |desk: onsite_shared::ids::DeviceId,
+                seat_type: String,
+                quantity: i64,
+                until: Value| {
+        serde_json::json!({"desk": desk, "seat_type": seat_type, "quantity": quantity, "until": until})
+    };
+    let general = conf.general.to_string();
+    let bad = [
+        (
+            body(stranger.device, general.clone(), 2, serde_json::json!(soon)),
+            "lease.desk_not_eligible",
+        ),
+        (
+            body(
+                onsite_shared::ids::DeviceId::from_uuid(uuid::Uuid::now_v7()),
+                general.clone(),
+                2,
+                serde_json::json!(soon),
+            ),
+            "lease.desk_not_eligible",
+        ),
+        (
+            body(
+                north.device,
+                other.general.to_string(),
+                2,
+                serde_json::json!(soon),
+            ),
+            "seats.unknown_seat_type",
+        ),
+        (
+            body(north.device, general.clone(), 0, serde_json::json!(soon)),
+            "seats.empty_lease",
+        ),
+        (
+            body(north.device, general.clone(), 11, serde_json::json!(soon)),
+            "seats.not_enough_to_lease",
+        ),
+        (
+            body(
+                north.device,
+                general.clone(),
+                2,
+                serde_json::json!(chrono::Utc::now() - chrono::Duration::minutes(1)),
+            ),
+            "lease.bad_until",
+        ),
+        (
+            body(
+                north.device,
+                general.clone(),
+                2,
+                serde_json::json!(chrono::Utc::now() + chrono::Duration::days(30)),
+            ),
+            "lease.bad_until",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (b, code) in bad {
+        let (status, answer) = server.admin_raw(reqwest::Method::POST, &path, Some(b.clone()))?;
+        if (status, answer["code"].as_str()) != (422, Some(code)) {
+            wrong.push(format!("{b}: {status} {answer}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    for b in [
+        body(north.device, general.clone(), -1, serde_json::json!(soon)),
+        body(
+            north.device,
+            general.clone(),
+            2,
+            serde_json::json!("tomorrow"),
+        ),
+        serde_json::json!({"desk": north.device}),
+    ] {
+        let (status, answer) = server.admin_raw(reqwest::Method::POST, &path, Some(b.clone()))?;
+        assert_eq!(status, 400, "{b}: {answer}");
+    }
+    // A desk's token is not head office's.
+    let as_desk = server
+        .http()
+        .post(format!("{}{path}", server.url))
+        .bearer_auth(&north.token)
+        .json(&body(
+            north.device,
+            general.clone(),
+            2,
+            serde_json::json!(soon),
+        ))
+        .send()?;
+    assert_eq!(as_desk.status().as_u16(), 401);
+    let view = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}", conf.id),
+        None,
+    )?;
+    assert_eq!(view["remaining"][&general], 10, "nothing is held: {view}");
+
+    // Granted for real: 2 seats to North.
+    let granted = server.admin(
+        reqwest::Method::POST,
+        &path,
+        Some(body(
+            north.device,
+            general.clone(),
+            2,
+            serde_json::json!(soon),
+        )),
+    )?;
+    let lease: onsite_shared::ids::LeaseId = granted["id"].as_str().context("id")?.parse()?;
+
+    // South cannot give North's lease back; nobody can end a lease that does not exist.
+    let give_back =
+        |desk: &onsite_tests::server::TestDesk, lease: String| -> Result<(u16, Value)> {
+            let res = server
+                .http()
+                .post(format!("{}/v1/sync/leases/{lease}/return", server.url))
+                .bearer_auth(&desk.token)
+                .send()?;
+            Ok((res.status().as_u16(), res.json().unwrap_or(Value::Null)))
+        };
+    let (status, answer) = give_back(&south, lease.to_string())?;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("lease.not_this_desk"))
+    );
+    let (status, answer) = give_back(&south, uuid::Uuid::now_v7().to_string())?;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("lease.not_found"))
+    );
+    let (status, _) = give_back(&south, "not-a-uuid".into())?;
+    assert_eq!(status, 400);
+    let (status, answer) = server.admin_raw(
+        reqwest::Method::POST,
+        &format!("{path}/{}/revoke", uuid::Uuid::now_v7()),
+        None,
+    )?;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("lease.not_found"))
+    );
+
+    // South claims North's lease, then a made-up one, then North's for another seat type:
+    // not recorded, each opens a conflict for a person.
+    let claim = |quantity| LeaseClaim {
+        lease,
+        seat_type: conf.general,
+        quantity,
+    };
+    let (mut stolen, _) = sale(&conf, &south, conf.general, 19_900, 1);
+    stolen.from_leases = vec![claim(1)];
+    let (mut made_up, _) = sale(&conf, &north, conf.general, 19_900, 1);
+    made_up.from_leases = vec![LeaseClaim {
+        lease: onsite_shared::ids::LeaseId::from_uuid(uuid::Uuid::now_v7()),
+        ..claim(1)
+    }];
+    let (mut wrong_type, _) = sale(&conf, &north, conf.workshop, 5_000, 1);
+    wrong_type.from_leases = vec![LeaseClaim {
+        seat_type: conf.workshop,
+        ..claim(1)
+    }];
+    let r = south.push_events(&[sale_event(stolen)])?;
+    assert_eq!(
+        (r.outcomes[0].status, r.outcomes[0].reason.as_deref()),
+        (OutcomeStatus::Rejected, Some("walk_in.lease_not_held"))
+    );
+    let r = north.push_events(&[sale_event(made_up), sale_event(wrong_type)])?;
+    for o in &r.outcomes {
+        assert_eq!(
+            (o.status, o.reason.as_deref()),
+            (OutcomeStatus::Rejected, Some("walk_in.lease_not_held"))
+        );
+    }
+    let rows = server.admin(reqwest::Method::GET, &path, None)?;
+    assert_eq!(rows[0]["sold"], 0, "{rows}");
+
+    // North claims 3 from a lease of 2 with nothing else left: 2 come from the lease, the
+    // third is decided like any sale and compensated.
+    server.place_order(conf.id, conf.general, 8)?;
+    let (mut greedy, _) = sale(&conf, &north, conf.general, 19_900, 3);
+    greedy.from_leases = vec![claim(3)];
+    let r = north.push_events(&[sale_event(greedy)])?;
+    assert_eq!(
+        (r.outcomes[0].status, r.outcomes[0].reason.as_deref()),
+        (
+            OutcomeStatus::Compensated,
+            Some("walk_in.partially_confirmed")
+        )
+    );
+    let rows = server.admin(reqwest::Method::GET, &path, None)?;
+    assert_eq!(
+        (rows[0]["sold"].as_u64(), rows[0]["held"].as_u64()),
+        (Some(2), Some(0)),
+        "{rows}"
+    );
+    let view = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}", conf.id),
+        None,
+    )?;
+    assert_eq!(view["remaining"][&general], 0, "never oversold: {view}");
+    Ok(())
+}

@@ -47,6 +47,7 @@ fn walk_in(conf: &TestConference, desk: &TestDesk) -> Event {
             payment_method: PaymentMethod::Cash,
             amount_taken: price,
             total: price,
+            from_leases: vec![],
         },
     })
 }

@@ -595,6 +595,7 @@ pub fn sale(
             payment_method: PaymentMethod::Cash,
             amount_taken: total,
             total,
+            from_leases: vec![],
         },
         codes,
     )

@@ -13,6 +13,7 @@ import type { DoorNumbers } from "./bindings/DoorNumbers";
 import type { Failure } from "./bindings/Failure";
 import type { HandOutOutcome } from "./bindings/HandOutOutcome";
 import type { HandOutRequest } from "./bindings/HandOutRequest";
+import type { LeaseView } from "./bindings/LeaseView";
 import type { Party } from "./bindings/Party";
 import type { PartyCheckInRequest } from "./bindings/PartyCheckInRequest";
 import type { PrintJob } from "./bindings/PrintJob";
@@ -82,6 +83,8 @@ export const desk = {
   availability: () => call<SeatAvailability[]>("availability"),
   sell: (req: SaleRequest, admit = false) => call<SaleReceipt>("sell", { req, admit }),
   sales: () => call<SaleView[]>("sales"),
+  leases: () => call<LeaseView[]>("leases"),
+  returnLease: (lease: string) => call<null>("return_lease", { lease }),
   conflicts: () => call<ConflictItem[]>("conflicts"),
   actOnConflict: (conflict: string, action: ConflictAction) =>
     call<null>("act_on_conflict", { conflict, action }),

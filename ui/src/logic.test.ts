@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { RosterEntry } from "./bindings/RosterEntry";
-import { bannerFor, breachText, roomWarning, codeForEnter, toHandOver, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, seatsLeft, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
+import { bannerFor, breachText, roomWarning, codeForEnter, toHandOver, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, saleFinality, seatsLeft, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
 
 function entry(code: string, first: string, last: string): RosterEntry {
   return {
@@ -235,6 +235,21 @@ describe("seats left on the walk-in screen", () => {
     expect(seatsLeft({ remaining: -45, overbook: false })).toBe("sold out (45 over quota)");
     expect(seatsLeft({ remaining: 0, overbook: true })).toBe("quota reached: sells on as standing room, by policy");
     expect(seatsLeft({ remaining: -2, overbook: true })).toContain("2 over quota");
+  });
+});
+
+describe("a sale's finality, said before the payment", () => {
+  const seats = [
+    { seat_type: "general", lease_left: 2 },
+    { seat_type: "workshop", lease_left: 0 },
+  ];
+  it("is final within the desk's lease and provisional beyond it", () => {
+    expect(saleFinality(["general"], seats).text).toBe("Final: the seat comes from this desk's lease");
+    expect(saleFinality(["general", "general"], seats).text).toBe("Final: all 2 seats come from this desk's lease");
+    const mixed = saleFinality(["general", "general", "general", "workshop"], seats);
+    expect([mixed.final, mixed.provisional]).toEqual([2, 2]);
+    expect(mixed.text).toBe("2 final (from this desk's lease), 2 provisional: refunded if the seats are gone when this desk syncs");
+    expect(saleFinality(["workshop"], seats).text).toBe("Provisional: refunded if the seats are gone when this desk syncs");
   });
 });
 

@@ -271,6 +271,30 @@ export function seatsLeft(s: { remaining: number; overbook: boolean }): string {
   return `sold out${over}`;
 }
 
+/**
+ * Whether a sale in the making is final or provisional, said before the money is taken: seats
+ * of a seat type come from this desk's lease first (final: the server never refunds them), the
+ * rest is provisional (refunded if the seats are gone when the desk syncs).
+ */
+export function saleFinality(
+  wanted: string[],
+  seats: { seat_type: string; lease_left: number }[],
+): { final: number; provisional: number; text: string } {
+  const per = new Map<string, number>();
+  for (const t of wanted) per.set(t, (per.get(t) ?? 0) + 1);
+  let final = 0;
+  for (const [t, n] of per) final += Math.min(n, Math.max(0, seats.find((s) => s.seat_type === t)?.lease_left ?? 0));
+  const provisional = wanted.length - final;
+  const refund = "refunded if the seats are gone when this desk syncs";
+  const text =
+    provisional === 0
+      ? `Final: ${final === 1 ? "the seat comes" : `all ${final} seats come`} from this desk's lease`
+      : final === 0
+        ? `Provisional: ${refund}`
+        : `${final} final (from this desk's lease), ${provisional} provisional: ${refund}`;
+  return { final, provisional, text };
+}
+
 export function formatMoney(m: Money): string {
   const major = m.amount_minor / 100;
   try {

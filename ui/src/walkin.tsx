@@ -1,10 +1,11 @@
 import { useEffect, useState } from "preact/hooks";
 import type { DeskState } from "./bindings/DeskState";
+import type { LeaseView } from "./bindings/LeaseView";
 import type { PaymentMethod } from "./bindings/PaymentMethod";
 import type { SaleReceipt } from "./bindings/SaleReceipt";
 import type { SaleView } from "./bindings/SaleView";
 import type { SeatAvailability } from "./bindings/SeatAvailability";
-import { clock, formatMoney, fullName, isStale, parseAmount, seatsLeft, staleMinutes } from "./logic";
+import { clock, formatMoney, fullName, isStale, parseAmount, saleFinality, seatsLeft, staleMinutes } from "./logic";
 import { desk, errorText } from "./ipc";
 
 interface Holder {
@@ -20,6 +21,7 @@ interface Holder {
 export function WalkIn({ state }: { state: DeskState }) {
   const [seats, setSeats] = useState<SeatAvailability[]>([]);
   const [sales, setSales] = useState<SaleView[]>([]);
+  const [leases, setLeases] = useState<LeaseView[]>([]);
   const [holders, setHolders] = useState<Holder[]>([]);
   const [method, setMethod] = useState<PaymentMethod>("card");
   const [amount, setAmount] = useState("");
@@ -31,6 +33,7 @@ export function WalkIn({ state }: { state: DeskState }) {
   async function load() {
     setSeats(await desk.availability());
     setSales(await desk.sales());
+    setLeases(await desk.leases());
   }
   useEffect(() => {
     load().catch((e) => setMessage(errorText(e)));
@@ -40,6 +43,10 @@ export function WalkIn({ state }: { state: DeskState }) {
 
   const total = holders.reduce((sum, h) => sum + (seats.find((s) => s.seat_type === h.seat_type)?.price.amount_minor ?? 0), 0);
   const currency = seats[0]?.price.currency ?? "EUR";
+  const finality = saleFinality(
+    holders.map((h) => h.seat_type),
+    seats,
+  );
   const stale = isStale(seats[0]?.as_of ?? null, new Date(), staleMinutes(window.localStorage));
 
   function add(seat: SeatAvailability) {
@@ -106,6 +113,7 @@ export function WalkIn({ state }: { state: DeskState }) {
               <td class="remaining">
                 {seatsLeft(s)}
                 {s.pending > 0 && ` (${s.pending} sold here, not confirmed)`}
+                {s.lease_left > 0 && <span class="lease"> — {s.lease_left} held for this desk: final</span>}
               </td>
               <td>
                 <button class="add-seat" disabled={s.remaining <= 0 && !s.overbook} onClick={() => add(s)}>
@@ -152,6 +160,9 @@ export function WalkIn({ state }: { state: DeskState }) {
             <input id="amount" placeholder={(total / 100).toFixed(2)} value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} />
           </label>
           <p class="total">Total: {formatMoney({ amount_minor: total, currency })}</p>
+          <p id="sale-finality" class={finality.provisional === 0 ? "final" : "provisional"}>
+            {finality.text}
+          </p>
           <label class="guest-label">
             <input type="checkbox" id="admit-now" checked={admitNow} onChange={(e) => setAdmitNow((e.target as HTMLInputElement).checked)} />
             Let them in now (this desk is also a door)
@@ -164,10 +175,17 @@ export function WalkIn({ state }: { state: DeskState }) {
       {message && <p class="message err" id="sale-message">{message}</p>}
       {receipt && (
         <div class="receipt" id="receipt">
-          <h2>Sold (provisional until the server confirms)</h2>
+          <h2>
+            {receipt.final_tickets.length === receipt.tickets.length
+              ? "Sold — final (from this desk's lease)"
+              : receipt.final_tickets.length === 0
+                ? "Sold (provisional until the server confirms)"
+                : `Sold — ${receipt.final_tickets.length} final, ${receipt.tickets.length - receipt.final_tickets.length} provisional until the server confirms`}
+          </h2>
           {receipt.tickets.map((t) => (
             <div class="ticket">
               {fullName(t.attendee)} — <b>{t.code}</b>
+              {receipt.final_tickets.includes(t.ticket) && <span class="pill final"> final</span>}
               {receipt.admitted.includes(t.code) && <span class="pill"> let in</span>}
             </div>
           ))}
@@ -189,16 +207,55 @@ export function WalkIn({ state }: { state: DeskState }) {
           {printed && <p id="receipt-printed">{printed}</p>}
         </div>
       )}
+      {leases.length > 0 && (
+        <>
+          <h2>Seats held for this desk</h2>
+          <table class="leases" id="leases">
+            <tbody>
+              {leases.map((l) => (
+                <tr data-lease={l.lease} data-ended={l.ended ?? ""}>
+                  <td>{l.seat_type_name}</td>
+                  <td>
+                    {l.ended
+                      ? `ended (${l.ended})`
+                      : `${l.left} of ${l.granted} left, until ${clock(l.until)}`}
+                  </td>
+                  <td>{l.sold + l.sold_here_pending} sold</td>
+                  <td>
+                    {!l.ended && (
+                      <button
+                        class="return-lease"
+                        onClick={async () => {
+                          try {
+                            await desk.returnLease(l.lease);
+                            setMessage(null);
+                            await load();
+                          } catch (e) {
+                            setMessage(errorText(e));
+                          }
+                        }}
+                      >
+                        Give back
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
       <h2>Sales at this desk</h2>
       <table class="sales" id="sales">
         <tbody>
           {sales.map((s) => (
-            <tr data-status={s.status} data-pending={String(s.pending)}>
+            <tr data-status={s.status} data-pending={String(s.pending)} data-final={String(s.final_tickets.length)}>
               <td>{clock(s.sold_at)}</td>
               <td>{s.tickets.map((t) => fullName(t.attendee)).join(", ")}</td>
               <td>{formatMoney(s.total)}</td>
               <td class="status">
                 {s.status.replace("_", " ")}
+                {s.status === "provisional" && s.final_tickets.length > 0 && ` (${s.final_tickets.length} final)`}
                 {s.refund_due && ` — refund due ${formatMoney(s.refund_due)}`}
               </td>
             </tr>

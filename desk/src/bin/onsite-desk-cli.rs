@@ -60,6 +60,10 @@ enum Command {
     Gate { name: String },
     /// The seats a walk-in sale may take, as JSON.
     Availability,
+    /// The seat leases head office granted this desk: what each still covers (final sales).
+    Leases,
+    /// Gives a seat lease back to the server (online), so its unsold seats go to everyone.
+    ReturnLease { lease: onsite_shared::ids::LeaseId },
     /// Sells walk-in seats: a `SaleRequest` as JSON (a file, or `-` for standard input); the
     /// receipt as JSON.
     Sell { file: PathBuf },
@@ -270,6 +274,12 @@ fn main() -> Result<()> {
             let sale: SaleRequest =
                 serde_json::from_str(&read_input(&file)?).context("the sale is not valid JSON")?;
             println!("{}", serde_json::to_string_pretty(&desk.sell(&sale)?)?);
+        }
+        Command::Leases => println!("{}", serde_json::to_string_pretty(&desk.leases()?)?),
+        Command::ReturnLease { lease } => {
+            let client = SyncClient::new(Arc::clone(&desk))?;
+            let report = runtime.block_on(client.return_lease(lease))?;
+            println!("{}", serde_json::to_string(&report)?);
         }
         Command::Sales => println!("{}", serde_json::to_string_pretty(&desk.sales()?)?),
         Command::Conflicts => {

@@ -468,6 +468,23 @@ impl SyncClient {
     pub fn new(desk: Arc<Desk>) -> Result<Self, SyncError> {
         Ok(Self::over(desk, Http::new()?))
     }
+
+    /// Gives one of this desk's seat leases back, then syncs so the desk sees it ended and its
+    /// seats back with everyone. Online only: offline, the lease runs until it ends.
+    pub async fn return_lease(
+        &self,
+        lease: onsite_shared::ids::LeaseId,
+    ) -> Result<SyncReport, SyncError> {
+        let Some(to) = self.desk.enrolment()? else {
+            return Err(SyncError::NotEnrolled);
+        };
+        self.transport
+            .return_lease(&to, lease)
+            .await?
+            .said
+            .map_err(refused)?;
+        self.sync_once().await
+    }
 }
 
 impl<T: Transport> SyncClient<T> {

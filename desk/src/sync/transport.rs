@@ -177,6 +177,24 @@ impl Transport for Http {
     }
 }
 
+impl Http {
+    /// Gives one of this desk's seat leases back (not part of the sync protocol: it is asked
+    /// for online, by staff, and the desk learns of it by pulling).
+    pub async fn return_lease(
+        &self,
+        to: &Enrolment,
+        lease: onsite_shared::ids::LeaseId,
+    ) -> Result<Answer<()>, SyncError> {
+        let res = send(|| {
+            self.client
+                .post(format!("{}/v1/sync/leases/{lease}/return", to.server_url))
+                .bearer_auth(&to.token)
+        })
+        .await?;
+        Self::answer(res, async |_| Ok(())).await
+    }
+}
+
 /// The server's clock, from the `Date` header (whole seconds).
 fn server_date(res: &reqwest::Response) -> Option<Timestamp> {
     let date = res

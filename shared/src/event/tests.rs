@@ -115,6 +115,7 @@ fn sale() -> Sale {
         payment_method: PaymentMethod::Cash,
         amount_taken: eur(20_000),
         total: eur(19_900),
+        from_leases: vec![],
     }
 }
 

@@ -790,6 +790,29 @@ fn a_sale_that_does_not_add_up_is_not_recorded_and_opens_a_conflict() {
 }
 
 #[test]
+fn a_sale_claiming_a_lease_the_desk_was_never_granted_is_not_recorded() {
+    let honest = sale_of(GENERAL, 1);
+    let forged = crate::walk_in::Sale {
+        from_leases: vec![crate::walk_in::LeaseClaim {
+            lease: crate::ids::LeaseId::from_u128(4040),
+            seat_type: GENERAL,
+            quantity: 1,
+        }],
+        ..honest
+    };
+    let why = "walk_in.lease_not_held";
+    assert_eq!(
+        when(&loaded_sale(0), sale_recorded(forged.clone())),
+        outcome(
+            OutcomeStatus::Rejected,
+            Some(why),
+            None,
+            refused(&forged, why)
+        )
+    );
+}
+
+#[test]
 fn the_acting_desk_is_the_one_each_desk_event_names() {
     let a = admission(FIRST, DESK_A, 1);
     assert_eq!(Event::from(admitted(a)).acting_desk(), Some(DESK_A));

@@ -72,6 +72,18 @@ impl DomainError for ReconcileError {
     }
 }
 
+/// Checks that every lease a pushed sale claims is one the selling desk was granted, for the
+/// seat type it claims it for (a forged or confused claim refuses the sale, changing nothing).
+pub fn check_leases(sale: &Sale, seats: &SeatsAvailability) -> Result<(), crate::walk_in::Error> {
+    for claim in &sale.from_leases {
+        match seats.leases.get(&claim.lease) {
+            Some(l) if l.desk == sale.desk && l.seat_type == claim.seat_type => {}
+            _ => return Err(crate::walk_in::Error::LeaseNotHeld(claim.lease)),
+        }
+    }
+    Ok(())
+}
+
 /// Re-decides a desk's sale against the authoritative seats. Returns every resulting event,
 /// across streams, in the order they are to be appended: the desk's `SaleRecorded` first.
 pub fn reconcile(sale: &Sale, authority: Authority<'_>) -> Result<Vec<AnyEvent>, ReconcileError> {
@@ -91,6 +103,42 @@ pub fn reconcile(sale: &Sale, authority: Authority<'_>) -> Result<Vec<AnyEvent>,
     }
     let mut out: Vec<AnyEvent> = vec![Event::SaleRecorded { sale: sale.clone() }.into()];
     let known = |t: SeatTypeId| conference.seat_type(t).is_some() && seats.quota.contains_key(&t);
+    let mut seats_state = seats.clone();
+
+    // First what the desk sold from its leases: final, committed from the lease (or beyond
+    // it, below zero if need be, when the lease ended before the desk heard). What the desk
+    // claims is capped at what the lease could still have covered: its grant, less what was
+    // sold from it, and nothing after its end by the desk's own clock.
+    let mut from_lease: BTreeMap<SeatTypeId, u32> = BTreeMap::new();
+    for claim in &sale.from_leases {
+        let Some(lease) = seats_state.leases.get(&claim.lease) else {
+            continue;
+        };
+        let cap = lease
+            .granted
+            .saturating_sub(lease.sold)
+            .saturating_sub(lease.beyond);
+        let quantity = if sale.sold_at < lease.until {
+            claim.quantity.min(cap)
+        } else {
+            0
+        };
+        if quantity == 0 || !known(claim.seat_type) {
+            continue;
+        }
+        let (next, events) = execute(
+            seats_state,
+            &seat_availability::Command::SellFromLease {
+                conference: sale.conference,
+                lease: claim.lease,
+                order: sale.order,
+                quantity,
+            },
+        )?;
+        seats_state = next;
+        out.extend(events.into_iter().map(AnyEvent::from));
+        *from_lease.entry(claim.seat_type).or_default() += quantity;
+    }
 
     // How many of each seat type can be honoured, and how many by overbooking.
     let mut wanted: BTreeMap<SeatTypeId, u32> = BTreeMap::new();
@@ -106,16 +154,18 @@ pub fn reconcile(sale: &Sale, authority: Authority<'_>) -> Result<Vec<AnyEvent>,
             reason = RejectReason::UnknownSeatType;
             continue;
         }
-        let left =
-            u32::try_from(seats.remaining(*seat_type).unwrap_or(0).max(0)).unwrap_or(u32::MAX);
-        let get = (*want).min(left);
+        let leased = from_lease.get(seat_type).copied().unwrap_or(0).min(*want);
+        let rest = want - leased;
+        let left = u32::try_from(seats_state.remaining(*seat_type).unwrap_or(0).max(0))
+            .unwrap_or(u32::MAX);
+        let get = rest.min(left);
         if get > 0 {
             reserve.push(SeatQuantity {
                 seat_type: *seat_type,
                 quantity: get,
             });
         }
-        let short = want - get;
+        let short = rest - get;
         let policy = conference
             .seat_type(*seat_type)
             .map(|s| s.policy)
@@ -127,7 +177,7 @@ pub fn reconcile(sale: &Sale, authority: Authority<'_>) -> Result<Vec<AnyEvent>,
             });
             granted.insert(*seat_type, *want);
         } else {
-            granted.insert(*seat_type, get);
+            granted.insert(*seat_type, leased + get);
         }
     }
 
@@ -145,7 +195,6 @@ pub fn reconcile(sale: &Sale, authority: Authority<'_>) -> Result<Vec<AnyEvent>,
     }
 
     // Seats: reserve, overbook, commit, all under the order's id.
-    let mut seats_state = seats.clone();
     let seat_commands = [
         (!reserve.is_empty()).then(|| seat_availability::Command::MakeReservation {
             conference: sale.conference,

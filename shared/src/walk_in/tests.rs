@@ -100,6 +100,7 @@ pub(crate) fn sell(
         view: DeskView {
             conference: Some(conference(10)),
             remaining: [(GENERAL, desk_sees), (STANDING, desk_sees)].into(),
+            leases: vec![],
         },
         conference: CONF,
         order,
@@ -195,4 +196,141 @@ fn the_desk_refuses_attendees_without_a_name_or_with_a_bad_email() {
         .then_err(Error::Attendee(seat_assignments::Error::BadEmail(
             "ann".into(),
         )));
+}
+
+// ---- leases ----
+
+pub(crate) const LEASE_A: LeaseId = LeaseId::from_u128(801);
+pub(crate) const LEASE_B: LeaseId = LeaseId::from_u128(802);
+
+/// `command` with the desk holding `leases` (seat type, seats left, until 18:00).
+pub(crate) fn with_leases(mut command: Command, leases: &[(LeaseId, SeatTypeId, u32)]) -> Command {
+    let Command::Sell { view, .. } = &mut command;
+    view.leases = leases
+        .iter()
+        .map(|(lease, seat_type, left)| HeldLease {
+            lease: *lease,
+            seat_type: *seat_type,
+            left: *left,
+            until: at(18, 0),
+        })
+        .collect();
+    command
+}
+
+#[test]
+fn a_desk_sells_from_its_lease_first_and_the_sale_says_which_seats_are_final() {
+    let sale = recorded(with_leases(
+        sell(
+            SALE_A,
+            DESK_A,
+            1,
+            vec![
+                ticket(1, GENERAL, "Ann"),
+                ticket(2, GENERAL, "Bob"),
+                ticket(3, GENERAL, "Cy"),
+            ],
+            59_700,
+        ),
+        &[(LEASE_A, GENERAL, 1), (LEASE_B, GENERAL, 1)],
+    ));
+    assert_eq!(
+        sale.from_leases,
+        vec![
+            LeaseClaim {
+                lease: LEASE_A,
+                seat_type: GENERAL,
+                quantity: 1
+            },
+            LeaseClaim {
+                lease: LEASE_B,
+                seat_type: GENERAL,
+                quantity: 1
+            },
+        ]
+    );
+    assert_eq!(sale.from_lease(GENERAL), 2);
+    assert_eq!(
+        sale.final_tickets(),
+        vec![TicketId::from_u128(701), TicketId::from_u128(702)],
+        "the first tickets are the final ones; the third is provisional"
+    );
+}
+
+#[test]
+fn a_desk_with_nothing_left_but_its_lease_sells_exactly_the_lease() {
+    let two = vec![ticket(1, GENERAL, "Ann"), ticket(2, GENERAL, "Bob")];
+    let sale = recorded(with_leases(
+        sell(SALE_A, DESK_A, 0, two.clone(), 39_800),
+        &[(LEASE_A, GENERAL, 2)],
+    ));
+    assert_eq!(sale.final_tickets().len(), 2);
+    let mut three = two;
+    three.push(ticket(3, GENERAL, "Cy"));
+    WalkInSale::given([])
+        .when(with_leases(
+            sell(SALE_A, DESK_A, 0, three, 59_700),
+            &[(LEASE_A, GENERAL, 2)],
+        ))
+        .then_err(Error::NoSeatsLeft {
+            seat_type: GENERAL,
+            name: "General".into(),
+            remaining: 2,
+            wanted: 3,
+        });
+}
+
+#[test]
+fn a_lease_past_its_end_or_for_another_seat_type_is_not_drawn_on() {
+    let mut expired = with_leases(
+        sell(SALE_A, DESK_A, 0, vec![ticket(1, GENERAL, "Ann")], 19_900),
+        &[(LEASE_A, GENERAL, 2)],
+    );
+    let Command::Sell { view, sold_at, .. } = &mut expired;
+    view.leases[0].until = *sold_at;
+    WalkInSale::given([])
+        .when(expired)
+        .then_err(Error::NoSeatsLeft {
+            seat_type: GENERAL,
+            name: "General".into(),
+            remaining: 0,
+            wanted: 1,
+        });
+    let standing = recorded(with_leases(
+        sell(SALE_A, DESK_A, 3, vec![ticket(1, STANDING, "Ann")], 19_900),
+        &[(LEASE_A, GENERAL, 2)],
+    ));
+    assert!(standing.from_leases.is_empty());
+    assert!(standing.final_tickets().is_empty());
+}
+
+#[test]
+fn a_sale_whose_lease_claims_do_not_match_its_tickets_does_not_add_up() {
+    let sale = recorded(with_leases(
+        sell(SALE_A, DESK_A, 0, vec![ticket(1, GENERAL, "Ann")], 19_900),
+        &[(LEASE_A, GENERAL, 2)],
+    ));
+    assert_eq!(sale.check(Currency::EUR), Ok(()));
+    let claim = sale.from_leases[0];
+    for from_leases in [
+        vec![LeaseClaim {
+            quantity: 2,
+            ..claim
+        }],
+        vec![LeaseClaim {
+            quantity: 0,
+            ..claim
+        }],
+        vec![LeaseClaim {
+            seat_type: STANDING,
+            ..claim
+        }],
+        vec![claim, claim],
+    ] {
+        let forged = Sale {
+            from_leases,
+            ..sale.clone()
+        };
+        assert_eq!(forged.check(Currency::EUR), Err(Error::LeaseClaimsDisagree));
+    }
 }

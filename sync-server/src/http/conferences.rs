@@ -63,7 +63,7 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct Created {
-    id: String,
+    pub(super) id: String,
 }
 
 /// Create a conference.

@@ -22,6 +22,7 @@ mod docs;
 pub(crate) mod error;
 mod extract;
 mod hand_outs;
+mod leases;
 mod openapi;
 mod orders;
 mod payments;
@@ -49,6 +50,7 @@ pub fn router<S: Store>() -> Router<Arc<App<S>>> {
         .merge(badges::router())
         .merge(hand_outs::router())
         .merge(rooms::router())
+        .merge(leases::router())
         .merge(orders::router())
         .merge(payments::router())
         .merge(public::router())

@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use super::{
-    badges, conferences, devices, hand_outs, orders, payments, public, reads, rooms, sync,
+    badges, conferences, devices, hand_outs, leases, orders, payments, public, reads, rooms, sync,
 };
 use crate::App;
 use crate::storage::Store;
@@ -62,6 +62,10 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         hand_outs::set_hand_outs,
         rooms::get_rooms,
         rooms::set_rooms,
+        leases::list_leases,
+        leases::grant_lease,
+        leases::revoke_lease,
+        leases::return_lease,
         conferences::define_attendee_type,
         conferences::publish,
         conferences::unpublish,

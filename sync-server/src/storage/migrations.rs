@@ -99,7 +99,22 @@ pub(crate) const STEPS: &[Step] = &[
         sqlite: ROOMS,
         postgres: ROOMS,
     },
+    // 9
+    Step {
+        name: "seat leases' end times, for the timer task that returns them",
+        breaks_older: false,
+        sqlite: LEASE_EXPIRY,
+        postgres: LEASE_EXPIRY,
+    },
 ];
+
+/// One row per seat lease granted: when it ends, and whether it has (`ended = 1` once
+/// returned, revoked or expired, so the timer task skips it).
+const LEASE_EXPIRY: &str = "\
+    CREATE TABLE IF NOT EXISTS lease_expiry ( \
+        lease_id TEXT PRIMARY KEY, conference TEXT NOT NULL, until TEXT NOT NULL, \
+        ended INTEGER NOT NULL DEFAULT 0); \
+    CREATE INDEX IF NOT EXISTS lease_expiry_due ON lease_expiry (ended, until);";
 
 /// `room_presence`: the room each ticket's holder entered last and did not leave (a room's
 /// occupancy); `room_attendance`: everyone who ever entered a room, once, with the first

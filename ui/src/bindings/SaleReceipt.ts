@@ -3,6 +3,7 @@ import type { Money } from "./Money";
 import type { OrderId } from "./OrderId";
 import type { SaleTicket } from "./SaleTicket";
 import type { TicketCode } from "./TicketCode";
+import type { TicketId } from "./TicketId";
 
 /**
  * The provisional order a sale made, with the tickets made at the desk.
@@ -11,4 +12,9 @@ export type SaleReceipt = { order: OrderId, tickets: Array<SaleTicket>, total: M
 /**
  * The tickets let in with the sale ([`Desk::sell_and_admit`]).
  */
-admitted: Array<TicketCode>, };
+admitted: Array<TicketCode>, 
+/**
+ * The tickets sold from this desk's lease: final, never refunded for want of a seat.
+ * The others are provisional until the server has decided.
+ */
+final_tickets: Array<TicketId>, };

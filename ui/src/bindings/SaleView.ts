@@ -13,4 +13,8 @@ export type SaleView = { order: OrderId, sold_at: string, status: SaleStatus, to
 /**
  * Not pushed and confirmed by the server yet.
  */
-pending: boolean, };
+pending: boolean, 
+/**
+ * The tickets sold from this desk's lease (final).
+ */
+final_tickets: Array<TicketId>, };

@@ -15,11 +15,15 @@ overbook: boolean,
  */
 authoritative: number, 
 /**
- * This desk's sales the server has not decided yet.
+ * This desk's sales beyond its leases the server has not decided yet.
  */
 pending: number, 
 /**
- * What this desk may still sell: `authoritative - pending`.
+ * Seats this desk's open leases still cover: sales of these are final.
+ */
+lease_left: number, 
+/**
+ * What this desk may still sell: `authoritative - pending + lease_left`.
  */
 remaining: number, 
 /**

@@ -266,3 +266,356 @@ fn head_office_can_honour_a_rejected_sale_by_overbooking() {
             .any(|e| matches!(e, AnyEvent::WalkIn(Event::Honoured { .. })))
     );
 }
+
+// ---- leases ----
+
+use crate::aggregate::execute;
+use crate::ids::{DeviceId, LeaseId, OrderId};
+use crate::seat_availability::{Command as SeatsCommand, LeaseEnd};
+use crate::walk_in::tests::{LEASE_A, with_leases};
+
+fn run(seats: SeatsAvailability, command: &SeatsCommand) -> SeatsAvailability {
+    execute(seats, command)
+        .expect("the seats command is decided")
+        .0
+}
+
+/// `quota` seats of General, `leased` of them held by desk A, and every other one sold online.
+fn leased_and_the_rest_sold_online(quota: i64, leased: u32) -> SeatsAvailability {
+    let seats = run(
+        seats_with(quota),
+        &SeatsCommand::GrantLease {
+            conference: crate::walk_in::tests::CONF,
+            lease: LEASE_A,
+            desk: DESK_A,
+            seat_type: GENERAL,
+            quantity: leased,
+            until: at(18, 0),
+        },
+    );
+    let rest = u32::try_from(seats.remaining(GENERAL).unwrap()).unwrap();
+    sold_online(seats, OrderId::from_u128(777), rest)
+}
+
+/// `seats` after an online buyer's order `order` took `quantity` General seats for good.
+fn sold_online(seats: SeatsAvailability, order: OrderId, quantity: u32) -> SeatsAvailability {
+    let seats = run(
+        seats,
+        &SeatsCommand::MakeReservation {
+            conference: crate::walk_in::tests::CONF,
+            reservation: order,
+            seats: vec![SeatQuantity {
+                seat_type: GENERAL,
+                quantity,
+            }],
+        },
+    );
+    run(
+        seats,
+        &SeatsCommand::CommitReservation {
+            conference: crate::walk_in::tests::CONF,
+            reservation: order,
+        },
+    )
+}
+
+fn sale_from_lease(n: u128, lease_left: u32) -> crate::walk_in::Sale {
+    let tickets = (1..=n).map(|i| ticket(i, GENERAL, "Ann")).collect();
+    let price = 19_900 * i64::try_from(n).unwrap();
+    recorded(with_leases(
+        // The desk's view is stale: it believes one seat beyond the lease is left.
+        sell(SALE_A, DESK_A, 1, tickets, price),
+        &[(LEASE_A, GENERAL, lease_left)],
+    ))
+}
+
+#[test]
+fn a_sale_within_the_desks_lease_is_confirmed_though_online_buyers_took_every_other_seat() {
+    let seats = leased_and_the_rest_sold_online(10, 5);
+    assert_eq!(seats.remaining(GENERAL), Some(0));
+    let conf = conference(10);
+    let sale = sale_from_lease(5, 5);
+    let events = reconcile(&sale, authority(&conf, &seats)).unwrap();
+    assert!(matches!(outcome(&events), Event::Confirmed { tickets, .. } if tickets.len() == 5));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        AnyEvent::Seats(seat_availability::Event::LeaseSold {
+            from_lease: 5,
+            beyond_lease: 0,
+            ..
+        })
+    )));
+    assert!(!events.iter().any(|e| matches!(e, AnyEvent::Conflict(_))));
+    let after = apply_seats(&seats, &events);
+    assert_eq!(after.remaining(GENERAL), Some(0), "nothing oversold");
+    assert_eq!(after.committed.get(&GENERAL), Some(&10));
+    assert_eq!(after.leased(GENERAL), 0);
+}
+
+#[test]
+fn the_seat_sold_beyond_the_lease_is_provisional_and_compensated_alone() {
+    let seats = leased_and_the_rest_sold_online(10, 5);
+    let conf = conference(10);
+    let sale = sale_from_lease(6, 5);
+    assert_eq!(sale.final_tickets().len(), 5);
+    let events = reconcile(&sale, authority(&conf, &seats)).unwrap();
+    assert_eq!(
+        outcome(&events),
+        &Event::PartiallyConfirmed {
+            order: SALE_A,
+            confirmed: (701..=705).map(TicketId::from_u128).collect(),
+            withdrawn: vec![TicketId::from_u128(706)],
+            refund_due: eur(19_900),
+            reason: RejectReason::SeatsGone,
+            conflict: CONFLICT,
+        }
+    );
+    let after = apply_seats(&seats, &events);
+    assert_eq!(
+        after.committed.get(&GENERAL),
+        Some(&10),
+        "never beyond the quota"
+    );
+}
+
+#[test]
+fn a_sale_made_before_the_desk_heard_of_a_revocation_stays_sold() {
+    let seats = run(
+        leased_and_the_rest_sold_online(10, 5),
+        &SeatsCommand::ReturnLease {
+            conference: crate::walk_in::tests::CONF,
+            lease: LEASE_A,
+            why: LeaseEnd::Revoked,
+        },
+    );
+    assert_eq!(
+        seats.remaining(GENERAL),
+        Some(5),
+        "the revoked seats went back"
+    );
+    // Online buyers take the five that came back before the desk's sale arrives.
+    let seats = sold_online(seats, OrderId::from_u128(778), 5);
+    let conf = conference(10);
+    let events = reconcile(&sale_from_lease(2, 5), authority(&conf, &seats)).unwrap();
+    assert!(matches!(outcome(&events), Event::Confirmed { .. }));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        AnyEvent::Seats(seat_availability::Event::LeaseSold {
+            from_lease: 0,
+            beyond_lease: 2,
+            ..
+        })
+    )));
+    let after = apply_seats(&seats, &events);
+    assert_eq!(
+        after.remaining(GENERAL),
+        Some(-2),
+        "the physical fact stands; head office sees the overbooking"
+    );
+}
+
+#[test]
+fn a_claim_beyond_what_the_lease_covered_or_after_its_end_is_decided_like_any_sale() {
+    let conf = conference(10);
+    // The lease held 2; the desk claims 3 from it.
+    let seats = leased_and_the_rest_sold_online(10, 2);
+    let mut greedy = sale_from_lease(3, 3);
+    greedy.from_leases[0].quantity = 3;
+    let events = reconcile(&greedy, authority(&conf, &seats)).unwrap();
+    assert!(
+        matches!(outcome(&events), Event::PartiallyConfirmed { confirmed, withdrawn, .. }
+            if confirmed.len() == 2 && withdrawn.len() == 1)
+    );
+    // A claim dated after the lease's end takes nothing from it.
+    let mut late = sale_from_lease(1, 2);
+    late.sold_at = at(18, 0);
+    let events = reconcile(&late, authority(&conf, &seats)).unwrap();
+    assert!(matches!(outcome(&events), Event::Rejected { .. }));
+    assert!(!events.iter().any(|e| matches!(
+        e,
+        AnyEvent::Seats(seat_availability::Event::LeaseSold { .. })
+    )));
+}
+
+#[test]
+fn a_claim_on_a_lease_the_desk_does_not_hold_is_refused() {
+    let seats = leased_and_the_rest_sold_online(10, 2);
+    let sale = sale_from_lease(1, 2);
+    assert_eq!(check_leases(&sale, &seats), Ok(()));
+    let other_desk = crate::walk_in::Sale {
+        desk: DeviceId::from_u128(999),
+        ..sale.clone()
+    };
+    let mut other_type = sale.clone();
+    other_type.from_leases[0].seat_type = STANDING;
+    let mut unknown = sale;
+    unknown.from_leases[0].lease = LeaseId::from_u128(4040);
+    for forged in [other_desk, other_type, unknown] {
+        assert_eq!(
+            check_leases(&forged, &seats).map_err(|e| e.code()),
+            Err("walk_in.lease_not_held")
+        );
+    }
+}
+
+mod interleavings {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::walk_in::{HeldLease, WalkInSale};
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// An online buyer takes up to this many seats.
+        Online(u32),
+        /// Head office grants desk A a lease of this many seats (refused when too few are left).
+        Grant(u32),
+        /// Head office revokes desk A's newest open lease; the desk is offline and not told.
+        Revoke,
+        /// Head office cuts the quota.
+        Cut(u32),
+        /// Desk A syncs its view (its pushed sales are decided first).
+        Sync,
+        /// Desk A sells this many seats, offline, as its view allows.
+        Sell(u32),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (1..4u32).prop_map(Op::Online),
+            (1..5u32).prop_map(Op::Grant),
+            Just(Op::Revoke),
+            (1..3u32).prop_map(Op::Cut),
+            Just(Op::Sync),
+            (1..4u32).prop_map(Op::Sell),
+        ]
+    }
+
+    const CONF: crate::ids::ConferenceId = crate::walk_in::tests::CONF;
+    const QUOTA: i64 = 12;
+
+    struct Desk {
+        leases: Vec<HeldLease>,
+        remaining: i64,
+        outbox: Vec<crate::walk_in::Sale>,
+    }
+
+    /// Decides the desk's queued sales on the server, checking each outcome.
+    fn push_all(desk: &mut Desk, seats: &mut SeatsAvailability, conf: &Conference) {
+        for sale in desk.outbox.drain(..) {
+            let events = reconcile(&sale, authority(conf, seats)).expect("reconciled");
+            let kept: Vec<TicketId> = match outcome(&events) {
+                Event::Confirmed { tickets, .. } => tickets.clone(),
+                Event::PartiallyConfirmed { confirmed, .. } => confirmed.clone(),
+                _ => vec![],
+            };
+            for t in sale.final_tickets() {
+                assert!(kept.contains(&t), "a final ticket {t} was compensated");
+            }
+            *seats = apply_seats(seats, &events);
+            let beyond: i64 = seats.leases.values().map(|l| i64::from(l.beyond)).sum();
+            let sold = seats.committed.get(&GENERAL).copied().unwrap_or(0);
+            assert!(
+                sold - beyond <= QUOTA,
+                "{sold} sold, {beyond} of them after a lease ended, quota {QUOTA}"
+            );
+        }
+    }
+
+    proptest! {
+        /// Online orders, grants, revocations, quota cuts and a desk selling offline from its
+        /// leases and beyond them, in any order: a ticket the desk sold within a lease it held
+        /// is never compensated, and nothing is sold beyond the quota except what a desk sold
+        /// from a lease that had ended without its knowing.
+        #[test]
+        fn a_sale_within_a_held_lease_is_never_compensated(
+            ops in proptest::collection::vec(op(), 0..40)
+        ) {
+            let conf = conference(u32::try_from(QUOTA).unwrap());
+            let mut seats = seats_with(QUOTA);
+            let mut desk = Desk { leases: vec![], remaining: QUOTA, outbox: vec![] };
+            let mut n: u128 = 0;
+            for op in ops {
+                n += 1;
+                match op {
+                    Op::Online(k) => {
+                        let order = OrderId::from_u128(5_000 + n);
+                        let want = k.min(u32::try_from(seats.remaining(GENERAL).unwrap_or(0).max(0)).unwrap());
+                        if want == 0 {
+                            continue;
+                        }
+                        seats = run(seats, &SeatsCommand::MakeReservation {
+                            conference: CONF,
+                            reservation: order,
+                            seats: vec![SeatQuantity { seat_type: GENERAL, quantity: want }],
+                        });
+                        seats = run(seats, &SeatsCommand::CommitReservation { conference: CONF, reservation: order });
+                    }
+                    Op::Grant(k) => {
+                        let lease = LeaseId::from_u128(8_000 + n);
+                        if let Ok((next, _)) = execute(seats.clone(), &SeatsCommand::GrantLease {
+                            conference: CONF,
+                            lease,
+                            desk: DESK_A,
+                            seat_type: GENERAL,
+                            quantity: k,
+                            until: at(18, 0),
+                        }) {
+                            seats = next;
+                            // Granted online: the desk hears of it at once.
+                            desk.leases.push(HeldLease { lease, seat_type: GENERAL, left: k, until: at(18, 0) });
+                        }
+                    }
+                    Op::Revoke => {
+                        let open = seats.leases.iter().rev().find(|(_, l)| l.ended.is_none()).map(|(id, _)| *id);
+                        if let Some(lease) = open {
+                            seats = run(seats, &SeatsCommand::ReturnLease { conference: CONF, lease, why: LeaseEnd::Revoked });
+                        }
+                    }
+                    Op::Cut(k) => {
+                        let cut = SeatsCommand::RemoveSeats { conference: CONF, seat_type: GENERAL, quantity: k };
+                        if let Ok((next, _)) = execute(seats.clone(), &cut) {
+                            seats = next;
+                        }
+                    }
+                    Op::Sync => {
+                        push_all(&mut desk, &mut seats, &conf);
+                        desk.remaining = seats.remaining(GENERAL).unwrap_or(0);
+                        desk.leases.retain(|h| seats.leases.get(&h.lease).is_some_and(|l| l.ended.is_none()));
+                    }
+                    Op::Sell(k) => {
+                        let tickets = (1..=u128::from(k)).map(|i| ticket(n * 100 + i, GENERAL, "Ann")).collect();
+                        let command = Command::Sell {
+                            view: crate::walk_in::DeskView {
+                                conference: Some(conf.clone()),
+                                remaining: [(GENERAL, desk.remaining)].into(),
+                                leases: desk.leases.clone(),
+                            },
+                            conference: CONF,
+                            order: OrderId::from_u128(9_000 + n),
+                            desk: DESK_A,
+                            sold_at: at(9, 5),
+                            tickets,
+                            payment_method: crate::order::PaymentMethod::Cash,
+                            amount_taken: eur(19_900 * i64::from(k)),
+                        };
+                        let Ok(events) = WalkInSale::default().decide(&command) else {
+                            continue;
+                        };
+                        let Some(crate::walk_in::Event::SaleRecorded { sale }) = events.into_iter().next() else {
+                            continue;
+                        };
+                        for claim in &sale.from_leases {
+                            if let Some(h) = desk.leases.iter_mut().find(|h| h.lease == claim.lease) {
+                                h.left -= claim.quantity;
+                            }
+                        }
+                        desk.remaining -= i64::from(k - sale.from_lease(GENERAL));
+                        desk.outbox.push(sale);
+                    }
+                }
+            }
+            push_all(&mut desk, &mut seats, &conf);
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! Seat leases: seats head office holds for a desk so that the desk's offline walk-in sales
+//! from them are final (the decisions are `SeatsAvailability`'s, in `onsite_shared`).
+//!
+//! Head office grants a lease to an enrolled, unrevoked desk of the conference, for a seat
+//! type, until a time at most [`MAX_LEASE_DAYS`] ahead; it may revoke it, and the desk may give
+//! it back. Each lease has a row in `lease_expiry`, written in the granting transaction, so the
+//! server's timer task returns it when its time is up ([`expire_due`]) across restarts and
+//! without scanning every conference. What a desk learns of any of it, it learns by pulling the
+//! conference's `seats` stream.
+
+use chrono::Duration;
+use onsite_shared::Timestamp;
+use onsite_shared::event::StreamId;
+use onsite_shared::ids::{ConferenceId, DeviceId, LeaseId, SeatTypeId};
+use onsite_shared::seat_availability::{self, LeaseEnd, SeatsAvailability};
+use serde::{Deserialize, Serialize};
+
+use crate::params;
+use crate::recorder::{Recorder, Rejected};
+use crate::storage::{Tx, time_text};
+
+/// The furthest ahead a lease may end: a conference's days at the door, not a season.
+pub const MAX_LEASE_DAYS: i64 = 14;
+
+/// Error codes of lease requests the domain does not decide.
+pub mod code {
+    pub const BAD_UNTIL: &str = "lease.bad_until";
+    pub const NOT_THIS_DESK: &str = "lease.not_this_desk";
+    pub const NOT_FOUND: &str = "lease.not_found";
+    pub const DESK_NOT_ELIGIBLE: &str = "lease.desk_not_eligible";
+}
+
+/// What head office asks for.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewLease {
+    /// The desk that holds it (enrolled for this conference, not revoked).
+    pub desk: DeviceId,
+    pub seat_type: SeatTypeId,
+    /// Seats held; at most what is left of the seat type.
+    pub quantity: u32,
+    /// When it ends (after now, at most 14 days ahead); its unsold seats then go back.
+    #[schema(value_type = String, format = DateTime)]
+    pub until: Timestamp,
+}
+
+/// A lease as head office sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LeaseRow {
+    pub lease: LeaseId,
+    pub desk: DeviceId,
+    /// The desk's name ("North door").
+    pub desk_name: String,
+    pub seat_type: SeatTypeId,
+    pub seat_type_name: String,
+    pub granted: u32,
+    /// Seats the desk sold from it.
+    pub sold: u32,
+    /// Seats the desk sold from it after it ended, before the desk heard (taken from what
+    /// was left).
+    pub sold_after_end: u32,
+    /// Seats it still holds (0 once ended).
+    pub held: u32,
+    /// Seats given back when it ended.
+    pub returned: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub until: Timestamp,
+    pub ended: Option<LeaseEnd>,
+}
+
+fn refused(code: &'static str, message: impl Into<String>) -> Rejected {
+    Rejected::Domain {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Grants a lease in the recorder's conference; returns its id.
+pub fn grant(rec: &mut Recorder<'_>, new: &NewLease) -> Result<LeaseId, Rejected> {
+    let conference = rec.conference;
+    crate::admin::require_conference(rec.tx, conference)?;
+    if new.until <= rec.now || new.until > rec.now + Duration::days(MAX_LEASE_DAYS) {
+        return Err(refused(
+            code::BAD_UNTIL,
+            format!("a lease ends after now and at most {MAX_LEASE_DAYS} days ahead"),
+        ));
+    }
+    let eligible = rec.tx.query(
+        "SELECT 1 FROM devices WHERE device_id = $1 AND conference = $2 AND revoked_at IS NULL",
+        params![new.desk.to_string(), conference.to_string()],
+    )?;
+    if eligible.is_empty() {
+        return Err(refused(
+            code::DESK_NOT_ELIGIBLE,
+            "a lease goes to a desk of this conference that is not revoked",
+        ));
+    }
+    let lease = LeaseId::from_uuid(uuid::Uuid::now_v7());
+    rec.execute::<SeatsAvailability>(
+        &StreamId::seats(conference),
+        &seat_availability::Command::GrantLease {
+            conference,
+            lease,
+            desk: new.desk,
+            seat_type: new.seat_type,
+            quantity: new.quantity,
+            until: new.until,
+        },
+    )?;
+    rec.tx.execute(
+        "INSERT INTO lease_expiry (lease_id, conference, until, ended) VALUES ($1, $2, $3, 0)",
+        params![
+            lease.to_string(),
+            conference.to_string(),
+            time_text(&new.until)
+        ],
+    )?;
+    Ok(lease)
+}
+
+/// Ends a lease: head office revokes it, or `by_desk` gives it back (only its own). Ending a
+/// lease that has ended already changes nothing.
+pub fn end(
+    rec: &mut Recorder<'_>,
+    lease: LeaseId,
+    why: LeaseEnd,
+    by_desk: Option<DeviceId>,
+) -> Result<(), Rejected> {
+    let conference = rec.conference;
+    let (seats, _) = rec.load::<SeatsAvailability>(&StreamId::seats(conference))?;
+    let Some(held) = seats.leases.get(&lease) else {
+        return Err(refused(code::NOT_FOUND, "no such lease"));
+    };
+    if by_desk.is_some_and(|d| d != held.desk) {
+        return Err(refused(code::NOT_THIS_DESK, "the lease is another desk's"));
+    }
+    rec.execute::<SeatsAvailability>(
+        &StreamId::seats(conference),
+        &seat_availability::Command::ReturnLease {
+            conference,
+            lease,
+            why,
+        },
+    )?;
+    rec.tx.execute(
+        "UPDATE lease_expiry SET ended = 1 WHERE lease_id = $1",
+        params![lease.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Returns every lease whose time is up; returns how many. Each is claimed first, so two
+/// servers on one database expire it once.
+pub fn expire_due(tx: &mut dyn Tx, now: Timestamp) -> Result<usize, Rejected> {
+    let due = tx.query(
+        "SELECT lease_id, conference FROM lease_expiry WHERE ended = 0 AND until <= $1 \
+         ORDER BY until LIMIT 100",
+        params![time_text(&now)],
+    )?;
+    let mut expired = 0;
+    for row in due {
+        let lease: LeaseId = row.parse(0)?;
+        let conference: ConferenceId = row.parse(1)?;
+        let claimed = tx.execute(
+            "UPDATE lease_expiry SET ended = 1 WHERE lease_id = $1 AND ended = 0",
+            params![lease.to_string()],
+        )?;
+        if claimed == 0 {
+            continue;
+        }
+        let mut rec = Recorder::new(tx, conference, now);
+        rec.execute::<SeatsAvailability>(
+            &StreamId::seats(conference),
+            &seat_availability::Command::ReturnLease {
+                conference,
+                lease,
+                why: LeaseEnd::Expired,
+            },
+        )?;
+        rec.finish()?;
+        expired += 1;
+    }
+    Ok(expired)
+}
+
+/// Every lease of a conference, newest first, with its desk's and seat type's names.
+pub fn list(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Vec<LeaseRow>, Rejected> {
+    let (seats, _) = crate::event_log::load::<SeatsAvailability>(tx, &StreamId::seats(conference))?;
+    let (conf, _) = crate::event_log::load::<onsite_shared::conference::Conference>(
+        tx,
+        &StreamId::conference(conference),
+    )?;
+    let names: std::collections::HashMap<String, String> =
+        crate::devices::list(tx, Some(conference))?
+            .into_iter()
+            .map(|d| (d.device_id, d.name))
+            .collect();
+    let mut rows: Vec<LeaseRow> = seats
+        .leases
+        .iter()
+        .map(|(id, l)| LeaseRow {
+            lease: *id,
+            desk: l.desk,
+            desk_name: names
+                .get(&l.desk.to_string())
+                .cloned()
+                .unwrap_or_else(|| l.desk.to_string()),
+            seat_type: l.seat_type,
+            seat_type_name: conf
+                .seat_type(l.seat_type)
+                .map_or_else(|| l.seat_type.to_string(), |s| s.name.clone()),
+            granted: l.granted,
+            sold: l.sold,
+            sold_after_end: l.beyond,
+            held: l.unsold(),
+            returned: if l.ended.is_some() {
+                l.granted.saturating_sub(l.sold)
+            } else {
+                0
+            },
+            until: l.until,
+            ended: l.ended,
+        })
+        .collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.lease));
+    Ok(rows)
+}
+
+/// Seats of each seat type held by each desk's open leases ("held by North door: 5").
+pub fn held_by_desk(rows: &[LeaseRow]) -> Vec<(SeatTypeId, String, u32)> {
+    rows.iter()
+        .filter(|r| r.held > 0)
+        .map(|r| (r.seat_type, r.desk_name.clone(), r.held))
+        .collect()
+}
