@@ -580,8 +580,22 @@ fn head_office_works_the_dashboard_in_a_real_browser() -> Result<()> {
         None,
     )?;
     ensure!(admissions["admitted"] == 3);
+    let conference = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{DEMO}"),
+        None,
+    )?;
+    let lease_seat_type = conference["seat_types"]
+        .as_array()
+        .context("seat types")?
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .find(|id| conference["remaining"][*id].as_i64() >= Some(3))
+        .context("a seat type with 3 seats left")?
+        .to_owned();
     let out = onsite_tests::workspace::artefacts("dashboard")?;
     let expect = serde_json::json!({
+        "lease_seat_type": lease_seat_type,
         "conference": DEMO.to_string(),
         "email": EMAIL,
         "password": PASSWORD,
@@ -620,6 +634,15 @@ fn head_office_works_the_dashboard_in_a_real_browser() -> Result<()> {
     ensure!(
         matches!(&revoked, Err(onsite_desk_core::sync::SyncError::Revoked)),
         "{revoked:?}"
+    );
+    // The lease granted and revoked in the browser reaches North, ended, its seats back.
+    north.sync()?;
+    let leases = north.leases()?;
+    ensure!(
+        leases.len() == 1
+            && leases[0].granted == 3
+            && leases[0].ended == Some(onsite_shared::seat_availability::LeaseEnd::Revoked),
+        "{leases:?}"
     );
     // The code shown in the browser enrols a real desk.
     let code = result["enrolment_code"].as_str().context("a code")?;
@@ -887,6 +910,77 @@ fn head_office_people_are_invited_with_roles_and_held_to_them() -> Result<()> {
         &[("name", "Gate"), ("count", "51")],
     )?;
     ensure!(status == StatusCode::UNPROCESSABLE_ENTITY);
+    // Leases take seats from sale: the owner's to grant, not staff's; and a form that does not
+    // name a desk, a seat type, seats and hours is refused by the owner's page too.
+    let gate_1 = desks
+        .as_array()
+        .context("desks")?
+        .iter()
+        .find(|d| d["name"] == "Gate 1")
+        .context("Gate 1")?["device_id"]
+        .as_str()
+        .context("its id")?
+        .to_owned();
+    let seat_type = server.admin(reqwest::Method::GET, &format!("/v1{conference}"), None)?
+        ["seat_types"][0]["id"]
+        .as_str()
+        .context("a seat type")?
+        .to_owned();
+    let grant = [
+        ("desk", gate_1.as_str()),
+        ("seat_type", seat_type.as_str()),
+        ("quantity", "2"),
+        ("hours", "4"),
+    ];
+    let (status, page) = staff.post(&format!("{conference}/desks/leases"), &grant)?;
+    ensure!(
+        status == StatusCode::FORBIDDEN && page.contains("not-allowed"),
+        "{status}"
+    );
+    let leases = || {
+        server.admin(
+            reqwest::Method::GET,
+            &format!("/v1{conference}/leases"),
+            None,
+        )
+    };
+    ensure!(leases()? == serde_json::json!([]), "no lease granted");
+    for bad in [
+        [
+            ("desk", "nobody"),
+            ("seat_type", seat_type.as_str()),
+            ("quantity", "2"),
+            ("hours", "4"),
+        ],
+        [
+            ("desk", gate_1.as_str()),
+            ("seat_type", seat_type.as_str()),
+            ("quantity", "-2"),
+            ("hours", "4"),
+        ],
+        [
+            ("desk", gate_1.as_str()),
+            ("seat_type", seat_type.as_str()),
+            ("quantity", "2"),
+            ("hours", "999999"),
+        ],
+        [
+            ("desk", gate_1.as_str()),
+            ("seat_type", seat_type.as_str()),
+            ("quantity", "100000"),
+            ("hours", "4"),
+        ],
+    ] {
+        let (status, page) = owner.post(&format!("{conference}/desks/leases"), &bad)?;
+        ensure!(
+            status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST,
+            "{bad:?}: {status} {page}"
+        );
+    }
+    ensure!(leases()? == serde_json::json!([]), "no lease granted");
+    let (status, _) = owner.post(&format!("{conference}/desks/leases"), &grant)?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status}");
+    ensure!(leases()?[0]["held"] == 2, "{}", leases()?);
     let (status, _) = staff.get("/people")?;
     ensure!(status == StatusCode::FORBIDDEN);
 

@@ -134,6 +134,27 @@ try {
   check(true, 'the desk is revoked');
   await shot(page, 'dashboard-desks');
 
+  // Seat leases: hold seats for North (its walk-in sales from them are final), see them held
+  // in the seat counts, then revoke the lease.
+  await page.selectOption('#lease-desk', { label: 'North' });
+  await page.selectOption('#lease-seat-type', expect.lease_seat_type);
+  await page.fill('#lease-quantity', '3');
+  await page.fill('#lease-hours', '12');
+  await page.click('#grant');
+  const lease = page.locator('#leases tr[data-desk="North"]');
+  await lease.waitFor();
+  check((await lease.locator('td.held').textContent()).trim() === '3', 'North holds 3 seats');
+  await shot(page, 'dashboard-lease-granted');
+  await page.goto(`${conference}/setup`);
+  const leased = (await page.locator('#seat-types td.leased').allTextContents()).join(' ');
+  check(leased.includes('held by North: 3'), `the seat counts say who holds them (${leased})`);
+  result.lease_counts = leased;
+  await page.goto(`${conference}/desks`);
+  await page.locator('#leases tr[data-desk="North"] button.revoke-lease').click();
+  await page.waitForSelector('#leases tr[data-desk="North"] td.state:has-text("revoked")');
+  check(true, 'the lease is revoked');
+  await shot(page, 'dashboard-lease-revoked');
+
   // On a tablet every page fits the screen's width.
   await page.setViewportSize({ width: 768, height: 1024 });
   for (const [name, path] of [

@@ -1,6 +1,7 @@
 //! Desks: each enrolled desk's last contact, the pending events it reported, its app version
 //! and clock skew; enrolling a new desk (its one-time code, and a QR code of it that a
-//! scanner types into the desk's setup screen) and revoking one.
+//! scanner types into the desk's setup screen) and revoking one; the seat leases desks hold
+//! (granted, sold from, given back), granting one and revoking one.
 
 use std::sync::Arc;
 
@@ -10,12 +11,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{Markup, PreEscaped, html};
-use onsite_shared::ids::DeviceId;
+use onsite_shared::ids::{DeviceId, LeaseId, SeatTypeId};
+use onsite_shared::seat_availability::LeaseEnd;
 use serde::Deserialize;
 
 use super::{ConferencePage, Tab, failed, forbidden, form_is_ours, not_allowed, refused};
 use crate::App;
 use crate::devices::{self, AuthError, DeviceRow};
+use crate::lease::{self, LeaseRow, NewLease};
+use crate::recorder::Rejected;
 use crate::storage::Store;
 
 pub(super) fn routes<S: Store>() -> Router<Arc<App<S>>> {
@@ -27,6 +31,14 @@ pub(super) fn routes<S: Store>() -> Router<Arc<App<S>>> {
         .route(
             "/conferences/{conference}/desks/{device}/revoke",
             post(revoke::<S>),
+        )
+        .route(
+            "/conferences/{conference}/desks/leases",
+            post(grant_lease::<S>),
+        )
+        .route(
+            "/conferences/{conference}/desks/leases/{lease}/revoke",
+            post(revoke_lease::<S>),
         )
 }
 
@@ -128,6 +140,195 @@ fn enrol_form(csrf: &str, conf: &ConferencePage) -> Markup {
     }
 }
 
+fn leases_table(rows: &[LeaseRow], conf: &ConferencePage) -> Markup {
+    let manages = conf.session.role.manages();
+    html! {
+        h2 { "Seat leases" }
+        p.muted {
+            "Seats held for one desk: its walk-in sales from them are final, even offline. \
+             Unsold seats go back when the lease ends."
+        }
+        @if rows.is_empty() {
+            p.muted #no-leases { "No desk holds a lease." }
+        } @else {
+            div.scroll {
+                table #leases {
+                    tr {
+                        th { "Desk" } th { "Seat type" } th.n { "Leased" } th.n { "Sold from it" }
+                        th.n { "Still held" } th.n { "Returned" } th { "Until" } th { "State" } th {}
+                    }
+                    @for r in rows {
+                        tr data-lease=(r.lease) data-desk=(r.desk_name) {
+                            td { (r.desk_name) }
+                            td { (r.seat_type_name) }
+                            td.n { (r.granted) }
+                            td.n.sold {
+                                (r.sold + r.sold_after_end)
+                                @if r.sold_after_end > 0 {
+                                    " " span.warn { "(" (r.sold_after_end) " after it ended)" }
+                                }
+                            }
+                            td.n.held { (r.held) }
+                            td.n.returned { (r.returned) }
+                            td { (r.until.format("%Y-%m-%d %H:%M UTC")) }
+                            td.state {
+                                @match r.ended {
+                                    None => span.ok { "open" },
+                                    Some(LeaseEnd::Returned) => "given back",
+                                    Some(LeaseEnd::Revoked) => "revoked",
+                                    Some(LeaseEnd::Expired) => "expired",
+                                }
+                            }
+                            td {
+                                @if r.ended.is_none() && manages {
+                                    form.inline method="post"
+                                        action=(conf.href(&format!("/desks/leases/{}/revoke", r.lease))) {
+                                        input type="hidden" name="csrf" value=(conf.session.csrf);
+                                        button.revoke-lease { "Revoke" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn grant_form(desks: &[DeviceRow], conf: &ConferencePage) -> Markup {
+    if !conf.session.role.manages() {
+        return html! {};
+    }
+    let active: Vec<&DeviceRow> = desks.iter().filter(|d| d.revoked_at.is_none()).collect();
+    html! {
+        form.card method="post" action=(conf.href("/desks/leases")) #grant-lease {
+            input type="hidden" name="csrf" value=(conf.session.csrf);
+            label.inline {
+                "Hold "
+                input #lease-quantity name="quantity" type="number" min="1" value="5" size="4" required;
+            }
+            label.inline {
+                " seats of "
+                select #lease-seat-type name="seat_type" {
+                    @for t in conf.conference.seat_types.values() {
+                        option value=(t.id) { (t.name) }
+                    }
+                }
+            }
+            label.inline {
+                " for "
+                select #lease-desk name="desk" {
+                    @for d in &active { option value=(d.device_id) { (d.name) } }
+                }
+            }
+            label.inline {
+                " for the next "
+                input #lease-hours name="hours" type="number" min="1" max=(lease::MAX_LEASE_DAYS * 24) value="12" size="4" required;
+                " hours"
+            }
+            " "
+            button #grant { "Grant the lease" }
+        }
+    }
+}
+
+async fn read_leases<S: Store>(
+    app: &App<S>,
+    conf: &ConferencePage,
+) -> Result<Vec<LeaseRow>, Response> {
+    let id = conf.id;
+    app.store
+        .read(move |tx| lease::list(tx, id))
+        .await
+        .map_err(failed)
+}
+
+#[derive(Deserialize)]
+struct GrantForm {
+    csrf: String,
+    #[serde(default)]
+    desk: String,
+    #[serde(default)]
+    seat_type: String,
+    #[serde(default)]
+    quantity: String,
+    #[serde(default)]
+    hours: String,
+}
+
+async fn grant_lease<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    conf: ConferencePage,
+    headers: HeaderMap,
+    Form(form): Form<GrantForm>,
+) -> Response {
+    if let Some(no) = super::setup::refusal(&conf, &headers, &form.csrf) {
+        return no;
+    }
+    let back = conf.href("/desks");
+    let now = chrono::Utc::now();
+    let parsed = (
+        form.desk.trim().parse::<DeviceId>(),
+        form.seat_type.trim().parse::<SeatTypeId>(),
+        form.quantity.trim().parse::<u32>(),
+        form.hours.trim().parse::<i64>(),
+    );
+    let (Ok(desk), Ok(seat_type), Ok(quantity), Ok(hours)) = parsed else {
+        return refused(
+            &conf.session,
+            "A lease needs a desk, a seat type, a number of seats and a number of hours.",
+            &back,
+        );
+    };
+    let new = NewLease {
+        desk,
+        seat_type,
+        quantity,
+        until: now + chrono::Duration::hours(hours.clamp(0, lease::MAX_LEASE_DAYS * 24 + 1)),
+    };
+    let actor = conf.session.email.clone();
+    match crate::admin::write_as(&app.store, conf.id, now, Some(actor), move |rec| {
+        lease::grant(rec, &new).map(|_| ())
+    })
+    .await
+    {
+        Ok(()) => Redirect::to(&back).into_response(),
+        Err(Rejected::Domain { message, .. }) => refused(&conf.session, &message, &back),
+        Err(e) => failed(e),
+    }
+}
+
+async fn revoke_lease<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    conf: ConferencePage,
+    headers: HeaderMap,
+    Path((_, lease_id)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(no) = super::setup::refusal(&conf, &headers, &form.csrf) {
+        return no;
+    }
+    let back = conf.href("/desks");
+    let Ok(lease_id) = lease_id.parse::<LeaseId>() else {
+        return refused(&conf.session, "There is no such lease.", &back);
+    };
+    let actor = conf.session.email.clone();
+    match crate::admin::write_as(
+        &app.store,
+        conf.id,
+        chrono::Utc::now(),
+        Some(actor),
+        move |rec| lease::end(rec, lease_id, LeaseEnd::Revoked, None),
+    )
+    .await
+    {
+        Ok(()) => Redirect::to(&back).into_response(),
+        Err(Rejected::Domain { message, .. }) => refused(&conf.session, &message, &back),
+        Err(e) => failed(e),
+    }
+}
+
 async fn read_desks<S: Store>(
     app: &App<S>,
     conf: &ConferencePage,
@@ -144,9 +345,15 @@ async fn list<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) ->
         Ok(r) => r,
         Err(res) => return res,
     };
+    let leases = match read_leases(&app, &conf).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
     let body = html! {
         (table(&rows, &conf.session.csrf, &conf))
         (enrol_form(&conf.session.csrf, &conf))
+        (leases_table(&leases, &conf))
+        (grant_form(&rows, &conf))
     };
     conf.render(Tab::Desks, "Desks", true, &body)
 }

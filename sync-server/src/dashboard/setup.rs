@@ -104,12 +104,17 @@ fn details_form(conf: &ConferencePage) -> Markup {
     }
 }
 
-fn seat_types(conf: &ConferencePage, seats: &SeatsAvailability, manages: bool) -> Markup {
+fn seat_types(
+    conf: &ConferencePage,
+    seats: &SeatsAvailability,
+    leased: &[(SeatTypeId, String, u32)],
+    manages: bool,
+) -> Markup {
     html! {
         table #seat-types {
             tr {
                 th { "Seat type" } th { "Kind" } th { "Price" } th { "Policy" } th.n { "Quota" }
-                th.n { "Held" } th.n { "Sold" } th.n { "Remaining" }
+                th.n { "Held" } th { "Held for desks" } th.n { "Sold" } th.n { "Remaining" }
                 @if manages { th { "Change the quota" } th { "Edit" } }
             }
             @for t in conf.conference.seat_types.values() {
@@ -123,6 +128,11 @@ fn seat_types(conf: &ConferencePage, seats: &SeatsAvailability, manages: bool) -
                     td { @match t.policy { OversellPolicy::Reject => "sold out at the quota", OversellPolicy::Overbook => "overbook (standing room)" } }
                     td.n.quota { (t.quota) }
                     td.n { (held) }
+                    td.leased {
+                        @for (_, desk, n) in leased.iter().filter(|(s, _, _)| *s == t.id) {
+                            span.lease { "held by " (desk) ": " (n) } " "
+                        }
+                    }
                     td.n { (sold) }
                     td.n.remaining {
                         @if remaining < 0 { span.warn { (remaining) " (overbooked by " (-remaining) ")" } }
@@ -264,16 +274,18 @@ pub(super) async fn page<S: Store>(
     conf: ConferencePage,
 ) -> Response {
     let id = conf.id;
-    let seats = match app
+    let (seats, leases) = match app
         .store
         .read(move |tx| {
-            crate::event_log::load::<SeatsAvailability>(tx, &StreamId::seats(id)).map(|(s, _)| s)
+            let (seats, _) = crate::event_log::load::<SeatsAvailability>(tx, &StreamId::seats(id))?;
+            Ok::<_, Rejected>((seats, crate::lease::list(tx, id)?))
         })
         .await
     {
         Ok(s) => s,
         Err(e) => return failed(e),
     };
+    let held = crate::lease::held_by_desk(&leases);
     let manages = conf.session.role.manages();
     let published = conf.conference.published;
     let body = html! {
@@ -296,7 +308,7 @@ pub(super) async fn page<S: Store>(
             p { (d.venue) ", " (d.starts_on) " – " (d.ends_on) } p { (d.description) }
         }
         h2 { "Seat types" }
-        (seat_types(&conf, &seats, manages))
+        (seat_types(&conf, &seats, &held, manages))
         h2 { "Attendee types" }
         (attendee_types(&conf, manages))
         (super::badges::section(&conf, manages))
