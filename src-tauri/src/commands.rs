@@ -27,6 +27,7 @@ desk_commands![
     sales,
     leases,
     return_lease,
+    ask_lease,
     conflicts,
     act_on_conflict,
     set_gate,

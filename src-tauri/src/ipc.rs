@@ -14,7 +14,7 @@ use onsite_desk_core::{
 };
 use onsite_shared::badge::AutoPrint;
 use onsite_shared::error_code;
-use onsite_shared::ids::{ConferenceId, ConflictId, DeviceId, LeaseId, PrintJobId};
+use onsite_shared::ids::{ConferenceId, ConflictId, DeviceId, LeaseId, PrintJobId, SeatTypeId};
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
@@ -343,6 +343,16 @@ pub async fn leases(app: State<'_, DeskApp>) -> Answer<Vec<LeaseView>> {
 #[tauri::command]
 pub async fn return_lease(app: State<'_, DeskApp>, lease: LeaseId) -> Answer<()> {
     app.sync.return_lease(lease).await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn ask_lease(
+    app: State<'_, DeskApp>,
+    seat_type: SeatTypeId,
+    quantity: u32,
+) -> Answer<()> {
+    app.sync.ask_lease(seat_type, quantity).await?;
     Ok(())
 }
 

@@ -7,6 +7,11 @@
 //! server's timer task returns it when its time is up ([`expire_due`]) across restarts and
 //! without scanning every conference. What a desk learns of any of it, it learns by pulling the
 //! conference's `seats` stream.
+//!
+//! A policy per seat type ([`Policy`]) lets a desk ask for a lease itself, up to a maximum it
+//! may hold, and gives every desk a lease without asking: topped up to `auto_per_desk` for
+//! every desk of the conference when head office sets the policy (all or nothing) and for a
+//! desk when it enrols (as far as seats are left: an enrolment never fails for want of seats).
 
 use chrono::Duration;
 use onsite_shared::Timestamp;
@@ -17,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::params;
 use crate::recorder::{Recorder, Rejected};
-use crate::storage::{Tx, time_text};
+use crate::storage::{StoreError, Tx, time_text};
 
 /// The furthest ahead a lease may end: a conference's days at the door, not a season.
 pub const MAX_LEASE_DAYS: i64 = 14;
@@ -28,6 +33,39 @@ pub mod code {
     pub const NOT_THIS_DESK: &str = "lease.not_this_desk";
     pub const NOT_FOUND: &str = "lease.not_found";
     pub const DESK_NOT_ELIGIBLE: &str = "lease.desk_not_eligible";
+    pub const OVER_DESK_MAXIMUM: &str = "lease.over_desk_maximum";
+    pub const BAD_POLICY: &str = "lease.bad_policy";
+}
+
+/// The most hours a policy's leases run: [`MAX_LEASE_DAYS`].
+pub const MAX_POLICY_HOURS: u32 = 24 * MAX_LEASE_DAYS as u32;
+/// The most rows a policy has (a conference's seat types).
+pub const MAX_POLICY_ROWS: usize = 64;
+
+/// What head office allows desks for one seat type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PolicyRow {
+    pub seat_type: SeatTypeId,
+    /// The most seats of this type a desk may hold in open leases by asking.
+    pub max_per_desk: u32,
+    /// Seats every desk holds without asking (at most `max_per_desk`; 0: none).
+    #[serde(default)]
+    pub auto_per_desk: u32,
+    /// How long a lease granted under this policy runs, in hours (1 to 336).
+    pub hours: u32,
+}
+
+/// The lease policy of a conference.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Policy {
+    pub seat_types: Vec<PolicyRow>,
+}
+
+/// What a desk asks for.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LeaseAsk {
+    pub seat_type: SeatTypeId,
+    pub quantity: u32,
 }
 
 /// What head office asks for.
@@ -72,6 +110,179 @@ fn refused(code: &'static str, message: impl Into<String>) -> Rejected {
         code,
         message: message.into(),
     }
+}
+
+/// The conference's lease policy.
+pub fn policy(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Policy, Rejected> {
+    let rows = tx.query(
+        "SELECT seat_type, max_per_desk, auto_per_desk, hours FROM lease_policy \
+         WHERE conference = $1 ORDER BY seat_type",
+        params![conference.to_string()],
+    )?;
+    let count = |r: &crate::storage::Row, i| -> Result<u32, Rejected> {
+        Ok(u32::try_from(r.int(i)?).unwrap_or(0))
+    };
+    let seat_types = rows
+        .iter()
+        .map(|r| {
+            Ok(PolicyRow {
+                seat_type: r.parse(0)?,
+                max_per_desk: count(r, 1)?,
+                auto_per_desk: count(r, 2)?,
+                hours: count(r, 3)?,
+            })
+        })
+        .collect::<Result<_, Rejected>>()?;
+    Ok(Policy { seat_types })
+}
+
+/// Replaces the conference's lease policy and tops every desk of the conference up to what
+/// it gives without asking, in one transaction: refused whole (and nothing changed) when a
+/// row is out of bounds or the seats are not there for every desk.
+pub fn set_policy(rec: &mut Recorder<'_>, new: &Policy) -> Result<(), Rejected> {
+    let conference = rec.conference;
+    crate::admin::require_conference(rec.tx, conference)?;
+    let (conf, _) =
+        rec.load::<onsite_shared::conference::Conference>(&StreamId::conference(conference))?;
+    if new.seat_types.len() > MAX_POLICY_ROWS {
+        return Err(refused(
+            code::BAD_POLICY,
+            "a policy has one row per seat type",
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for row in &new.seat_types {
+        let bad = if conf.seat_type(row.seat_type).is_none() {
+            Some("a seat type the conference does not have")
+        } else if !seen.insert(row.seat_type) {
+            Some("a seat type named twice")
+        } else if row.auto_per_desk > row.max_per_desk {
+            Some("more given without asking than a desk may hold")
+        } else if row.max_per_desk > 10_000 {
+            Some("more than 10,000 seats per desk")
+        } else if !(1..=MAX_POLICY_HOURS).contains(&row.hours) {
+            Some("hours outside 1 to 336")
+        } else {
+            None
+        };
+        if let Some(why) = bad {
+            return Err(refused(code::BAD_POLICY, format!("lease policy: {why}")));
+        }
+    }
+    rec.tx.execute(
+        "DELETE FROM lease_policy WHERE conference = $1",
+        params![conference.to_string()],
+    )?;
+    for row in &new.seat_types {
+        rec.tx.execute(
+            "INSERT INTO lease_policy (conference, seat_type, max_per_desk, auto_per_desk, hours) \
+             VALUES ($1, $2, $3, $4, $5)",
+            params![
+                conference.to_string(),
+                row.seat_type.to_string(),
+                i64::from(row.max_per_desk),
+                i64::from(row.auto_per_desk),
+                i64::from(row.hours)
+            ],
+        )?;
+    }
+    let desks = rec.tx.query(
+        "SELECT device_id FROM devices WHERE conference = $1 AND revoked_at IS NULL \
+         ORDER BY created_at",
+        params![conference.to_string()],
+    )?;
+    for d in desks {
+        top_up(rec, &new.seat_types, d.parse(0)?)?;
+    }
+    Ok(())
+}
+
+/// Seats of `seat_type` that `desk`'s open leases hold.
+fn held_by(seats: &SeatsAvailability, desk: DeviceId, seat_type: SeatTypeId) -> u32 {
+    seats
+        .leases
+        .values()
+        .filter(|l| l.desk == desk && l.seat_type == seat_type)
+        .map(seat_availability::Lease::unsold)
+        .fold(0, u32::saturating_add)
+}
+
+/// Grants `desk` what the policy gives every desk, less what it holds already.
+fn top_up(rec: &mut Recorder<'_>, rows: &[PolicyRow], desk: DeviceId) -> Result<(), Rejected> {
+    for row in rows.iter().filter(|r| r.auto_per_desk > 0) {
+        let (seats, _) = rec.load::<SeatsAvailability>(&StreamId::seats(rec.conference))?;
+        let missing = row
+            .auto_per_desk
+            .saturating_sub(held_by(&seats, desk, row.seat_type));
+        if missing > 0 {
+            grant(
+                rec,
+                &NewLease {
+                    desk,
+                    seat_type: row.seat_type,
+                    quantity: missing,
+                    until: rec.now + Duration::hours(i64::from(row.hours)),
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// What a desk is given without asking when it enrols, as far as seats are left (refusals
+/// are logged, never the enrolment's).
+pub fn on_enrolment(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    desk: DeviceId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let rows = match policy(tx, conference) {
+        Ok(p) => p.seat_types,
+        Err(Rejected::Store(e)) => return Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the lease policy");
+            return Ok(());
+        }
+    };
+    for row in rows.iter().filter(|r| r.auto_per_desk > 0) {
+        let mut rec = Recorder::new(tx, conference, now);
+        match top_up(&mut rec, std::slice::from_ref(row), desk) {
+            Ok(()) => {}
+            Err(Rejected::Store(e)) => return Err(e),
+            Err(e) => tracing::warn!(%desk, error = %e, "no lease for the new desk"),
+        }
+        rec.finish()?;
+    }
+    Ok(())
+}
+
+/// A desk asks for a lease itself: granted within what the policy lets a desk hold.
+pub fn ask(rec: &mut Recorder<'_>, desk: DeviceId, ask: &LeaseAsk) -> Result<LeaseId, Rejected> {
+    let conference = rec.conference;
+    let row = policy(rec.tx, conference)?
+        .seat_types
+        .into_iter()
+        .find(|r| r.seat_type == ask.seat_type);
+    let (seats, _) = rec.load::<SeatsAvailability>(&StreamId::seats(conference))?;
+    let held = held_by(&seats, desk, ask.seat_type);
+    let max = row.as_ref().map_or(0, |r| r.max_per_desk);
+    if u64::from(held) + u64::from(ask.quantity) > u64::from(max) {
+        return Err(refused(
+            code::OVER_DESK_MAXIMUM,
+            format!("a desk may hold {max} of these seats; this one holds {held}"),
+        ));
+    }
+    let hours = row.map_or(1, |r| r.hours);
+    grant(
+        rec,
+        &NewLease {
+            desk,
+            seat_type: ask.seat_type,
+            quantity: ask.quantity,
+            until: rec.now + Duration::hours(i64::from(hours)),
+        },
+    )
 }
 
 /// Grants a lease in the recorder's conference; returns its id.

@@ -2091,3 +2091,51 @@ fn a_revoked_lease_keeps_what_the_desk_sold_before_it_heard_and_an_expired_one_g
     ensure!(door.leases()?[0].left == 0);
     Ok(())
 }
+
+#[test]
+fn a_lease_policy_gives_every_desk_its_seats_and_lets_a_desk_ask_for_more_up_to_a_maximum()
+-> Result<()> {
+    let dir = TempDir::new("desk-lease-policy")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let north = LocalDesk::enrol(&server, conf.id, "North door", dir.path())?;
+    let policy = format!("/v1/conferences/{}/lease-policy", conf.id);
+    let rule = |max: u32, auto: u32| {
+        serde_json::json!({"seat_types": [
+            {"seat_type": conf.general, "max_per_desk": max, "auto_per_desk": auto, "hours": 8}
+        ]})
+    };
+    server.admin(Method::PUT, &policy, Some(rule(4, 2)))?;
+    ensure!(
+        server_remaining(&server, conf.id, conf.general)? == 8,
+        "North holds 2 at once"
+    );
+    // A desk enrolled later is given its seats when it enrols.
+    let south = LocalDesk::enrol(&server, conf.id, "South door", dir.path())?;
+    ensure!(server_remaining(&server, conf.id, conf.general)? == 6);
+    south.sync()?;
+    ensure!(south.leases()?.iter().map(|l| l.left).sum::<u32>() == 2);
+
+    // North asks for two more (it then holds its maximum of 4), then one more: refused.
+    let report = north
+        .runtime()
+        .block_on(north.sync.ask_lease(conf.general, 2))?;
+    ensure!(report.pulled > 0, "{report:?}");
+    ensure!(north.leases()?.iter().map(|l| l.left).sum::<u32>() == 4);
+    let refused = north
+        .runtime()
+        .block_on(north.sync.ask_lease(conf.general, 1));
+    ensure!(
+        matches!(&refused, Err(e) if e.code() == "lease.over_desk_maximum"),
+        "{refused:?}"
+    );
+    // A policy the seats cannot cover for every desk changes nothing.
+    let (status, body) = server.admin_raw(Method::PUT, &policy, Some(rule(10, 10)))?;
+    ensure!(
+        (status, body["code"].as_str()) == (422, Some("seats.not_enough_to_lease")),
+        "{status} {body}"
+    );
+    ensure!(server.admin(Method::GET, &policy, None)? == rule(4, 2));
+    ensure!(server_remaining(&server, conf.id, conf.general)? == 4);
+    Ok(())
+}

@@ -3265,5 +3265,83 @@ fn leases_are_checked_when_granted_and_when_a_desk_claims_one() -> Result<()> {
         None,
     )?;
     assert_eq!(view["remaining"][&general], 0, "never oversold: {view}");
+
+    // The lease policy is checked whole; a desk asks only within it, for its own conference.
+    let policy_path = format!("/v1/conferences/{}/lease-policy", conf.id);
+    let row = |seat_type: String, max: i64, auto: i64, hours: i64| serde_json::json!({"seat_type": seat_type, "max_per_desk": max, "auto_per_desk": auto, "hours": hours});
+    let many: Vec<Value> = (0..65).map(|_| row(general.clone(), 1, 0, 1)).collect();
+    let mut wrong = Vec::new();
+    for rows in [
+        vec![row(other.general.to_string(), 2, 0, 4)],
+        vec![row(general.clone(), 2, 0, 4), row(general.clone(), 3, 0, 4)],
+        vec![row(general.clone(), 1, 2, 4)],
+        vec![row(general.clone(), 20_000, 0, 4)],
+        vec![row(general.clone(), 2, 0, 0)],
+        vec![row(general.clone(), 2, 0, 10_000)],
+        many,
+    ] {
+        let b = serde_json::json!({ "seat_types": rows });
+        let (status, answer) =
+            server.admin_raw(reqwest::Method::PUT, &policy_path, Some(b.clone()))?;
+        if (status, answer["code"].as_str()) != (422, Some("lease.bad_policy")) {
+            wrong.push(format!("{status} {answer}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    let (status, _) = server.admin_raw(
+        reqwest::Method::PUT,
+        &policy_path,
+        Some(serde_json::json!({"seat_types": [row(general, -1, 0, 4)]})),
+    )?;
+    assert_eq!(status, 400);
+    assert_eq!(
+        server.admin(reqwest::Method::GET, &policy_path, None)?,
+        serde_json::json!({"seat_types": []}),
+        "no policy was set"
+    );
+    let ask = |desk: &onsite_tests::server::TestDesk, body: Value| -> Result<(u16, Value)> {
+        let res = server
+            .http()
+            .post(format!("{}/v1/sync/leases", server.url))
+            .bearer_auth(&desk.token)
+            .json(&body)
+            .send()?;
+        Ok((res.status().as_u16(), res.json().unwrap_or(Value::Null)))
+    };
+    let (status, answer) = ask(
+        &south,
+        serde_json::json!({"seat_type": conf.workshop, "quantity": 1}),
+    )?;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("lease.over_desk_maximum")),
+        "no policy: no asking"
+    );
+    let (status, answer) = ask(
+        &stranger,
+        serde_json::json!({"seat_type": conf.workshop, "quantity": 1}),
+    )?;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("lease.over_desk_maximum")),
+        "another conference's seat type is not in this desk's policy: {answer}"
+    );
+    for body in [
+        serde_json::json!({"seat_type": conf.workshop, "quantity": -1}),
+        serde_json::json!({"seat_type": "workshop", "quantity": 1}),
+        serde_json::json!({"quantity": 1}),
+    ] {
+        let (status, answer) = ask(&south, body.clone())?;
+        assert_eq!(status, 400, "{body}: {answer}");
+    }
+    let (status, _) = {
+        let res = server
+            .http()
+            .post(format!("{}/v1/sync/leases", server.url))
+            .json(&serde_json::json!({"seat_type": conf.workshop, "quantity": 1}))
+            .send()?;
+        (res.status().as_u16(), ())
+    };
+    assert_eq!(status, 401, "no token, no lease");
     Ok(())
 }

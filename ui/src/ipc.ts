@@ -85,6 +85,8 @@ export const desk = {
   sales: () => call<SaleView[]>("sales"),
   leases: () => call<LeaseView[]>("leases"),
   returnLease: (lease: string) => call<null>("return_lease", { lease }),
+  askLease: (seatType: string, quantity: number) =>
+    call<null>("ask_lease", { seatType, quantity }),
   conflicts: () => call<ConflictItem[]>("conflicts"),
   actOnConflict: (conflict: string, action: ConflictAction) =>
     call<null>("act_on_conflict", { conflict, action }),

@@ -29,6 +29,8 @@ export function WalkIn({ state }: { state: DeskState }) {
   const [message, setMessage] = useState<string | null>(null);
   const [printed, setPrinted] = useState<string | null>(null);
   const [admitNow, setAdmitNow] = useState(false);
+  const [askType, setAskType] = useState("");
+  const [askCount, setAskCount] = useState("5");
 
   async function load() {
     setSeats(await desk.availability());
@@ -207,6 +209,35 @@ export function WalkIn({ state }: { state: DeskState }) {
           {printed && <p id="receipt-printed">{printed}</p>}
         </div>
       )}
+      <details class="ask-lease">
+        <summary>Hold seats at this desk (online)</summary>
+        <p class="muted">
+          Seats held here are this desk's to sell: a sale from them is final, even offline. Head office
+          sets how many a desk may hold.
+        </p>
+        <select id="ask-seat-type" value={askType} onChange={(e) => setAskType((e.target as HTMLSelectElement).value)}>
+          <option value="">Seat type…</option>
+          {seats.map((s) => (
+            <option value={s.seat_type}>{s.name}</option>
+          ))}
+        </select>
+        <input id="ask-quantity" type="number" min="1" value={askCount} onInput={(e) => setAskCount((e.target as HTMLInputElement).value)} />
+        <button
+          id="ask-lease"
+          disabled={askType === ""}
+          onClick={async () => {
+            try {
+              await desk.askLease(askType, Number.parseInt(askCount, 10));
+              setMessage(null);
+              await load();
+            } catch (e) {
+              setMessage(errorText(e));
+            }
+          }}
+        >
+          Ask for them
+        </button>
+      </details>
       {leases.length > 0 && (
         <>
           <h2>Seats held for this desk</h2>

@@ -64,6 +64,11 @@ enum Command {
     Leases,
     /// Gives a seat lease back to the server (online), so its unsold seats go to everyone.
     ReturnLease { lease: onsite_shared::ids::LeaseId },
+    /// Asks the server (online) to hold seats for this desk, within head office's policy.
+    AskLease {
+        seat_type: onsite_shared::ids::SeatTypeId,
+        quantity: u32,
+    },
     /// Sells walk-in seats: a `SaleRequest` as JSON (a file, or `-` for standard input); the
     /// receipt as JSON.
     Sell { file: PathBuf },
@@ -279,6 +284,14 @@ fn main() -> Result<()> {
         Command::ReturnLease { lease } => {
             let client = SyncClient::new(Arc::clone(&desk))?;
             let report = runtime.block_on(client.return_lease(lease))?;
+            println!("{}", serde_json::to_string(&report)?);
+        }
+        Command::AskLease {
+            seat_type,
+            quantity,
+        } => {
+            let client = SyncClient::new(Arc::clone(&desk))?;
+            let report = runtime.block_on(client.ask_lease(seat_type, quantity))?;
             println!("{}", serde_json::to_string(&report)?);
         }
         Command::Sales => println!("{}", serde_json::to_string_pretty(&desk.sales()?)?),

@@ -485,6 +485,25 @@ impl SyncClient {
             .map_err(refused)?;
         self.sync_once().await
     }
+
+    /// Asks the server to hold `quantity` seats of `seat_type` for this desk (within what head
+    /// office's policy lets a desk hold), then syncs so the desk sells from them at once.
+    /// Online only; asked twice, it holds twice (each ask is a lease of its own).
+    pub async fn ask_lease(
+        &self,
+        seat_type: onsite_shared::ids::SeatTypeId,
+        quantity: u32,
+    ) -> Result<SyncReport, SyncError> {
+        let Some(to) = self.desk.enrolment()? else {
+            return Err(SyncError::NotEnrolled);
+        };
+        self.transport
+            .ask_lease(&to, seat_type, quantity)
+            .await?
+            .said
+            .map_err(refused)?;
+        self.sync_once().await
+    }
 }
 
 impl<T: Transport> SyncClient<T> {

@@ -193,6 +193,25 @@ impl Http {
         .await?;
         Self::answer(res, async |_| Ok(())).await
     }
+
+    /// Asks the server for a seat lease for this desk (online, by staff).
+    pub async fn ask_lease(
+        &self,
+        to: &Enrolment,
+        seat_type: onsite_shared::ids::SeatTypeId,
+        quantity: u32,
+    ) -> Result<Answer<()>, SyncError> {
+        let body = serde_json::json!({"seat_type": seat_type, "quantity": quantity});
+        let res = self
+            .client
+            .post(format!("{}/v1/sync/leases", to.server_url))
+            .bearer_auth(&to.token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| unreachable(&e))?;
+        Self::answer(res, async |_| Ok(())).await
+    }
 }
 
 /// The server's clock, from the `Date` header (whole seconds).

@@ -43,7 +43,12 @@ pub(super) async fn enrol<S: Store>(
     let now = now();
     let credentials = app
         .store
-        .write(move |tx| devices::redeem(tx, &req.code, now))
+        .write(move |tx| {
+            let credentials = devices::redeem(tx, &req.code, now)?;
+            // What the lease policy gives every desk, in the same transaction.
+            crate::lease::on_enrolment(tx, credentials.conference_id, credentials.device_id, now)?;
+            Ok::<_, devices::AuthError>(credentials)
+        })
         .await?;
     Ok(Json(credentials))
 }

@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::extract::{AdminAuth, DeskAuth, Params};
 use super::now;
 use crate::App;
-use crate::lease::{self, LeaseRow, NewLease};
+use crate::lease::{self, LeaseAsk, LeaseRow, NewLease, Policy};
 use crate::storage::Store;
 
 pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
@@ -29,6 +29,76 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
             post(revoke_lease::<S>),
         )
         .route("/v1/sync/leases/{lease}/return", post(return_lease::<S>))
+        .route("/v1/sync/leases", post(ask_lease::<S>))
+        .route(
+            "/v1/conferences/{conference}/lease-policy",
+            get(get_policy::<S>).put(set_policy::<S>),
+        )
+}
+
+/// Read the lease policy.
+///
+/// Per seat type: the most seats a desk may hold by asking, what every desk holds without
+/// asking, and how many hours such a lease runs.
+#[utoipa::path(get, path = "/v1/conferences/{conference}/lease-policy", tag = "head-office", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = Policy), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody)))]
+pub(super) async fn get_policy<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    _admin: AdminAuth,
+    Params(conference): Params<ConferenceId>,
+) -> Result<Json<Policy>, ApiError> {
+    Ok(Json(
+        app.store
+            .read(move |tx| {
+                crate::admin::require_conference(tx, conference)?;
+                lease::policy(tx, conference)
+            })
+            .await?,
+    ))
+}
+
+/// Set the lease policy.
+///
+/// Replaces it whole (an empty list: desks may not ask, nobody is given seats). Every desk of
+/// the conference is topped up at once to what it holds without asking, and every desk that
+/// enrols later when it enrols. Refused whole, changing nothing, when a row is out of bounds
+/// or the seats are not there for every desk.
+#[utoipa::path(put, path = "/v1/conferences/{conference}/lease-policy", tag = "admin", params(("conference" = String, Path, format = Uuid)), request_body = Policy, security(("head_office" = [])), responses((status = 204), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody), (status = 413, description = "`request.too_large`", body = ErrorBody), (status = 422, description = "`lease.bad_policy` (an unknown or repeated seat type, more given than allowed, more than 10,000, hours outside 1 to 336, more than 64 rows), `seats.not_enough_to_lease`", body = ErrorBody)))]
+pub(super) async fn set_policy<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    admin: AdminAuth,
+    Params(conference): Params<ConferenceId>,
+    super::extract::Body(policy): super::extract::Body<Policy>,
+) -> Result<StatusCode, ApiError> {
+    admin_write(
+        &app,
+        conference,
+        Some(format!("token {}", admin.0)),
+        move |rec| lease::set_policy(rec, &policy),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ask for a seat lease (a desk).
+///
+/// A desk online keeps seats for itself ("keep 5 workshop seats at this desk"): granted for the
+/// hours the policy says, as long as the desk then holds no more of the seat type than the
+/// policy's maximum per desk (none without a policy), and the seats are left.
+#[utoipa::path(post, path = "/v1/sync/leases", tag = "sync", request_body = LeaseAsk, security(("desk" = [])), responses((status = 201, body = Created), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "`auth.unauthenticated`, `auth.revoked`", body = ErrorBody), (status = 422, description = "`lease.over_desk_maximum`, `seats.not_enough_to_lease`, `seats.empty_lease`, `seats.unknown_seat_type`", body = ErrorBody)))]
+pub(super) async fn ask_lease<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    DeskAuth(desk): DeskAuth,
+    super::extract::Body(ask): super::extract::Body<LeaseAsk>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let id = crate::admin::write_as(
+        &app.store,
+        desk.conference,
+        now(),
+        Some(format!("desk {}", desk.device)),
+        move |rec| lease::ask(rec, desk.device, &ask),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
 }
 
 /// Read the seat leases.

@@ -101,7 +101,7 @@ pub(crate) const STEPS: &[Step] = &[
     },
     // 9
     Step {
-        name: "seat leases' end times, for the timer task that returns them",
+        name: "seat leases' end times (for the timer task that returns them) and lease policy",
         breaks_older: false,
         sqlite: LEASE_EXPIRY,
         postgres: LEASE_EXPIRY,
@@ -109,12 +109,17 @@ pub(crate) const STEPS: &[Step] = &[
 ];
 
 /// One row per seat lease granted: when it ends, and whether it has (`ended = 1` once
-/// returned, revoked or expired, so the timer task skips it).
+/// returned, revoked or expired, so the timer task skips it). `lease_policy`: per seat type,
+/// the most a desk may hold by asking, and what every desk is given without asking.
 const LEASE_EXPIRY: &str = "\
     CREATE TABLE IF NOT EXISTS lease_expiry ( \
         lease_id TEXT PRIMARY KEY, conference TEXT NOT NULL, until TEXT NOT NULL, \
         ended INTEGER NOT NULL DEFAULT 0); \
-    CREATE INDEX IF NOT EXISTS lease_expiry_due ON lease_expiry (ended, until);";
+    CREATE INDEX IF NOT EXISTS lease_expiry_due ON lease_expiry (ended, until); \
+    CREATE TABLE IF NOT EXISTS lease_policy ( \
+        conference TEXT NOT NULL, seat_type TEXT NOT NULL, max_per_desk BIGINT NOT NULL, \
+        auto_per_desk BIGINT NOT NULL, hours BIGINT NOT NULL, \
+        PRIMARY KEY (conference, seat_type));";
 
 /// `room_presence`: the room each ticket's holder entered last and did not leave (a room's
 /// occupancy); `room_attendance`: everyone who ever entered a room, once, with the first
