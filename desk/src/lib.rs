@@ -27,6 +27,7 @@ pub mod http;
 mod log;
 pub mod printing;
 mod projection;
+pub mod readiness;
 mod room;
 mod roster;
 mod schema;

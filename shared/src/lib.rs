@@ -35,6 +35,7 @@ pub mod ids;
 pub mod money;
 pub mod order;
 pub mod protocol;
+pub mod readiness;
 pub mod reconciliation;
 pub mod registration;
 pub mod room;

@@ -28,6 +28,7 @@ desk_commands![
     leases,
     return_lease,
     ask_lease,
+    readiness,
     conflicts,
     act_on_conflict,
     set_gate,

@@ -15,6 +15,7 @@ use onsite_desk_core::{
 use onsite_shared::badge::AutoPrint;
 use onsite_shared::error_code;
 use onsite_shared::ids::{ConferenceId, ConflictId, DeviceId, LeaseId, PrintJobId, SeatTypeId};
+use onsite_shared::readiness::Readiness;
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
@@ -330,6 +331,13 @@ pub async fn sell(
     Ok(receipt)
 }
 
+/// The readiness checklist, with the printer asked now.
+#[tauri::command]
+pub async fn readiness(app: State<'_, DeskApp>) -> Answer<Readiness> {
+    onsite_desk_core::readiness::probe_printer(&app.desk, &app.cups).await?;
+    Ok(app.sync.readiness()?)
+}
+
 #[tauri::command]
 pub async fn sales(app: State<'_, DeskApp>) -> Answer<Vec<SaleView>> {
     Ok(app.desk.sales()?)
@@ -497,6 +505,7 @@ mod tests {
         SaleReceipt::export_all(&cfg)?;
         SaleView::export_all(&cfg)?;
         LeaseView::export_all(&cfg)?;
+        Readiness::export_all(&cfg)?;
         ConflictItem::export_all(&cfg)?;
         ConflictAction::export_all(&cfg)?;
         PrintRequest::export_all(&cfg)?;

@@ -120,6 +120,18 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         Duration::from_millis(300),
         std::future::pending(),
     ));
+    {
+        // The readiness checklist's printer item: what the spooler says, asked every minute.
+        let (desk, cups) = (Arc::clone(&desk), cups.clone());
+        tauri::async_runtime::spawn(async move {
+            loop {
+                if let Err(e) = onsite_desk_core::readiness::probe_printer(&desk, &cups).await {
+                    tracing::warn!(error = %e, "asking the spooler about the printer");
+                }
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+        });
+    }
     tracing::info!(db = %path.display(), "desk open");
     app.manage(ipc::DeskApp {
         desk,

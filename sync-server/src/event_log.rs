@@ -14,16 +14,11 @@ use crate::storage::{EVENT_COLUMNS, SqlValue, StoreError, Tx, in_list, placehold
 
 /// The current version of a stream (0 when it has no events).
 pub fn stream_version(tx: &mut dyn Tx, stream: &StreamId) -> Result<u64, StoreError> {
-    let rows = tx.query(
+    crate::storage::count(
+        tx,
         "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_type = $1 AND stream_id = $2",
         params![stream.stream_type.as_str(), stream.id.as_str()],
-    )?;
-    Ok(rows
-        .first()
-        .map(|r| r.int(0))
-        .transpose()?
-        .and_then(|v| u64::try_from(v).ok())
-        .unwrap_or(0))
+    )
 }
 
 /// The states of many streams of one aggregate type at once (one query, whatever their

@@ -12,7 +12,8 @@
 //! - [`devices`]: desk enrolment and tokens, head-office tokens.
 //! - [`admin`]: conference administration; [`registration`]: online orders and their timers;
 //!   [`payments`]: who may say an order was paid (head office, a signed provider webhook);
-//!   [`lease`]: seats held for a desk's final offline sales;
+//!   [`lease`]: seats held for a desk's final offline sales; [`readiness`]: desks' checklists
+//!   before the doors open;
 //!   [`import`] and [`demo`]: bringing registrations in; [`head_office`]: what head office reads.
 //! - [`http`]: the `/v1` API, one module per noun, and its error mapping; [`dashboard`]: the
 //!   head-office web pages. Both are routers over [`App`], merged in [`app`].
@@ -48,6 +49,7 @@ pub mod lease;
 pub mod monitoring;
 pub mod payments;
 pub mod projection;
+pub mod readiness;
 pub mod recorder;
 pub mod registration;
 pub mod storage;

@@ -487,14 +487,9 @@ pub fn last_client_seq(tx: &mut dyn Tx, client: Option<ClientId>) -> Result<u64,
     let Some(client) = client else {
         return Ok(0);
     };
-    let rows = tx.query(
+    crate::storage::count(
+        tx,
         "SELECT last_client_seq FROM clients WHERE client_id = $1",
         params![client.to_string()],
-    )?;
-    Ok(rows
-        .first()
-        .map(|r| r.int(0))
-        .transpose()?
-        .and_then(|n| u64::try_from(n).ok())
-        .unwrap_or(0))
+    )
 }

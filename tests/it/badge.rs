@@ -629,3 +629,138 @@ fn head_office_templates_and_desk_defaults_choose_what_a_desk_prints() -> Result
     );
     Ok(())
 }
+
+/// Ready for the doors: a desk that has synced but has no printer is red on the printer, and
+/// head office sees the same; with its printer chosen, a badge printed today, seats held for
+/// its scarce seat types and its sale synced, every item is green but the paper the queue
+/// says is loaded (amber: look), at the desk and at head office alike. A stopped printer
+/// turns it red with the spooler's reason.
+#[test]
+fn a_desks_readiness_checklist_is_judged_alike_at_the_desk_and_at_head_office() -> Result<()> {
+    use onsite_shared::readiness::{Item, Level};
+
+    let dir = TempDir::new("badge-ready")?;
+    let printer = TestPrinter::pdf("ready")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(20)?;
+    let desk = LocalDesk::enrol(&server, conf.id, "North door", dir.path())?;
+    let device = desk.enrolment()?.context("enrolled")?.device;
+    for (seat_type, quantity) in [(conf.general, 2), (conf.workshop, 1)] {
+        server.admin(
+            reqwest::Method::POST,
+            &format!("/v1/conferences/{}/leases", conf.id),
+            Some(serde_json::json!({
+                "desk": device, "seat_type": seat_type, "quantity": quantity,
+                "until": chrono::Utc::now() + chrono::Duration::hours(4),
+            })),
+        )?;
+    }
+    desk.sync()?;
+    let item = |r: &onsite_shared::readiness::Readiness, item: Item| {
+        r.checks
+            .iter()
+            .find(|c| c.item == item)
+            .map(|c| (c.level, c.reason.clone()))
+    };
+    let r = desk.sync.readiness()?;
+    ensure!(!r.ready, "{r:?}");
+    ensure!(
+        item(&r, Item::Printer) == Some((Level::Red, "no badge printer chosen".into())),
+        "{r:?}"
+    );
+    ensure!(
+        item(&r, Item::Roster).map(|i| i.0) == Some(Level::Green),
+        "{r:?}"
+    );
+    let at_head_office = || -> Result<serde_json::Value> {
+        let all = server.admin(
+            reqwest::Method::GET,
+            &format!("/v1/conferences/{}/readiness", conf.id),
+            None,
+        )?;
+        all.as_array()
+            .context("desks")?
+            .iter()
+            .find(|d| d["name"] == "North door")
+            .cloned()
+            .context("North door")
+    };
+    let seen = at_head_office()?;
+    ensure!(
+        seen["readiness"]["ready"] == false && seen["readiness"]["level"] == "red",
+        "{seen}"
+    );
+
+    // The printer chosen, a walk-in's badge printed, the sale synced.
+    desk.set_printer(Some(&printer.name))?;
+    let cups = Cups::default();
+    let sold = desk.sell(&SaleRequest {
+        tickets: vec![SaleTicketRequest {
+            seat_type: conf.general,
+            first_name: "Ready".into(),
+            last_name: "Reader".into(),
+            email: "ready@example.com".into(),
+            company: String::new(),
+            attendee_types: vec![],
+        }],
+        payment_method: PaymentMethod::Cash,
+        amount_taken_minor: 19_900,
+    })?;
+    desk.print_badge(&PrintRequest {
+        code: sold.tickets[0].code.to_string(),
+        ..PrintRequest::default()
+    })?;
+    desk.print_until_settled(&cups, SETTLE)?;
+    desk.runtime()
+        .block_on(onsite_desk_core::readiness::probe_printer(&desk, &cups))?;
+    desk.sync()?;
+    // Every item green but the paper: cups-pdf's queue names its driver's sizes as loaded,
+    // not the badge size, so the desk asks a person to look.
+    let r = desk.sync.readiness()?;
+    let not_green: Vec<_> = r
+        .checks
+        .iter()
+        .filter(|c| c.level != Level::Green)
+        .collect();
+    ensure!(
+        not_green.len() == 1
+            && not_green[0].item == Item::Printer
+            && not_green[0].level == Level::Amber
+            && not_green[0]
+                .reason
+                .contains("badges need Custom.4x3in: check the paper"),
+        "{r:#?}"
+    );
+    // Head office judges the same facts alike (ages move on by the second: not compared).
+    let seen = at_head_office()?;
+    let theirs: Vec<onsite_shared::readiness::Check> =
+        serde_json::from_value(seen["readiness"]["checks"].clone())?;
+    let timeless = |c: &[onsite_shared::readiness::Check]| -> Vec<(Item, Level, String)> {
+        c.iter()
+            .map(|c| {
+                let reason = if c.item == Item::LastSync {
+                    String::new()
+                } else {
+                    c.reason.clone()
+                };
+                (c.item, c.level, reason)
+            })
+            .collect()
+    };
+    ensure!(
+        seen["readiness"]["level"] == "amber" && timeless(&theirs) == timeless(&r.checks),
+        "{seen}"
+    );
+
+    // The printer stops: red, in the spooler's words.
+    printer.stop("out of badge stock")?;
+    desk.runtime()
+        .block_on(onsite_desk_core::readiness::probe_printer(&desk, &cups))?;
+    let r = desk.sync.readiness()?;
+    let (level, reason) = item(&r, Item::Printer).context("printer")?;
+    ensure!(
+        level == Level::Red && reason.contains("out of badge stock"),
+        "{reason}"
+    );
+    Ok(())
+}

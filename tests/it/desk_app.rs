@@ -228,6 +228,27 @@ async fn drive(
         .select_by_value(&printer.name)
         .await?;
     wait_for_text(client, "#settings-message", "Saved", WAIT).await?;
+    // Ready for the doors? The checklist, asked again now that the printer is chosen.
+    css(client, "#check-readiness").await?.click().await?;
+    css(
+        client,
+        "#readiness li[data-item='roster'][data-level='green']",
+    )
+    .await?;
+    let printer_item = wait_for_text(
+        client,
+        "#readiness li[data-item='printer']",
+        &printer.name,
+        WAIT,
+    )
+    .await?;
+    ensure!(!printer_item.contains("no badge printer"), "{printer_item}");
+    let heading = css(client, "#readiness h2").await?.text().await?;
+    ensure!(
+        heading.starts_with("Ready for the doors") || heading.starts_with("Not ready yet"),
+        "{heading}"
+    );
+    screenshot(client, "desk-app-readiness").await?;
     screenshot(client, "desk-app-settings").await?;
     // Support: the desk's log, shown and saved as a file for head office.
     css(client, "#show-log").await?.click().await?;

@@ -3345,3 +3345,73 @@ fn leases_are_checked_when_granted_and_when_a_desk_claims_one() -> Result<()> {
     assert_eq!(status, 401, "no token, no lease");
     Ok(())
 }
+
+/// A desk's readiness report is its own claim about itself: bounded (lists, texts), made with
+/// its own token only, and never the verdict: the server counts its own tickets and judges.
+#[test]
+fn a_readiness_report_is_bounded_and_judged_by_the_server() -> Result<()> {
+    let dir = TempDir::new("hostile-readiness")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let desk = server.desk(conf.id, "North")?;
+    let post = |token: Option<&str>, body: &Value| -> Result<(u16, Value)> {
+        let mut req = server
+            .http()
+            .post(format!("{}/v1/sync/readiness", server.url))
+            .json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send()?;
+        Ok((res.status().as_u16(), res.json().unwrap_or(Value::Null)))
+    };
+    let honest = serde_json::to_value(onsite_shared::readiness::Facts {
+        pulled_to_head: true,
+        desk_tickets: 0,
+        // The desk claims the server has a million tickets and that it has all of them.
+        server_tickets: Some(1_000_000),
+        last_sync_age_secs: Some(1),
+        ..Default::default()
+    })?;
+    let (status, answer) = post(Some(&desk.token), &honest)?;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["server_tickets"], 0, "the server counts for itself");
+    assert_eq!(answer["readiness"]["checks"][0]["reason"], "all 0 tickets");
+
+    let mut long = honest.clone();
+    long["printer"]["chosen"] = Value::String("x".repeat(10_000));
+    let mut many = honest.clone();
+    many["printer"]["media_ready"] = serde_json::json!(vec!["iso_a4_210x297mm"; 65]);
+    let mut seats = honest.clone();
+    seats["scarce_seats"] = serde_json::json!(vec![
+        serde_json::json!({"name": "x", "remaining": 1, "lease_left": 0});
+        65
+    ]);
+    for body in [long, many, seats] {
+        let (status, answer) = post(Some(&desk.token), &body)?;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (422, Some("readiness.bad_report")),
+            "{answer}"
+        );
+    }
+    let mut negative = honest.clone();
+    negative["desk_tickets"] = serde_json::json!(-1);
+    let (status, _) = post(Some(&desk.token), &negative)?;
+    assert_eq!(status, 400);
+    let (status, _) = post(None, &honest)?;
+    assert_eq!(status, 401);
+    let (status, _) = post(Some(&server.admin_token), &honest)?;
+    assert_eq!(status, 401, "head office's token is not a desk's");
+    // Head office still sees the honest report only.
+    let seen = server.admin(
+        reqwest::Method::GET,
+        &format!("/v1/conferences/{}/readiness", conf.id),
+        None,
+    )?;
+    assert_eq!(
+        seen[0]["readiness"]["checks"][0]["reason"], "all 0 tickets",
+        "{seen}"
+    );
+    Ok(())
+}

@@ -19,6 +19,7 @@ import type { PartyCheckInRequest } from "./bindings/PartyCheckInRequest";
 import type { PrintJob } from "./bindings/PrintJob";
 import type { PrintRequest } from "./bindings/PrintRequest";
 import type { PrinterView } from "./bindings/PrinterView";
+import type { Readiness } from "./bindings/Readiness";
 import type { RosterEntry } from "./bindings/RosterEntry";
 import type { SaleReceipt } from "./bindings/SaleReceipt";
 import type { SaleRequest } from "./bindings/SaleRequest";
@@ -85,6 +86,7 @@ export const desk = {
   sales: () => call<SaleView[]>("sales"),
   leases: () => call<LeaseView[]>("leases"),
   returnLease: (lease: string) => call<null>("return_lease", { lease }),
+  readiness: () => call<Readiness>("readiness"),
   askLease: (seatType: string, quantity: number) =>
     call<null>("ask_lease", { seatType, quantity }),
   conflicts: () => call<ConflictItem[]>("conflicts"),

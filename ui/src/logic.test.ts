@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { RosterEntry } from "./bindings/RosterEntry";
-import { bannerFor, breachText, roomWarning, codeForEnter, toHandOver, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, saleFinality, seatsLeft, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
+import { bannerFor, breachText, roomWarning, codeForEnter, toHandOver, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, readinessTitle, saleFinality, seatsLeft, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
 
 function entry(code: string, first: string, last: string): RosterEntry {
   return {
@@ -250,6 +250,17 @@ describe("a sale's finality, said before the payment", () => {
     expect([mixed.final, mixed.provisional]).toEqual([2, 2]);
     expect(mixed.text).toBe("2 final (from this desk's lease), 2 provisional: refunded if the seats are gone when this desk syncs");
     expect(saleFinality(["workshop"], seats).text).toBe("Provisional: refunded if the seats are gone when this desk syncs");
+  });
+});
+
+describe("the readiness checklist's heading", () => {
+  it("says ready only when every item is green, and counts what is not", () => {
+    const c = (level: string) => ({ level });
+    expect(readinessTitle({ ready: true, checks: [c("green")] })).toBe("Ready for the doors");
+    expect(readinessTitle({ ready: false, checks: [c("red"), c("amber"), c("amber"), c("green")] })).toBe(
+      "Not ready yet: 1 to fix, 2 to look at",
+    );
+    expect(readinessTitle({ ready: false, checks: [c("amber")] })).toBe("Not ready yet: 1 to look at");
   });
 });
 

@@ -295,6 +295,26 @@ export function saleFinality(
   return { final, provisional, text };
 }
 
+/** What each readiness item is called on the checklist. */
+export const READINESS_LABELS: Record<string, string> = {
+  roster: "Roster",
+  last_sync: "Last sync",
+  pending: "To send",
+  clock: "Clock",
+  printer: "Printer",
+  leases: "Seats held",
+  disk: "Disk",
+};
+
+/** The readiness checklist's heading: ready, or how many items need a look. */
+export function readinessTitle(r: { ready: boolean; checks: { level: string }[] }): string {
+  if (r.ready) return "Ready for the doors";
+  const red = r.checks.filter((c) => c.level === "red").length;
+  const amber = r.checks.filter((c) => c.level === "amber").length;
+  const parts = [red > 0 ? `${red} to fix` : "", amber > 0 ? `${amber} to look at` : ""].filter((p) => p !== "");
+  return `Not ready yet: ${parts.join(", ")}`;
+}
+
 export function formatMoney(m: Money): string {
   const major = m.amount_minor / 100;
   try {

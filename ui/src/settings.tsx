@@ -2,9 +2,10 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { AutoPrint } from "./bindings/AutoPrint";
 import type { DeskState } from "./bindings/DeskState";
 import type { PrinterView } from "./bindings/PrinterView";
+import type { Readiness } from "./bindings/Readiness";
 import type { TemplateView } from "./bindings/TemplateView";
 import { desk, errorText } from "./ipc";
-import { setStaleMinutes, staleMinutes } from "./logic";
+import { READINESS_LABELS, readinessTitle, setStaleMinutes, staleMinutes } from "./logic";
 
 /** First start: the server's address and the one-time code head office gave. */
 export function Setup({ state, onDone }: { state: DeskState; onDone: () => void }) {
@@ -107,6 +108,7 @@ export function Settings({ state, onChange }: { state: DeskState; onChange: () =
   return (
     <section class="settings">
       <h1>Settings</h1>
+      <ReadinessList />
       <dl class="facts">
         <dt>Desk</dt>
         <dd>{state.identity?.name}</dd>
@@ -204,6 +206,41 @@ function SupportLog() {
       </button>
       {said && <p class="message" id="log-saved">{said}</p>}
       {log !== null && <pre id="desk-log" class="log">{log}</pre>}
+    </div>
+  );
+}
+
+/** Ready for the doors? The checklist, each item green, amber or red with its reason. */
+function ReadinessList() {
+  const [readiness, setReadiness] = useState<Readiness | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  async function check() {
+    try {
+      setReadiness(await desk.readiness());
+      setError(null);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }
+  useEffect(() => {
+    check();
+    const t = setInterval(check, 15_000);
+    return () => clearInterval(t);
+  }, []);
+  return (
+    <div class="readiness" id="readiness" data-ready={String(readiness?.ready ?? false)}>
+      <h2>{readiness ? readinessTitle(readiness) : "Ready for the doors?"}</h2>
+      {error && <p class="message err">{error}</p>}
+      <ul>
+        {readiness?.checks.map((c) => (
+          <li data-item={c.item} data-level={c.level} class={`level-${c.level}`}>
+            <span class="dot" /> <b>{READINESS_LABELS[c.item] ?? c.item}:</b> {c.reason}
+          </li>
+        ))}
+      </ul>
+      <button type="button" id="check-readiness" onClick={check}>
+        Check again
+      </button>
     </div>
   );
 }

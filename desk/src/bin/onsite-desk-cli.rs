@@ -62,6 +62,9 @@ enum Command {
     Availability,
     /// The seat leases head office granted this desk: what each still covers (final sales).
     Leases,
+    /// Ready for the doors? The checklist as JSON, the printer asked now (exit status 0 when
+    /// every item is green, 3 otherwise).
+    Readiness,
     /// Gives a seat lease back to the server (online), so its unsold seats go to everyone.
     ReturnLease { lease: onsite_shared::ids::LeaseId },
     /// Asks the server (online) to hold seats for this desk, within head office's policy.
@@ -279,6 +282,15 @@ fn main() -> Result<()> {
             let sale: SaleRequest =
                 serde_json::from_str(&read_input(&file)?).context("the sale is not valid JSON")?;
             println!("{}", serde_json::to_string_pretty(&desk.sell(&sale)?)?);
+        }
+        Command::Readiness => {
+            let cups = onsite_desk_core::printing::Cups::default();
+            runtime.block_on(onsite_desk_core::readiness::probe_printer(&desk, &cups))?;
+            let readiness = SyncClient::new(Arc::clone(&desk))?.readiness()?;
+            println!("{}", serde_json::to_string_pretty(&readiness)?);
+            if !readiness.ready {
+                std::process::exit(3);
+            }
         }
         Command::Leases => println!("{}", serde_json::to_string_pretty(&desk.leases()?)?),
         Command::ReturnLease { lease } => {

@@ -60,6 +60,9 @@ pub struct Printer {
     pub message: String,
     pub media_supported: Vec<String>,
     pub media_default: Option<String>,
+    /// IPP `media-ready`: the paper loaded, where the printer says (often not).
+    #[serde(default)]
+    pub media_ready: Vec<String>,
 }
 
 impl Printer {
@@ -120,6 +123,7 @@ const PRINTER_ATTRIBUTES: &[&str] = &[
     "printer-is-accepting-jobs",
     "media-supported",
     "media-default",
+    "media-ready",
 ];
 
 /// An IPP client of one spooler (CUPS at `server`, e.g. `http://localhost:631`).
@@ -395,5 +399,6 @@ fn printer(group: &IppAttributeGroup) -> Printer {
         message: one("printer-state-message").unwrap_or_default(),
         media_supported: strings(group.get("media-supported")),
         media_default: one("media-default"),
+        media_ready: strings(group.get("media-ready")),
     }
 }

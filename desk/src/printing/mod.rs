@@ -34,6 +34,7 @@ pub(crate) use jobs::{auto_print, recover};
 pub use pipeline::{PrintPass, Spooler, print_pending, run_printing};
 pub use render::{BadgePreview, BadgeSvg};
 pub use settings::PrintSettings;
+pub(crate) use settings::default_media;
 
 /// A reason, printer name or note as typed: trimmed, `None` when empty.
 fn clean(reason: Option<&str>) -> Option<String> {

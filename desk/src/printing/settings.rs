@@ -79,6 +79,11 @@ pub(super) fn template_for(
     Ok((template.id.clone(), template.clone()))
 }
 
+/// The paper this desk's badges print on by default (IPP `media`).
+pub(crate) fn default_media(conn: &Connection, conf: &Conference) -> Result<String, DeskError> {
+    Ok(template_for(conn, conf, &[])?.1.page.media())
+}
+
 impl Desk {
     /// The conference as this desk knows it (empty before enrolment and the first pull).
     fn known_conference(&self, conn: &Connection) -> Result<Arc<Conference>, DeskError> {

@@ -446,7 +446,12 @@ struct NetState {
     skew_ms: Option<i64>,
     last_error: Option<String>,
     diverged: bool,
+    /// When the desk last reported its readiness, and what the server judged.
+    reported: Option<(std::time::Instant, onsite_shared::readiness::Readiness)>,
 }
+
+/// How often a desk reports its readiness when nothing in its checklist changed.
+pub const READINESS_REPORT_EVERY: Duration = Duration::from_secs(30);
 
 /// The background sync of one desk, over HTTP unless told otherwise.
 pub struct SyncClient<T: Transport = Http> {
@@ -635,7 +640,64 @@ impl<T: Transport> SyncClient<T> {
         pulled?;
         settled?;
         self.desk.sync_succeeded(self.desk.now())?;
+        self.report_readiness(&enrolment).await;
         Ok(report)
+    }
+
+    /// The facts of this desk's readiness checklist, with the clock's skew as measured here.
+    pub fn readiness_facts(&self) -> Result<onsite_shared::readiness::Facts, DeskError> {
+        let skew = self.net().skew_ms;
+        self.desk.readiness_facts(skew)
+    }
+
+    /// This desk's readiness checklist, judged here from what it knows now.
+    pub fn readiness(&self) -> Result<onsite_shared::readiness::Readiness, DeskError> {
+        Ok(onsite_shared::readiness::assess(
+            &self.readiness_facts()?,
+            &onsite_shared::readiness::Bounds::default(),
+        ))
+    }
+
+    /// Tells the server how ready this desk is (for head office), when its checklist changed
+    /// or every [`READINESS_REPORT_EVERY`]; keeps the server's ticket count for the roster
+    /// item. A failure here fails nothing: it is said in the log and tried next round.
+    async fn report_readiness(&self, enrolment: &Enrolment) {
+        let facts = match self.readiness_facts() {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(error = %e, "gathering the readiness facts");
+                return;
+            }
+        };
+        let judged =
+            onsite_shared::readiness::assess(&facts, &onsite_shared::readiness::Bounds::default());
+        let due = match &self.net().reported {
+            Some((at, last)) => at.elapsed() >= READINESS_REPORT_EVERY || *last != judged,
+            None => true,
+        };
+        if !due {
+            return;
+        }
+        match self.transport.report_readiness(enrolment, &facts).await {
+            Ok(Answer {
+                said: Ok(answer), ..
+            }) => {
+                if let Err(e) = self.desk.record_server_tickets(answer.server_tickets) {
+                    tracing::warn!(error = %e, "keeping the server's ticket count");
+                }
+                self.net().reported = Some((std::time::Instant::now(), judged));
+            }
+            Ok(Answer {
+                said: Err(refusal), ..
+            }) => {
+                tracing::debug!(
+                    status = refusal.status,
+                    "the server did not take the readiness report"
+                );
+                self.net().reported = Some((std::time::Instant::now(), judged));
+            }
+            Err(e) => tracing::debug!(error = %e, "reporting readiness"),
+        }
     }
 
     async fn push_all(

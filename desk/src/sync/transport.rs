@@ -11,6 +11,7 @@ use onsite_shared::ids::ClientId;
 use onsite_shared::protocol::{
     self, DeskCredentials, EnrolRequest, ErrorBody, PushRequest, PushResponse,
 };
+use onsite_shared::readiness::{Facts, ReportAnswer};
 
 use super::SyncError;
 use crate::http;
@@ -39,6 +40,22 @@ pub trait Transport: Send + Sync + 'static {
         server_url: &str,
         code: &str,
     ) -> impl Future<Output = Result<Answer<DeskCredentials>, SyncError>> + Send;
+
+    /// Reports the facts of the desk's readiness checklist; the server's count and verdict
+    /// come back. A transport without it answers 404, as an older server would.
+    fn report_readiness(
+        &self,
+        _to: &Enrolment,
+        _facts: &Facts,
+    ) -> impl Future<Output = Result<Answer<ReportAnswer>, SyncError>> + Send {
+        std::future::ready(Ok(Answer {
+            said: Err(Refusal {
+                status: 404,
+                body: None,
+            }),
+            server_time: None,
+        }))
+    }
 }
 
 /// The server's answer: what it said or why it refused, and its clock when it told it.
@@ -154,6 +171,22 @@ impl Transport for Http {
             })
         })
         .await
+    }
+
+    async fn report_readiness(
+        &self,
+        to: &Enrolment,
+        facts: &Facts,
+    ) -> Result<Answer<ReportAnswer>, SyncError> {
+        let res = self
+            .client
+            .post(format!("{}/v1/sync/readiness", to.server_url))
+            .bearer_auth(&to.token)
+            .json(facts)
+            .send()
+            .await
+            .map_err(|e| unreachable(&e))?;
+        Self::answer(res, async |r| r.json().await).await
     }
 
     async fn redeem(

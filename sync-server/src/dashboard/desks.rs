@@ -3,6 +3,7 @@
 //! scanner types into the desk's setup screen) and revoking one; the seat leases desks hold
 //! (granted, sold from, given back), granting one and revoking one.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -12,6 +13,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{Markup, PreEscaped, html};
 use onsite_shared::ids::{DeviceId, LeaseId, SeatTypeId};
+use onsite_shared::readiness::{Level, Readiness};
 use onsite_shared::seat_availability::LeaseEnd;
 use serde::Deserialize;
 
@@ -69,14 +71,43 @@ fn skew(ms: i64) -> Markup {
     }
 }
 
-fn table(rows: &[DeviceRow], csrf: &str, conf: &ConferencePage) -> Markup {
+fn ready_cell(r: Option<&Readiness>) -> Markup {
+    let Some(r) = r else {
+        return html! { td.ready data-level="unknown" { span.muted { "not reported" } } };
+    };
+    let level = match r.level {
+        Level::Green => "green",
+        Level::Amber => "amber",
+        Level::Red => "red",
+    };
+    let open: Vec<&str> = r
+        .checks
+        .iter()
+        .filter(|c| c.level != Level::Green)
+        .map(|c| c.reason.as_str())
+        .collect();
+    html! {
+        td.ready data-level=(level) {
+            @if r.ready { span.ok { "ready" } }
+            @else if r.level == Level::Red { span.warn { "not ready" } ": " (open.join("; ")) }
+            @else { "almost: " (open.join("; ")) }
+        }
+    }
+}
+
+fn table(
+    rows: &[DeviceRow],
+    ready: &HashMap<String, Readiness>,
+    csrf: &str,
+    conf: &ConferencePage,
+) -> Markup {
     let now = chrono::Utc::now();
     html! {
         div.scroll {
             table #desks {
                 tr {
-                    th { "Desk" } th { "State" } th { "Last contact" } th { "Pending" }
-                    th { "App version" } th { "Clock skew" } th {}
+                    th { "Desk" } th { "State" } th { "Ready for the doors" } th { "Last contact" }
+                    th { "Pending" } th { "App version" } th { "Clock skew" } th {}
                 }
                 @for d in rows {
                     @let state = match (&d.revoked_at, &d.enrolled_at) {
@@ -93,6 +124,7 @@ fn table(rows: &[DeviceRow], csrf: &str, conf: &ConferencePage) -> Markup {
                                 _ => span.muted { "waiting for its code" },
                             }
                         }
+                        (ready_cell(ready.get(&d.device_id)))
                         td {
                             @match &d.last_seen {
                                 Some(t) => { (ago(t, now)) }
@@ -332,16 +364,22 @@ async fn revoke_lease<S: Store>(
 async fn read_desks<S: Store>(
     app: &App<S>,
     conf: &ConferencePage,
-) -> Result<Vec<DeviceRow>, Response> {
-    let id = conf.id;
+) -> Result<(Vec<DeviceRow>, HashMap<String, Readiness>), Response> {
+    let (id, now) = (conf.id, chrono::Utc::now());
     app.store
-        .read(move |tx| devices::list(tx, Some(id)))
+        .read(move |tx| {
+            let ready = crate::readiness::desks(tx, id, now)?
+                .into_iter()
+                .filter_map(|d| Some((d.desk.to_string(), d.readiness?)))
+                .collect();
+            Ok::<_, crate::storage::StoreError>((devices::list(tx, Some(id))?, ready))
+        })
         .await
         .map_err(failed)
 }
 
 async fn list<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) -> Response {
-    let rows = match read_desks(&app, &conf).await {
+    let (rows, ready) = match read_desks(&app, &conf).await {
         Ok(r) => r,
         Err(res) => return res,
     };
@@ -350,7 +388,7 @@ async fn list<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) ->
         Err(res) => return res,
     };
     let body = html! {
-        (table(&rows, &conf.session.csrf, &conf))
+        (table(&rows, &ready, &conf.session.csrf, &conf))
         (enrol_form(&conf.session.csrf, &conf))
         (leases_table(&leases, &conf))
         (grant_form(&rows, &conf))
@@ -440,7 +478,7 @@ async fn enrol<S: Store>(
         Err(AuthError::Store(e)) => return failed(e),
         Err(e) => return refused(&conf.session, &e.to_string(), &conf.href("/desks")),
     };
-    let rows = match read_desks(&app, &conf).await {
+    let (rows, ready) = match read_desks(&app, &conf).await {
         Ok(r) => r,
         Err(res) => return res,
     };
@@ -457,7 +495,7 @@ async fn enrol<S: Store>(
                 (qr_svg(&enrolment.code, i == 0))
             }
         }
-        (table(&rows, &conf.session.csrf, &conf))
+        (table(&rows, &ready, &conf.session.csrf, &conf))
         (enrol_form(&conf.session.csrf, &conf))
     };
     // Not refreshed: the code is shown this once.
@@ -483,7 +521,7 @@ async fn revoke<S: Store>(
         return not_allowed(&conf.session, "revoking desks");
     }
     let back = conf.href("/desks");
-    let rows = match read_desks(&app, &conf).await {
+    let (rows, _) = match read_desks(&app, &conf).await {
         Ok(r) => r,
         Err(res) => return res,
     };

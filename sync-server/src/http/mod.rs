@@ -27,6 +27,7 @@ mod openapi;
 mod orders;
 mod payments;
 mod public;
+mod readiness;
 mod reads;
 mod rooms;
 pub mod sync;
@@ -51,6 +52,7 @@ pub fn router<S: Store>() -> Router<Arc<App<S>>> {
         .merge(hand_outs::router())
         .merge(rooms::router())
         .merge(leases::router())
+        .merge(readiness::router())
         .merge(orders::router())
         .merge(payments::router())
         .merge(public::router())

@@ -6,7 +6,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use super::{
-    badges, conferences, devices, hand_outs, leases, orders, payments, public, reads, rooms, sync,
+    badges, conferences, devices, hand_outs, leases, orders, payments, public, readiness, reads,
+    rooms, sync,
 };
 use crate::App;
 use crate::storage::Store;
@@ -69,6 +70,8 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         leases::ask_lease,
         leases::get_policy,
         leases::set_policy,
+        readiness::report,
+        readiness::list,
         conferences::define_attendee_type,
         conferences::publish,
         conferences::unpublish,

@@ -101,7 +101,7 @@ pub(crate) const STEPS: &[Step] = &[
     },
     // 9
     Step {
-        name: "seat leases' end times (for the timer task that returns them) and lease policy",
+        name: "seat leases' end times (for the timer task that returns them), lease policy, desks' readiness",
         breaks_older: false,
         sqlite: LEASE_EXPIRY,
         postgres: LEASE_EXPIRY,
@@ -111,6 +111,7 @@ pub(crate) const STEPS: &[Step] = &[
 /// One row per seat lease granted: when it ends, and whether it has (`ended = 1` once
 /// returned, revoked or expired, so the timer task skips it). `lease_policy`: per seat type,
 /// the most a desk may hold by asking, and what every desk is given without asking.
+/// `desk_readiness`: the facts of each desk's last readiness report.
 const LEASE_EXPIRY: &str = "\
     CREATE TABLE IF NOT EXISTS lease_expiry ( \
         lease_id TEXT PRIMARY KEY, conference TEXT NOT NULL, until TEXT NOT NULL, \
@@ -119,7 +120,10 @@ const LEASE_EXPIRY: &str = "\
     CREATE TABLE IF NOT EXISTS lease_policy ( \
         conference TEXT NOT NULL, seat_type TEXT NOT NULL, max_per_desk BIGINT NOT NULL, \
         auto_per_desk BIGINT NOT NULL, hours BIGINT NOT NULL, \
-        PRIMARY KEY (conference, seat_type));";
+        PRIMARY KEY (conference, seat_type)); \
+    CREATE TABLE IF NOT EXISTS desk_readiness ( \
+        device_id TEXT PRIMARY KEY, conference TEXT NOT NULL, facts TEXT NOT NULL, \
+        reported_at TEXT NOT NULL);";
 
 /// `room_presence`: the room each ticket's holder entered last and did not leave (a room's
 /// occupancy); `room_attendance`: everyone who ever entered a room, once, with the first

@@ -508,6 +508,18 @@ pub(crate) fn envelope_json_from_row(row: &Row, at: usize) -> Result<String, Sto
     String::from_utf8(out).map_err(|e| StoreError::Corrupt(format!("event JSON: {e}")))
 }
 
+/// The first column of the first row of `sql` as a count: a `COUNT(*)`, a `MAX(...)` or a
+/// stored sequence (0 when there is no row, or it is negative).
+pub(crate) fn count(tx: &mut dyn Tx, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
+    Ok(tx
+        .query(sql, params)?
+        .first()
+        .map(|r| r.int(0))
+        .transpose()?
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0))
+}
+
 pub(crate) fn time_text(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

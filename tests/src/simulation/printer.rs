@@ -103,6 +103,7 @@ impl Spooler for VirtualPrinter {
                 message: String::new(),
                 media_supported: vec![],
                 media_default: None,
+                media_ready: vec![],
             }
         });
         std::future::ready(answer)
