@@ -2129,6 +2129,39 @@ fn a_lease_policy_gives_every_desk_its_seats_and_lets_a_desk_ask_for_more_up_to_
         matches!(&refused, Err(e) if e.code() == "lease.over_desk_maximum"),
         "{refused:?}"
     );
+    // North gives the lease it asked for back: its seats go to everyone; South cannot give
+    // North's first lease back.
+    let asked = north
+        .leases()?
+        .into_iter()
+        .max_by_key(|l| l.lease)
+        .context("the lease North asked for")?;
+    let before = server_remaining(&server, conf.id, conf.general)?;
+    north
+        .runtime()
+        .block_on(north.sync.return_lease(asked.lease))?;
+    ensure!(server_remaining(&server, conf.id, conf.general)? == before + 2);
+    let ended = north.leases()?;
+    ensure!(
+        ended.iter().any(|l| l.lease == asked.lease
+            && l.ended == Some(onsite_shared::seat_availability::LeaseEnd::Returned)
+            && l.left == 0),
+        "{ended:?}"
+    );
+    let first = ended
+        .iter()
+        .find(|l| l.ended.is_none())
+        .context("North's first lease")?;
+    let stolen = south
+        .runtime()
+        .block_on(south.sync.return_lease(first.lease));
+    ensure!(
+        matches!(&stolen, Err(e) if e.code() == "lease.not_this_desk"),
+        "{stolen:?}"
+    );
+    north
+        .runtime()
+        .block_on(north.sync.ask_lease(conf.general, 2))?;
     // A policy the seats cannot cover for every desk changes nothing.
     let (status, body) = server.admin_raw(Method::PUT, &policy, Some(rule(10, 10)))?;
     ensure!(

@@ -1177,6 +1177,77 @@ fn desk(o: &Options) -> Result<()> {
     );
     desk.set_gate("main")?;
 
+    // Walk-in sales at the door: from this desk's seat lease (final: the lease is drawn on in
+    // the sale's transaction) and beyond it (provisional), each against a bare commit.
+    let seat = server.admin(
+        reqwest::Method::POST,
+        &format!("/v1/conferences/{DEMO}/seat-types"),
+        Some(serde_json::json!({
+            "name": "Bench walk-in", "price_minor": 1_000, "quota": 10_000, "kind": "admission",
+        })),
+    )?;
+    let seat_type: onsite_shared::ids::SeatTypeId =
+        seat["id"].as_str().context("seat type id")?.parse()?;
+    let sales = 100;
+    server.admin(
+        reqwest::Method::POST,
+        &format!("/v1/conferences/{DEMO}/leases"),
+        Some(serde_json::json!({
+            "desk": desk.enrolment()?.context("enrolled")?.device,
+            "seat_type": seat_type, "quantity": sales,
+            "until": chrono::Utc::now() + chrono::Duration::hours(2),
+        })),
+    )?;
+    desk.sync()?;
+    let sale = |i: usize| onsite_desk_core::SaleRequest {
+        tickets: vec![onsite_desk_core::SaleTicketRequest {
+            seat_type,
+            first_name: format!("Bench{i}"),
+            last_name: "Walker".into(),
+            email: format!("bench{i}@example.com"),
+            company: String::new(),
+            attendee_types: vec![],
+        }],
+        payment_method: onsite_shared::order::PaymentMethod::Cash,
+        amount_taken_minor: 1_000,
+    };
+    let (mut bare, mut leased, mut beyond) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..2 * sales {
+        let t = Instant::now();
+        insert.execute([format!("sale {i}")])?;
+        bare.push(t.elapsed());
+        let t = Instant::now();
+        let receipt = desk.sell(&sale(i))?;
+        let took = t.elapsed();
+        if i < sales {
+            if receipt.final_tickets.len() != 1 {
+                bail!("sale {i} was not from the lease: {receipt:?}");
+            }
+            leased.push(took);
+        } else {
+            if !receipt.final_tickets.is_empty() {
+                bail!("sale {i} came from a lease that was used up");
+            }
+            beyond.push(took);
+        }
+    }
+    for v in [&mut bare, &mut leased, &mut beyond] {
+        v.sort();
+    }
+    let (bare, leased, beyond) = (
+        percentile(&bare, 0.5),
+        percentile(&leased, 0.5),
+        percentile(&beyond, 0.5),
+    );
+    println!(
+        "  walk-in sale of one ticket from the desk's lease (final): median {:.2} ms = ×{:.2} a bare one-row commit          ({:.2} ms); beyond the lease (provisional): {:.2} ms = ×{:.2}",
+        ms(leased),
+        leased.as_secs_f64() / bare.as_secs_f64(),
+        ms(bare),
+        ms(beyond),
+        beyond.as_secs_f64() / bare.as_secs_f64(),
+    );
+
     // Resident memory of a desk process holding the roster.
     let out = std::process::Command::new(onsite_tests::workspace::binary("onsite-desk-cli")?)
         .arg("--db")
