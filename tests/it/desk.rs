@@ -1947,6 +1947,11 @@ fn a_desk_cut_off_sells_its_leased_seats_for_good_while_online_buyers_take_the_r
         server_remaining(&server, conf.id, conf.general)? == 5,
         "the leased seats left what everyone else can have"
     );
+    let view = server.admin(Method::GET, &format!("/v1/conferences/{}", conf.id), None)?;
+    ensure!(
+        view["held_for_desks"][conf.general.to_string()] == 5,
+        "every count says they are held: {view}"
+    );
     north.sync()?;
     let held = north.leases()?;
     ensure!(held.len() == 1 && held[0].left == 5, "{held:?}");

@@ -96,6 +96,10 @@ pub(super) struct ConferenceView {
     seat_types: Vec<onsite_shared::conference::SeatType>,
     attendee_types: Vec<onsite_shared::conference::AttendeeType>,
     remaining: std::collections::BTreeMap<SeatTypeId, i64>,
+    /// Seats held for desks by open leases, per seat type (not in `remaining`; who holds
+    /// them: `/leases`). Left out when none.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    held_for_desks: std::collections::BTreeMap<SeatTypeId, i64>,
     /// The admission rules of the seat types that have any (left out when none has).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     admission_rules: std::collections::BTreeMap<SeatTypeId, AdmissionRules>,
@@ -121,7 +125,8 @@ fn is_default_gates(g: &onsite_shared::conference::Gates) -> bool {
 /// Read a conference as head office sees it.
 ///
 /// Its details, whether it is published, its seat types and attendee types, and the seats that
-/// can still be reserved per seat type (`remaining`: negative after a quota cut below what is held).
+/// can still be reserved per seat type (`remaining`: negative after a quota cut below what is held),
+/// and those held for desks by seat leases (`held_for_desks`).
 #[utoipa::path(get, path = "/v1/conferences/{conference}", tag = "admin", params(("conference" = String, Path, format = Uuid)), security(("head_office" = [])), responses((status = 200, body = ConferenceView), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No or unknown credentials", body = ErrorBody), (status = 404, description = "`conference.not_found`", body = ErrorBody)))]
 pub(super) async fn get_conference<S: Store>(
     State(app): State<Arc<App<S>>>,
@@ -153,6 +158,12 @@ pub(super) async fn get_conference<S: Store>(
         published: c.published,
         seat_types: c.seat_types.values().cloned().collect(),
         attendee_types: c.attendee_types.values().cloned().collect(),
+        held_for_desks: c
+            .seat_types
+            .keys()
+            .map(|t| (*t, seats.leased(*t)))
+            .filter(|(_, n)| *n > 0)
+            .collect(),
         remaining: seats.remaining,
         admission_rules: c.admission_rules,
         gates: c.gates,
