@@ -981,6 +981,58 @@ fn head_office_people_are_invited_with_roles_and_held_to_them() -> Result<()> {
     let (status, _) = owner.post(&format!("{conference}/desks/leases"), &grant)?;
     ensure!(status == StatusCode::SEE_OTHER, "{status}");
     ensure!(leases()?[0]["held"] == 2, "{}", leases()?);
+    // The lease policy from the same page: the owner sets it (every desk is given its seat at
+    // once); a policy giving more than a desk may hold is refused, changing nothing; staff may
+    // not.
+    let policy_path = format!("{conference}/desks/lease-policy");
+    let policy = || {
+        server.admin(
+            reqwest::Method::GET,
+            &format!("/v1{conference}/lease-policy"),
+            None,
+        )
+    };
+    let max = format!("max_{seat_type}");
+    let auto = format!("auto_{seat_type}");
+    let hours = format!("hours_{seat_type}");
+    let (status, page) = owner.post(
+        &policy_path,
+        &[
+            (max.as_str(), "3"),
+            (auto.as_str(), "5"),
+            (hours.as_str(), "6"),
+        ],
+    )?;
+    ensure!(
+        status == StatusCode::UNPROCESSABLE_ENTITY && page.contains("more given without asking"),
+        "{status} {page}"
+    );
+    ensure!(
+        policy()?["seat_types"] == serde_json::json!([]),
+        "nothing set"
+    );
+    let (status, _) = staff.post(&policy_path, &[(max.as_str(), "3")])?;
+    ensure!(status == StatusCode::FORBIDDEN, "{status}");
+    let (status, _) = owner.post(
+        &policy_path,
+        &[
+            (max.as_str(), "3"),
+            (auto.as_str(), "1"),
+            (hours.as_str(), "6"),
+        ],
+    )?;
+    ensure!(status == StatusCode::SEE_OTHER, "{status}");
+    ensure!(
+        policy()?["seat_types"][0]
+            == serde_json::json!({"seat_type": seat_type, "max_per_desk": 3, "auto_per_desk": 1, "hours": 6}),
+        "{}",
+        policy()?
+    );
+    let (_, page) = owner.get(&format!("{conference}/desks"))?;
+    ensure!(
+        page.contains(r#"id="lease-policy""#),
+        "the form is on the desks page"
+    );
     let (status, _) = staff.get("/people")?;
     ensure!(status == StatusCode::FORBIDDEN);
 

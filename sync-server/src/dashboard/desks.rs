@@ -42,6 +42,10 @@ pub(super) fn routes<S: Store>() -> Router<Arc<App<S>>> {
             "/conferences/{conference}/desks/leases/{lease}/revoke",
             post(revoke_lease::<S>),
         )
+        .route(
+            "/conferences/{conference}/desks/lease-policy",
+            post(set_policy::<S>),
+        )
 }
 
 /// How long ago, in words a person reads at a glance.
@@ -265,6 +269,39 @@ fn grant_form(desks: &[DeviceRow], conf: &ConferencePage) -> Markup {
     }
 }
 
+fn policy_form(policy: &lease::Policy, conf: &ConferencePage) -> Markup {
+    let manages = conf.session.role.manages();
+    let row_of = |t: SeatTypeId| policy.seat_types.iter().find(|r| r.seat_type == t);
+    html! {
+        h3 { "Lease policy" }
+        p.muted {
+            "Per seat type: the most seats a desk may hold by asking for them (none: desks may \
+             not ask), what every desk holds without asking (given now, and to each desk that \
+             enrols later), and how long such a lease runs."
+        }
+        form.card method="post" action=(conf.href("/desks/lease-policy")) #lease-policy {
+            input type="hidden" name="csrf" value=(conf.session.csrf);
+            table {
+                tr { th { "Seat type" } th { "Most per desk" } th { "Given to every desk" } th { "Hours" } }
+                @for t in conf.conference.seat_types.values() {
+                    @let row = row_of(t.id);
+                    tr data-seat-type=(t.name) {
+                        td { (t.name) }
+                        td { input type="number" min="0" size="5" name=(format!("max_{}", t.id))
+                            value=[row.map(|r| r.max_per_desk)] disabled[!manages]; }
+                        td { input type="number" min="0" size="5" name=(format!("auto_{}", t.id))
+                            value=[row.map(|r| r.auto_per_desk)] disabled[!manages]; }
+                        td { input type="number" min="1" max=(lease::MAX_POLICY_HOURS) size="4"
+                            name=(format!("hours_{}", t.id))
+                            value=(row.map_or(12, |r| r.hours)) disabled[!manages]; }
+                    }
+                }
+            }
+            @if manages { button #save-policy { "Save the policy" } }
+        }
+    }
+}
+
 async fn read_leases<S: Store>(
     app: &App<S>,
     conf: &ConferencePage,
@@ -331,6 +368,61 @@ async fn grant_lease<S: Store>(
     }
 }
 
+async fn set_policy<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    conf: ConferencePage,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let csrf = form.get("csrf").cloned().unwrap_or_default();
+    if let Some(no) = super::setup::refusal(&conf, &headers, &csrf) {
+        return no;
+    }
+    let back = conf.href("/desks");
+    let mut rows = Vec::new();
+    for t in conf.conference.seat_types.values() {
+        let field = |what: &str| {
+            form.get(&format!("{what}_{}", t.id))
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let Some(max) = field("max") else { continue };
+        let parsed = (
+            max.parse::<u32>(),
+            field("auto").unwrap_or_else(|| "0".into()).parse::<u32>(),
+            field("hours").unwrap_or_else(|| "12".into()).parse::<u32>(),
+        );
+        let (Ok(max_per_desk), Ok(auto_per_desk), Ok(hours)) = parsed else {
+            return refused(
+                &conf.session,
+                &format!("{}: the seats and hours are whole numbers.", t.name),
+                &back,
+            );
+        };
+        rows.push(lease::PolicyRow {
+            seat_type: t.id,
+            max_per_desk,
+            auto_per_desk,
+            hours,
+        });
+    }
+    let policy = lease::Policy { seat_types: rows };
+    let actor = conf.session.email.clone();
+    match crate::admin::write_as(
+        &app.store,
+        conf.id,
+        chrono::Utc::now(),
+        Some(actor),
+        move |rec| lease::set_policy(rec, &policy),
+    )
+    .await
+    {
+        Ok(()) => Redirect::to(&back).into_response(),
+        Err(Rejected::Domain { message, .. }) => refused(&conf.session, &message, &back),
+        Err(e) => failed(e),
+    }
+}
+
 async fn revoke_lease<S: Store>(
     State(app): State<Arc<App<S>>>,
     conf: ConferencePage,
@@ -387,11 +479,17 @@ async fn list<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) ->
         Ok(r) => r,
         Err(res) => return res,
     };
+    let id = conf.id;
+    let policy = match app.store.read(move |tx| lease::policy(tx, id)).await {
+        Ok(p) => p,
+        Err(e) => return failed(e),
+    };
     let body = html! {
         (table(&rows, &ready, &conf.session.csrf, &conf))
         (enrol_form(&conf.session.csrf, &conf))
         (leases_table(&leases, &conf))
         (grant_form(&rows, &conf))
+        (policy_form(&policy, &conf))
     };
     conf.render(Tab::Desks, "Desks", true, &body)
 }
