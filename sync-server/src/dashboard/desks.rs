@@ -21,7 +21,6 @@ use super::{ConferencePage, Tab, failed, forbidden, form_is_ours, not_allowed, r
 use crate::App;
 use crate::devices::{self, AuthError, DeviceRow};
 use crate::lease::{self, LeaseRow, NewLease};
-use crate::recorder::Rejected;
 use crate::storage::Store;
 
 pub(super) fn routes<S: Store>() -> Router<Arc<App<S>>> {
@@ -356,16 +355,10 @@ async fn grant_lease<S: Store>(
         quantity,
         until: now + chrono::Duration::hours(hours.clamp(0, lease::MAX_LEASE_DAYS * 24 + 1)),
     };
-    let actor = conf.session.email.clone();
-    match crate::admin::write_as(&app.store, conf.id, now, Some(actor), move |rec| {
+    super::setup::write_then_back(&app, &conf, "/desks", move |rec| {
         lease::grant(rec, &new).map(|_| ())
     })
     .await
-    {
-        Ok(()) => Redirect::to(&back).into_response(),
-        Err(Rejected::Domain { message, .. }) => refused(&conf.session, &message, &back),
-        Err(e) => failed(e),
-    }
 }
 
 async fn set_policy<S: Store>(
@@ -407,20 +400,10 @@ async fn set_policy<S: Store>(
         });
     }
     let policy = lease::Policy { seat_types: rows };
-    let actor = conf.session.email.clone();
-    match crate::admin::write_as(
-        &app.store,
-        conf.id,
-        chrono::Utc::now(),
-        Some(actor),
-        move |rec| lease::set_policy(rec, &policy),
-    )
+    super::setup::write_then_back(&app, &conf, "/desks", move |rec| {
+        lease::set_policy(rec, &policy)
+    })
     .await
-    {
-        Ok(()) => Redirect::to(&back).into_response(),
-        Err(Rejected::Domain { message, .. }) => refused(&conf.session, &message, &back),
-        Err(e) => failed(e),
-    }
 }
 
 async fn revoke_lease<S: Store>(
@@ -437,20 +420,10 @@ async fn revoke_lease<S: Store>(
     let Ok(lease_id) = lease_id.parse::<LeaseId>() else {
         return refused(&conf.session, "There is no such lease.", &back);
     };
-    let actor = conf.session.email.clone();
-    match crate::admin::write_as(
-        &app.store,
-        conf.id,
-        chrono::Utc::now(),
-        Some(actor),
-        move |rec| lease::end(rec, lease_id, LeaseEnd::Revoked, None),
-    )
+    super::setup::write_then_back(&app, &conf, "/desks", move |rec| {
+        lease::end(rec, lease_id, LeaseEnd::Revoked, None)
+    })
     .await
-    {
-        Ok(()) => Redirect::to(&back).into_response(),
-        Err(Rejected::Domain { message, .. }) => refused(&conf.session, &message, &back),
-        Err(e) => failed(e),
-    }
 }
 
 async fn read_desks<S: Store>(

@@ -70,8 +70,24 @@ where
     if let Some(no) = refusal(conf, headers, csrf) {
         return no;
     }
+    write_then_back(app, conf, "/setup", work).await
+}
+
+/// Runs a command as the signed-in person, its events attributed to them; answers with the
+/// way back to the conference's page `back`, or the domain's refusal. The caller has checked
+/// that the form may change anything.
+pub(super) async fn write_then_back<S, F>(
+    app: &App<S>,
+    conf: &ConferencePage,
+    back: &str,
+    work: F,
+) -> Response
+where
+    S: Store,
+    F: Fn(&mut Recorder<'_>) -> Result<(), Rejected> + Send + 'static,
+{
     let (id, actor, now) = (conf.id, conf.session.email.clone(), chrono::Utc::now());
-    let back = conf.href("/setup");
+    let back = conf.href(back);
     match admin::write_as(&app.store, id, now, Some(actor), work).await {
         Ok(()) => Redirect::to(&back).into_response(),
         Err(Rejected::Domain { message, .. }) => refused(&conf.session, &message, &back),
