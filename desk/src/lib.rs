@@ -53,7 +53,7 @@ pub use roster::{
     SEARCH_LIMIT,
 };
 pub use status::{LocalStatus, OutboxItem};
-pub use store::{Clock, Desk, Enrolment, wall_clock};
+pub use store::{Clock, Desk, Enrolment, MAX_RELAYS, server_address, wall_clock};
 pub use walk_in::{
     LeaseView, SaleReceipt, SaleRequest, SaleTicketRequest, SaleView, SeatAvailability,
 };

@@ -2,7 +2,10 @@
 //! to each) and the remote log (authoritative events pulled from the server, unique by event
 //! id, in pull order), with the sequence the server acknowledged.
 //!
-//! This module is the only code that reads or writes the `outbox` and `remote` tables.
+//! The venue feed (`venue`): other desks' events a venue relay holds, not decided upstream yet,
+//! shown on top of the server's state like the desk's own until they are.
+//!
+//! This module is the only code that reads or writes the `outbox`, `remote` and `venue` tables.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
@@ -23,11 +26,18 @@ pub(crate) fn stream_key(stream: &StreamId) -> String {
 
 /// Outcomes after which a desk event is no longer replayed on top of the server's state:
 /// the server did not record it (`rejected`), or it holds it under another id (`duplicate`).
-/// An accepted event stays in the overlay until the pull brings it back.
-const OVERLAY_SQL: &str = "SELECT envelope FROM outbox o WHERE o.stream = ?1 \
-     AND (o.outcome IS NULL OR o.outcome IN ('accepted', 'compensated')) \
-     AND NOT EXISTS (SELECT 1 FROM remote r WHERE r.event_id = o.event_id) \
-     ORDER BY o.client_seq";
+/// An accepted event stays in the overlay until the pull brings it back; a `held` one too.
+/// The venue's events (other desks', held at a relay) come first: they happened elsewhere,
+/// and this desk decided its own on top of them.
+const OVERLAY_SQL: &str = "SELECT envelope FROM ( \
+     SELECT 0 AS k, v.seq AS n, v.envelope FROM venue v WHERE v.stream = ?1 \
+       AND NOT EXISTS (SELECT 1 FROM remote r WHERE r.event_id = v.event_id) \
+       AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = v.event_id) \
+     UNION ALL \
+     SELECT 1, o.client_seq, o.envelope FROM outbox o WHERE o.stream = ?1 \
+       AND (o.outcome IS NULL OR o.outcome IN ('accepted', 'compensated', 'held')) \
+       AND NOT EXISTS (SELECT 1 FROM remote r WHERE r.event_id = o.event_id)) \
+     ORDER BY k, n";
 
 /// An envelope as the logs store it and a pull sends it, with its payload left as JSON text.
 /// The payload is decoded straight into the typed event, without a JSON tree in between (a
@@ -272,6 +282,7 @@ pub(crate) fn outcome_text(s: OutcomeStatus) -> &'static str {
         OutcomeStatus::Duplicate => "duplicate",
         OutcomeStatus::Compensated => "compensated",
         OutcomeStatus::Rejected => "rejected",
+        OutcomeStatus::Held => "held",
     }
 }
 
@@ -281,11 +292,13 @@ fn parse_outcome(s: &str) -> Option<OutcomeStatus> {
         "duplicate" => Some(OutcomeStatus::Duplicate),
         "compensated" => Some(OutcomeStatus::Compensated),
         "rejected" => Some(OutcomeStatus::Rejected),
+        "held" => Some(OutcomeStatus::Held),
         _ => None,
     }
 }
 
-/// Keeps the server's answer to one pushed item. Returns the item's stream when the answer
+/// Keeps the server's answer to one pushed item (a `held` never takes a final answer's
+/// place: a relay may hold again what upstream has decided). Returns the item's stream when the answer
 /// takes it out of the overlay (the server did not record it, or holds it under another id)
 /// for the first time: its projection rows must be written again.
 pub(crate) fn record_outcome(
@@ -295,7 +308,7 @@ pub(crate) fn record_outcome(
     let changed: Option<String> = conn
         .prepare_cached(
             "UPDATE outbox SET outcome = ?3, reason = ?4 WHERE client_seq = ?1 AND event_id = ?2 \
-             AND outcome IS NOT ?3 RETURNING envelope",
+             AND outcome IS NOT ?3 AND (?3 <> 'held' OR outcome IS NULL) RETURNING envelope",
         )?
         .query_row(
             params![
@@ -317,6 +330,79 @@ pub(crate) fn record_outcome(
     }
 }
 
+/// The lowest sequence a relay answered `held` and no final outcome has come for yet.
+pub(crate) fn first_held(conn: &Connection) -> Result<Option<u64>, DeskError> {
+    Ok(conn
+        .prepare_cached("SELECT MIN(client_seq) FROM outbox WHERE outcome = 'held'")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Stores venue events (other desks', held at a relay); returns the streams that gained one.
+/// An event the desk has already (its own, or in the remote log) is not stored.
+pub(crate) fn insert_venue(
+    conn: &Connection,
+    events: &[(String, Envelope)],
+) -> Result<Vec<StreamId>, DeskError> {
+    let mut streams = Vec::new();
+    for (raw, envelope) in events {
+        let inserted = conn
+            .prepare_cached(
+                "INSERT INTO venue (event_id, stream, envelope) SELECT ?1, ?2, ?3 \
+                 WHERE NOT EXISTS (SELECT 1 FROM remote WHERE event_id = ?1) \
+                 AND NOT EXISTS (SELECT 1 FROM outbox WHERE event_id = ?1) \
+                 ON CONFLICT (event_id) DO NOTHING",
+            )?
+            .execute(params![
+                envelope.event_id.to_string(),
+                stream_key(&envelope.stream),
+                raw
+            ])?;
+        if inserted == 1 {
+            streams.push(envelope.stream.clone());
+        }
+    }
+    Ok(streams)
+}
+
+/// Forgets venue events (upstream refused them); returns their streams.
+pub(crate) fn remove_venue(conn: &Connection, ids: &[EventId]) -> Result<Vec<StreamId>, DeskError> {
+    let mut streams = Vec::new();
+    for id in ids {
+        let gone: Option<String> = conn
+            .prepare_cached("DELETE FROM venue WHERE event_id = ?1 RETURNING envelope")?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?;
+        if let Some(text) = gone {
+            streams.push(stored_stream(&text)?);
+        }
+    }
+    Ok(streams)
+}
+
+/// Forgets the whole venue feed (the server now spoken to has none, or the feed started
+/// again); returns the streams that held any of it, and drops the venue events the remote
+/// log has anyway.
+pub(crate) fn clear_venue(conn: &Connection) -> Result<Vec<StreamId>, DeskError> {
+    let texts: Vec<String> = conn
+        .prepare_cached(
+            "DELETE FROM venue WHERE NOT EXISTS \
+             (SELECT 1 FROM remote r WHERE r.event_id = venue.event_id) RETURNING envelope",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    conn.execute("DELETE FROM venue", [])?;
+    texts.iter().map(|t| stored_stream(t)).collect()
+}
+
+/// Venue events the remote log now has: no longer needed.
+pub(crate) fn prune_venue(conn: &Connection) -> Result<(), DeskError> {
+    conn.prepare_cached(
+        "DELETE FROM venue WHERE EXISTS (SELECT 1 FROM remote r WHERE r.event_id = venue.event_id)",
+    )?
+    .execute([])?;
+    Ok(())
+}
+
 /// The local half of the sync status, as the logs have it.
 pub(crate) struct Counts {
     pub acknowledged: u64,
@@ -324,6 +410,8 @@ pub(crate) struct Counts {
     pub oldest_pending_at: Option<Timestamp>,
     pub appended: u64,
     pub pulled: u64,
+    /// Acknowledged by a relay (`held`), not decided upstream yet.
+    pub held: u64,
 }
 
 pub(crate) fn counts(conn: &Connection) -> Result<Counts, DeskError> {
@@ -335,12 +423,16 @@ pub(crate) fn counts(conn: &Connection) -> Result<Counts, DeskError> {
     )?;
     let appended = appended(conn)?;
     let pulled: u64 = conn.query_row("SELECT COUNT(*) FROM remote", [], |r| r.get(0))?;
+    let held: u64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM outbox WHERE outcome = 'held'")?
+        .query_row([], |r| r.get(0))?;
     Ok(Counts {
         acknowledged,
         pending,
         oldest_pending_at: oldest.map(|t| parse_time(&t)).transpose()?,
         appended,
         pulled,
+        held,
     })
 }
 

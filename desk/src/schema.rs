@@ -61,6 +61,18 @@ const LOG_MIGRATIONS: &[&str] = &[
     CREATE INDEX print_jobs_by_ticket ON print_jobs (ticket, seq);
     CREATE INDEX print_jobs_by_state ON print_jobs (state, seq);
     "#,
+    // 3: the venue feed: other desks' events a venue relay holds, not yet decided upstream.
+    // Shown on top of the server's state (after it, before this desk's own) until the event
+    // is in the remote log, upstream refused it, or the desk talks to a server without a feed.
+    r#"
+    CREATE TABLE venue (
+        seq INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        stream TEXT NOT NULL,
+        envelope TEXT NOT NULL);
+    CREATE INDEX venue_by_stream ON venue (stream, seq);
+    CREATE INDEX outbox_held ON outbox (client_seq) WHERE outcome = 'held';
+    "#,
 ];
 
 /// Bump when a projection table changes; the projections are then rebuilt from the logs.

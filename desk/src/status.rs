@@ -27,6 +27,8 @@ pub struct LocalStatus {
     pub appended: u64,
     /// Authoritative events pulled.
     pub pulled: u64,
+    /// Acknowledged by a venue relay (`held`), not decided upstream yet.
+    pub held: u64,
     /// The server revoked this desk: it keeps working locally and stops syncing.
     pub revoked: bool,
     pub enrolled: bool,
@@ -57,6 +59,7 @@ impl Desk {
                 acknowledged: counts.acknowledged,
                 appended: counts.appended,
                 pulled: counts.pulled,
+                held: counts.held,
                 revoked: setting(conn, "revoked")?.is_some(),
                 enrolled: setting(conn, "token")?.is_some(),
             })

@@ -64,7 +64,39 @@ pub struct Enrolment {
     pub token: String,
 }
 
+/// The most venue relays a desk is set to try.
+pub const MAX_RELAYS: usize = 8;
+
+/// A server's address as typed: trimmed, without a trailing slash, `http://` or `https://`,
+/// a host, no spaces; refused otherwise.
+pub fn server_address(typed: &str) -> Result<String, DeskError> {
+    let url = typed.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(host)
+            if !host.is_empty()
+                && url.len() <= 200
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(url.to_owned())
+        }
+        _ => Err(DeskError::BadInput(format!(
+            "{url:?} is not an http:// or https:// address"
+        ))),
+    }
+}
+
 impl Enrolment {
+    /// The same credentials, spoken to another server (a venue relay knows them too).
+    pub fn at(&self, server_url: &str) -> Self {
+        Self {
+            server_url: server_url.to_owned(),
+            ..self.clone()
+        }
+    }
+
     /// What redeeming a code at `server_url` gave.
     pub(crate) fn redeemed(server_url: String, credentials: &DeskCredentials) -> Self {
         Self {
@@ -370,13 +402,45 @@ impl Desk {
 
     /// Points the desk at another address of its server (the server moved, a new port).
     pub fn set_server_url(&self, server_url: &str) -> Result<(), DeskError> {
-        let url = server_url.trim().trim_end_matches('/');
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
+        let url = server_address(server_url)?;
+        self.write(|tx| set_setting(tx, "server_url", &url))
+    }
+
+    /// The servers this desk syncs with, in the order it tries them: the venue relays set with
+    /// [`Desk::set_relays`] first, then the server it enrolled with (always there, last).
+    pub fn servers(&self) -> Result<Vec<String>, DeskError> {
+        self.read(|conn| {
+            let upstream = setting(conn, "server_url")?.unwrap_or_default();
+            let mut servers: Vec<String> = match setting(conn, "relays")? {
+                Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            servers.retain(|s| *s != upstream);
+            servers.push(upstream);
+            Ok(servers)
+        })
+    }
+
+    /// The venue relays to try before the server this desk enrolled with, in order (none: sync
+    /// with that server only). Each an `http://` or `https://` address; at most
+    /// [`MAX_RELAYS`]. Bad input changes nothing.
+    pub fn set_relays(&self, relays: &[String]) -> Result<Vec<String>, DeskError> {
+        if relays.len() > MAX_RELAYS {
             return Err(DeskError::BadInput(format!(
-                "{url:?} is not an http:// or https:// address"
+                "at most {MAX_RELAYS} relays, not {}",
+                relays.len()
             )));
         }
-        self.write(|tx| set_setting(tx, "server_url", url))
+        let mut clean: Vec<String> = Vec::with_capacity(relays.len());
+        for r in relays {
+            let url = server_address(r)?;
+            if !clean.contains(&url) {
+                clean.push(url);
+            }
+        }
+        let json = serde_json::to_string(&clean)?;
+        self.write(|tx| set_setting(tx, "relays", &json))?;
+        self.servers()
     }
 
     /// The gate this desk admits at (a desk setting; `main` until set).

@@ -17,6 +17,15 @@ pub const CLIENT_DIVERGED: &str = "sync.client_diverged";
 /// A pushed event names another desk than the one the token belongs to.
 pub const WRONG_DESK: &str = "sync.wrong_desk";
 
+// The venue relay.
+/// A version-1 push a relay stored and cannot decide yet (the uplink is down, or it has not
+/// been forwarded): ask again after `Retry-After`; the answer is then the decision.
+pub const RELAY_HELD: &str = "relay.held";
+/// A relay was asked for something only the upstream server does (enrolment, leases).
+pub const RELAY_UPSTREAM_ONLY: &str = "relay.upstream_only";
+/// A relay pushed for a desk that is not of its conference (or unknown, or revoked).
+pub const RELAY_NOT_ITS_DESK: &str = "relay.not_its_desk";
+
 // Requests and credentials.
 pub const UNAUTHENTICATED: &str = "auth.unauthenticated";
 pub const REVOKED: &str = "auth.revoked";

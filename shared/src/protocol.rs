@@ -10,13 +10,27 @@
 //!   compensation, plus the `last_client_seq` the server has recorded for this client.
 //!
 //! Errors are `{code, message}` with stable codes.
+//!
+//! **Version 2** adds what a venue relay needs, and only that: a push may be answered `held`
+//! (stored at the venue, forwarded upstream later, not decided yet), and a pull may carry the
+//! final outcomes of items answered `held` before (`decided_from`) and the venue feed (the
+//! other desks' held events, `venue`). A desk says which version it speaks in its push; a
+//! server answers a version-1 push with version-1 statuses only (a relay that cannot decide
+//! yet refuses it with `relay.held` and a `Retry-After`, having stored it: the old desk asks
+//! again and gets the decision once it is made). Pull fields a client did not ask for are not
+//! sent, and a version-1 client ignores fields it does not know.
 
 use serde::{Deserialize, Serialize};
 
 use crate::event::Envelope;
 use crate::ids::{ClientId, EventId};
 
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The version this code speaks; servers also take [`OLDEST_PROTOCOL_VERSION`] and on.
+pub const PROTOCOL_VERSION: u32 = 2;
+/// The oldest version a server still answers.
+pub const OLDEST_PROTOCOL_VERSION: u32 = 1;
+/// The first version that understands [`OutcomeStatus::Held`].
+pub const HELD_SINCE: u32 = 2;
 
 /// The most items one push may carry.
 pub const MAX_PUSH_ITEMS: usize = 1_000;
@@ -82,6 +96,17 @@ pub enum OutcomeStatus {
     /// Not recorded (e.g. an event a desk may not push, or a sale that does not add up); a
     /// conflict may have been opened for head office (see `result_event_ids`).
     Rejected,
+    /// Stored durably by a venue relay and shared with the venue's desks, not decided yet:
+    /// the relay forwards it upstream on the desk's behalf, and the final outcome comes back
+    /// in a later pull (`decided_from`). Protocol version 2 and on.
+    Held,
+}
+
+impl OutcomeStatus {
+    /// Whether this is the authority's last word on the item.
+    pub fn is_final(self) -> bool {
+        !matches!(self, OutcomeStatus::Held)
+    }
 }
 
 /// Stable reason codes for outcomes.
@@ -159,6 +184,40 @@ pub struct PullResponse {
     pub next_cursor: String,
     pub has_more: bool,
     pub last_client_seq: u64,
+    /// With `decided_from`: the final outcomes this server holds for the client's items from
+    /// that sequence on, in order (at most [`MAX_DECIDED`]). Version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcomes: Option<Vec<PushOutcome>>,
+    /// With `venue` (from a relay only): the other desks' events held at the venue after the
+    /// venue cursor, and the ones upstream refused since. Version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<Vec<VenueEntry>>,
+    /// Where the venue feed goes on from (a relay only); absent: this server has no venue
+    /// feed, and what a desk holds from one is no longer vouched for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue_cursor: Option<String>,
+    /// The venue cursor asked with was another relay's (or another life of this one's): the
+    /// feed starts again, and the desk forgets what it had from it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub venue_reset: bool,
+}
+
+/// The most outcomes one pull carries for `decided_from`.
+pub const MAX_DECIDED: usize = 1_000;
+/// The most venue entries one pull carries.
+pub const MAX_VENUE: usize = 1_000;
+
+/// One entry of a relay's venue feed: another desk's event, held at the venue and not decided
+/// yet (`event`), or the id of one upstream refused (`rejected`): it will never be in the
+/// log, so desks stop showing it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VenueEntry {
+    pub seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<Envelope>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<EventId>,
 }
 
 /// A desk trades its one-time enrolment code for credentials (`POST /v1/devices/enrol`).
@@ -176,6 +235,49 @@ pub struct DeskCredentials {
     pub conference_id: crate::ids::ConferenceId,
     pub name: String,
     pub token: String,
+}
+
+/// What a relay forwards upstream on a desk's behalf (`POST /v1/relay/push`): the desk's
+/// push as the desk made it, and the desk it is from. Upstream decides it as that desk's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RelayPush {
+    pub device_id: crate::ids::DeviceId,
+    pub push: PushRequest,
+}
+
+/// A desk of the relay's conference as upstream tells the relay (`GET /v1/relay/desks`): what
+/// the relay needs to know the desk's token while the uplink is down, and where each of its
+/// sync clients stands upstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RelayDesk {
+    pub device_id: crate::ids::DeviceId,
+    pub name: String,
+    /// SHA-256 of the desk's token, hex; absent before the desk enrolled.
+    #[serde(default)]
+    pub token_hash: Option<String>,
+    pub revoked: bool,
+    #[serde(default)]
+    pub clients: Vec<RelayClient>,
+}
+
+/// A sync client of a desk, and the last sequence upstream holds from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RelayClient {
+    pub client_id: ClientId,
+    pub last_client_seq: u64,
+}
+
+/// What a relay tells upstream about itself (`POST /v1/relay/status`), for head office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RelayStatus {
+    /// Desk events held at the venue, not yet forwarded.
+    pub held: u64,
+    /// The desks that synced through the relay in the last minutes.
+    pub desks: Vec<crate::ids::DeviceId>,
 }
 
 /// Every error body.

@@ -32,6 +32,7 @@ desk_commands![
     conflicts,
     act_on_conflict,
     set_gate,
+    set_relays,
     printers,
     set_printer,
     set_auto_print,

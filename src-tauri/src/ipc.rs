@@ -112,6 +112,8 @@ pub struct DeskIdentity {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct DeskState {
     pub identity: Option<DeskIdentity>,
+    /// The servers this desk tries, in order: venue relays, then its own server.
+    pub servers: Vec<String>,
     pub conference: Option<ConferenceView>,
     pub gate: String,
     pub sync: SyncStatus,
@@ -171,6 +173,11 @@ pub async fn desk_state(app: State<'_, DeskApp>) -> Answer<DeskState> {
     });
     Ok(DeskState {
         identity,
+        servers: if desk.enrolment()?.is_some() {
+            desk.servers()?
+        } else {
+            Vec::new()
+        },
         conference: desk.conference_view()?,
         gate: desk.gate()?,
         sync: app.sync.status()?,
@@ -383,6 +390,15 @@ pub async fn act_on_conflict(
 #[tauri::command]
 pub async fn set_gate(app: State<'_, DeskApp>, gate: String) -> Answer<()> {
     Ok(app.desk.set_gate(&gate)?)
+}
+
+/// Sets the venue relays this desk tries before its server, in order (none: the server
+/// only), and syncs at once; returns every server it now tries, in order.
+#[tauri::command]
+pub async fn set_relays(app: State<'_, DeskApp>, relays: Vec<String>) -> Answer<Vec<String>> {
+    let servers = app.desk.set_relays(&relays)?;
+    app.sync.nudge();
+    Ok(servers)
 }
 
 /// A printer as the settings screen lists it.

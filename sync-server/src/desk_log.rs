@@ -109,6 +109,8 @@ pub async fn import<S: Store>(
                 OutcomeStatus::Accepted => imported.accepted += 1,
                 OutcomeStatus::Compensated => imported.compensated += 1,
                 OutcomeStatus::Rejected => imported.rejected += 1,
+                // The server decides; only a relay holds, and a log is imported upstream.
+                OutcomeStatus::Held => {}
             }
         }
     }

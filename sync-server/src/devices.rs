@@ -55,7 +55,7 @@ pub fn hash(secret: &str) -> String {
 }
 
 /// `XXXX-XXXX-XXXX`, Crockford base 32: easy to read aloud and type.
-fn new_code() -> Result<String, StoreError> {
+pub(crate) fn new_code() -> Result<String, StoreError> {
     let bits = u64::from_le_bytes(random_bytes::<8>()?);
     let mut code = String::with_capacity(14);
     for i in 0..12 {
@@ -88,7 +88,10 @@ pub fn new_token(prefix: &str) -> Result<String, StoreError> {
     Ok(token)
 }
 
-fn conference_exists(tx: &mut dyn Tx, conference: ConferenceId) -> Result<bool, StoreError> {
+pub(crate) fn conference_exists(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+) -> Result<bool, StoreError> {
     Ok(!tx
         .query(
             "SELECT 1 FROM events WHERE stream_type = 'conference' AND stream_id = $1 LIMIT 1",

@@ -52,6 +52,7 @@ pub mod projection;
 pub mod readiness;
 pub mod recorder;
 pub mod registration;
+pub mod relay;
 pub mod storage;
 pub mod sync;
 

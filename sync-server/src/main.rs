@@ -98,6 +98,21 @@ struct ServeArgs {
     trusted_proxy: Vec<std::net::IpAddr>,
 }
 
+/// A venue relay's settings.
+#[derive(clap::Args, Clone)]
+struct RelayArgs {
+    /// The upstream server's address, as desks reach it (`https://…`).
+    #[arg(long, env = "ONSITE_UPSTREAM")]
+    upstream: String,
+    /// The relay's one-time enrolment code from head office; needed the first time only.
+    #[arg(long, env = "ONSITE_RELAY_CODE", hide_env_values = true)]
+    code: Option<String>,
+    /// Address to listen on: the venue network's (every interface by default); port 0
+    /// picks a free port (printed on start).
+    #[arg(long, env = "ONSITE_LISTEN", default_value = "0.0.0.0:7300")]
+    listen: SocketAddr,
+}
+
 #[derive(Subcommand)]
 enum ConfigCommand {
     /// Checks the settings `serve` would run with, and that the database can be reached.
@@ -108,6 +123,10 @@ enum ConfigCommand {
 enum Command {
     /// Runs the server.
     Serve(ServeArgs),
+    /// Runs a venue relay: keeps its own SQLite store in the data directory, mirrors the
+    /// conference's log from the upstream server, serves the venue's desks (push held at the
+    /// venue, shared between desks at once, forwarded upstream on their behalf).
+    Relay(RelayArgs),
     /// Asks a running server whether it is up (`GET /v1/health`), for a container's health
     /// check: exits 0 when it answers 200.
     Health {
@@ -216,6 +235,15 @@ enum DeviceCommand {
     },
     /// Revokes a desk: its token stops working at once.
     Revoke { device: DeviceId },
+    /// Registers a venue relay for a conference and prints its one-time enrolment code
+    /// (for `onsite-server relay --code`).
+    EnrollRelay {
+        #[arg(long, env = "ONSITE_CONFERENCE")]
+        conference: ConferenceId,
+        /// A name head office recognises, e.g. "Main hall relay".
+        #[arg(long)]
+        name: String,
+    },
     /// A new one-time code for an enrolled desk whose database was copied or restored
     /// (its pushes answer `sync.client_diverged`): it re-enrols as the same desk.
     Reenrol { device: DeviceId },
@@ -277,6 +305,11 @@ async fn main() -> Result<()> {
         println!("{done}");
         return Ok(());
     }
+    if cli.database_url.is_some() && matches!(cli.command, Command::Relay(_)) {
+        anyhow::bail!(
+            "a relay keeps its own SQLite store in --data-dir; --database-url is the upstream server's"
+        );
+    }
     match cli.database_url.clone() {
         Some(url) => {
             // The PostgreSQL client blocks; keep it off the async threads.
@@ -291,7 +324,7 @@ async fn main() -> Result<()> {
         }
         None => {
             // A server holds its data directory's lock while it serves (a restore takes it).
-            let _serving = matches!(cli.command, Command::Serve(_))
+            let _serving = matches!(cli.command, Command::Serve(_) | Command::Relay(_))
                 .then(|| onsite_server::backup::lock_data_dir(&cli.data_dir))
                 .transpose()?;
             let store = open_sqlite(&cli.data_dir)?;
@@ -482,6 +515,28 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
         Command::Config { .. } | Command::Health { .. } => {
             unreachable!("answered before the store is opened")
         }
+        Command::Relay(RelayArgs {
+            upstream,
+            code,
+            listen,
+        }) => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("binding {listen}"))?;
+            let addr = listener.local_addr()?;
+            // Tests and scripts read this line to find the port.
+            println!("listening on http://{addr}");
+            tracing::info!(%addr, %upstream, "onsite-server relay started");
+            onsite_server::relay::serve(
+                listener,
+                store,
+                &upstream,
+                code.as_deref(),
+                onsite_server::Config::default(),
+                shutdown_signal(),
+            )
+            .await?;
+        }
         Command::Serve(ServeArgs {
             listen,
             reservation_hold_seconds,
@@ -566,6 +621,17 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
                     .write(move |tx| devices::revoke(tx, device, now))
                     .await?;
                 println!("device {device} revoked");
+            }
+            DeviceCommand::EnrollRelay { conference, name } => {
+                let e = store
+                    .write(move |tx| {
+                        onsite_server::relay::registry::enroll(tx, conference, &name, now)
+                    })
+                    .await?;
+                println!(
+                    "relay {}\nenrolment code {} (valid until {})",
+                    e.device_id, e.code, e.expires_at
+                );
             }
         },
         Command::Import {

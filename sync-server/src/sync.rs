@@ -17,7 +17,8 @@ use onsite_shared::error_code;
 use onsite_shared::event::{DecodeError, Envelope, Event, StreamId};
 use onsite_shared::ids::{ClientId, ConferenceId, ConflictId, DeviceId, EventId, TicketCode};
 use onsite_shared::protocol::{
-    MAX_PUSH_ITEMS, OutcomeStatus, PROTOCOL_VERSION, PushOutcome, PushRequest, PushResponse,
+    MAX_PUSH_ITEMS, OLDEST_PROTOCOL_VERSION, OutcomeStatus, PROTOCOL_VERSION, PushOutcome,
+    PushRequest, PushResponse,
 };
 use onsite_shared::reconciliation::{self, Loaded, Need};
 
@@ -73,16 +74,24 @@ pub struct CheckedPush {
     events: Vec<Prepared>,
 }
 
+impl CheckedPush {
+    /// The push as the desk sent it.
+    pub fn request(&self) -> &PushRequest {
+        &self.req
+    }
+}
+
 /// Checks a push before it is written: protocol version, size, consecutive sequences, and
 /// every event decodable, naming no other desk than the token's and about the desk's
 /// conference. An unknown event type or schema
 /// version refuses the whole push, so nothing is stored.
 pub fn check(desk: Desk, req: PushRequest) -> Result<CheckedPush, PushError> {
-    if req.protocol_version != PROTOCOL_VERSION {
+    if !(OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&req.protocol_version) {
         return Err(PushError::BadRequest {
             code: error_code::UNSUPPORTED_PROTOCOL,
             message: format!(
-                "this server speaks sync protocol {PROTOCOL_VERSION}, not {}",
+                "this server speaks sync protocol {OLDEST_PROTOCOL_VERSION} to \
+                 {PROTOCOL_VERSION}, not {}",
                 req.protocol_version
             ),
         });
@@ -251,6 +260,22 @@ pub fn push(
         req.client_id,
         &outcomes[outcomes.len() - fresh_outcomes..],
     )?;
+    record_contact(tx, desk, req, last_seq, now)?;
+    Ok(PushResponse {
+        last_client_seq: last_seq,
+        outcomes,
+    })
+}
+
+/// What a push says of its desk, kept with it: the client's sequence now, its app version,
+/// what it still has to push, and that it was seen now.
+pub(crate) fn record_contact(
+    tx: &mut dyn Tx,
+    desk: Desk,
+    req: &PushRequest,
+    last_seq: u64,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE clients SET last_client_seq = $2, app_version = $3, pending = $4, last_seen = $5 WHERE client_id = $1",
         params![req.client_id.to_string(), last_seq, req.app_version.clone(), req.pending_after, time_text(&now)],
@@ -264,10 +289,7 @@ pub fn push(
             req.pending_after
         ],
     )?;
-    Ok(PushResponse {
-        last_client_seq: last_seq,
-        outcomes,
-    })
+    Ok(())
 }
 
 /// The last sequence recorded for a client, creating the client on first contact. On
@@ -481,6 +503,32 @@ fn decide(
 }
 
 // ---- pull ----
+
+/// The outcomes stored for a client's items from `from` on, in order, at most `limit`: what
+/// a desk asks for items a relay answered `held` (upstream decided them when the relay, or
+/// the desk itself after a fail-over, pushed them).
+pub fn decided_outcomes(
+    tx: &mut dyn Tx,
+    client: ClientId,
+    from: u64,
+    limit: usize,
+) -> Result<Vec<PushOutcome>, StoreError> {
+    let rows = tx.query(
+        "SELECT outcomes FROM push_outcomes WHERE client_id = $1 AND last_seq >= $2 \
+         ORDER BY first_seq LIMIT $3",
+        params![client.to_string(), from, limit as u64],
+    )?;
+    let mut out = Vec::new();
+    for row in &rows {
+        let outcomes: Vec<PushOutcome> = row.json(0)?;
+        out.extend(outcomes.into_iter().filter(|o| o.client_seq >= from));
+        if out.len() >= limit {
+            break;
+        }
+    }
+    out.truncate(limit);
+    Ok(out)
+}
 
 /// The last sequence the server recorded for a client (0 if it never pushed).
 pub fn last_client_seq(tx: &mut dyn Tx, client: Option<ClientId>) -> Result<u64, StoreError> {

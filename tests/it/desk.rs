@@ -23,7 +23,7 @@ use reqwest::Method;
 pub(crate) const DEMO: ConferenceId =
     ConferenceId::from_u128(0x01930000_0000_7000_8000_000000000001);
 
-fn demo_server(dir: &TempDir, attendees: u32) -> Result<TestServer> {
+pub(crate) fn demo_server(dir: &TempDir, attendees: u32) -> Result<TestServer> {
     server_command(
         dir.path(),
         None,
@@ -32,7 +32,7 @@ fn demo_server(dir: &TempDir, attendees: u32) -> Result<TestServer> {
     TestServer::start(dir.path())
 }
 
-fn scan(code: &str) -> CheckInRequest {
+pub(crate) fn scan(code: &str) -> CheckInRequest {
     CheckInRequest {
         code: code.to_owned(),
         gate: None,
@@ -41,14 +41,14 @@ fn scan(code: &str) -> CheckInRequest {
 }
 
 /// Someone on the roster whose ticket admits them and who is not in yet.
-fn admission_ticket(desk: &LocalDesk, query: &str) -> Result<RosterEntry> {
+pub(crate) fn admission_ticket(desk: &LocalDesk, query: &str) -> Result<RosterEntry> {
     desk.search(query)?
         .into_iter()
         .find(|e| e.admits && !e.withdrawn && e.admission.is_none())
         .with_context(|| format!("nobody to admit for {query:?}"))
 }
 
-fn walk_in(seat_type: SeatTypeId, quantity: u32, who: &str) -> SaleRequest {
+pub(crate) fn walk_in(seat_type: SeatTypeId, quantity: u32, who: &str) -> SaleRequest {
     SaleRequest {
         tickets: (0..quantity)
             .map(|i| SaleTicketRequest {

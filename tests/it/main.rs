@@ -13,6 +13,7 @@ mod import;
 mod in_process;
 mod registration;
 mod rehearsal;
+mod relay;
 mod simulation;
 mod sync_server;
 mod upgrade;

@@ -310,6 +310,8 @@ impl Transport for Link {
             client_id: Some(query.client_id),
             conference: None,
             scope: Some(PullScope::Door),
+            decided_from: query.decided_from,
+            venue: query.venue.clone(),
         };
         Ok(match routes::pull_for(app, desk, q).await {
             Ok(page) => Answer {

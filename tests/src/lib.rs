@@ -13,6 +13,7 @@ pub mod in_process;
 pub mod partition;
 pub mod postgres;
 pub mod rehearsal;
+pub mod relay;
 pub mod server;
 pub mod simulation;
 pub mod webdriver;

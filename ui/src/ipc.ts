@@ -93,6 +93,7 @@ export const desk = {
   actOnConflict: (conflict: string, action: ConflictAction) =>
     call<null>("act_on_conflict", { conflict, action }),
   setGate: (gate: string) => call<null>("set_gate", { gate }),
+  setRelays: (relays: string[]) => call<string[]>("set_relays", { relays }),
   printers: () => call<PrinterView[]>("printers"),
   setPrinter: (printer: string | null) => call<null>("set_printer", { printer }),
   setAutoPrint: (policy: AutoPrint) => call<null>("set_auto_print", { policy }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckInOutcome } from "./bindings/CheckInOutcome";
 import type { RosterEntry } from "./bindings/RosterEntry";
-import { bannerFor, breachText, roomWarning, codeForEnter, toHandOver, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, partyBanner, readinessTitle, saleFinality, seatsLeft, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
+import { bannerFor, breachText, roomWarning, codeForEnter, toHandOver, formatAge, isStale, looksLikeCode, looksLikeScan, parseAmount, parseRelays, partyBanner, readinessTitle, saleFinality, seatsLeft, serverLabel, setStaleMinutes, staleMinutes, stillToCome, syncSummary } from "./logic";
 
 function entry(code: string, first: string, last: string): RosterEntry {
   return {
@@ -153,6 +153,15 @@ describe("small formats", () => {
     expect(isStale("2026-11-24T08:58:00Z", now, 5)).toBe(false);
     expect(isStale("2026-11-24T08:50:00Z", now, 5)).toBe(true);
   });
+  it("relay addresses", () => {
+    expect(parseRelays(" http://10.0.0.5:7300,\nhttp://hall.local:7300  ")).toEqual([
+      "http://10.0.0.5:7300",
+      "http://hall.local:7300",
+    ]);
+    expect(parseRelays("   ")).toEqual([]);
+    expect(serverLabel("http://10.0.0.5:7300")).toBe("10.0.0.5:7300");
+    expect(serverLabel(null)).toBe("");
+  });
   it("amounts", () => {
     expect(parseAmount("12")).toBe(1200);
     expect(parseAmount("12,5")).toBe(1250);
@@ -163,8 +172,12 @@ describe("small formats", () => {
     const base = {
       online: true, last_sync: null, pending: 0, oldest_pending_age_secs: null, skew_ms: null,
       skew_warning: false, revoked: false, enrolled: true, last_error: null, diverged: false,
+      server: "https://onsite.example", via_relay: false, held: 0,
     };
     expect(syncSummary(base).label).toBe("Online");
+    expect(syncSummary({ ...base, via_relay: true }).label).toBe("Venue relay");
+    expect(syncSummary({ ...base, via_relay: true, held: 3 }).label).toContain("head office later");
+    expect(syncSummary({ ...base, via_relay: true, online: false }).tone).toBe("warn");
     expect(syncSummary({ ...base, online: false }).tone).toBe("warn");
     expect(syncSummary({ ...base, revoked: true }).tone).toBe("bad");
     const diverged = syncSummary({ ...base, diverged: true, last_error: "client_seq 1 was pushed before" });

@@ -352,8 +352,27 @@ export function syncSummary(s: SyncStatus): SyncSummary {
   if (s.diverged)
     return { tone: "bad", label: "Another copy of this desk synced first: re-enrol it in the settings (F4), nothing is lost" };
   if (!s.online) return { tone: "warn", label: "Offline: everything keeps working" };
+  if (s.via_relay) {
+    if (s.pending > 0) return { tone: "ok", label: "Venue relay, sending" };
+    if (s.held > 0) return { tone: "ok", label: "Venue relay: the other desks see everything, head office later" };
+    return { tone: "ok", label: "Venue relay" };
+  }
   if (s.pending > 0) return { tone: "ok", label: "Online, sending" };
   return { tone: "ok", label: "Online" };
+}
+
+/** The server a desk spoke to last, for the sync bar: its host, without the scheme. */
+export function serverLabel(url: string | null): string {
+  if (!url) return "";
+  return url.replace(/^https?:\/\//, "");
+}
+
+/** Relay addresses as staff typed them (one per line, or separated by commas or spaces). */
+export function parseRelays(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
 }
 
 /** Minor units from what staff typed ("12", "12.5", "12,50"); `null` if it is not an amount. */

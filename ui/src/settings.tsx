@@ -5,7 +5,7 @@ import type { PrinterView } from "./bindings/PrinterView";
 import type { Readiness } from "./bindings/Readiness";
 import type { TemplateView } from "./bindings/TemplateView";
 import { desk, errorText } from "./ipc";
-import { READINESS_LABELS, readinessTitle, setStaleMinutes, staleMinutes } from "./logic";
+import { READINESS_LABELS, parseRelays, readinessTitle, setStaleMinutes, staleMinutes } from "./logic";
 
 /** First start: the server's address and the one-time code head office gave. */
 export function Setup({ state, onDone }: { state: DeskState; onDone: () => void }) {
@@ -85,6 +85,9 @@ function Reenrol({ server, onDone }: { server: string; onDone: () => void }) {
 
 export function Settings({ state, onChange }: { state: DeskState; onChange: () => void }) {
   const [gate, setGate] = useState(state.gate);
+  const [relays, setRelays] = useState(
+    state.servers.filter((s) => s !== state.identity?.server_url).join(", "),
+  );
   const [printers, setPrinters] = useState<PrinterView[]>([]);
   const [templates, setTemplates] = useState<TemplateView[]>([]);
   const [message, setMessage] = useState<string | null>(null);
@@ -114,10 +117,30 @@ export function Settings({ state, onChange }: { state: DeskState; onChange: () =
         <dd>{state.identity?.name}</dd>
         <dt>Server</dt>
         <dd>{state.identity?.server_url}</dd>
+        <dt>Talking to</dt>
+        <dd id="talking-to">{state.sync.server ?? "nobody yet"}{state.sync.via_relay ? " (venue relay)" : ""}</dd>
         <dt>Version</dt>
         <dd>{state.version}</dd>
       </dl>
       {state.sync.diverged && <Reenrol server={state.identity?.server_url ?? ""} onDone={onChange} />}
+      <form
+        id="relays-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save(() => desk.setRelays(parseRelays(relays)));
+        }}
+      >
+        <label>
+          Venue relays (tried first, in order; then the server)
+          <input
+            id="relays-input"
+            value={relays}
+            placeholder="e.g. http://10.0.0.5:7300"
+            onInput={(e) => setRelays((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <button type="submit">Save relays</button>
+      </form>
       <form
         onSubmit={(e) => {
           e.preventDefault();

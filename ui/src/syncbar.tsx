@@ -1,5 +1,5 @@
 import type { SyncStatus } from "./bindings/SyncStatus";
-import { clock, formatAge, syncSummary } from "./logic";
+import { clock, formatAge, serverLabel, syncSummary } from "./logic";
 import { desk } from "./ipc";
 
 export function SyncBar({ status }: { status: SyncStatus }) {
@@ -8,7 +8,17 @@ export function SyncBar({ status }: { status: SyncStatus }) {
     <footer class={`syncbar tone-${head.tone}`} id="sync-bar" data-online={String(status.online)}>
       <span class="dot" aria-hidden="true" />
       <span id="sync-label">{head.label}</span>
+      {status.server && (
+        <span id="sync-server" data-relay={String(status.via_relay)} title={status.server}>
+          {status.via_relay ? "Relay" : "Server"}: {serverLabel(status.server)}
+        </span>
+      )}
       <span>Last sync: {status.last_sync ? clock(status.last_sync) : "never"}</span>
+      {status.held > 0 && (
+        <span id="sync-held" data-held={status.held} title="Stored at the venue and shared with the other desks; head office decides when the venue is back online">
+          Held at the venue: {status.held}
+        </span>
+      )}
       <span id="sync-pending" data-pending={status.pending}>
         Pending: {status.pending}
         {status.oldest_pending_age_secs !== null && status.pending > 0 && ` (oldest ${formatAge(status.oldest_pending_age_secs)})`}

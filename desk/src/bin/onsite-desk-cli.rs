@@ -47,6 +47,9 @@ enum Command {
     },
     /// Pushes what is pending and pulls what is new, once.
     Sync,
+    /// The venue relays to sync with before the server this desk enrolled with, in order
+    /// (none: clears them); prints the servers the desk tries, in order.
+    Relays { urls: Vec<String> },
     /// The sync status and the local logs, as JSON.
     Status,
     /// Searches the roster.
@@ -249,6 +252,11 @@ fn main() -> Result<()> {
                 "re-enrolled as {} ({}); the next sync sends everything again",
                 e.name, e.device
             );
+        }
+        Command::Relays { urls } => {
+            for server in desk.set_relays(&urls)? {
+                println!("{server}");
+            }
         }
         Command::Sync => {
             let client = SyncClient::new(Arc::clone(&desk))?;

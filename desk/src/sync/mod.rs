@@ -20,8 +20,10 @@ use serde_json::value::RawValue;
 use onsite_shared::aggregate::Timestamp;
 use onsite_shared::error_code;
 use onsite_shared::event::{Envelope, Event, StreamId};
+use onsite_shared::ids::EventId;
 use onsite_shared::protocol::{
-    DeskCredentials, OutcomeStatus, PROTOCOL_VERSION, PushRequest, PushResponse,
+    DeskCredentials, OLDEST_PROTOCOL_VERSION, OutcomeStatus, PROTOCOL_VERSION, PushOutcome,
+    PushRequest, PushResponse,
 };
 
 use crate::error::DeskError;
@@ -39,6 +41,9 @@ pub const PUSH_BATCH: usize = 500;
 pub const PULL_LIMIT: u32 = 10_000;
 /// A clock further off than this is worth a warning at the desk.
 pub const SKEW_WARNING_MS: i64 = 60_000;
+/// The pause between rounds while the desk syncs with a venue relay: the other desks'
+/// events reach this one within it (a pull from a relay on the LAN costs little).
+pub const RELAY_INTERVAL: Duration = Duration::from_millis(500);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -81,6 +86,8 @@ pub struct SyncReport {
     pub compensated: u64,
     pub rejected: u64,
     pub pulled: u64,
+    /// Items a venue relay holds, not decided upstream yet.
+    pub held: u64,
 }
 
 /// What the sync bar shows.
@@ -100,6 +107,12 @@ pub struct SyncStatus {
     /// Another copy of this desk's database synced first: nothing more is pushed until the
     /// desk re-enrols with a code from head office (then it sends everything again).
     pub diverged: bool,
+    /// The server the last round spoke to (a venue relay, or the server it enrolled with).
+    pub server: Option<String>,
+    /// Whether that server is a venue relay (it sends the venue feed).
+    pub via_relay: bool,
+    /// This desk's events a venue relay holds, not decided upstream yet.
+    pub held: u64,
 }
 
 /// The pull response, with each event kept as the JSON the server sent (stored as is).
@@ -112,6 +125,33 @@ struct PullPage<'a> {
     /// How much of this desk's sequence the server holds (absent from older servers).
     #[serde(default)]
     last_client_seq: Option<u64>,
+    /// The decided outcomes asked for with `decided_from` (protocol 2).
+    #[serde(default)]
+    outcomes: Option<Vec<PushOutcome>>,
+    /// The venue feed (a relay, protocol 2), each event kept as sent.
+    #[serde(default, borrow)]
+    venue: Option<Vec<WireVenueEntry<'a>>>,
+    #[serde(default)]
+    venue_cursor: Option<String>,
+    #[serde(default)]
+    venue_reset: bool,
+}
+
+#[derive(Deserialize)]
+struct WireVenueEntry<'a> {
+    #[serde(default, borrow)]
+    event: Option<&'a RawValue>,
+    #[serde(default)]
+    rejected: Option<EventId>,
+}
+
+/// What a page said of the venue feed.
+struct VenueUpdate {
+    events: Vec<(String, Envelope)>,
+    rejected: Vec<EventId>,
+    /// `None`: the server has no venue feed.
+    cursor: Option<String>,
+    reset: bool,
 }
 
 /// A pull page decoded and checked, ready to store (decoding needs no database, so it runs
@@ -121,6 +161,10 @@ pub struct DecodedPage {
     next_cursor: String,
     has_more: bool,
     last_client_seq: Option<u64>,
+    outcomes: Vec<PushOutcome>,
+    venue: Option<VenueUpdate>,
+    /// The setting the cursor is kept under (one per server).
+    cursor_key: String,
 }
 
 impl DecodedPage {
@@ -131,12 +175,51 @@ impl DecodedPage {
             let (envelope, event) = log::decode_envelope(raw.get())?;
             events.push((raw.get().to_owned(), envelope, event));
         }
+        let venue = match (page.venue, page.venue_cursor) {
+            (Some(entries), Some(cursor)) => {
+                let mut update = VenueUpdate {
+                    events: Vec::new(),
+                    rejected: Vec::new(),
+                    cursor: Some(cursor),
+                    reset: page.venue_reset,
+                };
+                for e in entries {
+                    if let Some(raw) = e.event {
+                        // Checked like any event the desk stores: it must decode.
+                        let (envelope, _) = log::decode_envelope(raw.get())?;
+                        update.events.push((raw.get().to_owned(), envelope));
+                    }
+                    update.rejected.extend(e.rejected);
+                }
+                Some(update)
+            }
+            _ => None,
+        };
         Ok(Self {
             events,
             next_cursor: page.next_cursor,
             has_more: page.has_more,
             last_client_seq: page.last_client_seq,
+            outcomes: page.outcomes.unwrap_or_default(),
+            venue,
+            cursor_key: "cursor".to_owned(),
         })
+    }
+
+    /// Keeps the cursor under another setting (the cursor of one server of several).
+    fn for_server(mut self, cursor_key: String) -> Self {
+        self.cursor_key = cursor_key;
+        self
+    }
+}
+
+/// The setting a server's pull cursor is kept under: `cursor` for the server the desk
+/// enrolled with (as before there were several), `cursor@<address>` for a relay.
+fn cursor_key(enrolment_url: &str, server: &str) -> String {
+    if enrolment_url == server {
+        "cursor".to_owned()
+    } else {
+        format!("cursor@{server}")
     }
 }
 
@@ -150,7 +233,11 @@ pub struct PageApplied {
 
 impl Desk {
     /// The next batch to push: items after the last acknowledged sequence.
-    fn push_request(&self, limit: usize) -> Result<Option<PushRequest>, DeskError> {
+    fn push_request(
+        &self,
+        limit: usize,
+        protocol_version: u32,
+    ) -> Result<Option<PushRequest>, DeskError> {
         self.read(|conn| {
             let client_id = parse_setting(conn, "client_id")?
                 .ok_or_else(|| DeskError::Corrupt("no client id".into()))?;
@@ -159,7 +246,7 @@ impl Desk {
                 return Ok(None);
             }
             Ok(Some(PushRequest {
-                protocol_version: PROTOCOL_VERSION,
+                protocol_version,
                 client_id,
                 app_version: env!("CARGO_PKG_VERSION").to_owned(),
                 pending_after: total - items.len() as u64,
@@ -277,15 +364,20 @@ impl Desk {
 
     /// Forgets the pull position: the next pull starts from the beginning (the remote log
     /// keeps every event once by its id, so nothing is stored twice).
-    fn reset_cursor(&self) -> Result<(), DeskError> {
+    fn reset_cursor(&self, key: &str) -> Result<(), DeskError> {
         self.write(|tx| {
-            tx.execute("DELETE FROM settings WHERE key = 'cursor'", [])?;
+            tx.execute("DELETE FROM settings WHERE key = ?1", [key])?;
             Ok(())
         })
     }
 
-    fn pull_cursor(&self) -> Result<Option<String>, DeskError> {
-        self.read(|conn| setting(conn, "cursor"))
+    fn pull_cursor(&self, key: &str) -> Result<Option<String>, DeskError> {
+        self.read(|conn| setting(conn, key))
+    }
+
+    /// Where this desk's venue feed stands, and the lowest sequence still `held`.
+    fn venue_position(&self) -> Result<(Option<String>, Option<u64>), DeskError> {
+        self.read(|conn| Ok((setting(conn, "venue_cursor")?, log::first_held(conn)?)))
     }
 
     /// Stores one pull page (the response body) and everything it changes, in one transaction.
@@ -307,7 +399,33 @@ impl Desk {
                 }
             }
             projection::refresh_page(tx, &fresh)?;
-            set_setting(tx, "cursor", &page.next_cursor)?;
+            set_setting(tx, &page.cursor_key, &page.next_cursor)?;
+            let mut refresh: Vec<StreamId> = Vec::new();
+            for o in page.outcomes.iter().filter(|o| o.status.is_final()) {
+                refresh.extend(log::record_outcome(tx, o)?);
+            }
+            if let Some(venue) = &page.venue {
+                if venue.reset {
+                    refresh.extend(log::clear_venue(tx)?);
+                }
+                refresh.extend(log::insert_venue(tx, &venue.events)?);
+                refresh.extend(log::remove_venue(tx, &venue.rejected)?);
+                match &venue.cursor {
+                    Some(c) => set_setting(tx, "venue_cursor", c)?,
+                    None => {
+                        refresh.extend(log::clear_venue(tx)?);
+                        tx.execute("DELETE FROM settings WHERE key = 'venue_cursor'", [])?;
+                    }
+                }
+            }
+            if received > 0 {
+                log::prune_venue(tx)?;
+            }
+            refresh.sort();
+            refresh.dedup();
+            for stream in &refresh {
+                projection::refresh(tx, stream, &[])?;
+            }
             Ok(PageApplied {
                 received,
                 new: fresh.len(),
@@ -446,6 +564,11 @@ struct NetState {
     skew_ms: Option<i64>,
     last_error: Option<String>,
     diverged: bool,
+    /// The server the last round spoke to, and whether it is a venue relay.
+    server: Option<String>,
+    via_relay: bool,
+    /// The protocol version to push with: this desk's, or an older server's.
+    protocol: Option<u32>,
     /// When the desk last reported its readiness, and what the server judged.
     reported: Option<(std::time::Instant, onsite_shared::readiness::Readiness)>,
 }
@@ -567,6 +690,9 @@ impl<T: Transport> SyncClient<T> {
             enrolled: local.enrolled,
             last_error: net.last_error.clone(),
             diverged: net.diverged,
+            server: net.server.clone(),
+            via_relay: net.via_relay,
+            held: local.held,
         })
     }
 
@@ -623,15 +749,55 @@ impl<T: Transport> SyncClient<T> {
         result
     }
 
+    /// One round with the first server that answers, in the desk's order (venue relays, then
+    /// the server it enrolled with). A server that cannot be reached, or a relay that does not
+    /// know this desk yet, hands over to the next.
     async fn round(&self) -> Result<SyncReport, SyncError> {
         let enrolment = self.credentials()?;
+        let servers = self.desk.servers()?;
+        let mut failed = None;
+        for (i, server) in servers.iter().enumerate() {
+            let last = i + 1 == servers.len();
+            let to = enrolment.at(server);
+            match self.round_at(&enrolment, &to).await {
+                Err(SyncError::Unreachable(e)) if !last => {
+                    tracing::debug!(%server, error = %e, "server unreachable; trying the next");
+                    failed = Some(e);
+                }
+                Err(SyncError::Server {
+                    status: 401, code, ..
+                }) if !last && code == error_code::UNAUTHENTICATED => {
+                    tracing::info!(%server, "this relay does not know this desk yet; trying the next");
+                }
+                other => {
+                    let mut net = self.net();
+                    net.server = Some(server.clone());
+                    if other.is_err() {
+                        net.via_relay = false;
+                    }
+                    drop(net);
+                    return other;
+                }
+            }
+        }
+        Err(SyncError::Unreachable(failed.unwrap_or_default()))
+    }
+
+    /// One round with one server: push, pull (the venue feed too), report readiness.
+    async fn round_at(
+        &self,
+        enrolment: &Enrolment,
+        to: &Enrolment,
+    ) -> Result<SyncReport, SyncError> {
+        let key = cursor_key(&enrolment.server_url, &to.server_url);
+        let enrolment = to;
         let mut report = SyncReport::default();
-        self.push_all(&enrolment, &mut report).await?;
-        let mut pulled = self.pull_all(&enrolment, &mut report).await;
+        self.push_all(enrolment, &mut report).await?;
+        let mut pulled = self.pull_all(enrolment, &key, &mut report).await;
         if let Ok(true) = pulled {
             // The server was restored and lacks some of what this desk pushed: again now.
-            self.push_all(&enrolment, &mut report).await?;
-            pulled = self.pull_all(&enrolment, &mut report).await;
+            self.push_all(enrolment, &mut report).await?;
+            pulled = self.pull_all(enrolment, &key, &mut report).await;
         }
         // Large pages were stored (a bootstrap, a long time offline), whether or not the pull
         // then completed: checkpoint now, not in a check-in, and let the writer's big cache go
@@ -640,7 +806,7 @@ impl<T: Transport> SyncClient<T> {
         pulled?;
         settled?;
         self.desk.sync_succeeded(self.desk.now())?;
-        self.report_readiness(&enrolment).await;
+        self.report_readiness(enrolment).await;
         Ok(report)
     }
 
@@ -706,11 +872,29 @@ impl<T: Transport> SyncClient<T> {
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
         let mut gaps = 0;
-        while let Some(request) = self.desk.push_request(PUSH_BATCH)? {
+        loop {
+            let protocol = self.net().protocol.unwrap_or(PROTOCOL_VERSION);
+            let Some(request) = self.desk.push_request(PUSH_BATCH, protocol)? else {
+                break;
+            };
             let answer = self.transport.push(enrolment, &request).await?;
             self.note_date(&answer);
             let response = match answer.said {
                 Ok(response) => response,
+                Err(Refusal {
+                    status: 400,
+                    body: Some(body),
+                }) if body.code == error_code::UNSUPPORTED_PROTOCOL
+                    && protocol > OLDEST_PROTOCOL_VERSION =>
+                {
+                    // An older server: speak its version (it never answers `held`).
+                    tracing::info!(
+                        protocol,
+                        "the server speaks an older sync protocol; stepping down"
+                    );
+                    self.net().protocol = Some(protocol - 1);
+                    continue;
+                }
                 Err(Refusal {
                     status: 409,
                     body: Some(body),
@@ -752,6 +936,7 @@ impl<T: Transport> SyncClient<T> {
                 match o.status {
                     OutcomeStatus::Compensated => report.compensated += 1,
                     OutcomeStatus::Rejected => report.rejected += 1,
+                    OutcomeStatus::Held => report.held += 1,
                     OutcomeStatus::Accepted | OutcomeStatus::Duplicate => {}
                 }
             }
@@ -760,15 +945,28 @@ impl<T: Transport> SyncClient<T> {
         Ok(())
     }
 
+    /// One page; the first of a round (`first`) also asks for the venue feed and for the
+    /// decisions on items still held.
     async fn fetch(
         &self,
         enrolment: &Enrolment,
+        key: &str,
         cursor: Option<String>,
+        first: bool,
     ) -> Result<Fetched, SyncError> {
+        let (venue, decided_from) = if first {
+            let (venue, held) = self.desk.venue_position()?;
+            (Some(venue.unwrap_or_default()), held)
+        } else {
+            (None, None)
+        };
+        let asked_venue = venue.is_some();
         let query = PullQuery {
             client_id: self.desk.client_id()?,
             cursor,
             limit: PULL_LIMIT,
+            decided_from,
+            venue,
         };
         let answer = self.transport.pull(enrolment, &query).await?;
         self.note_date(&answer);
@@ -777,9 +975,24 @@ impl<T: Transport> SyncClient<T> {
             next_cursor,
             has_more,
         } = answer.said.map_err(refused)?;
-        let page = tokio::task::spawn_blocking(move || DecodedPage::parse(&body))
+        let key = key.to_owned();
+        let mut page = tokio::task::spawn_blocking(move || DecodedPage::parse(&body))
             .await
-            .map_err(|e| DeskError::Corrupt(format!("decoding a page panicked: {e}")))??;
+            .map_err(|e| DeskError::Corrupt(format!("decoding a page panicked: {e}")))??
+            .for_server(key);
+        if asked_venue {
+            let via_relay = page.venue.is_some();
+            self.net().via_relay = via_relay;
+            if !via_relay {
+                // Not a relay: what a relay's feed said is no longer vouched for.
+                page.venue = Some(VenueUpdate {
+                    events: Vec::new(),
+                    rejected: Vec::new(),
+                    cursor: None,
+                    reset: false,
+                });
+            }
+        }
         Ok(Fetched {
             page,
             next_cursor,
@@ -792,18 +1005,19 @@ impl<T: Transport> SyncClient<T> {
     async fn pull_all(
         &self,
         enrolment: &Enrolment,
+        key: &str,
         report: &mut SyncReport,
     ) -> Result<bool, SyncError> {
-        let mut cursor = self.desk.pull_cursor()?;
-        let mut fetched = match self.fetch(enrolment, cursor.clone()).await {
+        let mut cursor = self.desk.pull_cursor(key)?;
+        let mut fetched = match self.fetch(enrolment, key, cursor.clone(), true).await {
             // The cursor is another database's (the server was restored): from the start.
             Err(SyncError::Server {
                 status: 410, code, ..
             }) if code == error_code::CURSOR_RESET => {
                 tracing::warn!("the server's database changed (a restore): pulling from the start");
-                self.desk.reset_cursor()?;
+                self.desk.reset_cursor(key)?;
                 cursor = None;
-                self.fetch(enrolment, None).await?
+                self.fetch(enrolment, key, None, true).await?
             }
             other => other?,
         };
@@ -814,7 +1028,7 @@ impl<T: Transport> SyncClient<T> {
         loop {
             // Ask for the next page while this one is applied.
             let next = match (&fetched.next_cursor, fetched.has_more) {
-                (Some(c), true) => Some(self.fetch(enrolment, Some(c.clone()))),
+                (Some(c), true) => Some(self.fetch(enrolment, key, Some(c.clone()), false)),
                 _ => None,
             };
             let desk = Arc::clone(&self.desk);
@@ -837,12 +1051,12 @@ impl<T: Transport> SyncClient<T> {
                 Some(next) => next?,
                 None => {
                     // No cursor header (an older server): ask with the stored cursor.
-                    let c = self.desk.pull_cursor()?;
+                    let c = self.desk.pull_cursor(key)?;
                     if c == cursor {
                         return Ok(lacks);
                     }
                     cursor = c;
-                    self.fetch(enrolment, cursor.clone()).await?
+                    self.fetch(enrolment, key, cursor.clone(), false).await?
                 }
             };
         }
@@ -858,7 +1072,11 @@ impl<T: Transport> SyncClient<T> {
             let delay = match self.sync_once().await {
                 Ok(_) => {
                     failures = 0;
-                    self.interval
+                    if self.net().via_relay {
+                        self.interval.min(RELAY_INTERVAL)
+                    } else {
+                        self.interval
+                    }
                 }
                 Err(SyncError::Revoked) => {
                     tracing::warn!("desk revoked; syncing stops, the local log stays");

@@ -78,6 +78,10 @@ pub struct PullQuery {
     pub client_id: ClientId,
     pub cursor: Option<String>,
     pub limit: u32,
+    /// The lowest sequence still `held` at a relay: its decision is asked for (protocol 2).
+    pub decided_from: Option<u64>,
+    /// The venue cursor (empty: from the start): a relay sends its venue feed (protocol 2).
+    pub venue: Option<String>,
 }
 
 /// One pull page: the body (a `PullResponse`, decoded by the desk) and the cursor and
@@ -153,6 +157,14 @@ impl Transport for Http {
         if let Some(c) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
             url.push_str("&cursor=");
             url.push_str(c);
+        }
+        if let Some(from) = query.decided_from {
+            url.push_str(&format!("&decided_from={from}"));
+        }
+        if let Some(venue) = &query.venue {
+            // The feed's cursor is `<feed>.<seq>`: letters, digits and a dot.
+            url.push_str("&venue=");
+            url.push_str(venue);
         }
         let res = send(|| self.client.get(&url).bearer_auth(&to.token)).await?;
         let header = |name: &str| {

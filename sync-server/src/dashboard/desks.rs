@@ -1,7 +1,8 @@
 //! Desks: each enrolled desk's last contact, the pending events it reported, its app version
 //! and clock skew; enrolling a new desk (its one-time code, and a QR code of it that a
 //! scanner types into the desk's setup screen) and revoking one; the seat leases desks hold
-//! (granted, sold from, given back), granting one and revoking one.
+//! (granted, sold from, given back), granting one and revoking one; the venue relays (last
+//! contact, what each holds not yet forwarded, the desks behind it), enrolling and revoking one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use super::{ConferencePage, Tab, failed, forbidden, form_is_ours, not_allowed, r
 use crate::App;
 use crate::devices::{self, AuthError, DeviceRow};
 use crate::lease::{self, LeaseRow, NewLease};
+use crate::relay::registry::{self, RelayRow};
 use crate::storage::Store;
 
 pub(super) fn routes<S: Store>() -> Router<Arc<App<S>>> {
@@ -45,6 +47,187 @@ pub(super) fn routes<S: Store>() -> Router<Arc<App<S>>> {
             "/conferences/{conference}/desks/lease-policy",
             post(set_policy::<S>),
         )
+        .route(
+            "/conferences/{conference}/desks/relays",
+            post(enrol_relay::<S>),
+        )
+        .route(
+            "/conferences/{conference}/desks/relays/{relay}/revoke",
+            post(revoke_relay::<S>),
+        )
+}
+
+fn relays_table(relays: &[RelayRow], desks: &[DeviceRow], conf: &ConferencePage) -> Markup {
+    let now = chrono::Utc::now();
+    let name_of = |id: &str| {
+        desks
+            .iter()
+            .find(|d| d.device_id == id)
+            .map_or_else(|| id.to_owned(), |d| d.name.clone())
+    };
+    html! {
+        h2 { "Venue relays" }
+        @if relays.is_empty() {
+            p.muted {
+                "No relay. A relay keeps the venue's desks working together when the venue loses \
+                 its internet: enrol one below and run it on a laptop at the venue."
+            }
+        } @else {
+            div.scroll {
+                table #relays {
+                    tr {
+                        th { "Relay" } th { "State" } th { "Last contact" }
+                        th { "Held, not yet forwarded" } th { "Desks behind it" } th {}
+                    }
+                    @for r in relays {
+                        @let state = match (&r.revoked_at, &r.enrolled_at) {
+                            (Some(_), _) => "revoked",
+                            (None, Some(_)) => "active",
+                            (None, None) => "waiting",
+                        };
+                        tr data-relay=(r.relay_id) data-state=(state) {
+                            td { (r.name) }
+                            td {
+                                @match state {
+                                    "revoked" => span.warn { "revoked" },
+                                    "active" => span.ok { "active" },
+                                    _ => span.muted { "waiting for its code" },
+                                }
+                            }
+                            td {
+                                @match &r.last_seen {
+                                    Some(t) => { (ago(t, now)) }
+                                    None => { "never" }
+                                }
+                            }
+                            td.n.held { (r.held) }
+                            td.behind {
+                                (r.desks.iter().map(|d| name_of(d)).collect::<Vec<_>>().join(", "))
+                            }
+                            td {
+                                @if r.revoked_at.is_none() && conf.session.role.operates() {
+                                    form.inline method="post"
+                                        action=(conf.href(&format!("/desks/relays/{}/revoke", r.relay_id))) {
+                                        input type="hidden" name="csrf" value=(conf.session.csrf);
+                                        button.revoke { "Revoke" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if conf.session.role.operates() {
+            form.card method="post" action=(conf.href("/desks/relays")) #enrol-relay-form {
+                input type="hidden" name="csrf" value=(conf.session.csrf);
+                label.inline {
+                    "New relay's name "
+                    input #relay-name name="name" required placeholder="e.g. Main hall relay";
+                }
+                " "
+                button #enrol-relay { "Enrol a relay" }
+            }
+        }
+    }
+}
+
+async fn read_relays<S: Store>(
+    app: &App<S>,
+    conf: &ConferencePage,
+) -> Result<Vec<RelayRow>, Response> {
+    let id = conf.id;
+    app.store
+        .read(move |tx| registry::list(tx, id))
+        .await
+        .map_err(failed)
+}
+
+#[derive(Deserialize)]
+struct RelayForm {
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+async fn enrol_relay<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    conf: ConferencePage,
+    headers: HeaderMap,
+    Form(form): Form<RelayForm>,
+) -> Response {
+    if !form_is_ours(&headers, &conf.session, &form.csrf) {
+        return forbidden();
+    }
+    if !conf.session.role.operates() {
+        return not_allowed(&conf.session, "enrolling relays");
+    }
+    let (id, now) = (conf.id, chrono::Utc::now());
+    let name = form.name.trim().to_owned();
+    let wanted = name.clone();
+    let enrolment = match app
+        .store
+        .write(move |tx| registry::enroll(tx, id, &wanted, now))
+        .await
+    {
+        Ok(e) => e,
+        Err(AuthError::Store(e)) => return failed(e),
+        Err(e) => return refused(&conf.session, &e.to_string(), &conf.href("/desks")),
+    };
+    let upstream = super::people::origin(&headers);
+    let body = html! {
+        section.card.enrolment #relay-enrolment {
+            h2 { "Enrol the relay “" (name) "”" }
+            p {
+                "On the laptop or box at the venue, run (it works once and expires "
+                (enrolment.expires_at.format("%Y-%m-%d %H:%M UTC")) "):"
+            }
+            pre #relay-command {
+                "onsite-server --data-dir /var/lib/onsite-relay relay --upstream " (upstream)
+                " --code " (enrolment.code)
+            }
+            p.code #relay-code { (enrolment.code) }
+            p.muted {
+                "Then give the desks its address (Settings → Venue relay), or let them find it on \
+                 the venue network."
+            }
+        }
+    };
+    // Not refreshed: the code is shown this once.
+    conf.render(Tab::Desks, "Desks", false, &body)
+}
+
+async fn revoke_relay<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    conf: ConferencePage,
+    headers: HeaderMap,
+    Path((_, relay)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !form_is_ours(&headers, &conf.session, &form.csrf) {
+        return forbidden();
+    }
+    if !conf.session.role.operates() {
+        return not_allowed(&conf.session, "revoking relays");
+    }
+    let back = conf.href("/desks");
+    let Ok(relay) = relay.parse::<DeviceId>() else {
+        return refused(&conf.session, "There is no such relay.", &back);
+    };
+    let (id, now) = (conf.id, chrono::Utc::now());
+    match app
+        .store
+        .write(move |tx| registry::revoke(tx, id, relay, now))
+        .await
+    {
+        Ok(()) => Redirect::to(&back).into_response(),
+        Err(AuthError::Store(e)) => failed(e),
+        Err(_) => refused(
+            &conf.session,
+            "There is no such relay at this conference.",
+            &back,
+        ),
+    }
 }
 
 /// How long ago, in words a person reads at a glance.
@@ -457,9 +640,14 @@ async fn list<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) ->
         Ok(p) => p,
         Err(e) => return failed(e),
     };
+    let relays = match read_relays(&app, &conf).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
     let body = html! {
         (table(&rows, &ready, &conf.session.csrf, &conf))
         (enrol_form(&conf.session.csrf, &conf))
+        (relays_table(&relays, &rows, &conf))
         (leases_table(&leases, &conf))
         (grant_form(&rows, &conf))
         (policy_form(&policy, &conf))

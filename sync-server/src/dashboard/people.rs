@@ -126,7 +126,7 @@ pub(super) struct InviteForm {
 }
 
 /// The address the link is on: this server as the browser reached it.
-fn origin(headers: &HeaderMap) -> String {
+pub(super) fn origin(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

@@ -44,6 +44,17 @@ impl ApiError {
         &self.body
     }
 
+    /// A version-1 push a relay holds and cannot decide yet: 503 `relay.held`, ask again.
+    pub(crate) fn held_at_the_venue() -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            error_code::RELAY_HELD,
+            "held at the venue, not decided yet: ask again for the decision",
+        );
+        e.retry_after = Some(2);
+        e
+    }
+
     /// Too many attempts from here: 429, and when to try again.
     pub(crate) fn rate_limited(retry_after: std::time::Duration) -> Self {
         let secs = retry_after.as_secs().max(1);

@@ -127,3 +127,22 @@ impl<S: Store> FromRequestParts<Arc<App<S>>> for AdminAuth {
         Ok(AdminAuth(who))
     }
 }
+
+/// A request from an enrolled, not revoked venue relay (its token is never a desk's).
+pub struct RelayAuth(pub crate::relay::registry::Relay);
+
+impl<S: Store> FromRequestParts<Arc<App<S>>> for RelayAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App<S>>,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        let relay = app
+            .store
+            .read(move |tx| crate::relay::registry::authenticate(tx, &token))
+            .await?;
+        Ok(RelayAuth(relay))
+    }
+}

@@ -29,14 +29,16 @@ mod payments;
 mod public;
 mod readiness;
 mod reads;
+mod relays;
 mod rooms;
 pub mod sync;
 
 pub(crate) use badges::svg_response;
 pub use error::ApiError;
-pub use extract::{AdminAuth, Body, DeskAuth, Params, QueryParams};
+pub use extract::{AdminAuth, Body, DeskAuth, Params, QueryParams, RelayAuth};
 pub use openapi::ApiDoc;
 pub use orders::{OrderView, PlacedOrder, TicketView};
+pub use relays::relay_router;
 pub use sync::{HAS_MORE_HEADER, NEXT_CURSOR_HEADER};
 
 /// Every `/v1` route, each noun's own router merged here.
@@ -53,6 +55,7 @@ pub fn router<S: Store>() -> Router<Arc<App<S>>> {
         .merge(rooms::router())
         .merge(leases::router())
         .merge(readiness::router())
+        .merge(relays::router())
         .merge(orders::router())
         .merge(payments::router())
         .merge(public::router())

@@ -7,7 +7,7 @@ use axum::{Json, Router};
 
 use super::{
     badges, conferences, devices, hand_outs, leases, orders, payments, public, readiness, reads,
-    rooms, sync,
+    relays, rooms, sync,
 };
 use crate::App;
 use crate::storage::Store;
@@ -37,7 +37,8 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         (name = "admin", description = "Head office sets a conference up: details, seat types, quotas, attendee types, publishing"),
         (name = "head-office", description = "Head office reads: registrations, admissions, walk-in sales, conflicts"),
         (name = "devices", description = "Desks: enrolment codes, tokens, revocation"),
-        (name = "sync", description = "The desks' sync protocol (version 1): push the desk's log, pull the authoritative stream"),
+        (name = "sync", description = "The desks' sync protocol (versions 1 and 2): push the desk's log, pull the authoritative stream; version 2 adds the `held` outcome and the venue feed a relay sends"),
+        (name = "relays", description = "Venue relays: head office enrols a relay for a conference; the relay mirrors the log, learns the desks and forwards their pushes on their behalf"),
         (name = "server", description = "The server itself"),
     ),
     paths(
@@ -72,6 +73,14 @@ pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
         leases::set_policy,
         readiness::report,
         readiness::list,
+        relays::enrol,
+        relays::pull,
+        relays::desks,
+        relays::push,
+        relays::status,
+        relays::enroll_relay,
+        relays::list_relays,
+        relays::revoke_relay,
         conferences::define_attendee_type,
         conferences::publish,
         conferences::unpublish,
@@ -115,6 +124,12 @@ impl utoipa::Modify for Security {
             "desk",
             utoipa::openapi::security::SecurityScheme::Http(bearer(
                 "The token a desk got when it redeemed its one-time enrolment code",
+            )),
+        );
+        components.add_security_scheme(
+            "relay",
+            utoipa::openapi::security::SecurityScheme::Http(bearer(
+                "The token a venue relay got when it redeemed its one-time enrolment code",
             )),
         );
         components.add_security_scheme(

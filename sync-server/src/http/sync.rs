@@ -78,6 +78,7 @@ pub async fn push_from<S: Store>(
             OutcomeStatus::Compensated => "compensated",
             OutcomeStatus::Rejected => "rejected",
             OutcomeStatus::Duplicate => "duplicate",
+            OutcomeStatus::Held => "held",
         };
         ::metrics::counter!("onsite_events_ingested_total", "status" => status).increment(1);
     }
@@ -113,6 +114,14 @@ pub struct PullQuery {
     #[serde(default)]
     #[param(inline)]
     pub scope: Option<crate::storage::PullScope>,
+    /// With `client_id` (protocol 2): the final outcomes of this client's items from this
+    /// sequence on come back in `outcomes` (for items a relay answered `held`).
+    #[serde(default)]
+    pub decided_from: Option<u64>,
+    /// The venue cursor (protocol 2; empty for the beginning): a relay answers with the other
+    /// desks' held events after it in `venue`. A server that is not a relay ignores it.
+    #[serde(default)]
+    pub venue: Option<String>,
 }
 
 /// One page of a pull: the body (a `PullResponse` as JSON), and what the route also sends as
@@ -134,9 +143,12 @@ pub(super) async fn pull<S: Store>(
     DeskAuth(desk): DeskAuth,
     QueryParams(q): QueryParams<PullQuery>,
 ) -> Result<Response, ApiError> {
-    let page = pull_for(&app, desk, q).await?;
-    // The cursor is in the headers too, so a client can ask for the next page while it is
-    // still parsing this one.
+    page_response(pull_for(&app, desk, q).await?)
+}
+
+/// A pull page as the route answers it: the body, and the cursor and `has_more` as headers
+/// too, so a client can ask for the next page while it is still parsing this one.
+pub(super) fn page_response(page: PulledPage) -> Result<Response, ApiError> {
     let has_more = if page.has_more { "true" } else { "false" };
     Ok((
         [
@@ -177,6 +189,30 @@ pub async fn pull_for<S: Store>(
             "this desk is enrolled for another conference",
         ));
     }
+    let mut extra = serde_json::Map::new();
+    if let (Some(client), Some(from)) = (q.client_id, q.decided_from) {
+        let decided = app
+            .store
+            .read(move |tx| {
+                sync::decided_outcomes(tx, client, from, onsite_shared::protocol::MAX_DECIDED)
+            })
+            .await?;
+        extra.insert(
+            "outcomes".into(),
+            serde_json::to_value(decided).map_err(crate::storage::StoreError::from)?,
+        );
+    }
+    pull_page(app, desk.conference, q, extra).await
+}
+
+/// One page of a conference's log after the query's cursor, with `last_client_seq` for the
+/// query's client and the `extra` fields (a relay's venue feed, decided outcomes).
+pub(crate) async fn pull_page<S: Store>(
+    app: &App<S>,
+    conference: ConferenceId,
+    q: PullQuery,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> Result<PulledPage, ApiError> {
     let limit = q.limit.unwrap_or(1_000).clamp(1, MAX_PULL_LIMIT);
     let client = q.client_id;
     // Read the client's sequence first: anything it covers is then surely in the page or before.
@@ -186,12 +222,7 @@ pub async fn pull_for<S: Store>(
         .await?;
     let page = app
         .store
-        .pull(
-            desk.conference,
-            q.cursor,
-            limit,
-            q.scope.unwrap_or_default(),
-        )
+        .pull(conference, q.cursor, limit, q.scope.unwrap_or_default())
         .await?;
     // A `PullResponse`, written by hand: the events are stored as their wire JSON already.
     let mut body =
@@ -203,12 +234,11 @@ pub async fn pull_for<S: Store>(
         }
         body.push_str(e);
     }
-    let tail = serde_json::json!({
-        "next_cursor": page.next_cursor,
-        "has_more": page.has_more,
-        "last_client_seq": last_client_seq,
-    })
-    .to_string();
+    let mut tail = extra;
+    tail.insert("next_cursor".into(), page.next_cursor.clone().into());
+    tail.insert("has_more".into(), page.has_more.into());
+    tail.insert("last_client_seq".into(), last_client_seq.into());
+    let tail = serde_json::Value::Object(tail).to_string();
     body.push_str("],");
     body.push_str(&tail[1..]);
     Ok(PulledPage {

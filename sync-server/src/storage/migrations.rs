@@ -106,7 +106,36 @@ pub(crate) const STEPS: &[Step] = &[
         sqlite: LEASE_EXPIRY,
         postgres: LEASE_EXPIRY,
     },
+    // 10
+    Step {
+        name: "venue relays: upstream's enrolled relays; a relay's own state, held pushes and venue feed",
+        breaks_older: false,
+        sqlite: RELAYS,
+        postgres: RELAYS,
+    },
 ];
+
+/// Upstream: `relays`, one row per venue relay head office enrolled (its one-time code, then
+/// its token, as hashes; what it last said of itself). On a relay: `relay_state` (its
+/// credentials and where its mirror of the upstream log stands), `relay_held` (each desk push
+/// item, by client and sequence, and upstream's outcome once forwarded) and `relay_venue`
+/// (the venue feed: held events, and the ids upstream refused).
+const RELAYS: &str = "\
+    CREATE TABLE IF NOT EXISTS relays ( \
+        relay_id TEXT PRIMARY KEY, conference TEXT NOT NULL, name TEXT NOT NULL, \
+        code_hash TEXT UNIQUE, code_expires_at TEXT, token_hash TEXT UNIQUE, \
+        created_at TEXT NOT NULL, enrolled_at TEXT, revoked_at TEXT, last_seen TEXT, \
+        held BIGINT NOT NULL DEFAULT 0, desks TEXT NOT NULL DEFAULT '[]'); \
+    CREATE TABLE IF NOT EXISTS relay_state (key TEXT PRIMARY KEY, value TEXT NOT NULL); \
+    CREATE TABLE IF NOT EXISTS relay_held ( \
+        client_id TEXT NOT NULL, client_seq BIGINT NOT NULL, device_id TEXT NOT NULL, \
+        event_id TEXT NOT NULL, envelope TEXT NOT NULL, app_version TEXT NOT NULL, \
+        held_at TEXT NOT NULL, outcome TEXT, PRIMARY KEY (client_id, client_seq)); \
+    CREATE INDEX IF NOT EXISTS relay_held_unsent ON relay_held (client_id, client_seq) \
+        WHERE outcome IS NULL; \
+    CREATE TABLE IF NOT EXISTS relay_venue ( \
+        venue_seq BIGINT PRIMARY KEY, device_id TEXT NOT NULL, event_id TEXT NOT NULL, \
+        envelope TEXT);";
 
 /// One row per seat lease granted: when it ends, and whether it has (`ended = 1` once
 /// returned, revoked or expired, so the timer task skips it). `lease_policy`: per seat type,

@@ -21,6 +21,11 @@
 //!   (target ≤ 5 s), next to printpdf writing a one-page PDF with a single rectangle; and the
 //!   time from "print" at a desk to the local CUPS accepting the job, next to `lp` handing the
 //!   same PDF to the same queue.
+//! - the venue relay: how long an admission at one desk takes to show at another desk through
+//!   a relay with its uplink cut (p50/p99, the second desk syncing in the background as the app
+//!   does), the relay's forward throughput (a desk pushes to the relay, until upstream decided
+//!   everything) vs the same desk pushing straight upstream, and a fresh desk's bootstrap
+//!   from the relay vs from upstream.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -69,7 +74,7 @@ fn options() -> Result<Options> {
             "--only" => o.only = Some(value()?),
             "-h" | "--help" => {
                 println!(
-                    "onsite-bench [--attendees N] [--pg-attendees N] [--pushes-per-desk N] [--bootstraps N] [--only sqlite|postgres|flood|desk|badges]"
+                    "onsite-bench [--attendees N] [--pg-attendees N] [--pushes-per-desk N] [--bootstraps N] [--only sqlite|postgres|flood|desk|badges|relay]"
                 );
                 std::process::exit(0);
             }
@@ -102,6 +107,218 @@ fn main() -> Result<()> {
     if want("badges") {
         badges()?;
     }
+    if want("relay") {
+        relay(&o)?;
+    }
+    Ok(())
+}
+
+/// Waits until the relay's health says `ready`.
+fn relay_until(
+    relay: &onsite_tests::relay::TestRelay,
+    what: &str,
+    mut ready: impl FnMut(&serde_json::Value) -> bool,
+) -> Result<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let h = relay.health()?;
+        if ready(&h) {
+            return Ok(h);
+        }
+        if Instant::now() > deadline {
+            bail!("the relay never {what}: {h}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Pushes `items` in batches of the desk's size, one after the other.
+fn push_all(desk: &TestDesk, items: &[PushItem]) -> Result<()> {
+    for chunk in items.chunks(onsite_desk_core::sync::PUSH_BATCH) {
+        desk.push(chunk.to_vec())?;
+    }
+    Ok(())
+}
+
+fn admissions_of(desk: &mut TestDesk, codes: &[TicketCode]) -> Vec<PushItem> {
+    let events: Vec<Event> = codes
+        .iter()
+        .map(|code| {
+            Event::CheckIn(check_in::Event::Admitted {
+                conference: desk.conference,
+                code: code.clone(),
+                ticket: None,
+                admission: Admission {
+                    admission: AdmissionId::from_uuid(uuid::Uuid::now_v7()),
+                    desk: desk.device,
+                    gate: "north".into(),
+                    at: chrono::Utc::now(),
+                },
+                override_reason: None,
+            })
+        })
+        .collect();
+    desk.items(&events)
+}
+
+fn relay(o: &Options) -> Result<()> {
+    use onsite_desk_core::CheckInRequest;
+    use onsite_tests::desk::LocalDesk;
+    use onsite_tests::partition::Partition;
+    use onsite_tests::relay::TestRelay;
+
+    println!(
+        "Venue relay, demo conference with {} attendees",
+        o.attendees
+    );
+    let dir = TempDir::new("bench-relay")?;
+    load_demo(dir.path(), None, o.attendees)?;
+    let server = TestServer::start(dir.path())?;
+    let uplink = Partition::start(&server.url)?;
+    let relay = TestRelay::start(
+        &dir.path().join("relay"),
+        &uplink.url,
+        &server.relay_code(DEMO, "Bench relay")?,
+    )?;
+    let reader = server.desk(DEMO, "Reader")?;
+    let (events, _) = bootstrap(&reader)?;
+    let codes = admission_codes(&events)?;
+    // The mirror is complete when it stops growing.
+    let mut last = -1i64;
+    relay_until(&relay, "finished mirroring", |h| {
+        let now = h["mirrored"].as_i64().unwrap_or(0);
+        let done = now > 0 && now == last;
+        last = now;
+        if !done {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        done
+    })?;
+
+    // A desk the relay knows: enrolled upstream, learned by the relay.
+    let behind = |name: &str| -> Result<LocalDesk> {
+        let known = relay.health()?["desks"].as_u64().unwrap_or(0);
+        let desk = LocalDesk::enrol(&server, DEMO, name, dir.path())?;
+        relay_until(&relay, "learned the desk", |h| {
+            h["desks"].as_u64().unwrap_or(0) > known
+        })?;
+        desk.set_relays(std::slice::from_ref(&relay.url))?;
+        Ok(desk)
+    };
+
+    // Bootstrap: a fresh desk from upstream, then one from the relay, in turns.
+    let (mut from_upstream, mut from_relay) = (Vec::new(), Vec::new());
+    for i in 0..o.bootstraps {
+        let up = LocalDesk::enrol(&server, DEMO, &format!("Up {i}"), dir.path())?;
+        let started = Instant::now();
+        up.sync()?;
+        from_upstream.push(started.elapsed());
+        drop(up);
+        let lan = behind(&format!("Lan {i}"))?;
+        let started = Instant::now();
+        lan.sync()?;
+        from_relay.push(started.elapsed());
+        anyhow::ensure!(
+            lan.sync.status()?.via_relay,
+            "bootstrapped through the relay"
+        );
+    }
+    from_upstream.sort();
+    from_relay.sort();
+    let (up, lan) = (
+        from_upstream[from_upstream.len() / 2],
+        from_relay[from_relay.len() / 2],
+    );
+    println!(
+        "  fresh desk bootstrap from the relay: {:.2} s vs from upstream {:.2} s (×{:.2}; medians of {})",
+        lan.as_secs_f64(),
+        up.as_secs_f64(),
+        lan.as_secs_f64() / up.as_secs_f64(),
+        from_relay.len()
+    );
+
+    // Forward throughput: the same admissions pushed straight upstream, and through the relay
+    // until upstream decided every one.
+    const N: usize = 2_000;
+    anyhow::ensure!(codes.len() >= 2 * N + 200, "{} codes: too few", codes.len());
+    let mut direct = server.desk(DEMO, "Direct")?;
+    let items = admissions_of(&mut direct, &codes[..N]);
+    let started = Instant::now();
+    push_all(&direct, &items)?;
+    let direct_took = started.elapsed();
+    let known = relay.health()?["desks"].as_u64().unwrap_or(0);
+    let mut via = server.desk(DEMO, "Via relay")?;
+    relay_until(&relay, "learned the desk", |h| {
+        h["desks"].as_u64().unwrap_or(0) > known
+    })?;
+    via.url = relay.url.clone();
+    let items = admissions_of(&mut via, &codes[N..2 * N]);
+    let started = Instant::now();
+    push_all(&via, &items)?;
+    let held_took = started.elapsed();
+    relay_until(&relay, "forwarded everything", |h| h["held"] == 0)?;
+    let relay_took = started.elapsed();
+    println!(
+        "  forward throughput: {:.0} events/s through the relay (held at the desk's push in {:.0} ms, decided upstream after {:.2} s) vs {:.0} events/s pushed straight upstream (×{:.2})",
+        per_second(N, relay_took),
+        ms(held_took),
+        relay_took.as_secs_f64(),
+        per_second(N, direct_took),
+        direct_took.as_secs_f64() / relay_took.as_secs_f64()
+    );
+
+    // LAN propagation with the uplink cut: admitted at one desk, shown at another.
+    uplink.cut();
+    let north = behind("North")?;
+    let south = behind("South")?;
+    north.sync()?;
+    south.sync()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let south_desk = std::sync::Arc::clone(&south.desk);
+    let background = std::thread::spawn(move || -> Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let client = onsite_desk_core::sync::SyncClient::new(south_desk)?;
+        runtime.block_on(client.run(async {
+            let _ = stopped.await;
+        }));
+        Ok(())
+    });
+    let mut lags = Vec::new();
+    for code in codes[2 * N..].iter().take(60) {
+        let started = Instant::now();
+        north.check_in(&CheckInRequest {
+            code: code.as_str().to_owned(),
+            gate: None,
+            override_reason: None,
+        })?;
+        north.sync()?;
+        loop {
+            if south
+                .attendee(code.as_str())?
+                .is_some_and(|e| e.admission.is_some())
+            {
+                break;
+            }
+            anyhow::ensure!(started.elapsed() < Duration::from_secs(10), "never shown");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        lags.push(started.elapsed());
+        // Scans come a few seconds apart at a door, not in lockstep with the pull.
+        std::thread::sleep(Duration::from_millis(137));
+    }
+    let _ = stop.send(());
+    background
+        .join()
+        .map_err(|_| anyhow::anyhow!("the sync thread panicked"))??;
+    lags.sort();
+    println!(
+        "  LAN propagation desk → relay → desk (uplink cut, the other desk syncing every {} ms): p50 {:.0} ms, p99 {:.0} ms (target: within 1 s)",
+        onsite_desk_core::sync::RELAY_INTERVAL.as_millis(),
+        ms(percentile(&lags, 0.50)),
+        ms(percentile(&lags, 0.99))
+    );
     Ok(())
 }
 
@@ -288,26 +505,7 @@ fn admission_batches(
     codes
         .chunks(BATCH)
         .take(batches)
-        .map(|chunk| {
-            let events: Vec<Event> = chunk
-                .iter()
-                .map(|code| {
-                    Event::CheckIn(check_in::Event::Admitted {
-                        conference: desk.conference,
-                        code: code.clone(),
-                        ticket: None,
-                        admission: Admission {
-                            admission: AdmissionId::from_uuid(uuid::Uuid::now_v7()),
-                            desk: desk.device,
-                            gate: "north".into(),
-                            at: chrono::Utc::now(),
-                        },
-                        override_reason: None,
-                    })
-                })
-                .collect();
-            desk.items(&events)
-        })
+        .map(|chunk| admissions_of(desk, chunk))
         .collect()
 }
 

@@ -8,4 +8,8 @@ import type { SyncStatus } from "./SyncStatus";
  * Everything the frame of the window shows: identity, gate, the sync bar, the inbox count
  * and the print settings.
  */
-export type DeskState = { identity: DeskIdentity | null, conference: ConferenceView | null, gate: string, sync: SyncStatus, open_conflicts: number, print: PrintSettings, version: string, };
+export type DeskState = { identity: DeskIdentity | null, 
+/**
+ * The servers this desk tries, in order: venue relays, then its own server.
+ */
+servers: Array<string>, conference: ConferenceView | null, gate: string, sync: SyncStatus, open_conflicts: number, print: PrintSettings, version: string, };

@@ -12,4 +12,16 @@ skew_ms: number | null, skew_warning: boolean, revoked: boolean, enrolled: boole
  * Another copy of this desk's database synced first: nothing more is pushed until the
  * desk re-enrols with a code from head office (then it sends everything again).
  */
-diverged: boolean, };
+diverged: boolean, 
+/**
+ * The server the last round spoke to (a venue relay, or the server it enrolled with).
+ */
+server: string | null, 
+/**
+ * Whether that server is a venue relay (it sends the venue feed).
+ */
+via_relay: boolean, 
+/**
+ * This desk's events a venue relay holds, not decided upstream yet.
+ */
+held: number, };

@@ -1,0 +1,815 @@
+//! The venue relay with real processes: an upstream server, `onsite-server relay` behind a
+//! partition that cuts its uplink, and desks (the real desk core) that sync with the relay
+//! first and upstream second.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+use onsite_desk_core::sync::SyncError;
+use onsite_desk_core::{CheckInOutcome, SaleRequest, SaleTicketRequest};
+use onsite_shared::ids::{DeviceId, SeatTypeId};
+use onsite_shared::order::PaymentMethod;
+use onsite_shared::protocol::OutcomeStatus;
+use onsite_tests::desk::LocalDesk;
+use onsite_tests::partition::Partition;
+use onsite_tests::relay::TestRelay;
+use onsite_tests::server::{TempDir, TestServer};
+use reqwest::Method;
+
+use crate::desk::{DEMO, admission_ticket, demo_server, scan};
+
+/// An upstream server with the demo conference, and a relay whose uplink goes through a
+/// partition the test cuts and heals.
+struct Venue {
+    dir: TempDir,
+    server: TestServer,
+    uplink: Partition,
+    relay: TestRelay,
+}
+
+fn venue(label: &str, attendees: u32) -> Result<Venue> {
+    let dir = TempDir::new(label)?;
+    let server = demo_server(&dir, attendees)?;
+    let uplink = Partition::start(&server.url)?;
+    let relay = TestRelay::start(
+        &dir.path().join("relay"),
+        &uplink.url,
+        &server.relay_code(DEMO, "Main hall")?,
+    )?;
+    Ok(Venue {
+        dir,
+        server,
+        uplink,
+        relay,
+    })
+}
+
+/// A desk of the demo conference, enrolled upstream, set to sync with the relay first; it
+/// has synced through the relay once.
+fn desk_behind(
+    server: &TestServer,
+    relay: &TestRelay,
+    name: &str,
+    dir: &TempDir,
+) -> Result<LocalDesk> {
+    let desk = LocalDesk::enrol(server, DEMO, name, dir.path())?;
+    desk.set_relays(std::slice::from_ref(&relay.url))?;
+    // The relay learns new desks every two seconds; until then the desk syncs upstream.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        desk.sync()?;
+        if desk.sync.status()?.via_relay {
+            return Ok(desk);
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "{name} never synced through the relay"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `n` codes of people the desk may admit and has not, found by searching as staff would.
+fn admissible(desk: &LocalDesk, n: usize) -> Result<Vec<String>> {
+    let mut codes: Vec<String> = Vec::with_capacity(n);
+    for a in 'a'..='z' {
+        for b in 'a'..='z' {
+            for e in desk.search(&format!("{a}{b}"))? {
+                let code = e.code.as_str().to_owned();
+                if e.admits && e.admission.is_none() && !codes.contains(&code) {
+                    codes.push(code);
+                }
+                if codes.len() == n {
+                    return Ok(codes);
+                }
+            }
+        }
+    }
+    anyhow::bail!("only {} people to admit", codes.len())
+}
+
+fn sale_of(seat_type: SeatTypeId, price_minor: i64, quantity: u32, who: &str) -> SaleRequest {
+    SaleRequest {
+        tickets: (0..quantity)
+            .map(|i| SaleTicketRequest {
+                seat_type,
+                first_name: format!("{who}{i}"),
+                last_name: "Walker".into(),
+                email: format!("{}{i}@example.com", who.to_lowercase()),
+                company: "Venue".into(),
+                attendee_types: vec![],
+            })
+            .collect(),
+        payment_method: PaymentMethod::Cash,
+        amount_taken_minor: i64::from(quantity) * price_minor,
+    }
+}
+
+/// Every event upstream holds from `desk`, by sequence: each must be there once.
+fn upstream_events_of(server: &TestServer, desk: DeviceId) -> Result<Vec<u64>> {
+    let auditor = server.desk(DEMO, &format!("auditor {}", uuid::Uuid::now_v7()))?;
+    let mut seqs: Vec<u64> = auditor
+        .pull_all()?
+        .into_iter()
+        .filter(|e| e.device_id == Some(desk) && e.client_seq.is_some())
+        .filter_map(|e| e.client_seq)
+        .collect();
+    seqs.sort_unstable();
+    Ok(seqs)
+}
+
+/// Every event the desk appended has a final outcome, and the ones upstream recorded are there
+/// exactly once.
+fn all_decided_once(server: &TestServer, desk: &LocalDesk) -> Result<()> {
+    let outbox = desk.outbox(0, 10_000)?;
+    ensure!(
+        outbox
+            .iter()
+            .all(|o| o.outcome.is_some_and(OutcomeStatus::is_final)),
+        "not all decided: {:?}",
+        outbox.iter().map(|o| o.outcome).collect::<Vec<_>>()
+    );
+    let recorded: Vec<u64> = outbox
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.outcome,
+                Some(OutcomeStatus::Accepted | OutcomeStatus::Compensated)
+            )
+        })
+        .map(|o| o.client_seq)
+        .collect();
+    let device = desk.enrolment()?.context("enrolled")?.device;
+    let upstream = upstream_events_of(server, device)?;
+    ensure!(
+        upstream == recorded,
+        "upstream holds {upstream:?}, the desk's recorded items are {recorded:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn desks_behind_a_relay_see_each_other_while_the_uplink_is_down_and_upstream_gets_each_event_once()
+-> Result<()> {
+    let Venue {
+        dir,
+        server,
+        uplink,
+        relay,
+    } = venue("relay", 200)?;
+    let north = desk_behind(&server, &relay, "north", &dir)?;
+    let south = desk_behind(&server, &relay, "south", &dir)?;
+    let west = desk_behind(&server, &relay, "west", &dir)?;
+    ensure!(
+        north.roster_size()? >= 200,
+        "the roster came through the relay"
+    );
+
+    // The venue's uplink fails; the LAN does not.
+    uplink.cut();
+    let person = admission_ticket(&north, "a")?;
+    let code = person.code.as_str();
+    ensure!(matches!(
+        north.check_in(&scan(code))?,
+        CheckInOutcome::Admitted { .. }
+    ));
+    let report = north.sync()?;
+    ensure!(report.held == 1, "held at the venue: {report:?}");
+    ensure!(north.sync.status()?.held == 1);
+
+    // Another door hears of it within a second and shows it amber.
+    let started = Instant::now();
+    loop {
+        south.sync()?;
+        if south.attendee(code)?.and_then(|e| e.admission).is_some() {
+            break;
+        }
+        ensure!(
+            started.elapsed() < Duration::from_secs(1),
+            "south did not hear within 1 s"
+        );
+    }
+    let propagated = started.elapsed();
+    let north_device = north.enrolment()?.context("enrolled")?.device;
+    let again = south.check_in(&scan(code))?;
+    ensure!(
+        matches!(again, CheckInOutcome::AlreadyAdmitted { ref first, .. } if first.desk == north_device),
+        "{again:?}"
+    );
+
+    // Walk-in counts include the other desks' provisional sales.
+    let seat = west
+        .availability()?
+        .into_iter()
+        .find(|a| a.remaining > 10)
+        .context("a seat type with seats")?;
+    let before = north
+        .availability()?
+        .into_iter()
+        .find(|a| a.seat_type == seat.seat_type)
+        .context("seat type at north")?
+        .remaining;
+    west.sell(&sale_of(seat.seat_type, seat.price.amount_minor, 2, "West"))?;
+    west.sync()?;
+    north.sync()?;
+    let after = north
+        .availability()?
+        .into_iter()
+        .find(|a| a.seat_type == seat.seat_type)
+        .context("seat type at north")?
+        .remaining;
+    ensure!(
+        after == before - 2,
+        "north counts west's two sales: {before} → {after}"
+    );
+
+    // Upstream heard nothing meanwhile.
+    let admissions = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/admissions"),
+        None,
+    )?;
+    ensure!(admissions["admitted"] == 0, "{admissions}");
+
+    // Healed: the relay forwards everything; the desks learn the decisions through it.
+    uplink.heal();
+    relay.wait_forwarded(Duration::from_secs(30))?;
+    for desk in [&north, &south, &west] {
+        desk.sync()?;
+        desk.sync()?;
+        ensure!(desk.sync.status()?.held == 0);
+        all_decided_once(&server, desk)?;
+    }
+    let admissions = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/admissions"),
+        None,
+    )?;
+    ensure!(admissions["admitted"] == 1, "{admissions}");
+    let entry = south.attendee(code)?.context("on the roster")?;
+    let admission = entry.admission.context("admitted")?;
+    ensure!(
+        admission.desk == north_device && !admission.pending,
+        "{admission:?}"
+    );
+    eprintln!("LAN propagation desk → relay → desk: {propagated:?}");
+
+    // Head office sees the relay and the desks behind it.
+    let relays = server.admin(Method::GET, &format!("/v1/conferences/{DEMO}/relays"), None)?;
+    let row = &relays[0];
+    ensure!(
+        row["name"] == "Main hall" && row["last_seen"].is_string(),
+        "{relays}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_relay_killed_mid_forward_loses_and_doubles_nothing() -> Result<()> {
+    let Venue {
+        dir,
+        server,
+        uplink,
+        mut relay,
+    } = venue("relay-kill", 1_500)?;
+    let north = desk_behind(&server, &relay, "north", &dir)?;
+    uplink.cut();
+    // More than two forwarded batches' worth, so the kill lands between or inside them.
+    let mut admitted = 0u64;
+    for code in admissible(&north, 1_100)? {
+        if matches!(
+            north.check_in(&scan(&code))?,
+            CheckInOutcome::Admitted { .. }
+        ) {
+            admitted += 1;
+        }
+    }
+    ensure!(admitted == 1_100, "{admitted}");
+    north.sync()?;
+    ensure!(relay.health()?["held"] == admitted, "{}", relay.health()?);
+    uplink.heal();
+    // Killed as soon as the first batch went, with more to go.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let held = relay.health()?["held"].as_u64().context("held")?;
+        if held < admitted {
+            ensure!(held > 0, "all forwarded before the kill");
+            break;
+        }
+        ensure!(Instant::now() < deadline, "nothing forwarded");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    relay.kill_hard();
+    relay.restart()?;
+    relay.wait_forwarded(Duration::from_secs(30))?;
+    north.sync()?;
+    north.sync()?;
+    all_decided_once(&server, &north)?;
+    let admissions = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/admissions"),
+        None,
+    )?;
+    ensure!(admissions["admitted"] == admitted, "{admissions}");
+    Ok(())
+}
+
+#[test]
+fn a_desk_fails_over_to_upstream_and_back_without_losing_or_doubling_an_event() -> Result<()> {
+    let Venue {
+        dir,
+        server,
+        uplink,
+        mut relay,
+    } = venue("relay-failover", 200)?;
+    let north = desk_behind(&server, &relay, "north", &dir)?;
+    let people = admissible(&north, 20)?;
+
+    // Half through the relay, which cannot forward it (its uplink is cut) and then dies.
+    uplink.cut();
+    for code in &people[..10] {
+        north.check_in(&scan(code))?;
+    }
+    ensure!(north.sync()?.held == 10);
+    relay.kill_hard();
+
+    // The rest straight to upstream: the desk fails over on its own.
+    for code in &people[10..] {
+        north.check_in(&scan(code))?;
+    }
+    north.sync()?;
+    let status = north.sync.status()?;
+    ensure!(
+        status.server.as_deref() == Some(server.url.as_str()) && !status.via_relay,
+        "{status:?}"
+    );
+
+    // The relay comes back and forwards its half: upstream has each event once.
+    uplink.heal();
+    relay.restart()?;
+    relay.wait_forwarded(Duration::from_secs(30))?;
+    north.sync()?;
+    north.sync()?;
+    ensure!(north.sync.status()?.via_relay, "back to the relay");
+    all_decided_once(&server, &north)?;
+    let admissions = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/admissions"),
+        None,
+    )?;
+    ensure!(admissions["admitted"] == 20, "{admissions}");
+    Ok(())
+}
+
+#[test]
+fn a_desk_revoked_while_the_relay_is_cut_off_is_refused_as_soon_as_it_reconnects() -> Result<()> {
+    let Venue {
+        dir,
+        server,
+        uplink,
+        relay,
+    } = venue("relay-revoke", 50)?;
+    let south = desk_behind(&server, &relay, "south", &dir)?;
+    uplink.cut();
+    let device = south.enrolment()?.context("enrolled")?.device;
+    server.admin(Method::POST, &format!("/v1/devices/{device}/revoke"), None)?;
+    // The relay has not heard: the desk still syncs at the venue.
+    south.sync()?;
+    uplink.heal();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match south.try_sync() {
+            Err(SyncError::Revoked) => break,
+            Ok(_) => {}
+            Err(e) => return Err(e.into()),
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the relay still serves a revoked desk"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    ensure!(south.sync.status()?.revoked);
+    Ok(())
+}
+
+fn call(
+    url: &str,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> Result<(u16, serde_json::Value)> {
+    let client = onsite_tests::server::http_client()
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let mut req = client.request(method, format!("{url}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send()?;
+    let status = res.status().as_u16();
+    Ok((status, res.json().unwrap_or(serde_json::Value::Null)))
+}
+
+fn enrol_relay(
+    server: &TestServer,
+    conference: onsite_shared::ids::ConferenceId,
+) -> Result<String> {
+    let code = server.relay_code(conference, "Probe")?;
+    let (status, creds) = call(
+        &server.url,
+        Method::POST,
+        "/v1/relay/enrol",
+        None,
+        Some(serde_json::json!({"code": code})),
+    )?;
+    ensure!(status == 200, "{status} {creds}");
+    ensure!(
+        call(
+            &server.url,
+            Method::POST,
+            "/v1/relay/enrol",
+            None,
+            Some(serde_json::json!({"code": code}))
+        )?
+        .0 == 401,
+        "a code works once"
+    );
+    Ok(creds["token"].as_str().context("token")?.to_owned())
+}
+
+#[test]
+fn upstream_refuses_what_a_relay_may_not_say_and_changes_nothing() -> Result<()> {
+    use onsite_tests::server::admission;
+    let dir = TempDir::new("relay-hostile")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let other = server.conference(10)?;
+    let relay = enrol_relay(&server, conf.id)?;
+    let mut desk = server.desk(conf.id, "North")?;
+    let mut stranger = server.desk(other.id, "Elsewhere")?;
+    let code = |c: &str| onsite_shared::ids::TicketCode::parse(c).expect("a code");
+
+    // A desk's code is not a relay's, and tokens do not cross over.
+    let desk_code = server.enrolment_code(conf.id, "Spare")?;
+    let (status, body) = call(
+        &server.url,
+        Method::POST,
+        "/v1/relay/enrol",
+        None,
+        Some(serde_json::json!({"code": desk_code})),
+    )?;
+    ensure!(
+        status == 401 && body["code"] == "auth.bad_code",
+        "{status} {body}"
+    );
+    for path in ["/v1/relay/desks", "/v1/relay/pull"] {
+        let (status, body) = call(&server.url, Method::GET, path, Some(&desk.token), None)?;
+        ensure!(
+            status == 401 && body["code"] == "auth.unauthenticated",
+            "{path}: {status} {body}"
+        );
+    }
+    let (status, _) = call(
+        &server.url,
+        Method::GET,
+        "/v1/sync/pull",
+        Some(&relay),
+        None,
+    )?;
+    ensure!(status == 401, "a relay's token is no desk's");
+    let items = desk.items(&[admission(&conf, &desk, &code("AAAA-0001"))]);
+    let (status, _) = call(
+        &server.url,
+        Method::POST,
+        "/v1/sync/push",
+        Some(&relay),
+        Some(serde_json::to_value(desk.request(items.clone()))?),
+    )?;
+    ensure!(status == 401, "a relay pushes only on a desk's behalf");
+
+    // Forwarding: only for an enrolled desk of the relay's conference, with its own events.
+    let forward = |device: onsite_shared::ids::DeviceId,
+                   push: &onsite_shared::protocol::PushRequest| {
+        call(
+            &server.url,
+            Method::POST,
+            "/v1/relay/push",
+            Some(&relay),
+            Some(serde_json::json!({"device_id": device, "push": push})),
+        )
+    };
+    let foreign = stranger.items(&[admission(&other, &stranger, &code("BBBB-0001"))]);
+    let (status, body) = forward(stranger.device, &stranger.request(foreign))?;
+    ensure!(
+        status == 403 && body["code"] == "relay.not_its_desk",
+        "another conference's desk: {status} {body}"
+    );
+    let (status, body) = forward(
+        onsite_shared::ids::DeviceId::from_uuid(uuid::Uuid::now_v7()),
+        &desk.request(items.clone()),
+    )?;
+    ensure!(
+        status == 403 && body["code"] == "relay.not_its_desk",
+        "an unknown desk: {status} {body}"
+    );
+    let spare = server.desk(conf.id, "Spare 2")?;
+    let (status, body) = forward(spare.device, &desk.request(items.clone()))?;
+    ensure!(
+        status == 403 && body["code"] == "sync.wrong_desk",
+        "events naming another desk: {status} {body}"
+    );
+    let (status, body) = call(
+        &server.url,
+        Method::POST,
+        "/v1/relay/push",
+        Some(&relay),
+        Some(serde_json::json!({"device_id": "not-a-uuid", "push": {}})),
+    )?;
+    ensure!(
+        status == 400 && body["code"] == "request.malformed",
+        "{status} {body}"
+    );
+    let huge = serde_json::json!({"device_id": desk.device, "push": {"padding": "x".repeat(17 * 1024 * 1024)}});
+    let (status, _) = call(
+        &server.url,
+        Method::POST,
+        "/v1/relay/push",
+        Some(&relay),
+        Some(huge),
+    )?;
+    ensure!(status == 413, "an oversized forward: {status}");
+    ensure!(
+        server.admin(
+            Method::GET,
+            &format!("/v1/conferences/{}/admissions", conf.id),
+            None
+        )?["admitted"]
+            == 0,
+        "nothing was recorded"
+    );
+
+    // A good forward is the desk's own, and a replay gets the same outcomes.
+    let request = desk.request(items);
+    let (status, first) = forward(desk.device, &request)?;
+    ensure!(
+        status == 200 && first["outcomes"][0]["status"] == "accepted",
+        "{status} {first}"
+    );
+    let (status, again) = forward(desk.device, &request)?;
+    ensure!(status == 200 && again == first, "a replay: {again}");
+    let events = desk.pull_all()?;
+    let admitted = events
+        .iter()
+        .find(|e| e.event_type == "admission.admitted")
+        .context("admitted")?;
+    ensure!(
+        admitted.device_id == Some(desk.device),
+        "the desk is the author"
+    );
+
+    // The desks list is the relay's conference only; a revoked desk is said so and refused.
+    let (status, desks) = call(
+        &server.url,
+        Method::GET,
+        "/v1/relay/desks",
+        Some(&relay),
+        None,
+    )?;
+    ensure!(status == 200, "{status}");
+    let ids: Vec<&str> = desks
+        .as_array()
+        .context("desks")?
+        .iter()
+        .filter_map(|d| d["device_id"].as_str())
+        .collect();
+    ensure!(
+        ids.contains(&desk.device.to_string().as_str())
+            && !ids.contains(&stranger.device.to_string().as_str()),
+        "{desks}"
+    );
+    server.admin(
+        Method::POST,
+        &format!("/v1/devices/{}/revoke", desk.device),
+        None,
+    )?;
+    let more = desk.items(&[admission(&conf, &desk, &code("AAAA-0002"))]);
+    let (status, body) = forward(desk.device, &desk.request(more))?;
+    ensure!(
+        status == 403 && body["code"] == "auth.revoked",
+        "{status} {body}"
+    );
+
+    // Status: bounded, and another conference's desks are left out.
+    let too_many: Vec<String> = (0..1_001)
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect();
+    let (status, _) = call(
+        &server.url,
+        Method::POST,
+        "/v1/relay/status",
+        Some(&relay),
+        Some(serde_json::json!({"held": 1, "desks": too_many})),
+    )?;
+    ensure!(status == 400, "{status}");
+    let (status, _) = call(
+        &server.url,
+        Method::POST,
+        "/v1/relay/status",
+        Some(&relay),
+        Some(serde_json::json!({"held": 7, "desks": [desk.device, stranger.device]})),
+    )?;
+    ensure!(status == 200);
+    let rows = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{}/relays", conf.id),
+        None,
+    )?;
+    ensure!(
+        rows[0]["held"] == 7 && rows[0]["desks"] == serde_json::json!([desk.device.to_string()]),
+        "{rows}"
+    );
+    let (status, _) = call(
+        &server.url,
+        Method::GET,
+        &format!("/v1/conferences/{}/relays", conf.id),
+        Some(&relay),
+        None,
+    )?;
+    ensure!(status == 401, "a relay is not head office");
+
+    // Revoked: its token stops working at once; another conference cannot revoke it.
+    let relay_id = rows[0]["relay_id"].as_str().context("relay id")?;
+    let (status, _) = server.admin_raw(
+        Method::POST,
+        &format!("/v1/conferences/{}/relays/{relay_id}/revoke", other.id),
+        None,
+    )?;
+    ensure!(status == 404, "{status}");
+    server.admin(
+        Method::POST,
+        &format!("/v1/conferences/{}/relays/{relay_id}/revoke", conf.id),
+        None,
+    )?;
+    let (status, body) = call(
+        &server.url,
+        Method::GET,
+        "/v1/relay/desks",
+        Some(&relay),
+        None,
+    )?;
+    ensure!(
+        status == 401 && body["code"] == "auth.revoked",
+        "{status} {body}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_relay_checks_what_desks_push_and_answers_old_desks_in_their_own_terms() -> Result<()> {
+    use onsite_tests::server::admission;
+    let dir = TempDir::new("relay-desk-hostile")?;
+    let server = TestServer::start(dir.path())?;
+    let conf = server.conference(10)?;
+    let other = server.conference(10)?;
+    let uplink = Partition::start(&server.url)?;
+    let mut desk = server.desk(conf.id, "North")?;
+    let mut stranger = server.desk(other.id, "Elsewhere")?;
+    let relay = TestRelay::start(
+        &dir.path().join("relay"),
+        &uplink.url,
+        &server.relay_code(conf.id, "Hall")?,
+    )?;
+    uplink.cut();
+    desk.url = relay.url.clone();
+    stranger.url = relay.url.clone();
+    let code = |c: &str| onsite_shared::ids::TicketCode::parse(c).expect("a code");
+
+    // Another conference's desk is unknown here; an event of another conference is refused.
+    let foreign = stranger.items(&[admission(&other, &stranger, &code("BBBB-0001"))]);
+    let (status, _) = stranger.push_raw(&serde_json::to_value(stranger.request(foreign))?)?;
+    ensure!(status == 401, "{status}");
+    let mut forged = desk.items(&[admission(&other, &desk, &code("BBBB-0002"))]);
+    let (status, body) = desk.push_raw(&serde_json::to_value(desk.request(forged.clone()))?)?;
+    ensure!(
+        status == 403 && body["code"] == "auth.forbidden",
+        "{status} {body}"
+    );
+    // An event naming another desk.
+    forged[0].event.device_id = Some(stranger.device);
+    let (status, body) = desk.push_raw(&serde_json::to_value(desk.request(forged))?)?;
+    ensure!(
+        status == 403 && body["code"] == "sync.wrong_desk",
+        "{status} {body}"
+    );
+    ensure!(relay.health()?["held"] == 0, "nothing held");
+
+    // A gap is refused with where to resume (the refused items above took sequences 1 and 2).
+    desk.next_seq = 1;
+    let items = desk.items(&[admission(&conf, &desk, &code("AAAA-0001"))]);
+    let (status, body) = desk.push_raw(&serde_json::to_value(
+        desk.request(desk_items_at(&items, 5)),
+    )?)?;
+    ensure!(
+        status == 409 && body["expected_client_seq"] == 1,
+        "{status} {body}"
+    );
+
+    // Protocol 2: held at once; a replay says the same; another event at a held sequence diverges.
+    let request = desk.request(items);
+    let (status, held) = desk.push_raw(&serde_json::to_value(&request)?)?;
+    ensure!(
+        status == 200 && held["outcomes"][0]["status"] == "held",
+        "{status} {held}"
+    );
+    let (_, again) = desk.push_raw(&serde_json::to_value(&request)?)?;
+    ensure!(again == held, "{again}");
+    let mut other_event = desk.items(&[admission(&conf, &desk, &code("AAAA-0009"))]);
+    other_event[0].client_seq = 1;
+    other_event[0].event.client_seq = Some(1);
+    let (status, body) = desk.push_raw(&serde_json::to_value(desk.request(other_event))?)?;
+    ensure!(
+        status == 409 && body["code"] == "sync.client_diverged",
+        "{status} {body}"
+    );
+
+    // Protocol 1 (an older desk): stored, but no decision yet: 503 and ask again.
+    desk.next_seq = 2;
+    let old_items = desk.items(&[admission(&conf, &desk, &code("AAAA-0002"))]);
+    let mut old = serde_json::to_value(desk.request(old_items))?;
+    old["protocol_version"] = 1.into();
+    let (status, body) = desk.push_raw(&old)?;
+    ensure!(
+        status == 503 && body["code"] == "relay.held",
+        "{status} {body}"
+    );
+    ensure!(
+        relay.health()?["held"] == 2,
+        "both held: {}",
+        relay.health()?
+    );
+    old["protocol_version"] = 99.into();
+    let (status, body) = desk.push_raw(&old)?;
+    ensure!(
+        status == 400 && body["code"] == "sync.unsupported_protocol",
+        "{status} {body}"
+    );
+
+    // The relay is no upstream: enrolment and head office's routes are not here.
+    let (status, body) = call(
+        &relay.url,
+        Method::POST,
+        "/v1/devices/enrol",
+        None,
+        Some(serde_json::json!({"code": "X"})),
+    )?;
+    ensure!(
+        status == 404 && body["code"] == "relay.upstream_only",
+        "{status} {body}"
+    );
+    // A bad venue cursor starts the feed again rather than failing.
+    let (status, _) = call(
+        &relay.url,
+        Method::GET,
+        &format!("/v1/sync/pull?client_id={}&venue=nonsense.%20", desk.client),
+        Some(&desk.token),
+        None,
+    )?;
+    ensure!(status == 200);
+
+    // Healed: the older desk asks again and gets the decision in its own terms.
+    uplink.heal();
+    relay.wait_forwarded(Duration::from_secs(30))?;
+    let (status, body) = desk.push_raw(&old_as_v1(&old))?;
+    let decided = body["outcomes"][0]["status"].as_str().unwrap_or_default();
+    ensure!(
+        status == 200 && ["accepted", "compensated", "rejected"].contains(&decided),
+        "{status} {body}"
+    );
+    Ok(())
+}
+
+fn desk_items_at(
+    items: &[onsite_shared::protocol::PushItem],
+    seq: u64,
+) -> Vec<onsite_shared::protocol::PushItem> {
+    items
+        .iter()
+        .cloned()
+        .map(|mut i| {
+            i.client_seq = seq;
+            i.event.client_seq = Some(seq);
+            i
+        })
+        .collect()
+}
+
+fn old_as_v1(old: &serde_json::Value) -> serde_json::Value {
+    let mut v = old.clone();
+    v["protocol_version"] = 1.into();
+    v
+}
