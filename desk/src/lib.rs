@@ -21,6 +21,7 @@ pub use attendee::{BadgeName, Correction};
 mod check_in;
 mod command;
 mod conflict;
+pub mod discovery;
 mod error;
 mod hand_out;
 pub mod http;

@@ -33,6 +33,7 @@ desk_commands![
     act_on_conflict,
     set_gate,
     set_relays,
+    find_relays,
     printers,
     set_printer,
     set_auto_print,

@@ -392,6 +392,29 @@ pub async fn set_gate(app: State<'_, DeskApp>, gate: String) -> Answer<()> {
     Ok(app.desk.set_gate(&gate)?)
 }
 
+/// The venue relays of this desk's conference that answer on the network within three
+/// seconds (staff then choose whether to use one).
+#[tauri::command]
+pub async fn find_relays(
+    app: State<'_, DeskApp>,
+) -> Answer<Vec<onsite_desk_core::discovery::FoundRelay>> {
+    let Some(enrolment) = app.desk.enrolment()? else {
+        return Ok(Vec::new());
+    };
+    tauri::async_runtime::spawn_blocking(move || {
+        onsite_desk_core::discovery::find_relays(
+            enrolment.conference,
+            std::time::Duration::from_secs(3),
+        )
+    })
+    .await
+    .map_err(|e| Failure {
+        code: "desk.discovery_failed".into(),
+        message: e.to_string(),
+    })?
+    .map_err(Failure::from)
+}
+
 /// Sets the venue relays this desk tries before its server, in order (none: the server
 /// only), and syncs at once; returns every server it now tries, in order.
 #[tauri::command]
@@ -521,6 +544,7 @@ mod tests {
         SaleReceipt::export_all(&cfg)?;
         SaleView::export_all(&cfg)?;
         LeaseView::export_all(&cfg)?;
+        onsite_desk_core::discovery::FoundRelay::export_all(&cfg)?;
         Readiness::export_all(&cfg)?;
         ConflictItem::export_all(&cfg)?;
         ConflictAction::export_all(&cfg)?;

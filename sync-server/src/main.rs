@@ -111,6 +111,9 @@ struct RelayArgs {
     /// picks a free port (printed on start).
     #[arg(long, env = "ONSITE_LISTEN", default_value = "0.0.0.0:7300")]
     listen: SocketAddr,
+    /// Do not announce the relay on the venue network (DNS-SD); desks then need its address.
+    #[arg(long, env = "ONSITE_NO_ADVERTISE")]
+    no_advertise: bool,
 }
 
 #[derive(Subcommand)]
@@ -519,6 +522,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             upstream,
             code,
             listen,
+            no_advertise,
         }) => {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -530,8 +534,11 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             onsite_server::relay::serve(
                 listener,
                 store,
-                &upstream,
-                code.as_deref(),
+                onsite_server::relay::Options {
+                    upstream: &upstream,
+                    code: code.as_deref(),
+                    advertise: !no_advertise,
+                },
                 onsite_server::Config::default(),
                 shutdown_signal(),
             )

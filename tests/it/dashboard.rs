@@ -611,6 +611,19 @@ fn head_office_works_the_dashboard_in_a_real_browser() -> Result<()> {
     let result: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("result.json"))?)?;
 
+    // The relay enrolled and revoked in the browser: its code no longer buys a token.
+    let relay_code = result["relay_code"].as_str().context("relay code")?;
+    let redeemed = server
+        .http()
+        .post(format!("{}/v1/relay/enrol", server.url))
+        .json(&serde_json::json!({"code": relay_code}))
+        .send()?;
+    ensure!(
+        redeemed.status() == 401,
+        "a revoked relay's code: {}",
+        redeemed.status()
+    );
+
     // The honoured sale reaches South through pull: confirmed, the refund no longer due,
     // the inbox item resolved, the ticket admits again.
     south.sync()?;

@@ -393,6 +393,52 @@ fn a_desk_revoked_while_the_relay_is_cut_off_is_refused_as_soon_as_it_reconnects
     Ok(())
 }
 
+#[test]
+fn a_desk_finds_the_relay_of_its_conference_on_the_venue_network() -> Result<()> {
+    let dir = TempDir::new("relay-discovery")?;
+    let server = demo_server(&dir, 50)?;
+    let relay = TestRelay::start_on(
+        &dir.path().join("relay"),
+        &server.url,
+        &server.relay_code(DEMO, "Foyer")?,
+        "0.0.0.0:0",
+    )?;
+    let ours = relay.health()?["relay"]
+        .as_str()
+        .context("relay id")?
+        .to_owned();
+    let port = relay.url.rsplit(':').next().context("port")?.to_owned();
+    let desk = LocalDesk::enrol(&server, DEMO, "North", dir.path())?;
+    let found = onsite_desk_core::discovery::find_relays(DEMO, Duration::from_secs(5))?;
+    let relay_found = found
+        .iter()
+        .find(|r| r.relay == ours)
+        .with_context(|| format!("not found on the network: {found:?}"))?;
+    ensure!(
+        relay_found.name.starts_with("Foyer") && relay_found.url.ends_with(&format!(":{port}")),
+        "{relay_found:?}"
+    );
+    // Another conference's desk does not list it.
+    let elsewhere = onsite_desk_core::discovery::find_relays(
+        onsite_shared::ids::ConferenceId::from_uuid(uuid::Uuid::now_v7()),
+        Duration::from_secs(2),
+    )?;
+    ensure!(elsewhere.iter().all(|r| r.relay != ours), "{elsewhere:?}");
+
+    // Chosen by staff, the found address works: the desk syncs through the relay.
+    desk.set_relays(std::slice::from_ref(&relay_found.url))?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !desk.sync.status()?.via_relay {
+        desk.sync()?;
+        ensure!(
+            Instant::now() < deadline,
+            "never synced through the found relay"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(())
+}
+
 fn call(
     url: &str,
     method: Method,

@@ -35,15 +35,20 @@ pub struct TestRelay {
 }
 
 impl TestRelay {
-    /// Starts a relay on `data_dir`, enrolling it with `code` at `upstream`.
+    /// Starts a relay on `data_dir`, enrolling it with `code` at `upstream`, on loopback.
     pub fn start(data_dir: &Path, upstream: &str, code: &str) -> Result<Self> {
+        Self::start_on(data_dir, upstream, code, "127.0.0.1:0")
+    }
+
+    /// The same, listening on `listen` (`0.0.0.0:0`: every interface, as at a venue).
+    pub fn start_on(data_dir: &Path, upstream: &str, code: &str, listen: &str) -> Result<Self> {
         let mut relay = Self {
             url: String::new(),
             data_dir: data_dir.to_owned(),
             upstream: upstream.to_owned(),
             child: None,
         };
-        relay.spawn("127.0.0.1:0", Some(code))?;
+        relay.spawn(listen, Some(code))?;
         Ok(relay)
     }
 

@@ -155,6 +155,24 @@ try {
   check(true, 'the lease is revoked');
   await shot(page, 'dashboard-lease-revoked');
 
+  // A venue relay: enrolled here, its code and the command to run at the venue shown once,
+  // then listed (waiting for its code) and revoked.
+  await page.fill('#relay-name', 'Main hall relay');
+  await page.click('#enrol-relay');
+  const relayCode = (await page.locator('#relay-code').textContent()).trim();
+  check(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/.test(relayCode), `a relay code is shown (${relayCode})`);
+  const command = await page.locator('#relay-command').textContent();
+  check(command.includes(`--code ${relayCode}`) && command.includes('relay --upstream http'), `with the command to run (${command})`);
+  await shot(page, 'dashboard-relay-enrolled');
+  await page.goto(`${conference}/desks`);
+  const relayRow = page.locator('#relays tr:has-text("Main hall relay")');
+  await relayRow.waitFor();
+  check((await relayRow.getAttribute('data-state')) === 'waiting', 'the relay waits for its code');
+  await relayRow.locator('button.revoke').click();
+  await page.waitForSelector('#relays tr[data-state="revoked"]:has-text("Main hall relay")');
+  check(true, 'the relay is revoked');
+  result.relay_code = relayCode;
+
   // On a tablet every page fits the screen's width.
   await page.setViewportSize({ width: 768, height: 1024 });
   for (const [name, path] of [

@@ -1,5 +1,6 @@
 // The desk core, as the window reaches it: one typed function per Tauri command (src-tauri/src/ipc.rs).
 // Every type here is generated from the Rust types into ./bindings (cargo xtask bindings).
+import type { FoundRelay } from "./bindings/FoundRelay";
 import type { AutoPrint } from "./bindings/AutoPrint";
 import type { BadgeName } from "./bindings/BadgeName";
 import type { BadgeSvg } from "./bindings/BadgeSvg";
@@ -94,6 +95,7 @@ export const desk = {
     call<null>("act_on_conflict", { conflict, action }),
   setGate: (gate: string) => call<null>("set_gate", { gate }),
   setRelays: (relays: string[]) => call<string[]>("set_relays", { relays }),
+  findRelays: () => call<FoundRelay[]>("find_relays"),
   printers: () => call<PrinterView[]>("printers"),
   setPrinter: (printer: string | null) => call<null>("set_printer", { printer }),
   setAutoPrint: (policy: AutoPrint) => call<null>("set_auto_print", { policy }),

@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { AutoPrint } from "./bindings/AutoPrint";
 import type { DeskState } from "./bindings/DeskState";
+import type { FoundRelay } from "./bindings/FoundRelay";
 import type { PrinterView } from "./bindings/PrinterView";
 import type { Readiness } from "./bindings/Readiness";
 import type { TemplateView } from "./bindings/TemplateView";
@@ -85,6 +86,7 @@ function Reenrol({ server, onDone }: { server: string; onDone: () => void }) {
 
 export function Settings({ state, onChange }: { state: DeskState; onChange: () => void }) {
   const [gate, setGate] = useState(state.gate);
+  const [found, setFound] = useState<FoundRelay[]>([]);
   const [relays, setRelays] = useState(
     state.servers.filter((s) => s !== state.identity?.server_url).join(", "),
   );
@@ -140,6 +142,42 @@ export function Settings({ state, onChange }: { state: DeskState; onChange: () =
           />
         </label>
         <button type="submit">Save relays</button>
+        <button
+          type="button"
+          id="find-relays"
+          onClick={async () => {
+            setMessage("Looking for relays on this network…");
+            try {
+              const list = await desk.findRelays();
+              setFound(list);
+              setMessage(list.length === 0 ? "No relay of this conference answered on this network" : null);
+            } catch (e) {
+              setMessage(errorText(e));
+            }
+          }}
+        >
+          Find on this network
+        </button>
+        {found.length > 0 && (
+          <ul id="found-relays">
+            {found.map((r) => (
+              <li data-url={r.url}>
+                {r.name} — {r.url}{" "}
+                <button
+                  type="button"
+                  onClick={() => {
+                    const list = parseRelays(relays);
+                    const next = list.includes(r.url) ? list : [...list, r.url];
+                    setRelays(next.join(", "));
+                    save(() => desk.setRelays(next));
+                  }}
+                >
+                  Use
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
       </form>
       <form
         onSubmit={(e) => {

@@ -50,6 +50,14 @@ enum Command {
     /// The venue relays to sync with before the server this desk enrolled with, in order
     /// (none: clears them); prints the servers the desk tries, in order.
     Relays { urls: Vec<String> },
+    /// The venue relays of this desk's conference that announce themselves on the network
+    /// (DNS-SD), one per line: address, name; `--use` makes the desk sync with them first.
+    FindRelays {
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+        #[arg(long = "use")]
+        use_them: bool,
+    },
     /// The sync status and the local logs, as JSON.
     Status,
     /// Searches the roster.
@@ -252,6 +260,23 @@ fn main() -> Result<()> {
                 "re-enrolled as {} ({}); the next sync sends everything again",
                 e.name, e.device
             );
+        }
+        Command::FindRelays { seconds, use_them } => {
+            let conference = desk
+                .enrolment()?
+                .context("enrol the desk first: relays are found by its conference")?
+                .conference;
+            let found = onsite_desk_core::discovery::find_relays(
+                conference,
+                std::time::Duration::from_secs(seconds),
+            )?;
+            for r in &found {
+                println!("{}\t{}", r.url, r.name);
+            }
+            if use_them && !found.is_empty() {
+                let urls: Vec<String> = found.into_iter().map(|r| r.url).collect();
+                desk.set_relays(&urls)?;
+            }
         }
         Command::Relays { urls } => {
             for server in desk.set_relays(&urls)? {

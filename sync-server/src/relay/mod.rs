@@ -33,6 +33,7 @@ use crate::params;
 use crate::storage::{Store, StoreError, Tx, time_text};
 use crate::{App, Config};
 
+pub mod advertise;
 pub mod held;
 pub mod registry;
 pub mod upstream;
@@ -460,25 +461,45 @@ fn retry(failures: u32) -> Duration {
     Duration::from_millis((250u64 << failures.min(3)).min(2_000))
 }
 
-/// Runs a relay on `listener` until `shutdown`: enrolled (or enrolling with `code`), the desks
-/// learned once if upstream answers (the ones learned before serve otherwise), then the loops
-/// and the desks' routes.
+/// How a relay is run.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// The upstream server's address.
+    pub upstream: &'a str,
+    /// Head office's one-time code, the first time.
+    pub code: Option<&'a str>,
+    /// Whether to announce the relay on the venue network (DNS-SD).
+    pub advertise: bool,
+}
+
+/// Runs a relay on `listener` until `shutdown`: enrolled (or enrolling with the code), the
+/// desks learned once if upstream answers (the ones learned before serve otherwise), then the
+/// loops, the announcement on the network and the desks' routes.
 pub async fn serve<S: Store>(
     listener: tokio::net::TcpListener,
     store: S,
-    upstream: &str,
-    code: Option<&str>,
+    options: Options<'_>,
     config: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), RelayError> {
     crate::monitoring::handle();
-    let id = enrol(&store, upstream, code).await?;
+    let id = enrol(&store, options.upstream, options.code).await?;
     tracing::info!(relay = %id.relay, conference = %id.conference, upstream = %id.upstream, "relay enrolled");
     let app = Arc::new(App::open(store, config).await?);
     let venue = Arc::new(Venue::new(id)?);
     if let Err(e) = learn_desks(&app, &venue).await {
         tracing::warn!(error = %e, "upstream not reached at start: serving the desks known from before");
     }
+    let _advert = match listener.local_addr() {
+        Ok(addr) if options.advertise => match advertise::advertise(&venue.id, addr) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                tracing::warn!(error = %e, "not announced on the venue network; desks need its address typed");
+                None
+            }
+        },
+        _ => None,
+    };
     let tasks = [
         tokio::spawn(mirror_loop(Arc::clone(&app), Arc::clone(&venue))),
         tokio::spawn(forward_loop(Arc::clone(&app), Arc::clone(&venue))),
