@@ -492,3 +492,32 @@ impl Desk {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::server_address;
+
+    #[test]
+    fn a_server_address_is_http_or_https_with_a_host_and_nothing_else() {
+        assert_eq!(
+            server_address(" http://10.0.0.5:7300/ ").unwrap(),
+            "http://10.0.0.5:7300"
+        );
+        assert_eq!(
+            server_address("https://onsite.example").unwrap(),
+            "https://onsite.example"
+        );
+        for bad in [
+            "",
+            "10.0.0.5:7300",
+            "ftp://x",
+            "http://",
+            "http://a b",
+            "http://x\ny",
+            "javascript:alert(1)",
+            &format!("http://{}", "a".repeat(300)),
+        ] {
+            assert!(server_address(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -310,6 +310,62 @@ mod tests {
     }
 
     #[test]
+    fn held_is_a_status_of_its_own_and_not_final() {
+        assert_eq!(
+            serde_json::to_string(&OutcomeStatus::Held).unwrap(),
+            r#""held""#
+        );
+        assert!(!OutcomeStatus::Held.is_final());
+        for s in [
+            OutcomeStatus::Accepted,
+            OutcomeStatus::Duplicate,
+            OutcomeStatus::Compensated,
+            OutcomeStatus::Rejected,
+        ] {
+            assert!(s.is_final(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_version_1_pull_reads_as_version_2_and_version_2_fields_are_left_out_unless_set() {
+        let v1 = r#"{"events":[],"next_cursor":"e.1","has_more":false,"last_client_seq":3}"#;
+        let page: PullResponse = serde_json::from_str(v1).unwrap();
+        assert_eq!(
+            (
+                page.outcomes,
+                page.venue,
+                page.venue_cursor,
+                page.venue_reset
+            ),
+            (None, None, None, false)
+        );
+        let plain = PullResponse {
+            events: vec![],
+            next_cursor: "e.1".into(),
+            has_more: false,
+            last_client_seq: 3,
+            outcomes: None,
+            venue: None,
+            venue_cursor: None,
+            venue_reset: false,
+        };
+        assert_eq!(serde_json::to_string(&plain).unwrap(), v1);
+    }
+
+    #[test]
+    fn a_venue_entry_is_an_event_or_a_refusal() {
+        let refused = VenueEntry {
+            seq: 7,
+            event: None,
+            rejected: Some(EventId::from_u128(1)),
+        };
+        assert_eq!(
+            serde_json::to_string(&refused).unwrap(),
+            r#"{"seq":7,"rejected":"00000000-0000-0000-0000-000000000001"}"#
+        );
+    }
+
+    #[test]
     fn a_pull_request_without_a_limit_uses_the_default() {
         let req: PullRequest = serde_json::from_str("{}").unwrap();
         assert_eq!(

@@ -20,7 +20,7 @@ use onsite_tests::workspace;
 const DEMO: ConferenceId = ConferenceId::from_u128(0x01930000_0000_7000_8000_000000000001);
 const WAIT: Duration = Duration::from_secs(30);
 
-async fn css(client: &Client, selector: &str) -> Result<fantoccini::elements::Element> {
+pub(crate) async fn css(client: &Client, selector: &str) -> Result<fantoccini::elements::Element> {
     client
         .wait()
         .at_most(WAIT)
@@ -30,7 +30,7 @@ async fn css(client: &Client, selector: &str) -> Result<fantoccini::elements::El
 }
 
 /// Types into the door field (which always has focus) and presses Enter.
-async fn scan(client: &Client, text: &str) -> Result<()> {
+pub(crate) async fn scan(client: &Client, text: &str) -> Result<()> {
     let field = css(client, "#scan").await?;
     field.send_keys(text).await?;
     field.send_keys(key::ENTER).await?;
@@ -64,7 +64,7 @@ async fn set_gate(client: &Client, gate: &str) -> Result<()> {
     anyhow::bail!("the gate never became {gate:?}")
 }
 
-async fn press(client: &Client, keys: &str) -> Result<()> {
+pub(crate) async fn press(client: &Client, keys: &str) -> Result<()> {
     client.active_element().await?.send_keys(keys).await?;
     Ok(())
 }

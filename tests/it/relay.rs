@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
+use fantoccini::Locator;
 use onsite_desk_core::sync::SyncError;
 use onsite_desk_core::{CheckInOutcome, SaleRequest, SaleTicketRequest};
 use onsite_shared::ids::{DeviceId, SeatTypeId};
@@ -424,6 +425,18 @@ fn a_desk_finds_the_relay_of_its_conference_on_the_venue_network() -> Result<()>
         Duration::from_secs(2),
     )?;
     ensure!(elsewhere.iter().all(|r| r.relay != ours), "{elsewhere:?}");
+
+    // Bad relay lists change nothing.
+    let before = desk.servers()?;
+    let too_many: Vec<String> = (0..=onsite_desk_core::MAX_RELAYS)
+        .map(|i| format!("http://10.0.0.{i}:7300"))
+        .collect();
+    ensure!(desk.set_relays(&too_many).is_err());
+    ensure!(
+        desk.set_relays(&[relay_found.url.clone(), "javascript:alert(1)".into()])
+            .is_err()
+    );
+    ensure!(desk.servers()? == before, "{:?}", desk.servers()?);
 
     // Chosen by staff, the found address works: the desk syncs through the relay.
     desk.set_relays(std::slice::from_ref(&relay_found.url))?;
@@ -858,4 +871,88 @@ fn old_as_v1(old: &serde_json::Value) -> serde_json::Value {
     let mut v = old.clone();
     v["protocol_version"] = 1.into();
     v
+}
+
+#[test]
+fn the_window_syncs_through_a_venue_relay_and_says_what_is_held_there() -> Result<()> {
+    use crate::desk_app::{css, press, scan as scan_in_window};
+    use onsite_tests::display::VirtualDisplay;
+    use onsite_tests::webdriver::{TauriDriver, key, screenshot, wait_for_text};
+    const WAIT: Duration = Duration::from_secs(30);
+
+    let Venue {
+        dir,
+        server,
+        uplink,
+        relay,
+    } = venue("relay-window", 60)?;
+    // The window's desk, enrolled and bootstrapped before the window opens.
+    let db = dir.path().join("window.sqlite3");
+    let code = server.enrolment_code(DEMO, "Window")?;
+    let person = {
+        let desk = LocalDesk::enrol_with_code(&server.url, &code, &db)?;
+        desk.sync()?;
+        admission_ticket(&desk, "a")?
+    };
+    let display = VirtualDisplay::start()?;
+    let driver = TauriDriver::start(
+        &display,
+        &[("ONSITE_DESK_DB", db.to_str().context("utf-8 path")?)],
+    )?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let app = onsite_tests::workspace::binary("onsite-desk")?;
+    let client = runtime.block_on(driver.session(&app))?;
+    // The blocking calls (the relay's health) are made between the window's steps, not
+    // inside them.
+    let outcome = (|| -> Result<()> {
+        runtime.block_on(async {
+            // Settings (F4): the relay's address, saved; the sync bar says who it talks to.
+            press(&client, key::F4).await?;
+            let input = css(&client, "#relays-input").await?;
+            input.send_keys(&relay.url).await?;
+            input.send_keys(key::ENTER).await?;
+            wait_for_text(&client, "#settings-message", "Saved", WAIT).await?;
+            press(&client, key::ESCAPE).await?;
+            let host = relay.url.trim_start_matches("http://").to_owned();
+            wait_for_text(&client, "#sync-server", &format!("Relay: {host}"), WAIT).await?;
+
+            // The uplink fails: a check-in is held at the venue, and the bar says so.
+            uplink.cut();
+            scan_in_window(&client, person.code.as_str()).await?;
+            wait_for_text(&client, "#sync-held", "Held at the venue: 1", WAIT).await?;
+            screenshot(&client, "desk-app-relay").await?;
+            Ok::<_, anyhow::Error>(())
+        })?;
+        // Back online: forwarded and decided; nothing held any more.
+        uplink.heal();
+        relay.wait_forwarded(WAIT)?;
+        runtime.block_on(async {
+            let deadline = std::time::Instant::now() + WAIT;
+            while !client
+                .find_all(Locator::Css("#sync-held"))
+                .await?
+                .is_empty()
+            {
+                ensure!(std::time::Instant::now() < deadline, "still held");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Ok::<_, anyhow::Error>(())
+        })
+    })();
+    if outcome.is_err() {
+        let _ = runtime.block_on(screenshot(&client, "desk-app-relay-failure"));
+    }
+    let _ = runtime.block_on(client.close());
+    let result = outcome;
+    drop(driver);
+    result?;
+    let admissions = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/admissions"),
+        None,
+    )?;
+    ensure!(admissions["admitted"] == 1, "{admissions}");
+    Ok(())
 }

@@ -354,7 +354,7 @@ export function syncSummary(s: SyncStatus): SyncSummary {
   if (!s.online) return { tone: "warn", label: "Offline: everything keeps working" };
   if (s.via_relay) {
     if (s.pending > 0) return { tone: "ok", label: "Venue relay, sending" };
-    if (s.held > 0) return { tone: "ok", label: "Venue relay: the other desks see everything, head office later" };
+    if (s.held > 0) return { tone: "ok", label: "Venue relay: shared here, head office later" };
     return { tone: "ok", label: "Venue relay" };
   }
   if (s.pending > 0) return { tone: "ok", label: "Online, sending" };
