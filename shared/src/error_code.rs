@@ -23,6 +23,9 @@ pub const WRONG_DESK: &str = "sync.wrong_desk";
 pub const RELAY_HELD: &str = "relay.held";
 /// A relay was asked for something only the upstream server does (enrolment, leases).
 pub const RELAY_UPSTREAM_ONLY: &str = "relay.upstream_only";
+/// This relay was revoked by head office: it takes nothing from desks (503; a desk goes on to
+/// its next server).
+pub const RELAY_REVOKED: &str = "relay.revoked";
 /// A relay pushed for a desk that is not of its conference (or unknown, or revoked).
 pub const RELAY_NOT_ITS_DESK: &str = "relay.not_its_desk";
 

@@ -908,7 +908,10 @@ fn the_window_syncs_through_a_venue_relay_and_says_what_is_held_there() -> Resul
     // inside them.
     let outcome = (|| -> Result<()> {
         runtime.block_on(async {
-            // Settings (F4): the relay's address, saved; the sync bar says who it talks to.
+            // Settings (F4), once the door is up: the relay's address, saved; the sync bar
+            // says who it talks to.
+            css(&client, "#scan").await?;
+            wait_for_text(&client, "#sync-label", "Online", WAIT).await?;
             press(&client, key::F4).await?;
             let input = css(&client, "#relays-input").await?;
             input.send_keys(&relay.url).await?;
@@ -954,5 +957,54 @@ fn the_window_syncs_through_a_venue_relay_and_says_what_is_held_there() -> Resul
         None,
     )?;
     ensure!(admissions["admitted"] == 1, "{admissions}");
+    Ok(())
+}
+
+#[test]
+fn a_revoked_relay_takes_nothing_more_and_its_desks_go_on_with_upstream() -> Result<()> {
+    let Venue {
+        dir,
+        server,
+        uplink,
+        relay,
+    } = venue("relay-revoked", 60)?;
+    let north = desk_behind(&server, &relay, "north", &dir)?;
+    let people = admissible(&north, 3)?;
+    // Held at the relay while its uplink is down.
+    uplink.cut();
+    north.check_in(&scan(&people[0]))?;
+    ensure!(north.sync()?.held == 1);
+    // Head office revokes the relay; once it hears, it takes nothing more.
+    let relays = server.admin(Method::GET, &format!("/v1/conferences/{DEMO}/relays"), None)?;
+    let id = relays[0]["relay_id"].as_str().context("relay id")?;
+    server.admin(
+        Method::POST,
+        &format!("/v1/conferences/{DEMO}/relays/{id}/revoke"),
+        None,
+    )?;
+    uplink.heal();
+    north.check_in(&scan(&people[1]))?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        north.sync()?;
+        let status = north.sync.status()?;
+        if status.server.as_deref() == Some(server.url.as_str()) && status.held == 0 {
+            break;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "still on the revoked relay: {status:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // What the relay held reaches upstream through the desk itself, once.
+    north.sync()?;
+    all_decided_once(&server, &north)?;
+    let admissions = server.admin(
+        Method::GET,
+        &format!("/v1/conferences/{DEMO}/admissions"),
+        None,
+    )?;
+    ensure!(admissions["admitted"] == 2, "{admissions}");
     Ok(())
 }

@@ -769,6 +769,10 @@ impl<T: Transport> SyncClient<T> {
                 }) if !last && code == error_code::UNAUTHENTICATED => {
                     tracing::info!(%server, "this relay does not know this desk yet; trying the next");
                 }
+                Err(SyncError::Server { status, code, .. }) if !last && status >= 500 => {
+                    // A relay that cannot take anything now (revoked, overloaded, failing).
+                    tracing::info!(%server, status, %code, "this server cannot sync now; trying the next");
+                }
                 other => {
                     let mut net = self.net();
                     net.server = Some(server.clone());

@@ -55,6 +55,15 @@ impl ApiError {
         e
     }
 
+    /// A relay head office revoked: 503 `relay.revoked`, the desk goes to its next server.
+    pub(crate) fn relay_revoked() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            error_code::RELAY_REVOKED,
+            "this venue relay was revoked by head office: sync with the server",
+        )
+    }
+
     /// Too many attempts from here: 429, and when to try again.
     pub(crate) fn rate_limited(retry_after: std::time::Duration) -> Self {
         let secs = retry_after.as_secs().max(1);

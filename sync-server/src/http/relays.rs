@@ -296,6 +296,9 @@ async fn held_push<S: Store>(
     DeskAuth(desk): DeskAuth,
     Body(req): Body<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
+    if venue.stopped() {
+        return Err(ApiError::relay_revoked());
+    }
     venue.saw(desk.device);
     let version = req.protocol_version;
     let checked = Arc::new(sync::check(desk, req)?);
@@ -320,6 +323,9 @@ async fn venue_pull<S: Store>(
     DeskAuth(desk): DeskAuth,
     QueryParams(q): QueryParams<PullQuery>,
 ) -> Result<Response, ApiError> {
+    if venue.stopped() {
+        return Err(ApiError::relay_revoked());
+    }
     venue.saw(desk.device);
     if q.conference.is_some_and(|c| c != desk.conference) {
         return Err(ApiError::new(

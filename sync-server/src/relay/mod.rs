@@ -218,7 +218,9 @@ impl Venue {
         }
     }
 
-    fn stopped(&self) -> bool {
+    /// Upstream refused the relay's own token: it forwards nothing any more, so it takes
+    /// nothing from desks either (they go to their next server).
+    pub fn stopped(&self) -> bool {
         self.revoked.load(Ordering::Relaxed)
     }
 }
