@@ -49,6 +49,16 @@ pub(crate) fn admission_ticket(desk: &LocalDesk, query: &str) -> Result<RosterEn
 }
 
 pub(crate) fn walk_in(seat_type: SeatTypeId, quantity: u32, who: &str) -> SaleRequest {
+    walk_in_at(seat_type, 19_900, quantity, who)
+}
+
+/// A cash walk-in sale of `quantity` seats at `price_minor` each.
+pub(crate) fn walk_in_at(
+    seat_type: SeatTypeId,
+    price_minor: i64,
+    quantity: u32,
+    who: &str,
+) -> SaleRequest {
     SaleRequest {
         tickets: (0..quantity)
             .map(|i| SaleTicketRequest {
@@ -61,7 +71,7 @@ pub(crate) fn walk_in(seat_type: SeatTypeId, quantity: u32, who: &str) -> SaleRe
             })
             .collect(),
         payment_method: PaymentMethod::Cash,
-        amount_taken_minor: i64::from(quantity) * 19_900,
+        amount_taken_minor: i64::from(quantity) * price_minor,
     }
 }
 

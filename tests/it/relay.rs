@@ -6,10 +6,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;
+use onsite_desk_core::CheckInOutcome;
 use onsite_desk_core::sync::SyncError;
-use onsite_desk_core::{CheckInOutcome, SaleRequest, SaleTicketRequest};
-use onsite_shared::ids::{DeviceId, SeatTypeId};
-use onsite_shared::order::PaymentMethod;
+use onsite_shared::ids::DeviceId;
 use onsite_shared::protocol::OutcomeStatus;
 use onsite_tests::desk::LocalDesk;
 use onsite_tests::partition::Partition;
@@ -17,7 +16,7 @@ use onsite_tests::relay::TestRelay;
 use onsite_tests::server::{TempDir, TestServer};
 use reqwest::Method;
 
-use crate::desk::{DEMO, admission_ticket, demo_server, scan};
+use crate::desk::{DEMO, admission_ticket, demo_server, scan, walk_in_at};
 
 /// An upstream server with the demo conference, and a relay whose uplink goes through a
 /// partition the test cuts and heals.
@@ -87,23 +86,6 @@ fn admissible(desk: &LocalDesk, n: usize) -> Result<Vec<String>> {
         }
     }
     anyhow::bail!("only {} people to admit", codes.len())
-}
-
-fn sale_of(seat_type: SeatTypeId, price_minor: i64, quantity: u32, who: &str) -> SaleRequest {
-    SaleRequest {
-        tickets: (0..quantity)
-            .map(|i| SaleTicketRequest {
-                seat_type,
-                first_name: format!("{who}{i}"),
-                last_name: "Walker".into(),
-                email: format!("{}{i}@example.com", who.to_lowercase()),
-                company: "Venue".into(),
-                attendee_types: vec![],
-            })
-            .collect(),
-        payment_method: PaymentMethod::Cash,
-        amount_taken_minor: i64::from(quantity) * price_minor,
-    }
 }
 
 /// Every event upstream holds from `desk`, by sequence: each must be there once.
@@ -210,7 +192,12 @@ fn desks_behind_a_relay_see_each_other_while_the_uplink_is_down_and_upstream_get
         .find(|a| a.seat_type == seat.seat_type)
         .context("seat type at north")?
         .remaining;
-    west.sell(&sale_of(seat.seat_type, seat.price.amount_minor, 2, "West"))?;
+    west.sell(&walk_in_at(
+        seat.seat_type,
+        seat.price.amount_minor,
+        2,
+        "West",
+    ))?;
     west.sync()?;
     north.sync()?;
     let after = north
