@@ -11,8 +11,9 @@ use onsite_shared::event::StreamId;
 use onsite_shared::ids::{AttendeeTypeId, LeaseId, OrderId, SeatTypeId, TicketCode, TicketId};
 use onsite_shared::money::Money;
 use onsite_shared::order::PaymentMethod;
+use onsite_shared::protocol::{VenueAllocation, VenueSeatsLeft};
 use onsite_shared::seat_assignments::Attendee;
-use onsite_shared::seat_availability::{LeaseEnd, SeatsAvailability};
+use onsite_shared::seat_availability::{LeaseEnd, SeatQuantity, SeatsAvailability};
 use onsite_shared::walk_in::{self, DeskView, HeldLease, SaleStatus, SaleTicket, WalkInSale};
 
 use crate::command;
@@ -35,7 +36,10 @@ pub struct SeatAvailability {
     pub pending: i64,
     /// Seats this desk's open leases still cover: sales of these are final.
     pub lease_left: i64,
-    /// What this desk may still sell: `authoritative - pending + lease_left`.
+    /// Seats the venue relay this desk talks to had left in its venue leases at the last
+    /// sync: sales of these are final too (the desk asks the relay before the payment).
+    pub venue_left: i64,
+    /// What this desk may still sell: `authoritative - pending + lease_left + venue_left`.
     pub remaining: i64,
     /// When the desk last heard from the server (`None`: never).
     #[ts(type = "string | null")]
@@ -190,6 +194,10 @@ fn availability(
     let as_of = setting(conn, "last_sync")?
         .map(|t| parse_time(&t))
         .transpose()?;
+    let venue: Vec<VenueSeatsLeft> = match setting(conn, "venue_seats")? {
+        Some(json) => serde_json::from_str(&json)?,
+        None => Vec::new(),
+    };
     let seat_types = conf
         .seat_types
         .values()
@@ -201,6 +209,11 @@ fn availability(
                 .filter(|l| l.seat_type == st.id)
                 .map(|l| i64::from(l.left))
                 .sum();
+            let venue_left = venue
+                .iter()
+                .filter(|v| v.seat_type == st.id)
+                .map(|v| i64::try_from(v.left).unwrap_or(i64::MAX))
+                .sum();
             SeatAvailability {
                 seat_type: st.id,
                 name: st.name.clone(),
@@ -210,7 +223,8 @@ fn availability(
                 authoritative,
                 pending,
                 lease_left,
-                remaining: authoritative - pending + lease_left,
+                venue_left,
+                remaining: authoritative - pending + lease_left + venue_left,
                 as_of,
             }
         })
@@ -284,14 +298,69 @@ impl Desk {
     /// walk-in guest's: it is named "Walk-in guest N" (N counted at this desk) so that the
     /// door, the badge and head office can tell guests apart.
     pub fn sell(&self, req: &SaleRequest) -> Result<SaleReceipt, DeskError> {
-        self.write(|tx| self.sell_in(tx, req))
+        let order = OrderId::from_uuid(uuid::Uuid::now_v7());
+        self.write(|tx| self.sell_in(tx, req, order, &[]))
     }
 
     /// Sells, and lets the buyers in at once (a desk that is also a door), in one
     /// transaction: each ticket that admits gets its admission event at this desk's gate.
     pub fn sell_and_admit(&self, req: &SaleRequest) -> Result<SaleReceipt, DeskError> {
+        let order = OrderId::from_uuid(uuid::Uuid::now_v7());
+        self.sell_as(req, true, order, &[])
+    }
+
+    /// Seats of each seat type a sale needs beyond what this desk's own leases cover, for the
+    /// seat types a venue relay of the conference holds an open venue lease of: what to ask
+    /// the venue relay for before taking the payment.
+    pub fn venue_need(&self, req: &SaleRequest) -> Result<Vec<SeatQuantity>, DeskError> {
+        self.read(|conn| {
+            let id = Desk::identity(conn)?;
+            let conf = self.conference(conn, id)?;
+            let now = self.now();
+            let seats: SeatsAvailability =
+                projection::authority(conn, &StreamId::seats(id.conference))?;
+            let (seat_types, _) = availability(conn, id, &conf, now)?;
+            let mut wanted: BTreeMap<SeatTypeId, u32> = BTreeMap::new();
+            for t in &req.tickets {
+                *wanted.entry(t.seat_type).or_default() += 1;
+            }
+            Ok(wanted
+                .into_iter()
+                .filter(|(seat_type, _)| {
+                    seats.leases.values().any(|l| {
+                        l.venue && l.seat_type == *seat_type && l.ended.is_none() && now < l.until
+                    })
+                })
+                .filter_map(|(seat_type, want)| {
+                    let own = seat_types
+                        .iter()
+                        .find(|a| a.seat_type == seat_type)
+                        .map_or(0, |a| a.lease_left);
+                    let need = i64::from(want) - own;
+                    (need > 0).then(|| SeatQuantity {
+                        seat_type,
+                        quantity: u32::try_from(need).unwrap_or(0),
+                    })
+                })
+                .collect())
+        })
+    }
+
+    /// Sells as the sale `order`, with the seats a venue relay handed this desk for it
+    /// (`venue`: final, like seats from the desk's own lease), and lets the buyers in when
+    /// `admit` says so.
+    pub fn sell_as(
+        &self,
+        req: &SaleRequest,
+        admit: bool,
+        order: OrderId,
+        venue: &[VenueAllocation],
+    ) -> Result<SaleReceipt, DeskError> {
         self.write(|tx| {
-            let mut receipt = self.sell_in(tx, req)?;
+            let mut receipt = self.sell_in(tx, req, order, venue)?;
+            if !admit {
+                return Ok(receipt);
+            }
             let id = Desk::identity(tx)?;
             let conf = self.conference(tx, id)?;
             let gate = crate::check_in::gate_of(tx, None)?;
@@ -317,6 +386,8 @@ impl Desk {
         &self,
         tx: &rusqlite::Transaction<'_>,
         req: &SaleRequest,
+        order: OrderId,
+        venue: &[VenueAllocation],
     ) -> Result<SaleReceipt, DeskError> {
         let now = self.now();
         let id = Desk::identity(tx)?;
@@ -336,6 +407,17 @@ impl Desk {
                 left: l.left,
                 until: l.until,
             })
+            .chain(
+                venue
+                    .iter()
+                    .filter(|a| a.order == order)
+                    .map(|a| HeldLease {
+                        lease: a.lease,
+                        seat_type: a.seat_type,
+                        left: a.quantity,
+                        until: a.until,
+                    }),
+            )
             .collect();
         let currency = conf
             .currency()
@@ -368,7 +450,6 @@ impl Desk {
                 },
             });
         }
-        let order = OrderId::from_uuid(uuid::Uuid::now_v7());
         let command = walk_in::Command::Sell {
             view: DeskView {
                 conference: conf.id.is_some().then(|| Conference::clone(&conf)),

@@ -200,6 +200,18 @@ pub struct PullResponse {
     /// feed starts again, and the desk forgets what it had from it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub venue_reset: bool,
+    /// With `venue` (a relay holding venue leases): what each seat type has left to hand out
+    /// from them, so the desk says before the payment which tickets will be final.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue_seats: Option<Vec<VenueSeatsLeft>>,
+}
+
+/// Seats of one seat type a relay's open venue leases have left to hand out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VenueSeatsLeft {
+    pub seat_type: crate::ids::SeatTypeId,
+    pub left: u64,
 }
 
 /// The most outcomes one pull carries for `decided_from`.
@@ -239,11 +251,46 @@ pub struct DeskCredentials {
 
 /// What a relay forwards upstream on a desk's behalf (`POST /v1/relay/push`): the desk's
 /// push as the desk made it, and the desk it is from. Upstream decides it as that desk's.
+/// `allocations`: the seats the relay handed this desk from its venue leases for the sales in
+/// the push; upstream honours a sale's claim on a venue lease only as far as the relay that
+/// holds the lease vouches for it here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RelayPush {
     pub device_id: crate::ids::DeviceId,
     pub push: PushRequest,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<VenueAllocation>,
+}
+
+/// Seats a venue relay handed a desk from its venue lease for one sale (the sale's order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VenueAllocation {
+    pub order: crate::ids::OrderId,
+    pub lease: crate::ids::LeaseId,
+    pub seat_type: crate::ids::SeatTypeId,
+    pub quantity: u32,
+    /// When the lease ends: a sale after it is not from the lease.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub until: crate::aggregate::Timestamp,
+}
+
+/// What a desk asks its venue relay for before it takes a walk-in sale's payment
+/// (`PUT /v1/sync/venue-seats/{order}` at the relay): seats per seat type from the relay's
+/// venue leases. Asking again for the same order replaces what it was given (nothing: gives
+/// it all back) until the sale reached the relay; after that the answer stays what it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VenueSeatsRequest {
+    pub seats: Vec<crate::seat_availability::SeatQuantity>,
+}
+
+/// The relay's answer: what it handed out for the order (maybe less than asked, maybe none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VenueSeats {
+    pub allocations: Vec<VenueAllocation>,
 }
 
 /// A desk of the relay's conference as upstream tells the relay (`GET /v1/relay/desks`): what
@@ -348,6 +395,7 @@ mod tests {
             venue: None,
             venue_cursor: None,
             venue_reset: false,
+            venue_seats: None,
         };
         assert_eq!(serde_json::to_string(&plain).unwrap(), v1);
     }

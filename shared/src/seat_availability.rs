@@ -81,7 +81,8 @@ pub enum Command {
         seats: Vec<SeatQuantity>,
         reason: String,
     },
-    /// Holds `quantity` seats for `desk` until `until` (refused when fewer are left).
+    /// Holds `quantity` seats for `desk` until `until` (refused when fewer are left). A
+    /// `venue` lease is held by a venue relay (its id as `desk`) for every desk behind it.
     GrantLease {
         conference: ConferenceId,
         lease: LeaseId,
@@ -89,6 +90,7 @@ pub enum Command {
         seat_type: SeatTypeId,
         quantity: u32,
         until: Timestamp,
+        venue: bool,
     },
     /// Commits a desk's sale of `quantity` seats made from its lease: never refused.
     SellFromLease {
@@ -135,6 +137,9 @@ pub struct Lease {
     /// How it ended; `None` while it holds seats.
     #[serde(default)]
     pub ended: Option<LeaseEnd>,
+    /// Held by a venue relay (`desk` is the relay's id) for the desks behind it.
+    #[serde(default)]
+    pub venue: bool,
 }
 
 impl Lease {
@@ -183,6 +188,8 @@ pub enum Event {
         seats: Vec<SeatQuantity>,
         reason: String,
     },
+    /// A lease granted; a `venue` lease is held by a venue relay (`desk` is the relay's id),
+    /// which hands its seats out to the desks behind it.
     #[serde(rename = "seats.lease_granted")]
     LeaseGranted {
         conference: ConferenceId,
@@ -191,6 +198,8 @@ pub enum Event {
         seat_type: SeatTypeId,
         quantity: u32,
         until: Timestamp,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        venue: bool,
     },
     /// A desk's sale from its lease: `from_lease` seats it still covered, `beyond_lease`
     /// seats sold after it ended (taken from what was left, below zero if need be).
@@ -506,6 +515,7 @@ impl Aggregate for SeatsAvailability {
                 seat_type,
                 quantity,
                 until,
+                venue,
             } => {
                 self.check_conference(*conference)?;
                 self.known(*seat_type)?;
@@ -530,6 +540,7 @@ impl Aggregate for SeatsAvailability {
                     seat_type: *seat_type,
                     quantity: *quantity,
                     until: *until,
+                    venue: *venue,
                 }])
             }
             Command::SellFromLease {
@@ -629,6 +640,7 @@ impl Aggregate for SeatsAvailability {
                 seat_type,
                 quantity,
                 until,
+                venue,
                 ..
             } => {
                 *self.remaining.entry(*seat_type).or_default() -= i64::from(*quantity);
@@ -642,6 +654,7 @@ impl Aggregate for SeatsAvailability {
                         beyond: 0,
                         until: *until,
                         ended: None,
+                        venue: *venue,
                     },
                 );
             }

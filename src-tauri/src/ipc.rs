@@ -329,11 +329,8 @@ pub async fn sell(
     req: SaleRequest,
     admit: Option<bool>,
 ) -> Answer<SaleReceipt> {
-    let receipt = if admit.unwrap_or(false) {
-        app.desk.sell_and_admit(&req)?
-    } else {
-        app.desk.sell(&req)?
-    };
+    // Through the sync client: behind a venue relay, seats from its venue lease come first.
+    let receipt = app.sync.sell(&req, admit.unwrap_or(false)).await?;
     app.appended();
     Ok(receipt)
 }

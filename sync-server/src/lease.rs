@@ -71,7 +71,8 @@ pub struct LeaseAsk {
 /// What head office asks for.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewLease {
-    /// The desk that holds it (enrolled for this conference, not revoked).
+    /// The desk that holds it (enrolled for this conference, not revoked), or a venue relay
+    /// of the conference: a venue lease, whose seats the relay hands to the desks behind it.
     pub desk: DeviceId,
     pub seat_type: SeatTypeId,
     /// Seats held; at most what is left of the seat type.
@@ -86,8 +87,10 @@ pub struct NewLease {
 pub struct LeaseRow {
     pub lease: LeaseId,
     pub desk: DeviceId,
-    /// The desk's name ("North door").
+    /// The desk's name ("North door"), or the venue relay's.
     pub desk_name: String,
+    /// Held by a venue relay for the desks behind it.
+    pub venue: bool,
     pub seat_type: SeatTypeId,
     pub seat_type_name: String,
     pub granted: u32,
@@ -295,16 +298,19 @@ pub fn grant(rec: &mut Recorder<'_>, new: &NewLease) -> Result<LeaseId, Rejected
             format!("a lease ends after now and at most {MAX_LEASE_DAYS} days ahead"),
         ));
     }
-    let eligible = rec.tx.query(
-        "SELECT 1 FROM devices WHERE device_id = $1 AND conference = $2 AND revoked_at IS NULL",
+    let holder = rec.tx.query(
+        "SELECT 0 FROM devices WHERE device_id = $1 AND conference = $2 AND revoked_at IS NULL \
+         UNION ALL \
+         SELECT 1 FROM relays WHERE relay_id = $1 AND conference = $2 AND revoked_at IS NULL",
         params![new.desk.to_string(), conference.to_string()],
     )?;
-    if eligible.is_empty() {
+    let Some(holder) = holder.first() else {
         return Err(refused(
             code::DESK_NOT_ELIGIBLE,
-            "a lease goes to a desk of this conference that is not revoked",
+            "a lease goes to a desk or a venue relay of this conference that is not revoked",
         ));
-    }
+    };
+    let venue = holder.int(0)? == 1;
     let lease = LeaseId::from_uuid(uuid::Uuid::now_v7());
     rec.execute::<SeatsAvailability>(
         &StreamId::seats(conference),
@@ -315,6 +321,7 @@ pub fn grant(rec: &mut Recorder<'_>, new: &NewLease) -> Result<LeaseId, Rejected
             seat_type: new.seat_type,
             quantity: new.quantity,
             until: new.until,
+            venue,
         },
     )?;
     rec.tx.execute(
@@ -400,11 +407,16 @@ pub fn list(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Vec<LeaseRow>, 
         tx,
         &StreamId::conference(conference),
     )?;
-    let names: std::collections::HashMap<String, String> =
+    let mut names: std::collections::HashMap<String, String> =
         crate::devices::list(tx, Some(conference))?
             .into_iter()
             .map(|d| (d.device_id, d.name))
             .collect();
+    names.extend(
+        crate::relay::registry::list(tx, conference)?
+            .into_iter()
+            .map(|r| (r.relay_id, r.name)),
+    );
     let mut rows: Vec<LeaseRow> = seats
         .leases
         .iter()
@@ -415,6 +427,7 @@ pub fn list(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Vec<LeaseRow>, 
                 .get(&l.desk.to_string())
                 .cloned()
                 .unwrap_or_else(|| l.desk.to_string()),
+            venue: l.venue,
             seat_type: l.seat_type,
             seat_type_name: conf
                 .seat_type(l.seat_type)

@@ -21,6 +21,7 @@ use onsite_shared::protocol::{
     PushRequest, PushResponse,
 };
 use onsite_shared::reconciliation::{self, Loaded, Need};
+use onsite_shared::walk_in;
 
 use crate::event_log;
 use crate::params;
@@ -72,9 +73,24 @@ pub const MAX_CLIENT_SEQ: u64 = i64::MAX as u64;
 pub struct CheckedPush {
     req: PushRequest,
     events: Vec<Prepared>,
+    relay: Option<Forwarded>,
+}
+
+/// A push a venue relay forwarded: the relay, and the seats it says it handed the desk from
+/// its venue leases (what a sale's claim on them is worth).
+#[derive(Debug, Clone)]
+pub struct Forwarded {
+    pub relay: DeviceId,
+    pub allocations: Vec<onsite_shared::protocol::VenueAllocation>,
 }
 
 impl CheckedPush {
+    /// The same push, as forwarded by a venue relay.
+    pub fn forwarded(mut self, by: Forwarded) -> Self {
+        self.relay = Some(by);
+        self
+    }
+
     /// The push as the desk sent it.
     pub fn request(&self) -> &PushRequest {
         &self.req
@@ -161,7 +177,11 @@ pub fn check(desk: Desk, req: PushRequest) -> Result<CheckedPush, PushError> {
         }
         events.push(Prepared::new(event)?);
     }
-    Ok(CheckedPush { req, events })
+    Ok(CheckedPush {
+        req,
+        events,
+        relay: None,
+    })
 }
 
 /// Handles one checked push, inside the caller's transaction.
@@ -241,7 +261,14 @@ pub fn push(
             ) {
                 statuses = None;
             }
-            let decided = decide(&mut rec, &item.event, pushed, statuses.as_ref(), skew)?;
+            let decided = decide(
+                &mut rec,
+                &item.event,
+                pushed,
+                statuses.as_ref(),
+                skew,
+                checked.relay.as_ref(),
+            )?;
             PushOutcome {
                 client_seq: item.client_seq,
                 event_id: item.event.event_id,
@@ -440,6 +467,7 @@ fn decide(
     pushed: &Prepared,
     statuses: Option<&HashMap<TicketCode, projection::TicketFacts>>,
     clock_skew_ms: Option<i64>,
+    relay: Option<&Forwarded>,
 ) -> Result<reconciliation::Outcome, PushError> {
     let event = &pushed.event;
     let mut loaded = Loaded::default();
@@ -489,6 +517,16 @@ fn decide(
             now: rec.now,
             conflicts: std::iter::repeat_with(|| ConflictId::from_uuid(uuid::Uuid::now_v7())),
             clock_skew_ms,
+            relay: relay.map(|r| r.relay),
+            allocations: match (relay, event) {
+                (Some(r), Event::WalkIn(walk_in::Event::SaleRecorded { sale })) => r
+                    .allocations
+                    .iter()
+                    .filter(|a| a.order == sale.order)
+                    .copied()
+                    .collect(),
+                _ => Vec::new(),
+            },
         },
     )
     .map_err(|e| PushError::BadRequest {

@@ -75,7 +75,7 @@ pub(crate) fn walk_in_at(
     }
 }
 
-fn server_remaining(
+pub(crate) fn server_remaining(
     server: &TestServer,
     conference: ConferenceId,
     seat_type: SeatTypeId,
@@ -1924,7 +1924,7 @@ fn grant_lease(
     Ok(granted["id"].as_str().context("lease id")?.to_owned())
 }
 
-fn lease_row(
+pub(crate) fn lease_row(
     server: &TestServer,
     conference: ConferenceId,
     lease: &str,

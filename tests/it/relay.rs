@@ -8,13 +8,15 @@ use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;
 use onsite_desk_core::CheckInOutcome;
 use onsite_desk_core::sync::SyncError;
-use onsite_shared::ids::DeviceId;
+use onsite_shared::ids::{DeviceId, SeatTypeId};
 use onsite_shared::protocol::OutcomeStatus;
+use onsite_shared::walk_in::SaleStatus;
 use onsite_tests::desk::LocalDesk;
 use onsite_tests::partition::Partition;
 use onsite_tests::relay::TestRelay;
 use onsite_tests::server::{TempDir, TestServer};
 use reqwest::Method;
+use serde_json::json;
 
 use crate::desk::{DEMO, admission_ticket, demo_server, scan, walk_in_at};
 
@@ -993,5 +995,266 @@ fn a_revoked_relay_takes_nothing_more_and_its_desks_go_on_with_upstream() -> Res
         None,
     )?;
     ensure!(admissions["admitted"] == 2, "{admissions}");
+    Ok(())
+}
+
+/// What the relay says it has left to hand out of `seat_type` from its venue leases.
+fn venue_left(relay: &TestRelay, seat_type: SeatTypeId) -> Result<u64> {
+    let health = relay.health()?;
+    Ok(health["venue_seats"]
+        .as_array()
+        .context("venue_seats")?
+        .iter()
+        .find(|r| r["seat_type"] == seat_type.to_string())
+        .and_then(|r| r["left"].as_u64())
+        .unwrap_or(0))
+}
+
+#[test]
+fn walk_ins_behind_a_relay_are_final_from_its_venue_lease_while_the_uplink_is_down() -> Result<()> {
+    let Venue {
+        dir,
+        server,
+        uplink,
+        relay,
+    } = venue("venue-lease", 50)?;
+    let north = desk_behind(&server, &relay, "north", &dir)?;
+    let south = desk_behind(&server, &relay, "south", &dir)?;
+    let west = desk_behind(&server, &relay, "west", &dir)?;
+    let seat = north
+        .availability()?
+        .into_iter()
+        .find(|a| a.remaining > 10 && !a.overbook)
+        .context("a seat type with seats, not overbooked")?;
+    let (seat_type, price) = (seat.seat_type, seat.price.amount_minor);
+
+    // Head office grants the relay a venue lease of three seats.
+    let relay_id = relay.health()?["relay"]
+        .as_str()
+        .context("relay id")?
+        .to_owned();
+    let until = chrono::Utc::now() + chrono::Duration::hours(2);
+    let granted = server.admin(
+        Method::POST,
+        &format!("/v1/conferences/{DEMO}/leases"),
+        Some(json!({"desk": relay_id, "seat_type": seat_type, "quantity": 3, "until": until})),
+    )?;
+    let lease = granted["id"].as_str().context("lease id")?.to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while venue_left(&relay, seat_type)? != 3 {
+        ensure!(
+            Instant::now() < deadline,
+            "the relay never learnt its lease"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for desk in [&north, &south, &west] {
+        desk.sync()?;
+    }
+    let venue_left_at = |desk: &LocalDesk| -> Result<i64> {
+        Ok(desk
+            .availability()?
+            .into_iter()
+            .find(|a| a.seat_type == seat_type)
+            .context("the seat type")?
+            .venue_left)
+    };
+    ensure!(
+        venue_left_at(&north)? == 3,
+        "the desk says before the payment that three would be final"
+    );
+
+    // The uplink fails; meanwhile every other seat of the type goes elsewhere upstream.
+    uplink.cut();
+    let box_office = server.desk(DEMO, "Box office")?;
+    let rest = crate::desk::server_remaining(&server, DEMO, seat_type)?;
+    server.admin(
+        Method::POST,
+        &format!("/v1/conferences/{DEMO}/leases"),
+        Some(json!({"desk": box_office.device, "seat_type": seat_type,
+                    "quantity": rest, "until": until})),
+    )?;
+
+    // Two doors sell: the venue lease covers three of the four, in the order asked.
+    let at_north = north.sell_at_door(&walk_in_at(seat_type, price, 2, "North"))?;
+    ensure!(
+        at_north.final_tickets.len() == 2,
+        "north's two are final: {at_north:?}"
+    );
+    south.sync()?;
+    ensure!(venue_left_at(&south)? == 1, "south hears what north took");
+    let at_south = south.sell_at_door(&walk_in_at(seat_type, price, 2, "South"))?;
+    ensure!(
+        at_south.final_tickets.len() == 1,
+        "south's first is final, its second provisional: {at_south:?}"
+    );
+    ensure!(venue_left(&relay, seat_type)? == 0);
+
+    // A desk that names the venue lease without asking the relay (a forged claim) is
+    // believed at its own desk only.
+    let order = onsite_shared::ids::OrderId::from_uuid(uuid::Uuid::now_v7());
+    let forged = west.sell_as(
+        &walk_in_at(seat_type, price, 1, "West"),
+        false,
+        order,
+        &[onsite_shared::protocol::VenueAllocation {
+            order,
+            lease: lease.parse()?,
+            seat_type,
+            quantity: 1,
+            until,
+        }],
+    )?;
+    ensure!(forged.final_tickets.len() == 1);
+
+    // Hostile asks at the relay change nothing.
+    let north_token = north.enrolment()?.context("enrolled")?.token;
+    let south_token = south.enrolment()?.context("enrolled")?.token;
+    for desk in [&north, &south, &west] {
+        desk.sync()?;
+    }
+    let path = format!("/v1/sync/venue-seats/{}", at_north.order);
+    let (status, body) = call(
+        &relay.url,
+        Method::PUT,
+        &path,
+        Some(&south_token),
+        Some(json!({"seats": [{"seat_type": seat_type, "quantity": 1}]})),
+    )?;
+    ensure!(
+        status == 422 && body["code"] == "venue_seats.other_desk",
+        "{status} {body}"
+    );
+    // North's sale reached the relay: asking again (for nothing) gives nothing back.
+    let (status, body) = call(
+        &relay.url,
+        Method::PUT,
+        &path,
+        Some(&north_token),
+        Some(json!({"seats": []})),
+    )?;
+    ensure!(
+        status == 200 && body["allocations"][0]["quantity"] == 2,
+        "{status} {body}"
+    );
+    let fresh = format!("/v1/sync/venue-seats/{}", uuid::Uuid::now_v7());
+    let twice = json!({"seats": [{"seat_type": seat_type, "quantity": 1},
+                                  {"seat_type": seat_type, "quantity": 1}]});
+    let many = json!({"seats": [{"seat_type": seat_type, "quantity": 51}]});
+    let rows: Vec<_> = (0..17)
+        .map(|_| json!({"seat_type": uuid::Uuid::now_v7(), "quantity": 1}))
+        .collect();
+    for (body, want, code) in [
+        (twice, 422, "venue_seats.bad_request"),
+        (many, 422, "venue_seats.bad_request"),
+        (json!({"seats": rows}), 422, "venue_seats.bad_request"),
+        (json!({"seats": "all"}), 400, "request.malformed"),
+    ] {
+        let (status, said) = call(
+            &relay.url,
+            Method::PUT,
+            &fresh,
+            Some(&north_token),
+            Some(body),
+        )?;
+        ensure!(status == want && said["code"] == code, "{status} {said}");
+    }
+    let (status, _) = call(
+        &relay.url,
+        Method::PUT,
+        "/v1/sync/venue-seats/not-an-order",
+        Some(&north_token),
+        Some(json!({"seats": []})),
+    )?;
+    ensure!(status == 400, "{status}");
+    let (status, _) = call(
+        &relay.url,
+        Method::PUT,
+        &fresh,
+        None,
+        Some(json!({"seats": []})),
+    )?;
+    ensure!(status == 401, "{status}");
+    let elsewhere = server.conference(10)?;
+    let stranger = server.desk(elsewhere.id, "Elsewhere")?;
+    let (status, _) = call(
+        &relay.url,
+        Method::PUT,
+        &fresh,
+        Some(&stranger.token),
+        Some(json!({"seats": [{"seat_type": seat_type, "quantity": 1}]})),
+    )?;
+    ensure!(status == 401, "another conference's desk: {status}");
+    let huge = "x".repeat(17 * 1024 * 1024);
+    let (status, _) = call(
+        &relay.url,
+        Method::PUT,
+        &fresh,
+        Some(&north_token),
+        Some(json!({"seats": [], "pad": huge})),
+    )?;
+    ensure!(status == 413, "{status}");
+    ensure!(venue_left(&relay, seat_type)? == 0, "nothing handed out");
+
+    // Healed: upstream commits the venue lease's three from it; the rest is decided as ever.
+    uplink.heal();
+    relay.wait_forwarded(Duration::from_secs(30))?;
+    for desk in [&north, &south, &west] {
+        desk.sync()?;
+        desk.sync()?;
+        all_decided_once(&server, desk)?;
+    }
+    let sale = |desk: &LocalDesk, order| -> Result<_> {
+        desk.sales()?
+            .into_iter()
+            .find(|s| s.order == order)
+            .context("the sale in the journal")
+    };
+    let n = sale(&north, at_north.order)?;
+    ensure!(
+        n.status == SaleStatus::Confirmed && n.withdrawn.is_empty(),
+        "{n:?}"
+    );
+    let s = sale(&south, at_south.order)?;
+    ensure!(
+        s.status == SaleStatus::PartiallyConfirmed && s.withdrawn.len() == 1,
+        "south keeps its final ticket, the provisional one is withdrawn: {s:?}"
+    );
+    ensure!(!s.withdrawn.contains(&at_south.final_tickets[0]));
+    let w = sale(&west, order)?;
+    ensure!(
+        w.status == SaleStatus::Rejected,
+        "the forged claim made nothing final: {w:?}"
+    );
+    let row = crate::desk::lease_row(&server, DEMO, &lease)?;
+    ensure!(
+        row["venue"] == true && row["desk_name"] == "Main hall" && row["sold"] == 3,
+        "{row}"
+    );
+    ensure!(crate::desk::server_remaining(&server, DEMO, seat_type)? == 0);
+
+    // A lease goes to a relay of this conference that is not revoked, and nobody else.
+    let (_, other_relay) = server.admin_raw(
+        Method::POST,
+        &format!("/v1/conferences/{}/relays", elsewhere.id),
+        Some(json!({"name": "Elsewhere hall"})),
+    )?;
+    server.admin(
+        Method::POST,
+        &format!("/v1/conferences/{DEMO}/relays/{relay_id}/revoke"),
+        None,
+    )?;
+    for holder in [relay_id, other_relay["device_id"].to_string()] {
+        let holder = holder.trim_matches('"').to_owned();
+        let (status, body) = server.admin_raw(
+            Method::POST,
+            &format!("/v1/conferences/{DEMO}/leases"),
+            Some(json!({"desk": holder, "seat_type": seat_type, "quantity": 1, "until": until})),
+        )?;
+        ensure!(
+            status == 422 && body["code"] == "lease.desk_not_eligible",
+            "{status} {body}"
+        );
+    }
     Ok(())
 }

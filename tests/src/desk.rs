@@ -79,6 +79,15 @@ impl LocalDesk {
         &self.runtime
     }
 
+    /// Sells at the door as the window does: behind a venue relay, seats from its venue
+    /// lease first.
+    pub fn sell_at_door(
+        &self,
+        req: &onsite_desk_core::SaleRequest,
+    ) -> Result<onsite_desk_core::SaleReceipt> {
+        Ok(self.runtime.block_on(self.sync.sell(req, false))?)
+    }
+
     /// One sync round; fails if it does not complete.
     pub fn sync(&self) -> Result<SyncReport> {
         Ok(self.try_sync()?)

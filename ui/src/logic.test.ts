@@ -264,6 +264,21 @@ describe("a sale's finality, said before the payment", () => {
     expect(mixed.text).toBe("2 final (from this desk's lease), 2 provisional: refunded if the seats are gone when this desk syncs");
     expect(saleFinality(["workshop"], seats).text).toBe("Provisional: refunded if the seats are gone when this desk syncs");
   });
+  it("counts the venue relay's lease after the desk's own", () => {
+    const venue = [
+      { seat_type: "general", lease_left: 1, venue_left: 2 },
+      { seat_type: "workshop", lease_left: 0, venue_left: 1 },
+    ];
+    expect(saleFinality(["workshop"], venue).text).toBe("Final: the seat comes from the venue's lease");
+    expect(saleFinality(["general", "general"], venue).text).toBe(
+      "Final: all 2 seats come from this desk's and the venue's leases",
+    );
+    const over = saleFinality(["general", "general", "general", "general"], venue);
+    expect([over.final, over.provisional]).toEqual([3, 1]);
+    expect(over.text).toBe(
+      "3 final (from this desk's and the venue's leases), 1 provisional: refunded if the seats are gone when this desk syncs",
+    );
+  });
 });
 
 describe("the readiness checklist's heading", () => {

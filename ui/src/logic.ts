@@ -278,20 +278,30 @@ export function seatsLeft(s: { remaining: number; overbook: boolean }): string {
  */
 export function saleFinality(
   wanted: string[],
-  seats: { seat_type: string; lease_left: number }[],
+  seats: { seat_type: string; lease_left: number; venue_left?: number }[],
 ): { final: number; provisional: number; text: string } {
   const per = new Map<string, number>();
   for (const t of wanted) per.set(t, (per.get(t) ?? 0) + 1);
-  let final = 0;
-  for (const [t, n] of per) final += Math.min(n, Math.max(0, seats.find((s) => s.seat_type === t)?.lease_left ?? 0));
+  let own = 0;
+  let venue = 0;
+  for (const [t, n] of per) {
+    const s = seats.find((x) => x.seat_type === t);
+    const fromOwn = Math.min(n, Math.max(0, s?.lease_left ?? 0));
+    own += fromOwn;
+    venue += Math.min(n - fromOwn, Math.max(0, s?.venue_left ?? 0));
+  }
+  const final = own + venue;
   const provisional = wanted.length - final;
   const refund = "refunded if the seats are gone when this desk syncs";
+  // The venue relay's seats are asked for as the sale is made: said as expected, not promised.
+  const from =
+    venue === 0 ? "this desk's lease" : own === 0 ? "the venue's lease" : "this desk's and the venue's leases";
   const text =
     provisional === 0
-      ? `Final: ${final === 1 ? "the seat comes" : `all ${final} seats come`} from this desk's lease`
+      ? `Final: ${final === 1 ? "the seat comes" : `all ${final} seats come`} from ${from}`
       : final === 0
         ? `Provisional: ${refund}`
-        : `${final} final (from this desk's lease), ${provisional} provisional: ${refund}`;
+        : `${final} final (from ${from}), ${provisional} provisional: ${refund}`;
   return { final, provisional, text };
 }
 

@@ -116,6 +116,7 @@ export function WalkIn({ state }: { state: DeskState }) {
                 {seatsLeft(s)}
                 {s.pending > 0 && ` (${s.pending} sold here, not confirmed)`}
                 {s.lease_left > 0 && <span class="lease"> — {s.lease_left} held for this desk: final</span>}
+                {s.venue_left > 0 && <span class="lease venue"> — {s.venue_left} in the venue's lease: final</span>}
               </td>
               <td>
                 <button class="add-seat" disabled={s.remaining <= 0 && !s.overbook} onClick={() => add(s)}>

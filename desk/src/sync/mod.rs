@@ -135,6 +135,8 @@ struct PullPage<'a> {
     venue_cursor: Option<String>,
     #[serde(default)]
     venue_reset: bool,
+    #[serde(default)]
+    venue_seats: Option<Vec<onsite_shared::protocol::VenueSeatsLeft>>,
 }
 
 #[derive(Deserialize)]
@@ -152,6 +154,8 @@ struct VenueUpdate {
     /// `None`: the server has no venue feed.
     cursor: Option<String>,
     reset: bool,
+    /// What the relay's venue leases have left to hand out.
+    seats: Vec<onsite_shared::protocol::VenueSeatsLeft>,
 }
 
 /// A pull page decoded and checked, ready to store (decoding needs no database, so it runs
@@ -182,6 +186,7 @@ impl DecodedPage {
                     rejected: Vec::new(),
                     cursor: Some(cursor),
                     reset: page.venue_reset,
+                    seats: page.venue_seats.unwrap_or_default(),
                 };
                 for e in entries {
                     if let Some(raw) = e.event {
@@ -411,10 +416,16 @@ impl Desk {
                 refresh.extend(log::insert_venue(tx, &venue.events)?);
                 refresh.extend(log::remove_venue(tx, &venue.rejected)?);
                 match &venue.cursor {
-                    Some(c) => set_setting(tx, "venue_cursor", c)?,
+                    Some(c) => {
+                        set_setting(tx, "venue_cursor", c)?;
+                        set_setting(tx, "venue_seats", &serde_json::to_string(&venue.seats)?)?;
+                    }
                     None => {
                         refresh.extend(log::clear_venue(tx)?);
-                        tx.execute("DELETE FROM settings WHERE key = 'venue_cursor'", [])?;
+                        tx.execute(
+                            "DELETE FROM settings WHERE key IN ('venue_cursor', 'venue_seats')",
+                            [],
+                        )?;
                     }
                 }
             }
@@ -631,6 +642,66 @@ impl SyncClient {
             .said
             .map_err(refused)?;
         self.sync_once().await
+    }
+}
+
+/// How long a sale waits for the venue relay's seats before it goes on without them.
+pub const VENUE_SEATS_WAIT: Duration = Duration::from_millis(1500);
+
+impl SyncClient {
+    /// Sells at the door (and lets the buyers in when `admit` says so). When this desk talks
+    /// to a venue relay that holds a venue lease of the seat types sold, and its own leases do
+    /// not cover the sale, it first asks the relay for seats from the venue lease: those
+    /// tickets are final, as from its own lease. A relay that does not answer within
+    /// [`VENUE_SEATS_WAIT`], or has none left, changes nothing: the sale is made as before
+    /// (provisional beyond the desk's own leases).
+    pub async fn sell(
+        &self,
+        req: &crate::walk_in::SaleRequest,
+        admit: bool,
+    ) -> Result<crate::walk_in::SaleReceipt, SyncError> {
+        let order = onsite_shared::ids::OrderId::from_uuid(uuid::Uuid::now_v7());
+        let relay = {
+            let net = self.net();
+            net.server.clone().filter(|_| net.via_relay)
+        };
+        let need = match relay {
+            Some(_) => self.desk.venue_need(req)?,
+            None => Vec::new(),
+        };
+        let mut handed = Vec::new();
+        let to = match (relay, need.is_empty()) {
+            (Some(relay), false) => self.desk.enrolment()?.map(|to| to.at(&relay)),
+            _ => None,
+        };
+        if let Some(to) = &to {
+            match self
+                .transport
+                .venue_seats(to, order, &need, VENUE_SEATS_WAIT)
+                .await
+            {
+                Ok(Answer {
+                    said: Ok(seats), ..
+                }) => handed = seats.allocations,
+                Ok(Answer { said: Err(r), .. }) => {
+                    tracing::warn!(status = r.status, "the venue relay handed no seats");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the venue relay did not answer; selling without its seats")
+                }
+            }
+        }
+        let sold = self.desk.sell_as(req, admit, order, &handed);
+        if let (Err(_), Some(to), false) = (&sold, &to, handed.is_empty()) {
+            // Nothing was sold: the seats go back to the venue (if the relay hears).
+            let _ = self
+                .transport
+                .venue_seats(to, order, &[], VENUE_SEATS_WAIT)
+                .await;
+        }
+        let receipt = sold?;
+        self.nudge();
+        Ok(receipt)
     }
 }
 
@@ -994,6 +1065,7 @@ impl<T: Transport> SyncClient<T> {
                     rejected: Vec::new(),
                     cursor: None,
                     reset: false,
+                    seats: Vec::new(),
                 });
             }
         }

@@ -259,6 +259,33 @@ impl Http {
     }
 }
 
+impl Http {
+    /// Asks a venue relay for seats from its venue leases for the sale `order` (online, over
+    /// the venue network, before the payment is taken); `seats` empty gives them back. Within
+    /// `wait`: a relay that does not answer at once is no help at the door.
+    pub async fn venue_seats(
+        &self,
+        to: &Enrolment,
+        order: onsite_shared::ids::OrderId,
+        seats: &[onsite_shared::seat_availability::SeatQuantity],
+        wait: Duration,
+    ) -> Result<Answer<onsite_shared::protocol::VenueSeats>, SyncError> {
+        let body = onsite_shared::protocol::VenueSeatsRequest {
+            seats: seats.to_vec(),
+        };
+        let res = self
+            .client
+            .put(format!("{}/v1/sync/venue-seats/{order}", to.server_url))
+            .bearer_auth(&to.token)
+            .timeout(wait)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| unreachable(&e))?;
+        Self::answer(res, async |r| r.json().await).await
+    }
+}
+
 /// The server's clock, from the `Date` header (whole seconds).
 fn server_date(res: &reqwest::Response) -> Option<Timestamp> {
     let date = res

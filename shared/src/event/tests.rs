@@ -369,6 +369,7 @@ fn samples() -> Vec<Event> {
             seat_type: GENERAL,
             quantity: 5,
             until: at(18, 0),
+            venue: false,
         }
         .into(),
         s::Event::LeaseSold {

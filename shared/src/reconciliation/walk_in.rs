@@ -21,12 +21,13 @@ use crate::aggregate::{DomainError, Timestamp, execute};
 use crate::conference::{Conference, OversellPolicy};
 use crate::conflict::{self, ConflictKind};
 use crate::event::Event as AnyEvent;
-use crate::ids::{ConferenceId, ConflictId, SeatTypeId, TicketId};
+use crate::ids::{ConferenceId, ConflictId, DeviceId, SeatTypeId, TicketId};
 use crate::money::Money;
 use crate::order::{self, OrderOrigin, OrderStatus, Payment, PaymentMethod};
+use crate::protocol::VenueAllocation;
 use crate::seat_assignments::{self, Seat};
 use crate::seat_availability::{self, SeatQuantity, SeatsAvailability};
-use crate::walk_in::{Event, RejectReason, Sale, WalkInSale};
+use crate::walk_in::{Event, LeaseClaim, RejectReason, Sale, WalkInSale};
 
 /// What the server needs to decide a pushed sale.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +38,10 @@ pub struct Authority<'a> {
     pub conflict: ConflictId,
     /// The server's clock.
     pub now: Timestamp,
+    /// The venue relay that forwarded the sale, if one did, and what it says it handed the
+    /// desk from its venue leases.
+    pub relay: Option<DeviceId>,
+    pub allocations: &'a [VenueAllocation],
 }
 
 /// Why a sale could not be reconciled at all (the shell answers the push with a rejection).
@@ -72,16 +77,33 @@ impl DomainError for ReconcileError {
     }
 }
 
-/// Checks that every lease a pushed sale claims is one the selling desk was granted, for the
-/// seat type it claims it for (a forged or confused claim refuses the sale, changing nothing).
+/// Checks that every lease a pushed sale claims is one the selling desk was granted, or a
+/// venue lease, for the seat type it claims it for (a forged or confused claim refuses the
+/// sale, changing nothing). What a claim on a venue lease is worth, [`reconcile`] decides.
 pub fn check_leases(sale: &Sale, seats: &SeatsAvailability) -> Result<(), crate::walk_in::Error> {
     for claim in &sale.from_leases {
         match seats.leases.get(&claim.lease) {
-            Some(l) if l.desk == sale.desk && l.seat_type == claim.seat_type => {}
+            Some(l) if (l.venue || l.desk == sale.desk) && l.seat_type == claim.seat_type => {}
             _ => return Err(crate::walk_in::Error::LeaseNotHeld(claim.lease)),
         }
     }
     Ok(())
+}
+
+/// What of a claim on a venue lease stands: the seats the relay holding the lease handed the
+/// desk for this sale, when that relay forwarded it; nothing otherwise (the desk took the seats
+/// through another relay, or pushed straight upstream, and those seats are decided like any
+/// others: a claim nobody vouches for makes no sale final).
+fn vouched(sale: &Sale, claim: &LeaseClaim, holder: DeviceId, authority: &Authority<'_>) -> u32 {
+    if authority.relay != Some(holder) {
+        return 0;
+    }
+    authority
+        .allocations
+        .iter()
+        .filter(|a| a.order == sale.order && a.lease == claim.lease)
+        .map(|a| a.quantity)
+        .fold(0, u32::saturating_add)
 }
 
 /// Re-decides a desk's sale against the authoritative seats. Returns every resulting event,
@@ -92,6 +114,7 @@ pub fn reconcile(sale: &Sale, authority: Authority<'_>) -> Result<Vec<AnyEvent>,
         seats,
         conflict: conflict_id,
         now,
+        ..
     } = authority;
     if let Some(expected) = conference.id
         && expected != sale.conference
@@ -118,8 +141,15 @@ pub fn reconcile(sale: &Sale, authority: Authority<'_>) -> Result<Vec<AnyEvent>,
             .granted
             .saturating_sub(lease.sold)
             .saturating_sub(lease.beyond);
+        let claimed = if lease.venue {
+            claim
+                .quantity
+                .min(vouched(sale, claim, lease.desk, &authority))
+        } else {
+            claim.quantity
+        };
         let quantity = if sale.sold_at < lease.until {
-            claim.quantity.min(cap)
+            claimed.min(cap)
         } else {
             0
         };

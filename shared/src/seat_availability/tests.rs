@@ -393,6 +393,7 @@ fn grant(lease: LeaseId, quantity: u32) -> Command {
         seat_type: GENERAL,
         quantity,
         until: until(),
+        venue: false,
     }
 }
 
@@ -404,6 +405,7 @@ fn granted(lease: LeaseId, quantity: u32) -> Event {
         seat_type: GENERAL,
         quantity,
         until: until(),
+        venue: false,
     }
 }
 
@@ -479,6 +481,7 @@ fn a_lease_is_granted_whole_or_refused_with_what_is_left() {
             seat_type: UNKNOWN,
             quantity: 1,
             until: until(),
+            venue: false,
         })
         .then_err(Error::UnknownSeatType(UNKNOWN));
 }
@@ -620,6 +623,7 @@ proptest! {
                     seat_type: GENERAL,
                     quantity: *n,
                     until: until(),
+                    venue: false,
                 },
                 LeaseOp::Sell(l, n) => Command::SellFromLease {
                     conference: CONF,
@@ -667,4 +671,34 @@ proptest! {
         }
         prop_assert_eq!(replay::<SeatsAvailability>(&history), state);
     }
+}
+
+#[test]
+fn a_venue_lease_says_so_and_a_lease_granted_before_venue_leases_is_a_desks() {
+    let venue = Event::LeaseGranted {
+        conference: CONF,
+        lease: L1,
+        desk: NORTH,
+        seat_type: GENERAL,
+        quantity: 3,
+        until: until(),
+        venue: true,
+    };
+    let json = serde_json::to_value(&venue).unwrap();
+    assert_eq!(json["payload"]["venue"], true);
+    let state = SeatsAvailability::default()
+        .evolve(&Event::AvailableSeatsChanged {
+            conference: CONF,
+            seats: vec![SeatDelta {
+                seat_type: GENERAL,
+                delta: 10,
+            }],
+        })
+        .evolve(&venue);
+    assert!(state.leases[&L1].venue);
+    // A desk's lease is written as before venue leases existed, and read back as a desk's.
+    let desk = serde_json::to_value(granted(L1, 3)).unwrap();
+    assert!(desk["payload"].get("venue").is_none(), "{desk}");
+    let back: Event = serde_json::from_value(desk).unwrap();
+    assert_eq!(back, granted(L1, 3));
 }

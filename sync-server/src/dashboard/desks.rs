@@ -364,6 +364,8 @@ fn leases_table(rows: &[LeaseRow], conf: &ConferencePage) -> Markup {
         h2 { "Seat leases" }
         p.muted {
             "Seats held for one desk: its walk-in sales from them are final, even offline. \
+             A venue lease is held by a venue relay: every desk behind it sells from it, \
+             finally, while the venue's internet is down. \
              Unsold seats go back when the lease ends."
         }
         @if rows.is_empty() {
@@ -377,7 +379,10 @@ fn leases_table(rows: &[LeaseRow], conf: &ConferencePage) -> Markup {
                     }
                     @for r in rows {
                         tr data-lease=(r.lease) data-desk=(r.desk_name) {
-                            td { (r.desk_name) }
+                            td {
+                                @if r.venue { span.venue { "Venue: " } }
+                                (r.desk_name)
+                            }
                             td { (r.seat_type_name) }
                             td.n { (r.granted) }
                             td.n.sold {
@@ -414,11 +419,16 @@ fn leases_table(rows: &[LeaseRow], conf: &ConferencePage) -> Markup {
     }
 }
 
-fn grant_form(desks: &[DeviceRow], conf: &ConferencePage) -> Markup {
+fn grant_form(
+    desks: &[DeviceRow],
+    relays: &[crate::relay::registry::RelayRow],
+    conf: &ConferencePage,
+) -> Markup {
     if !conf.session.role.manages() {
         return html! {};
     }
     let active: Vec<&DeviceRow> = desks.iter().filter(|d| d.revoked_at.is_none()).collect();
+    let relays: Vec<_> = relays.iter().filter(|r| r.revoked_at.is_none()).collect();
     html! {
         form.card method="post" action=(conf.href("/desks/leases")) #grant-lease {
             input type="hidden" name="csrf" value=(conf.session.csrf);
@@ -438,6 +448,13 @@ fn grant_form(desks: &[DeviceRow], conf: &ConferencePage) -> Markup {
                 " for "
                 select #lease-desk name="desk" {
                     @for d in &active { option value=(d.device_id) { (d.name) } }
+                    @if !relays.is_empty() {
+                        optgroup label="Venue relays: every desk behind it sells from the lease" {
+                            @for r in &relays {
+                                option.venue value=(r.relay_id) { "Venue: " (r.name) }
+                            }
+                        }
+                    }
                 }
             }
             label.inline {
@@ -649,7 +666,7 @@ async fn list<S: Store>(State(app): State<Arc<App<S>>>, conf: ConferencePage) ->
         (enrol_form(&conf.session.csrf, &conf))
         (relays_table(&relays, &rows, &conf))
         (leases_table(&leases, &conf))
-        (grant_form(&rows, &conf))
+        (grant_form(&rows, &relays, &conf))
         (policy_form(&policy, &conf))
     };
     conf.render(Tab::Desks, "Desks", true, &body)

@@ -11,23 +11,26 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use onsite_shared::error_code;
-use onsite_shared::ids::{ConferenceId, DeviceId};
+use onsite_shared::ids::{ConferenceId, DeviceId, OrderId};
 use onsite_shared::protocol::{
     DeskCredentials, EnrolRequest, ErrorBody, HELD_SINCE, MAX_DECIDED, MAX_VENUE, PushRequest,
-    PushResponse, RelayDesk, RelayPush, RelayStatus,
+    PushResponse, RelayDesk, RelayPush, RelayStatus, VenueSeats, VenueSeatsRequest,
 };
 use serde::Deserialize;
 
 use super::error::ApiError;
 use super::extract::{AdminAuth, Body, DeskAuth, Params, QueryParams, RelayAuth};
 use super::now;
-use super::sync::{PullQuery, pull_page, push_from};
+use super::sync::{PullQuery, pull_page, push_forwarded};
 use crate::App;
 use crate::devices::{self, AuthError};
 use crate::recorder::Rejected;
-use crate::relay::{Venue, held, registry};
+use crate::relay::{Venue, held, registry, venue_seats};
 use crate::storage::{PullScope, Store, StoreError};
 use crate::sync;
+
+/// The most venue-seat allocations one forward may vouch for (a few seat types per sale).
+const MAX_ALLOCATIONS: usize = 4 * onsite_shared::protocol::MAX_PUSH_ITEMS;
 
 pub(super) fn router<S: Store>() -> Router<Arc<App<S>>> {
     Router::new()
@@ -135,7 +138,18 @@ pub(super) async fn push<S: Store>(
                 format!("desk {device} is not an enrolled desk of this relay's conference"),
             ),
         })?;
-    Ok(Json(push_from(&app, desk, req.push, now()).await?))
+    if req.allocations.len() > MAX_ALLOCATIONS {
+        return Err(super::error::malformed(format!(
+            "at most {MAX_ALLOCATIONS} allocations per forward"
+        )));
+    }
+    let forwarded = sync::Forwarded {
+        relay: relay.relay,
+        allocations: req.allocations,
+    };
+    Ok(Json(
+        push_forwarded(&app, desk, req.push, Some(forwarded), now()).await?,
+    ))
 }
 
 /// Say how the relay is (a relay).
@@ -229,6 +243,10 @@ pub fn relay_router<S: Store>(app: Arc<App<S>>, venue: Arc<Venue>) -> axum::Rout
         .route("/v1/health", get(relay_health::<S>))
         .route("/v1/sync/push", post(held_push::<S>))
         .route("/v1/sync/pull", get(venue_pull::<S>))
+        .route(
+            "/v1/sync/venue-seats/{order}",
+            axum::routing::put(venue_seats::<S>),
+        )
         .fallback(upstream_only)
         .with_state(app)
         .layer(Extension(venue))
@@ -262,7 +280,7 @@ async fn relay_health<S: Store>(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (held, mirrored, desks) = app
         .store
-        .read(|tx| {
+        .read(move |tx| {
             Ok::<_, StoreError>((
                 held::unsent(tx)?,
                 crate::storage::count(tx, "SELECT COUNT(*) FROM events", &[])?,
@@ -286,6 +304,7 @@ async fn relay_health<S: Store>(
         "held": held,
         "mirrored": mirrored,
         "desks": desks,
+        "venue_seats": venue.seats_left(),
     })))
 }
 
@@ -315,6 +334,35 @@ async fn held_push<S: Store>(
     Ok(Json(response))
 }
 
+/// Seats from the relay's venue leases for a desk's walk-in sale, asked before the payment
+/// is taken: handed out at once as far as they go (`allocations` may be fewer than asked, or
+/// none), kept for the order. The desk names them in its sale; the relay vouches for them
+/// when it forwards the sale, and upstream commits them from the lease.
+async fn venue_seats<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Extension(venue): Extension<Arc<Venue>>,
+    DeskAuth(desk): DeskAuth,
+    Params(order): Params<OrderId>,
+    Body(ask): Body<VenueSeatsRequest>,
+) -> Result<Json<VenueSeats>, ApiError> {
+    if venue.stopped() {
+        return Err(ApiError::relay_revoked());
+    }
+    venue.saw(desk.device);
+    let relay = venue.id.relay;
+    let now = now();
+    let (allocations, left) = app
+        .store
+        .write(move |tx| {
+            let allocations = venue_seats::allocate(tx, relay, desk, order, &ask, now)?;
+            let left = venue_seats::left(tx, relay, desk.conference, now)?;
+            Ok::<_, Rejected>((allocations, left))
+        })
+        .await?;
+    venue.set_seats_left(left);
+    Ok(Json(VenueSeats { allocations }))
+}
+
 /// A desk's pull at the relay: the mirrored log, with the venue feed and decided outcomes
 /// when asked.
 async fn venue_pull<S: Store>(
@@ -338,6 +386,7 @@ async fn venue_pull<S: Store>(
     let decided_from = q.decided_from;
     let cursor = q.venue.clone();
     let feed = venue.id.feed.clone();
+    let seats_left = venue.seats_left();
     let extra = app
         .store
         .read(move |tx| {
@@ -351,6 +400,9 @@ async fn venue_pull<S: Store>(
             if let Some(cursor) = cursor {
                 let page = held::venue(tx, &feed, desk.device, &cursor, MAX_VENUE)?;
                 extra.insert("venue".into(), serde_json::to_value(page.entries)?);
+                if !seats_left.is_empty() {
+                    extra.insert("venue_seats".into(), serde_json::to_value(&seats_left)?);
+                }
                 extra.insert("venue_cursor".into(), page.cursor.into());
                 if page.reset {
                     extra.insert("venue_reset".into(), true.into());

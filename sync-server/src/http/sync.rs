@@ -57,8 +57,23 @@ pub async fn push_from<S: Store>(
     req: PushRequest,
     now: Timestamp,
 ) -> Result<PushResponse, ApiError> {
+    push_forwarded(app, desk, req, None, now).await
+}
+
+/// [`push_from`], for a push a venue relay forwarded (`relay`) or the desk's own (`None`).
+pub async fn push_forwarded<S: Store>(
+    app: &App<S>,
+    desk: Desk,
+    req: PushRequest,
+    relay: Option<sync::Forwarded>,
+    now: Timestamp,
+) -> Result<PushResponse, ApiError> {
     let skew = req.device_time.map(|t| (t - now).num_milliseconds());
-    let checked = Arc::new(sync::check(desk, req)?);
+    let mut checked = sync::check(desk, req)?;
+    if let Some(relay) = relay {
+        checked = checked.forwarded(relay);
+    }
+    let checked = Arc::new(checked);
     // Held here too, so that the request is freed on this task rather than by the writer.
     let request = Arc::clone(&checked);
     let response = app

@@ -10,9 +10,9 @@
 
 use onsite_shared::aggregate::Timestamp;
 use onsite_shared::event::Envelope;
-use onsite_shared::ids::{ClientId, DeviceId, EventId};
+use onsite_shared::ids::{ClientId, DeviceId, EventId, OrderId};
 use onsite_shared::protocol::{
-    OutcomeStatus, PushItem, PushOutcome, PushRequest, PushResponse, VenueEntry,
+    OutcomeStatus, PushItem, PushOutcome, PushRequest, PushResponse, VenueAllocation, VenueEntry,
 };
 
 use crate::params;
@@ -71,6 +71,11 @@ pub fn hold(
                     time_text(&now)
                 ],
             )?;
+            if item.event.event_type == SALE_RECORDED
+                && let Ok(order) = item.event.stream.id.parse::<OrderId>()
+            {
+                super::venue_seats::fix(tx, desk.device, order)?;
+            }
             // Upstream has what is at or below `last` already: it is in the mirror, or will be.
             if item.client_seq > last {
                 tx.execute(
@@ -209,7 +214,7 @@ pub fn next_batch(
     tx: &mut dyn Tx,
     client: ClientId,
     limit: usize,
-) -> Result<Option<(DeviceId, PushRequest)>, StoreError> {
+) -> Result<Option<(DeviceId, PushRequest, Vec<VenueAllocation>)>, StoreError> {
     let rows = tx.query(
         "SELECT client_seq, device_id, envelope, app_version FROM relay_held \
          WHERE client_id = $1 AND outcome IS NULL ORDER BY client_seq LIMIT $2",
@@ -231,6 +236,13 @@ pub fn next_batch(
             event: serde_json::from_str(&r.text(2)?)?,
         });
     }
+    // The sales in the batch, for what the relay handed them from its venue leases.
+    let sales: Vec<OrderId> = items
+        .iter()
+        .filter(|i| i.event.event_type == SALE_RECORDED)
+        .filter_map(|i| i.event.stream.id.parse().ok())
+        .collect();
+    let allocations = super::venue_seats::for_batch(tx, device, &sales)?;
     let unsent = crate::storage::count(
         tx,
         "SELECT COUNT(*) FROM relay_held WHERE client_id = $1 AND outcome IS NULL",
@@ -246,8 +258,12 @@ pub fn next_batch(
             device_time: None,
             items,
         },
+        allocations,
     )))
 }
+
+/// The event type of a desk's walk-in sale (its stream's id is the sale's order).
+const SALE_RECORDED: &str = "walk_in.sale_recorded";
 
 /// Keeps upstream's answer to a forwarded batch: each item's final outcome; a refused event
 /// goes on the venue feed as refused, so the desks stop showing it.

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use onsite_shared::ids::{ClientId, ConferenceId, DeviceId};
-use onsite_shared::protocol::{DeskCredentials, RelayDesk, RelayPush, RelayStatus};
+use onsite_shared::protocol::{DeskCredentials, RelayDesk, RelayPush, RelayStatus, VenueSeatsLeft};
 
 use crate::event_log::{self, Append};
 use crate::params;
@@ -37,6 +37,7 @@ pub mod advertise;
 pub mod held;
 pub mod registry;
 pub mod upstream;
+pub mod venue_seats;
 
 use upstream::{Upstream, UpstreamError};
 
@@ -158,6 +159,8 @@ pub struct Venue {
     online: AtomicBool,
     /// Set when upstream refused the relay's own token: the loops stop.
     revoked: AtomicBool,
+    /// What the venue leases have left to hand out, as of the last mirror or allocation.
+    seats_left: Mutex<Option<Vec<VenueSeatsLeft>>>,
 }
 
 impl Venue {
@@ -171,6 +174,7 @@ impl Venue {
             seen: Mutex::new(HashMap::new()),
             online: AtomicBool::new(false),
             revoked: AtomicBool::new(false),
+            seats_left: Mutex::new(None),
         })
     }
 
@@ -180,6 +184,30 @@ impl Venue {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(desk, Instant::now());
+    }
+
+    /// What the venue leases have left to hand out, as last computed.
+    pub fn seats_left(&self) -> Vec<VenueSeatsLeft> {
+        self.seats_left
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .unwrap_or_default()
+    }
+
+    fn seats_left_known(&self) -> bool {
+        self.seats_left
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
+    }
+
+    /// What the venue leases have left now (after a mirror page or an allocation).
+    pub fn set_seats_left(&self, left: Vec<VenueSeatsLeft>) {
+        *self
+            .seats_left
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(left);
     }
 
     /// A push was held: forward it now.
@@ -297,7 +325,8 @@ pub async fn mirror_once<S: Store>(app: &App<S>, venue: &Venue) -> Result<usize,
             }
             other => other?,
         };
-        let conference = venue.id.conference;
+        let (conference, relay) = (venue.id.conference, venue.id.relay);
+        let counted = venue.seats_left_known();
         let has_more = page.has_more;
         let next = page.next_cursor;
         let events = page.events;
@@ -314,9 +343,27 @@ pub async fn mirror_once<S: Store>(app: &App<S>, venue: &Venue) -> Result<usize,
                 let n = fresh.len();
                 event_log::insert_events(tx, conference, fresh)?;
                 set_state(tx, "mirror_cursor", &next)?;
-                Ok::<_, StoreError>(n)
+                // Only new events change what the venue leases have left (allocations
+                // say it themselves).
+                let left = if n > 0 || !counted {
+                    Some(venue_seats::left(
+                        tx,
+                        relay,
+                        conference,
+                        chrono::Utc::now(),
+                    )?)
+                } else {
+                    None
+                };
+                Ok::<_, StoreError>((n, left))
             })
-            .await?;
+            .await
+            .map(|(n, left)| {
+                if let Some(left) = left {
+                    venue.set_seats_left(left);
+                }
+                n
+            })?;
         if !has_more {
             return Ok(new);
         }
@@ -340,7 +387,7 @@ async fn forward_once<S: Store>(
         {
             continue;
         }
-        while let Some((device, push)) = app
+        while let Some((device, push, allocations)) = app
             .store
             .read(move |tx| held::next_batch(tx, client, FORWARD_BATCH))
             .await?
@@ -350,6 +397,7 @@ async fn forward_once<S: Store>(
                 .push(&RelayPush {
                     device_id: device,
                     push,
+                    allocations,
                 })
                 .await;
             venue.answered(&result);

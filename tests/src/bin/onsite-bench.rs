@@ -25,7 +25,8 @@
 //!   a relay with its uplink cut (p50/p99, the second desk syncing in the background as the app
 //!   does), the relay's forward throughput (a desk pushes to the relay, until upstream decided
 //!   everything) vs the same desk pushing straight upstream, and a fresh desk's bootstrap
-//!   from the relay vs from upstream.
+//!   from the relay vs from upstream; a door sale final from the relay's venue lease (asked over
+//!   the LAN) vs a provisional one at the desk alone.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -270,9 +271,73 @@ fn relay(o: &Options) -> Result<()> {
     // LAN propagation with the uplink cut: admitted at one desk, shown at another.
     let north = behind("North")?;
     let south = behind("South")?;
+    // A venue lease for the door sales below, learned by the relay before the uplink fails.
+    north.sync()?;
+    let seat = north
+        .availability()?
+        .into_iter()
+        .filter(|a| !a.overbook)
+        .max_by_key(|a| a.remaining)
+        .context("a seat type")?;
+    const SALES: u32 = 40;
+    anyhow::ensure!(
+        seat.remaining > i64::from(3 * SALES),
+        "{seat:?}: too few seats"
+    );
+    let relay_id = relay.health()?["relay"].clone();
+    server.admin(
+        reqwest::Method::POST,
+        &format!("/v1/conferences/{DEMO}/leases"),
+        Some(serde_json::json!({
+            "desk": relay_id, "seat_type": seat.seat_type, "quantity": SALES,
+            "until": chrono::Utc::now() + chrono::Duration::hours(2),
+        })),
+    )?;
+    relay_until(&relay, "learned its venue lease", |h| {
+        h["venue_seats"]
+            .as_array()
+            .is_some_and(|rows| rows.iter().any(|r| r["left"] == SALES))
+    })?;
     uplink.cut();
     north.sync()?;
     south.sync()?;
+    // Door sales while the uplink is down: one ticket each, final from the venue lease (the
+    // relay asked over the LAN first) vs provisional (the desk alone), in turns.
+    let (mut from_venue, mut alone) = (Vec::new(), Vec::new());
+    for i in 0..SALES {
+        let sale = |who: &str| onsite_desk_core::SaleRequest {
+            tickets: vec![onsite_desk_core::SaleTicketRequest {
+                seat_type: seat.seat_type,
+                first_name: format!("{who}{i}"),
+                last_name: "Walker".into(),
+                email: String::new(),
+                company: String::new(),
+                attendee_types: vec![],
+            }],
+            payment_method: onsite_shared::order::PaymentMethod::Cash,
+            amount_taken_minor: seat.price.amount_minor,
+        };
+        let started = Instant::now();
+        let receipt = north.sell_at_door(&sale("Venue"))?;
+        from_venue.push(started.elapsed());
+        anyhow::ensure!(
+            receipt.final_tickets.len() == 1,
+            "final from the venue lease"
+        );
+        let started = Instant::now();
+        let receipt = north.sell(&sale("Alone"))?;
+        alone.push(started.elapsed());
+        anyhow::ensure!(receipt.final_tickets.is_empty(), "provisional");
+    }
+    from_venue.sort();
+    alone.sort();
+    println!(
+        "  door sale, uplink cut: final from the relay's venue lease p50 {:.1} ms, p99 {:.1} ms vs provisional at the desk alone p50 {:.1} ms (×{:.1}; {SALES} each)",
+        ms(percentile(&from_venue, 0.50)),
+        ms(percentile(&from_venue, 0.99)),
+        ms(percentile(&alone, 0.50)),
+        percentile(&from_venue, 0.50).as_secs_f64() / percentile(&alone, 0.50).as_secs_f64(),
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let south_desk = std::sync::Arc::clone(&south.desk);
     let background = std::thread::spawn(move || -> Result<()> {

@@ -23,7 +23,12 @@ pending: number,
  */
 lease_left: number, 
 /**
- * What this desk may still sell: `authoritative - pending + lease_left`.
+ * Seats the venue relay this desk talks to had left in its venue leases at the last
+ * sync: sales of these are final too (the desk asks the relay before the payment).
+ */
+venue_left: number, 
+/**
+ * What this desk may still sell: `authoritative - pending + lease_left + venue_left`.
  */
 remaining: number, 
 /**

@@ -13,6 +13,8 @@ fn authority<'a>(conference: &'a Conference, seats: &'a SeatsAvailability) -> Au
         seats,
         conflict: CONFLICT,
         now: at(10, 0),
+        relay: None,
+        allocations: &[],
     }
 }
 
@@ -291,6 +293,7 @@ fn leased_and_the_rest_sold_online(quota: i64, leased: u32) -> SeatsAvailability
             seat_type: GENERAL,
             quantity: leased,
             until: at(18, 0),
+            venue: false,
         },
     );
     let rest = u32::try_from(seats.remaining(GENERAL).unwrap()).unwrap();
@@ -560,6 +563,7 @@ mod interleavings {
                             seat_type: GENERAL,
                             quantity: k,
                             until: at(18, 0),
+                            venue: false,
                         }) {
                             seats = next;
                             // Granted online: the desk hears of it at once.
@@ -618,4 +622,132 @@ mod interleavings {
             push_all(&mut desk, &mut seats, &conf);
         }
     }
+}
+
+// ---- venue leases (held by a relay for the desks behind it) ----
+
+const RELAY: DeviceId = DeviceId::from_u128(950);
+const OTHER_RELAY: DeviceId = DeviceId::from_u128(951);
+
+/// `quota` General seats, `leased` of them held by the relay for the venue, every other one
+/// sold online.
+fn venue_leased_and_the_rest_sold_online(quota: i64, leased: u32) -> SeatsAvailability {
+    let seats = run(
+        seats_with(quota),
+        &SeatsCommand::GrantLease {
+            conference: crate::walk_in::tests::CONF,
+            lease: LEASE_A,
+            desk: RELAY,
+            seat_type: GENERAL,
+            quantity: leased,
+            until: at(18, 0),
+            venue: true,
+        },
+    );
+    let rest = u32::try_from(seats.remaining(GENERAL).unwrap()).unwrap();
+    sold_online(seats, OrderId::from_u128(777), rest)
+}
+
+fn handed(quantity: u32) -> crate::protocol::VenueAllocation {
+    crate::protocol::VenueAllocation {
+        order: SALE_A,
+        lease: LEASE_A,
+        seat_type: GENERAL,
+        quantity,
+        until: at(18, 0),
+    }
+}
+
+/// When: the server reconciles `sale` as forwarded by `relay`, vouching for `allocations`.
+fn forwarded_by(
+    relay: Option<DeviceId>,
+    allocations: &[crate::protocol::VenueAllocation],
+    sale: &crate::walk_in::Sale,
+    seats: &SeatsAvailability,
+) -> Vec<AnyEvent> {
+    let conf = conference(10);
+    reconcile(
+        sale,
+        Authority {
+            relay,
+            allocations,
+            ..authority(&conf, seats)
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_sale_from_the_venue_lease_forwarded_by_its_relay_is_final() {
+    let seats = venue_leased_and_the_rest_sold_online(10, 3);
+    let sale = sale_from_lease(2, 2);
+    assert!(
+        check_leases(&sale, &seats).is_ok(),
+        "a venue lease is any desk's to claim"
+    );
+    let allocations = [handed(2)];
+    let events = forwarded_by(Some(RELAY), &allocations, &sale, &seats);
+    assert!(matches!(outcome(&events), Event::Confirmed { tickets, .. } if tickets.len() == 2));
+    let after = apply_seats(&seats, &events);
+    assert_eq!(after.remaining(GENERAL), Some(0), "nothing oversold");
+    assert_eq!(after.leases[&LEASE_A].sold, 2);
+    assert_eq!(after.leased(GENERAL), 1);
+}
+
+#[test]
+fn a_venue_lease_claim_is_worth_only_what_its_relay_vouches_for() {
+    let seats = venue_leased_and_the_rest_sold_online(10, 3);
+    // The desk claims three; the relay handed it one.
+    let sale = sale_from_lease(3, 3);
+    let allocations = [handed(1)];
+    let events = forwarded_by(Some(RELAY), &allocations, &sale, &seats);
+    assert!(matches!(
+        outcome(&events),
+        Event::PartiallyConfirmed { confirmed, withdrawn, .. }
+            if confirmed.len() == 1 && withdrawn.len() == 2
+    ));
+    assert_eq!(apply_seats(&seats, &events).leases[&LEASE_A].sold, 1);
+}
+
+#[test]
+fn a_venue_lease_claim_nobody_vouches_for_is_decided_like_any_other_seat() {
+    let seats = venue_leased_and_the_rest_sold_online(10, 3);
+    let sale = sale_from_lease(2, 2);
+    let allocations = [handed(2)];
+    for (relay, why) in [
+        (None, "pushed straight upstream"),
+        (
+            Some(OTHER_RELAY),
+            "forwarded by a relay that does not hold the lease",
+        ),
+        (Some(DESK_A), "the desk itself"),
+    ] {
+        let events = forwarded_by(relay, &allocations, &sale, &seats);
+        assert!(
+            matches!(outcome(&events), Event::Rejected { withdrawn, .. } if withdrawn.len() == 2),
+            "{why}"
+        );
+        let after = apply_seats(&seats, &events);
+        assert_eq!(after.leases[&LEASE_A].sold, 0, "{why}");
+        assert_eq!(after.leased(GENERAL), 3, "{why}: the lease keeps its seats");
+    }
+    // Vouched for another order: not this sale's.
+    let other = [crate::protocol::VenueAllocation {
+        order: SALE_B,
+        ..handed(2)
+    }];
+    let events = forwarded_by(Some(RELAY), &other, &sale, &seats);
+    assert!(matches!(outcome(&events), Event::Rejected { .. }));
+}
+
+#[test]
+fn a_desk_lease_is_still_only_its_own_desks() {
+    // Desk B claims desk A's (non-venue) lease: refused, as before venue leases.
+    let seats = leased_and_the_rest_sold_online(10, 5);
+    let tickets = vec![ticket(1, GENERAL, "Ann")];
+    let sale = recorded(with_leases(
+        sell(SALE_B, DESK_B, 1, tickets, 19_900),
+        &[(LEASE_A, GENERAL, 1)],
+    ));
+    assert!(check_leases(&sale, &seats).is_err());
 }
