@@ -325,7 +325,15 @@ pub struct RelayStatus {
     pub held: u64,
     /// The desks that synced through the relay in the last minutes.
     pub desks: Vec<crate::ids::DeviceId>,
+    /// Seats the relay handed desks from its venue leases since it last said: upstream
+    /// honours a sale's claim on them even when the desk pushes the sale itself (the relay
+    /// gone meanwhile). At most [`MAX_STATUS_ALLOCATIONS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<VenueAllocation>,
 }
+
+/// The most allocations one relay status carries (the rest go with the next).
+pub const MAX_STATUS_ALLOCATIONS: usize = 1_000;
 
 /// Every error body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

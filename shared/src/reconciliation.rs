@@ -197,10 +197,10 @@ pub struct Context<I> {
     pub conflicts: I,
     /// The pushing desk's clock less the server's, when its push said what its clock showed.
     pub clock_skew_ms: Option<i64>,
-    /// The venue relay that forwarded the push, if one did, and the seats it says it handed
-    /// the desk from its venue leases: a sale's claim on a venue lease is honoured only so far.
-    pub relay: Option<crate::ids::DeviceId>,
-    pub allocations: Vec<crate::protocol::VenueAllocation>,
+    /// What venue relays vouch they handed the pushing desk from their venue leases for the
+    /// event's sale (the relay that forwarded the push, and what relays reported): a sale's
+    /// claim on a venue lease is honoured only so far.
+    pub vouched: Vec<walk_in::Vouched>,
 }
 
 impl<I: Iterator<Item = ConflictId>> Context<I> {
@@ -735,8 +735,7 @@ pub fn redecide<I: Iterator<Item = ConflictId>>(
                     seats: &loaded.seats,
                     conflict: context.conflict()?,
                     now: context.now,
-                    relay: context.relay,
-                    allocations: &context.allocations,
+                    vouched: &context.vouched,
                 },
             )
             .map_err(|e| inconsistent(&e))?;

@@ -91,6 +91,9 @@ pub struct LeaseRow {
     pub desk_name: String,
     /// Held by a venue relay for the desks behind it.
     pub venue: bool,
+    /// A venue lease: seats its relay says it handed to desks, sales not yet forwarded
+    /// included (0 for a desk's lease).
+    pub handed_out: u32,
     pub seat_type: SeatTypeId,
     pub seat_type_name: String,
     pub granted: u32,
@@ -428,6 +431,7 @@ pub fn list(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Vec<LeaseRow>, 
                 .cloned()
                 .unwrap_or_else(|| l.desk.to_string()),
             venue: l.venue,
+            handed_out: 0,
             seat_type: l.seat_type,
             seat_type_name: conf
                 .seat_type(l.seat_type)
@@ -445,6 +449,14 @@ pub fn list(tx: &mut dyn Tx, conference: ConferenceId) -> Result<Vec<LeaseRow>, 
             ended: l.ended,
         })
         .collect();
+    for row in rows.iter_mut().filter(|r| r.venue) {
+        let handed = crate::storage::count(
+            tx,
+            "SELECT COALESCE(SUM(quantity), 0) FROM venue_allocations WHERE lease_id = $1",
+            params![row.lease.to_string()],
+        )?;
+        row.handed_out = u32::try_from(handed).unwrap_or(u32::MAX);
+    }
     rows.sort_by_key(|r| std::cmp::Reverse(r.lease));
     Ok(rows)
 }

@@ -20,6 +20,7 @@ use onsite_shared::protocol::{
     MAX_PUSH_ITEMS, OLDEST_PROTOCOL_VERSION, OutcomeStatus, PROTOCOL_VERSION, PushOutcome,
     PushRequest, PushResponse,
 };
+use onsite_shared::reconciliation::walk_in as walk_in_reconciliation;
 use onsite_shared::reconciliation::{self, Loaded, Need};
 use onsite_shared::walk_in;
 
@@ -509,6 +510,31 @@ fn decide(
             }
         }
     }
+    // What venue relays say of the seats a sale claims from their venue leases: the relay
+    // that forwarded it, and what relays reported beforehand (the desk may push it itself).
+    let vouched = match event {
+        Event::WalkIn(walk_in::Event::SaleRecorded { sale }) if !sale.from_leases.is_empty() => {
+            let mut vouched: Vec<walk_in_reconciliation::Vouched> = relay
+                .map(|r| {
+                    r.allocations
+                        .iter()
+                        .filter(|a| a.order == sale.order)
+                        .map(|&allocation| walk_in_reconciliation::Vouched {
+                            relay: r.relay,
+                            allocation,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            vouched.extend(crate::relay::registry::reported(
+                rec.tx,
+                rec.conference,
+                sale.order,
+            )?);
+            vouched
+        }
+        _ => Vec::new(),
+    };
     let outcome = reconciliation::redecide(
         event,
         &loaded,
@@ -517,16 +543,7 @@ fn decide(
             now: rec.now,
             conflicts: std::iter::repeat_with(|| ConflictId::from_uuid(uuid::Uuid::now_v7())),
             clock_skew_ms,
-            relay: relay.map(|r| r.relay),
-            allocations: match (relay, event) {
-                (Some(r), Event::WalkIn(walk_in::Event::SaleRecorded { sale })) => r
-                    .allocations
-                    .iter()
-                    .filter(|a| a.order == sale.order)
-                    .copied()
-                    .collect(),
-                _ => Vec::new(),
-            },
+            vouched,
         },
     )
     .map_err(|e| PushError::BadRequest {

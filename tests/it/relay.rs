@@ -591,6 +591,23 @@ fn upstream_refuses_what_a_relay_may_not_say_and_changes_nothing() -> Result<()>
         Some(huge),
     )?;
     ensure!(status == 413, "an oversized forward: {status}");
+    // A forward vouches for at most four venue seats' allocations per item's worth.
+    let allocation = serde_json::json!({"order": uuid::Uuid::now_v7(), "lease": uuid::Uuid::now_v7(),
+        "seat_type": uuid::Uuid::now_v7(), "quantity": 1, "until": chrono::Utc::now()});
+    let (status, body) = call(
+        &server.url,
+        Method::POST,
+        "/v1/relay/push",
+        Some(&relay),
+        Some(
+            serde_json::json!({"device_id": desk.device, "push": desk.request(items.clone()),
+            "allocations": vec![allocation.clone(); 4_001]}),
+        ),
+    )?;
+    ensure!(
+        status == 400 && body["code"] == "request.malformed",
+        "too many allocations: {status} {body}"
+    );
     ensure!(
         server.admin(
             Method::GET,
@@ -664,6 +681,15 @@ fn upstream_refuses_what_a_relay_may_not_say_and_changes_nothing() -> Result<()>
         Some(serde_json::json!({"held": 1, "desks": too_many})),
     )?;
     ensure!(status == 400, "{status}");
+    let (status, _) = call(
+        &server.url,
+        Method::POST,
+        "/v1/relay/status",
+        Some(&relay),
+        Some(serde_json::json!({"held": 1, "desks": [],
+            "allocations": vec![allocation; 1_001]})),
+    )?;
+    ensure!(status == 400, "too many allocations in a status: {status}");
     let (status, _) = call(
         &server.url,
         Method::POST,
@@ -1256,5 +1282,88 @@ fn walk_ins_behind_a_relay_are_final_from_its_venue_lease_while_the_uplink_is_do
             "{status} {body}"
         );
     }
+    Ok(())
+}
+
+#[test]
+fn a_sale_from_the_venue_lease_stays_final_when_its_desk_pushes_it_past_a_dead_relay() -> Result<()>
+{
+    let Venue {
+        dir,
+        server,
+        uplink: _uplink,
+        mut relay,
+    } = venue("venue-fail-over", 50)?;
+    let north = desk_behind(&server, &relay, "north", &dir)?;
+    let seat = north
+        .availability()?
+        .into_iter()
+        .find(|a| a.remaining > 10 && !a.overbook)
+        .context("a seat type with seats, not overbooked")?;
+    let relay_id = relay.health()?["relay"]
+        .as_str()
+        .context("relay id")?
+        .to_owned();
+    let until = chrono::Utc::now() + chrono::Duration::hours(2);
+    let granted = server.admin(
+        Method::POST,
+        &format!("/v1/conferences/{DEMO}/leases"),
+        Some(json!({"desk": relay_id, "seat_type": seat.seat_type, "quantity": 2, "until": until})),
+    )?;
+    let lease = granted["id"].as_str().context("lease id")?.to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while venue_left(&relay, seat.seat_type)? != 2 {
+        ensure!(
+            Instant::now() < deadline,
+            "the relay never learnt its lease"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    north.sync()?;
+    // Every other seat of the type goes elsewhere: only the venue lease can make it final.
+    let box_office = server.desk(DEMO, "Box office")?;
+    let rest = crate::desk::server_remaining(&server, DEMO, seat.seat_type)?;
+    server.admin(
+        Method::POST,
+        &format!("/v1/conferences/{DEMO}/leases"),
+        Some(
+            json!({"desk": box_office.device, "seat_type": seat.seat_type,
+                    "quantity": rest, "until": until}),
+        ),
+    )?;
+
+    let sold = north.sell_at_door(&walk_in_at(
+        seat.seat_type,
+        seat.price.amount_minor,
+        2,
+        "North",
+    ))?;
+    ensure!(sold.final_tickets.len() == 2, "{sold:?}");
+    // The relay tells upstream what it handed out at once, before the sale reaches it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while crate::desk::lease_row(&server, DEMO, &lease)?["handed_out"] != 2 {
+        ensure!(
+            Instant::now() < deadline,
+            "upstream never heard of the seats handed out"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The relay dies before the desk pushed; the desk pushes the sale itself.
+    relay.kill_hard();
+    north.sync()?;
+    ensure!(!north.sync.status()?.via_relay);
+    north.sync()?;
+    all_decided_once(&server, &north)?;
+    let sale = north
+        .sales()?
+        .into_iter()
+        .find(|s| s.order == sold.order)
+        .context("the sale")?;
+    ensure!(
+        sale.status == SaleStatus::Confirmed && sale.withdrawn.is_empty(),
+        "final from the venue lease though the relay never forwarded it: {sale:?}"
+    );
+    let row = crate::desk::lease_row(&server, DEMO, &lease)?;
+    ensure!(row["sold"] == 2 && row["handed_out"] == 2, "{row}");
     Ok(())
 }

@@ -35,8 +35,7 @@ fn when(given: &Loaded, event: impl Into<Event>) -> Result<Outcome, Error> {
             now: at(10, 0),
             conflicts: (901..).map(ConflictId::from_u128),
             clock_skew_ms: None,
-            relay: None,
-            allocations: Vec::new(),
+            vouched: Vec::new(),
         },
     )
 }
@@ -1026,8 +1025,7 @@ fn an_admission_a_desks_clock_put_on_the_wrong_day_is_recorded_flagged_and_opens
             now: at(10, 0) + chrono::Duration::days(1),
             conflicts: (901..).map(ConflictId::from_u128),
             clock_skew_ms: Some(-24 * 3_600_000),
-            relay: None,
-            allocations: Vec::new(),
+            vouched: Vec::new(),
         },
     );
     let breach = RuleBreach::WrongDay {

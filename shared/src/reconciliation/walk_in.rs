@@ -38,10 +38,17 @@ pub struct Authority<'a> {
     pub conflict: ConflictId,
     /// The server's clock.
     pub now: Timestamp,
-    /// The venue relay that forwarded the sale, if one did, and what it says it handed the
-    /// desk from its venue leases.
-    pub relay: Option<DeviceId>,
-    pub allocations: &'a [VenueAllocation],
+    /// What venue relays say they handed the selling desk from their venue leases for this
+    /// sale (the relay that forwarded it, and what relays reported beforehand).
+    pub vouched: &'a [Vouched],
+}
+
+/// Seats a venue relay says it handed a desk from one of its venue leases for one sale: what
+/// a sale's claim on a venue lease is worth, when the relay is the lease's holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vouched {
+    pub relay: DeviceId,
+    pub allocation: VenueAllocation,
 }
 
 /// Why a sale could not be reconciled at all (the shell answers the push with a rejection).
@@ -90,20 +97,20 @@ pub fn check_leases(sale: &Sale, seats: &SeatsAvailability) -> Result<(), crate:
     Ok(())
 }
 
-/// What of a claim on a venue lease stands: the seats the relay holding the lease handed the
-/// desk for this sale, when that relay forwarded it; nothing otherwise (the desk took the seats
-/// through another relay, or pushed straight upstream, and those seats are decided like any
-/// others: a claim nobody vouches for makes no sale final).
+/// What of a claim on a venue lease stands: the seats the relay holding the lease says it
+/// handed out for this sale (in the forward that carried it, or reported before); nothing
+/// otherwise: a claim nobody vouches for makes no sale final, and its seats are decided like
+/// any others. One relay's word on one sale and lease is one allocation, however often said.
 fn vouched(sale: &Sale, claim: &LeaseClaim, holder: DeviceId, authority: &Authority<'_>) -> u32 {
-    if authority.relay != Some(holder) {
-        return 0;
-    }
     authority
-        .allocations
+        .vouched
         .iter()
+        .filter(|v| v.relay == holder)
+        .map(|v| v.allocation)
         .filter(|a| a.order == sale.order && a.lease == claim.lease)
         .map(|a| a.quantity)
-        .fold(0, u32::saturating_add)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Re-decides a desk's sale against the authoritative seats. Returns every resulting event,

@@ -390,6 +390,9 @@ fn leases_table(rows: &[LeaseRow], conf: &ConferencePage) -> Markup {
                                 @if r.sold_after_end > 0 {
                                     " " span.warn { "(" (r.sold_after_end) " after it ended)" }
                                 }
+                                @if r.venue && r.handed_out > r.sold + r.sold_after_end {
+                                    " " span.muted.handed-out { "(" (r.handed_out) " handed out at the venue)" }
+                                }
                             }
                             td.n.held { (r.held) }
                             td.n.returned { (r.returned) }

@@ -168,6 +168,12 @@ pub(super) async fn status<S: Store>(
             registry::MAX_STATUS_DESKS
         )));
     }
+    if status.allocations.len() > onsite_shared::protocol::MAX_STATUS_ALLOCATIONS {
+        return Err(super::error::malformed(format!(
+            "at most {} allocations",
+            onsite_shared::protocol::MAX_STATUS_ALLOCATIONS
+        )));
+    }
     let now = now();
     app.store
         .write(move |tx| registry::record_status(tx, relay, &status, now))
@@ -360,6 +366,7 @@ async fn venue_seats<S: Store>(
         })
         .await?;
     venue.set_seats_left(left);
+    venue.handed_out();
     Ok(Json(VenueSeats { allocations }))
 }
 

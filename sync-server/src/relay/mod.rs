@@ -26,7 +26,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use onsite_shared::ids::{ClientId, ConferenceId, DeviceId};
-use onsite_shared::protocol::{DeskCredentials, RelayDesk, RelayPush, RelayStatus, VenueSeatsLeft};
+use onsite_shared::protocol::{
+    DeskCredentials, MAX_STATUS_ALLOCATIONS, RelayDesk, RelayPush, RelayStatus, VenueSeatsLeft,
+};
 
 use crate::event_log::{self, Append};
 use crate::params;
@@ -159,6 +161,8 @@ pub struct Venue {
     online: AtomicBool,
     /// Set when upstream refused the relay's own token: the loops stop.
     revoked: AtomicBool,
+    /// Wakes the status loop (seats were handed out: upstream should hear at once).
+    report: tokio::sync::Notify,
     /// What the venue leases have left to hand out, as of the last mirror or allocation.
     seats_left: Mutex<Option<Vec<VenueSeatsLeft>>>,
 }
@@ -175,6 +179,7 @@ impl Venue {
             online: AtomicBool::new(false),
             revoked: AtomicBool::new(false),
             seats_left: Mutex::new(None),
+            report: tokio::sync::Notify::new(),
         })
     }
 
@@ -208,6 +213,11 @@ impl Venue {
             .seats_left
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(left);
+    }
+
+    /// Seats were handed out: tell upstream now.
+    pub fn handed_out(&self) {
+        self.report.notify_one();
     }
 
     /// A push was held: forward it now.
@@ -484,9 +494,21 @@ async fn desks_loop<S: Store>(app: Arc<App<S>>, venue: Arc<Venue>) {
 async fn status_loop<S: Store>(app: Arc<App<S>>, venue: Arc<Venue>) {
     let mut tick = tokio::time::interval(STATUS_EVERY);
     while !venue.stopped() {
-        tick.tick().await;
-        let held = match app.store.read(held::unsent).await {
-            Ok(n) => n,
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = venue.report.notified() => {}
+        }
+        let read = app
+            .store
+            .read(|tx| {
+                Ok::<_, StoreError>((
+                    held::unsent(tx)?,
+                    venue_seats::unreported(tx, MAX_STATUS_ALLOCATIONS)?,
+                ))
+            })
+            .await;
+        let (held, unreported) = match read {
+            Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "counting what the relay holds");
                 continue;
@@ -495,11 +517,22 @@ async fn status_loop<S: Store>(app: Arc<App<S>>, venue: Arc<Venue>) {
         let status = RelayStatus {
             held,
             desks: venue.recent_desks(),
+            allocations: unreported.iter().map(|(a, _)| *a).collect(),
         };
         let result = venue.upstream.status(&status).await;
         venue.answered(&result);
-        if let Err(e) = result {
-            tracing::debug!(error = %e, "telling upstream how the relay is");
+        match result {
+            Ok(()) if !unreported.is_empty() => {
+                if let Err(e) = app
+                    .store
+                    .write(move |tx| venue_seats::reported(tx, &unreported))
+                    .await
+                {
+                    tracing::warn!(error = %e, "noting what upstream heard");
+                }
+            }
+            Ok(()) => {}
+            Err(e) => tracing::debug!(error = %e, "telling upstream how the relay is"),
         }
     }
 }

@@ -186,6 +186,28 @@ pub fn record_status(
             desks.push(d.to_string());
         }
     }
+    for a in &status.allocations {
+        // A relay's word on its own allocation may change until the sale reaches it; another
+        // relay's row is not its to change.
+        tx.execute(
+            "INSERT INTO venue_allocations (order_id, lease_id, relay_id, conference, seat_type, \
+             quantity, until, reported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (order_id, lease_id) DO UPDATE SET quantity = excluded.quantity, \
+             seat_type = excluded.seat_type, until = excluded.until, \
+             reported_at = excluded.reported_at \
+             WHERE venue_allocations.relay_id = excluded.relay_id",
+            params![
+                a.order.to_string(),
+                a.lease.to_string(),
+                relay.relay.to_string(),
+                relay.conference.to_string(),
+                a.seat_type.to_string(),
+                i64::from(a.quantity),
+                time_text(&a.until),
+                time_text(&now)
+            ],
+        )?;
+    }
     tx.execute(
         "UPDATE relays SET last_seen = $2, held = $3, desks = $4 WHERE relay_id = $1",
         params![
@@ -260,4 +282,31 @@ pub fn revoke(
         return Err(AuthError::NoDevice);
     }
     Ok(())
+}
+
+/// What relays of `conference` reported handing out for the sale `order`.
+pub fn reported(
+    tx: &mut dyn Tx,
+    conference: ConferenceId,
+    order: onsite_shared::ids::OrderId,
+) -> Result<Vec<onsite_shared::reconciliation::walk_in::Vouched>, StoreError> {
+    tx.query(
+        "SELECT relay_id, order_id, lease_id, seat_type, quantity, until FROM venue_allocations \
+         WHERE order_id = $1 AND conference = $2",
+        params![order.to_string(), conference.to_string()],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(onsite_shared::reconciliation::walk_in::Vouched {
+            relay: r.parse(0)?,
+            allocation: onsite_shared::protocol::VenueAllocation {
+                order: r.parse(1)?,
+                lease: r.parse(2)?,
+                seat_type: r.parse(3)?,
+                quantity: u32::try_from(r.int(4)?).unwrap_or(0),
+                until: r.parse(5)?,
+            },
+        })
+    })
+    .collect()
 }

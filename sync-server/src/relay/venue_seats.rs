@@ -215,3 +215,38 @@ pub fn left(
         .map(|(seat_type, left)| VenueSeatsLeft { seat_type, left })
         .collect())
 }
+
+/// What the relay handed out that upstream has not heard of yet (at most `limit`), with
+/// when each was handed out (so that only what was said is marked said).
+pub fn unreported(
+    tx: &mut dyn Tx,
+    limit: usize,
+) -> Result<Vec<(VenueAllocation, String)>, StoreError> {
+    tx.query(
+        &format!(
+            "SELECT {COLUMNS}, at FROM relay_allocations WHERE reported = 0 \
+             ORDER BY at LIMIT $1"
+        ),
+        params![limit as u64],
+    )?
+    .iter()
+    .map(|r| Ok((allocation(r)?, r.text(5)?)))
+    .collect()
+}
+
+/// Upstream heard of these: not said again (unless handed out anew meanwhile).
+pub fn reported(tx: &mut dyn Tx, said: &[(VenueAllocation, String)]) -> Result<(), StoreError> {
+    for (a, at) in said {
+        tx.execute(
+            "UPDATE relay_allocations SET reported = 1 WHERE order_id = $1 AND lease_id = $2 \
+             AND quantity = $3 AND at = $4",
+            params![
+                a.order.to_string(),
+                a.lease.to_string(),
+                i64::from(a.quantity),
+                at.clone()
+            ],
+        )?;
+    }
+    Ok(())
+}

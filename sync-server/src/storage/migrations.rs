@@ -123,14 +123,20 @@ pub(crate) const STEPS: &[Step] = &[
 ];
 
 /// On a relay: the seats it handed a desk from one of its venue leases for one sale (the
-/// sale's order), `fixed` once the sale itself reached the relay.
+/// sale's order), `fixed` once the sale itself reached the relay, `reported` once upstream
+/// heard of it. Upstream: `venue_allocations`, what relays reported.
 const VENUE_SEATS: &str = "\
     CREATE TABLE IF NOT EXISTS relay_allocations ( \
         order_id TEXT NOT NULL, lease_id TEXT NOT NULL, device_id TEXT NOT NULL, \
         seat_type TEXT NOT NULL, quantity BIGINT NOT NULL, until TEXT NOT NULL, \
         at TEXT NOT NULL, fixed INTEGER NOT NULL DEFAULT 0, \
-        PRIMARY KEY (order_id, lease_id)); \
-    CREATE INDEX IF NOT EXISTS relay_allocations_by_lease ON relay_allocations (lease_id);";
+        reported INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (order_id, lease_id)); \
+    CREATE INDEX IF NOT EXISTS relay_allocations_by_lease ON relay_allocations (lease_id); \
+    CREATE TABLE IF NOT EXISTS venue_allocations ( \
+        order_id TEXT NOT NULL, lease_id TEXT NOT NULL, relay_id TEXT NOT NULL, \
+        conference TEXT NOT NULL, seat_type TEXT NOT NULL, quantity BIGINT NOT NULL, \
+        until TEXT NOT NULL, reported_at TEXT NOT NULL, PRIMARY KEY (order_id, lease_id)); \
+    CREATE INDEX IF NOT EXISTS venue_allocations_by_lease ON venue_allocations (lease_id);";
 
 /// Upstream: `relays`, one row per venue relay head office enrolled (its one-time code, then
 /// its token, as hashes; what it last said of itself). On a relay: `relay_state` (its

@@ -13,8 +13,7 @@ fn authority<'a>(conference: &'a Conference, seats: &'a SeatsAvailability) -> Au
         seats,
         conflict: CONFLICT,
         now: at(10, 0),
-        relay: None,
-        allocations: &[],
+        vouched: &[],
     }
 }
 
@@ -666,11 +665,18 @@ fn forwarded_by(
     seats: &SeatsAvailability,
 ) -> Vec<AnyEvent> {
     let conf = conference(10);
+    let vouched: Vec<Vouched> = relay
+        .into_iter()
+        .flat_map(|relay| {
+            allocations
+                .iter()
+                .map(move |&allocation| Vouched { relay, allocation })
+        })
+        .collect();
     reconcile(
         sale,
         Authority {
-            relay,
-            allocations,
+            vouched: &vouched,
             ..authority(&conf, seats)
         },
     )
@@ -750,4 +756,17 @@ fn a_desk_lease_is_still_only_its_own_desks() {
         &[(LEASE_A, GENERAL, 1)],
     ));
     assert!(check_leases(&sale, &seats).is_err());
+}
+
+#[test]
+fn a_relay_that_says_the_same_allocation_twice_vouches_for_it_once() {
+    // Forwarded with the sale, and reported before: one allocation of one seat.
+    let seats = venue_leased_and_the_rest_sold_online(10, 3);
+    let sale = sale_from_lease(2, 2);
+    let events = forwarded_by(Some(RELAY), &[handed(1), handed(1)], &sale, &seats);
+    assert_eq!(apply_seats(&seats, &events).leases[&LEASE_A].sold, 1);
+    assert!(matches!(
+        outcome(&events),
+        Event::PartiallyConfirmed { withdrawn, .. } if withdrawn.len() == 1
+    ));
 }
