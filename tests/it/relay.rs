@@ -1036,6 +1036,52 @@ fn venue_left(relay: &TestRelay, seat_type: SeatTypeId) -> Result<u64> {
         .unwrap_or(0))
 }
 
+/// Head office grants the relay a venue lease of `quantity` seats of `seat_type`, until
+/// `until`; returns the lease's id once the relay knows it.
+fn grant_venue_lease(
+    server: &TestServer,
+    relay: &TestRelay,
+    seat_type: SeatTypeId,
+    quantity: u64,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<String> {
+    let relay_id = relay.health()?["relay"].clone();
+    let granted = server.admin(
+        Method::POST,
+        &format!("/v1/conferences/{DEMO}/leases"),
+        Some(
+            json!({"desk": relay_id, "seat_type": seat_type, "quantity": quantity, "until": until}),
+        ),
+    )?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while venue_left(relay, seat_type)? != quantity {
+        ensure!(
+            Instant::now() < deadline,
+            "the relay never learnt its lease"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(granted["id"].as_str().context("lease id")?.to_owned())
+}
+
+/// Every seat of `seat_type` left upstream goes to a desk elsewhere (as online buyers would
+/// take them): only a lease can make a door sale of it final.
+fn rest_elsewhere(
+    server: &TestServer,
+    seat_type: SeatTypeId,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let box_office = server.desk(DEMO, "Box office")?;
+    let rest = crate::desk::server_remaining(server, DEMO, seat_type)?;
+    server.admin(
+        Method::POST,
+        &format!("/v1/conferences/{DEMO}/leases"),
+        Some(json!({"desk": box_office.device, "seat_type": seat_type,
+                    "quantity": rest, "until": until})),
+    )?;
+    Ok(())
+}
+
 #[test]
 fn walk_ins_behind_a_relay_are_final_from_its_venue_lease_while_the_uplink_is_down() -> Result<()> {
     let Venue {
@@ -1060,20 +1106,7 @@ fn walk_ins_behind_a_relay_are_final_from_its_venue_lease_while_the_uplink_is_do
         .context("relay id")?
         .to_owned();
     let until = chrono::Utc::now() + chrono::Duration::hours(2);
-    let granted = server.admin(
-        Method::POST,
-        &format!("/v1/conferences/{DEMO}/leases"),
-        Some(json!({"desk": relay_id, "seat_type": seat_type, "quantity": 3, "until": until})),
-    )?;
-    let lease = granted["id"].as_str().context("lease id")?.to_owned();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while venue_left(&relay, seat_type)? != 3 {
-        ensure!(
-            Instant::now() < deadline,
-            "the relay never learnt its lease"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let lease = grant_venue_lease(&server, &relay, seat_type, 3, until)?;
     for desk in [&north, &south, &west] {
         desk.sync()?;
     }
@@ -1092,14 +1125,7 @@ fn walk_ins_behind_a_relay_are_final_from_its_venue_lease_while_the_uplink_is_do
 
     // The uplink fails; meanwhile every other seat of the type goes elsewhere upstream.
     uplink.cut();
-    let box_office = server.desk(DEMO, "Box office")?;
-    let rest = crate::desk::server_remaining(&server, DEMO, seat_type)?;
-    server.admin(
-        Method::POST,
-        &format!("/v1/conferences/{DEMO}/leases"),
-        Some(json!({"desk": box_office.device, "seat_type": seat_type,
-                    "quantity": rest, "until": until})),
-    )?;
+    rest_elsewhere(&server, seat_type, until)?;
 
     // Two doors sell: the venue lease covers three of the four, in the order asked.
     let at_north = north.sell_at_door(&walk_in_at(seat_type, price, 2, "North"))?;
@@ -1300,37 +1326,10 @@ fn a_sale_from_the_venue_lease_stays_final_when_its_desk_pushes_it_past_a_dead_r
         .into_iter()
         .find(|a| a.remaining > 10 && !a.overbook)
         .context("a seat type with seats, not overbooked")?;
-    let relay_id = relay.health()?["relay"]
-        .as_str()
-        .context("relay id")?
-        .to_owned();
     let until = chrono::Utc::now() + chrono::Duration::hours(2);
-    let granted = server.admin(
-        Method::POST,
-        &format!("/v1/conferences/{DEMO}/leases"),
-        Some(json!({"desk": relay_id, "seat_type": seat.seat_type, "quantity": 2, "until": until})),
-    )?;
-    let lease = granted["id"].as_str().context("lease id")?.to_owned();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while venue_left(&relay, seat.seat_type)? != 2 {
-        ensure!(
-            Instant::now() < deadline,
-            "the relay never learnt its lease"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let lease = grant_venue_lease(&server, &relay, seat.seat_type, 2, until)?;
     north.sync()?;
-    // Every other seat of the type goes elsewhere: only the venue lease can make it final.
-    let box_office = server.desk(DEMO, "Box office")?;
-    let rest = crate::desk::server_remaining(&server, DEMO, seat.seat_type)?;
-    server.admin(
-        Method::POST,
-        &format!("/v1/conferences/{DEMO}/leases"),
-        Some(
-            json!({"desk": box_office.device, "seat_type": seat.seat_type,
-                    "quantity": rest, "until": until}),
-        ),
-    )?;
+    rest_elsewhere(&server, seat.seat_type, until)?;
 
     let sold = north.sell_at_door(&walk_in_at(
         seat.seat_type,
