@@ -904,10 +904,15 @@ fn the_window_syncs_through_a_venue_relay_and_says_what_is_held_there() -> Resul
     // The window's desk, enrolled and bootstrapped before the window opens.
     let db = dir.path().join("window.sqlite3");
     let code = server.enrolment_code(DEMO, "Window")?;
-    let person = {
+    let (person, seat) = {
         let desk = LocalDesk::enrol_with_code(&server.url, &code, &db)?;
         desk.sync()?;
-        admission_ticket(&desk, "a")?
+        let seat = desk
+            .availability()?
+            .into_iter()
+            .find(|a| a.remaining > 10 && !a.overbook)
+            .context("a seat type with seats, not overbooked")?;
+        (admission_ticket(&desk, "a")?, seat)
     };
     let display = VirtualDisplay::start()?;
     let driver = TauriDriver::start(
@@ -935,12 +940,44 @@ fn the_window_syncs_through_a_venue_relay_and_says_what_is_held_there() -> Resul
             press(&client, key::ESCAPE).await?;
             let host = relay.url.trim_start_matches("http://").to_owned();
             wait_for_text(&client, "#sync-server", &format!("Relay: {host}"), WAIT).await?;
-
+            Ok::<_, anyhow::Error>(())
+        })?;
+        // Head office grants the relay a venue lease of two seats.
+        let until = chrono::Utc::now() + chrono::Duration::hours(2);
+        grant_venue_lease(&server, &relay, seat.seat_type, 2, until)?;
+        runtime.block_on(async {
             // The uplink fails: a check-in is held at the venue, and the bar says so.
             uplink.cut();
             scan_in_window(&client, person.code.as_str()).await?;
             wait_for_text(&client, "#sync-held", "Held at the venue: 1", WAIT).await?;
             screenshot(&client, "desk-app-relay").await?;
+
+            // The walk-in screen shows the venue's lease and says before the payment that
+            // the sale is final from it; the receipt says so.
+            press(&client, key::F2).await?;
+            let venue = format!("#seats tr[data-seat='{}'] .venue", seat.name);
+            wait_for_text(&client, &venue, "2 in the venue's lease: final", WAIT).await?;
+            css(
+                &client,
+                &format!("#seats tr[data-seat='{}'] .add-seat", seat.name),
+            )
+            .await?
+            .click()
+            .await?;
+            css(&client, "form.sale input.guest").await?.click().await?;
+            wait_for_text(
+                &client,
+                "#sale-finality",
+                "Final: the seat comes from the venue's lease",
+                WAIT,
+            )
+            .await?;
+            screenshot(&client, "desk-app-venue-lease").await?;
+            css(&client, "#confirm-sale").await?.click().await?;
+            let receipt = wait_for_text(&client, "#receipt", "Walk-in guest", WAIT).await?;
+            ensure!(receipt.contains("Sold — final"), "{receipt}");
+            wait_for_text(&client, &venue, "1 in the venue's lease: final", WAIT).await?;
+            press(&client, key::F1).await?;
             Ok::<_, anyhow::Error>(())
         })?;
         // Back online: forwarded and decided; nothing held any more.
