@@ -1133,8 +1133,8 @@ fn walk_ins_behind_a_relay_are_final_from_its_venue_lease_while_the_uplink_is_do
     let seat = north
         .availability()?
         .into_iter()
-        .find(|a| a.remaining > 10 && !a.overbook)
-        .context("a seat type with seats, not overbooked")?;
+        .find(|a| a.remaining > 10 && !a.overbook && a.price.amount_minor > 0)
+        .context("a priced seat type with seats, not overbooked")?;
     let (seat_type, price) = (seat.seat_type, seat.price.amount_minor);
 
     // Head office grants the relay a venue lease of three seats.
@@ -1163,6 +1163,12 @@ fn walk_ins_behind_a_relay_are_final_from_its_venue_lease_while_the_uplink_is_do
     // The uplink fails; meanwhile every other seat of the type goes elsewhere upstream.
     uplink.cut();
     rest_elsewhere(&server, seat_type, until)?;
+
+    // A sale the desk refuses (less cash taken than its total) gives the relay's seats back.
+    let mut short = walk_in_at(seat_type, price, 2, "Short");
+    short.amount_taken_minor = 0;
+    ensure!(north.sell_at_door(&short).is_err(), "short cash is refused");
+    ensure!(venue_left(&relay, seat_type)? == 3, "the seats went back");
 
     // Two doors sell: the venue lease covers three of the four, in the order asked.
     let at_north = north.sell_at_door(&walk_in_at(seat_type, price, 2, "North"))?;
