@@ -310,40 +310,27 @@ impl Desk {
     }
 
     /// Seats of each seat type a sale needs beyond what this desk's own leases cover, for the
-    /// seat types a venue relay of the conference holds an open venue lease of: what to ask
-    /// the venue relay for before taking the payment.
+    /// seat types the venue relay said at the last sync it has seats of in its venue leases:
+    /// what to ask the relay for before taking the payment.
     pub fn venue_need(&self, req: &SaleRequest) -> Result<Vec<SeatQuantity>, DeskError> {
-        self.read(|conn| {
-            let id = Desk::identity(conn)?;
-            let conf = self.conference(conn, id)?;
-            let now = self.now();
-            let seats: SeatsAvailability =
-                projection::authority(conn, &StreamId::seats(id.conference))?;
-            let (seat_types, _) = availability(conn, id, &conf, now)?;
-            let mut wanted: BTreeMap<SeatTypeId, u32> = BTreeMap::new();
-            for t in &req.tickets {
-                *wanted.entry(t.seat_type).or_default() += 1;
-            }
-            Ok(wanted
-                .into_iter()
-                .filter(|(seat_type, _)| {
-                    seats.leases.values().any(|l| {
-                        l.venue && l.seat_type == *seat_type && l.ended.is_none() && now < l.until
-                    })
+        let seat_types = self.availability()?;
+        let mut wanted: BTreeMap<SeatTypeId, u32> = BTreeMap::new();
+        for t in &req.tickets {
+            *wanted.entry(t.seat_type).or_default() += 1;
+        }
+        Ok(wanted
+            .into_iter()
+            .filter_map(|(seat_type, want)| {
+                let seats = seat_types
+                    .iter()
+                    .find(|a| a.seat_type == seat_type && a.venue_left > 0)?;
+                let need = i64::from(want) - seats.lease_left;
+                (need > 0).then(|| SeatQuantity {
+                    seat_type,
+                    quantity: u32::try_from(need).unwrap_or(0),
                 })
-                .filter_map(|(seat_type, want)| {
-                    let own = seat_types
-                        .iter()
-                        .find(|a| a.seat_type == seat_type)
-                        .map_or(0, |a| a.lease_left);
-                    let need = i64::from(want) - own;
-                    (need > 0).then(|| SeatQuantity {
-                        seat_type,
-                        quantity: u32::try_from(need).unwrap_or(0),
-                    })
-                })
-                .collect())
-        })
+            })
+            .collect())
     }
 
     /// Sells as the sale `order`, with the seats a venue relay handed this desk for it

@@ -512,6 +512,17 @@ fn file_command(cli: &Cli) -> Result<Option<String>> {
     }))
 }
 
+/// Binds `listen` and says where on standard output (tests and scripts read this line to
+/// find the port).
+async fn listen_on(listen: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr}");
+    Ok((listener, addr))
+}
+
 async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
     let now = chrono::Utc::now();
     match cli.command {
@@ -524,12 +535,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             listen,
             no_advertise,
         }) => {
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("binding {listen}"))?;
-            let addr = listener.local_addr()?;
-            // Tests and scripts read this line to find the port.
-            println!("listening on http://{addr}");
+            let (listener, addr) = listen_on(listen).await?;
             tracing::info!(%addr, %upstream, "onsite-server relay started");
             onsite_server::relay::serve(
                 listener,
@@ -554,12 +560,7 @@ async fn run<S: Store>(cli: Cli, store: S) -> Result<()> {
             metrics_token,
             trusted_proxy,
         }) => {
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("binding {listen}"))?;
-            let addr = listener.local_addr()?;
-            // Tests and scripts read this line to find the port.
-            println!("listening on http://{addr}");
+            let (listener, addr) = listen_on(listen).await?;
             tracing::info!(%addr, "onsite-server started");
             let config = onsite_server::Config {
                 reservation_hold: chrono::Duration::seconds(reservation_hold_seconds),

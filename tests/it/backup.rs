@@ -12,7 +12,8 @@ use reqwest::Method;
 
 use crate::desk::DEMO;
 
-fn admitted(server: &TestServer) -> Result<u64> {
+/// How many people upstream has admitted to the demo conference.
+pub(crate) fn admitted(server: &TestServer) -> Result<u64> {
     let a = server.admin(
         Method::GET,
         &format!("/v1/conferences/{DEMO}/admissions"),

@@ -18,6 +18,7 @@ use onsite_tests::server::{TempDir, TestServer};
 use reqwest::Method;
 use serde_json::json;
 
+use crate::backup::admitted as upstream_admitted;
 use crate::desk::{DEMO, admission_ticket, demo_server, scan, walk_in_at};
 
 /// An upstream server with the demo conference, and a relay whose uplink goes through a
@@ -214,12 +215,11 @@ fn desks_behind_a_relay_see_each_other_while_the_uplink_is_down_and_upstream_get
     );
 
     // Upstream heard nothing meanwhile.
-    let admissions = server.admin(
-        Method::GET,
-        &format!("/v1/conferences/{DEMO}/admissions"),
-        None,
-    )?;
-    ensure!(admissions["admitted"] == 0, "{admissions}");
+    let admitted_upstream = upstream_admitted(&server)?;
+    ensure!(
+        admitted_upstream == 0,
+        "upstream admitted {admitted_upstream}"
+    );
 
     // Healed: the relay forwards everything; the desks learn the decisions through it.
     uplink.heal();
@@ -230,12 +230,11 @@ fn desks_behind_a_relay_see_each_other_while_the_uplink_is_down_and_upstream_get
         ensure!(desk.sync.status()?.held == 0);
         all_decided_once(&server, desk)?;
     }
-    let admissions = server.admin(
-        Method::GET,
-        &format!("/v1/conferences/{DEMO}/admissions"),
-        None,
-    )?;
-    ensure!(admissions["admitted"] == 1, "{admissions}");
+    let admitted_upstream = upstream_admitted(&server)?;
+    ensure!(
+        admitted_upstream == 1,
+        "upstream admitted {admitted_upstream}"
+    );
     let entry = south.attendee(code)?.context("on the roster")?;
     let admission = entry.admission.context("admitted")?;
     ensure!(
@@ -295,12 +294,11 @@ fn a_relay_killed_mid_forward_loses_and_doubles_nothing() -> Result<()> {
     north.sync()?;
     north.sync()?;
     all_decided_once(&server, &north)?;
-    let admissions = server.admin(
-        Method::GET,
-        &format!("/v1/conferences/{DEMO}/admissions"),
-        None,
-    )?;
-    ensure!(admissions["admitted"] == admitted, "{admissions}");
+    let admitted_upstream = upstream_admitted(&server)?;
+    ensure!(
+        admitted_upstream == admitted,
+        "upstream admitted {admitted_upstream}"
+    );
     Ok(())
 }
 
@@ -342,12 +340,11 @@ fn a_desk_fails_over_to_upstream_and_back_without_losing_or_doubling_an_event() 
     north.sync()?;
     ensure!(north.sync.status()?.via_relay, "back to the relay");
     all_decided_once(&server, &north)?;
-    let admissions = server.admin(
-        Method::GET,
-        &format!("/v1/conferences/{DEMO}/admissions"),
-        None,
-    )?;
-    ensure!(admissions["admitted"] == 20, "{admissions}");
+    let admitted_upstream = upstream_admitted(&server)?;
+    ensure!(
+        admitted_upstream == 20,
+        "upstream admitted {admitted_upstream}"
+    );
     Ok(())
 }
 
@@ -1003,12 +1000,11 @@ fn the_window_syncs_through_a_venue_relay_and_says_what_is_held_there() -> Resul
     let result = outcome;
     drop(driver);
     result?;
-    let admissions = server.admin(
-        Method::GET,
-        &format!("/v1/conferences/{DEMO}/admissions"),
-        None,
-    )?;
-    ensure!(admissions["admitted"] == 1, "{admissions}");
+    let admitted_upstream = upstream_admitted(&server)?;
+    ensure!(
+        admitted_upstream == 1,
+        "upstream admitted {admitted_upstream}"
+    );
     Ok(())
 }
 
@@ -1052,12 +1048,11 @@ fn a_revoked_relay_takes_nothing_more_and_its_desks_go_on_with_upstream() -> Res
     // What the relay held reaches upstream through the desk itself, once.
     north.sync()?;
     all_decided_once(&server, &north)?;
-    let admissions = server.admin(
-        Method::GET,
-        &format!("/v1/conferences/{DEMO}/admissions"),
-        None,
-    )?;
-    ensure!(admissions["admitted"] == 2, "{admissions}");
+    let admitted_upstream = upstream_admitted(&server)?;
+    ensure!(
+        admitted_upstream == 2,
+        "upstream admitted {admitted_upstream}"
+    );
     Ok(())
 }
 

@@ -2,9 +2,8 @@
 //! enrolled with upstream through whatever address the test gives it (a partition's, to cut
 //! its uplink).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -64,20 +63,8 @@ impl TestRelay {
         if let Some(code) = code {
             cmd.args(["--code", code]);
         }
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting onsite-server relay")?;
-        let stdout = child.stdout.take().context("relay stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .with_context(|| format!("unexpected first line {line:?}"))?;
-        self.url = url.to_owned();
+        let (child, url) = crate::server::spawn_listening(&mut cmd)?;
+        self.url = url;
         self.child = Some(child);
         // Enrolment happens after the line: ready once it answers its health route.
         let deadline = Instant::now() + Duration::from_secs(20);

@@ -223,22 +223,10 @@ impl TestServer {
         if let Some(url) = &self.database_url {
             cmd.args(["--database-url", url]);
         }
-        let mut child = cmd
-            .args(["serve", "--listen", listen])
-            .args(&self.serve_args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting onsite-server")?;
-        let stdout = child.stdout.take().context("server stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .with_context(|| format!("unexpected first line {line:?}"))?;
-        self.url = url.to_owned();
+        cmd.args(["serve", "--listen", listen])
+            .args(&self.serve_args);
+        let (child, url) = spawn_listening(&mut cmd)?;
+        self.url = url;
         self.child = Some(child);
         Ok(())
     }
@@ -618,4 +606,23 @@ pub fn admission(conf: &TestConference, desk: &TestDesk, code: &TicketCode) -> E
 
 pub fn sale_event(s: Sale) -> Event {
     Event::WalkIn(walk_in::Event::SaleRecorded { sale: s })
+}
+
+/// Starts an `onsite-server` command (serve, or relay) and reads the address it says it
+/// listens on, its first line (`listening on http://…`).
+pub fn spawn_listening(cmd: &mut Command) -> Result<(Child, String)> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting onsite-server")?;
+    let stdout = child.stdout.take().context("the server's stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .with_context(|| format!("unexpected first line {line:?}"))?;
+    Ok((child, url.to_owned()))
 }

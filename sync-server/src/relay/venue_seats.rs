@@ -12,7 +12,7 @@
 
 use onsite_shared::aggregate::Timestamp;
 use onsite_shared::event::StreamId;
-use onsite_shared::ids::{DeviceId, OrderId};
+use onsite_shared::ids::{DeviceId, LeaseId, OrderId};
 use onsite_shared::protocol::{VenueAllocation, VenueSeatsLeft, VenueSeatsRequest};
 use onsite_shared::seat_availability::SeatsAvailability;
 
@@ -59,6 +59,15 @@ fn of_order(tx: &mut dyn Tx, order: OrderId) -> Result<Vec<VenueAllocation>, Sto
     .iter()
     .map(allocation)
     .collect()
+}
+
+/// Seats handed out from `lease` so far, to every desk.
+fn handed_out(tx: &mut dyn Tx, lease: LeaseId) -> Result<u64, StoreError> {
+    crate::storage::count(
+        tx,
+        "SELECT COALESCE(SUM(quantity), 0) FROM relay_allocations WHERE lease_id = $1",
+        params![lease.to_string()],
+    )
 }
 
 /// Hands `desk` seats from `relay`'s open venue leases for the sale `order`, as far as they
@@ -128,11 +137,7 @@ pub fn allocate(
             if want == 0 {
                 break;
             }
-            let handed = crate::storage::count(
-                tx,
-                "SELECT COALESCE(SUM(quantity), 0) FROM relay_allocations WHERE lease_id = $1",
-                params![lease.to_string()],
-            )?;
+            let handed = handed_out(tx, **lease)?;
             let left = u64::from(l.granted).saturating_sub(handed);
             let take = u32::try_from(left.min(u64::from(want))).unwrap_or(0);
             if take == 0 {
@@ -203,11 +208,7 @@ pub fn left(
         .iter()
         .filter(|(_, l)| l.venue && l.desk == relay && l.ended.is_none() && now < l.until)
     {
-        let handed = crate::storage::count(
-            tx,
-            "SELECT COALESCE(SUM(quantity), 0) FROM relay_allocations WHERE lease_id = $1",
-            params![lease.to_string()],
-        )?;
+        let handed = handed_out(tx, *lease)?;
         *out.entry(l.seat_type).or_default() += u64::from(l.granted).saturating_sub(handed);
     }
     Ok(out
